@@ -1,0 +1,64 @@
+/**
+ * Compiles the single `icon` executable: `bun build.ts [--target x64|arm64|all] [--outdir dist]`.
+ * x64 is the default; arm64 cross-compiles with the Bun runtime for that platform taken from npm
+ * (@oven/bun-linux-aarch64), since no other download source is assumed.
+ *
+ * The binary never autoloads .env or bunfig.toml from the directory it is started in: an operator's
+ * working directory must not change how the node behaves.
+ */
+import { parseArgs } from "node:util";
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import pkg from "./package.json" with { type: "json" };
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: { target: { type: "string", default: "x64" }, outdir: { type: "string", default: "dist" } },
+});
+const root = import.meta.dir;
+const outdir = resolve(root, values.outdir!);
+const git = Bun.spawnSync(["git", "-C", root, "rev-parse", "--short", "HEAD"], { stderr: "ignore" });
+const commit = git.exitCode === 0 ? git.stdout.toString().trim() : "";
+const version = process.env.ICON_BUILD_VERSION ?? (commit ? `${pkg.version}+${commit}` : pkg.version);
+
+/** Fetches the Bun runtime for another platform from npm once, into node_modules/.cache. */
+async function runtimeFor(target: string): Promise<string | undefined> {
+  if (target === "x64") return undefined; // the Bun running this script
+  const name = "@oven/bun-linux-aarch64";
+  const dir = join(root, "node_modules/.cache/bun-aarch64");
+  const exe = join(dir, "package/bin/bun");
+  if (await Bun.file(exe).exists()) return exe;
+  await mkdir(dir, { recursive: true });
+  const packed = Bun.spawnSync(["npm", "pack", `${name}@${Bun.version}`, "--silent"], { cwd: dir, stderr: "inherit" });
+  if (packed.exitCode !== 0) throw new Error(`npm pack ${name}@${Bun.version} failed; is the npm registry reachable?`);
+  const tgz = packed.stdout.toString().trim().split("\n").pop()!;
+  const untar = Bun.spawnSync(["tar", "-xzf", tgz], { cwd: dir, stderr: "inherit" });
+  if (untar.exitCode !== 0) throw new Error(`could not unpack ${tgz}`);
+  return exe;
+}
+
+async function build(target: "x64" | "arm64") {
+  const outfile = join(outdir, target === "x64" ? "icon" : "icon-linux-arm64");
+  const args = [
+    process.execPath, "build", "--compile", "--bytecode", "--format=esm", "--minify-syntax", "--minify-whitespace",
+    `--target=bun-linux-${target}`,
+    "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+    `--define`, `ICON_VERSION=${JSON.stringify(version)}`,
+    "--outfile", outfile, join(root, "src/cli/main.ts"),
+  ];
+  const exe = await runtimeFor(target);
+  if (exe) args.splice(3, 0, `--compile-executable-path=${exe}`);
+  const started = performance.now();
+  const proc = Bun.spawnSync(args, { cwd: root, stdout: "inherit", stderr: "inherit" });
+  if (proc.exitCode !== 0) throw new Error(`bun build for ${target} failed (exit ${proc.exitCode})`);
+  const size = Bun.file(outfile).size;
+  console.error(`built ${outfile} (${target}, ${version}, ${(size / 1e6).toFixed(1)} MB, ${Math.round(performance.now() - started)} ms)`);
+}
+
+await mkdir(outdir, { recursive: true });
+const targets = values.target === "all" ? (["x64", "arm64"] as const) : [values.target as "x64" | "arm64"];
+for (const t of targets) {
+  if (t !== "x64" && t !== "arm64") throw new Error(`unknown --target ${t}; use x64, arm64 or all`);
+  await rm(join(outdir, t === "x64" ? "icon" : "icon-linux-arm64"), { force: true });
+  await build(t);
+}

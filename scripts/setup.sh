@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian 12 machine (run as root) to the point where `icon` builds, tests and demos:
+# Debian packages (Docker engine, iptables, iproute2), the npm packages (which bring Bun), a running
+# dockerd, and dist/icon. Idempotent: a second run only checks and rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\033[36msetup:\033[0m %s\n' "$*" >&2; }
+
+need_pkgs=()
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
+command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+command -v ping >/dev/null 2>&1 || need_pkgs+=(iputils-ping)
+command -v ps >/dev/null 2>&1 || need_pkgs+=(procps)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing Debian packages: ${need_pkgs[*]}; run this script as root to install them"
+  else
+    say "installing Debian packages: ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  fi
+fi
+
+# npm packages; bun arrives as a dev dependency (its platform binary is an optional dependency).
+if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Docker engine: start dockerd if nothing answers on its socket.
+if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null 2>&1; then
+  if ! docker info >/dev/null 2>&1; then
+    say "starting dockerd (log: /var/log/icon-dockerd.log)"
+    setsid nohup dockerd >/var/log/icon-dockerd.log 2>&1 </dev/null &
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+    docker info >/dev/null 2>&1 || { say "dockerd did not start; see /var/log/icon-dockerd.log"; exit 1; }
+  fi
+fi
+
+# The binary, rebuilt when any source is newer than it.
+if [ ! -x dist/icon ] || [ -n "$(find src icon-runtime build.ts package.json -newer dist/icon -print -quit 2>/dev/null)" ]; then
+  say "building dist/icon"
+  node_modules/.bin/bun build.ts >&2
+fi

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: typecheck, then every test (unit, in-memory multi-node, the compiled binary,
+# testbed and Docker). Tests that need root or Docker fail loudly when CI=true, and skip with a reason
+# elsewhere. bun test prints its summary on stderr.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+node_modules/.bin/tsc --noEmit -p .
+exec node_modules/.bin/bun test "$@"

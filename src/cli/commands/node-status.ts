@@ -1,0 +1,17 @@
+import { clientFor } from "../../api/client.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+
+export const command: CommandSpec = {
+  name: "node status",
+  summary: "Show the running node's identity, addresses and state",
+  usage: "icon node status [--data-dir DIR] [--json]",
+  options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
+  async run({ values, out }) {
+    const status = await clientFor(values).get<Record<string, unknown>>("/v1/status");
+    out.data(status, () =>
+      Object.entries(status)
+        .map(([k, v]) => `${k.padEnd(12)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+        .join("\n"),
+    );
+  },
+};

@@ -1,0 +1,21 @@
+/**
+ * Every subcommand, with a one-line summary, and a loader so that only the command being run is
+ * imported (keeps `icon --version` fast). Hidden commands are internal (started by the binary itself).
+ */
+import type { CommandSpec } from "./command.ts";
+
+export interface Entry {
+  name: string;
+  summary: string;
+  hidden?: boolean;
+  load: () => Promise<{ command: CommandSpec }>;
+}
+
+export const REGISTRY: Entry[] = [
+  { name: "version", summary: "Print the version", load: () => import("./commands/version.ts") },
+  { name: "node start", summary: "Run a node in the foreground", load: () => import("./commands/node-start.ts") },
+  { name: "node status", summary: "Show the running node's identity and state", load: () => import("./commands/node-status.ts") },
+];
+
+/** Groups shown in `icon --help`, in order. */
+export const GROUPS = ["node", "dht", "trace", "topology", "closest", "run", "testbed", "runtime", "demo", "bench"];

@@ -1,0 +1,88 @@
+/**
+ * Every setting of a node, in one table: its type, default, environment variable and flag.
+ * Resolution order (Nomad's): defaults, then the config file, then ICON_* environment, then flags.
+ * Add a setting here and it is documented, resolvable and validated everywhere at once.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export type FieldType = "string" | "int" | "number" | "bool" | "list" | "enum";
+
+export interface FieldSpec {
+  type: FieldType;
+  default: unknown;
+  doc: string;
+  /** Long flag without the dashes; omitted when the setting has no flag. */
+  flag?: string;
+  /** For enums. */
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  /** Extra check; returns a message when the value is wrong. */
+  check?: (v: never) => string | undefined;
+}
+
+const port = { min: 0, max: 65535 } as const;
+
+function isHostPort(s: string): boolean {
+  const i = s.lastIndexOf(":");
+  if (i <= 0) return false;
+  const p = Number(s.slice(i + 1));
+  return Number.isInteger(p) && p > 0 && p < 65536;
+}
+
+function badHostPort(list: string[]): string | undefined {
+  const bad = list.find((s) => !isHostPort(s));
+  return bad === undefined ? undefined : `"${bad}" is not HOST:PORT`;
+}
+
+export function isIPv4(s: string): boolean {
+  const parts = s.split(".");
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+export const SCHEMA = {
+  dataDir: { type: "string", default: join(homedir(), ".icon"), flag: "data-dir", doc: "Directory for the node's identity, state and local API socket." },
+  listen: { type: "string", default: "0.0.0.0", flag: "listen", doc: "IPv4 address the DHT and peer sockets bind to.", check: (v: string) => (isIPv4(v) ? undefined : "must be an IPv4 address") },
+  advertise: { type: "string", default: "", flag: "advertise", doc: "Address announced to other nodes; empty means the listen address, or the address peers report when listening on 0.0.0.0.", check: (v: string) => (v === "" || isIPv4(v) ? undefined : "must be an IPv4 address or empty") },
+  dhtPort: { type: "int", default: 4100, flag: "dht-port", doc: "UDP port of the DHT (0 picks a free one).", ...port },
+  peerPort: { type: "int", default: 4101, flag: "peer-port", doc: "TCP port of the peer protocol between nodes (0 picks a free one).", ...port },
+  bootstrap: { type: "list", default: [], flag: "bootstrap", doc: "HOST:PORT of a DHT node to join through; repeat the flag or separate with commas.", check: (v: string[]) => badHostPort(v) },
+  logLevel: { type: "enum", default: "info", flag: "log-level", values: ["debug", "info", "warn", "error"], doc: "Least severe log level printed." },
+  logFormat: { type: "enum", default: "human", flag: "log-format", values: ["human", "json"], doc: "Log lines for people, or JSON lines for machines." },
+
+  routerMask: { type: "int", default: 29, min: 8, max: 32, doc: "Prefix length that turns a router address into a routerId (thesis 3.1.1: /29)." },
+  clientPrefix: { type: "int", default: 24, min: 8, max: 32, doc: "Prefix length under which client traces are cached." },
+  traceCacheSec: { type: "int", default: 600, min: 0, doc: "How long a cached client trace stays valid." },
+  traceConcurrency: { type: "int", default: 4, min: 1, max: 64, doc: "Traces of harvested addresses running at once." },
+  maxTtl: { type: "int", default: 30, min: 1, max: 64, doc: "Largest TTL a trace probes." },
+  announceSec: { type: "int", default: 300, min: 5, doc: "Period at which the node refreshes its router announcements." },
+  price: { type: "number", default: 0, min: 0, doc: "Price this node announces per replica-hour (0: free)." },
+
+  dockerSocket: { type: "string", default: "/var/run/docker.sock", doc: "Path of the Docker engine's API socket." },
+  portRange: { type: "string", default: "20000-20999", doc: "Ports the node hands out to replica ICONs, FIRST-LAST.", check: (v: string) => (/^\d+-\d+$/.test(v) && Number(v.split("-")[0]) <= Number(v.split("-")[1]) ? undefined : "must be FIRST-LAST, e.g. 20000-20999") },
+  networkContainer: { type: "string", default: "", doc: "Run ICONs inside this container's network namespace (the testbed's --docker mode) instead of publishing ports." },
+  iconMemory: { type: "string", default: "256m", doc: "Default memory limit of an ICON container." },
+  iconCpus: { type: "number", default: 1, min: 0.01, doc: "Default CPU limit of an ICON container." },
+  iconPids: { type: "int", default: 256, min: 16, doc: "Default PIDs limit of an ICON container." },
+  prefetchAfter: { type: "int", default: 3, min: 0, doc: "Offer an ICON's image to a node after it was a candidate this many times (0: never)." },
+} as const satisfies Record<string, FieldSpec>;
+
+export type ConfigKey = keyof typeof SCHEMA;
+
+type ValueOf<F extends FieldSpec> = F["type"] extends "int" | "number"
+  ? number
+  : F["type"] extends "bool"
+    ? boolean
+    : F["type"] extends "list"
+      ? string[]
+      : F extends { values: readonly (infer V)[] }
+        ? V
+        : string;
+
+export type Config = { -readonly [K in ConfigKey]: ValueOf<(typeof SCHEMA)[K]> };
+
+/** ICON_DATA_DIR for dataDir, ICON_DHT_PORT for dhtPort. */
+export function envName(key: string): string {
+  return "ICON_" + key.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
+}

@@ -1,0 +1,51 @@
+/**
+ * Tests that need root, Docker or the compiled binary. In CI (CI=true) a missing prerequisite is a
+ * failing test that says what is missing; elsewhere the suite is skipped with the reason printed.
+ */
+import { describe, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export type Need = "root" | "docker" | "binary";
+
+export const ROOT_DIR = join(import.meta.dir, "../..");
+export const BINARY = join(ROOT_DIR, "dist/icon");
+const inCI = process.env.CI === "true" || process.env.CI === "1";
+
+function dockerAnswers(): boolean {
+  try {
+    const p = Bun.spawnSync(["docker", "info", "--format", "{{.ServerVersion}}"], { stdout: "pipe", stderr: "pipe" });
+    return p.exitCode === 0;
+  } catch {
+    return false;
+  }
+}
+
+const checks: Record<Need, () => string | undefined> = {
+  root: () => (process.getuid?.() === 0 ? undefined : "needs root (run the tests as root: sudo make test)"),
+  docker: () => (dockerAnswers() ? undefined : "needs a running Docker engine (scripts/setup.sh starts dockerd as root)"),
+  binary: () => (existsSync(BINARY) ? undefined : `needs the compiled binary ${BINARY} (run scripts/setup.sh or bun build.ts)`),
+};
+
+/** The first unmet need, or undefined. */
+export function missing(...needs: Need[]): string | undefined {
+  for (const n of needs) {
+    const why = checks[n]();
+    if (why) return why;
+  }
+  return undefined;
+}
+
+/** `describe` that runs only when every need is met; fails loudly in CI when one is not. */
+export function describeWith(needs: Need[], name: string, fn: () => void): void {
+  const why = missing(...needs);
+  if (!why) return describe(name, fn);
+  if (inCI) {
+    describe(name, () => test(`prerequisite: ${why}`, () => {
+      throw new Error(`${name}: ${why}`);
+    }));
+    return;
+  }
+  process.stderr.write(`skipping "${name}": ${why}\n`);
+  describe.skip(name, fn);
+}

@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { generateIdentity, hex } from "../identity/identity.ts";
+import { silentLogger } from "../log.ts";
+import { handshakeHeaders } from "./auth.ts";
+import { PeerNetwork } from "./network.ts";
+import { WS_PATH } from "./protocol.ts";
+
+const nets: PeerNetwork[] = [];
+afterEach(async () => {
+  await Promise.all(nets.splice(0).map((n) => n.stop()));
+});
+
+async function network(): Promise<PeerNetwork> {
+  const net = new PeerNetwork({ identity: generateIdentity(), log: silentLogger, listen: "127.0.0.1", port: 0, advertisedAddress: () => "127.0.0.1" });
+  await net.start();
+  nets.push(net);
+  return net;
+}
+const endpointOf = (n: PeerNetwork) => ({ nodeId: n.nodeId, address: "127.0.0.1", port: n.port });
+
+describe("peer network", () => {
+  test("requests, progress events, bulk data and messages travel both ways on one connection", async () => {
+    const [a, b] = [await network(), await network()];
+    b.handle("echo", async (body, ctx) => {
+      ctx.emit({ step: 1 });
+      await ctx.sendData(new Uint8Array(600_000).fill(7)); // more than two chunks
+      return { echoed: body, from: ctx.peer.nodeId };
+    });
+    const events: unknown[] = [];
+    let bytes = 0;
+    const conn = await a.connect(endpointOf(b));
+    const res = await conn.request<{ echoed: unknown; from: string }>("echo", { x: 1 }, { onEvent: (e) => events.push(e), onData: (d) => (bytes += d.length) });
+    expect(res).toEqual({ echoed: { x: 1 }, from: a.nodeId });
+    expect(events).toEqual([{ step: 1 }]);
+    expect(bytes).toBe(600_000);
+
+    // The accepting side uses the same connection to reach back, without dialling.
+    a.handle("who", async (_b, ctx) => ctx.peer.nodeId);
+    const back = b.connection(a.nodeId);
+    expect(back?.direction).toBe("in");
+    expect(await back!.request("who", null)).toBe(b.nodeId);
+
+    const got = new Promise((r) => b.onMessage("note", (body) => r(body)));
+    conn.notify("note", { hello: true });
+    expect(await got).toEqual({ hello: true });
+    expect(await a.connect(endpointOf(b))).toBe(conn);
+  });
+
+  test("errors travel as IconErrors with their code", async () => {
+    const [a, b] = [await network(), await network()];
+    const conn = await a.connect(endpointOf(b));
+    await expect(conn.request("nope", {})).rejects.toMatchObject({ code: "NOT_FOUND" });
+    b.handle("fail", async () => {
+      throw new (await import("../errors.ts")).IconError("CONFLICT", "busy", "later");
+    });
+    await expect(conn.request("fail", {})).rejects.toMatchObject({ code: "CONFLICT", message: "busy", fix: "later" });
+  });
+
+  test("unsigned, replayed and misaddressed handshakes are refused", async () => {
+    const [a, b] = [await network(), await network()];
+    const url = `http://127.0.0.1:${b.port}${WS_PATH}`;
+    const upgrade = { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" };
+    const unsigned = await fetch(url, { headers: upgrade });
+    expect(unsigned.status).toBe(401);
+    expect((await unsigned.json()).error).toContain("missing signature");
+
+    const identity = generateIdentity();
+    const headers = handshakeHeaders(identity, b.nodeId, "127.0.0.1:1");
+    const first = await fetch(url, { headers: { ...upgrade, ...headers } });
+    expect(first.status).toBe(101);
+    const replay = await fetch(url, { headers: { ...upgrade, ...headers } });
+    expect(replay.status).toBe(401);
+    expect((await replay.json()).error).toContain("replayed");
+
+    const elsewhere = await fetch(url, { headers: { ...upgrade, ...handshakeHeaders(identity, a.nodeId, "127.0.0.1:1") } });
+    expect(elsewhere.status).toBe(401);
+    expect((await elsewhere.json()).error).toContain("another node");
+  });
+
+  test("a dial that names the wrong node id is refused", async () => {
+    const [a, b] = [await network(), await network()];
+    const impostor = { nodeId: hex(generateIdentity().nodeId), address: "127.0.0.1", port: b.port };
+    // b refuses the handshake (addressed to another node), so the dial fails as unauthorized or unreachable
+    await expect(a.connect(impostor)).rejects.toMatchObject({ message: expect.stringContaining("cannot connect to peer") });
+  });
+
+  test("a peer that stops fails requests in flight instead of hanging", async () => {
+    const [a, b] = [await network(), await network()];
+    b.handle("slow", () => new Promise(() => {}));
+    const conn = await a.connect(endpointOf(b));
+    const pending = conn.request("slow", {}, { timeoutMs: 60_000 });
+    await b.stop();
+    await expect(pending).rejects.toMatchObject({ code: "UNREACHABLE" });
+    expect(a.connection(b.nodeId)).toBeUndefined();
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * The sample client (thesis 3.1.3 and 4.2): connects to an ICON over a websocket, handshakes, follows
+ * the server's migrate message blindly to the closer replica, handshakes there, checks that its state
+ * survived the move, and quits. It time-stamps the nine phases of thesis section 4.2.
+ *
+ *   bun examples/migrate-app/client.ts ws://10.0.0.2:8080/ws [--timeout-ms 30000] [--json]
+ */
+import type { ClientMessage, ClientState, ServerMessage } from "./protocol.ts";
+
+export const PHASES = [
+  "connectedOrigin",
+  "handshakeSentOrigin",
+  "handshakeReplyOrigin",
+  "migrateReceived",
+  "connectingEdge",
+  "connectedEdge",
+  "handshakeSentEdge",
+  "handshakeReplyEdge",
+  "switched",
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface ClientResult {
+  ok: boolean;
+  origin: string;
+  edge?: string;
+  /** Milliseconds since the client started connecting, per phase reached. */
+  phasesMs: Partial<Record<Phase, number>>;
+  totalMs?: number;
+  stateIntact?: boolean;
+  mode?: string;
+  error?: string;
+}
+
+export interface ClientOptions {
+  timeoutMs?: number;
+  onPhase?: (phase: Phase, ms: number) => void;
+  state?: ClientState;
+}
+
+function open(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.onopen = () => resolve(ws);
+    ws.onerror = () => reject(new Error(`cannot connect to ${url}`));
+  });
+}
+
+function next(ws: WebSocket): Promise<ServerMessage> {
+  return new Promise((resolve, reject) => {
+    ws.onmessage = (ev) => {
+      try {
+        resolve(JSON.parse(String(ev.data)) as ServerMessage);
+      } catch {
+        reject(new Error("the server sent a message that is not JSON"));
+      }
+    };
+    ws.onclose = () => reject(new Error("the server closed the connection"));
+  });
+}
+
+export async function runClient(originUrl: string, opts: ClientOptions = {}): Promise<ClientResult> {
+  const state: ClientState = opts.state ?? { clientId: crypto.randomUUID(), counter: Math.floor(Math.random() * 1e6), note: "carried across a migration" };
+  const result: ClientResult = { ok: false, origin: originUrl, phasesMs: {} };
+  const t0 = performance.now();
+  const mark = (p: Phase) => {
+    const ms = Math.round((performance.now() - t0) * 100) / 100;
+    result.phasesMs[p] = ms;
+    opts.onPhase?.(p, ms);
+  };
+  const sockets: WebSocket[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no migration within ${opts.timeoutMs ?? 30_000} ms`)), opts.timeoutMs ?? 30_000);
+  });
+  const hello = (ws: WebSocket, withState: boolean) => ws.send(JSON.stringify({ type: "hello", clientId: state.clientId, state: withState ? state : undefined } satisfies ClientMessage));
+
+  const run = async () => {
+    const origin = await open(originUrl);
+    sockets.push(origin);
+    mark("connectedOrigin");
+    const reply = next(origin);
+    hello(origin, true);
+    mark("handshakeSentOrigin");
+    const welcome = await reply;
+    if (welcome.type !== "welcome") throw new Error(`expected a welcome from the origin, got ${welcome.type}`);
+    const migrating = next(origin);
+    mark("handshakeReplyOrigin");
+    const migrate = await migrating;
+    if (migrate.type !== "migrate") throw new Error(migrate.type === "error" ? migrate.message : `expected a migrate message, got ${migrate.type}`);
+    mark("migrateReceived");
+    result.edge = migrate.url;
+    result.mode = migrate.mode;
+    mark("connectingEdge");
+    const edge = await open(migrate.url);
+    sockets.push(edge);
+    mark("connectedEdge");
+    const edgeReply = next(edge);
+    hello(edge, false);
+    mark("handshakeSentEdge");
+    const edgeWelcome = await edgeReply;
+    mark("handshakeReplyEdge");
+    if (edgeWelcome.type !== "welcome") throw new Error(`expected a welcome from the edge, got ${edgeWelcome.type}`);
+    result.stateIntact = JSON.stringify(edgeWelcome.state) === JSON.stringify(state);
+    if (!result.stateIntact) throw new Error(`state did not survive the migration: sent ${JSON.stringify(state)}, edge has ${JSON.stringify(edgeWelcome.state)}`);
+    mark("switched");
+    origin.close();
+  };
+
+  try {
+    await Promise.race([run(), timeout]);
+    result.ok = true;
+    result.totalMs = result.phasesMs.switched;
+  } catch (e) {
+    result.error = (e as Error).message;
+  } finally {
+    clearTimeout(timer);
+    for (const ws of sockets) ws.close();
+  }
+  return result;
+}
+
+if (import.meta.main) {
+  const args = process.argv.slice(2);
+  const url = args.find((a) => a.startsWith("ws://"));
+  const json = args.includes("--json");
+  const ti = args.indexOf("--timeout-ms");
+  if (!url) {
+    console.error("usage: client.ts ws://HOST:PORT/ws [--timeout-ms N] [--json]");
+    process.exit(2);
+  }
+  const res = await runClient(url, {
+    timeoutMs: ti >= 0 ? Number(args[ti + 1]) : undefined,
+    onPhase: json ? undefined : (p, ms) => console.error(`${ms.toFixed(1).padStart(9)} ms  ${p}`),
+  });
+  if (json) console.log(JSON.stringify(res));
+  else console.error(res.ok ? `switched to ${res.edge} in ${res.totalMs} ms (${res.mode})` : `failed: ${res.error}`);
+  process.exit(res.ok ? 0 : 1);
+}

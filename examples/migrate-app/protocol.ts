@@ -1,0 +1,21 @@
+/**
+ * The sample application's own messages between its client and server (thesis 3.1.3): a handshake,
+ * and a migrate message that the client follows blindly. Nothing here is part of icon itself; an ICON
+ * author chooses their own protocol.
+ */
+
+/** Small per-client state the server keeps and hands to the replica the client moves to. */
+export interface ClientState {
+  clientId: string;
+  counter: number;
+  note: string;
+}
+
+export type ClientMessage = { type: "hello"; clientId: string; state?: ClientState };
+
+export type ServerMessage =
+  | { type: "welcome"; server: string; state: ClientState | null }
+  | { type: "migrate"; url: string; gainMs: number; mode: string }
+  | { type: "error"; message: string };
+
+export const WS_PATH = "/ws";

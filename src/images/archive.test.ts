@@ -56,10 +56,10 @@ describeWith(["docker"], "image archives with a real Docker engine", () => {
     const parts = parseSave(docker(["save", APP]));
     const appLayer = parts.diffIds[1]!;
     const bad = parts.layers.get(appLayer)!.slice();
-    bad[bad.length - 600] ^= 0xff;
+    bad[bad.length - 600] = bad[bad.length - 600]! ^ 0xff;
     expect(() => verifyParts({ ...parts, layers: new Map([[appLayer, bad]]) })).toThrow(/is corrupt/);
     const config = parts.config.slice();
-    config[5] ^= 1;
+    config[5] = config[5]! ^ 1;
     expect(() => verifyParts({ ...parts, config })).toThrow(/does not match image/);
     expect(sha256(parts.config)).toBe(parts.id);
   });

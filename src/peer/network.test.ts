@@ -62,7 +62,7 @@ describe("peer network", () => {
     const upgrade = { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" };
     const unsigned = await fetch(url, { headers: upgrade });
     expect(unsigned.status).toBe(401);
-    expect((await unsigned.json()).error).toContain("missing signature");
+    expect(((await unsigned.json()) as { error: string }).error).toContain("missing signature");
 
     const identity = generateIdentity();
     const headers = handshakeHeaders(identity, b.nodeId, "127.0.0.1:1");
@@ -70,11 +70,11 @@ describe("peer network", () => {
     expect(first.status).toBe(101);
     const replay = await fetch(url, { headers: { ...upgrade, ...headers } });
     expect(replay.status).toBe(401);
-    expect((await replay.json()).error).toContain("replayed");
+    expect(((await replay.json()) as { error: string }).error).toContain("replayed");
 
     const elsewhere = await fetch(url, { headers: { ...upgrade, ...handshakeHeaders(identity, a.nodeId, "127.0.0.1:1") } });
     expect(elsewhere.status).toBe(401);
-    expect((await elsewhere.json()).error).toContain("another node");
+    expect(((await elsewhere.json()) as { error: string }).error).toContain("another node");
   });
 
   test("a dial that names the wrong node id is refused", async () => {

@@ -15,6 +15,7 @@ export const REGISTRY: Entry[] = [
   { name: "version", summary: "Print the version", load: () => import("./commands/version.ts") },
   { name: "node start", summary: "Run a node in the foreground", load: () => import("./commands/node-start.ts") },
   { name: "node status", summary: "Show the running node's identity and state", load: () => import("./commands/node-status.ts") },
+  { name: "trace", summary: "Trace the route to an IPv4 address (parallel UDP, no root)", load: () => import("./commands/trace.ts") },
 ];
 
 /** Groups shown in `icon --help`, in order. */

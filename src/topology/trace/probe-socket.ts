@@ -1,0 +1,87 @@
+/**
+ * One probe socket: a non-blocking unprivileged UDP socket with a fixed IP TTL, IP_RECVERR (ICMP errors
+ * for its probes are queued on it) and SO_TIMESTAMPNS (each queued error carries its kernel arrival
+ * time, so the RTT does not depend on when JavaScript gets round to reading it). DESIGN.md
+ * "Traceroute facts" has the measured recipe; thesis 3.1.1 the reason for one socket per TTL.
+ */
+import { IconError } from "../../errors.ts";
+import {
+  AF_INET, EACCES, EAGAIN, EHOSTUNREACH, EINTR, EMFILE, ENETUNREACH, ENFILE, EPERM, IP_RECVERR, IP_TTL, MSG_DONTWAIT,
+  MSG_ERRQUEUE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_IP, SOL_SOCKET, SO_TIMESTAMPNS, errno, realtimeMs, type Libc,
+} from "./libc.ts";
+import { encodeSockaddrIn, RecvBuffers, SOCKADDR_IN_BYTES, type ErrorMessage } from "./wire.ts";
+
+const one = new Int32Array([1]);
+/** The probe's UDP payload; routers quote only the headers, so its content does not matter. */
+const PAYLOAD = new TextEncoder().encode("icon-trace");
+
+export type SendResult = { ok: true; sentAtMs: number } | { ok: false; errno: number };
+
+export class ProbeSocket {
+  private closed = false;
+  private constructor(
+    private readonly c: Libc,
+    readonly fd: number,
+    readonly ttl: number,
+  ) {}
+
+  static open(c: Libc, ttl: number): ProbeSocket {
+    const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw socketError(errno(c));
+    const s = new ProbeSocket(c, fd, ttl);
+    const ttlValue = new Int32Array([ttl]);
+    if (c.setsockopt(fd, SOL_IP, IP_TTL, ttlValue, 4) < 0 || c.setsockopt(fd, SOL_IP, IP_RECVERR, one, 4) < 0
+      || c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, one, 4) < 0) {
+      const e = errno(c);
+      s.close();
+      throw new IconError("UNSUPPORTED", `setsockopt on a UDP socket failed (errno ${e})`,
+        "The kernel must support IP_TTL, IP_RECVERR and SO_TIMESTAMPNS on UDP sockets (any Linux since 2.6.22).");
+    }
+    return s;
+  }
+
+  /** Sends one probe; the time is taken just before the send so the RTT never comes out short. */
+  send(destination: number, port: number): SendResult {
+    const addr = encodeSockaddrIn(destination, port);
+    const sentAtMs = realtimeMs(this.c);
+    const n = Number(this.c.sendto(this.fd, PAYLOAD, PAYLOAD.length, 0, addr, SOCKADDR_IN_BYTES));
+    return n < 0 ? { ok: false, errno: errno(this.c) } : { ok: true, sentAtMs };
+  }
+
+  /** Reads every error queued on this socket without blocking. */
+  drain(buf: RecvBuffers, into: ErrorMessage[]): void {
+    for (;;) {
+      const n = Number(this.c.recvmsg(this.fd, buf.reset(), MSG_ERRQUEUE | MSG_DONTWAIT));
+      if (n < 0) {
+        const e = errno(this.c);
+        if (e === EINTR) continue;
+        return; // EAGAIN: the queue is empty
+      }
+      into.push(buf.parse());
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.c.close(this.fd);
+  }
+}
+
+export function socketError(e: number): IconError {
+  if (e === EMFILE || e === ENFILE)
+    return new IconError("FAILED", "out of file descriptors for probe sockets", "Raise the open-files limit (ulimit -n) or lower traceConcurrency / --max-ttl.");
+  if (e === EPERM || e === EACCES)
+    return new IconError("PERMISSION", `opening a UDP socket was refused (errno ${e})`, "A seccomp or LSM policy forbids UDP sockets; allow socket(AF_INET, SOCK_DGRAM).");
+  return new IconError("FAILED", `socket(AF_INET, SOCK_DGRAM) failed (errno ${e})`);
+}
+
+/** A send error that means the whole trace cannot work, rather than one lost probe. */
+export function fatalSendError(e: number, destination: string): IconError | undefined {
+  if (e === ENETUNREACH || e === EHOSTUNREACH)
+    return new IconError("UNREACHABLE", `no route to ${destination}`, "Check this host's routing table (ip route get " + destination + ").");
+  if (e === EPERM || e === EACCES)
+    return new IconError("PERMISSION", `sending a UDP probe to ${destination} was refused (errno ${e})`, "A firewall rule (OUTPUT chain) rejects UDP to ports 33434+; allow it.");
+  if (e === EAGAIN) return undefined;
+  return undefined;
+}

@@ -16,6 +16,12 @@ export const REGISTRY: Entry[] = [
   { name: "node start", summary: "Run a node in the foreground", load: () => import("./commands/node-start.ts") },
   { name: "node status", summary: "Show the running node's identity and state", load: () => import("./commands/node-status.ts") },
   { name: "trace", summary: "Trace the route to an IPv4 address (parallel UDP, no root)", load: () => import("./commands/trace.ts") },
+  { name: "testbed up", summary: "Bring up an emulated routed Internet (root)", load: () => import("./commands/testbed-up.ts") },
+  { name: "testbed down", summary: "Remove a testbed and everything it made", load: () => import("./commands/testbed-down.ts") },
+  { name: "testbed status", summary: "Show a testbed's hosts, routers, links", load: () => import("./commands/testbed-status.ts") },
+  { name: "testbed exec", summary: "Run a command on a testbed host or router", load: () => import("./commands/testbed-exec.ts") },
+  { name: "testbed ping", summary: "Measure a testbed's RTT matrix beside its targets", load: () => import("./commands/testbed-ping.ts") },
+  { name: "testbed delayd", summary: "The testbed's delay process", hidden: true, load: () => import("./commands/testbed-delayd.ts") },
 ];
 
 /** Groups shown in `icon --help`, in order. */

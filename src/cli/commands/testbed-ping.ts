@@ -1,0 +1,36 @@
+import { IconError } from "../../errors.ts";
+import { status } from "../../testbed/lifecycle.ts";
+import { testbedName } from "../../testbed/names.ts";
+import { pingMatrix, withinGoal } from "../../testbed/ping.ts";
+import { readState } from "../../testbed/state.ts";
+import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { table } from "../output.ts";
+import { NAME_OPTION } from "./testbed-common.ts";
+
+const f = (n: number | undefined) => (n === undefined ? undefined : n.toFixed(3));
+
+export const command: CommandSpec = {
+  name: "testbed ping",
+  summary: "Measure the RTT matrix between a testbed's hosts beside the targets",
+  usage: "icon testbed ping [--name NAME] [--count N] [--interval S] [--json]",
+  description: "Every host pair is pinged in parallel from the first host of the pair. The target is twice the summed one-way link delays of the routed path; \"ok\" means within ±2 % or ±0.3 ms.",
+  options: {
+    ...NAME_OPTION,
+    count: { type: "string", arg: "N", doc: "Pings per pair (default 20)." },
+    interval: { type: "string", arg: "S", doc: "Seconds between pings (default 0.01)." },
+    ...JSON_OPTION,
+  },
+  async run({ values, out }) {
+    const name = testbedName(values.name);
+    const count = Number(values.count ?? 20), interval = Number(values.interval ?? 0.01);
+    if (!Number.isInteger(count) || count < 1) throw new IconError("USAGE", `--count ${String(values.count)} is not a positive whole number`, "Give --count a number such as 100.");
+    if (!(interval >= 0.0002)) throw new IconError("USAGE", `--interval ${String(values.interval)} is too small`, "Give --interval at least 0.0002 (seconds).");
+    const s = await status(name);
+    const results = await pingMatrix(s, readState(name)!.plan.topology, { count, interval });
+    out.data({ name, count, results }, () =>
+      table(["from", "to", "target ms", "mean ms", "mdev ms", "min", "max", "loss", "error ms", ""],
+        results.map((r) => [r.from, r.to, r.targetMs, f(r.meanMs), f(r.mdevMs), f(r.minMs), f(r.maxMs),
+          `${((1 - r.received / Math.max(r.sent, 1)) * 100).toFixed(1)}%`, f(r.errorMs), withinGoal(r) ? "ok" : "OFF"])));
+    return results.every(withinGoal) ? 0 : 10;
+  },
+};

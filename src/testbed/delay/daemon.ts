@@ -1,0 +1,150 @@
+/**
+ * The delay process: one thread, one netlink socket per namespace, one FIFO per queue. It sleeps in
+ * ppoll until a packet arrives or the oldest held packet falls due, then accepts every due packet of a
+ * queue with one batch verdict (one send per namespace). Precision comes from SCHED_FIFO (no timer
+ * slack, no waiting behind other work), a ppoll timeout in nanoseconds, and waking early by the measured
+ * wake-up lateness (DESIGN.md "Testbed facts": ~60 µs).
+ *
+ * It fails closed: queues are bound without FAIL_OPEN and `up` installs no --queue-bypass, so if this
+ * process dies, delayed links drop everything instead of carrying traffic undelayed, and
+ * `testbed status` reports the delay process dead.
+ */
+import { existsSync } from "node:fs";
+import { EAGAIN, EINTR, MSG_DONTWAIT, PR_SET_TIMERSLACK, SCHED_FIFO, errno, libc, type Libc } from "./libc.ts";
+import { Fifo } from "./fifo.ts";
+import { bindQueues, openInNamespace } from "./socket.ts";
+import { parseMessages, VERDICT_BYTES, writeBatchVerdict } from "./wire.ts";
+
+export interface DelaydConfig {
+  namespaces: { netns: string; queues: { num: number; delayMs: number }[] }[];
+  /** Released this much before the nominal time: the kernel-to-user-and-back cost of one queue pass. */
+  biasUs: number;
+  /** Exit when this file disappears (the testbed's state file: `down` removed it). */
+  watchFile?: string;
+  /** SCHED_FIFO priority; 0 leaves the scheduler alone. */
+  rtPriority: number;
+}
+
+export interface DelaydHooks {
+  ready(): void;
+  log(msg: string): void;
+}
+
+/** Packets a release may go early by, to batch neighbours instead of waking again for each. */
+const BATCH_NS = 10_000;
+/** Starting guess of how late ppoll returns after its timeout; then measured as we go. */
+const INITIAL_WAKE_NS = 60_000;
+const IDLE_CHECK_NS = 1e9;
+
+export function runDelayd(cfg: DelaydConfig, hooks: DelaydHooks): never {
+  const c = libc();
+  realtime(c, cfg.rtPriority, hooks);
+  const fds: number[] = [];
+  const byNum: Fifo[][] = [];
+  const fifos: Fifo[] = [];
+  let arrival = Bun.nanoseconds();
+  const bias = cfg.biasUs * 1000;
+  let sockIndex = 0;
+  let dropped = 0;
+  const onPacket = (queue: number, id: number) => {
+    const f = byNum[sockIndex]![queue];
+    if (f) f.push(id, arrival + f.delayNs - bias);
+    else dropped++;
+  };
+
+  for (const [i, ns] of cfg.namespaces.entries()) {
+    const fd = openInNamespace(c, `/run/netns/${ns.netns}`);
+    fds.push(fd);
+    byNum[i] = [];
+    for (const q of ns.queues) {
+      const f = new Fifo(i, q.num, q.delayMs * 1e6);
+      byNum[i]![q.num] = f;
+      fifos.push(f);
+    }
+    sockIndex = i;
+    bindQueues(c, fd, ns.queues.map((q) => q.num), onPacket, ns.netns);
+  }
+  hooks.log(`bound ${fifos.length} queues in ${fds.length} namespaces`);
+  hooks.ready();
+
+  const pollfds = new Int32Array(fds.length * 2);
+  fds.forEach((fd, i) => ((pollfds[2 * i] = fd), (pollfds[2 * i + 1] = 1 /* POLLIN */)));
+  const tmo = new Int32Array(4); // struct timespec { i64 sec; i64 nsec } as four i32 (little-endian)
+  const rx = new Uint8Array(4096);
+  const rxView = new DataView(rx.buffer);
+  const tx = fds.map(() => new Uint8Array(VERDICT_BYTES * 64));
+  const txView = tx.map((b) => new DataView(b.buffer));
+  const txLen = new Int32Array(fds.length);
+  let wake = INITIAL_WAKE_NS;
+  let lastCheck = Bun.nanoseconds();
+  let packets = 0;
+
+  for (;;) {
+    let now = Bun.nanoseconds();
+    // 1. Release everything due (or due within BATCH_NS): one batch verdict per queue, one send per namespace.
+    let next = Infinity;
+    for (const f of fifos) {
+      const id = f.popDue(now + BATCH_NS);
+      if (id >= 0) {
+        const s = f.sock;
+        if (txLen[s]! + VERDICT_BYTES > tx[s]!.length) flush(c, fds[s]!, tx[s]!, txLen, s, hooks);
+        txLen[s] = writeBatchVerdict(txView[s]!, txLen[s]!, f.num, id);
+      }
+      const d = f.nextDue();
+      if (d < next) next = d;
+    }
+    for (let s = 0; s < fds.length; s++) if (txLen[s]) flush(c, fds[s]!, tx[s]!, txLen, s, hooks);
+
+    if (now - lastCheck > IDLE_CHECK_NS) {
+      lastCheck = now;
+      if (cfg.watchFile && !existsSync(cfg.watchFile)) {
+        hooks.log(`${cfg.watchFile} is gone: exiting`);
+        process.exit(0);
+      }
+    }
+    // 2. Sleep until the next packet is due (minus the usual lateness) or a packet arrives.
+    let waitNs = Math.min(next - now - wake, IDLE_CHECK_NS);
+    if (waitNs < 0) waitNs = 0;
+    tmo[0] = Math.floor(waitNs / 1e9);
+    tmo[2] = waitNs % 1e9;
+    const before = Bun.nanoseconds();
+    const ready = c.ppoll(pollfds, fds.length, tmo, null);
+    now = Bun.nanoseconds();
+    if (ready === 0 && waitNs > 0 && next !== Infinity) {
+      // Woke by timeout: learn how late (EWMA), bounded so one preemption does not skew it.
+      const late = Math.min(Math.max(now - before - waitNs, 0), 500_000);
+      wake += (late - wake) / 16;
+    }
+    if (ready <= 0) continue;
+    // 3. Read every queued packet; they all arrived by `now`.
+    arrival = now;
+    for (let s = 0; s < fds.length; s++) {
+      if (!(pollfds[2 * s + 1]! >>> 16)) continue; // revents (the high short) empty
+      sockIndex = s;
+      for (;;) {
+        const n = Number(c.recv(fds[s]!, rx, rx.length, MSG_DONTWAIT));
+        if (n < 0) {
+          const e = errno(c);
+          if (e === EINTR) continue;
+          if (e !== EAGAIN) hooks.log(`recv failed (errno ${e})`);
+          break;
+        }
+        parseMessages(rxView, n, onPacket);
+        packets++;
+      }
+    }
+    if (dropped && packets % 100000 === 0) hooks.log(`${dropped} packets on unknown queues`);
+  }
+}
+
+function flush(c: Libc, fd: number, buf: Uint8Array, len: Int32Array, s: number, hooks: DelaydHooks): void {
+  if (Number(c.send(fd, buf, len[s]!, 0)) < 0) hooks.log(`verdict send failed (errno ${errno(c)})`);
+  len[s] = 0;
+}
+
+/** SCHED_FIFO for this thread (and with it no timer slack); a warning, not a failure, if refused. */
+function realtime(c: Libc, priority: number, hooks: DelaydHooks): void {
+  if (priority > 0 && c.sched_setscheduler(0, SCHED_FIFO, new Int32Array([priority])) < 0)
+    hooks.log(`SCHED_FIFO refused (errno ${errno(c)}): delays will be less precise`);
+  c.prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
+}

@@ -1,0 +1,74 @@
+/**
+ * --docker mode: an IEP host's network namespace is the namespace of a long-lived container, so ICON
+ * containers started with `--network container:<it>` listen on the IEP's address (DESIGN.md "Testbed
+ * facts"). The container runs a tiny image built here from the host's own /bin/sleep and the libraries
+ * it links (no registry is assumed anywhere).
+ */
+import { mkdtempSync, mkdirSync, copyFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { IconError } from "../errors.ts";
+import { LABEL, PAUSE_IMAGE } from "./names.ts";
+import { must, run } from "./shell.ts";
+
+const dockerMissing = (what: string, detail: string) =>
+  new IconError("DOCKER", `${what}: ${detail.trim().split("\n").slice(-2).join("; ")}`, "Start the Docker engine (scripts/setup.sh starts dockerd) or drop --docker.");
+
+async function docker(args: string[], what: string, stdin?: string): Promise<string> {
+  const r = await run(["docker", ...args], stdin);
+  if (r.code !== 0) throw dockerMissing(what, r.stderr || r.stdout);
+  return r.stdout.trim();
+}
+
+/** Files /bin/sleep needs, from ldd: the binary, libc and the loader. */
+async function sleepFiles(): Promise<string[]> {
+  const out = await must(["ldd", "/bin/sleep"], "listing the libraries of /bin/sleep");
+  const libs = out.split("\n").map((l) => l.match(/(\/\S+)\s+\(0x/)?.[1]).filter((p): p is string => !!p);
+  return ["/bin/sleep", ...libs];
+}
+
+/** Builds icon-testbed-pause:latest once (docker import of a tar made here). */
+export async function ensurePauseImage(): Promise<boolean> {
+  if ((await run(["docker", "image", "inspect", PAUSE_IMAGE])).code === 0) return false;
+  const dir = mkdtempSync(join(tmpdir(), "icon-pause-"));
+  try {
+    for (const f of await sleepFiles()) {
+      mkdirSync(join(dir, dirname(f)), { recursive: true });
+      copyFileSync(f, join(dir, f)); // follows symlinks: the image holds real files
+    }
+    await must(["sh", "-c", `tar -C '${dir}' -cf - . | docker import --change 'CMD ["/bin/sleep","infinity"]' --change 'LABEL ${LABEL}=pause' - ${PAUSE_IMAGE}`],
+      `building ${PAUSE_IMAGE}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return true;
+}
+
+/** Starts the namespace-owning container and returns its PID (whose netns `ip netns attach` names). */
+export async function startHostContainer(container: string, testbed: string, node: string): Promise<number> {
+  const existing = await run(["docker", "inspect", "-f", `{{index .Config.Labels "${LABEL}"}}`, container]);
+  if (existing.code === 0) {
+    if (existing.stdout.trim() !== testbed)
+      throw new IconError("CONFLICT", `a container named ${container} exists and is not testbed ${testbed}'s`, `Remove it (docker rm -f ${container}) or use another --name.`);
+    await docker(["rm", "-f", container], `removing stale ${container}`);
+  }
+  await docker(["run", "-d", "--name", container, "--hostname", node, "--network", "none", "--restart", "no",
+    "--label", `${LABEL}=${testbed}`, "--label", `${LABEL}.node=${node}`, PAUSE_IMAGE], `starting ${container}`);
+  const pid = Number(await docker(["inspect", "-f", "{{.State.Pid}}", container], `inspecting ${container}`));
+  if (!(pid > 0)) throw new IconError("DOCKER", `container ${container} is not running`, `See: docker logs ${container}`);
+  return pid;
+}
+
+/** Removes every container labelled as this testbed's; returns their names. */
+export async function removeContainers(testbed: string): Promise<string[]> {
+  const r = await run(["docker", "ps", "-a", "--filter", `label=${LABEL}=${testbed}`, "--format", "{{.Names}}"]);
+  if (r.code !== 0) return []; // no Docker: nothing of ours can exist there
+  const names = r.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+  if (names.length) await docker(["rm", "-f", ...names], "removing testbed containers");
+  return names;
+}
+
+export async function containerRunning(container: string): Promise<boolean> {
+  const r = await run(["docker", "inspect", "-f", "{{.State.Running}}", container]);
+  return r.code === 0 && r.stdout.trim() === "true";
+}

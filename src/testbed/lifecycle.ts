@@ -1,0 +1,147 @@
+/**
+ * `up` and `down`. The state file is written before anything is made, so `down` finds everything after a
+ * crash of anything (of `up` halfway, of the delay process). A second `up` with the same request on a
+ * healthy testbed is a no-op; otherwise (different topology, or anything missing or dead) it removes the
+ * old testbed and creates it again.
+ */
+import { rmSync } from "node:fs";
+import { IconError } from "../errors.ts";
+import { containerRunning, ensurePauseImage, removeContainers, startHostContainer } from "./docker.ts";
+import { isDelayd, readyPath, startDelayd, stopDelayd } from "./delayd-process.ts";
+import { delaydLogPath } from "./names.ts";
+import { addLinks, addNamespace, configureNode, deleteNamespace, netnsExists, pidsIn } from "./netns.ts";
+import { makePlan } from "./plan.ts";
+import { must, parallel } from "./shell.ts";
+import { readState, removeState, statusOf, writeState, type TestbedState, type TestbedStatus } from "./state.ts";
+import type { Topology } from "./topology.ts";
+
+export type TestbedEvent =
+  | { type: "testbed"; phase: "reuse" | "recreate" | "namespaces" | "containers" | "links" | "configure" | "delay" | "ready" | "down"; detail: string }
+  | { type: "testbed"; phase: "node"; node: string };
+
+export type Progress = (event: TestbedEvent, human: string) => void;
+const quiet: Progress = () => {};
+
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0)
+    throw new IconError("PERMISSION", "the testbed needs root (network namespaces, iptables, tc)", "Run it as root, e.g. sudo icon testbed up.");
+}
+
+/** Is everything the state names still there and alive? */
+export async function healthy(s: TestbedState): Promise<boolean> {
+  if (s.phase !== "up") return false;
+  for (const n of s.plan.nodes) {
+    if (!netnsExists(n.netns)) return false;
+    if (n.container && !(await containerRunning(n.container))) return false;
+  }
+  const needsDelay = s.plan.nodes.some((n) => n.queues.length);
+  return !needsDelay || (s.delayPid !== undefined && isDelayd(s.delayPid, s.plan.testbed));
+}
+
+export interface UpOptions {
+  name: string;
+  topology: Topology;
+  docker: boolean;
+  progress?: Progress;
+}
+
+export async function up(o: UpOptions): Promise<TestbedStatus> {
+  requireRoot();
+  const progress = o.progress ?? quiet;
+  const request = JSON.stringify({ topology: o.topology, docker: o.docker });
+  const old = readState(o.name);
+  if (old) {
+    if (old.request === request && (await healthy(old))) {
+      progress({ type: "testbed", phase: "reuse", detail: o.name }, `testbed ${o.name} is already up with this topology`);
+      return statusOf(old, true);
+    }
+    progress({ type: "testbed", phase: "recreate", detail: o.name }, `testbed ${o.name} exists but differs or is broken: re-creating it`);
+    await down(o.name);
+  }
+  const plan = makePlan(o.name, o.topology, o.docker);
+  const taken = plan.nodes.filter((n) => netnsExists(n.netns)).map((n) => n.netns);
+  if (taken.length)
+    throw new IconError("CONFLICT", `network namespaces already exist: ${taken.join(", ")} (not made by a testbed named ${o.name} that is on record)`,
+      `Delete them (ip netns delete ${taken[0]}) or choose another --name.`);
+  const state: TestbedState = { version: 1, phase: "creating", docker: o.docker, request, plan, createdAt: new Date().toISOString() };
+  writeState(o.name, state);
+  try {
+    const containers = plan.nodes.filter((n) => n.container);
+    if (containers.length) {
+      await removeContainers(o.name); // leftovers of a run whose state file was lost
+      if (await ensurePauseImage()) progress({ type: "testbed", phase: "containers", detail: "image" }, "built the pause image");
+    }
+    progress({ type: "testbed", phase: "namespaces", detail: `${plan.nodes.length}` }, `creating ${plan.nodes.length} namespaces`);
+    await parallel(plan.nodes.filter((n) => !n.container), 4, (n) => addNamespace(n.netns));
+    if (containers.length) {
+      progress({ type: "testbed", phase: "containers", detail: containers.map((n) => n.container).join(",") }, `starting ${containers.length} host containers`);
+      await parallel(containers, 2, async (n) => {
+        const pid = await startHostContainer(n.container!, o.name, n.name);
+        await must(["ip", "netns", "attach", n.netns, String(pid)], `attaching ${n.container}'s namespace`);
+      });
+    }
+    progress({ type: "testbed", phase: "links", detail: `${plan.topology.links.length}` }, `creating ${plan.topology.links.length} links`);
+    await addLinks(plan);
+    progress({ type: "testbed", phase: "configure", detail: "addresses, routes, rules" }, "configuring addresses, routes, delay rules and rate limits");
+    await parallel(plan.nodes, 4, async (n) => {
+      await configureNode(n);
+      progress({ type: "testbed", phase: "node", node: n.name }, `  ${n.name} ready`);
+    });
+    if (plan.nodes.some((n) => n.queues.length)) {
+      const queues = plan.nodes.reduce((s, n) => s + n.queues.length, 0);
+      progress({ type: "testbed", phase: "delay", detail: `${queues} queues` }, `starting the delay process for ${queues} queues`);
+      state.delayPid = await startDelayd(o.name);
+    }
+    state.phase = "up";
+    writeState(o.name, state);
+    progress({ type: "testbed", phase: "ready", detail: o.name }, `testbed ${o.name} is up`);
+    return statusOf(state, true);
+  } catch (e) {
+    await down(o.name).catch(() => {});
+    throw e;
+  }
+}
+
+export interface DownResult {
+  name: string;
+  removed: { namespaces: string[]; containers: string[]; delayd: boolean; processes: number };
+}
+
+/** Removes everything the testbed made. Safe to call twice, or after a crash. */
+export async function down(name: string, progress: Progress = quiet): Promise<DownResult> {
+  requireRoot();
+  const result: DownResult = { name, removed: { namespaces: [], containers: [], delayd: false, processes: 0 } };
+  const s = readState(name);
+  // The delay process holds a reference to every namespace: stop it first so they really go away.
+  let pid = s?.delayPid;
+  if (!pid) {
+    const ready = Bun.file(readyPath(name));
+    if (await ready.exists()) pid = Number((await ready.text()).trim());
+  }
+  result.removed.delayd = await stopDelayd(pid, name);
+  if (s) {
+    // Processes left in plain namespaces (e.g. from `testbed exec`) would keep them alive.
+    for (const n of s.plan.nodes.filter((n) => !n.container && netnsExists(n.netns)))
+      for (const p of await pidsIn(n.netns)) {
+        if (p === process.pid) continue;
+        try {
+          process.kill(p, "SIGKILL");
+          result.removed.processes++;
+        } catch {}
+      }
+  }
+  result.removed.containers = await removeContainers(name);
+  if (s) for (const n of s.plan.nodes) if (await deleteNamespace(n.netns)) result.removed.namespaces.push(n.netns);
+  removeState(name);
+  rmSync(readyPath(name), { force: true });
+  rmSync(delaydLogPath(name), { force: true });
+  progress({ type: "testbed", phase: "down", detail: name },
+    s || result.removed.containers.length ? `testbed ${name} removed (${result.removed.namespaces.length} namespaces, ${result.removed.containers.length} containers)` : `testbed ${name} was not up`);
+  return result;
+}
+
+export async function status(name: string): Promise<TestbedStatus> {
+  const s = readState(name);
+  if (!s) throw new IconError("NOT_FOUND", `no testbed named ${name} is up`, `Start it: icon testbed up --name ${name}`);
+  return statusOf(s, s.delayPid !== undefined && isDelayd(s.delayPid, name));
+}

@@ -1,0 +1,72 @@
+/**
+ * The RTT matrix between hosts, measured with the system `ping` inside each source host's namespace,
+ * next to the target the topology promises: twice the summed one-way delays of the routed path.
+ */
+import { IconError } from "../errors.ts";
+import { shortestPaths } from "./paths.ts";
+import { run } from "./shell.ts";
+import type { TestbedStatus } from "./state.ts";
+import type { Topology } from "./topology.ts";
+
+export interface PingResult {
+  from: string;
+  to: string;
+  address: string;
+  targetMs: number;
+  sent: number;
+  received: number;
+  minMs?: number;
+  meanMs?: number;
+  maxMs?: number;
+  mdevMs?: number;
+  /** mean - target, ms. */
+  errorMs?: number;
+}
+
+/** Round-trip targets for every host pair: 2 × shortest one-way delay. */
+export function rttTargets(t: Topology): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const h of t.hosts) {
+    const tree = shortestPaths(t, h.name);
+    for (const o of t.hosts) if (o !== h) m.set(`${h.name} ${o.name}`, Math.round(2 * tree.dist.get(o.name)! * 1000) / 1000);
+  }
+  return m;
+}
+
+/** Parses iputils ping's summary lines. */
+export function parsePing(out: string): Pick<PingResult, "sent" | "received" | "minMs" | "meanMs" | "maxMs" | "mdevMs"> {
+  const counts = out.match(/(\d+) packets transmitted, (\d+) (?:packets )?received/);
+  const rtt = out.match(/= ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms/);
+  const r = { sent: Number(counts?.[1] ?? 0), received: Number(counts?.[2] ?? 0) };
+  return rtt ? { ...r, minMs: Number(rtt[1]), meanMs: Number(rtt[2]), maxMs: Number(rtt[3]), mdevMs: Number(rtt[4]) } : r;
+}
+
+export interface PingOptions {
+  count: number;
+  /** Seconds between pings (below 0.2 needs root, which the testbed has). */
+  interval: number;
+  /** Only these pairs, as [from, to]; default every unordered host pair. */
+  pairs?: [string, string][];
+}
+
+export async function pingMatrix(st: TestbedStatus, t: Topology, o: PingOptions): Promise<PingResult[]> {
+  const hosts = new Map(st.hosts.map((h) => [h.name, h]));
+  const targets = rttTargets(t);
+  const pairs = o.pairs ?? st.hosts.flatMap((a, i) => st.hosts.slice(i + 1).map((b): [string, string] => [a.name, b.name]));
+  return Promise.all(pairs.map(async ([from, to]) => {
+    const a = hosts.get(from), b = hosts.get(to);
+    if (!a || !b) throw new IconError("NOT_FOUND", `no host ${a ? to : from} in testbed ${st.name}`, "Run `icon testbed status` for the host names.");
+    const wait = Math.max(2, Math.ceil((targets.get(`${from} ${to}`)! * 3) / 1000));
+    const r = await run(["ip", "netns", "exec", a.netns, "ping", "-n", "-q", "-c", String(o.count), "-i", String(o.interval), "-W", String(wait), b.address]);
+    if (r.code !== 0 && !/packets transmitted/.test(r.stdout))
+      throw new IconError("UNSUPPORTED", `ping failed in ${a.netns}: ${r.stderr.trim() || r.stdout.trim()}`, "Install iputils-ping (scripts/setup.sh does).");
+    const p = parsePing(r.stdout);
+    const targetMs = targets.get(`${from} ${to}`)!;
+    return { from, to, address: b.address, targetMs, ...p, ...(p.meanMs !== undefined ? { errorMs: Math.round((p.meanMs - targetMs) * 1000) / 1000 } : {}) };
+  }));
+}
+
+/** Within ±2 % or ±0.3 ms of the target (issue 3's precision goal). */
+export function withinGoal(r: PingResult): boolean {
+  return r.errorMs !== undefined && (Math.abs(r.errorMs) <= 0.3 || Math.abs(r.errorMs) <= 0.02 * r.targetMs);
+}

@@ -20,29 +20,37 @@ async function docker(args: string[], what: string, stdin?: string): Promise<str
   return r.stdout.trim();
 }
 
-/** Files /bin/sleep needs, from ldd: the binary, libc and the loader. */
-async function sleepFiles(): Promise<string[]> {
-  const out = await must(["ldd", "/bin/sleep"], "listing the libraries of /bin/sleep");
+/** A binary and the libraries ldd says it loads (libc, the loader, ...). */
+async function withLibraries(binary: string): Promise<string[]> {
+  const out = await must(["ldd", binary], `listing the libraries of ${binary}`);
   const libs = out.split("\n").map((l) => l.match(/(\/\S+)\s+\(0x/)?.[1]).filter((p): p is string => !!p);
-  return ["/bin/sleep", ...libs];
+  return [binary, ...libs];
 }
 
-/** Builds icon-testbed-pause:latest once (docker import of a tar made here). */
-export async function ensurePauseImage(): Promise<boolean> {
-  if ((await run(["docker", "image", "inspect", PAUSE_IMAGE])).code === 0) return false;
-  const dir = mkdtempSync(join(tmpdir(), "icon-pause-"));
+/**
+ * Builds `tag` once from host binaries and their libraries (docker import of a tar made here), with
+ * `cmd` as its command. Returns true if it had to build.
+ */
+export async function ensureImageFromBinaries(tag: string, binaries: [string, string][], cmd: string[]): Promise<boolean> {
+  if ((await run(["docker", "image", "inspect", tag])).code === 0) return false;
+  const dir = mkdtempSync(join(tmpdir(), "icon-image-"));
   try {
-    for (const f of await sleepFiles()) {
-      mkdirSync(join(dir, dirname(f)), { recursive: true });
-      copyFileSync(f, join(dir, f)); // follows symlinks: the image holds real files
-    }
-    await must(["sh", "-c", `tar -C '${dir}' -cf - . | docker import --change 'CMD ["/bin/sleep","infinity"]' --change 'LABEL ${LABEL}=pause' - ${PAUSE_IMAGE}`],
-      `building ${PAUSE_IMAGE}`);
+    for (const [from, to] of binaries)
+      for (const f of await withLibraries(from)) {
+        const dest = join(dir, f === from ? to : f);
+        mkdirSync(dirname(dest), { recursive: true });
+        copyFileSync(f, dest); // follows symlinks: the image holds real files
+      }
+    await must(["sh", "-c", `tar -C '${dir}' -cf - . | docker import --change '${`CMD ${JSON.stringify(cmd)}`}' --change 'LABEL ${LABEL}=image' - ${tag}`],
+      `building ${tag}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   return true;
 }
+
+/** The pause image: /bin/sleep and its libraries, sleeping forever. */
+export const ensurePauseImage = () => ensureImageFromBinaries(PAUSE_IMAGE, [["/bin/sleep", "/bin/sleep"]], ["/bin/sleep", "infinity"]);
 
 /** Starts the namespace-owning container and returns its PID (whose netns `ip netns attach` names). */
 export async function startHostContainer(container: string, testbed: string, node: string): Promise<number> {

@@ -10,10 +10,10 @@
  * `testbed status` reports the delay process dead.
  */
 import { existsSync } from "node:fs";
-import { EAGAIN, EINTR, MSG_DONTWAIT, PR_SET_TIMERSLACK, SCHED_FIFO, errno, libc, type Libc } from "./libc.ts";
+import { EAGAIN, EINTR, MSG_DONTWAIT, MSG_PEEK, PR_SET_TIMERSLACK, SCHED_FIFO, errno, libc, type Libc } from "./libc.ts";
 import { Fifo } from "./fifo.ts";
 import { bindQueues, openInNamespace } from "./socket.ts";
-import { parseMessages, VERDICT_BYTES, writeBatchVerdict } from "./wire.ts";
+import { encodeMessage, NFQA_PACKET_HDR, NFQNL_MSG_PACKET, parseMessages, VERDICT_BYTES, writeBatchVerdict } from "./wire.ts";
 
 export interface DelaydConfig {
   namespaces: { netns: string; queues: { num: number; delayMs: number }[] }[];
@@ -64,6 +64,7 @@ export function runDelayd(cfg: DelaydConfig, hooks: DelaydHooks): never {
     sockIndex = i;
     bindQueues(c, fd, ns.queues.map((q) => q.num), onPacket, ns.netns);
   }
+  warmUp(c, fds);
   hooks.log(`bound ${fifos.length} queues in ${fds.length} namespaces`);
   hooks.ready();
 
@@ -134,6 +135,31 @@ export function runDelayd(cfg: DelaydConfig, hooks: DelaydHooks): never {
       }
     }
     if (dropped && packets % 100000 === 0) hooks.log(`${dropped} packets on unknown queues`);
+  }
+}
+
+/**
+ * Runs the hot code on synthetic input before the first real packet, so the JIT has compiled it: the
+ * first packets after start otherwise came out up to 1.5 ms late.
+ */
+function warmUp(c: Libc, fds: number[]): void {
+  const f = new Fifo(0, 0, 1e6);
+  const pkt = encodeMessage(NFQNL_MSG_PACKET, 3, 0, 0, [[NFQA_PACKET_HDR, new Uint8Array([0, 0, 0, 7, 8, 0, 4, 0])]]);
+  const dv = new DataView(pkt.buffer);
+  const out = new DataView(new ArrayBuffer(VERDICT_BYTES));
+  const rx = new Uint8Array(4096);
+  let t = 0;
+  for (let i = 0; i < 50_000; i++) {
+    parseMessages(dv, pkt.length, (q, id) => f.push(id, (t += 1000)));
+    if (i % 4 === 3) writeBatchVerdict(out, 0, 0, f.popDue(t - 2000));
+    f.nextDue();
+    Bun.nanoseconds();
+  }
+  const pfd = new Int32Array([fds[0] ?? -1, 1]);
+  const zero = new Int32Array(4);
+  for (let i = 0; i < 2000; i++) {
+    c.ppoll(pfd, 1, zero, null);
+    if (fds[0] !== undefined) c.recv(fds[0], rx, 0, MSG_DONTWAIT | MSG_PEEK);
   }
 }
 

@@ -17,6 +17,7 @@ export const SO_RCVBUFFORCE = 33;
 export const SOL_NETLINK = 270;
 export const NETLINK_NO_ENOBUFS = 5;
 export const MSG_DONTWAIT = 0x40;
+export const MSG_PEEK = 0x2;
 export const O_RDONLY = 0;
 export const O_CLOEXEC = 0o2000000;
 export const CLONE_NEWNET = 0x40000000;

@@ -1,0 +1,88 @@
+import { describe, expect, test } from "bun:test";
+import type { RouterAnnouncement } from "./directory.ts";
+import { clientRttMs, pathRouters, rankCandidates } from "./estimate.ts";
+import type { TraceResult } from "./trace/types.ts";
+
+// The thesis network (DESIGN.md "Thesis topology"), one-way delays in ms; router i's addresses are
+// 10.0.i.x, so each router is one /29. IEP1's trace to UD: r7 r6 r5 r4 r2 r1 UD.
+const IEP1_TO_UD: [string, number][] = [["10.0.7.1", 1], ["10.0.6.1", 9], ["10.0.5.1", 20], ["10.0.4.1", 10], ["10.0.2.1", 5], ["10.0.1.1", 0.5], ["10.0.1.2", 0.5]];
+
+function traceOf(path: [string, number][], destination: string, reached = true): TraceResult {
+  let oneWay = 0;
+  const hops = path.map(([address, d], i) => {
+    oneWay += d;
+    const last = i === path.length - 1;
+    return { ttl: i + 1, address, rttMs: 2 * oneWay, kind: last && reached ? ("destination" as const) : ("router" as const) };
+  });
+  return { destination, reached, elapsedMs: 0, hops, ended: "complete", startedAt: 0 };
+}
+
+const NOW = 1_000_000;
+function ann(nodeId: string, rttMs: number, extra: Partial<RouterAnnouncement> = {}): RouterAnnouncement {
+  return { nodeId, address: `192.0.2.${nodeId.length}`, dhtPort: 4100, peerPort: 4101, rttMs, hops: 1, timestamp: NOW, expiresAt: NOW + 60_000, ...extra };
+}
+
+describe("pathRouters", () => {
+  test("nearest the client first, one entry per /29", () => {
+    const trace = traceOf(IEP1_TO_UD, "10.0.1.2");
+    const path = pathRouters(trace, 29);
+    expect(path.map((p) => p.routerId)).toEqual(["10.0.1.0/29", "10.0.2.0/29", "10.0.4.0/29", "10.0.5.0/29", "10.0.6.0/29", "10.0.7.0/29"]);
+    // UD and r1 share a /29 here: the entry nearest the client (UD, TTL 7) is kept
+    expect(path[0]).toEqual({ routerId: "10.0.1.0/29", ttl: 7, rttMs: 92 });
+  });
+  test("a silent client still contributes its own prefix, one hop past the farthest answer", () => {
+    const trace = traceOf(IEP1_TO_UD.slice(0, 5), "10.0.9.9", false);
+    const path = pathRouters(trace, 29);
+    expect(path[0]).toEqual({ routerId: "10.0.9.8/29", ttl: 6, rttMs: 90 });
+    expect(path).toHaveLength(6);
+  });
+  test("silent hops are skipped", () => {
+    const trace = traceOf(IEP1_TO_UD, "10.0.1.2");
+    trace.hops[2] = { ttl: 3, kind: "silent" };
+    expect(pathRouters(trace, 29).map((p) => p.routerId)).not.toContain("10.0.5.0/29");
+  });
+});
+
+describe("rankCandidates on the thesis network", () => {
+  const trace = traceOf(IEP1_TO_UD, "10.0.1.2");
+  const path = pathRouters(trace, 29);
+
+  test("IEP2 comes first, estimated at 14 ms through r2 (the router nearest UD it announced)", () => {
+    const lookups = new Map<string, RouterAnnouncement[]>([
+      ["10.0.2.0/29", [ann("iep2", 12), ann("iep1", 90), ann("iep3", 72)]],
+      ["10.0.4.0/29", [ann("iep2", 22), ann("iep1", 80), ann("iep3", 62)]],
+      ["10.0.6.0/29", [ann("iep3", 2), ann("iep1", 20)]],
+    ]);
+    const ranked = rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW });
+    expect(ranked.map((c) => c.nodeId)).toEqual(["iep2", "iep3"]);
+    expect(ranked[0]).toEqual({ nodeId: "iep2", address: "192.0.2.4", peerPort: 4101, estimatedRttMs: 14, via: "10.0.2.0/29" });
+    expect(ranked[1]!.estimatedRttMs).toBe(74);
+    expect(clientRttMs(trace)).toBe(92);
+  });
+
+  test("the client's RTT is its own answer, not the slowest hop's", () => {
+    const odd = traceOf(IEP1_TO_UD, "10.0.1.2");
+    odd.hops[5] = { ...odd.hops[5]!, rttMs: 95 };
+    expect(clientRttMs(odd)).toBe(92);
+    expect(clientRttMs(traceOf(IEP1_TO_UD.slice(0, 4), "10.0.9.9", false))).toBe(80);
+  });
+
+  test("expired announcements and this node's own are left out", () => {
+    const lookups = new Map([["10.0.2.0/29", [ann("iep2", 12, { expiresAt: NOW }), ann("iep1", 90)]]]);
+    expect(rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW })).toEqual([]);
+  });
+
+  test("a node heard only at a router far from the client is estimated through it", () => {
+    const lookups = new Map([["10.0.6.0/29", [ann("far", 2)]]]);
+    const [c] = rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW });
+    expect(c).toMatchObject({ nodeId: "far", estimatedRttMs: 74, via: "10.0.6.0/29" }); // 2 + (92 - 20)
+  });
+
+  test("the remaining distance never goes negative (a router answering slower than the client)", () => {
+    const odd = traceOf(IEP1_TO_UD, "10.0.1.2");
+    odd.hops[4] = { ...odd.hops[4]!, rttMs: 95 }; // r2, slow to answer ICMP
+    const lookups = new Map([["10.0.2.0/29", [ann("n", 3)]]]);
+    const p = pathRouters(odd, 29);
+    expect(rankCandidates(odd, p, lookups, { selfNodeId: "x", now: NOW })[0]!.estimatedRttMs).toBe(3);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * Harvesting (thesis 3.1.1): "IPO doesn't require any manual network topology configuration as it will
+ * build up a network topology view by probing every new IP-address fed to it", from DHT traffic and from
+ * ICON requests. Addresses queue here and are traced a few at a time (traceConcurrency); an address
+ * whose /24 was traced recently, or is being traced, is skipped. Known destinations are traced again
+ * once their trace has aged out, so the RTTs in the map stay current.
+ */
+import type { Logger } from "../log.ts";
+import { isUnicastIPv4, parseIPv4 } from "./ip.ts";
+import type { TraceCache } from "./trace-cache.ts";
+import type { TraceResult } from "./trace/types.ts";
+
+/** Addresses waiting at most; more are dropped (they will come round again in DHT traffic). */
+export const MAX_QUEUE = 1024;
+/** Destinations remembered for re-tracing. */
+export const MAX_TARGETS = 256;
+
+export interface HarvestStats {
+  queued: number;
+  running: number;
+  traced: number;
+  failed: number;
+  dropped: number;
+}
+
+export class Harvester {
+  private readonly queue: string[] = [];
+  private readonly queuedSet = new Set<string>();
+  private readonly targets = new Map<string, number>();
+  private running = 0;
+  private stopped = false;
+  private readonly stats = { traced: 0, failed: 0, dropped: 0 };
+
+  constructor(
+    private readonly deps: {
+      traces: TraceCache;
+      /** Traces an address and feeds the map. */
+      runTrace: (ip: string) => Promise<TraceResult>;
+      concurrency: number;
+      /** This node's own addresses are never traced. */
+      isSelf: (ip: string) => boolean;
+      log: Logger;
+    },
+  ) {}
+
+  /** Queues an address for a background trace; returns whether it was queued. */
+  harvest(ip: string): boolean {
+    const n = parseIPv4(ip);
+    if (this.stopped || n === undefined || !isUnicastIPv4(n) || this.deps.isSelf(ip)) return false;
+    const { traces } = this.deps;
+    if (this.queuedSet.has(traces.keyOf(ip)) || traces.fresh(ip) || traces.pending(ip)) return false;
+    if (this.queue.length >= MAX_QUEUE) {
+      this.stats.dropped++;
+      return false;
+    }
+    this.queue.push(ip);
+    this.queuedSet.add(traces.keyOf(ip));
+    this.pump();
+    return true;
+  }
+
+  /** Queues every remembered destination again; those still cached are skipped by harvest(). */
+  refresh(): void {
+    for (const ip of this.targets.keys()) this.harvest(ip);
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.deps.concurrency && this.queue.length) {
+      const ip = this.queue.shift()!;
+      this.queuedSet.delete(this.deps.traces.keyOf(ip));
+      this.running++;
+      this.deps.traces
+        .get(ip, () => this.deps.runTrace(ip))
+        .trace.then(
+          () => {
+            this.stats.traced++;
+            this.remember(ip);
+          },
+          (e) => {
+            this.stats.failed++;
+            this.deps.log.debug("trace failed", { address: ip, error: e as Error });
+          },
+        )
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
+    }
+  }
+
+  private remember(ip: string): void {
+    this.targets.delete(ip);
+    this.targets.set(ip, Date.now());
+    if (this.targets.size > MAX_TARGETS) this.targets.delete(this.targets.keys().next().value!);
+  }
+
+  status(): HarvestStats {
+    return { queued: this.queue.length, running: this.running, ...this.stats };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.queue.length = 0;
+    this.queuedSet.clear();
+  }
+}

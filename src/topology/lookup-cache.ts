@@ -1,0 +1,77 @@
+/**
+ * Router lookups cached for a short time, shared while in flight, and refreshed in the background once
+ * half their life is gone, so that a warm `closest` answers without a network round trip. Expired
+ * announcements are dropped when answering (estimate.ts), whatever this cache holds.
+ */
+import type { Directory, RouterAnnouncement } from "./directory.ts";
+
+export const MAX_CACHED_ROUTERS = 4096;
+
+interface Entry {
+  value?: RouterAnnouncement[];
+  at: number;
+  pending?: Promise<RouterAnnouncement[]>;
+}
+
+export class LookupCache {
+  private readonly entries = new Map<string, Entry>();
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly directory: Directory,
+    private readonly opts: { ttlMs: number; now?: () => number; onError?: (routerId: string, e: unknown) => void },
+  ) {}
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  /** Whether a fresh answer is held (a lookup now would not touch the network). */
+  isFresh(routerId: string): boolean {
+    const e = this.entries.get(routerId);
+    return e?.value !== undefined && this.now() - e.at < this.opts.ttlMs;
+  }
+
+  /** The announcements under a router: cached, in flight, or looked up now. A failed lookup is []. */
+  get(routerId: string): Promise<RouterAnnouncement[]> {
+    const e = this.entries.get(routerId);
+    const age = e ? this.now() - e.at : Infinity;
+    if (e?.value !== undefined && age < this.opts.ttlMs) {
+      this.hits++;
+      if (age > this.opts.ttlMs / 2 && !e.pending) this.start(routerId, e); // refresh behind the answer
+      return Promise.resolve(e.value);
+    }
+    this.misses++;
+    if (e?.pending) return e.pending;
+    return this.start(routerId, e ?? this.insert(routerId));
+  }
+
+  private insert(routerId: string): Entry {
+    const e: Entry = { at: 0 };
+    this.entries.set(routerId, e);
+    while (this.entries.size > MAX_CACHED_ROUTERS) this.entries.delete(this.entries.keys().next().value!);
+    return e;
+  }
+
+  private start(routerId: string, e: Entry): Promise<RouterAnnouncement[]> {
+    const pending = this.directory.lookup(routerId).then(
+      (value) => {
+        Object.assign(e, { value, at: this.now() });
+        delete e.pending;
+        return value;
+      },
+      (err) => {
+        delete e.pending;
+        this.opts.onError?.(routerId, err);
+        return e.value ?? []; // not cached as a fact: the next request tries again
+      },
+    );
+    e.pending = pending;
+    return pending;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

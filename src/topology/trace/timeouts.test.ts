@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { overdueAfterMs, silentWaitMs, slackMs } from "./timeouts.ts";
+import { NEXT_LINK_MS, overdueAfterMs, silentWaitMs, slackMs } from "./timeouts.ts";
 
 describe("derived timeouts", () => {
   test("slack is a quarter of the RTT, at least 2 ms", () => {
@@ -8,14 +8,19 @@ describe("derived timeouts", () => {
     expect(overdueAfterMs(92)).toBe(115);
   });
   test("a silent destination is given up well before the thesis's 1500 ms", () => {
-    expect(silentWaitMs(92, 1500)).toBe(143);
-    expect(silentWaitMs(14, 1500)).toBe(26);
+    expect(silentWaitMs(91, 1500)).toBe(141.5);
+    expect(silentWaitMs(14, 1500)).toBe(64);
   });
-  test("goal: under 2 × the farthest hop's RTT from 10 ms up", () => {
-    for (const rtt of [10, 14, 50, 92, 300, 700]) expect(silentWaitMs(rtt, 1500)).toBeLessThanOrEqual(2 * rtt);
+  test("goal: under 2 × the farthest hop's RTT from 50 ms up", () => {
+    for (const rtt of [50, 60, 92, 300, 700]) expect(silentWaitMs(rtt, 1500)).toBeLessThanOrEqual(2 * rtt);
   });
-  test("a floor for sub-millisecond paths and the cap for long ones or no answer at all", () => {
-    expect(silentWaitMs(0.05, 1500)).toBe(10);
+  test("every next hop of the thesis path UD←IEP1 answers before the wait runs out", () => {
+    // RTTs of r7 r6 r5 r4 r2 r1 from IEP1: the 40 ms step r6→r5 (the 20 ms link) is the largest
+    const rtts = [2, 20, 60, 80, 90, 91];
+    for (let i = 1; i < rtts.length; i++) expect(silentWaitMs(rtts[i - 1], 1500)).toBeGreaterThan(rtts[i]! + 5);
+    expect(NEXT_LINK_MS).toBeGreaterThan(40);
+  });
+  test("the cap for long paths or no answer at all", () => {
     expect(silentWaitMs(1200, 1500)).toBe(1500);
     expect(silentWaitMs(undefined, 1500)).toBe(1500);
     expect(silentWaitMs(undefined, 300)).toBe(300);

@@ -88,7 +88,8 @@ describeWith(["root"], "testbed: thesis topology", () => {
     expect(results.map((r) => r.targetMs).sort((a, b) => a - b)).toEqual([14, 92, 102]);
     for (const r of results) {
       expect(r.received).toBe(r.sent);
-      expect(Math.abs(r.errorMs!)).toBeLessThanOrEqual(0.5 + 0.03 * r.targetMs);
+      // The median, not the mean: a loaded machine delays a few pings by tens of ms in ping itself.
+      expect(Math.abs(r.medianMs! - r.targetMs)).toBeLessThanOrEqual(0.5 + 0.03 * r.targetMs);
     }
   });
 
@@ -156,7 +157,7 @@ describeWith(["root"], "testbed: loss and crashes", () => {
     const loss = 1 - r!.received / r!.sent;
     expect(loss).toBeGreaterThan(0.4);
     expect(loss).toBeLessThan(0.78);
-    expect(Math.abs(r!.errorMs!)).toBeLessThan(0.5);
+    expect(Math.abs(r!.medianMs! - r!.targetMs)).toBeLessThan(0.5);
   });
 
   test("down after `up` was killed halfway leaves nothing", async () => {

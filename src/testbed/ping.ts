@@ -19,6 +19,8 @@ export interface PingResult {
   meanMs?: number;
   maxMs?: number;
   mdevMs?: number;
+  /** Median RTT: what tests assert on, since a loaded machine adds rare large outliers to the mean. */
+  medianMs?: number;
   /** mean - target, ms. */
   errorMs?: number;
 }
@@ -34,11 +36,14 @@ export function rttTargets(t: Topology): Map<string, number> {
 }
 
 /** Parses iputils ping's summary lines. */
-export function parsePing(out: string): Pick<PingResult, "sent" | "received" | "minMs" | "meanMs" | "maxMs" | "mdevMs"> {
+export function parsePing(out: string): Pick<PingResult, "sent" | "received" | "minMs" | "meanMs" | "maxMs" | "mdevMs" | "medianMs"> {
+  const times = [...out.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  const median = times.length ? (times[(times.length - 1) >> 1]! + times[times.length >> 1]!) / 2 : undefined;
   const counts = out.match(/(\d+) packets transmitted, (\d+) (?:packets )?received/);
   const rtt = out.match(/= ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms/);
   const r = { sent: Number(counts?.[1] ?? 0), received: Number(counts?.[2] ?? 0) };
-  return rtt ? { ...r, minMs: Number(rtt[1]), meanMs: Number(rtt[2]), maxMs: Number(rtt[3]), mdevMs: Number(rtt[4]) } : r;
+  if (!rtt) return r;
+  return { ...r, minMs: Number(rtt[1]), meanMs: Number(rtt[2]), maxMs: Number(rtt[3]), mdevMs: Number(rtt[4]), ...(median !== undefined ? { medianMs: median } : {}) };
 }
 
 export interface PingOptions {
@@ -57,7 +62,7 @@ export async function pingMatrix(st: TestbedStatus, t: Topology, o: PingOptions)
     const a = hosts.get(from), b = hosts.get(to);
     if (!a || !b) throw new IconError("NOT_FOUND", `no host ${a ? to : from} in testbed ${st.name}`, "Run `icon testbed status` for the host names.");
     const wait = Math.max(2, Math.ceil((targets.get(`${from} ${to}`)! * 3) / 1000));
-    const r = await run(["ip", "netns", "exec", a.netns, "ping", "-n", "-q", "-c", String(o.count), "-i", String(o.interval), "-W", String(wait), b.address]);
+    const r = await run(["ip", "netns", "exec", a.netns, "ping", "-n", "-c", String(o.count), "-i", String(o.interval), "-W", String(wait), b.address]);
     if (r.code !== 0 && !/packets transmitted/.test(r.stdout))
       throw new IconError("UNSUPPORTED", `ping failed in ${a.netns}: ${r.stderr.trim() || r.stdout.trim()}`, "Install iputils-ping (scripts/setup.sh does).");
     const p = parsePing(r.stdout);

@@ -28,8 +28,8 @@ export const command: CommandSpec = {
     const s = await status(name);
     const results = await pingMatrix(s, readState(name)!.plan.topology, { count, interval });
     out.data({ name, count, results }, () =>
-      table(["from", "to", "target ms", "mean ms", "mdev ms", "min", "max", "loss", "error ms", ""],
-        results.map((r) => [r.from, r.to, r.targetMs, f(r.meanMs), f(r.mdevMs), f(r.minMs), f(r.maxMs),
+      table(["from", "to", "target ms", "mean ms", "mdev ms", "median", "min", "max", "loss", "error ms", ""],
+        results.map((r) => [r.from, r.to, r.targetMs, f(r.meanMs), f(r.mdevMs), f(r.medianMs), f(r.minMs), f(r.maxMs),
           `${((1 - r.received / Math.max(r.sent, 1)) * 100).toFixed(1)}%`, f(r.errorMs), withinGoal(r) ? "ok" : "OFF"])));
     return results.every(withinGoal) ? 0 : 10;
   },

@@ -3,6 +3,7 @@
  * node's user can drive it. Components mount their own routes; this file owns the socket.
  */
 import { Hono } from "hono";
+import { existsSync } from "node:fs";
 import { chmod, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { IconError } from "../errors.ts";
@@ -27,7 +28,9 @@ export interface ApiServer {
 /** Binds the socket, refusing to take it over from a node that still answers on it. */
 export async function serveApi(app: Hono, dataDir: string): Promise<ApiServer> {
   const socketPath = join(dataDir, SOCKET_NAME);
-  if (await Bun.file(socketPath).exists()) {
+  // existsSync, not Bun.file().exists(): the latter is false for a socket, so a killed node's stale
+  // socket was never removed and the restart failed with EADDRINUSE.
+  if (existsSync(socketPath)) {
     const alive = await new ApiClient(dataDir).get("/v1/status").then(() => true, () => false);
     if (alive)
       throw new IconError("CONFLICT", `a node is already running with data dir ${dataDir}`,

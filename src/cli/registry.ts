@@ -22,6 +22,13 @@ export const REGISTRY: Entry[] = [
   { name: "testbed exec", summary: "Run a command on a testbed host or router", load: () => import("./commands/testbed-exec.ts") },
   { name: "testbed ping", summary: "Measure a testbed's RTT matrix beside its targets", load: () => import("./commands/testbed-ping.ts") },
   { name: "testbed delayd", summary: "The testbed's delay process", hidden: true, load: () => import("./commands/testbed-delayd.ts") },
+  { name: "run", summary: "Run an ICON from a local image until it is RUNNING", load: () => import("./commands/run.ts") },
+  { name: "ps", summary: "List the node's ICONs", load: () => import("./commands/ps.ts") },
+  { name: "stop", summary: "Stop an ICON (kept for a hot start)", load: () => import("./commands/stop.ts") },
+  { name: "start", summary: "Start a stopped ICON again", load: () => import("./commands/start.ts") },
+  { name: "rm", summary: "Remove an ICON", load: () => import("./commands/rm.ts") },
+  { name: "logs", summary: "Print an ICON's output", load: () => import("./commands/logs.ts") },
+  { name: "runtime build", summary: "Build the icon-runtime base image from this binary", load: () => import("./commands/runtime-build.ts") },
 ];
 
 /** Groups shown in `icon --help`, in order. */

@@ -65,6 +65,7 @@ export const SCHEMA = {
   iconMemory: { type: "string", default: "256m", doc: "Default memory limit of an ICON container." },
   iconCpus: { type: "number", default: 1, min: 0.01, doc: "Default CPU limit of an ICON container." },
   iconPids: { type: "int", default: 256, min: 16, doc: "Default PIDs limit of an ICON container." },
+  iconReadySec: { type: "int", default: 60, min: 1, doc: "Seconds an ICON has from container start to icon.ready() before it is marked FAILED and stopped." },
   prefetchAfter: { type: "int", default: 3, min: 0, doc: "Offer an ICON's image to a node after it was a candidate this many times (0: never)." },
 } as const satisfies Record<string, FieldSpec>;
 

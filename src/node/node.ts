@@ -9,6 +9,7 @@ import { hex, loadOrCreateIdentity, type Identity } from "../identity/identity.t
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import type { NodeComponent } from "./component.ts";
+import { YardComponent } from "../yard/component.ts";
 
 export class IconNode {
   readonly components: NodeComponent[] = [];
@@ -28,6 +29,7 @@ export class IconNode {
     const node = new IconNode(config, log, identity);
     // Components, in start order. Each later issue adds its own here.
     // -- components --
+    node.components.push(new YardComponent({ config, nodeId: node.nodeId, log: log.child("yard") }));
     return node;
   }
 

@@ -1,0 +1,23 @@
+import { clientFor } from "../../api/client.ts";
+import type { IconView } from "../../yard/types.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { table } from "../output.ts";
+
+export const command: CommandSpec = {
+  name: "ps",
+  summary: "List the node's ICONs",
+  usage: "icon ps [--all] [--data-dir DIR] [--json]",
+  description: 'Without --all, only ICONs that are starting or running. --json prints\n[{"name", "image", "state", "address", "port", "role", "parent", "children", "createdAt", ...}].',
+  options: { ...DATA_DIR_OPTION, all: { type: "boolean", short: "a", doc: "Also list stopped and failed ICONs." }, ...JSON_OPTION },
+  async run({ values, out }) {
+    const list = await clientFor(values).get<IconView[]>(`/v1/icons${values.all ? "?all=1" : ""}`);
+    out.data(list, () =>
+      list.length === 0
+        ? values.all ? "no ICONs on this node" : 'no ICON is running (see "icon ps --all")'
+        : table(
+            ["NAME", "IMAGE", "STATE", "ENDPOINT", "ROLE", "PARENT", "CHILDREN", "CREATED"],
+            list.map((v) => [v.name, v.image, v.state, `${v.address}:${v.port}`, v.role, v.parent ?? "-", v.children.length, v.createdAt.slice(0, 19).replace("T", " ")]),
+          ),
+    );
+  },
+};

@@ -1,0 +1,80 @@
+/**
+ * The yard as a part of a running node. A node starts even when Docker is down (its DHT and topology
+ * are still useful); the yard then answers every request with the DOCKER error and its fix, and tries
+ * again (ping + reconcile) on the next request.
+ */
+import type { Hono } from "hono";
+import type { Config } from "../config/schema.ts";
+import { ApiClient } from "../api/client.ts";
+import { IconError, isIconError, toIconError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { NodeComponent } from "../node/component.ts";
+import type { ContainerEngine } from "./engine.ts";
+import { mountYardRoutes } from "./routes.ts";
+import { Yard } from "./yard.ts";
+
+export interface YardComponentInit {
+  config: Config;
+  nodeId: string;
+  log: Logger;
+  /** Where clients reach this node's ICONs; by default the advertised or listen address. */
+  address?: () => string;
+  engine?: ContainerEngine;
+}
+
+export class YardComponent implements NodeComponent {
+  readonly name = "yard";
+  /** Set once start() ran; the peer protocol subscribes to yard.events and calls setServices. */
+  yard!: Yard;
+  private reconciled?: Promise<void>;
+  private problem?: IconError;
+  private docker = "";
+
+  constructor(private readonly init: YardComponentInit) {}
+
+  async start(): Promise<void> {
+    const { config, log } = this.init;
+    // Reconciling takes over the ICONs' sockets and containers: never do it under a live node.
+    if (await new ApiClient(config.dataDir).get("/v1/status").then(() => true, () => false))
+      throw new IconError("CONFLICT", `a node is already running with data dir ${config.dataDir}`, "Stop it first, or start this node with another --data-dir.");
+    let engine = this.init.engine;
+    if (!engine) engine = await (await import("./docker-engine.ts")).createDockerEngine(config.dockerSocket);
+    const address = this.init.address ?? (() => config.advertise || (config.listen === "0.0.0.0" ? "127.0.0.1" : config.listen));
+    this.yard = new Yard({ config, nodeId: this.init.nodeId, log, engine, address });
+    try {
+      await this.ready();
+    } catch (e) {
+      if (!isIconError(e, "DOCKER") && !isIconError(e, "PERMISSION")) throw e;
+      log.warn("the yard cannot use Docker yet; ICON commands will fail until it can", { error: e.message, fix: e.fix });
+    }
+  }
+
+  /** The yard once Docker answered and this node's containers were reconciled; retried on failure. */
+  async ready(): Promise<Yard> {
+    this.reconciled ??= (async () => {
+      const info = await this.yard.engine.ping();
+      this.docker = `Docker ${info.version} (API ${info.apiVersion})`;
+      await this.yard.reconcile();
+      this.problem = undefined;
+    })().catch((e) => {
+      this.reconciled = undefined;
+      this.problem = toIconError(e);
+      throw e;
+    });
+    await this.reconciled;
+    return this.yard;
+  }
+
+  async stop(): Promise<void> {
+    const ok = await this.reconciled?.then(() => true, () => false);
+    if (ok) await this.yard.close();
+  }
+
+  routes(app: Hono): void {
+    mountYardRoutes(app, () => this.ready());
+  }
+
+  status(): Record<string, unknown> {
+    return { yard: { docker: this.problem ? `unavailable: ${this.problem.message}` : this.docker || "not checked", ...this.yard?.status() } };
+  }
+}

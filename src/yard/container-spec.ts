@@ -1,0 +1,92 @@
+/**
+ * How an ICON record becomes a container: its name and labels (so a restarted node finds its own
+ * containers among other nodes' on a shared daemon), the socket mount, the port, and the hardening
+ * defaults of DESIGN.md (CIS Docker Benchmark): no capabilities, no-new-privileges, read-only root with
+ * a tmpfs /tmp, memory/CPU/PIDs limits, a non-root user, the default seccomp profile, no host
+ * namespaces, and never the Docker socket inside.
+ */
+import { SOCKET_DIR, SOCKET_PATH } from "./protocol.ts";
+import type { ContainerSpec, NetworkSpec } from "./engine.ts";
+import type { IconRecord } from "./types.ts";
+
+export const LABELS = {
+  node: "icon.node",
+  name: "icon.name",
+  role: "icon.role",
+  /** "<nodeId>/<icon>" of the parent, empty for a root ICON. */
+  parent: "icon.parent",
+  port: "icon.port",
+} as const;
+
+/** The user an ICON runs as when its image names none (nobody:nogroup). */
+export const DEFAULT_USER = "65534:65534";
+/** Seconds between SIGTERM and SIGKILL when an ICON is stopped. */
+export const STOP_TIMEOUT_SEC = 5;
+
+/** Docker container name: unique per node on a shared daemon. */
+export function containerName(nodeId: string, icon: string): string {
+  return `icon-${nodeId.slice(0, 12)}-${icon}`;
+}
+
+/** Environment every ICON gets; these names are reserved. */
+export function iconEnv(rec: IconRecord, nodeId: string): Record<string, string> {
+  return {
+    ICON_NAME: rec.name,
+    ICON_PORT: String(rec.port),
+    ICON_ROLE: rec.role,
+    ICON_NODE: nodeId,
+    ICON_SOCKET: SOCKET_PATH,
+    // Bun inside the container writes nothing outside /tmp (the root is read-only).
+    TMPDIR: "/tmp",
+  };
+}
+
+export interface SpecContext {
+  nodeId: string;
+  /** Host directory mounted at SOCKET_DIR (holds only the ICON's socket). */
+  socketDir: string;
+  /** config.networkContainer: join that container's namespace instead of publishing. */
+  networkContainer: string;
+  /** Host address published ports bind to (config.listen). */
+  hostIp: string;
+}
+
+export function containerSpec(rec: IconRecord, ctx: SpecContext): ContainerSpec {
+  const network: NetworkSpec = ctx.networkContainer
+    ? { mode: "container", container: ctx.networkContainer }
+    : // Same number inside and out: the ICON listens on ICON_PORT whichever mode the node runs in.
+      { mode: "publish", hostIp: ctx.hostIp === "0.0.0.0" ? "" : ctx.hostIp, ports: [{ host: rec.port, container: rec.port }] };
+  return {
+    name: containerName(ctx.nodeId, rec.name),
+    image: rec.image,
+    env: { ...rec.env, ...iconEnv(rec, ctx.nodeId) },
+    labels: {
+      [LABELS.node]: ctx.nodeId,
+      [LABELS.name]: rec.name,
+      [LABELS.role]: rec.role,
+      [LABELS.parent]: rec.parent ? `${rec.parent.nodeId}/${rec.parent.icon}` : "",
+      [LABELS.port]: String(rec.port),
+    },
+    user: rec.user,
+    binds: [{ host: ctx.socketDir, container: SOCKET_DIR, readOnly: false }],
+    tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m" },
+    readOnlyRoot: true,
+    capDrop: ["ALL"],
+    securityOpt: ["no-new-privileges"],
+    memoryBytes: rec.limits.memoryBytes,
+    nanoCpus: Math.round(rec.limits.cpus * 1e9),
+    pidsLimit: rec.limits.pids,
+    init: true,
+    network,
+    stopTimeoutSec: STOP_TIMEOUT_SEC,
+  };
+}
+
+/** Parses Docker-style sizes: 512k, 256m, 1g, or bytes. */
+export function parseBytes(s: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(s.trim());
+  if (!m) return undefined;
+  const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  const n = Math.floor(Number(m[1]) * mult);
+  return n > 0 ? n : undefined;
+}

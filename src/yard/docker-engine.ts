@@ -1,0 +1,254 @@
+/**
+ * The ContainerEngine on the Docker engine API (20.10, API 1.41) through dockerode, over the Unix socket
+ * named by the dockerSocket setting. dockerode is imported only here, and this module only when a
+ * command or the node needs Docker, so `icon --version` stays fast.
+ */
+import type { Readable } from "node:stream";
+import type Dockerode from "dockerode";
+import { fromDocker } from "./docker-errors.ts";
+import type { ContainerEngine, ContainerInfo, ContainerSpec, ContainerStatus, ContainerSummary, EngineInfo, ImageInfo, LogLine } from "./engine.ts";
+import { LogDemuxer } from "./log-demux.ts";
+
+/** Docker API request body for one ContainerSpec. Exported for the unit test of the mapping. */
+export function createBody(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
+  const net = spec.network;
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  if (net.mode === "publish")
+    for (const p of net.ports) {
+      exposed[`${p.container}/tcp`] = {};
+      bindings[`${p.container}/tcp`] = [{ HostIp: net.hostIp, HostPort: String(p.host) }];
+    }
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Cmd: spec.cmd,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: spec.labels,
+    User: spec.user || undefined,
+    ExposedPorts: net.mode === "publish" ? exposed : undefined,
+    StopTimeout: spec.stopTimeoutSec,
+    HostConfig: {
+      Binds: spec.binds.map((b) => `${b.host}:${b.container}:${b.readOnly ? "ro" : "rw"}`),
+      Tmpfs: spec.tmpfs,
+      ReadonlyRootfs: spec.readOnlyRoot,
+      CapDrop: spec.capDrop,
+      SecurityOpt: spec.securityOpt,
+      Memory: spec.memoryBytes,
+      MemorySwap: spec.memoryBytes, // no swap beyond the memory limit
+      NanoCpus: spec.nanoCpus,
+      PidsLimit: spec.pidsLimit,
+      Init: spec.init,
+      Privileged: false,
+      IpcMode: "private",
+      NetworkMode: net.mode === "container" ? `container:${net.container}` : net.mode === "none" ? "none" : "bridge",
+      PortBindings: net.mode === "publish" ? bindings : undefined,
+      RestartPolicy: { Name: "no" }, // the node decides when an ICON runs
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "2" } },
+    },
+  };
+}
+
+export class DockerEngine implements ContainerEngine {
+  constructor(
+    private readonly docker: Dockerode,
+    readonly socketPath: string,
+  ) {}
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw fromDocker(e, this.socketPath, what);
+    }
+  }
+
+  ping(): Promise<EngineInfo> {
+    return this.call("Docker ping", async () => {
+      const v = await this.docker.version();
+      return { version: v.Version, apiVersion: v.ApiVersion };
+    });
+  }
+
+  createContainer(spec: ContainerSpec): Promise<string> {
+    return this.call(`create container ${spec.name}`, async () => (await this.docker.createContainer(createBody(spec))).id);
+  }
+
+  startContainer(id: string): Promise<void> {
+    return this.call(`start container ${id.slice(0, 12)}`, async () => {
+      try {
+        await this.docker.getContainer(id).start();
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 304) throw e; // 304: already running
+      }
+    });
+  }
+
+  stopContainer(id: string, timeoutSec: number): Promise<void> {
+    return this.call(`stop container ${id.slice(0, 12)}`, async () => {
+      try {
+        await this.docker.getContainer(id).stop({ t: timeoutSec });
+      } catch (e) {
+        const status = (e as { statusCode?: number }).statusCode;
+        if (status !== 304 && status !== 404) throw e;
+      }
+    });
+  }
+
+  removeContainer(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.call(`remove container ${id.slice(0, 12)}`, async () => {
+      try {
+        await this.docker.getContainer(id).remove({ force: opts.force ?? false, v: true });
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      }
+    });
+  }
+
+  inspectContainer(id: string): Promise<ContainerInfo | undefined> {
+    return this.call(`inspect container ${id.slice(0, 12)}`, async () => {
+      let c: Dockerode.ContainerInspectInfo;
+      try {
+        c = await this.docker.getContainer(id).inspect();
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+        throw e;
+      }
+      return {
+        id: c.Id,
+        name: c.Name.replace(/^\//, ""),
+        image: c.Config.Image,
+        status: c.State.Status as ContainerStatus,
+        running: c.State.Running,
+        exitCode: c.State.ExitCode,
+        error: c.State.Error ?? "",
+        oomKilled: c.State.OOMKilled,
+        labels: c.Config.Labels ?? {},
+        startedAt: c.State.StartedAt,
+        finishedAt: c.State.FinishedAt,
+      };
+    });
+  }
+
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    return this.call("list containers", async () => {
+      const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+      const list = await this.docker.listContainers({ all: true, filters });
+      return list.map((c) => ({
+        id: c.Id,
+        name: (c.Names[0] ?? "").replace(/^\//, ""),
+        status: c.State as ContainerStatus,
+        labels: c.Labels ?? {},
+        created: c.Created,
+      }));
+    });
+  }
+
+  waitExit(id: string, condition: "next-exit" | "not-running", signal?: AbortSignal): Promise<number> {
+    return this.call(`wait for container ${id.slice(0, 12)}`, async () => {
+      const r = (await this.docker.getContainer(id).wait({ condition, abortSignal: signal })) as { StatusCode: number };
+      return r.StatusCode;
+    });
+  }
+
+  async *logs(id: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogLine> {
+    const container = this.docker.getContainer(id);
+    const base = { stdout: true, stderr: true, abortSignal: opts.signal, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) } as const;
+    const demux = new LogDemuxer();
+    if (!opts.follow) {
+      const buf = await this.call(`logs of ${id.slice(0, 12)}`, () => container.logs({ ...base, follow: false }));
+      yield* demux.push(new Uint8Array(buf as unknown as Buffer));
+      yield* demux.end();
+      return;
+    }
+    const stream = await this.call(`logs of ${id.slice(0, 12)}`, () => container.logs({ ...base, follow: true }));
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) yield* demux.push(new Uint8Array(chunk));
+    } catch (e) {
+      if (!opts.signal?.aborted) throw fromDocker(e, this.socketPath, `logs of ${id.slice(0, 12)}`);
+    } finally {
+      (stream as { destroy?: () => void }).destroy?.();
+    }
+    yield* demux.end();
+  }
+
+  inspectImage(ref: string): Promise<ImageInfo | undefined> {
+    return this.call(`inspect image ${ref}`, async () => {
+      let i: Dockerode.ImageInspectInfo;
+      try {
+        i = await this.docker.getImage(ref).inspect();
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+        throw e;
+      }
+      return { id: i.Id, repoTags: i.RepoTags ?? [], diffIds: i.RootFS?.Layers ?? [], size: i.Size, user: i.Config?.User ?? "", created: i.Created };
+    });
+  }
+
+  importImage(rootfsTar: Readable, opts: { repo: string; tag: string; changes: string[] }): Promise<string> {
+    return this.call(`import image ${opts.repo}:${opts.tag}`, async () => {
+      const res = await this.docker.importImage(rootfsTar as never, { repo: opts.repo, tag: opts.tag, changes: opts.changes } as never);
+      const lines = await this.readProgress(res as unknown as Readable);
+      const last = lines.at(-1) as { status?: string } | undefined;
+      const info = await this.inspectImage(`${opts.repo}:${opts.tag}`);
+      if (!info) throw new Error(`import finished without an image (${last?.status ?? "no status"})`);
+      return info.id;
+    });
+  }
+
+  buildImage(contextTar: Readable, opts: { tags: string[]; buildArgs?: Record<string, string> }, onLine?: (line: string) => void): Promise<string> {
+    return this.call(`build image ${opts.tags[0] ?? ""}`, async () => {
+      const res = await this.docker.buildImage(contextTar as never, { t: opts.tags, buildargs: opts.buildArgs, rm: true, forcerm: true } as never);
+      let id = "";
+      await this.readProgress(res as unknown as Readable, (m) => {
+        const rec = m as { stream?: string; aux?: { ID?: string } };
+        if (rec.stream) onLine?.(rec.stream.replace(/\n$/, ""));
+        if (rec.aux?.ID) id = rec.aux.ID;
+      });
+      return id;
+    });
+  }
+
+  /** Reads Docker's JSON progress stream; an `error` record in it is a failure even with HTTP 200. */
+  private async readProgress(stream: Readable, onRecord?: (m: unknown) => void): Promise<unknown[]> {
+    const records = await new Promise<unknown[]>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (err: unknown, out: unknown[]) => (err ? reject(err) : resolve(out)), onRecord),
+    );
+    const failed = records.find((r) => (r as { error?: string }).error) as { error: string } | undefined;
+    if (failed) throw Object.assign(new Error(failed.error), { json: { message: failed.error }, statusCode: 500 });
+    return records;
+  }
+
+  tagImage(ref: string, repo: string, tag: string): Promise<void> {
+    return this.call(`tag image ${ref}`, async () => void (await this.docker.getImage(ref).tag({ repo, tag })));
+  }
+
+  removeImage(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.call(`remove image ${ref}`, async () => {
+      try {
+        await this.docker.getImage(ref).remove({ force: opts.force ?? false });
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      }
+    });
+  }
+
+  saveImages(refs: string[]): Promise<Readable> {
+    // dockerode has GET /images/get?names=... but its typings do not declare it.
+    const docker = this.docker as unknown as { getImages(opts: { names: string[] }): Promise<Readable> };
+    return this.call(`save ${refs.join(", ")}`, () => docker.getImages({ names: refs }));
+  }
+
+  loadImage(archive: Readable): Promise<void> {
+    return this.call("load image archive", async () => {
+      const res = await this.docker.loadImage(archive as never, { quiet: true } as never);
+      await this.readProgress(res as unknown as Readable);
+    });
+  }
+}
+
+/** Opens the engine on a socket; dockerode is loaded here, on first use. */
+export async function createDockerEngine(socketPath: string): Promise<DockerEngine> {
+  const { default: Docker } = await import("dockerode");
+  return new DockerEngine(new Docker({ socketPath }), socketPath);
+}

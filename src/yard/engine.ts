@@ -1,0 +1,129 @@
+/**
+ * The container engine seam: everything the yard (and image distribution) asks of Docker, in the
+ * product's own terms. docker-engine.ts implements it with dockerode over the engine's Unix socket;
+ * tests may substitute another engine. Errors are IconErrors with a fix (see docker-errors.ts).
+ */
+import type { Readable } from "node:stream";
+
+export interface Bind {
+  host: string;
+  container: string;
+  readOnly: boolean;
+}
+
+export type NetworkSpec =
+  /** Publish container ports on the host (DNAT via Docker's proxy), at pinned host ports. */
+  | { mode: "publish"; hostIp: string; ports: { host: number; container: number }[] }
+  /** Join another container's network namespace (the testbed's --docker mode); no publishing there. */
+  | { mode: "container"; container: string }
+  | { mode: "none" };
+
+/** One container to create, hardening included (container-spec.ts builds it). */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  /** Replaces the image's CMD when set. */
+  cmd?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** "uid:gid"; empty keeps the image's USER. */
+  user: string;
+  binds: Bind[];
+  /** Mount point → tmpfs options. */
+  tmpfs: Record<string, string>;
+  readOnlyRoot: boolean;
+  capDrop: string[];
+  securityOpt: string[];
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+  /** A tiny init as PID 1 that forwards signals and reaps zombies. */
+  init: boolean;
+  network: NetworkSpec;
+  stopTimeoutSec: number;
+}
+
+export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+
+export interface ContainerInfo {
+  id: string;
+  /** Without Docker's leading slash. */
+  name: string;
+  image: string;
+  status: ContainerStatus;
+  running: boolean;
+  exitCode: number;
+  /** Docker's own explanation when start failed or the container died (e.g. OOM). */
+  error: string;
+  oomKilled: boolean;
+  labels: Record<string, string>;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  status: ContainerStatus;
+  labels: Record<string, string>;
+  /** Unix seconds. */
+  created: number;
+}
+
+export interface ImageInfo {
+  id: string;
+  repoTags: string[];
+  /** Uncompressed layer digests, base first (RootFS.Layers): what image distribution compares. */
+  diffIds: string[];
+  size: number;
+  user: string;
+  created: string;
+}
+
+export interface LogLine {
+  stream: "stdout" | "stderr";
+  line: string;
+}
+
+export interface EngineInfo {
+  version: string;
+  apiVersion: string;
+}
+
+export interface ContainerEngine {
+  /** Checks the engine answers; throws a DOCKER error naming the socket and the fix otherwise. */
+  ping(): Promise<EngineInfo>;
+
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after timeoutSec. Stopping a stopped container is not an error. */
+  stopContainer(id: string, timeoutSec: number): Promise<void>;
+  /** Removing a missing container is not an error. */
+  removeContainer(id: string, opts?: { force?: boolean }): Promise<void>;
+  /** undefined when there is no such container. */
+  inspectContainer(id: string): Promise<ContainerInfo | undefined>;
+  /** All containers (running or not) carrying every one of these labels. */
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  /**
+   * Resolves with the exit code when the container next exits ("next-exit": register before start,
+   * so no exit is missed) or once it is not running ("not-running").
+   */
+  waitExit(id: string, condition: "next-exit" | "not-running", signal?: AbortSignal): Promise<number>;
+  /** Log lines, stdout and stderr demultiplexed; with follow, until the container stops or signal aborts. */
+  logs(id: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogLine>;
+
+  /** undefined when the daemon does not hold the image. */
+  inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  /** `docker import`: one layer from a root filesystem tar, with Dockerfile-style changes (ENV, ENTRYPOINT...). */
+  importImage(rootfsTar: Readable, opts: { repo: string; tag: string; changes: string[] }): Promise<string>;
+  /** `docker build` from a context tar; returns the image id. */
+  buildImage(contextTar: Readable, opts: { tags: string[]; buildArgs?: Record<string, string> }, onLine?: (line: string) => void): Promise<string>;
+  tagImage(ref: string, repo: string, tag: string): Promise<void>;
+  removeImage(ref: string, opts?: { force?: boolean }): Promise<void>;
+
+  // Image distribution without a registry (DESIGN.md; the peer protocol, issue 6, builds on these):
+  /** `docker save` of the given images (legacy layout: manifest.json, config, one folder per layer). */
+  saveImages(refs: string[]): Promise<Readable>;
+  /** `docker load`; a partial archive loads when the daemon holds the missing layers' chain. */
+  loadImage(archive: Readable): Promise<void>;
+}

@@ -1,0 +1,288 @@
+/**
+ * The container yard (thesis 3.1.2): the ICONs of one node on Docker. It owns the records, the state
+ * machine's events and the runtime sockets; lifecycle.ts moves single ICONs, reconcile.ts plans what a
+ * restarted node does with the containers it finds. The peer protocol (issue 6) uses createReplica,
+ * start, stop, remove, deliver, updateChildren and the events; it plugs its services in with
+ * setServices.
+ */
+import { cpus } from "node:os";
+import type { ReplicaStatus } from "./protocol.ts";
+import type { Config } from "../config/schema.ts";
+import { IconError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { DEFAULT_USER, parseBytes } from "./container-spec.ts";
+import type { ContainerEngine, LogLine } from "./engine.ts";
+import { IconEntry, type EntryHost } from "./entry.ts";
+import { Emitter, type YardEvents } from "./events.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import { PortAllocator, parseRange, portFree } from "./ports.ts";
+import { planReconcile } from "./reconcile.ts";
+import { unavailableServices, type IconServices } from "./services.ts";
+import { ACTIVE, type StateEvent } from "./state.ts";
+import { checkName, IconStore } from "./store.ts";
+import type { IconRecord, IconView, ReplicaRequest, RunRequest } from "./types.ts";
+
+export type YardConfig = Pick<Config, "dataDir" | "listen" | "portRange" | "networkContainer" | "iconMemory" | "iconCpus" | "iconPids" | "iconReadySec">;
+
+export interface YardOptions {
+  config: YardConfig;
+  nodeId: string;
+  log: Logger;
+  engine: ContainerEngine;
+  /** The node's advertised address: where clients reach its ICONs. */
+  address: () => string;
+  services?: IconServices;
+  /** Checks a port is free (replaced in tests). */
+  portFree?: (port: number) => Promise<boolean>;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+export class Yard {
+  readonly events = new Emitter<YardEvents>();
+  readonly engine: ContainerEngine;
+  private readonly entries = new Map<string, IconEntry>();
+  private readonly store: IconStore;
+  private readonly life: Lifecycle;
+  private readonly ports: PortAllocator;
+  private readonly host: EntryHost;
+  private services: IconServices;
+  /** Serializes name and port allocation. */
+  private creating: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly o: YardOptions) {
+    this.engine = o.engine;
+    this.services = o.services ?? unavailableServices;
+    this.store = new IconStore(o.config.dataDir, o.log);
+    this.life = new Lifecycle({
+      engine: o.engine,
+      store: this.store,
+      events: this.events,
+      log: o.log,
+      address: o.address,
+      spec: { nodeId: o.nodeId, networkContainer: o.config.networkContainer, hostIp: o.config.listen },
+    });
+    const pinned = () => new Set([...this.entries.values()].map((e) => e.rec.port));
+    const free = o.portFree ?? ((p: number) => (o.config.networkContainer ? portFree(p) : portFree(p, o.config.listen)));
+    this.ports = new PortAllocator(parseRange(o.config.portRange), pinned, free);
+    this.host = {
+      nodeId: o.nodeId,
+      address: o.address,
+      services: () => this.services,
+      onReady: (e, port) => this.life.onReady(e, port),
+      onPolicy: async (e) => {
+        await this.life.save(e);
+        this.events.emit("policy", { name: e.name, policy: { ...e.rec.policy } });
+      },
+    };
+  }
+
+  setServices(services: IconServices): void {
+    this.services = services;
+  }
+
+  /** Finds this node's containers and records and brings them into one consistent state. */
+  async reconcile(): Promise<void> {
+    const records = await this.store.loadAll();
+    const containers = await this.engine.listContainers({ "icon.node": this.o.nodeId });
+    const plan = planReconcile(records, containers);
+    for (const r of plan.remove) {
+      this.o.log.warn(`removing ${r.why} container of ICON ${r.name}`, { id: r.id.slice(0, 12) });
+      await this.engine.removeContainer(r.id, { force: true });
+    }
+    for (const name of plan.finishRemoval) await this.store.remove(name);
+    for (const rec of records) {
+      if (rec.removing) continue;
+      const found = plan.keep.get(rec.name);
+      rec.containerId = found?.id;
+      const e = new IconEntry(rec, this.host);
+      this.entries.set(rec.name, e);
+      await this.life.openSocket(e);
+      if (found?.status === "running") {
+        // Its runtime reconnects to the new socket and says ready again.
+        this.life.transition(e, "WAITING_READY");
+        this.life.watchExit(e, found.id, "not-running");
+        setTimeout(() => e.state === "WAITING_READY" && void this.life.failAndStop(e, `did not call icon.ready() within ${this.o.config.iconReadySec} s of the node restarting`), this.o.config.iconReadySec * 1000);
+      } else if (rec.lastState === "FAILED") this.life.transition(e, "FAILED", rec.reason);
+      else this.life.transition(e, "STOPPED");
+    }
+  }
+
+  /** Node shutdown: running ICONs are stopped and kept, for a fast (hot) restart later. */
+  async close(): Promise<void> {
+    const active = [...this.entries.values()].filter((e) => ACTIVE.includes(e.state));
+    await Promise.all(active.map((e) => this.life.stop(e, "node stopping").catch((err) => this.o.log.warn("could not stop ICON", { name: e.name, error: err }))));
+    for (const e of this.entries.values()) {
+      e.exitWatch?.abort();
+      await e.socket?.close();
+      e.socket = undefined;
+      await e.saving;
+    }
+  }
+
+  private entry(name: string): IconEntry {
+    const e = this.entries.get(name);
+    if (!e) throw new IconError("NOT_FOUND", `no ICON named "${name}" on this node`, 'See "icon ps --all" for the ICONs of this node.');
+    return e;
+  }
+
+  view(e: IconEntry): IconView {
+    const r = e.rec;
+    const v: IconView = {
+      name: r.name, image: r.image, state: e.state, address: this.o.address(), port: r.port, role: r.role,
+      parent: r.parent ? `${r.parent.nodeId}/${r.parent.icon}` : null, children: [...r.children], createdAt: r.createdAt,
+    };
+    if (e.reason) v.reason = e.reason;
+    if (r.containerId) v.containerId = r.containerId;
+    return v;
+  }
+
+  list(all = false): IconView[] {
+    return [...this.entries.values()].filter((e) => all || ACTIVE.includes(e.state)).map((e) => this.view(e)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(name: string): IconView | undefined {
+    const e = this.entries.get(name);
+    return e && this.view(e);
+  }
+
+  /** A copy of the record (policy, parent, children, image) for the peer protocol. */
+  record(name: string): IconRecord | undefined {
+    const e = this.entries.get(name);
+    return e && structuredClone(e.rec);
+  }
+
+  /** Runs a root ICON at its fixed port (or one from portRange), resolving once it is RUNNING. */
+  run(req: RunRequest, onEvent?: (e: StateEvent) => void): Promise<IconView> {
+    return this.launch(req, { role: "root" }, onEvent);
+  }
+
+  /** Runs a replica for the peer protocol: port from portRange, parent and initial state recorded. */
+  createReplica(req: ReplicaRequest, onEvent?: (e: StateEvent) => void): Promise<IconView> {
+    return this.launch({ ...req, port: undefined }, { role: "replica", parent: req.parent, initialState: req.initialState, policy: req.policy ?? {} }, onEvent);
+  }
+
+  private async launch(req: RunRequest, extra: Partial<IconRecord>, onEvent?: (e: StateEvent) => void): Promise<IconView> {
+    const turn = this.creating.then(() => this.register(req, extra));
+    this.creating = turn.catch(() => {});
+    const e = await turn;
+    const off = onEvent ? this.events.on("state", (ev) => ev.name === e.name && onEvent(ev)) : undefined;
+    try {
+      await this.life.boot(e, req.readyTimeoutSec ?? this.o.config.iconReadySec);
+    } catch (err) {
+      // Nothing usable was started (no image, port refused, no network container): leave nothing behind.
+      // A container that ran and failed stays, FAILED, so that "icon logs" can show why.
+      if (e.state === "FAILED" && e.startRefused) await this.life.remove(e).then(() => this.entries.delete(e.name), () => {});
+      throw err;
+    } finally {
+      off?.();
+    }
+    return this.view(e);
+  }
+
+  private async register(req: RunRequest, extra: Partial<IconRecord>): Promise<IconEntry> {
+    if (typeof req.image !== "string" || !req.image) throw new IconError("USAGE", "an image is required", "Pass the image to run, e.g. icon run hello-icon:latest.");
+    const image = await this.engine.inspectImage(req.image);
+    if (!image)
+      throw new IconError("NOT_FOUND", `image ${req.image} is not on this node (no registry is used: images are built or loaded locally)`,
+        `Build it first (docker build -t ${req.image} .); for the base image run "icon runtime build".`);
+    const name = req.name ?? this.freeName(req.image);
+    checkName(name);
+    if (this.entries.has(name)) throw new IconError("CONFLICT", `an ICON named "${name}" already exists`, `Choose another --name, or remove it first ("icon rm ${name}").`);
+    const env = req.env ?? {};
+    for (const [k, v] of Object.entries(env)) {
+      if (!ENV_NAME.test(k) || typeof v !== "string") throw new IconError("USAGE", `-e ${k}: not a valid environment variable`, "Use -e NAME=VALUE.");
+      if (k.startsWith("ICON_")) throw new IconError("USAGE", `-e ${k}: ICON_* variables are set by the node`, "Rename the variable.");
+    }
+    const memory = parseBytes(req.memory ?? this.o.config.iconMemory);
+    if (!memory || memory < 6 * 2 ** 20) throw new IconError("USAGE", `memory limit "${req.memory ?? this.o.config.iconMemory}" is not a size of at least 6m`, "Pass e.g. --memory 256m.");
+    const cpuLimit = req.cpus ?? this.o.config.iconCpus;
+    if (!(cpuLimit >= 0.01 && cpuLimit <= cpus().length))
+      throw new IconError("USAGE", `--cpus ${cpuLimit} is outside 0.01-${cpus().length} (this host's CPUs)`, `Pass a value up to ${cpus().length}.`);
+    const pids = req.pids ?? this.o.config.iconPids;
+    const imageUser = image.user.trim();
+    const user = req.user ?? (imageUser === "" || imageUser === "root" || /^0(:|$)/.test(imageUser) ? DEFAULT_USER : "");
+    const port = req.port !== undefined ? await this.ports.claim(req.port) : await this.ports.allocate();
+    const rec: IconRecord = {
+      name, image: req.image, role: "root", port, env, user, limits: { memoryBytes: memory, cpus: cpuLimit, pids },
+      createdAt: new Date().toISOString(), children: [], policy: {}, lastState: "STOPPED", ...extra,
+    };
+    await this.store.prepare(name);
+    await this.store.save(rec);
+    const e = new IconEntry(rec, this.host);
+    this.entries.set(name, e);
+    return e;
+  }
+
+  private freeName(image: string): string {
+    const base = (image.split("/").pop() ?? "icon").split(/[:@]/)[0]!.toLowerCase().replace(/[^a-z0-9_.-]/g, "-").slice(0, 30) || "icon";
+    for (let i = 1; ; i++) if (!this.entries.has(i === 1 ? base : `${base}-${i}`)) return i === 1 ? base : `${base}-${i}`;
+  }
+
+  /** Starts a stopped or failed ICON again (the thesis's hot case), resolving once it is RUNNING. */
+  async start(name: string, onEvent?: (e: StateEvent) => void): Promise<IconView> {
+    const e = this.entry(name);
+    const off = onEvent ? this.events.on("state", (ev) => ev.name === name && onEvent(ev)) : undefined;
+    try {
+      if (e.state === "RUNNING") return this.view(e);
+      if (ACTIVE.includes(e.state) && !e.starting) await this.untilRunning(e);
+      else await this.life.boot(e, this.o.config.iconReadySec);
+    } finally {
+      off?.();
+    }
+    return this.view(e);
+  }
+
+  /** For an ICON found running at restart: resolves when its runtime says ready again. */
+  private untilRunning(e: IconEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const off = this.events.on("state", (ev) => {
+        if (ev.name !== e.name || ev.state === "WAITING_READY") return;
+        off();
+        if (ev.state === "RUNNING") resolve();
+        else reject(new IconError("FAILED", `ICON ${e.name} is ${ev.state}${ev.reason ? `: ${ev.reason}` : ""}`));
+      });
+    });
+  }
+
+  async stop(name: string): Promise<IconView> {
+    const e = this.entry(name);
+    if (e.state !== "STOPPED") await this.life.stop(e);
+    return this.view(e);
+  }
+
+  async remove(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    const e = this.entry(name);
+    if (ACTIVE.includes(e.state) && !opts.force)
+      throw new IconError("CONFLICT", `ICON ${name} is ${e.state}`, `Stop it first ("icon stop ${name}"), or use "icon rm --force ${name}".`);
+    await this.life.remove(e);
+    this.entries.delete(name);
+  }
+
+  logs(name: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogLine> {
+    const e = this.entry(name);
+    if (!e.rec.containerId) throw new IconError("NOT_FOUND", `ICON ${name} has no container yet, so no logs`, `Start it ("icon start ${name}").`);
+    return this.engine.logs(e.rec.containerId, opts);
+  }
+
+  /** A message from the ICON's parent or a child (peer protocol); false when the ICON is not connected. */
+  deliver(name: string, msg: { from: "parent" | "child"; child?: string; data: unknown }): boolean {
+    return this.entry(name).deliver({ event: "message", ...msg });
+  }
+
+  /** A status of one of the ICON's replicas that did not come through replicate's callback. */
+  replicaStatus(name: string, status: ReplicaStatus): boolean {
+    return this.entry(name).deliver({ event: "replica", ...status });
+  }
+
+  async updateChildren(name: string, change: (children: string[]) => string[]): Promise<void> {
+    const e = this.entry(name);
+    e.rec.children = change([...e.rec.children]);
+    await this.life.save(e);
+  }
+
+  status(): Record<string, unknown> {
+    const views = [...this.entries.values()];
+    return { icons: views.length, iconsRunning: views.filter((e) => e.state === "RUNNING").length };
+  }
+}

@@ -101,6 +101,8 @@ export function createIcon(opts: IconOptions = {}): Icon {
   let hello: HelloResult | undefined;
   let helloWaiters: ((h: HelloResult) => void)[] = [];
   let readyPort: number | undefined;
+  /** ready() calls waiting for a connection: the replay after hello answers them. */
+  let readyWaiters: { resolve(e: Endpoint): void; reject(e: Error): void }[] = [];
   let policy: Policy | undefined;
   let terminating: Promise<void> | undefined;
   let signalsHooked = false;
@@ -134,7 +136,13 @@ export function createIcon(opts: IconOptions = {}): Icon {
         for (const w of helloWaiters.splice(0)) w(h);
         // A restarted orchestrator knows nothing of what this ICON told the previous one.
         if (policy) replay("policy", { policy }).catch(() => {});
-        if (readyPort !== undefined) replay("ready", { port: readyPort }).catch(() => {});
+        if (readyPort !== undefined) {
+          const waiters = readyWaiters.splice(0);
+          replay("ready", { port: readyPort }).then(
+            (r) => waiters.forEach((w) => w.resolve(r.endpoint)),
+            (e) => waiters.forEach((w) => w.reject(e)),
+          );
+        }
       },
     });
     return conn;
@@ -148,7 +156,10 @@ export function createIcon(opts: IconOptions = {}): Icon {
       if (!Number.isInteger(port) || port <= 0 || port > 65535)
         throw new IconRuntimeError("INVALID_INPUT", `ready(port): ${port} is not a port`, "Pass the port the server listens on (icon.port).");
       readyPort = port;
-      return (await connection().request("ready", { port })).endpoint;
+      const c = connection();
+      if (c.connected) return (await c.request("ready", { port })).endpoint;
+      // Not connected yet: the ready replayed after the next hello answers this call.
+      return new Promise<Endpoint>((resolve, reject) => readyWaiters.push({ resolve, reject }));
     },
     info: async () => (await helloResult()).icon,
     initialState: async <T>() => ((await helloResult()).initialState ?? undefined) as T | undefined,
@@ -181,7 +192,8 @@ export function createIcon(opts: IconOptions = {}): Icon {
     sendToChildren: async (data) => (await connection().request("sendToChildren", { data })).delivered,
     onMessage: (fn) => (connection(), messages.add(fn)),
     onTerminate(fn) {
-      if (!signalsHooked) {
+      // Only a real ICON (which exits after its handlers) takes over SIGTERM and SIGINT.
+      if (!signalsHooked && (opts.exitOnTerminate ?? true)) {
         signalsHooked = true;
         process.once("SIGTERM", () => void terminate("SIGTERM"));
         process.once("SIGINT", () => void terminate("SIGINT"));
@@ -197,6 +209,7 @@ export function createIcon(opts: IconOptions = {}): Icon {
     close() {
       conn?.close();
       helloWaiters = [];
+      for (const w of readyWaiters.splice(0)) w.reject(new IconRuntimeError("CLOSED", "the ICON runtime connection is closed"));
     },
   };
 }

@@ -16,6 +16,7 @@ export const REGISTRY: Entry[] = [
   { name: "node start", summary: "Run a node in the foreground", load: () => import("./commands/node-start.ts") },
   { name: "node status", summary: "Show the running node's identity and state", load: () => import("./commands/node-status.ts") },
   { name: "trace", summary: "Trace the route to an IPv4 address (parallel UDP, no root)", load: () => import("./commands/trace.ts") },
+  { name: "bench trace", summary: "Measure trace time against path RTT on the testbed (root)", load: () => import("./commands/bench-trace.ts") },
   { name: "testbed up", summary: "Bring up an emulated routed Internet (root)", load: () => import("./commands/testbed-up.ts") },
   { name: "testbed down", summary: "Remove a testbed and everything it made", load: () => import("./commands/testbed-down.ts") },
   { name: "testbed status", summary: "Show a testbed's hosts, routers, links", load: () => import("./commands/testbed-status.ts") },

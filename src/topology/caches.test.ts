@@ -22,6 +22,7 @@ describe("TraceCache", () => {
     expect(cache.get("198.51.101.1", run).started).toBe(true); // another /24
     clock = 1000;
     expect(cache.fresh("198.51.100.7")).toBeUndefined();
+    expect(cache.previous("198.51.100.9")?.destination).toBe("198.51.100.7"); // still a prior
     expect(cache.get("198.51.100.7", run).started).toBe(true);
     expect(runs).toBe(3);
   });

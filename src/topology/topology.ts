@@ -12,7 +12,7 @@ import { Harvester, type HarvestStats } from "./harvester.ts";
 import { LookupCache } from "./lookup-cache.ts";
 import { TopologyMap, type RouterEntry } from "./map.ts";
 import { TraceCache } from "./trace-cache.ts";
-import type { Hop, TraceResult, Tracer } from "./trace/types.ts";
+import { priorOf, type Hop, type TraceResult, type Tracer } from "./trace/types.ts";
 
 export interface TopologySettings {
   routerMask: number;
@@ -117,7 +117,14 @@ export class Topology {
 
   /** Traces an address and takes its routers into the map (announcing the new or changed ones). */
   private async runTrace(ip: string, onHop?: (hop: Hop) => void): Promise<TraceResult> {
-    const trace = await this.deps.tracer.trace(ip, { maxTtl: this.deps.settings.maxTtl, signal: this.abort.signal, ...(onHop ? { onHop } : {}) });
+    const previous = this.traces.previous(ip);
+    const prior = previous && priorOf(previous);
+    const trace = await this.deps.tracer.trace(ip, {
+      maxTtl: this.deps.settings.maxTtl,
+      signal: this.abort.signal,
+      ...(onHop ? { onHop } : {}),
+      ...(prior ? { prior } : {}),
+    });
     this.announcer.changed(this.map.addTrace(trace));
     return trace;
   }

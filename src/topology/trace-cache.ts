@@ -35,6 +35,11 @@ export class TraceCache {
     return e?.trace && this.now() - e.at < this.opts.ttlMs ? e.trace : undefined;
   }
 
+  /** The last finished trace of the client's prefix, however old (a prior for the next trace). */
+  previous(ip: string): TraceResult | undefined {
+    return this.entries.get(this.keyOf(ip))?.trace;
+  }
+
   /** The trace in flight for the client's prefix, if any. */
   pending(ip: string): Promise<TraceResult> | undefined {
     return this.entries.get(this.keyOf(ip))?.pending;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { TraceState, type Answer } from "./trace-state.ts";
+import { priorOf } from "./types.ts";
 
 const router = (address: string, rttMs: number, retried = false): Answer => ({ address, kind: "router", rttMs, retried });
 const dest = (address: string, rttMs: number): Answer => ({ address, kind: "destination", rttMs, retried: false });
@@ -57,24 +58,42 @@ describe("TraceState", () => {
     expect(s.step(10).done).toBe("timeout");
   });
 
-  test("a silent destination ends after 1.5 × the farthest RTT + 5 ms (at least +50 ms), not 1500 ms", () => {
+  test("a silent destination ends a next link's 80 ms after the farthest answer (at least 1.5 × + 5), not 1500 ms", () => {
     const s = started(30);
     s.answered(1, router("10.0.0.1", 40));
     s.answered(2, router("10.0.1.1", 92));
     const waiting = s.step(100);
     expect(waiting.done).toBeUndefined();
-    expect(waiting.wakeAt).toBe(143);
-    expect(s.step(143).done).toBe("timeout");
+    expect(waiting.wakeAt).toBe(172);
+    expect(s.step(172).done).toBe("timeout");
     expect(s.hops().map((h) => h.kind)).toEqual(["router", "router"]);
   });
 
   test("the silent wait grows when a farther hop answers late", () => {
     const s = started(30);
     s.answered(1, router("10.0.0.1", 10));
-    expect(s.step(12).wakeAt).toBe(60); // 10 + a next link's 50 ms
-    s.answered(2, router("10.0.1.1", 55));
-    expect(s.step(61).done).toBeUndefined();
-    expect(s.step(61).wakeAt).toBe(105);
+    expect(s.step(12).wakeAt).toBe(90); // 10 + a next link's 80 ms
+    s.answered(2, router("10.0.1.1", 85));
+    expect(s.step(91).done).toBeUndefined();
+    expect(s.step(91).wakeAt).toBe(165);
+  });
+
+  test("a prior trace that stopped at the same hop ends a silent trace right after that hop", () => {
+    const prior = { lastTtl: 2, lastRttMs: 13, reached: false };
+    const s = new TraceState(30, 1500, 1, prior);
+    for (let t = 1; t <= 30; t++) s.sent(t, 0);
+    s.answered(1, router("10.0.0.1", 1));
+    expect(s.step(5).wakeAt).toBe(81); // not there yet: the usual wait
+    s.answered(2, router("10.0.1.1", 13.2));
+    expect(s.step(14).wakeAt).toBeCloseTo(16.5, 6); // 13.2 + a quarter
+    expect(s.step(16.5).done).toBe("timeout");
+  });
+
+  test("a prior trace whose destination answered changes nothing", () => {
+    const s = new TraceState(30, 1500, 1, { lastTtl: 3, lastRttMs: 14, reached: true });
+    for (let t = 1; t <= 30; t++) s.sent(t, 0);
+    for (const [t, r] of [[1, 1], [2, 2], [3, 13]] as const) s.answered(t, router(`10.0.${t}.1`, r));
+    expect(s.step(20).wakeAt).toBe(93);
   });
 
   test("with no answer at all it waits the cap", () => {
@@ -105,5 +124,17 @@ describe("TraceState", () => {
     expect(s.answered(1, router("10.0.0.9", 5, true))).toBe(false);
     expect(s.answered(9, router("10.0.0.9", 5))).toBe(false);
     expect(s.hops()[0]?.address).toBe("10.0.0.1");
+  });
+});
+
+describe("priorOf", () => {
+  test("the farthest hop that answered, and whether the destination did", () => {
+    const hops = [
+      { ttl: 1, address: "10.0.0.1", rttMs: 1, kind: "router" as const },
+      { ttl: 2, address: "10.0.1.1", rttMs: 13, kind: "router" as const },
+      { ttl: 3, kind: "silent" as const },
+    ];
+    expect(priorOf({ destination: "d", reached: false, elapsedMs: 0, hops, ended: "timeout", startedAt: 0 })).toEqual({ lastTtl: 2, lastRttMs: 13, reached: false });
+    expect(priorOf({ destination: "d", reached: false, elapsedMs: 0, hops: [], ended: "cap", startedAt: 0 })).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@
  * the same time as one round trip"); otherwise when the derived waits of timeouts.ts run out.
  */
 import { overdueAfterMs, silentWaitMs } from "./timeouts.ts";
-import type { Hop, HopKind, TraceResult } from "./types.ts";
+import type { Hop, HopKind, Prior, TraceResult } from "./types.ts";
 
 export interface Answer {
   address: string;
@@ -40,6 +40,8 @@ export class TraceState {
     readonly maxTtl: number,
     readonly capMs: number,
     readonly retries: number,
+    /** An earlier trace of the same network: where its answers stopped. */
+    readonly prior?: Prior,
   ) {
     this.probes = Array.from({ length: maxTtl + 1 }, () => ({}));
   }
@@ -134,9 +136,21 @@ export class TraceState {
       if (pending) return { retry, wakeAt };
       return { done: this.anySilent(dest) ? "timeout" : "complete", retry, wakeAt: now };
     }
-    const silentAt = this.start + silentWaitMs(this.farthestRtt(), this.capMs);
+    const silentAt = this.start + this.silentWait(top);
     if (now >= silentAt && !pending) return { done: silentAt >= capAt ? "cap" : "timeout", retry, wakeAt: now };
     return { retry, wakeAt: Math.min(wakeAt, Math.max(silentAt, now)) };
+  }
+
+  /**
+   * How long after the start the destination is given up. When an earlier trace of this network saw
+   * its destination stay silent past the same last hop, nothing more is coming once that hop answered:
+   * only the slack for this hop's jitter is left (a repeated trace of a silent client ends at about
+   * 1.25 × the last hop's RTT instead of waiting for a far next link that is not there).
+   */
+  private silentWait(top: number): number {
+    const far = this.farthestRtt();
+    if (far !== undefined && this.prior && !this.prior.reached && top >= this.prior.lastTtl) return Math.min(this.capMs, overdueAfterMs(far));
+    return silentWaitMs(far, this.capMs);
   }
 
   private anySilent(upTo: number): boolean {

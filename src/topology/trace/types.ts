@@ -41,9 +41,28 @@ export interface TraceOptions {
   capMs?: number;
   /** Probes retried once when overdue and there is time (default 1). */
   retries?: number;
+  /** What an earlier trace of this destination's network saw; lets a silent destination end sooner. */
+  prior?: Prior;
   /** Called as each hop answers, for progress output. */
   onHop?: (hop: Hop) => void;
   signal?: AbortSignal;
+}
+
+/** The shape of an earlier trace of the same network (see priorOf). */
+export interface Prior {
+  /** The farthest TTL that answered, and its RTT. */
+  lastTtl: number;
+  lastRttMs: number;
+  /** Whether the destination itself answered. */
+  reached: boolean;
+}
+
+export function priorOf(trace: TraceResult): Prior | undefined {
+  for (let i = trace.hops.length - 1; i >= 0; i--) {
+    const h = trace.hops[i]!;
+    if (h.rttMs !== undefined) return { lastTtl: h.ttl, lastRttMs: h.rttMs, reached: trace.reached };
+  }
+  return undefined;
 }
 
 export interface Tracer {

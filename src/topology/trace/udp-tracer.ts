@@ -35,7 +35,7 @@ export class UdpTracer implements Tracer {
   }
 
   private async run(c: Libc, buf: RecvBuffers, sockets: ProbeSocket[], dest: number, destination: string, options: TraceOptions): Promise<TraceResult> {
-    const state = new TraceState(sockets.length, options.capMs ?? DEFAULT_CAP_MS, options.retries ?? 1);
+    const state = new TraceState(sockets.length, options.capMs ?? DEFAULT_CAP_MS, options.retries ?? 1, options.prior);
     const startedAt = Date.now();
     for (const s of sockets) {
       const r = s.send(dest, BASE_PORT + s.ttl - 1);

@@ -1,0 +1,99 @@
+/**
+ * Router announcements (thesis §3.1.1, fig 3.3): "node N is rttMs / hops away from router R". Under the key of
+ * one routerId the DHT keeps a LIST of these, one per announcing node, each signed by its node; the store
+ * merges them (newer per node replaces older), orders them by RTT and culls the tail so that the list always
+ * fits one FIND_VALUE reply (record-store.ts).
+ *
+ * Payload layout (20 or 24 bytes): IPv4 4 | dhtPort u16 | peerPort u16 | rtt µs u32 | hops u8 | flags u8 |
+ * timestamp ms u48 | price f32 (when flags bit 0).
+ */
+import { toHex } from "./id.ts";
+import { publisherOf, type SignedRecord } from "./record.ts";
+import { DecodeError, isContactAddress, Reader, Writer } from "./wire.ts";
+
+/** What a node says about itself and one router. */
+export interface AnnouncementFields {
+  /** The node's address; defaults to its advertised or learned external address. */
+  address?: string;
+  /** Defaults to the DHT's bound port. */
+  dhtPort?: number;
+  /** TCP port of the peer protocol. */
+  peerPort: number;
+  /** Round-trip time from this node to the router. */
+  rttMs: number;
+  /** Router hops from this node to the router (the TTL that reached it). */
+  hops: number;
+  /** When the measurement was made (Unix ms); defaults to now. */
+  timestamp?: number;
+  /** Price per replica-hour, if the node charges. */
+  price?: number;
+}
+
+/** One announcement as stored and returned, with the announcing node's identity. */
+export interface Announcement {
+  nodeId: string;
+  publicKey: string;
+  address: string;
+  dhtPort: number;
+  peerPort: number;
+  rttMs: number;
+  hops: number;
+  timestamp: number;
+  price?: number;
+  /** Record sequence number and expiry (Unix ms) as signed by the node. */
+  seq: number;
+  expiresAt: number;
+}
+
+export type AnnouncementPayload = Required<Omit<AnnouncementFields, "price">> & { price?: number };
+
+const PRICE_FLAG = 0x01;
+
+export function encodeAnnouncement(a: AnnouncementPayload): Uint8Array {
+  const w = new Writer();
+  const rttUs = Math.round(a.rttMs * 1000);
+  if (!isContactAddress(a.address)) throw new Error(`announcement address ${a.address} is not a unicast IPv4 address`);
+  if (!Number.isInteger(a.dhtPort) || a.dhtPort < 1 || a.dhtPort > 65535) throw new Error(`announcement dhtPort ${a.dhtPort} is not a port`);
+  if (!Number.isInteger(a.peerPort) || a.peerPort < 0 || a.peerPort > 65535) throw new Error(`announcement peerPort ${a.peerPort} is not a port`);
+  if (!Number.isFinite(rttUs) || rttUs < 0 || rttUs > 0xffffffff) throw new Error(`announcement rttMs ${a.rttMs} is out of range`);
+  if (!Number.isInteger(a.hops) || a.hops < 0 || a.hops > 255) throw new Error(`announcement hops ${a.hops} is out of range`);
+  if (!Number.isInteger(a.timestamp) || a.timestamp < 0 || a.timestamp >= 2 ** 48) throw new Error(`announcement timestamp ${a.timestamp} is out of range`);
+  const hasPrice = a.price !== undefined;
+  if (hasPrice && (!Number.isFinite(a.price) || a.price! < 0)) throw new Error(`announcement price ${a.price} is not a non-negative number`);
+  w.ipv4(a.address).u16(a.dhtPort).u16(a.peerPort).u32(rttUs).u8(a.hops).u8(hasPrice ? PRICE_FLAG : 0).u48(a.timestamp);
+  if (hasPrice) w.f32(a.price!);
+  return w.finish();
+}
+
+export function decodeAnnouncement(payload: Uint8Array): AnnouncementPayload {
+  const r = new Reader(payload);
+  const address = r.ipv4("announcement.address");
+  if (!isContactAddress(address)) throw new DecodeError("announcement.address", `${address} is not a unicast address`);
+  const dhtPort = r.u16("announcement.dhtPort");
+  if (dhtPort === 0) throw new DecodeError("announcement.dhtPort", "is zero");
+  const peerPort = r.u16("announcement.peerPort");
+  const rttMs = r.u32("announcement.rtt") / 1000;
+  const hops = r.u8("announcement.hops");
+  const flags = r.u8("announcement.flags");
+  if (flags & ~PRICE_FLAG) throw new DecodeError("announcement.flags", `unknown bits 0x${flags.toString(16)}`);
+  const timestamp = r.u48("announcement.timestamp");
+  let price: number | undefined;
+  if (flags & PRICE_FLAG) {
+    price = r.f32("announcement.price");
+    if (!Number.isFinite(price) || price < 0) throw new DecodeError("announcement.price", `${price} is not a non-negative number`);
+  }
+  if (r.remaining) throw new DecodeError("announcement", `${r.remaining} bytes after the fields`);
+  return price === undefined ? { address, dhtPort, peerPort, rttMs, hops, timestamp } : { address, dhtPort, peerPort, rttMs, hops, timestamp, price };
+}
+
+/** The announcement a signed record carries (the record's signature must already be verified). */
+export function announcementOf(r: SignedRecord): Announcement {
+  const p = decodeAnnouncement(r.payload);
+  return { nodeId: publisherOf(r), publicKey: toHex(r.publicKey), ...p, seq: r.seq, expiresAt: r.expiresAt * 1000 };
+}
+
+/** Sort key of an announcement record: lower RTT first (the closest node answers a client). */
+export function announcementRank(r: SignedRecord): number {
+  return decodeAnnouncement(r.payload).rttMs;
+}
+

@@ -1,0 +1,210 @@
+/**
+ * The DHT as the rest of the node uses it: user values (`icon dht put/get`), router announcements for the
+ * topology (thesis §3.1.1, fig 3.3), the peers it knows, the addresses it sees, and its external address.
+ * Built from `(options)` with the transport and clock injected (engine.ts), so the same class runs on a
+ * UDP socket in the product and on an in-memory hub in tests and `icon bench dht`.
+ */
+import { IconError } from "../errors.ts";
+import { announcementOf, type Announcement, type AnnouncementFields } from "./announcement.ts";
+import { MsgType, type Endpoint } from "./codec.ts";
+import { DEFAULT_RECORD_TTL_MS, MAX_DATAGRAM } from "./constants.ts";
+import { totalDropped } from "./counters.ts";
+import { DhtEngine, type DhtOptions } from "./engine.ts";
+import type { OnEvent } from "./events.ts";
+import { ExternalAddress } from "./external-address.ts";
+import { keyOf } from "./id.ts";
+import { Publisher, type PutReport } from "./publisher.ts";
+import { publisherOf, RECORD_OVERHEAD, RecordKind, type SignedRecord } from "./record.ts";
+import { VALUE_BUDGET } from "./record-store.ts";
+
+export type { DhtOptions, Announcement, AnnouncementFields, PutReport, Endpoint, OnEvent };
+
+/** Largest value `put` accepts: one record must fit one FIND_VALUE reply. */
+export const MAX_VALUE_BYTES = VALUE_BUDGET - RECORD_OVERHEAD;
+
+export interface GetResult {
+  key: string;
+  value: Uint8Array;
+  /** Node id of the publisher of this (the newest) value. */
+  publisher: string;
+  seq: number;
+  /** "local" when this node held the key, else the node that answered. */
+  source: string;
+  hops: number;
+  ms: number;
+}
+
+export interface LookupOptions {
+  onEvent?: OnEvent;
+}
+
+export interface PeerSummary {
+  id: string;
+  address: string;
+  port: number;
+  rttMs?: number;
+  failures: number;
+  lastSeenMs: number;
+}
+
+export class Dht extends DhtEngine {
+  private readonly external = new ExternalAddress();
+  private readonly publisher: Publisher;
+  private restored = false;
+
+  constructor(opts: DhtOptions) {
+    super(opts);
+    this.publisher = new Publisher({
+      identity: opts.identity,
+      clock: this.clock,
+      log: this.log,
+      storeAtClosest: (kind, key, record, onEvent) => this.storeAtClosest(kind, key, record, onEvent),
+      self: () => ({ address: this.advertisedAddress(), dhtPort: this.port }),
+    });
+    this.ownRecords = () => this.publisher.saved();
+    this.onJoined = () => {
+      if (this.restored) return;
+      this.restored = true;
+      this.publisher.restore(this.saved?.published ?? []);
+    };
+    this.addressKnown = () => this.external.get() !== undefined;
+    this.onObserved = (voter, observed) => {
+      if (this.external.vote(voter, observed)) this.log.info("learned the external address from peers", { address: `${observed.address}:${observed.port}` });
+    };
+  }
+
+  override async stop(): Promise<void> {
+    this.publisher.stop();
+    await super.stop();
+  }
+
+  /** Stores a value under a string key at the k closest nodes; republished until the node stops. */
+  async put(key: string, value: Uint8Array | string, opts: LookupOptions & { ttlMs?: number } = {}): Promise<PutReport> {
+    const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
+    if (bytes.length > MAX_VALUE_BYTES)
+      throw new IconError("TOO_LARGE", `the value is ${bytes.length} bytes; a DHT value holds at most ${MAX_VALUE_BYTES}`,
+        `Store a shorter value (every reply must fit one ${MAX_DATAGRAM}-byte datagram), or store a digest of it.`);
+    const report = await this.publisher.publish(RecordKind.VALUE, key, { value: bytes }, opts.ttlMs ?? this.recordTtl, opts.onEvent);
+    this.markDirty();
+    return report;
+  }
+
+  /** The newest value under a key: from the local store when this node holds it, else by lookup. */
+  async get(key: string, opts: LookupOptions = {}): Promise<GetResult | undefined> {
+    const k = keyOf("value", key);
+    const local = this.store.get(RecordKind.VALUE, k);
+    if (local.length) return valueResult(key, local, "local", 0, 0);
+    const r = await this.lookup(k, RecordKind.VALUE, opts.onEvent);
+    if (!r.records) return undefined;
+    const result = valueResult(key, r.records, `${r.from!.address}:${r.from!.port}`, r.hops, r.ms);
+    // Paper §2.3: cache at the closest node that lacked it. Never waited for (the thesis's DHT did).
+    if (r.cacheTarget) void this.request(r.cacheTarget, { type: MsgType.STORE, kind: RecordKind.VALUE, key: k, record: newest(r.records) });
+    return result;
+  }
+
+  /**
+   * Announces "this node is rttMs / hops from router `routerId`" (thesis fig 3.3): signed, stored at the k
+   * closest nodes to the routerId, republished until withdrawn. Calling it again replaces the announcement.
+   */
+  announce(routerId: string, fields: AnnouncementFields, opts: LookupOptions & { ttlMs?: number } = {}): Promise<PutReport> {
+    const report = this.publisher.publish(RecordKind.ANNOUNCEMENT, routerId, { fields }, opts.ttlMs ?? this.recordTtl, opts.onEvent);
+    this.markDirty();
+    return report;
+  }
+
+  /** Stops republishing an announcement (stored copies expire with their TTL). */
+  withdraw(routerId: string): boolean {
+    const had = this.publisher.withdraw(RecordKind.ANNOUNCEMENT, routerId);
+    if (had) this.markDirty();
+    return had;
+  }
+
+  /** Router ids this node currently announces. */
+  announcedRouters(): string[] {
+    return this.publisher.names(RecordKind.ANNOUNCEMENT);
+  }
+
+  /**
+   * Announcements for a router, nearest (lowest RTT) first: from the local store when this node holds the
+   * key (no network round trip), otherwise a lookup that returns at the first node holding them.
+   */
+  async findAnnouncements(routerId: string, opts: LookupOptions = {}): Promise<Announcement[]> {
+    const local = this.localAnnouncements(routerId);
+    if (local.length) return local;
+    const r = await this.lookup(keyOf("router", routerId), RecordKind.ANNOUNCEMENT, opts.onEvent);
+    return r.records ? toAnnouncements(r.records) : [];
+  }
+
+  /** Announcements for a router held in this node's store (no network). */
+  localAnnouncements(routerId: string): Announcement[] {
+    return toAnnouncements(this.store.get(RecordKind.ANNOUNCEMENT, keyOf("router", routerId)));
+  }
+
+  peers(): PeerSummary[] {
+    const now = this.clock.now();
+    return this.table.all().map((c) => ({
+      id: c.idHex,
+      address: c.address,
+      port: c.port,
+      rttMs: round(this.rpc.srtt(c.address, c.port)),
+      failures: c.failures,
+      lastSeenMs: Math.round(now - c.lastSeen),
+    }));
+  }
+
+  /** Our address and port as peers see them, once enough of them agree. */
+  externalAddress(): Endpoint | undefined {
+    return this.external.get();
+  }
+
+  /** The address announcements carry: --advertise, else the learned external one, else a specific --listen. */
+  advertisedAddress(): string | undefined {
+    if (this.opts.advertise) return this.opts.advertise;
+    const learned = this.external.get();
+    if (learned) return learned.address;
+    const bound = this.opts.transport.address;
+    return bound && bound !== "0.0.0.0" ? bound : undefined;
+  }
+
+  /** Fields for `icon node status`. */
+  status(): Record<string, unknown> {
+    const ext = this.external.get();
+    return {
+      address: this.advertisedAddress() ?? "",
+      dhtPort: this.port,
+      peers: this.table.size,
+      storedKeys: this.store.keys,
+      dht: {
+        listen: `${this.opts.transport.address}:${this.port}`,
+        externalAddress: ext ? `${ext.address}:${ext.port}` : null,
+        storedBytes: this.store.bytes,
+        published: this.publisher.count,
+        outstandingRpcs: this.rpc.outstanding,
+        srttMs: round(this.rpc.globalRtt.srtt),
+        droppedTotal: totalDropped(this.counters),
+        ...this.counters,
+      },
+    };
+  }
+
+  private get recordTtl(): number {
+    return this.opts.recordTtlMs ?? DEFAULT_RECORD_TTL_MS;
+  }
+}
+
+function round(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.round(ms * 100) / 100;
+}
+
+function newest(records: SignedRecord[]): SignedRecord {
+  return records.reduce((a, b) => (b.seq > a.seq ? b : a));
+}
+
+function valueResult(key: string, records: SignedRecord[], source: string, hops: number, ms: number): GetResult {
+  const r = newest(records);
+  return { key, value: r.payload, publisher: publisherOf(r), seq: r.seq, source, hops, ms };
+}
+
+function toAnnouncements(records: SignedRecord[]): Announcement[] {
+  return records.map(announcementOf).sort((a, b) => a.rttMs - b.rttMs);
+}

@@ -1,0 +1,194 @@
+/**
+ * The iterative lookup (paper §2.3), answer-driven. Up to alpha queries are active at once; every answer
+ * is merged the moment it arrives and the next closest unqueried node is asked at once, so no round waits
+ * for its slowest member. A query whose first timeout passes stops counting against alpha (it keeps being
+ * retried and is used if it answers), so a lost datagram costs one RTO, not a stalled round. The lookup
+ * ends when the k closest nodes seen have all answered or failed; a value lookup ends at the first valid
+ * value (records are verified before they count).
+ */
+import type { Clock } from "../util/clock.ts";
+import { MsgType, type Body, type Endpoint } from "./codec.ts";
+import { ALPHA, K } from "./constants.ts";
+import type { OnEvent } from "./events.ts";
+import { compareDistance, equalIds, toHex, type Id } from "./id.ts";
+import type { RecordKind, SignedRecord } from "./record.ts";
+import type { RequestOptions, RpcResult, RpcTarget } from "./rpc.ts";
+import { isContactAddress, isLoopback } from "./wire.ts";
+
+const NEW = 0, INFLIGHT = 1, SLOW = 2, DONE = 3, FAILED = 4;
+
+export interface Candidate extends Endpoint {
+  id: Id;
+  idHex: string;
+  hop: number;
+  state: number;
+}
+
+/** What a lookup needs from its node. */
+export interface LookupDeps {
+  self: Id;
+  clock: Clock;
+  request(to: RpcTarget, body: Body, opts: RequestOptions): Promise<RpcResult>;
+  /** Whether a node's id is already proven at this address (else the query asks for a proof). */
+  isProven(idHex: string, address: string, port: number): boolean;
+  /** A query to this node got no answer after all attempts. */
+  onFailure(idHex: string): void;
+  /** The records of a VALUE reply that verify (signature, payload, expiry). */
+  validRecords(kind: RecordKind, key: Id, records: SignedRecord[]): SignedRecord[];
+}
+
+export interface LookupOptions {
+  target: Id;
+  initial: (Endpoint & { id: Id })[];
+  /** Set for FIND_VALUE; without it the lookup is a FIND_NODE. */
+  kind?: RecordKind;
+  k?: number;
+  alpha?: number;
+  onEvent?: OnEvent;
+}
+
+export interface LookupResult {
+  /** The closest nodes that answered, nearest first (at most k). */
+  closest: Candidate[];
+  records?: SignedRecord[];
+  /** The node that returned the records. */
+  from?: Candidate;
+  /** Nearest node without the value that answered (the paper's caching target). */
+  cacheTarget?: Candidate;
+  hops: number;
+  ms: number;
+  /** Datagrams sent (with retransmissions) plus replies received. */
+  messages: number;
+  queried: number;
+}
+
+export class Lookup {
+  private readonly cands: Candidate[] = [];
+  private readonly byId = new Map<string, Candidate>();
+  private active = 0;
+  private messages = 0;
+  private queried = 0;
+  private finished = false;
+  private readonly started: number;
+  private readonly k: number;
+  private readonly alpha: number;
+  private resolve!: (r: LookupResult) => void;
+  readonly done: Promise<LookupResult>;
+
+  constructor(private readonly deps: LookupDeps, private readonly opts: LookupOptions) {
+    this.k = opts.k ?? K;
+    this.alpha = opts.alpha ?? ALPHA;
+    this.started = deps.clock.now();
+    this.done = new Promise((r) => (this.resolve = r));
+    for (const c of opts.initial) this.add(c.id, c.address, c.port, 1);
+    queueMicrotask(() => this.pump());
+  }
+
+  private add(id: Id, address: string, port: number, hop: number): boolean {
+    const idHex = toHex(id);
+    const known = this.byId.get(idHex);
+    if (known) {
+      known.hop = Math.min(known.hop, hop);
+      return false;
+    }
+    if (equalIds(id, this.deps.self)) return false;
+    const c: Candidate = { id, idHex, address, port, hop, state: NEW };
+    let lo = 0, hi = this.cands.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareDistance(this.opts.target, this.cands[mid]!.id, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.cands.splice(lo, 0, c);
+    this.byId.set(idHex, c);
+    // Bound memory: far unqueried candidates beyond 4k can never enter the k-window.
+    if (this.cands.length > 4 * this.k) {
+      const last = this.cands[this.cands.length - 1]!;
+      if (last.state === NEW) {
+        this.cands.pop();
+        this.byId.delete(last.idHex);
+      }
+    }
+    return true;
+  }
+
+  private pump(): void {
+    if (this.finished) return;
+    let inWindow = 0;
+    let open = false;
+    for (const c of this.cands) {
+      if (c.state === FAILED) continue;
+      if (inWindow++ >= this.k) break;
+      if (c.state === NEW && this.active < this.alpha) this.query(c);
+      if (c.state !== DONE) open = true;
+    }
+    if (!open) this.finish();
+  }
+
+  private query(c: Candidate): void {
+    c.state = INFLIGHT;
+    this.active++;
+    this.queried++;
+    const to = `${c.address}:${c.port}`;
+    this.opts.onEvent?.({ type: "query", to, id: c.idHex, hop: c.hop });
+    const body: Body = this.opts.kind !== undefined
+      ? { type: MsgType.FIND_VALUE, kind: this.opts.kind, key: this.opts.target }
+      : { type: MsgType.FIND_NODE, target: this.opts.target };
+    const onSlow = () => {
+      if (c.state !== INFLIGHT) return;
+      c.state = SLOW;
+      this.active--;
+      if (!this.finished) this.opts.onEvent?.({ type: "slow", to });
+      this.pump();
+    };
+    this.deps
+      .request(c, body, { wantProof: !this.deps.isProven(c.idHex, c.address, c.port), onSlow, onSend: () => this.messages++ })
+      .then((r) => this.answered(c, r));
+  }
+
+  private answered(c: Candidate, r: RpcResult): void {
+    if (c.state === INFLIGHT) this.active--;
+    const to = `${c.address}:${c.port}`;
+    if (!r.ok) {
+      c.state = FAILED;
+      if (r.reason === "timeout") this.deps.onFailure(c.idHex);
+      if (!this.finished) this.opts.onEvent?.({ type: "timeout", to });
+      this.pump();
+      return;
+    }
+    c.state = DONE;
+    if (this.finished) return;
+    this.messages++;
+    const body = r.packet.body;
+    if (body.type === MsgType.VALUE && this.opts.kind !== undefined) {
+      const records = this.deps.validRecords(this.opts.kind, this.opts.target, body.records);
+      if (records.length) {
+        this.opts.onEvent?.({ type: "value", from: to, hop: c.hop, records: records.length });
+        this.finish(records, c);
+        return;
+      }
+    }
+    let closer = 0;
+    if (body.type === MsgType.NODES) {
+      const local = isLoopback(c.address);
+      for (const n of body.contacts) {
+        // A remote node naming loopback addresses would turn us against ourselves.
+        if (!isContactAddress(n.address) || (isLoopback(n.address) && !local)) continue;
+        if (this.add(n.id, n.address, n.port, c.hop + 1)) closer++;
+      }
+    }
+    this.opts.onEvent?.({ type: "reply", from: to, hop: c.hop, closer, rttMs: Math.round(r.rttMs * 10) / 10 });
+    this.pump();
+  }
+
+  private finish(records?: SignedRecord[], from?: Candidate): void {
+    if (this.finished) return;
+    this.finished = true;
+    const closest = this.cands.filter((c) => c.state === DONE).slice(0, this.k);
+    const cacheTarget = records ? closest.find((c) => c !== from) : undefined;
+    const hops = from ? from.hop : closest[0]?.hop ?? 0;
+    const ms = this.deps.clock.now() - this.started;
+    this.opts.onEvent?.({ type: "lookup-done", found: !!records, ms: Math.round(ms * 10) / 10, hops, messages: this.messages, queried: this.queried });
+    this.resolve({ closest, records, from, cacheTarget, hops, ms, messages: this.messages, queried: this.queried });
+  }
+}

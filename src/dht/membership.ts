@@ -1,0 +1,108 @@
+/**
+ * Who gets into the routing table. Every valid datagram updates its sender's bucket (paper §2.2), but a
+ * node we have not met enters only once it has proven its id (proof.ts) from the address it uses: an
+ * unknown sender of a request is pinged with WANT_PROOF first. A full bucket keeps newcomers in its
+ * replacement cache and checks its least recently seen contact (paper §2.2, §4.1). A known node that shows
+ * up at a new address moves only if its old address stops answering (no hijacking of contacts).
+ */
+import type { Clock } from "../util/clock.ts";
+import { MAX_VERIFY_IN_FLIGHT } from "./constants.ts";
+import { toHex, type Id } from "./id.ts";
+import type { Contact } from "./k-bucket.ts";
+import type { RoutingTable } from "./routing-table.ts";
+import type { RpcResult, RpcTarget } from "./rpc.ts";
+
+const MAX_PROVEN = 8192;
+
+export interface MembershipDeps {
+  table: RoutingTable;
+  clock: Clock;
+  /** Sends a PING whose reply flows back through saw(). */
+  ping(to: RpcTarget, wantProof: boolean): Promise<RpcResult>;
+  /** A contact entered the routing table. */
+  onAdded(c: Contact): void;
+}
+
+export class Membership {
+  /** Ids proven at an address, also for nodes not (yet) in the table. */
+  private readonly proven = new Map<string, string>();
+  private readonly inFlight = new Set<string>();
+
+  constructor(private readonly d: MembershipDeps) {}
+
+  isProven(idHex: string, address: string, port: number): boolean {
+    const c = this.d.table.get(idHex);
+    if (c && c.address === address && c.port === port) return true;
+    return this.proven.get(idHex) === `${address}:${port}`;
+  }
+
+  private remember(idHex: string, where: string): void {
+    if (this.proven.size >= MAX_PROVEN) {
+      let n = MAX_PROVEN >> 2;
+      for (const k of this.proven.keys()) {
+        if (n-- <= 0) break;
+        this.proven.delete(k);
+      }
+    }
+    this.proven.set(idHex, where);
+  }
+
+  /** A valid datagram from (id, address, port); `provenNow` when it carried a valid id proof. */
+  saw(id: Id, address: string, port: number, provenNow: boolean): void {
+    const idHex = toHex(id);
+    const where = `${address}:${port}`;
+    if (provenNow) this.remember(idHex, where);
+    const known = this.d.table.get(idHex);
+    if (known && (known.address !== address || known.port !== port)) {
+      if (provenNow || this.proven.get(idHex) === where) this.checkMove(known, address, port);
+      else this.verify(id, address, port);
+      return;
+    }
+    if (!known && !provenNow && this.proven.get(idHex) !== where) {
+      this.verify(id, address, port);
+      return;
+    }
+    const h = this.d.table.heard(id, idHex, address, port, this.d.clock.now());
+    if (h.kind === "added") this.d.onAdded(h.contact);
+    else if (h.kind === "replacement" && h.ping) this.checkAlive(h.ping);
+  }
+
+  /** Pings an unknown sender for a proof of its id; the reply comes back through saw(). */
+  verify(id: Id | undefined, address: string, port: number): void {
+    const key = `${address}:${port}`;
+    if (this.inFlight.has(key) || this.inFlight.size >= MAX_VERIFY_IN_FLIGHT) return;
+    this.inFlight.add(key);
+    this.d.ping({ address, port, id }, true).finally(() => this.inFlight.delete(key));
+  }
+
+  /** Pings the least recently seen contact of a full bucket; a silent one is counted and may be replaced. */
+  private checkAlive(c: Contact): void {
+    const key = `alive:${c.idHex}`;
+    if (this.inFlight.has(key)) return;
+    this.inFlight.add(key);
+    c.lastPinged = this.d.clock.now();
+    this.d.ping(c, false).then((r) => {
+      this.inFlight.delete(key);
+      if (!r.ok && r.reason === "timeout") this.d.table.failed(c);
+    });
+  }
+
+  /** The node proved itself at a new address: move it there only if the old address is silent. */
+  private checkMove(c: Contact, address: string, port: number): void {
+    const key = `move:${c.idHex}`;
+    if (this.inFlight.has(key)) return;
+    this.inFlight.add(key);
+    this.d.ping({ address: c.address, port: c.port, id: c.id }, false).then((r) => {
+      this.inFlight.delete(key);
+      if (r.ok) return; // the old address still answers as this node: keep it
+      if (r.reason !== "timeout") return;
+      this.d.table.moveContact(c, address, port, this.d.clock.now());
+    });
+  }
+
+  /** An RPC to this node failed after all attempts. */
+  failed(idHex: string): void {
+    const c = this.d.table.get(idHex);
+    if (c) this.d.table.failed(c);
+  }
+}

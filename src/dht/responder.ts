@@ -1,0 +1,153 @@
+/**
+ * The answering side: PING, FIND_NODE, FIND_VALUE and STORE (paper §2.3). Every reply carries a fresh
+ * address token; a requester that did not echo a valid one gets a reply no larger than its request
+ * (contacts or records cut from the tail, TRUNCATED set), so the node cannot be used to amplify a spoofed
+ * flood (token.ts). Records are verified before they are stored.
+ */
+import type { Identity } from "../identity/identity.ts";
+import { CONTACT_BYTES, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, StoreStatus, encode, type Body, type Packet, type WireContact } from "./codec.ts";
+import { K, MAX_DATAGRAM } from "./constants.ts";
+import type { DhtCounters } from "./counters.ts";
+import type { RecordKind, SignedRecord } from "./record.ts";
+import { recordSize, verifyRecord } from "./record.ts";
+import type { RecordStore, StoreOutcome } from "./record-store.ts";
+import type { RoutingTable } from "./routing-table.ts";
+import type { AddressTokens } from "./token.ts";
+import { makeProof } from "./proof.ts";
+import { toHex, type Id } from "./id.ts";
+import { isLoopback } from "./wire.ts";
+
+export interface ResponderDeps {
+  identity: Identity;
+  table: RoutingTable;
+  store: RecordStore;
+  tokens: AddressTokens;
+  counters: DhtCounters;
+  send(data: Uint8Array, address: string, port: number): void;
+  /** A record was stored (for logs and the maintenance of own records). */
+  onStored?(kind: RecordKind, key: Id, record: SignedRecord): void;
+}
+
+const OUTCOME_STATUS: Record<StoreOutcome, StoreStatus> = {
+  stored: StoreStatus.STORED,
+  unchanged: StoreStatus.UNCHANGED,
+  stale: StoreStatus.STALE,
+  expired: StoreStatus.STALE,
+  culled: StoreStatus.CULLED,
+  full: StoreStatus.FULL,
+  invalid: StoreStatus.REJECTED,
+};
+
+export class Responder {
+  constructor(private readonly d: ResponderDeps) {}
+
+  /** Answers one decoded request of `length` bytes from address:port. */
+  handle(req: Packet, address: string, port: number, length: number): void {
+    const verified = this.d.tokens.check(address, port, req.token);
+    const cap = verified ? MAX_DATAGRAM : length;
+    const body = this.answer(req, address, port);
+    let proof = req.flags & Flag.WANT_PROOF ? makeProof(this.d.identity, req.rid, req.sender) : undefined;
+    let flags = 0;
+    let fitted = body;
+    const fixed = HEADER_BYTES + (proof ? PROOF_BYTES : 0);
+    if (fixed + bodySize(body) > cap) {
+      flags |= Flag.TRUNCATED;
+      if (proof && body.type !== MsgType.VALUE && HEADER_BYTES + bodySize(body) <= cap) proof = undefined;
+      fitted = shrink(body, cap - HEADER_BYTES - (proof ? PROOF_BYTES : 0));
+      if (HEADER_BYTES + (proof ? PROOF_BYTES : 0) + bodySize(fitted) > cap) {
+        proof = undefined;
+        fitted = shrink(body, cap - HEADER_BYTES);
+      }
+      if (HEADER_BYTES + bodySize(fitted) > cap) return; // not even an empty reply fits: say nothing
+    }
+    const reply: Packet = { flags, rid: req.rid, sender: this.d.identity.nodeId, token: this.d.tokens.issue(address, port), proof, body: fitted };
+    this.d.counters.requestsAnswered++;
+    this.d.send(encode(reply), address, port);
+  }
+
+  private answer(req: Packet, address: string, port: number): Body {
+    const b = req.body;
+    switch (b.type) {
+      case MsgType.PING:
+        return { type: MsgType.PONG, observed: { address, port } };
+      case MsgType.FIND_NODE:
+        return { type: MsgType.NODES, contacts: this.closest(b.target, req.sender, address) };
+      case MsgType.FIND_VALUE: {
+        const records = this.d.store.get(b.kind, b.key);
+        if (records.length) return { type: MsgType.VALUE, kind: b.kind, records };
+        return { type: MsgType.NODES, contacts: this.closest(b.key, req.sender, address) };
+      }
+      case MsgType.STORE:
+        return { type: MsgType.STORED, status: this.store(b.kind, b.key, b.record) };
+      default:
+        throw new Error(`not a request: ${b.type}`);
+    }
+  }
+
+  private closest(target: Id, requester: Id, requesterAddress: string): WireContact[] {
+    const local = isLoopback(requesterAddress);
+    const out: WireContact[] = [];
+    // Loopback contacts mean nothing to a remote requester.
+    for (const c of this.d.table.closest(target, K + 1, toHex(requester))) {
+      if (!local && isLoopback(c.address)) continue;
+      out.push({ id: c.id, address: c.address, port: c.port });
+      if (out.length >= K) break;
+    }
+    return out;
+  }
+
+  private store(kind: RecordKind, key: Id, record: SignedRecord): StoreStatus {
+    if (!verifyRecord(kind, key, record)) {
+      this.d.counters.dropped.badRecord++;
+      return StoreStatus.REJECTED;
+    }
+    const outcome = this.d.store.put(kind, key, record);
+    if (outcome === "stored") {
+      this.d.counters.storesAccepted++;
+      this.d.onStored?.(kind, key, record);
+    } else if (outcome === "stale" || outcome === "expired") this.d.counters.dropped.staleRecord++;
+    else if (outcome === "invalid") this.d.counters.dropped.badRecord++;
+    else if (outcome === "full") this.d.counters.dropped.storeFull++;
+    return OUTCOME_STATUS[outcome];
+  }
+}
+
+export function bodySize(b: Body): number {
+  switch (b.type) {
+    case MsgType.PING:
+      return 0;
+    case MsgType.PONG:
+      return 6;
+    case MsgType.FIND_NODE:
+      return 20;
+    case MsgType.NODES:
+      return 1 + b.contacts.length * CONTACT_BYTES;
+    case MsgType.FIND_VALUE:
+      return 21;
+    case MsgType.VALUE:
+      return 2 + b.records.reduce((n, r) => n + recordSize(r), 0);
+    case MsgType.STORE:
+      return 21 + recordSize(b.record);
+    case MsgType.STORED:
+      return 1;
+  }
+}
+
+/** Cuts contacts or records from the tail until the body fits `room` bytes (other bodies are unchanged). */
+function shrink(b: Body, room: number): Body {
+  if (b.type === MsgType.NODES) {
+    const n = Math.max(0, Math.min(b.contacts.length, Math.floor((room - 1) / CONTACT_BYTES)));
+    return { ...b, contacts: b.contacts.slice(0, n) };
+  }
+  if (b.type === MsgType.VALUE) {
+    const records: SignedRecord[] = [];
+    let size = 2;
+    for (const r of b.records) {
+      if (size + recordSize(r) > room) break;
+      records.push(r);
+      size += recordSize(r);
+    }
+    return { ...b, records };
+  }
+  return b;
+}

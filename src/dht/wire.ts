@@ -1,0 +1,161 @@
+/**
+ * Bounds-checked byte reading and writing for the codec. Every read past the end, and every field the
+ * codec rejects, throws a DecodeError naming the field, so a malformed datagram is dropped and counted.
+ */
+import { MAX_DATAGRAM } from "./constants.ts";
+
+export class DecodeError extends Error {
+  override readonly name = "DecodeError";
+  constructor(readonly field: string, detail: string) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+/** Reads by hand rather than through a DataView: a DataView needs the array's `.buffer`, costly in JavaScriptCore. */
+export class Reader {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+  private need(n: number, field: string): void {
+    if (this.remaining < n) throw new DecodeError(field, `needs ${n} bytes, ${this.remaining} left`);
+  }
+  u8(field: string): number {
+    this.need(1, field);
+    return this.buf[this.pos++]!;
+  }
+  private be(n: number): number {
+    let v = 0;
+    for (let i = 0; i < n; i++) v = v * 256 + this.buf[this.pos + i]!;
+    this.pos += n;
+    return v;
+  }
+  u16(field: string): number {
+    this.need(2, field);
+    return this.be(2);
+  }
+  u32(field: string): number {
+    this.need(4, field);
+    return this.be(4);
+  }
+  /** Unsigned 48-bit integer (exact in a JS number). */
+  u48(field: string): number {
+    this.need(6, field);
+    return this.be(6);
+  }
+  f32(field: string): number {
+    this.need(4, field);
+    F32_BYTES.set(this.buf.subarray(this.pos, this.pos + 4));
+    this.pos += 4;
+    return F32_VIEW.getFloat32(0);
+  }
+  /** A view of the next n bytes (copied, so the datagram buffer can be reused). */
+  bytes(n: number, field: string): Uint8Array {
+    this.need(n, field);
+    const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  ipv4(field: string): string {
+    this.need(4, field);
+    const b = this.buf;
+    const p = this.pos;
+    this.pos += 4;
+    return `${b[p]}.${b[p + 1]}.${b[p + 2]}.${b[p + 3]}`;
+  }
+}
+
+const F32_BYTES = new Uint8Array(4);
+const F32_VIEW = new DataView(F32_BYTES.buffer);
+
+// One scratch buffer for every encode: encoding is synchronous and finish() copies out.
+const SCRATCH = new Uint8Array(MAX_DATAGRAM * 2);
+const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
+
+export class Writer {
+  pos = 0;
+  private readonly buf = SCRATCH;
+  private readonly view = SCRATCH_VIEW;
+  u8(v: number): this {
+    this.buf[this.pos++] = v;
+    return this;
+  }
+  u16(v: number): this {
+    this.view.setUint16(this.pos, v);
+    this.pos += 2;
+    return this;
+  }
+  u32(v: number): this {
+    this.view.setUint32(this.pos, v >>> 0);
+    this.pos += 4;
+    return this;
+  }
+  u48(v: number): this {
+    this.view.setUint16(this.pos, Math.floor(v / 2 ** 32));
+    this.view.setUint32(this.pos + 2, v % 2 ** 32);
+    this.pos += 6;
+    return this;
+  }
+  f32(v: number): this {
+    this.view.setFloat32(this.pos, v);
+    this.pos += 4;
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+  ipv4(address: string): this {
+    const parts = parseIpv4(address);
+    if (!parts) throw new Error(`not an IPv4 address: ${address}`);
+    for (const p of parts) this.buf[this.pos++] = p;
+    return this;
+  }
+  zeros(n: number): this {
+    this.buf.fill(0, this.pos, this.pos + n);
+    this.pos += n;
+    return this;
+  }
+  /** The bytes written so far, as a new array. */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+}
+
+const parsed = new Map<string, number[] | undefined>();
+
+/** The four bytes of a dotted-quad IPv4 address (an IPv4-mapped IPv6 one too), or undefined. */
+export function parseIpv4(address: string): number[] | undefined {
+  let out = parsed.get(address);
+  if (out || parsed.has(address)) return out;
+  out = parseIpv4Uncached(address);
+  if (parsed.size >= 4096) parsed.clear();
+  parsed.set(address, out);
+  return out;
+}
+
+function parseIpv4Uncached(address: string): number[] | undefined {
+  const s = address.startsWith("::ffff:") ? address.slice(7) : address;
+  const parts = s.split(".");
+  if (parts.length !== 4) return undefined;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    out.push(n);
+  }
+  return out;
+}
+
+/** Addresses a contact may have: unicast IPv4 (not 0.0.0.0, not multicast or broadcast). */
+export function isContactAddress(address: string): boolean {
+  const p = parseIpv4(address);
+  return !!p && p[0] !== 0 && p[0]! < 224;
+}
+
+export function isLoopback(address: string): boolean {
+  return address.startsWith("127.") || address.startsWith("::ffff:127.");
+}

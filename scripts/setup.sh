@@ -12,6 +12,8 @@ command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v ping >/dev/null 2>&1 || need_pkgs+=(iputils-ping)
 command -v ps >/dev/null 2>&1 || need_pkgs+=(procps)
+# traceroute: an independent reference tracer for the testbed's hop and per-hop RTT checks (tests, bench testbed).
+command -v traceroute >/dev/null 2>&1 || need_pkgs+=(traceroute)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing Debian packages: ${need_pkgs[*]}; run this script as root to install them"

@@ -22,6 +22,7 @@ export const REGISTRY: Entry[] = [
   { name: "testbed status", summary: "Show a testbed's hosts, routers, links", load: () => import("./commands/testbed-status.ts") },
   { name: "testbed exec", summary: "Run a command on a testbed host or router", load: () => import("./commands/testbed-exec.ts") },
   { name: "testbed ping", summary: "Measure a testbed's RTT matrix beside its targets", load: () => import("./commands/testbed-ping.ts") },
+  { name: "bench testbed", summary: "Measure the testbed's delay precision and delay-process CPU", load: () => import("./commands/bench-testbed.ts") },
   { name: "testbed delayd", summary: "The testbed's delay process", hidden: true, load: () => import("./commands/testbed-delayd.ts") },
   { name: "run", summary: "Run an ICON from a local image until it is RUNNING", load: () => import("./commands/run.ts") },
   { name: "ps", summary: "List the node's ICONs", load: () => import("./commands/ps.ts") },

@@ -1,0 +1,49 @@
+import { IconError } from "../../errors.ts";
+import { benchTestbed } from "../../testbed/bench.ts";
+import { testbedName } from "../../testbed/names.ts";
+import { withinGoal } from "../../testbed/ping.ts";
+import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { table } from "../output.ts";
+
+const f = (n: number | undefined, d = 3) => (n === undefined ? undefined : n.toFixed(d));
+
+export const command: CommandSpec = {
+  name: "bench testbed",
+  summary: "Measure the testbed's delay precision and the delay process's CPU (root)",
+  usage: "icon bench testbed [--name NAME] [--count N] [--seconds S] [--keep] [--json]",
+  description: `Brings up the thesis topology as testbed NAME (default "bench"), then: every host pair's RTT over N
+pings (default 300) against its target (goal ±2 % or ±0.3 ms); traceroute per-hop RTTs UD→IEP1 against the
+summed link delays; CPU of the delay process at 500 and 2000 packets/s each way. Run it on a quiet machine:
+other load shows up as RTT spread. The load average before and after is part of the result.`,
+  options: {
+    name: { type: "string", arg: "NAME", doc: 'Testbed name to use (default "bench").' },
+    count: { type: "string", arg: "N", doc: "Pings per host pair (default 300)." },
+    seconds: { type: "string", arg: "S", doc: "Seconds per CPU measurement (default 10)." },
+    keep: { type: "boolean", doc: "Leave the testbed up afterwards." },
+    ...JSON_OPTION,
+  },
+  async run({ values, out }) {
+    const count = Number(values.count ?? 300), seconds = Number(values.seconds ?? 10);
+    if (!Number.isInteger(count) || count < 1) throw new IconError("USAGE", `--count ${String(values.count)} is not a positive whole number`, "Give --count a number such as 300.");
+    if (!(seconds > 0)) throw new IconError("USAGE", `--seconds ${String(values.seconds)} is not positive`, "Give --seconds a number such as 10.");
+    const r = await benchTestbed({
+      name: testbedName(values.name ?? "bench"), count, seconds, keep: values.keep === true,
+      progress: (e, human) => out.progress(e, human),
+      note: (msg) => out.progress({ type: "bench", message: msg }, msg),
+    });
+    out.data(r, () => [
+      `thesis testbed, ${r.cores} cores, load average ${r.loadBefore.join(" ")} before, ${r.loadAfter.join(" ")} after`,
+      "",
+      table(["pair", "target ms", "mean ms", "mdev ms", "median", "error ms", "goal"],
+        r.pings.map((p) => [`${p.from}-${p.to}`, p.targetMs, f(p.meanMs), f(p.mdevMs), f(p.medianMs), f(p.errorMs), withinGoal(p) ? "ok" : "MISSED"])),
+      "",
+      table(["hop", "node", "address", "target ms", "mean ms", "mdev ms", "error ms"],
+        r.hops.map((h) => [h.ttl, h.node, h.address, h.targetMs, f(h.meanMs), f(h.mdevMs), f(h.meanMs === undefined ? undefined : h.meanMs - h.targetMs)])),
+      "",
+      `delay process idle: ${r.idleCpuPercent}% of one core`,
+      table(["packets/s each way", "measured", "queue passes/s", "CPU % of one core", "loss"],
+        r.cpu.map((c) => [c.ppsEachWay, c.measuredPps, c.queuePassesPerSec, c.cpuPercent, `${c.lossPercent}%`])),
+    ].join("\n"));
+    return r.pingsWithinGoal ? 0 : 10;
+  },
+};

@@ -8,6 +8,7 @@ import { rmSync } from "node:fs";
 import { IconError } from "../errors.ts";
 import { containerRunning, ensurePauseImage, removeContainers, startHostContainer } from "./docker.ts";
 import { isDelayd, readyPath, startDelayd, stopDelayd } from "./delayd-process.ts";
+import { withLock } from "./lock.ts";
 import { delaydLogPath } from "./names.ts";
 import { addLinks, addNamespace, configureNode, deleteNamespace, netnsExists, pidsIn } from "./netns.ts";
 import { makePlan } from "./plan.ts";
@@ -47,6 +48,10 @@ export interface UpOptions {
 
 export async function up(o: UpOptions): Promise<TestbedStatus> {
   requireRoot();
+  return withLock(o.name, () => upLocked(o));
+}
+
+async function upLocked(o: UpOptions): Promise<TestbedStatus> {
   const progress = o.progress ?? quiet;
   const request = JSON.stringify({ topology: o.topology, docker: o.docker });
   const old = readState(o.name);
@@ -56,7 +61,7 @@ export async function up(o: UpOptions): Promise<TestbedStatus> {
       return statusOf(old, true);
     }
     progress({ type: "testbed", phase: "recreate", detail: o.name }, `testbed ${o.name} exists but differs or is broken: re-creating it`);
-    await down(o.name);
+    await downLocked(o.name);
   }
   const plan = makePlan(o.name, o.topology, o.docker);
   const taken = plan.nodes.filter((n) => netnsExists(n.netns)).map((n) => n.netns);
@@ -97,7 +102,7 @@ export async function up(o: UpOptions): Promise<TestbedStatus> {
     progress({ type: "testbed", phase: "ready", detail: o.name }, `testbed ${o.name} is up`);
     return statusOf(state, true);
   } catch (e) {
-    await down(o.name).catch(() => {});
+    await downLocked(o.name).catch(() => {});
     throw e;
   }
 }
@@ -110,6 +115,10 @@ export interface DownResult {
 /** Removes everything the testbed made. Safe to call twice, or after a crash. */
 export async function down(name: string, progress: Progress = quiet): Promise<DownResult> {
   requireRoot();
+  return withLock(name, () => downLocked(name, progress));
+}
+
+async function downLocked(name: string, progress: Progress = quiet): Promise<DownResult> {
   const result: DownResult = { name, removed: { namespaces: [], containers: [], delayd: false, processes: 0 } };
   const s = readState(name);
   // The delay process holds a reference to every namespace: stop it first so they really go away.

@@ -1,11 +1,18 @@
 /**
  * The announcer (thesis 3.1.1, figure 3.3): "the node can announce itself to the network by storing its
- * information into the DHT, for every routerId encountered", with a timestamp so that estimates can be
- * refreshed. Every router of the map is announced every announceSec; a new router, or an RTT that moved
- * by more than 10%, is announced at once. Each announcement lives ANNOUNCE_LIFETIMES periods, so one lost
- * refresh does not drop it, and one that is no longer refreshed (node stopped, router gone) expires.
+ * information into the DHT, for every routerId encountered", with a timestamp "so that the field can be
+ * updated consistently with new estimates as the estimates are refreshed regularly".
+ *
+ * - A new router, or one whose RTT moved by more than 10% (map.ts), is announced at once (batched).
+ * - Every announceSec a round re-measures (the topology re-traces aged destinations), re-announces with a
+ *   fresh timestamp every router measured again since its last announcement, retries failed ones, and
+ *   withdraws routers that left the map.
+ * - The directory keeps each announcement alive in between (the DHT republishes it); each lives
+ *   ANNOUNCE_LIFETIMES periods, so a stopped node's announcements are gone that long after its last
+ *   publication, while a lost refresh or two does not drop a live node's.
  */
 import type { Logger } from "../log.ts";
+import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
 import type { Directory } from "./directory.ts";
 import type { TopologyMap } from "./map.ts";
 
@@ -14,9 +21,12 @@ export const ANNOUNCE_LIFETIMES = 3;
 export const ANNOUNCE_CONCURRENCY = 4;
 /** Changes arriving together (one trace) go out in one batch. */
 export const BATCH_DELAY_MS = 50;
+/** A failed announcement is retried this soon (or at the next round, if that is sooner). */
+export const RETRY_MS = 10_000;
 
 export interface AnnouncerStatus {
   announced: number;
+  pending: number;
   failures: number;
   lastRoundAt?: number;
   periodSec: number;
@@ -26,8 +36,8 @@ export interface AnnouncerStatus {
 export class Announcer {
   private readonly dirty = new Set<string>();
   private readonly last = new Map<string, { rttMs: number; at: number }>();
-  private timer?: ReturnType<typeof setInterval>;
-  private batch?: ReturnType<typeof setTimeout>;
+  private timer?: TimerHandle;
+  private batch?: TimerHandle;
   private inFlight: Promise<void> = Promise.resolve();
   private failures = 0;
   private lastRoundAt?: number;
@@ -39,38 +49,55 @@ export class Announcer {
       map: TopologyMap;
       periodMs: number;
       log: Logger;
-      /** Called at the start of each round, before announcing (re-trace, expire old routers). */
-      beforeRound?: () => void;
+      /** Called at the start of each round: re-measure, and return the routers that left the map. */
+      beforeRound?: () => string[];
+      /** @default realClock */
+      clock?: Clock;
     },
-  ) {}
+  ) {
+    this.clock = deps.clock ?? realClock;
+  }
+
+  private readonly clock: Clock;
 
   get lifetimeMs(): number {
     return ANNOUNCE_LIFETIMES * this.deps.periodMs;
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.round(), this.deps.periodMs);
-    this.timer.unref?.();
+    const tick = () => {
+      this.timer = this.clock.setTimeout(tick, this.deps.periodMs);
+      void this.round();
+    };
+    this.timer = this.clock.setTimeout(tick, this.deps.periodMs);
   }
 
   /** Routers that are new or changed: announced after a short batching delay. */
-  changed(routerIds: string[]): void {
+  changed(routerIds: string[], delayMs = BATCH_DELAY_MS): void {
     if (this.stopped || !routerIds.length) return;
     for (const id of routerIds) this.dirty.add(id);
-    this.batch ??= setTimeout(() => {
+    this.batch ??= this.clock.setTimeout(() => {
       this.batch = undefined;
       const ids = [...this.dirty];
       this.dirty.clear();
       void this.publish(ids);
-    }, BATCH_DELAY_MS);
+    }, delayMs);
   }
 
-  /** One periodic round: every router in the map, with fresh timestamps. */
+  /** One periodic round. */
   async round(): Promise<void> {
     if (this.stopped) return;
-    this.deps.beforeRound?.();
-    this.lastRoundAt = Date.now();
-    await this.publish(this.deps.map.routers().map((r) => r.routerId));
+    for (const id of this.deps.beforeRound?.() ?? []) {
+      this.deps.directory.withdraw(id);
+      this.last.delete(id);
+      this.dirty.delete(id);
+    }
+    this.lastRoundAt = this.clock.now();
+    const due = this.deps.map.routers().filter((r) => {
+      const last = this.last.get(r.routerId);
+      return !last || r.lastSeen > last.at;
+    });
+    await this.publish([...new Set([...due.map((r) => r.routerId), ...this.dirty])]);
   }
 
   /** Announces the given routers, a few at a time, after whatever is being announced already. */
@@ -88,20 +115,17 @@ export class Announcer {
 
   private async announceOne(routerId: string): Promise<void> {
     const r = this.deps.map.get(routerId);
-    if (!r) return; // expired from the map meanwhile
-    const m = { rttMs: r.rttMs, hops: r.hops, timestamp: Date.now() };
+    if (!r) return; // left the map meanwhile
+    const m = { rttMs: r.rttMs, hops: r.hops, timestamp: Math.round(this.clock.now()) };
     try {
       await this.deps.directory.announce(routerId, m, this.lifetimeMs);
       this.last.set(routerId, { rttMs: r.rttMs, at: m.timestamp });
+      this.dirty.delete(routerId);
     } catch (e) {
       this.failures++;
-      this.deps.log.debug("announcement failed", { routerId, error: e as Error });
+      this.deps.log.debug("announcement failed; retrying soon", { routerId, error: e as Error });
+      this.changed([routerId], Math.min(RETRY_MS, this.deps.periodMs));
     }
-  }
-
-  /** Stops tracking routers that left the map (their announcements expire by themselves). */
-  forget(routerIds: string[]): void {
-    for (const id of routerIds) this.last.delete(id);
   }
 
   /** When this node last announced a router, and with which RTT. */
@@ -112,6 +136,7 @@ export class Announcer {
   status(): AnnouncerStatus {
     return {
       announced: this.last.size,
+      pending: this.dirty.size,
       failures: this.failures,
       ...(this.lastRoundAt ? { lastRoundAt: this.lastRoundAt } : {}),
       periodSec: this.deps.periodMs / 1000,
@@ -119,10 +144,11 @@ export class Announcer {
     };
   }
 
+  /** Stops announcing. Announcements are not withdrawn: they expire when the directory stops too. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    clearTimeout(this.batch);
+    this.clock.clearTimeout(this.timer);
+    this.clock.clearTimeout(this.batch);
     await this.inFlight.catch(() => {});
   }
 }

@@ -26,7 +26,8 @@ export interface HarvestStats {
 export class Harvester {
   private readonly queue: string[] = [];
   private readonly queuedSet = new Set<string>();
-  private readonly targets = new Map<string, number>();
+  /** Destinations traced, oldest first (Map order). */
+  private readonly targets = new Set<string>();
   private running = 0;
   private stopped = false;
   private readonly stats = { traced: 0, failed: 0, dropped: 0 };
@@ -61,7 +62,7 @@ export class Harvester {
 
   /** Queues every remembered destination again; those still cached are skipped by harvest(). */
   refresh(): void {
-    for (const ip of this.targets.keys()) this.harvest(ip);
+    for (const ip of this.targets) this.harvest(ip);
   }
 
   private pump(): void {
@@ -90,8 +91,8 @@ export class Harvester {
 
   private remember(ip: string): void {
     this.targets.delete(ip);
-    this.targets.set(ip, Date.now());
-    if (this.targets.size > MAX_TARGETS) this.targets.delete(this.targets.keys().next().value!);
+    this.targets.add(ip);
+    if (this.targets.size > MAX_TARGETS) this.targets.delete(this.targets.values().next().value!);
   }
 
   status(): HarvestStats {

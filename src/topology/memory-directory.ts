@@ -1,6 +1,7 @@
 /**
  * An in-memory Directory for tests of the topology: one hub holds every node's announcements per
- * router, with their expiry, and can add a delay to lookups (the DHT round trip). Never used by the
+ * router with their expiry; each node republishes its own at a third of their lifetime until it withdraws
+ * them or stops (as the DHT does), and lookups may be delayed (the DHT round trip). Never used by the
  * product; the real one is dht-directory.ts.
  */
 import type { Directory, Measurement, RouterAnnouncement } from "./directory.ts";
@@ -18,6 +19,7 @@ export class MemoryDirectoryHub {
 
 export class MemoryDirectory implements Directory {
   private readonly listeners = new Set<(address: string) => void>();
+  private readonly republish = new Map<string, ReturnType<typeof setInterval>>();
   readonly nodeId: string;
 
   constructor(
@@ -28,16 +30,26 @@ export class MemoryDirectory implements Directory {
   }
 
   async announce(routerId: string, m: Measurement, lifetimeMs: number): Promise<void> {
-    let at = this.hub.routers.get(routerId);
-    if (!at) this.hub.routers.set(routerId, (at = new Map()));
-    at.set(this.nodeId, {
-      nodeId: this.nodeId,
-      address: this.self.address,
-      dhtPort: this.self.dhtPort ?? 4100,
-      peerPort: this.self.peerPort ?? 4101,
-      ...m,
-      expiresAt: this.hub.now() + lifetimeMs,
-    });
+    const store = () => {
+      let at = this.hub.routers.get(routerId);
+      if (!at) this.hub.routers.set(routerId, (at = new Map()));
+      at.set(this.nodeId, {
+        nodeId: this.nodeId,
+        address: this.self.address,
+        dhtPort: this.self.dhtPort ?? 4100,
+        peerPort: this.self.peerPort ?? 4101,
+        ...m,
+        expiresAt: this.hub.now() + lifetimeMs,
+      });
+    };
+    store();
+    clearInterval(this.republish.get(routerId));
+    this.republish.set(routerId, setInterval(store, lifetimeMs / 3));
+  }
+
+  withdraw(routerId: string): void {
+    clearInterval(this.republish.get(routerId));
+    this.republish.delete(routerId);
   }
 
   async lookup(routerId: string): Promise<RouterAnnouncement[]> {
@@ -55,5 +67,11 @@ export class MemoryDirectory implements Directory {
   /** Pretends the DHT exchanged datagrams with `address`. */
   sawAddress(address: string): void {
     for (const l of this.listeners) l(address);
+  }
+
+  /** The node stops: nothing is republished any more. */
+  stop(): void {
+    for (const t of this.republish.values()) clearInterval(t);
+    this.republish.clear();
   }
 }

@@ -17,6 +17,7 @@ function network(settings = SETTINGS) {
   const hub = new MemoryDirectoryHub();
   const make = (nodeId: string, address: string, tracer: ScriptedTracer) => {
     const directory = hub.node({ nodeId, address });
+    directories.push(directory);
     const topology = new Topology({ tracer, directory, settings, log: silentLogger, isSelf: (ip) => ip === address });
     return { directory, topology, tracer };
   };
@@ -31,9 +32,12 @@ function network(settings = SETTINGS) {
 }
 
 let running: Topology[] = [];
+let directories: { stop(): void }[] = [];
 afterEach(async () => {
   await Promise.all(running.map((t) => t.stop()));
+  for (const d of directories) d.stop();
   running = [];
+  directories = [];
 });
 
 async function warmUp(net: ReturnType<typeof network>) {
@@ -94,6 +98,7 @@ describe("Topology on the thesis network", () => {
     await warmUp(net);
     expect((await net.iep1.topology.closest(UD)).candidates.map((c) => c.nodeId)).toEqual(["iep2", "iep3"]);
     await net.iep2.topology.stop();
+    net.iep2.directory.stop(); // the node's DHT stops republishing
     await Bun.sleep(250); // lifetime 150 ms, lookups cached 50 ms; iep3 keeps refreshing
     const after = await net.iep1.topology.closest(UD);
     expect(after.candidates.map((c) => c.nodeId)).toEqual(["iep3"]);

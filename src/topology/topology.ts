@@ -5,6 +5,7 @@
  */
 import { networkInterfaces } from "node:os";
 import type { Logger } from "../log.ts";
+import { realClock, type Clock } from "../util/clock.ts";
 import { Announcer, type AnnouncerStatus } from "./announcer.ts";
 import type { Directory } from "./directory.ts";
 import { Finder, type ClosestAnswer } from "./finder.ts";
@@ -54,13 +55,18 @@ export class Topology {
       log: Logger;
       /** This node's own addresses (never traced); defaults to the host's interface addresses. */
       isSelf?: (ip: string) => boolean;
+      /** @default realClock */
+      clock?: Clock;
     },
   ) {
     const s = deps.settings;
+    const clock = deps.clock ?? realClock;
+    const now = () => clock.now();
     const routerLifetimeMs = ROUTER_LIFETIMES * Math.max(s.traceCacheSec, s.announceSec) * 1000;
-    this.map = new TopologyMap({ routerMask: s.routerMask, sampleWindowMs: Math.max(s.traceCacheSec, s.announceSec) * 1000 });
-    this.traces = new TraceCache({ clientPrefix: s.clientPrefix, ttlMs: s.traceCacheSec * 1000 });
+    this.map = new TopologyMap({ routerMask: s.routerMask, sampleWindowMs: Math.max(s.traceCacheSec, s.announceSec) * 1000, now });
+    this.traces = new TraceCache({ clientPrefix: s.clientPrefix, ttlMs: s.traceCacheSec * 1000, now });
     this.lookups = new LookupCache(deps.directory, {
+      now,
       ttlMs: Math.min(MAX_LOOKUP_CACHE_MS, s.announceSec * 1000),
       onError: (routerId, e) => deps.log.debug("router lookup failed", { routerId, error: e as Error }),
     });
@@ -69,9 +75,10 @@ export class Topology {
       map: this.map,
       periodMs: s.announceSec * 1000,
       log: deps.log,
+      clock,
       beforeRound: () => {
         this.harvester.refresh();
-        this.announcer.forget(this.map.expire(Date.now() - routerLifetimeMs));
+        return this.map.expire(clock.now() - routerLifetimeMs);
       },
     });
     this.harvester = new Harvester({
@@ -87,6 +94,7 @@ export class Topology {
       runTrace: (ip, onHop) => this.runTrace(ip, onHop),
       routerMask: s.routerMask,
       selfNodeId: deps.directory.nodeId,
+      now,
     });
   }
 

@@ -1,0 +1,75 @@
+/**
+ * The topology over the real DHT: three topology managers on real `Dht` nodes (among twenty others) on
+ * the in-memory hub, in virtual time, with scripted traces of the thesis network. Announcements go
+ * through signed records, merge-on-store and lookups; a stopped node's announcements expire.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { generateIdentity } from "../identity/identity.ts";
+import { silentLogger } from "../log.ts";
+import { Dht } from "../dht/dht.ts";
+import { SimNetwork } from "../dht/sim/network.ts";
+import { uniformLinks } from "../dht/transport/memory-hub.ts";
+import { DhtDirectory } from "./dht-directory.ts";
+import { ScriptedTracer } from "./scripted-tracer.ts";
+import { Topology, type TopologySettings } from "./topology.ts";
+
+const UD = "172.16.9.10", IEP1 = "172.16.1.10", IEP2 = "172.16.3.10", IEP3 = "172.16.6.10";
+const SETTINGS: TopologySettings = { routerMask: 29, clientPrefix: 24, traceCacheSec: 600, traceConcurrency: 4, maxTtl: 30, announceSec: 300 };
+
+let net: SimNetwork | undefined;
+const topologies: Topology[] = [];
+afterEach(async () => {
+  for (const t of topologies.splice(0)) await net!.run(t.stop());
+  await net?.stopAll();
+});
+
+async function build() {
+  net = new SimNetwork({ links: uniformLinks(5), seed: 3 });
+  await net.grow(20, 5);
+  const node = async (address: string, tracer: ScriptedTracer) => {
+    const dht = new Dht({ identity: generateIdentity(), transport: net!.hub.endpoint(address), clock: net!.clock, bootstrap: [{ address: net!.nodes[0]!.opts.transport.address, port: net!.nodes[0]!.port }] });
+    net!.nodes.push(dht);
+    await dht.start();
+    await net!.run(dht.join());
+    const topology = new Topology({ tracer, directory: new DhtDirectory(dht, () => 4101), settings: SETTINGS, log: silentLogger, isSelf: (ip) => ip === address, clock: net!.clock });
+    topology.start();
+    topologies.push(topology);
+    return { dht, topology, tracer };
+  };
+  // Router i answers from 10.0.i.1 on one side and 10.0.i.2 on the other.
+  const iep1 = await node(IEP1, new ScriptedTracer()
+    .route(UD, [["10.0.7.1", 2], ["10.0.6.1", 20], ["10.0.5.1", 60], ["10.0.4.1", 80], ["10.0.2.1", 90], ["10.0.1.1", 91], [UD, 92]]));
+  const iep2 = await node(IEP2, new ScriptedTracer()
+    .route(IEP1, [["10.0.3.2", 2], ["10.0.2.2", 12], ["10.0.4.2", 22], ["10.0.5.2", 42], ["10.0.6.2", 82], ["10.0.7.2", 100], [IEP1, 102]]));
+  const iep3 = await node(IEP3, new ScriptedTracer()
+    .route(IEP2, [["10.0.6.3", 2], ["10.0.5.2", 42], ["10.0.4.2", 62], ["10.0.2.2", 72], ["10.0.3.2", 82], [IEP2, 84]]));
+  iep2.topology.harvest(IEP1);
+  iep3.topology.harvest(IEP2);
+  await net.clock.advance(5_000); // traces, then announcements through the DHT
+  return { iep1, iep2, iep3 };
+}
+
+describe("Topology over the DHT (in memory, virtual time)", () => {
+  test("IEP1 finds IEP2 nearest UD through r2's announcements, the far node second", async () => {
+    const { iep1, iep2 } = await build();
+    expect(iep2.dht.announcedRouters().sort()).toEqual(["10.0.2.0/29", "10.0.3.0/29", "10.0.4.0/29", "10.0.5.0/29", "10.0.6.0/29", "10.0.7.0/29"]);
+    const a = await net!.run(iep1.topology.closest(UD));
+    expect(a.candidates.map((c) => c.address)).toEqual([IEP2, IEP3]);
+    expect(a.candidates[0]).toMatchObject({ nodeId: iep2.dht.nodeId, peerPort: 4101, estimatedRttMs: 14, via: "10.0.2.0/29" });
+    expect(a.candidates[1]!.estimatedRttMs).toBe(74);
+    const warm = await net!.run(iep1.topology.closest(UD));
+    expect(warm.cached).toBe(true);
+  });
+
+  test("a node that stops disappears once its announcements expire; a live one stays", async () => {
+    const { iep1, iep2, iep3 } = await build();
+    await net!.run(iep2.topology.stop());
+    await iep2.dht.stop();
+    const lifetimeMs = 3 * SETTINGS.announceSec * 1000;
+    await net!.clock.advance(lifetimeMs / 2);
+    expect((await net!.run(iep1.topology.closest(UD))).candidates.map((c) => c.address)).toEqual([IEP2, IEP3]); // not yet expired
+    await net!.clock.advance(lifetimeMs); // past expiry, and past the lookup cache
+    const after = await net!.run(iep1.topology.closest(UD));
+    expect(after.candidates.map((c) => c.nodeId)).toEqual([iep3.dht.nodeId]); // republished by its DHT all along
+  });
+});

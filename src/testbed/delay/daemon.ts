@@ -10,8 +10,9 @@
  * `testbed status` reports the delay process dead.
  */
 import { existsSync } from "node:fs";
-import { EAGAIN, EINTR, MSG_DONTWAIT, MSG_PEEK, PR_SET_TIMERSLACK, SCHED_FIFO, errno, libc, type Libc } from "./libc.ts";
+import { MSG_DONTWAIT, MSG_PEEK, PR_SET_TIMERSLACK, SCHED_FIFO, errno, libc, type Libc } from "./libc.ts";
 import { Fifo } from "./fifo.ts";
+import { RecvBatch } from "./recv-batch.ts";
 import { bindQueues, openInNamespace } from "./socket.ts";
 import { encodeMessage, NFQA_PACKET_HDR, NFQNL_MSG_PACKET, parseMessages, VERDICT_BYTES, writeBatchVerdict } from "./wire.ts";
 
@@ -71,8 +72,8 @@ export function runDelayd(cfg: DelaydConfig, hooks: DelaydHooks): never {
   const pollfds = new Int32Array(fds.length * 2);
   fds.forEach((fd, i) => ((pollfds[2 * i] = fd), (pollfds[2 * i + 1] = 1 /* POLLIN */)));
   const tmo = new Int32Array(4); // struct timespec { i64 sec; i64 nsec } as four i32 (little-endian)
-  const rx = new Uint8Array(4096);
-  const rxView = new DataView(rx.buffer);
+  const rxBatch = new RecvBatch();
+  const onDatagram = (off: number, len: number) => parseMessages(rxBatch.view, len, onPacket, undefined, off);
   const tx = fds.map(() => new Uint8Array(VERDICT_BYTES * 64));
   const txView = tx.map((b) => new DataView(b.buffer));
   const txLen = new Int32Array(fds.length);
@@ -133,17 +134,9 @@ export function runDelayd(cfg: DelaydConfig, hooks: DelaydHooks): never {
     for (let s = 0; s < fds.length; s++) {
       if (!(pollfds[2 * s + 1]! >>> 16)) continue; // revents (the high short) empty
       sockIndex = s;
-      for (;;) {
-        const n = Number(c.recv(fds[s]!, rx, rx.length, MSG_DONTWAIT));
-        if (n < 0) {
-          const e = errno(c);
-          if (e === EINTR) continue;
-          if (e !== EAGAIN) hooks.log(`recv failed (errno ${e})`);
-          break;
-        }
-        parseMessages(rxView, n, onPacket);
-        packets++;
-      }
+      const n = rxBatch.drain(c, fds[s]!, onDatagram);
+      if (n < 0) hooks.log(`recvmmsg failed (errno ${-n})`);
+      else packets += n;
     }
     if (dropped && packets % 100000 === 0) hooks.log(`${dropped} packets on unknown queues`);
   }
@@ -172,6 +165,8 @@ function warmUp(c: Libc, fds: number[]): void {
     c.ppoll(pfd, 1, zero, null);
     if (fds[0] !== undefined) c.recv(fds[0], rx, 0, MSG_DONTWAIT | MSG_PEEK);
   }
+  const batch = new RecvBatch();
+  for (let i = 0; i < 2000; i++) batch.drain(c, -1, () => {});
   // Start from a clean heap: the loop allocates nothing, so no collection should interrupt it later.
   Bun.gc(true);
 }

@@ -36,6 +36,7 @@ const SYMBOLS = {
   // and garbage means GC pauses in the middle of a delay.
   send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+  recvmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   open: { args: [FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
   setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },

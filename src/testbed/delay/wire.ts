@@ -110,8 +110,9 @@ export type Parsed =
  * Walks the messages of one received datagram. Calls `onPacket` for each queued packet without
  * allocating (the hot path); returns the non-packet messages (acks, errors).
  */
-export function parseMessages(dv: DataView, len: number, onPacket: (queue: number, id: number) => void, others?: Parsed[]): void {
-  let off = 0;
+export function parseMessages(dv: DataView, len: number, onPacket: (queue: number, id: number) => void, others?: Parsed[], start = 0): void {
+  let off = start;
+  len += start;
   while (off + 16 <= len) {
     const mlen = dv.getUint32(off, true);
     if (mlen < 16 || off + mlen > len) return;

@@ -15,7 +15,14 @@ export const REGISTRY: Entry[] = [
   { name: "version", summary: "Print the version", load: () => import("./commands/version.ts") },
   { name: "node start", summary: "Run a node in the foreground", load: () => import("./commands/node-start.ts") },
   { name: "node status", summary: "Show the running node's identity and state", load: () => import("./commands/node-status.ts") },
+  { name: "dht put", summary: "Store a value under a key in the DHT", load: () => import("./commands/dht-put.ts") },
+  { name: "dht get", summary: "Look up the value under a key in the DHT", load: () => import("./commands/dht-get.ts") },
+  { name: "dht peers", summary: "List the DHT nodes this node knows", load: () => import("./commands/dht-peers.ts") },
+  { name: "bench dht", summary: "Simulate N DHT nodes with loss and churn; lookup success, latency, hops", load: () => import("./commands/bench-dht.ts") },
+  { name: "bench dht-micro", summary: "Micro-benchmarks of DHT codec and routing table (tinybench)", load: () => import("./commands/bench-dht-micro.ts") },
   { name: "trace", summary: "Trace the route to an IPv4 address (parallel UDP, no root)", load: () => import("./commands/trace.ts") },
+  { name: "topology", summary: "Show the node's map of routers (RTT and hops to each)", load: () => import("./commands/topology.ts") },
+  { name: "closest", summary: "Ask the node which nodes are closest to a client", load: () => import("./commands/closest.ts") },
   { name: "bench trace", summary: "Measure trace time against path RTT on the testbed (root)", load: () => import("./commands/bench-trace.ts") },
   { name: "testbed up", summary: "Bring up an emulated routed Internet (root)", load: () => import("./commands/testbed-up.ts") },
   { name: "testbed down", summary: "Remove a testbed and everything it made", load: () => import("./commands/testbed-down.ts") },
@@ -31,6 +38,7 @@ export const REGISTRY: Entry[] = [
   { name: "rm", summary: "Remove an ICON", load: () => import("./commands/rm.ts") },
   { name: "logs", summary: "Print an ICON's output", load: () => import("./commands/logs.ts") },
   { name: "runtime build", summary: "Build the icon-runtime base image from this binary", load: () => import("./commands/runtime-build.ts") },
+  { name: "bench yard", summary: "Measure ICON start times against bare Docker", load: () => import("./commands/bench-yard.ts") },
 ];
 
 /** Groups shown in `icon --help`, in order. */

@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import type { NodeComponent } from "./component.ts";
 import { YardComponent } from "../yard/component.ts";
+import { DhtComponent } from "../dht/component.ts";
 
 export class IconNode {
   readonly components: NodeComponent[] = [];
@@ -29,6 +30,8 @@ export class IconNode {
     const node = new IconNode(config, log, identity);
     // Components, in start order. Each later issue adds its own here.
     // -- components --
+    const dht = new DhtComponent({ config, identity, log: log.child("dht") }); // later components use dht.dht once started
+    node.components.push(dht);
     node.components.push(new YardComponent({ config, nodeId: node.nodeId, log: log.child("yard") }));
     return node;
   }

@@ -23,6 +23,12 @@ export interface MacroOptions {
   seed?: number;
   /** Virtual ms between lookup starts. @default 25 */
   spacingMs?: number;
+  /**
+   * How the network forms: "protocol" joins every node through a random earlier one (the real join, its
+   * traffic reported); "seeded" fills routing tables from global knowledge (for N too large to join one by
+   * one in reasonable time). @default "protocol"
+   */
+  join?: "protocol" | "seeded";
   onProgress?: (e: { type: string; [k: string]: unknown }) => void;
 }
 
@@ -44,7 +50,7 @@ export interface MacroReport {
   messagesPerLookup: number;
   timeModel: string;
   latencyModel: string;
-  join: { virtualMs: number; datagrams: number; medianPeers: number };
+  join: { mode: "protocol" | "seeded"; virtualMs: number; datagrams: number; medianPeers: number };
   puts: { keys: number; medianReplicas: number };
   realMs: { join: number; lookups: number; total: number };
   memoryMb: { rss: number; heapUsed: number };
@@ -66,7 +72,8 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
   const progress = o.onProgress ?? (() => {});
 
   const v0 = net.clock.now();
-  await net.grow(o.nodes, 10, (n) => progress({ type: "joining", nodes: n }));
+  if (o.join === "seeded") await net.populate(o.nodes, (n) => progress({ type: "seeding", nodes: n }));
+  else await net.grow(o.nodes, 10, (n) => progress({ type: "joining", nodes: n }));
   const joinVirtual = net.clock.now() - v0;
   const joinDatagrams = net.hub.sent;
   const peerCounts = net.nodes.map((n) => n.table.size);
@@ -120,7 +127,7 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
     messagesPerLookup: Math.round((done.reduce((n, d) => n + d.messages, 0) / Math.max(1, done.length)) * 10) / 10,
     timeModel: "virtual: lookupMs is simulated network time on a fake clock (datagram delays and timeouts), not CPU time",
     latencyModel: "nodes at random points of a unit square; one-way delay 2 ms + 60 ms x distance, +0-10% jitter (RTT ~4-190 ms)",
-    join: { virtualMs: Math.round(joinVirtual), datagrams: joinDatagrams, medianPeers: spread(peerCounts).median },
+    join: { mode: o.join ?? "protocol", virtualMs: Math.round(joinVirtual), datagrams: joinDatagrams, medianPeers: spread(peerCounts).median },
     puts: { keys: keyCount, medianReplicas: spread(reports.map((r) => r.replicas)).median },
     realMs: { join: Math.round(tJoin - t0), lookups: Math.round(tEnd - tJoin), total: Math.round(tEnd - t0) },
     memoryMb: { rss: Math.round(mem.rss / 2 ** 20), heapUsed: Math.round(mem.heapUsed / 2 ** 20) },

@@ -5,6 +5,7 @@
  */
 import { generateIdentity } from "../../identity/identity.ts";
 import { FakeClock } from "../../util/clock.ts";
+import { MsgType } from "../codec.ts";
 import { Dht, type DhtOptions } from "../dht.ts";
 import { MemoryHub, type LinkModel } from "../transport/memory-hub.ts";
 import { pick, seededRandom } from "./random.ts";
@@ -37,10 +38,13 @@ export class SimNetwork {
     return !this.dead.has(n);
   }
 
-  /** Starts a node that bootstraps from `via` (default: a random live node); its join runs in the background. */
-  async addNode(via?: Dht): Promise<Dht> {
+  /**
+   * Starts a node that bootstraps from `via` (default: a random live node; null: none); its join runs in
+   * the background.
+   */
+  async addNode(via?: Dht | null): Promise<Dht> {
     const live = this.live;
-    const seed = via ?? (live.length ? pick(live, this.random) : undefined);
+    const seed = via === null ? undefined : (via ?? (live.length ? pick(live, this.random) : undefined));
     const transport = this.hub.endpoint();
     const dht = new Dht({
       ...this.opts.dht,
@@ -67,6 +71,47 @@ export class SimNetwork {
       await this.clock.advance(spacingMs);
     }
     await this.run(Promise.all(joins));
+  }
+
+  /**
+   * Grows the network to n nodes the cheap way, for simulations too large to join one by one: every routing
+   * table is filled from global knowledge (per bucket up to k random nodes of its range, as a converged
+   * network has), then every node pings a few contacts so that its RTT estimates have samples.
+   */
+  async populate(n: number, onProgress?: (done: number) => void): Promise<void> {
+    while (this.nodes.length < n) await this.addNode(null);
+    const sorted = this.nodes.map((d) => ({ d, v: BigInt("0x" + d.nodeId) })).sort((a, b) => (a.v < b.v ? -1 : a.v > b.v ? 1 : 0));
+    const lowerBound = (v: bigint) => {
+      let lo = 0, hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sorted[mid]!.v < v) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const now = this.clock.now();
+    sorted.forEach(({ d, v }, index) => {
+      for (let i = 0; i < 160; i++) {
+        const shift = BigInt(159 - i);
+        const lo = ((v >> shift) ^ 1n) << shift;
+        const [a, b] = [lowerBound(lo), lowerBound(lo + (1n << shift))];
+        if (a === b) {
+          if (lowerBound(v >> shift << shift) + 1 === lowerBound((v >> shift << shift) + (1n << shift))) break; // alone in our subtree
+          continue;
+        }
+        const picks = new Set<number>();
+        const want = Math.min(d.k, b - a);
+        while (picks.size < want) picks.add(a + Math.floor(this.random() * (b - a)));
+        for (const j of picks) {
+          const o = sorted[j]!.d;
+          d.table.heard(o.id, o.nodeId, o.opts.transport.address, o.port, now);
+        }
+      }
+      if (index % 1000 === 999) onProgress?.(index + 1);
+    });
+    const pings = this.nodes.flatMap((d) => d.table.all().sort(() => this.random() - 0.5).slice(0, 3).map((c) => d.request(c, { type: MsgType.PING })));
+    await this.run(Promise.all(pings));
   }
 
   /** Stops a node abruptly (no goodbye, as a crash or a cut cable). */

@@ -1,0 +1,25 @@
+import { clientFor } from "../../api/client.ts";
+import type { PeerSummary } from "../../dht/dht.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { table } from "../output.ts";
+
+export const command: CommandSpec = {
+  name: "dht peers",
+  summary: "List the DHT nodes in this node's routing table",
+  usage: "icon dht peers [--data-dir DIR] [--json]",
+  description: "Every contact of the routing table: node id, address, smoothed RTT, failed RPCs in a row, and\nhow long ago it was last heard from.",
+  options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
+  examples: ["icon dht peers", "icon dht peers --json | jq length"],
+  async run({ values, out }) {
+    const peers = await clientFor(values).get<PeerSummary[]>("/v1/dht/peers");
+    peers.sort((a, b) => (a.rttMs ?? Infinity) - (b.rttMs ?? Infinity));
+    out.data(peers, () =>
+      peers.length === 0
+        ? "no peers yet (is --bootstrap set, and does that node answer?)"
+        : table(
+            ["node id", "address", "rtt ms", "failures", "seen"],
+            peers.map((p) => [p.id.slice(0, 16), `${p.address}:${p.port}`, p.rttMs?.toFixed(2), p.failures, `${Math.round(p.lastSeenMs / 1000)} s ago`]),
+          ),
+    );
+  },
+};

@@ -1,0 +1,94 @@
+/**
+ * The DHT inside a running node: binds the UDP socket on --listen/--dht-port (a restarted node asked for
+ * port 0 first tries the port it had, so its neighbours find it where they left it), resolves --bootstrap,
+ * keeps its state in `<data-dir>/dht.json`, mounts /v1/dht/* and reports its status. Components that start
+ * after it reach the DHT through `component.dht`.
+ */
+import { lookup } from "node:dns/promises";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import type { Config } from "../config/schema.ts";
+import { IconError } from "../errors.ts";
+import type { Identity } from "../identity/identity.ts";
+import type { Logger } from "../log.ts";
+import type { NodeComponent } from "../node/component.ts";
+import type { Endpoint } from "./codec.ts";
+import { Dht } from "./dht.ts";
+import { toHex } from "./id.ts";
+import { loadState } from "./persistence.ts";
+import { dhtRoutes } from "./routes.ts";
+import { UdpTransport } from "./transport/udp.ts";
+import { parseIpv4 } from "./wire.ts";
+
+export const STATE_FILE = "dht.json";
+
+export class DhtComponent implements NodeComponent {
+  readonly name = "dht";
+  private instance?: Dht;
+
+  constructor(private readonly deps: { config: Config; identity: Identity; log: Logger }) {}
+
+  /** The running DHT; available once this component has started (before any later component starts). */
+  get dht(): Dht {
+    if (!this.instance) throw new IconError("INTERNAL", "the DHT is used before it started", "Start the DHT component before the components that use it.");
+    return this.instance;
+  }
+
+  async start(): Promise<void> {
+    const { config, identity, log } = this.deps;
+    const statePath = join(config.dataDir, STATE_FILE);
+    const transport = await this.bind(statePath);
+    const bootstrap = await resolveAll(config.bootstrap, log);
+    this.instance = new Dht({ identity, transport, log, statePath, bootstrap, advertise: config.advertise || undefined });
+    await this.instance.start();
+    log.info("DHT listening", { address: `${transport.address}:${transport.port}`, bootstrap: config.bootstrap.length });
+  }
+
+  private async bind(statePath: string): Promise<UdpTransport> {
+    const { config, identity } = this.deps;
+    if (config.dhtPort === 0) {
+      const previous = await loadState(statePath).catch(() => undefined);
+      if (previous?.port && previous.nodeId === toHex(identity.nodeId)) {
+        try {
+          return await UdpTransport.open(config.listen, previous.port);
+        } catch {
+          // taken by now: any free port will do
+        }
+      }
+    }
+    return UdpTransport.open(config.listen, config.dhtPort);
+  }
+
+  async stop(): Promise<void> {
+    await this.instance?.stop();
+  }
+
+  routes(app: Hono): void {
+    dhtRoutes(app, () => this.dht);
+  }
+
+  status(): Record<string, unknown> {
+    return this.instance ? this.instance.status() : {};
+  }
+}
+
+/** HOST:PORT to IPv4 endpoints; a name that does not resolve is reported and skipped. */
+async function resolveAll(list: string[], log: Logger): Promise<Endpoint[]> {
+  const out: Endpoint[] = [];
+  for (const hp of list) {
+    const i = hp.lastIndexOf(":");
+    const host = hp.slice(0, i);
+    const port = Number(hp.slice(i + 1));
+    if (parseIpv4(host)) {
+      out.push({ address: host, port });
+      continue;
+    }
+    try {
+      const { address } = await lookup(host, { family: 4 });
+      out.push({ address, port });
+    } catch (e) {
+      log.warn("cannot resolve a bootstrap host; skipping it", { bootstrap: hp, error: (e as Error).message });
+    }
+  }
+  return out;
+}

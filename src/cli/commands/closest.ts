@@ -1,0 +1,35 @@
+import { clientFor } from "../../api/client.ts";
+import type { ClosestAnswer } from "../../topology/finder.ts";
+import { requireIPv4 } from "../../topology/ip.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { table } from "../output.ts";
+
+export function renderClosest(a: ClosestAnswer): string {
+  const self = a.selfRttMs === null ? "unknown" : `${a.selfRttMs} ms${a.reached ? "" : " or more (the client did not answer)"}`;
+  const rows = a.candidates.map((c, i) => [i + 1, c.nodeId.slice(0, 12), `${c.address}:${c.peerPort}`, c.estimatedRttMs, c.via]);
+  return [
+    `client ${a.client}: this node is ${self} away`,
+    a.candidates.length ? table(["#", "node", "address", "est. RTT ms", "via router"], rows) : "no other node has announced a router on the path to this client",
+    `answered in ${a.elapsedMs} ms${a.cached ? " from the caches" : ""}`,
+  ].join("\n");
+}
+
+export const command: CommandSpec = {
+  name: "closest",
+  summary: "Ask the running node which nodes are closest to a client",
+  usage: "icon closest CLIENT_IP [--data-dir DIR] [--json]",
+  description:
+    "The node traces the client (or uses its trace of the client's /24), looks up every router of the path in\n" +
+    "the DHT, and estimates each announcing node's RTT to the client as its RTT to the shared router plus the\n" +
+    "rest of the path from that router to the client. JSON: {client, selfRttMs, reached, candidates: [{nodeId,\n" +
+    "address, peerPort, estimatedRttMs, via}], elapsedMs, cached}, best first.",
+  options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
+  positionals: [1, 1],
+  examples: ["icon closest 10.1.1.10", "icon closest 192.0.2.44 --json"],
+  async run({ values, positionals, out }) {
+    const client = positionals[0]!;
+    requireIPv4(client, "client");
+    const a = await clientFor(values).get<ClosestAnswer>(`/v1/closest?client=${encodeURIComponent(client)}`);
+    out.data(a, () => renderClosest(a));
+  },
+};

@@ -1,0 +1,96 @@
+/**
+ * Topology discovery as a part of a running node (thesis figure 3.1, "network topology manager"): it
+ * starts after the DHT, traces the addresses the DHT talks to, announces this node under every router it
+ * sees, and answers `closest`. Other components (the yard, the peer protocol) call harvest() when a
+ * client connects to an ICON and closest() when the ICON asks where to go.
+ */
+import type { Hono } from "hono";
+import type { Config } from "../config/schema.ts";
+import type { Dht } from "../dht/dht.ts";
+import { IconError, toIconError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { NodeComponent } from "../node/component.ts";
+import { DhtDirectory } from "./dht-directory.ts";
+import type { ClosestAnswer } from "./finder.ts";
+import { mountTopologyRoutes } from "./routes.ts";
+import { libc } from "./trace/libc.ts";
+import type { Tracer } from "./trace/types.ts";
+import { UdpTracer } from "./trace/udp-tracer.ts";
+import { localAddresses, Topology, type TopologySettings } from "./topology.ts";
+
+export interface TopologyComponentInit {
+  config: Config;
+  log: Logger;
+  /** The node's DHT, once its component has started. */
+  dht: () => Dht;
+  /** The peer-protocol port other nodes reach this one on; the configured one by default. */
+  peerPort?: () => number;
+  /** @default UdpTracer */
+  tracer?: Tracer;
+}
+
+export class TopologyComponent implements NodeComponent {
+  readonly name = "topology";
+  private topology?: Topology;
+  private problem?: IconError;
+
+  constructor(private readonly init: TopologyComponentInit) {}
+
+  get settings(): TopologySettings {
+    const { routerMask, clientPrefix, traceCacheSec, traceConcurrency, maxTtl, announceSec } = this.init.config;
+    return { routerMask, clientPrefix, traceCacheSec, traceConcurrency, maxTtl, announceSec };
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.init;
+    if (!this.init.tracer) {
+      try {
+        libc();
+      } catch (e) {
+        // The node is still useful without traces (DHT, yard); closest() says why it cannot answer.
+        this.problem = toIconError(e);
+        log.warn("topology discovery is off: the traceroute cannot run here", { error: this.problem.message, fix: this.problem.fix });
+      }
+    }
+    const own = localAddresses();
+    const self = new Set([config.listen, config.advertise].filter(Boolean));
+    this.topology = new Topology({
+      tracer: this.init.tracer ?? new UdpTracer(),
+      directory: new DhtDirectory(this.init.dht(), this.init.peerPort ?? (() => config.peerPort)),
+      settings: this.settings,
+      log,
+      isSelf: (ip) => self.has(ip) || own(ip),
+    });
+    this.topology.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.topology?.stop();
+  }
+
+  private running(): Topology {
+    if (this.problem) throw this.problem;
+    if (!this.topology) throw new IconError("NOT_RUNNING", "topology discovery has not started", "Wait until the node has started.");
+    return this.topology;
+  }
+
+  /** An address worth knowing; `urgent` for a client that just connected (starts the closest work now). */
+  harvest(ip: string, opts: { urgent?: boolean } = {}): void {
+    if (!this.problem) this.topology?.harvest(ip, opts);
+  }
+
+  /** The nodes closest to a client, best first. */
+  closest(client: string): Promise<ClosestAnswer> {
+    return this.running().closest(client);
+  }
+
+  routes(app: Hono): void {
+    mountTopologyRoutes(app, () => this.running(), () => ({ ...this.settings }));
+  }
+
+  status(): Record<string, unknown> {
+    if (this.problem) return { topology: { off: this.problem.message } };
+    const s = this.topology?.snapshot();
+    return s ? { topology: { routers: s.routers.length, announced: s.announcer.announced, cachedTraces: s.cachedTraces, tracesRun: s.harvest.traced } } : {};
+  }
+}

@@ -67,7 +67,8 @@ async function cpuAt(st: TestbedStatus, pps: number, seconds: number, rttMs: num
     measuredPps: Math.round(measuredPps),
     queuePassesPerSec: Math.round(2 * passesEachWay * measuredPps),
     cpuPercent: Math.round((cpu / (wallS * 1e9)) * 1000) / 10,
-    lossPercent: Math.round((1 - p.received / Math.max(p.sent, 1)) * 1000) / 10,
+    // The requests still in flight when ping's deadline hits are not lost.
+    lossPercent: Math.round((Math.max(0, p.sent - p.received - inFlight) / Math.max(p.sent, 1)) * 1000) / 10,
   };
 }
 

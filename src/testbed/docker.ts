@@ -69,8 +69,8 @@ export async function startHostContainer(container: string, testbed: string, nod
 
 /** Removes every container labelled as this testbed's; returns their names. */
 export async function removeContainers(testbed: string): Promise<string[]> {
-  const r = await run(["docker", "ps", "-a", "--filter", `label=${LABEL}=${testbed}`, "--format", "{{.Names}}"]);
-  if (r.code !== 0) return []; // no Docker: nothing of ours can exist there
+  const r = await run(["docker", "ps", "-a", "--filter", `label=${LABEL}=${testbed}`, "--format", "{{.Names}}"]).catch(() => undefined);
+  if (!r || r.code !== 0) return []; // no Docker (or no daemon): nothing of ours can exist there
   const names = r.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
   if (names.length) await docker(["rm", "-f", ...names], "removing testbed containers");
   return names;

@@ -1,0 +1,40 @@
+import { resolveConfig } from "../../config/resolve.ts";
+import { IconError } from "../../errors.ts";
+import type { CaseReport, Figures } from "../../yard/bench.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { table } from "../output.ts";
+
+const fmt = (f: Figures) => `${f.p50.toFixed(0)} ms (${f.min.toFixed(0)}-${f.max.toFixed(0)}, mad ${f.mad.toFixed(0)})`;
+const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(0)}%`;
+
+export const command: CommandSpec = {
+  name: "bench yard",
+  summary: "Measure ICON start times against bare Docker (cold run and hot start)",
+  usage: "icon bench yard [--iterations N] [--data-dir DIR] [--json]",
+  description:
+    "Times, on the local Docker engine, run -> RUNNING (runtime ready received) and a stopped ICON -> RUNNING\n" +
+    "(the thesis's hot case), each beside a bare Docker start of the same container spec in the same run:\n" +
+    "when Docker's start call returns, and when the server inside first answers HTTP. Goal: median\n" +
+    "overhead <= 30%. Builds icon-runtime:<version> and icon-bench-hello:<version> when missing. Needs\n" +
+    "free ports in 39000-39999. Medians, ranges and MAD from tinybench.",
+  options: { ...DATA_DIR_OPTION, iterations: { type: "string", arg: "N", doc: "Samples per case (default 10)." }, ...JSON_OPTION },
+  async run({ values, out }) {
+    const n = Number(values.iterations ?? 10);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new IconError("USAGE", `--iterations ${values.iterations}: expected 1-1000`, "Pass e.g. --iterations 10.");
+    const { config } = await resolveConfig({ flags: { dataDir: values["data-dir"] } });
+    const { createDockerEngine } = await import("../../yard/docker-engine.ts");
+    const { benchYard } = await import("../../yard/bench.ts");
+    const engine = await createDockerEngine(config.dockerSocket);
+    await engine.ping();
+    out.info(`measuring ${n} cold runs and ${n} hot starts, each beside bare Docker...`);
+    const r = await benchYard(engine, config, {
+      iterations: n,
+      progress: (e) => out.progress(e, e.type === "building" ? `building ${e.image}` : e.type === "round" ? `round ${e.round}/${e.of} done` : undefined),
+    });
+    const row = (name: string, c: CaseReport) => [name, fmt(c.iconToRunning), fmt(c.bareStartCall), fmt(c.bareToHttp), pct(c.overheadVsStartCall), pct(c.overheadVsHttp)];
+    out.data(r, () =>
+      table(["case", "icon -> RUNNING", "bare start call", "bare start -> HTTP", "vs call", "vs HTTP"], [row("cold (run)", r.cold), row("hot (start)", r.hot)]) +
+      `\n\n${r.goal}: ${r.met ? "met" : "NOT met"} (load ${r.host.loadavgBefore.join(" ")} on ${r.host.cpus} CPUs)`,
+    );
+  },
+};

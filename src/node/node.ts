@@ -11,6 +11,7 @@ import { VERSION } from "../version.ts";
 import type { NodeComponent } from "./component.ts";
 import { YardComponent } from "../yard/component.ts";
 import { DhtComponent } from "../dht/component.ts";
+import { TopologyComponent } from "../topology/component.ts";
 
 export class IconNode {
   readonly components: NodeComponent[] = [];
@@ -32,6 +33,7 @@ export class IconNode {
     // -- components --
     const dht = new DhtComponent({ config, identity, log: log.child("dht") }); // later components use dht.dht once started
     node.components.push(dht);
+    node.components.push(new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht }));
     node.components.push(new YardComponent({ config, nodeId: node.nodeId, log: log.child("yard") }));
     return node;
   }

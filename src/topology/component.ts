@@ -52,10 +52,13 @@ export class TopologyComponent implements NodeComponent {
         log.warn("topology discovery is off: the traceroute cannot run here", { error: this.problem.message, fix: this.problem.fix });
       }
     }
+    const tracer = this.init.tracer ?? new UdpTracer();
+    // One loopback probe now compiles the trace path, so the first client's trace is not the slow one.
+    if (!this.init.tracer && !this.problem) void tracer.trace("127.0.0.1", { maxTtl: 1, capMs: 100 }).catch(() => {});
     const own = localAddresses();
     const self = new Set([config.listen, config.advertise].filter(Boolean));
     this.topology = new Topology({
-      tracer: this.init.tracer ?? new UdpTracer(),
+      tracer,
       directory: new DhtDirectory(this.init.dht(), this.init.peerPort ?? (() => config.peerPort)),
       settings: this.settings,
       log,

@@ -7,6 +7,7 @@ import { renderTopology } from "../cli/commands/topology.ts";
 import { MemoryDirectoryHub } from "./memory-directory.ts";
 import { mountTopologyRoutes } from "./routes.ts";
 import { ScriptedTracer } from "./scripted-tracer.ts";
+import type { ClosestAnswer } from "./finder.ts";
 import { Topology, type TopologySettings } from "./topology.ts";
 
 const SETTINGS: TopologySettings = { routerMask: 29, clientPrefix: 24, traceCacheSec: 600, traceConcurrency: 4, maxTtl: 30, announceSec: 300 };
@@ -27,7 +28,7 @@ describe("topology routes", () => {
     await edge.announce("10.0.0.16/29", { rttMs: 12, hops: 2, timestamp: 1 }, 60_000);
     const res = await app.request("/v1/closest?client=10.1.1.10");
     expect(res.status).toBe(200);
-    const a = await res.json();
+    const a = (await res.json()) as ClosestAnswer;
     expect(a).toMatchObject({ client: "10.1.1.10", selfRttMs: 92, reached: true, cached: false });
     expect(a.candidates).toEqual([{ nodeId: "edge", address: "10.9.0.2", peerPort: 4201, estimatedRttMs: 14, via: "10.0.0.16/29" }]);
     expect(renderClosest(a)).toContain("10.9.0.2:4201");
@@ -37,7 +38,7 @@ describe("topology routes", () => {
     for (const q of ["?client=10.1.1", "?client=", ""]) {
       const res = await app.request(`/v1/closest${q}`);
       expect(res.status).toBe(400);
-      const body = await res.json();
+      const body = (await res.json()) as { code: string; fix: unknown };
       expect(body.code).toBe("INVALID_INPUT");
       expect(typeof body.fix).toBe("string");
     }
@@ -45,10 +46,10 @@ describe("topology routes", () => {
 
   test("GET /v1/topology shows the routers traced so far and the settings", async () => {
     await Bun.sleep(80); // the announcer's batch
-    const t = await (await app.request("/v1/topology")).json();
+    const t = (await (await app.request("/v1/topology")).json()) as Parameters<typeof renderTopology>[0];
     expect(t.settings.routerMask).toBe(29);
-    expect(t.routers.map((r: { routerId: string; hops: number }) => [r.routerId, r.hops])).toEqual([["10.0.0.0/29", 1], ["10.0.0.16/29", 2]]);
-    expect(t.routers[0].announcedAt).toBeGreaterThan(0);
+    expect(t.routers.map((r) => [r.routerId, r.hops])).toEqual([["10.0.0.0/29", 1], ["10.0.0.16/29", 2]]);
+    expect(t.routers[0]!.announcedAt).toBeGreaterThan(0);
     expect(renderTopology(t)).toContain("10.0.0.16/29");
   });
 

@@ -13,7 +13,7 @@ import { delaydLogPath } from "./names.ts";
 import { addLinks, addNamespace, configureNode, deleteNamespace, netnsExists, pidsIn } from "./netns.ts";
 import { makePlan } from "./plan.ts";
 import { must, parallel } from "./shell.ts";
-import { readState, removeState, statusOf, writeState, type TestbedState, type TestbedStatus } from "./state.ts";
+import { listTestbeds, readState, removeState, statusOf, writeState, type TestbedState, type TestbedStatus } from "./state.ts";
 import type { Topology } from "./topology.ts";
 
 export type TestbedEvent =
@@ -151,6 +151,10 @@ async function downLocked(name: string, progress: Progress = quiet): Promise<Dow
 
 export async function status(name: string): Promise<TestbedStatus> {
   const s = readState(name);
-  if (!s) throw new IconError("NOT_FOUND", `no testbed named ${name} is up`, `Start it: icon testbed up --name ${name}`);
+  if (!s) {
+    const others = listTestbeds();
+    throw new IconError("NOT_FOUND", `no testbed named ${name} is up`,
+      `Start it: icon testbed up --name ${name}${others.length ? ` (testbeds up now: ${others.join(", ")}; pick one with --name)` : ""}`);
+  }
   return statusOf(s, s.delayPid !== undefined && isDelayd(s.delayPid, name));
 }

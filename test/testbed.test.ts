@@ -173,6 +173,26 @@ describeWith(["root"], "testbed: loss and crashes", () => {
     expect(existsSync(statePath(LOSSY))).toBe(false);
   });
 
+  test("two testbeds coexist (same node names, same queue numbers) and come down separately", async () => {
+    const tiny = parseTopology({ hosts: ["A", "B"], routers: ["r"], links: [{ a: "A", b: "r", delayMs: 2 }, { a: "r", b: "B", delayMs: 3 }] }, "tiny");
+    const [one, two] = await Promise.all([up({ name: "tbco1", topology: tiny, docker: false }), up({ name: "tbco2", topology: tiny, docker: false })]);
+    try {
+      expect(one.delayPid).not.toBe(two.delayPid);
+      for (const st of [one, two]) {
+        const [r] = await pingMatrix(st, tiny, { count: 5, interval: 0.02 });
+        expect(r!.received).toBe(5);
+        expect(Math.abs(r!.medianMs! - 10)).toBeLessThan(0.6);
+      }
+      await down("tbco1");
+      expect(namespacesOf("tbco1")).toEqual([]);
+      expect(namespacesOf("tbco2")).toHaveLength(3);
+      const [r] = await pingMatrix(two, tiny, { count: 3, interval: 0.02 });
+      expect(r!.received).toBe(3);
+    } finally {
+      await Promise.all([down("tbco1"), down("tbco2")]);
+    }
+  });
+
   test("a non-root user gets a clear error", () => {
     const r = sh(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...CLI, "testbed", "up", "--name", "tbnobody"]);
     expect(r.stderr.toString()).toContain("needs root");

@@ -6,7 +6,7 @@
  * setServices.
  */
 import { cpus } from "node:os";
-import type { ReplicaStatus } from "./protocol.ts";
+import { MAX_LINE_BYTES, type ReplicaStatus } from "./protocol.ts";
 import type { Config } from "../config/schema.ts";
 import { IconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -159,6 +159,10 @@ export class Yard {
 
   /** Runs a replica for the peer protocol: port from portRange, parent and initial state recorded. */
   createReplica(req: ReplicaRequest, onEvent?: (e: StateEvent) => void): Promise<IconView> {
+    // The state reaches the replica inside the hello answer, one protocol line.
+    const size = Buffer.byteLength(JSON.stringify(req.initialState ?? null));
+    if (size > MAX_LINE_BYTES - 16 * 1024)
+      return Promise.reject(new IconError("TOO_LARGE", `initial state of ${size} bytes is over the ${MAX_LINE_BYTES - 16 * 1024} bytes a replica can receive`, "Hand over less state, or let the replica fetch the rest from its parent."));
     return this.launch({ ...req, port: undefined }, { role: "replica", parent: req.parent, initialState: req.initialState, policy: req.policy ?? {} }, onEvent);
   }
 

@@ -1,0 +1,98 @@
+/**
+ * Real nodes (`icon node start`) inside testbed hosts, for `icon bench closest` and the end-to-end
+ * tests: each listens on its host's address, joins the DHT through the first node, and is driven through
+ * its local API socket (a Unix socket in its data dir, reachable from outside the namespace).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ApiClient } from "../../api/client.ts";
+import { inHost, type TestbedStatus } from "../../testbed/index.ts";
+import { selfCommand } from "../../testbed/self.ts";
+
+export const DHT_PORT = 4100;
+export const PEER_PORT = 4101;
+
+export interface TestbedNode {
+  host: string;
+  address: string;
+  dataDir: string;
+  api: ApiClient;
+  proc: ReturnType<typeof Bun.spawn>;
+  logPath: string;
+}
+
+export interface NodeOptions {
+  /** Host whose node the new one joins through. */
+  bootstrap?: string;
+  /** Extra ICON_* settings, e.g. { ICON_ANNOUNCE_SEC: "5" }. */
+  env?: Record<string, string>;
+}
+
+export class TestbedNodes {
+  readonly nodes = new Map<string, TestbedNode>();
+  private readonly root = mkdtempSync(join(tmpdir(), "icon-topo-nodes-"));
+
+  constructor(private readonly st: TestbedStatus) {}
+
+  private address(host: string): string {
+    const h = this.st.hosts.find((x) => x.name === host);
+    if (!h) throw new Error(`testbed ${this.st.name} has no host ${host}`);
+    return h.address;
+  }
+
+  /** Starts a node in `host` and waits until its local API answers. */
+  async start(host: string, o: NodeOptions = {}): Promise<TestbedNode> {
+    const address = this.address(host);
+    const dataDir = join(this.root, host);
+    const logPath = join(this.root, `${host}.log`);
+    const args = ["node", "start", "--data-dir", dataDir, "--listen", address, "--dht-port", String(DHT_PORT), "--peer-port", String(PEER_PORT)];
+    if (o.bootstrap) args.push("--bootstrap", `${this.address(o.bootstrap)}:${DHT_PORT}`);
+    const proc = Bun.spawn(inHost(this.st, host, selfCommand(args)), {
+      env: { ...process.env, ...o.env },
+      stdout: "ignore",
+      stderr: Bun.file(logPath),
+    });
+    const node: TestbedNode = { host, address, dataDir, api: new ApiClient(dataDir), proc, logPath };
+    this.nodes.set(host, node);
+    for (let i = 0; i < 200; i++) {
+      if (await node.api.get("/v1/status").then(() => true, () => false)) return node;
+      if (proc.exitCode !== null) break;
+      await Bun.sleep(50);
+    }
+    throw new Error(`the node in ${host} did not start; its log ${logPath}:\n${await Bun.file(logPath).text().catch(() => "")}`);
+  }
+
+  get(host: string): TestbedNode {
+    const n = this.nodes.get(host);
+    if (!n) throw new Error(`no node runs in ${host}`);
+    return n;
+  }
+
+  /** Stops a node with SIGTERM (a clean stop: its DHT stops republishing) and waits for it to exit. */
+  async stop(host: string): Promise<void> {
+    const n = this.nodes.get(host);
+    if (!n) return;
+    this.nodes.delete(host);
+    n.proc.kill("SIGTERM");
+    const exited = await Promise.race([n.proc.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
+    if (!exited) n.proc.kill("SIGKILL");
+  }
+
+  /** Polls `until` on a node's topology snapshot; throws with the snapshot when time runs out. */
+  async waitTopology(host: string, until: (t: { routers: { routerId: string; announcedAt?: number }[] }) => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      last = await this.get(host).api.get("/v1/topology").catch((e) => e);
+      if (last && typeof last === "object" && "routers" in last && until(last as never)) return;
+      await Bun.sleep(200);
+    }
+    throw new Error(`${host}'s topology did not get there in ${timeoutMs} ms: ${JSON.stringify(last)}`);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.nodes.keys()].map((h) => this.stop(h)));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}

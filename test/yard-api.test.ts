@@ -101,5 +101,10 @@ describeWith(["docker", "binary"], "yard API on Docker", () => {
     expect(mode).toMatch(/^container:/);
     expect(ports === "null" || ports === "{}").toBe(true);
     expect(await (await fetch(`http://${ip}:${v.port}/`)).text()).toBe("hello from inns\n");
+
+    const lost = newYard({ networkContainer: `${netName}-missing` });
+    await lost.reconcile();
+    await expect(lost.run({ image, name: "nons" })).rejects.toThrow(`networkContainer "${netName}-missing" does not exist`);
+    expect(lost.list(true)).toEqual([]); // a refused start leaves nothing behind
   }, 60_000);
 });

@@ -71,6 +71,7 @@ export class Lifecycle {
     outcome.catch(() => {}); // awaited below; an early error is thrown from the catch instead
     try {
       await this.openSocket(e);
+      await this.checkNetworkContainer();
       let id = e.rec.containerId;
       if (!id || !(await this.d.engine.inspectContainer(id))) {
         id = await this.d.engine.createContainer(containerSpec(e.rec, { ...this.d.spec, socketDir: this.d.store.socketDir(e.name) }));
@@ -88,7 +89,8 @@ export class Lifecycle {
       // Registered once start returned: "not-running" then cannot miss an exit, however early.
       this.watchExit(e, id, "not-running");
       this.transition(e, "WAITING_READY");
-      if (e.readyPort !== undefined) await this.onReady(e, e.readyPort);
+      // A wrong port fails the ICON inside onReady; the outcome below reports it.
+      if (e.readyPort !== undefined) await this.onReady(e, e.readyPort).catch(() => {});
     } catch (err) {
       e.exitWatch?.abort();
       const ie = err instanceof IconError ? err : new IconError("DOCKER", String(err));
@@ -97,6 +99,16 @@ export class Lifecycle {
       throw ie;
     }
     await outcome;
+  }
+
+  /** In the testbed's Docker mode the namespace to join must exist and run, or Docker's error is obscure. */
+  private async checkNetworkContainer(): Promise<void> {
+    const name = this.d.spec.networkContainer;
+    if (!name) return;
+    const c = await this.d.engine.inspectContainer(name);
+    if (!c?.running)
+      throw new IconError("CONFIG", `networkContainer "${name}" ${c ? "is not running" : "does not exist"}: ICONs join its network namespace`,
+        `Start that container (the testbed does), or clear the networkContainer setting to publish ports instead.`);
   }
 
   /** Resolves when the ICON becomes RUNNING; rejects when it fails, stops, or is not ready in time. */

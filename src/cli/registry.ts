@@ -24,6 +24,7 @@ export const REGISTRY: Entry[] = [
   { name: "topology", summary: "Show the node's map of routers (RTT and hops to each)", load: () => import("./commands/topology.ts") },
   { name: "closest", summary: "Ask the node which nodes are closest to a client", load: () => import("./commands/closest.ts") },
   { name: "bench trace", summary: "Measure trace time against path RTT on the testbed (root)", load: () => import("./commands/bench-trace.ts") },
+  { name: "bench closest", summary: "Measure closest() latency and accuracy on the testbed (root)", load: () => import("./commands/bench-closest.ts") },
   { name: "testbed up", summary: "Bring up an emulated routed Internet (root)", load: () => import("./commands/testbed-up.ts") },
   { name: "testbed down", summary: "Remove a testbed and everything it made", load: () => import("./commands/testbed-down.ts") },
   { name: "testbed status", summary: "Show a testbed's hosts, routers, links", load: () => import("./commands/testbed-status.ts") },

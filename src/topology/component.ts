@@ -83,8 +83,8 @@ export class TopologyComponent implements NodeComponent {
   }
 
   /** The nodes closest to a client, best first. */
-  closest(client: string): Promise<ClosestAnswer> {
-    return this.running().closest(client);
+  closest(client: string, opts: { fresh?: boolean } = {}): Promise<ClosestAnswer> {
+    return this.running().closest(client, opts);
   }
 
   routes(app: Hono): void {

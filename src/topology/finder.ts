@@ -7,6 +7,7 @@
  */
 import { requireIPv4, routerIdOf } from "./ip.ts";
 import { clientRttMs, pathRouters, rankCandidates, type Candidate } from "./estimate.ts";
+import type { RouterAnnouncement } from "./directory.ts";
 import type { LookupCache } from "./lookup-cache.ts";
 import type { TraceCache } from "./trace-cache.ts";
 import type { Hop, TraceResult } from "./trace/types.ts";
@@ -36,22 +37,34 @@ export interface FinderDeps {
 export class Finder {
   constructor(private readonly deps: FinderDeps) {}
 
-  async closest(client: string): Promise<ClosestAnswer> {
+  /** `fresh`: trace and look up again whatever the caches hold (benchmarks, debugging). */
+  async closest(client: string, opts: { fresh?: boolean } = {}): Promise<ClosestAnswer> {
     const t0 = performance.now();
     requireIPv4(client, "client");
     const { traces, lookups, routerMask } = this.deps;
+    const fresh = opts.fresh === true;
     // Start each router's lookup the moment its hop answers: the hops near this node answer first.
+    const started = new Map<string, Promise<RouterAnnouncement[]>>();
+    const lookup = (routerId: string) => {
+      let p = started.get(routerId);
+      if (!p) started.set(routerId, (p = lookups.get(routerId, fresh)));
+      return p;
+    };
     const earlyLookup = (hop: Hop) => {
-      if (hop.address !== undefined) void lookups.get(routerIdOf(hop.address, routerMask));
+      if (hop.address !== undefined) void lookup(routerIdOf(hop.address, routerMask));
     };
     const got = traces.get(client, () => {
-      earlyLookup({ ttl: 0, kind: "destination", address: client }); // the client's own network is known already
+      // The client's own network is known already, and so is the path of an earlier trace of its /24
+      // (an expired cache entry): their lookups need not wait for this trace's hops.
+      earlyLookup({ ttl: 0, kind: "destination", address: client });
+      const previous = traces.previous(client);
+      if (previous) for (const r of pathRouters(previous, routerMask)) void lookup(r.routerId);
       return this.deps.runTrace(client, earlyLookup);
-    });
+    }, fresh);
     const trace = await got.trace;
     const path = pathRouters(trace, routerMask);
     const warm = got.cached && path.every((r) => lookups.isFresh(r.routerId));
-    const found = await Promise.all(path.map((r) => lookups.get(r.routerId)));
+    const found = await Promise.all(path.map((r) => lookup(r.routerId)));
     const byRouter = new Map(path.map((r, i) => [r.routerId, found[i]!]));
     const candidates = rankCandidates(trace, path, byRouter, { selfNodeId: this.deps.selfNodeId, now: this.deps.now?.() ?? Date.now() });
     return {

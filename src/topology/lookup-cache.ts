@@ -33,9 +33,13 @@ export class LookupCache {
     return e?.value !== undefined && this.now() - e.at < this.opts.ttlMs;
   }
 
-  /** The announcements under a router: cached, in flight, or looked up now. A failed lookup is []. */
-  get(routerId: string): Promise<RouterAnnouncement[]> {
+  /**
+   * The announcements under a router: cached, in flight, or looked up now (always, with `force`).
+   * A failed lookup is [].
+   */
+  get(routerId: string, force = false): Promise<RouterAnnouncement[]> {
     const e = this.entries.get(routerId);
+    if (force) return this.start(routerId, e ?? this.insert(routerId));
     const age = e ? this.now() - e.at : Infinity;
     if (e?.value !== undefined && age < this.opts.ttlMs) {
       this.hits++;

@@ -1,5 +1,6 @@
 /**
- * The topology's local API: the map (`icon topology`), the closest nodes to a client (`icon closest`),
+ * The topology's local API: the map (`icon topology`), the closest nodes to a client (`icon closest`;
+ * `&fresh=1` traces and looks up again whatever the caches hold),
  * and harvesting an address (what an ICON's new client does through the runtime, here for scripts).
  */
 import type { Hono } from "hono";
@@ -14,7 +15,7 @@ export function mountTopologyRoutes(app: Hono, topology: () => Topology, setting
   app.get("/v1/closest", async (c) => {
     const client = c.req.query("client");
     if (!client) throw new IconError("INVALID_INPUT", "missing ?client=IP", "Ask GET /v1/closest?client=192.0.2.10 (icon closest IP).");
-    return c.json(await topology().closest(client));
+    return c.json(await topology().closest(client, { fresh: c.req.query("fresh") === "1" }));
   });
 
   app.post("/v1/topology/harvest", async (c) => {

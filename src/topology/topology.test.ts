@@ -76,6 +76,12 @@ describe("Topology on the thesis network", () => {
     const neighbour = await net.iep1.topology.closest("10.0.1.77");
     expect(neighbour.candidates[0]!.nodeId).toBe("iep2");
     expect(net.iep1.tracer.calls.filter((c) => c.startsWith("10.0.1."))).toEqual([UD]);
+    const lookupsBefore = net.hub.lookups;
+    const fresh = await net.iep1.topology.closest(UD, { fresh: true });
+    expect(fresh.cached).toBe(false);
+    expect(fresh.candidates[0]!.nodeId).toBe("iep2");
+    expect(net.iep1.tracer.calls.filter((c) => c === UD)).toHaveLength(2);
+    expect(net.hub.lookups - lookupsBefore).toBe(6); // each /29 of the path once (UD and r1 share one)
   });
 
   test("an urgent harvest at accept does the work, so closest() then waits for nothing", async () => {

@@ -119,8 +119,8 @@ export class Topology {
     else this.harvester.harvest(ip);
   }
 
-  closest(client: string): Promise<ClosestAnswer> {
-    return this.finder.closest(client);
+  closest(client: string, opts: { fresh?: boolean } = {}): Promise<ClosestAnswer> {
+    return this.finder.closest(client, opts);
   }
 
   /** Traces an address and takes its routers into the map (announcing the new or changed ones). */

@@ -46,13 +46,13 @@ export class TraceCache {
   }
 
   /**
-   * The fresh trace, or the one in flight, or a new one from `run`. `cached` says whether no new
-   * trace had to start.
+   * The fresh trace, or the one in flight, or a new one from `run` (always, with `force`). `cached`
+   * says whether no new trace had to start.
    */
-  get(ip: string, run: () => Promise<TraceResult>): { trace: Promise<TraceResult>; cached: boolean; started: boolean } {
-    const hit = this.fresh(ip);
+  get(ip: string, run: () => Promise<TraceResult>, force = false): { trace: Promise<TraceResult>; cached: boolean; started: boolean } {
+    const hit = force ? undefined : this.fresh(ip);
     if (hit) return { trace: Promise.resolve(hit), cached: true, started: false };
-    const inFlight = this.pending(ip);
+    const inFlight = force ? undefined : this.pending(ip);
     if (inFlight) return { trace: inFlight, cached: false, started: false };
     const key = this.keyOf(ip);
     const pending = run().then(

@@ -17,19 +17,19 @@ export function renderClosest(a: ClosestAnswer): string {
 export const command: CommandSpec = {
   name: "closest",
   summary: "Ask the running node which nodes are closest to a client",
-  usage: "icon closest CLIENT_IP [--data-dir DIR] [--json]",
+  usage: "icon closest CLIENT_IP [--data-dir DIR] [--fresh] [--json]",
   description:
     "The node traces the client (or uses its trace of the client's /24), looks up every router of the path in\n" +
     "the DHT, and estimates each announcing node's RTT to the client as its RTT to the shared router plus the\n" +
     "rest of the path from that router to the client. JSON: {client, selfRttMs, reached, candidates: [{nodeId,\n" +
     "address, peerPort, estimatedRttMs, via}], elapsedMs, cached}, best first.",
-  options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
+  options: { ...DATA_DIR_OPTION, fresh: { type: "boolean", doc: "Trace and look up again, ignoring the node's caches." }, ...JSON_OPTION },
   positionals: [1, 1],
   examples: ["icon closest 10.1.1.10", "icon closest 192.0.2.44 --json"],
   async run({ values, positionals, out }) {
     const client = positionals[0]!;
     requireIPv4(client, "client");
-    const a = await clientFor(values).get<ClosestAnswer>(`/v1/closest?client=${encodeURIComponent(client)}`);
+    const a = await clientFor(values).get<ClosestAnswer>(`/v1/closest?client=${encodeURIComponent(client)}${values.fresh ? "&fresh=1" : ""}`);
     out.data(a, () => renderClosest(a));
   },
 };

@@ -7,6 +7,7 @@
 import { lookup } from "node:dns/promises";
 import { join } from "node:path";
 import type { Hono } from "hono";
+import { ApiClient } from "../api/client.ts";
 import type { Config } from "../config/schema.ts";
 import { IconError } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
@@ -36,6 +37,9 @@ export class DhtComponent implements NodeComponent {
 
   async start(): Promise<void> {
     const { config, identity, log } = this.deps;
+    // The first component to start: say plainly when the data dir is taken, before a port clash hides it.
+    if (await new ApiClient(config.dataDir).get("/v1/status").then(() => true, () => false))
+      throw new IconError("CONFLICT", `a node is already running with data dir ${config.dataDir}`, "Stop it first, or start this node with another --data-dir.");
     const statePath = join(config.dataDir, STATE_FILE);
     const transport = await this.bind(statePath);
     const bootstrap = await resolveAll(config.bootstrap, log);

@@ -73,6 +73,7 @@ export class DhtEngine {
   private timers: { tick?: TimerHandle; save?: TimerHandle; retry?: TimerHandle } = {};
   private dirty = false;
   private everSaved = false;
+  private joinedOnce = false;
   /** Called after a successful join (the publisher restores saved records then). */
   protected onJoined?: () => void;
   /** Called with every PONG's view of our address (external-address voting). */
@@ -110,7 +111,7 @@ export class DhtEngine {
       self: this.id,
       clock: this.clock,
       request: (to, body, o) => this.request(to, body, o),
-      isProven: (idHex, address, port) => this.membership.isProven(idHex, address, port),
+      wantsProof: (idHex, address, port) => this.membership.wantsProof(idHex, address, port),
       onFailure: (idHex) => this.membership.failed(idHex),
       validRecords: (kind, key, records) => this.validRecords(kind, key, records),
     };
@@ -223,7 +224,13 @@ export class DhtEngine {
 
   // ---- lookups and stores
 
-  lookup(target: Id, kind?: RecordKind, onEvent?: OnEvent): Promise<LookupResult> {
+  async lookup(target: Id, kind?: RecordKind, onEvent?: OnEvent): Promise<LookupResult> {
+    // A lookup issued while the node is still joining waits for the join rather than failing on an empty table.
+    if (this.table.size === 0 && this.joining) await this.joining;
+    return this.lookupNow(target, kind, onEvent);
+  }
+
+  private lookupNow(target: Id, kind?: RecordKind, onEvent?: OnEvent): Promise<LookupResult> {
     this.counters.lookups++;
     this.table.markLookup(target, this.clock.now());
     const initial = this.table.closest(target, this.k);
@@ -279,25 +286,35 @@ export class DhtEngine {
   }
 
   private async doJoin(): Promise<number> {
-    const seeds: RpcTarget[] = [...(this.opts.bootstrap ?? []), ...(this.saved?.contacts ?? [])];
+    const seeds: RpcTarget[] = this.table.size ? [] : [...(this.opts.bootstrap ?? []), ...(this.saved?.contacts ?? [])];
     if (this.table.size === 0 && seeds.length === 0) return 0; // the first node of a network
     await Promise.all(seeds.map((s) => this.request(s, { type: MsgType.PING }, { wantProof: true })));
     if (!this.running) return this.table.size;
     if (this.table.size === 0) {
       this.log.warn("no bootstrap node answered; retrying", { seeds: seeds.length, retryMs: this.retryMs });
-      this.clock.clearTimeout(this.timers.retry);
-      this.timers.retry = this.clock.setTimeout(() => void this.join(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, C.BOOTSTRAP_RETRY_MAX_MS);
+      this.scheduleRetry();
       return 0;
     }
-    this.retryMs = C.BOOTSTRAP_RETRY_MS;
-    await this.lookup(this.id);
-    await Promise.all(this.table.refreshTargets(this.clock.now(), 0, true).map((t) => this.lookup(t)));
+    await this.lookupNow(this.id);
+    await Promise.all(this.table.refreshTargets(this.clock.now(), 0, true).map((t) => this.lookupNow(t)));
     await this.askForOurAddress();
-    this.log.info("joined the DHT", { peers: this.table.size });
+    if (this.table.size < this.k) {
+      // Few peers: the network is small, or we joined through a node that was itself still joining and knew
+      // nobody yet. Look again later (backing off), so a node is never left with a lone contact.
+      this.scheduleRetry();
+    } else this.retryMs = C.BOOTSTRAP_RETRY_MS;
+    if (!this.joinedOnce) this.log.info("joined the DHT", { peers: this.table.size });
+    this.joinedOnce = true;
     this.onJoined?.();
     this.markDirty();
     return this.table.size;
+  }
+
+  private scheduleRetry(): void {
+    if (!this.running) return;
+    this.clock.clearTimeout(this.timers.retry);
+    this.timers.retry = this.clock.setTimeout(() => void this.join(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, C.BOOTSTRAP_RETRY_MAX_MS);
   }
 
   private scheduleTick(): void {
@@ -318,7 +335,7 @@ export class DhtEngine {
     // One refresh lookup at a time: upkeep must not crowd out the node's own queries.
     for (const t of this.table.refreshTargets(this.clock.now(), this.opts.refreshIntervalMs ?? C.REFRESH_INTERVAL_MS)) {
       if (!this.running) return;
-      await this.lookup(t);
+      await this.lookupNow(t);
     }
   }
 

@@ -29,8 +29,8 @@ export interface LookupDeps {
   self: Id;
   clock: Clock;
   request(to: RpcTarget, body: Body, opts: RequestOptions): Promise<RpcResult>;
-  /** Whether a node's id is already proven at this address (else the query asks for a proof). */
-  isProven(idHex: string, address: string, port: number): boolean;
+  /** Whether a query to this node should ask it to prove its id (not proven yet, not asked already). */
+  wantsProof(idHex: string, address: string, port: number): boolean;
   /** A query to this node got no answer after all attempts. */
   onFailure(idHex: string): void;
   /** The records of a VALUE reply that verify (signature, payload, expiry). */
@@ -142,7 +142,7 @@ export class Lookup {
       this.pump();
     };
     this.deps
-      .request(c, body, { wantProof: !this.deps.isProven(c.idHex, c.address, c.port), onSlow, onSend: () => this.messages++ })
+      .request(c, body, { wantProof: this.deps.wantsProof(c.idHex, c.address, c.port), onSlow, onSend: () => this.messages++ })
       .then((r) => this.answered(c, r));
   }
 

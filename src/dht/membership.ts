@@ -13,6 +13,8 @@ import type { RoutingTable } from "./routing-table.ts";
 import type { RpcResult, RpcTarget } from "./rpc.ts";
 
 const MAX_PROVEN = 8192;
+/** A proof asked of an address is not asked again for this long (its reply is on the way or lost). */
+const PROOF_PENDING_MS = 3000;
 
 export interface MembershipDeps {
   table: RoutingTable;
@@ -27,8 +29,24 @@ export class Membership {
   /** Ids proven at an address, also for nodes not (yet) in the table. */
   private readonly proven = new Map<string, string>();
   private readonly inFlight = new Set<string>();
+  private readonly proofAsked = new Map<string, number>();
 
   constructor(private readonly d: MembershipDeps) {}
+
+  /**
+   * Whether a query to this node should ask for an id proof: not when the id is proven at this address,
+   * nor while another query's proof request to it is still in flight (concurrent lookups ask the same nodes).
+   */
+  wantsProof(idHex: string, address: string, port: number): boolean {
+    if (this.isProven(idHex, address, port)) return false;
+    const key = `${address}:${port}`;
+    const now = this.d.clock.now();
+    const asked = this.proofAsked.get(key);
+    if (asked !== undefined && now - asked < PROOF_PENDING_MS) return false;
+    if (this.proofAsked.size >= MAX_PROVEN) this.proofAsked.clear();
+    this.proofAsked.set(key, now);
+    return true;
+  }
 
   isProven(idHex: string, address: string, port: number): boolean {
     const c = this.d.table.get(idHex);

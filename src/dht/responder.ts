@@ -88,10 +88,9 @@ export class Responder {
     const local = isLoopback(requesterAddress);
     const out: WireContact[] = [];
     // Loopback contacts mean nothing to a remote requester.
-    for (const c of this.d.table.closest(target, K + 1, toHex(requester))) {
+    for (const c of this.d.table.closest(target, K, toHex(requester))) {
       if (!local && isLoopback(c.address)) continue;
       out.push({ id: c.id, address: c.address, port: c.port });
-      if (out.length >= K) break;
     }
     return out;
   }

@@ -111,22 +111,32 @@ export class RoutingTable {
   /**
    * The n contacts closest to target. Bucket b = cpl(self, target) holds the closest ones; every bucket
    * above it comes next (their distance to target has the same top bit as ours); then b-1 down to 0.
+   * Each group is sorted on the first 48 bits of the distance (exact ties fall back to all 160).
    */
   closest(target: Id, n = this.k, exclude?: string): Contact[] {
     const b = Math.min(this.bucketIndex(target), 159);
     const out: Contact[] = [];
+    const t0 = (target[0]! << 16) | (target[1]! << 8) | target[2]!;
+    const t1 = (target[3]! << 16) | (target[4]! << 8) | target[5]!;
     const take = (group: Contact[]) => {
-      const g = exclude ? group.filter((c) => c.idHex !== exclude) : group.slice();
-      g.sort((x, y) => compareDistance(target, x.id, y.id));
-      for (const c of g) {
+      const keyed: { c: Contact; d: number }[] = [];
+      for (const c of group) {
+        if (c.idHex === exclude) continue;
+        const id = c.id;
+        const d0 = ((id[0]! << 16) | (id[1]! << 8) | id[2]!) ^ t0;
+        const d1 = ((id[3]! << 16) | (id[4]! << 8) | id[5]!) ^ t1;
+        keyed.push({ c, d: d0 * 16777216 + d1 });
+      }
+      keyed.sort((x, y) => x.d - y.d || compareDistance(target, x.c.id, y.c.id));
+      for (const k of keyed) {
         if (out.length >= n) return;
-        out.push(c);
+        out.push(k.c);
       }
     };
     take(this.buckets[b]!.contacts);
     if (out.length < n) {
       const above: Contact[] = [];
-      for (let i = b + 1; i < 160; i++) above.push(...this.buckets[i]!.contacts);
+      for (let i = b + 1; i < 160; i++) for (const c of this.buckets[i]!.contacts) above.push(c);
       take(above);
     }
     for (let i = b - 1; i >= 0 && out.length < n; i--) take(this.buckets[i]!.contacts);

@@ -104,7 +104,10 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
       new Promise((resolve) => {
         net.clock.setTimeout(() => {
           const from = pick(net.live, net.random);
-          from.lookup(keyOf("value", name), RecordKind.VALUE).then((r) => resolve({ found: !!r.records, ms: r.ms, hops: r.hops, messages: r.messages }));
+          from.lookup(keyOf("value", name), RecordKind.VALUE).then((r) => {
+            if (!r.records) progress({ type: "lookup-failed", key: name, from: from.nodeId.slice(0, 8), peers: from.table.size, queried: r.queried, ms: Math.round(r.ms) });
+            resolve({ found: !!r.records, ms: r.ms, hops: r.hops, messages: r.messages });
+          });
         }, i * spacing);
       }),
     );

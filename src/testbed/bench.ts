@@ -21,8 +21,12 @@ export interface CpuResult {
   measuredPps: number;
   /** Packets the delay process handled per second (every queue pass of both directions). */
   queuePassesPerSec: number;
-  /** Share of one core, percent. */
+  /** Share of one core, percent: the median of the rounds. */
   cpuPercent: number;
+  /** The least of the rounds: the figure least disturbed by other load on the machine. */
+  cpuPercentMin: number;
+  /** Every round's share, percent. */
+  rounds: number[];
   lossPercent: number;
 }
 
@@ -53,7 +57,9 @@ export function cpuNs(pid: number): number {
  * Keeps `pps × RTT` echo requests in flight with `ping -f -l` (self-clocked: each reply lets the next
  * request go), so UD sends about `pps` requests per second and IEP1 as many replies.
  */
-async function cpuAt(st: TestbedStatus, pps: number, seconds: number, rttMs: number, passesEachWay: number): Promise<CpuResult> {
+type CpuRun = Omit<CpuResult, "cpuPercentMin" | "rounds">;
+
+async function cpuAt(st: TestbedStatus, pps: number, seconds: number, rttMs: number, passesEachWay: number): Promise<CpuRun> {
   const ud = st.hosts.find((h) => h.name === "UD")!, iep1 = st.hosts.find((h) => h.name === "IEP1")!;
   const inFlight = Math.max(1, Math.round((pps * rttMs) / 1000));
   const before = cpuNs(st.delayPid!), t0 = performance.now();
@@ -76,6 +82,8 @@ export interface BenchOptions {
   name: string;
   count: number;
   seconds: number;
+  /** CPU measurements per rate (the machine may be shared: the median and the least are reported). */
+  rounds: number;
   keep: boolean;
   progress: Progress;
   note: (msg: string) => void;
@@ -98,8 +106,11 @@ export async function benchTestbed(o: BenchOptions): Promise<BenchResult> {
     const passes = pathOf(tree, "IEP1").length;
     const cpu: CpuResult[] = [];
     for (const pps of [500, 2000]) {
-      o.note(`delay process CPU at ${pps} packets/s each way for ${o.seconds} s`);
-      cpu.push(await cpuAt(st, pps, o.seconds, 2 * tree.dist.get("IEP1")!, passes));
+      o.note(`delay process CPU at ${pps} packets/s each way, ${o.rounds} rounds of ${o.seconds} s`);
+      const runs: CpuRun[] = [];
+      for (let i = 0; i < o.rounds; i++) runs.push(await cpuAt(st, pps, o.seconds, 2 * tree.dist.get("IEP1")!, passes));
+      const shares = runs.map((r) => r.cpuPercent).sort((a, b) => a - b);
+      cpu.push({ ...runs[runs.length >> 1]!, cpuPercent: shares[shares.length >> 1]!, cpuPercentMin: shares[0]!, rounds: runs.map((r) => r.cpuPercent) });
     }
     return {
       testbed: o.name, cores: cpus().length, loadBefore, loadAfter: loadavg().map((x) => Math.round(x * 100) / 100),

@@ -75,10 +75,11 @@ describeWith(["root"], "icon trace in the thesis testbed", () => {
       expect(r.hops.map((h) => h.address)).toEqual(want.map((w) => w.address));
       expect(r.hops.map((h) => h.kind)).toEqual([...Array(6).fill("router"), "destination"]);
     }
-    // the smallest of three per hop: a loaded machine only ever adds delay
+    // the smallest of three per hop: a loaded machine only ever adds delay (the delay process itself
+    // releases packets up to a few tenths of a ms early, testbed README)
     want.forEach((w, i) => {
       const best = Math.min(...runs.map((r) => r.hops[i]!.rttMs!));
-      expect(best).toBeGreaterThanOrEqual(w.rttMs - 0.2);
+      expect(best).toBeGreaterThanOrEqual(w.rttMs - 0.5);
       expect(best).toBeLessThanOrEqual(w.rttMs + 1 + 0.03 * w.rttMs);
     });
   });

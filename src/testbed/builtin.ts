@@ -2,6 +2,7 @@
  * The built-in topologies: `thesis` (thesis figure 3.6, delays from DESIGN.md "Thesis topology") and
  * `random` (a seeded hierarchical Internet, the test-network fuzzer thesis 3.4 proposed).
  */
+import { seededRandom } from "../dht/sim/random.ts";
 import { IconError } from "../errors.ts";
 import { checkShape, MAX_ROUTER_LINKS, type LinkSpec, type Topology } from "./topology.ts";
 
@@ -30,18 +31,6 @@ export function thesisTopology(): Topology {
   };
 }
 
-/** mulberry32: a tiny seeded generator, so a seed gives the same network on every machine. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface RandomOptions {
   seed: number;
   /** Number of hosts: IEP1..IEPk then UD1..UDm with k = ceil(hosts/2), m = floor(hosts/2). */
@@ -59,7 +48,7 @@ export function randomTopology(opts: RandomOptions): Topology {
   if (!Number.isInteger(seed) || seed < 0) throw new IconError("USAGE", `--seed ${seed} is not a whole number ≥ 0`, "Give --seed a number such as 7.");
   if (!Number.isInteger(hostCount) || hostCount < 2 || hostCount > 40)
     throw new IconError("USAGE", `--hosts ${hostCount} is not 2..40`, "Give --hosts a number from 2 to 40.");
-  const r = rng(seed);
+  const r = seededRandom(seed); // mulberry32: the same network for a seed on every machine
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   const ms = (lo: number, hi: number) => Math.round((lo + r() * (hi - lo)) * 10) / 10;
   const links: LinkSpec[] = [];

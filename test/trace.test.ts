@@ -126,6 +126,22 @@ describeWith(["root"], "icon trace in the thesis testbed", () => {
     }
   });
 
+  test("beyond the testbed: the first router says net unreachable and the path ends there", () => {
+    // 192.0.2.0/24 (TEST-NET-1) is routed nowhere inside the testbed; nothing leaves it.
+    const out = inNs("UD", [...CLI, "trace", "192.0.2.1", "--json"]);
+    const t = JSON.parse(out.stdout.toString()) as TraceResult;
+    expect(t.reached).toBe(false);
+    expect(t.hops).toEqual([{ ttl: 1, address: expected("UD", "IEP1")[0]!.address, rttMs: t.hops[0]!.rttMs, kind: "unreachable" }]);
+    expect(t.ended).toBe("complete");
+  });
+
+  test("no route at all: UNREACHABLE (exit 5) with a fix", () => {
+    const out = sh(["ip", "netns", "exec", `${NAME}-r1`, ...CLI, "trace", "192.0.2.1"]);
+    expect(out.exitCode).toBe(5);
+    expect(out.stderr.toString()).toContain("no route to 192.0.2.1");
+    expect(out.stderr.toString()).toContain("fix: Check this host's routing table");
+  });
+
   describeWith(["binary"], "the compiled binary", () => {
     test("traces as an unprivileged user without capabilities", () => {
       const r = inNs("IEP2", ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",

@@ -40,7 +40,10 @@ export const command: CommandSpec = {
     const { destination, reached, elapsedMs, hops } = result;
     out.data({ destination, reached, elapsedMs, hops, ended: result.ended }, () => {
       const rows = hops.map((h) => [h.ttl, h.address ?? "*", h.rttMs === undefined ? "" : `${h.rttMs.toFixed(3)} ms`, h.kind === "router" ? "" : h.kind]);
-      const verdict = reached ? `reached ${destination}` : `${destination} did not answer`;
+      const last = hops.at(-1);
+      const verdict = reached ? `reached ${destination}`
+        : last?.kind === "unreachable" ? `${destination} is unreachable (${last.address} said so)`
+        : `${destination} did not answer`;
       return `${table(["ttl", "address", "rtt", ""], rows)}\n${verdict} in ${elapsedMs.toFixed(1)} ms (${result.ended})`;
     });
   },

@@ -6,7 +6,7 @@
  */
 import { IconError } from "../../errors.ts";
 import {
-  AF_INET, EACCES, EAGAIN, EHOSTUNREACH, EINTR, EMFILE, ENETUNREACH, ENFILE, EPERM, IP_RECVERR, IP_TTL, MSG_DONTWAIT,
+  AF_INET, EACCES, EHOSTUNREACH, EINTR, EMFILE, ENETUNREACH, ENFILE, EPERM, IP_RECVERR, IP_TTL, MSG_DONTWAIT,
   MSG_ERRQUEUE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_IP, SOL_SOCKET, SO_TIMESTAMPNS, errno, realtimeMs, type Libc,
 } from "./libc.ts";
 import { encodeSockaddrIn, RecvBuffers, SOCKADDR_IN_BYTES, type ErrorMessage } from "./wire.ts";
@@ -76,12 +76,11 @@ export function socketError(e: number): IconError {
   return new IconError("FAILED", `socket(AF_INET, SOCK_DGRAM) failed (errno ${e})`);
 }
 
-/** A send error that means the whole trace cannot work, rather than one lost probe. */
-export function fatalSendError(e: number, destination: string): IconError | undefined {
+/** What a failed send of the first probe means for the whole trace (later ones just count as lost). */
+export function firstSendError(e: number, destination: string): IconError {
   if (e === ENETUNREACH || e === EHOSTUNREACH)
-    return new IconError("UNREACHABLE", `no route to ${destination}`, "Check this host's routing table (ip route get " + destination + ").");
+    return new IconError("UNREACHABLE", `no route to ${destination}`, `Check this host's routing table (ip route get ${destination}).`);
   if (e === EPERM || e === EACCES)
     return new IconError("PERMISSION", `sending a UDP probe to ${destination} was refused (errno ${e})`, "A firewall rule (OUTPUT chain) rejects UDP to ports 33434+; allow it.");
-  if (e === EAGAIN) return undefined;
-  return undefined;
+  return new IconError("FAILED", `sending the first probe to ${destination} failed (errno ${e})`, "Retry; if it persists, check the host's network configuration.");
 }

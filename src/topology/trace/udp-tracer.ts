@@ -7,7 +7,7 @@ import { IconError } from "../../errors.ts";
 import { requireIPv4 } from "../ip.ts";
 import { classify } from "./classify.ts";
 import { libc, realtimeMs, type Libc } from "./libc.ts";
-import { fatalSendError, ProbeSocket } from "./probe-socket.ts";
+import { firstSendError, ProbeSocket } from "./probe-socket.ts";
 import { round3, TraceState } from "./trace-state.ts";
 import { BASE_PORT, DEFAULT_CAP_MS, DEFAULT_MAX_TTL, RETRY_PORT_OFFSET, type TraceOptions, type TraceResult, type Tracer } from "./types.ts";
 import { PollSet, waitReady } from "./waiter.ts";
@@ -40,7 +40,7 @@ export class UdpTracer implements Tracer {
     for (const s of sockets) {
       const r = s.send(dest, BASE_PORT + s.ttl - 1);
       if (r.ok) state.sent(s.ttl, r.sentAtMs);
-      else if (s.ttl === 1) throw fatalSendError(r.errno, destination) ?? new IconError("FAILED", `sending the first probe to ${destination} failed (errno ${r.errno})`);
+      else if (s.ttl === 1) throw firstSendError(r.errno, destination);
     }
     const set = new PollSet(sockets.map((s) => s.fd));
     const messages: ErrorMessage[] = [];

@@ -1,0 +1,123 @@
+/**
+ * Joining and keeping the routing table alive (paper §2.3). A join pings the bootstrap nodes and saved
+ * neighbours (asking each to prove its id), looks up its own id, then refreshes every bucket up to its
+ * closest neighbour that is not full. Nobody answered, or too few peers found: it tries again, backing off
+ * (the thesis's DHT gave up silently when its first ping was lost). Periodically: expire records, refresh
+ * buckets no lookup touched for an hour, and ask a few peers for our address until it is settled.
+ */
+import type { Logger } from "../log.ts";
+import type { Clock, TimerHandle } from "../util/clock.ts";
+import * as C from "./constants.ts";
+import type { Id } from "./id.ts";
+import type { RoutingTable } from "./routing-table.ts";
+import type { RpcResult, RpcTarget } from "./rpc.ts";
+
+export interface UpkeepDeps {
+  self: Id;
+  table: RoutingTable;
+  clock: Clock;
+  log: Logger;
+  k: number;
+  refreshIntervalMs: number;
+  /** Where to join through: bootstrap nodes and saved neighbours. */
+  seeds(): RpcTarget[];
+  ping(to: RpcTarget, wantProof: boolean): Promise<RpcResult>;
+  lookup(target: Id): Promise<unknown>;
+  /** Expires stored records. */
+  sweep(): void;
+  addressKnown(): boolean;
+  /** After every join that found peers. */
+  onJoined(): void;
+}
+
+export class Upkeep {
+  private joining: Promise<number> | undefined;
+  private retryMs = C.BOOTSTRAP_RETRY_MS;
+  private timers: { tick?: TimerHandle; retry?: TimerHandle } = {};
+  private running = false;
+  private joinedOnce = false;
+
+  constructor(private readonly d: UpkeepDeps) {}
+
+  /** The join in progress, if any (lookups on an empty table wait for it). */
+  get pendingJoin(): Promise<number> | undefined {
+    return this.joining;
+  }
+
+  start(): void {
+    this.running = true;
+    this.scheduleTick();
+    void this.join();
+  }
+
+  stop(): void {
+    this.running = false;
+    for (const t of Object.values(this.timers)) this.d.clock.clearTimeout(t);
+  }
+
+  /** Joins (or re-joins); resolves with the number of peers known afterwards. */
+  join(): Promise<number> {
+    this.joining ??= this.doJoin().finally(() => (this.joining = undefined));
+    return this.joining;
+  }
+
+  private async doJoin(): Promise<number> {
+    const { table } = this.d;
+    const seeds = table.size ? [] : this.d.seeds();
+    if (table.size === 0 && seeds.length === 0) return 0; // the first node of a network
+    await Promise.all(seeds.map((s) => this.d.ping(s, true)));
+    if (!this.running) return table.size;
+    if (table.size === 0) {
+      this.d.log.warn("no bootstrap node answered; retrying", { seeds: seeds.length, retryMs: this.retryMs });
+      this.scheduleRetry();
+      return 0;
+    }
+    await this.d.lookup(this.d.self);
+    await Promise.all(table.refreshTargets(this.d.clock.now(), 0, true).map((t) => this.d.lookup(t)));
+    await this.askForOurAddress();
+    // Few peers: the network is small, or we joined through a node that was itself still joining and knew
+    // nobody yet. Look again later (backing off), so a node is never left with a lone contact.
+    if (table.size < this.d.k) this.scheduleRetry();
+    else this.retryMs = C.BOOTSTRAP_RETRY_MS;
+    if (!this.joinedOnce) this.d.log.info("joined the DHT", { peers: table.size });
+    this.joinedOnce = true;
+    this.d.onJoined();
+    return table.size;
+  }
+
+  private scheduleRetry(): void {
+    if (!this.running) return;
+    this.d.clock.clearTimeout(this.timers.retry);
+    this.timers.retry = this.d.clock.setTimeout(() => void this.join(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, C.BOOTSTRAP_RETRY_MAX_MS);
+  }
+
+  private scheduleTick(): void {
+    const every = Math.min(C.MAINTENANCE_TICK_MS, this.d.refreshIntervalMs);
+    this.timers.tick = this.d.clock.setTimeout(() => {
+      if (!this.running) return;
+      this.tick().finally(() => this.running && this.scheduleTick());
+    }, every * (0.9 + Math.random() * 0.2));
+  }
+
+  private async tick(): Promise<void> {
+    this.d.sweep();
+    if (this.d.table.size === 0) {
+      await this.join();
+      return;
+    }
+    await this.askForOurAddress();
+    // One refresh lookup at a time: upkeep must not crowd out the node's own queries.
+    for (const t of this.d.table.refreshTargets(this.d.clock.now(), this.d.refreshIntervalMs)) {
+      if (!this.running) return;
+      await this.d.lookup(t);
+    }
+  }
+
+  /** While our external address is not settled, ping a few contacts: each PONG is one vote (external-address.ts). */
+  private async askForOurAddress(): Promise<void> {
+    if (this.d.addressKnown()) return;
+    const some = this.d.table.all().sort(() => Math.random() - 0.5).slice(0, C.EXTERNAL_ADDRESS_QUORUM + 2);
+    await Promise.all(some.map((c) => this.d.ping(c, false)));
+  }
+}

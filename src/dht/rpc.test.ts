@@ -1,0 +1,106 @@
+import { describe, expect, test } from "bun:test";
+import { generateIdentity } from "../identity/identity.ts";
+import { FakeClock } from "../util/clock.ts";
+import { decode, encode, Flag, MsgType, zeroToken, type Packet } from "./codec.ts";
+import { INITIAL_RTO_MS, RPC_ATTEMPTS } from "./constants.ts";
+import { newCounters } from "./counters.ts";
+import { makeProof } from "./proof.ts";
+import { Rpc } from "./rpc.ts";
+import { MemoryHub, uniformLinks } from "./transport/memory-hub.ts";
+
+/** An Rpc and a hand-driven peer that answers (or not) as the test says. */
+function setup(answer: (req: Packet, n: number) => Packet | undefined) {
+  const clock = new FakeClock(0);
+  const hub = new MemoryHub(clock, uniformLinks(10));
+  const me = generateIdentity();
+  const peerId = generateIdentity();
+  const local = hub.endpoint();
+  const remote = hub.endpoint();
+  const counters = newCounters();
+  const rpc = new Rpc(local, clock, me, counters);
+  local.onDatagram((d, a, p) => rpc.handleReply(decode(d), a, p));
+  const seen: Packet[] = [];
+  remote.onDatagram((d, a, p) => {
+    const req = decode(d);
+    seen.push(req);
+    const reply = answer(req, seen.length);
+    if (reply) remote.send(encode(reply), a, p);
+  });
+  const pong = (req: Packet, extra: Partial<Packet> = {}): Packet => ({ flags: 0, rid: req.rid, sender: peerId.nodeId, token: new Uint8Array(8).fill(5), body: { type: MsgType.PONG, observed: { address: "10.0.0.1", port: 4100 } }, ...extra });
+  return { clock, rpc, seen, counters, remote, pong, peerId, me };
+}
+
+describe("rpc", () => {
+  test("a lost request is resent under a new request id after the RTO, and the reply resolves it", async () => {
+    const s = setup((req, n) => (n === 1 ? undefined : s.pong(req)));
+    const r = await s.clock.run(s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }));
+    expect(r.ok).toBe(true);
+    expect(s.seen.length).toBe(2);
+    expect(s.seen[0]!.rid).not.toEqual(s.seen[1]!.rid);
+    expect(s.counters.retransmits).toBe(1);
+    // The RTT sample is the second attempt's round trip, not the time since the first send.
+    if (r.ok) expect(r.rttMs).toBe(20);
+    expect(s.clock.now()).toBe(INITIAL_RTO_MS + 20);
+  });
+
+  test("no answer at all resolves to a timeout value after every attempt, with doubled timeouts", async () => {
+    const s = setup(() => undefined);
+    let slow = 0;
+    const r = await s.clock.run(s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { onSlow: () => slow++ }));
+    expect(r).toEqual({ ok: false, reason: "timeout" });
+    expect(s.seen.length).toBe(RPC_ATTEMPTS);
+    expect(slow).toBe(1);
+    expect(s.clock.now()).toBe(INITIAL_RTO_MS * (1 + 2 + 4));
+  });
+
+  test("timeouts follow the measured RTT once there are samples", async () => {
+    const s = setup((req, n) => (n === 3 ? undefined : s.pong(req)));
+    const to = { address: s.remote.address, port: s.remote.port };
+    await s.clock.run(s.rpc.request(to, { type: MsgType.PING }));
+    await s.clock.run(s.rpc.request(to, { type: MsgType.PING }));
+    const before = s.clock.now();
+    await s.clock.run(s.rpc.request(to, { type: MsgType.PING })); // first attempt lost
+    // RTO = SRTT + 4 RTTVAR after two 20 ms samples, far below the initial 1 s.
+    expect(s.clock.now() - before).toBeLessThan(150);
+    expect(s.rpc.rto(to.address, to.port)).toBeLessThan(150);
+  });
+
+  test("requests without a token are padded to the reply they may draw; with one they are not", async () => {
+    const s = setup((req) => s.pong(req));
+    const to = { address: s.remote.address, port: s.remote.port };
+    await s.clock.run(s.rpc.request(to, { type: MsgType.FIND_NODE, target: new Uint8Array(20) }));
+    expect(s.seen[0]!.padTo).toBeGreaterThan(500);
+    await s.clock.run(s.rpc.request(to, { type: MsgType.FIND_NODE, target: new Uint8Array(20) }));
+    expect(s.seen[1]!.padTo).toBeUndefined();
+    expect(s.seen[1]!.token).toEqual(new Uint8Array(8).fill(5));
+  });
+
+  test("a truncated reply is asked again at once with the token it carried", async () => {
+    const s = setup((req, n) => (n === 1 ? s.pong(req, { flags: Flag.TRUNCATED }) : s.pong(req, { proof: makeProof(s.peerId, req.rid, s.me.nodeId) })));
+    const r = await s.clock.run(s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { wantProof: true }));
+    expect(r.ok && r.proven).toBe(true);
+    expect(s.seen.length).toBe(2);
+    expect(s.seen[1]!.token).toEqual(new Uint8Array(8).fill(5));
+    expect(s.clock.now()).toBe(40); // two round trips, no timeout
+  });
+
+  test("a forged proof is refused and counted", async () => {
+    const other = generateIdentity();
+    const s = setup((req) => s.pong(req, { proof: makeProof(other, req.rid, s.me.nodeId) }));
+    const r = await s.clock.run(s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { wantProof: true }));
+    expect(r.ok).toBe(false);
+    expect(s.counters.dropped.badProof).toBe(RPC_ATTEMPTS);
+  });
+
+  test("replies nobody asked for, or from the wrong address, are dropped and counted", async () => {
+    const s = setup(() => undefined);
+    const stray: Packet = { flags: 0, rid: new Uint8Array(8), sender: s.peerId.nodeId, token: zeroToken(), body: { type: MsgType.STORED, status: 0 } };
+    expect(s.rpc.handleReply(stray, "10.9.9.9", 1)).toBe(false);
+    expect(s.counters.dropped.unsolicited).toBe(1);
+    const pending = s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING });
+    await s.clock.advance(10);
+    expect(s.rpc.handleReply(s.pong(s.seen[0]!), "10.9.9.9", s.remote.port)).toBe(false); // right id, wrong sender
+    expect(s.counters.dropped.spoofed).toBe(1);
+    expect((await s.clock.run(pending)).ok).toBe(false);
+  });
+});

@@ -45,7 +45,7 @@ export const SCHEMA = {
   dataDir: { type: "string", default: join(homedir(), ".icon"), flag: "data-dir", doc: "Directory for the node's identity, state and local API socket." },
   listen: { type: "string", default: "0.0.0.0", flag: "listen", doc: "IPv4 address the DHT and peer sockets bind to.", check: (v: string) => (isIPv4(v) ? undefined : "must be an IPv4 address") },
   advertise: { type: "string", default: "", flag: "advertise", doc: "Address announced to other nodes; empty means the listen address, or the address peers report when listening on 0.0.0.0.", check: (v: string) => (v === "" || isIPv4(v) ? undefined : "must be an IPv4 address or empty") },
-  dhtPort: { type: "int", default: 4100, flag: "dht-port", doc: "UDP port of the DHT (0 picks a free one).", ...port },
+  dhtPort: { type: "int", default: 4100, flag: "dht-port", doc: "UDP port of the DHT (0 picks a free one; a restarted node first tries the port it had).", ...port },
   peerPort: { type: "int", default: 4101, flag: "peer-port", doc: "TCP port of the peer protocol between nodes (0 picks a free one).", ...port },
   bootstrap: { type: "list", default: [], flag: "bootstrap", doc: "HOST:PORT of a DHT node to join through; repeat the flag or separate with commas.", check: (v: string[]) => badHostPort(v) },
   logLevel: { type: "enum", default: "info", flag: "log-level", values: ["debug", "info", "warn", "error"], doc: "Least severe log level printed." },

@@ -83,6 +83,17 @@ describe("DHT protocol on the in-memory hub", () => {
     await net.stopAll();
   });
 
+  test("an aborted lookup ends at once with what it has", async () => {
+    const net = await network(10, uniformLinks(200));
+    const ctl = new AbortController();
+    const found = net.nodes[2]!.findAnnouncements("nobody announces this router", { signal: ctl.signal });
+    const t0 = net.clock.now();
+    net.clock.setTimeout(() => ctl.abort(), 50);
+    expect(await net.run(found)).toEqual([]);
+    expect(net.clock.now() - t0).toBeLessThan(100); // a full lookup needs at least 2 x 400 ms here
+    await net.stopAll();
+  });
+
   test("a node learns its external address once several peers agree", async () => {
     const net = await network(6);
     const n = net.nodes[5]!;

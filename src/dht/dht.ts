@@ -35,7 +35,10 @@ export interface GetResult {
 }
 
 export interface LookupOptions {
+  /** Progress events of the lookup (query, reply, slow, timeout, value, lookup-done, store). */
   onEvent?: OnEvent;
+  /** Ends the lookup early: it resolves with what it has found so far. */
+  signal?: AbortSignal;
 }
 
 export interface PeerSummary {
@@ -94,7 +97,7 @@ export class Dht extends DhtEngine {
     const k = keyOf("value", key);
     const local = this.store.get(RecordKind.VALUE, k);
     if (local.length) return valueResult(key, local, "local", 0, 0);
-    const r = await this.lookup(k, RecordKind.VALUE, opts.onEvent);
+    const r = await this.lookup(k, RecordKind.VALUE, opts.onEvent, opts.signal);
     if (!r.records) return undefined;
     const result = valueResult(key, r.records, `${r.from!.address}:${r.from!.port}`, r.hops, r.ms);
     // Paper §2.3: cache at the closest node that lacked it. Never waited for (the thesis's DHT did).
@@ -131,7 +134,7 @@ export class Dht extends DhtEngine {
   async findAnnouncements(routerId: string, opts: LookupOptions = {}): Promise<Announcement[]> {
     const local = this.localAnnouncements(routerId);
     if (local.length) return local;
-    const r = await this.lookup(keyOf("router", routerId), RecordKind.ANNOUNCEMENT, opts.onEvent);
+    const r = await this.lookup(keyOf("router", routerId), RecordKind.ANNOUNCEMENT, opts.onEvent, opts.signal);
     return r.records ? toAnnouncements(r.records) : [];
   }
 
@@ -169,8 +172,10 @@ export class Dht extends DhtEngine {
   /** Fields for `icon node status`. */
   status(): Record<string, unknown> {
     const ext = this.external.get();
+    const address = this.advertisedAddress();
     return {
-      address: this.advertisedAddress() ?? "",
+      // Unknown yet (listening on 0.0.0.0, peers not agreed): leave the configured value in place.
+      ...(address ? { address } : {}),
       dhtPort: this.port,
       peers: this.table.size,
       storedKeys: this.store.keys,

@@ -229,18 +229,18 @@ export class DhtEngine {
   // ---- lookups and stores
 
   /** An iterative lookup: FIND_VALUE for `kind` when given, else FIND_NODE. */
-  async lookup(target: Id, kind?: RecordKind, onEvent?: OnEvent): Promise<LookupResult> {
+  async lookup(target: Id, kind?: RecordKind, onEvent?: OnEvent, signal?: AbortSignal): Promise<LookupResult> {
     // A lookup issued while the node is still joining waits for the join rather than failing on an empty table.
     const joining = this.upkeep.pendingJoin;
     if (this.table.size === 0 && joining) await joining;
-    return this.lookupNow(target, kind, onEvent);
+    return this.lookupNow(target, kind, onEvent, signal);
   }
 
-  private lookupNow(target: Id, kind?: RecordKind, onEvent?: OnEvent): Promise<LookupResult> {
+  private lookupNow(target: Id, kind?: RecordKind, onEvent?: OnEvent, signal?: AbortSignal): Promise<LookupResult> {
     this.counters.lookups++;
     this.table.markLookup(target, this.clock.now());
     const initial = this.table.closest(target, this.k);
-    return new Lookup(this.lookupDeps, { target, initial, kind, k: this.k, alpha: this.opts.alpha, onEvent }).done;
+    return new Lookup(this.lookupDeps, { target, initial, kind, k: this.k, alpha: this.opts.alpha, onEvent, signal }).done;
   }
 
   /** Stores a signed record at the k closest nodes (and here, if this node is one of them). */

@@ -45,6 +45,8 @@ export interface LookupOptions {
   k?: number;
   alpha?: number;
   onEvent?: OnEvent;
+  /** Aborting ends the lookup with what it has (queries in flight still update the routing table). */
+  signal?: AbortSignal;
 }
 
 export interface LookupResult {
@@ -81,7 +83,11 @@ export class Lookup {
     this.started = deps.clock.now();
     this.done = new Promise((r) => (this.resolve = r));
     for (const c of opts.initial) this.add(c.id, c.address, c.port, 1);
-    queueMicrotask(() => this.pump());
+    if (opts.signal?.aborted) queueMicrotask(() => this.finish());
+    else {
+      opts.signal?.addEventListener("abort", () => this.finish(), { once: true });
+      queueMicrotask(() => this.pump());
+    }
   }
 
   private add(id: Id, address: string, port: number, hop: number): boolean {

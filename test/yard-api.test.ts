@@ -87,6 +87,12 @@ describeWith(["docker", "binary"], "yard API on Docker", () => {
     await y.stop(v.name);
     const again = await y.start(v.name);
     expect(again.port).toBe(v.port);
+    // Removed behind the node's back: the next start makes a new container, same record and port.
+    await y.stop(v.name);
+    await docker("rm", v.containerId!);
+    const fresh = await y.start(v.name);
+    expect(fresh.containerId).not.toBe(v.containerId);
+    expect(fresh).toMatchObject({ state: "RUNNING", port: v.port });
     expect(y.record(v.name)!.policy).toEqual({ maxReplicas: 3 });
     await expect(y.createReplica({ image, parent, initialState: "x".repeat(300_000) })).rejects.toThrow("initial state");
   }, 60_000);

@@ -3,7 +3,7 @@
  * runtime's ready (RUNNING) or the container's exit (FAILED, with its last log lines), stop it, remove
  * it. Every transition is checked (state.ts), saved in the record, and emitted as an event.
  */
-import { IconError } from "../errors.ts";
+import { IconError, isIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { containerSpec, STOP_TIMEOUT_SEC, type SpecContext } from "./container-spec.ts";
 import type { ContainerEngine } from "./engine.ts";
@@ -72,14 +72,24 @@ export class Lifecycle {
     try {
       await this.openSocket(e);
       await this.checkNetworkContainer();
-      let id = e.rec.containerId;
-      if (!id || !(await this.d.engine.inspectContainer(id))) {
-        id = await this.d.engine.createContainer(containerSpec(e.rec, { ...this.d.spec, socketDir: this.d.store.socketDir(e.name) }));
+      const create = async () => {
+        const id = await this.d.engine.createContainer(containerSpec(e.rec, { ...this.d.spec, socketDir: this.d.store.socketDir(e.name) }));
         e.rec.containerId = id;
         await this.save(e);
-      }
+        return id;
+      };
+      let id = e.rec.containerId ?? (await create());
       if (stale()) return await outcome;
-      await this.d.engine.startContainer(id);
+      try {
+        await this.d.engine.startContainer(id);
+      } catch (err) {
+        // The hot path starts the recorded container directly; if it was removed behind the node's back,
+        // the ICON gets a new one (same record, same pinned port).
+        if (!isIconError(err, "NOT_FOUND") || !e.rec.containerId || (await this.d.engine.inspectContainer(id))) throw err;
+        id = await create();
+        if (stale()) return await outcome;
+        await this.d.engine.startContainer(id);
+      }
       if (stale()) {
         // stopped or removed while Docker was starting it: make sure it does not stay up
         await this.d.engine.stopContainer(id, STOP_TIMEOUT_SEC).catch(() => {});

@@ -31,7 +31,7 @@ function measuredRtt(st: TestbedStatus, from: string, to: string): number {
 }
 
 /** Brings up a testbed, starts nodes on `hosts` (the first is the bootstrap), waits until every node but
- *  the first has announced at least `minRouters` routers. */
+ *  the first has announced at least `minRouters` routers from two traces (warm-up). */
 function scenario(name: string, topology: () => Topology, hosts: string[], minRouters: number) {
   const ctx = { st: undefined as unknown as TestbedStatus, nodes: undefined as unknown as TestbedNodes };
   beforeAll(async () => {
@@ -40,13 +40,12 @@ function scenario(name: string, topology: () => Topology, hosts: string[], minRo
     ctx.nodes = new TestbedNodes(ctx.st);
     await ctx.nodes.start(hosts[0]!, { env: ENV });
     for (const h of hosts.slice(1)) await ctx.nodes.start(h, { bootstrap: hosts[0], env: ENV });
-    for (const h of hosts.slice(1))
-      await ctx.nodes.waitTopology(h, (t) => t.routers.filter((r) => r.announcedAt).length >= minRouters, 60_000);
+    for (const h of hosts.slice(1)) await ctx.nodes.warmedUp(h, minRouters);
   }, 120_000);
   afterAll(async () => {
     await ctx.nodes?.stopAll();
     await down(name);
-  });
+  }, 60_000);
   return ctx;
 }
 
@@ -94,10 +93,11 @@ describeWith(["root"], "topology discovery on the thesis network", () => {
 describeWith(["root"], "topology discovery with 1% loss on every link", () => {
   const ctx = scenario("topoloss", () => withLoss(thesisTopology(), 0.01), ["IEP1", "IEP2"], 6);
 
-  test("closest(UD) on IEP1 still returns IEP2 first", async () => {
+  test("closest(UD) on IEP1 still returns IEP2 first, estimated closer to UD than IEP1 is", async () => {
     const a = await closest(ctx, "IEP1", "UD");
     expect(a.candidates[0]?.address).toBe(ctx.nodes.get("IEP2").address);
-    expect(a.candidates[0]!.estimatedRttMs).toBeLessThan(20);
+    // what the migration decision rests on; single samples on lossy links are too noisy for a tighter bound
+    expect(a.candidates[0]!.estimatedRttMs).toBeLessThan(a.selfRttMs!);
   });
 });
 

@@ -61,6 +61,20 @@ describe("Topology over the DHT (in memory, virtual time)", () => {
     expect(warm.cached).toBe(true);
   });
 
+  test("a router nobody announced: no network when this node holds its key, a lookup when it does not", async () => {
+    const { iep1 } = await build();
+    const dir = new DhtDirectory(iep1.dht, () => 4101);
+    const ids = Array.from({ length: 200 }, (_, i) => `10.9.${i}.0/29`);
+    const held = ids.find((r) => dir.holdsKey(r))!;
+    const elsewhere = ids.find((r) => !dir.holdsKey(r))!;
+    expect(held && elsewhere).toBeTruthy(); // 23 nodes, k = 20: both kinds exist
+    const sent0 = net!.hub.sent;
+    expect(await net!.run(dir.lookup(held))).toEqual([]);
+    expect(net!.hub.sent).toBe(sent0);
+    expect(await net!.run(dir.lookup(elsewhere))).toEqual([]);
+    expect(net!.hub.sent).toBeGreaterThan(sent0);
+  });
+
   test("a node that stops disappears once its announcements expire; a live one stays", async () => {
     const { iep1, iep2, iep3 } = await build();
     await net!.run(iep2.topology.stop());

@@ -4,6 +4,7 @@
  * from the local store when this node holds the key, else stop at the first node that holds it.
  */
 import type { Dht } from "../dht/dht.ts";
+import { compareDistance, keyOf } from "../dht/id.ts";
 import { IconError } from "../errors.ts";
 import type { Directory, Measurement, RouterAnnouncement } from "./directory.ts";
 
@@ -29,8 +30,24 @@ export class DhtDirectory implements Directory {
     this.dht.withdraw(routerId);
   }
 
-  lookup(routerId: string): Promise<RouterAnnouncement[]> {
+  /**
+   * From the local store when this node holds the key: it has announcements for it, or it is one of the
+   * k nodes closest to the key that it knows of, which every announcement is stored at (Kademlia §2.3),
+   * so an empty store there means nobody announced that router. This spares a remote lookup for each
+   * router on a client's path that no node announced, which would otherwise come after the trace (measured:
+   * a first `closest` on the thesis testbed took RTT(client) + RTT(IEP2) + 15 ms for UD's r1).
+   */
+  async lookup(routerId: string): Promise<RouterAnnouncement[]> {
+    const local = this.dht.localAnnouncements(routerId);
+    if (local.length || this.holdsKey(routerId)) return local;
     return this.dht.findAnnouncements(routerId);
+  }
+
+  /** Whether fewer than k known nodes are closer to the router's key than this node. */
+  holdsKey(routerId: string): boolean {
+    const key = keyOf("router", routerId);
+    const closer = this.dht.table.closest(key, this.dht.k).filter((c) => compareDistance(key, c.id, this.dht.id) < 0);
+    return closer.length < this.dht.k;
   }
 
   onAddress(listener: (address: string) => void): () => void {

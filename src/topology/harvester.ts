@@ -4,8 +4,14 @@
  * ICON requests. Addresses queue here and are traced a few at a time (traceConcurrency); an address
  * whose /24 was traced recently, or is being traced, is skipped. Known destinations are traced again
  * once their trace has aged out, so the RTTs in the map stay current.
+ *
+ * A new destination is traced twice more soon after (CONFIRM_AFTER_MS): the map keeps the smallest RTT
+ * of its samples, and one sample taken while a router or this host was busy can be tens of ms high
+ * (measured on the testbed while two nodes started: 12 ms for a 2 ms hop), which would skew every
+ * estimate through those routers until the next trace, traceCacheSec later.
  */
 import type { Logger } from "../log.ts";
+import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
 import { isUnicastIPv4, parseIPv4 } from "./ip.ts";
 import type { TraceCache } from "./trace-cache.ts";
 import type { TraceResult } from "./trace/types.ts";
@@ -14,6 +20,8 @@ import type { TraceResult } from "./trace/types.ts";
 export const MAX_QUEUE = 1024;
 /** Destinations remembered for re-tracing. */
 export const MAX_TARGETS = 256;
+/** Extra traces of a new destination, this long after its first. */
+export const CONFIRM_AFTER_MS = [2_000, 10_000];
 
 export interface HarvestStats {
   queued: number;
@@ -24,7 +32,8 @@ export interface HarvestStats {
 }
 
 export class Harvester {
-  private readonly queue: string[] = [];
+  private readonly queue: { ip: string; force: boolean }[] = [];
+  private readonly timers = new Set<TimerHandle>();
   private readonly queuedSet = new Set<string>();
   /** Destinations traced, oldest first (Map order). */
   private readonly targets = new Set<string>();
@@ -41,20 +50,26 @@ export class Harvester {
       /** This node's own addresses are never traced. */
       isSelf: (ip: string) => boolean;
       log: Logger;
+      /** @default realClock */
+      clock?: Clock;
     },
-  ) {}
+  ) {
+    this.clock = deps.clock ?? realClock;
+  }
+
+  private readonly clock: Clock;
 
   /** Queues an address for a background trace; returns whether it was queued. */
-  harvest(ip: string): boolean {
+  harvest(ip: string, force = false): boolean {
     const n = parseIPv4(ip);
     if (this.stopped || n === undefined || !isUnicastIPv4(n) || this.deps.isSelf(ip)) return false;
     const { traces } = this.deps;
-    if (this.queuedSet.has(traces.keyOf(ip)) || traces.fresh(ip) || traces.pending(ip)) return false;
+    if (this.queuedSet.has(traces.keyOf(ip)) || traces.pending(ip) || (!force && traces.fresh(ip))) return false;
     if (this.queue.length >= MAX_QUEUE) {
       this.stats.dropped++;
       return false;
     }
-    this.queue.push(ip);
+    this.queue.push({ ip, force });
     this.queuedSet.add(traces.keyOf(ip));
     this.pump();
     return true;
@@ -67,11 +82,11 @@ export class Harvester {
 
   private pump(): void {
     while (!this.stopped && this.running < this.deps.concurrency && this.queue.length) {
-      const ip = this.queue.shift()!;
+      const { ip, force } = this.queue.shift()!;
       this.queuedSet.delete(this.deps.traces.keyOf(ip));
       this.running++;
       this.deps.traces
-        .get(ip, () => this.deps.runTrace(ip))
+        .get(ip, () => this.deps.runTrace(ip), force)
         .trace.then(
           () => {
             this.stats.traced++;
@@ -90,6 +105,14 @@ export class Harvester {
   }
 
   private remember(ip: string): void {
+    if (!this.targets.has(ip))
+      for (const after of CONFIRM_AFTER_MS) {
+        const t = this.clock.setTimeout(() => {
+          this.timers.delete(t);
+          this.harvest(ip, true);
+        }, after);
+        this.timers.add(t);
+      }
     this.targets.delete(ip);
     this.targets.add(ip);
     if (this.targets.size > MAX_TARGETS) this.targets.delete(this.targets.values().next().value!);
@@ -101,6 +124,8 @@ export class Harvester {
 
   stop(): void {
     this.stopped = true;
+    for (const t of this.timers) this.clock.clearTimeout(t);
+    this.timers.clear();
     this.queue.length = 0;
     this.queuedSet.clear();
   }

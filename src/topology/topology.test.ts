@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { silentLogger } from "../log.ts";
+import { FakeClock } from "../util/clock.ts";
 import { MemoryDirectoryHub } from "./memory-directory.ts";
 import { ScriptedTracer } from "./scripted-tracer.ts";
 import { Topology, type TopologySettings } from "./topology.ts";
@@ -147,5 +148,31 @@ describe("Topology on the thesis network", () => {
     expect(tracer.calls).toHaveLength(6);
     expect(tracer.maxRunning).toBe(2);
     expect(t.map.routers().map((r) => r.routerId)).toEqual(["10.9.9.0/29"]);
+  });
+});
+
+describe("confirming traces", () => {
+  test("a new destination is traced twice more soon after; the map keeps the smallest RTT and re-announces it", async () => {
+    const clock = new FakeClock();
+    const hub = new MemoryDirectoryHub();
+    hub.now = () => clock.now();
+    const tracer = new ScriptedTracer().route(IEP1, [["10.0.3.2", 12.4], [IEP1, 102]]); // a busy moment
+    const directory = hub.node({ nodeId: "iep2", address: IEP2 });
+    const t = new Topology({ tracer, directory, settings: { ...SETTINGS, announceSec: 300 }, log: silentLogger, isSelf: () => false, clock });
+    t.start();
+    t.harvest(IEP1);
+    await clock.advance(100);
+    expect(hub.routers.get("10.0.3.0/29")?.get("iep2")?.rttMs).toBe(12.4);
+    tracer.route(IEP1, [["10.0.3.2", 2.3], [IEP1, 102]]);
+    await clock.advance(2_000);
+    expect(tracer.calls).toEqual([IEP1, IEP1]);
+    expect(t.map.get("10.0.3.0/29")!.rttMs).toBe(2.3);
+    expect(hub.routers.get("10.0.3.0/29")?.get("iep2")?.rttMs).toBe(2.3);
+    await clock.advance(10_000);
+    expect(tracer.calls).toHaveLength(3);
+    await clock.advance(60_000);
+    expect(tracer.calls).toHaveLength(3); // then only when the trace ages out
+    await clock.run(t.stop());
+    directory.stop();
   });
 });

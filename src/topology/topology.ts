@@ -87,6 +87,7 @@ export class Topology {
       concurrency: s.traceConcurrency,
       isSelf: deps.isSelf ?? localAddresses(),
       log: deps.log,
+      clock,
     });
     this.finder = new Finder({
       traces: this.traces,

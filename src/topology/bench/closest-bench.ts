@@ -44,7 +44,7 @@ export async function benchClosest(o: { name: string; samples: number; keep?: bo
     await nodes.start("IEP1");
     await nodes.start("IEP2", { bootstrap: "IEP1" });
     o.progress("waiting until IEP2 has traced IEP1 and announced the routers on the way");
-    await nodes.waitTopology("IEP2", (t) => t.routers.filter((r) => r.announcedAt).length >= 6, 60_000);
+    await nodes.warmedUp("IEP2", 6);
     const iep1 = nodes.get("IEP1").api;
     const client = tb.host("UD").address;
     const ask = (fresh: boolean) => iep1.get<ClosestAnswer>(`/v1/closest?client=${client}${fresh ? "&fresh=1" : ""}`);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { ApiClient } from "../../api/client.ts";
 import { inHost, type TestbedStatus } from "../../testbed/index.ts";
 import { selfCommand } from "../../testbed/self.ts";
+import type { TopologySnapshot } from "../topology.ts";
 
 export const DHT_PORT = 4100;
 export const PEER_PORT = 4101;
@@ -80,7 +81,7 @@ export class TestbedNodes {
   }
 
   /** Polls `until` on a node's topology snapshot; throws with the snapshot when time runs out. */
-  async waitTopology(host: string, until: (t: { routers: { routerId: string; announcedAt?: number }[] }) => boolean, timeoutMs: number): Promise<void> {
+  async waitTopology(host: string, until: (t: TopologySnapshot) => boolean, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
@@ -89,6 +90,14 @@ export class TestbedNodes {
       await Bun.sleep(200);
     }
     throw new Error(`${host}'s topology did not get there in ${timeoutMs} ms: ${JSON.stringify(last)}`);
+  }
+
+  /**
+   * Waits until a node has announced at least `routers` routers from at least two traces (its first and
+   * the first confirming one, so that a single busy moment does not set the RTTs).
+   */
+  warmedUp(host: string, routers: number, timeoutMs = 60_000): Promise<void> {
+    return this.waitTopology(host, (t) => t.harvest.traced >= 2 && t.routers.filter((r) => r.announcedAt).length >= routers && t.announcer.pending === 0, timeoutMs);
   }
 
   async stopAll(): Promise<void> {

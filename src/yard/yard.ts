@@ -5,16 +5,15 @@
  * start, stop, remove, deliver, updateChildren and the events; it plugs its services in with
  * setServices.
  */
-import { cpus } from "node:os";
 import { MAX_LINE_BYTES, type ReplicaStatus } from "./protocol.ts";
 import type { Config } from "../config/schema.ts";
 import { IconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { DEFAULT_USER, parseBytes } from "./container-spec.ts";
 import type { ContainerEngine, LogLine } from "./engine.ts";
 import { IconEntry, type EntryHost } from "./entry.ts";
 import { Emitter, type YardEvents } from "./events.ts";
 import { Lifecycle } from "./lifecycle.ts";
+import { imageMissing, nameFromImage, newRecord } from "./new-record.ts";
 import { PortAllocator, parseRange, portFree } from "./ports.ts";
 import { planReconcile } from "./reconcile.ts";
 import { unavailableServices, type IconServices } from "./services.ts";
@@ -35,8 +34,6 @@ export interface YardOptions {
   /** Checks a port is free (replaced in tests). */
   portFree?: (port: number) => Promise<boolean>;
 }
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 export class Yard {
   readonly events = new Emitter<YardEvents>();
@@ -187,40 +184,18 @@ export class Yard {
   private async register(req: RunRequest, extra: Partial<IconRecord>): Promise<IconEntry> {
     if (typeof req.image !== "string" || !req.image) throw new IconError("USAGE", "an image is required", "Pass the image to run, e.g. icon run hello-icon:latest.");
     const image = await this.engine.inspectImage(req.image);
-    if (!image)
-      throw new IconError("NOT_FOUND", `image ${req.image} is not on this node (no registry is used: images are built or loaded locally)`,
-        `Build it first (docker build -t ${req.image} .); for the base image run "icon runtime build".`);
-    const name = req.name ?? this.freeName(req.image);
+    if (!image) throw imageMissing(req.image);
+    const name = req.name ?? nameFromImage(req.image, (n) => this.entries.has(n));
     checkName(name);
     if (this.entries.has(name)) throw new IconError("CONFLICT", `an ICON named "${name}" already exists`, `Choose another --name, or remove it first ("icon rm ${name}").`);
-    const env = req.env ?? {};
-    for (const [k, v] of Object.entries(env)) {
-      if (!ENV_NAME.test(k) || typeof v !== "string") throw new IconError("USAGE", `-e ${k}: not a valid environment variable`, "Use -e NAME=VALUE.");
-      if (k.startsWith("ICON_")) throw new IconError("USAGE", `-e ${k}: ICON_* variables are set by the node`, "Rename the variable.");
-    }
-    const memory = parseBytes(req.memory ?? this.o.config.iconMemory);
-    if (!memory || memory < 6 * 2 ** 20) throw new IconError("USAGE", `memory limit "${req.memory ?? this.o.config.iconMemory}" is not a size of at least 6m`, "Pass e.g. --memory 256m.");
-    const cpuLimit = req.cpus ?? this.o.config.iconCpus;
-    if (!(cpuLimit >= 0.01 && cpuLimit <= cpus().length))
-      throw new IconError("USAGE", `--cpus ${cpuLimit} is outside 0.01-${cpus().length} (this host's CPUs)`, `Pass a value up to ${cpus().length}.`);
-    const pids = req.pids ?? this.o.config.iconPids;
-    const imageUser = image.user.trim();
-    const user = req.user ?? (imageUser === "" || imageUser === "root" || /^0(:|$)/.test(imageUser) ? DEFAULT_USER : "");
+    newRecord(req, name, 0, image, this.o.config); // check everything before claiming a port
     const port = req.port !== undefined ? await this.ports.claim(req.port) : await this.ports.allocate();
-    const rec: IconRecord = {
-      name, image: req.image, role: "root", port, env, user, limits: { memoryBytes: memory, cpus: cpuLimit, pids },
-      createdAt: new Date().toISOString(), children: [], policy: {}, lastState: "STOPPED", ...extra,
-    };
+    const rec: IconRecord = { ...newRecord(req, name, port, image, this.o.config), ...extra };
     await this.store.prepare(name);
     await this.store.save(rec);
     const e = new IconEntry(rec, this.host);
     this.entries.set(name, e);
     return e;
-  }
-
-  private freeName(image: string): string {
-    const base = (image.split("/").pop() ?? "icon").split(/[:@]/)[0]!.toLowerCase().replace(/[^a-z0-9_.-]/g, "-").slice(0, 30) || "icon";
-    for (let i = 1; ; i++) if (!this.entries.has(i === 1 ? base : `${base}-${i}`)) return i === 1 ? base : `${base}-${i}`;
   }
 
   /** Starts a stopped or failed ICON again (the thesis's hot case), resolving once it is RUNNING. */

@@ -1,0 +1,32 @@
+import { expect, test } from "bun:test";
+import { SCHEMA, type Config } from "../config/schema.ts";
+import type { ImageInfo } from "./engine.ts";
+import { nameFromImage, newRecord } from "./new-record.ts";
+
+const config = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
+const image = (user: string): ImageInfo => ({ id: "sha256:1", repoTags: [], diffIds: [], size: 1, user, created: "" });
+
+test("a new record takes config defaults and runs as nobody unless the image names a user", () => {
+  const r = newRecord({ image: "x:1" }, "x", 20000, image(""), config);
+  expect(r).toMatchObject({ name: "x", port: 20000, role: "root", user: "65534:65534", limits: { memoryBytes: 256 * 2 ** 20, cpus: 1, pids: 256 } });
+  expect(newRecord({ image: "x:1" }, "x", 1, image("root"), config).user).toBe("65534:65534");
+  expect(newRecord({ image: "x:1" }, "x", 1, image("0:0"), config).user).toBe("65534:65534");
+  expect(newRecord({ image: "x:1" }, "x", 1, image("app"), config).user).toBe(""); // the image's own user
+  expect(newRecord({ image: "x:1", user: "1000:1000" }, "x", 1, image(""), config).user).toBe("1000:1000");
+});
+
+test("bad flags are refused with a fix", () => {
+  const run = (over: object) => () => newRecord({ image: "x:1", ...over }, "x", 1, image(""), config);
+  expect(run({ env: { ICON_PORT: "1" } })).toThrow("ICON_* variables are set by the node");
+  expect(run({ env: { "BAD-NAME": "1" } })).toThrow("not a valid environment variable");
+  expect(run({ memory: "1k" })).toThrow("at least 6m");
+  expect(run({ memory: "lots" })).toThrow("at least 6m");
+  expect(run({ cpus: 999 })).toThrow("this host's CPUs");
+  expect(run({ pids: 2 })).toThrow("below 16");
+});
+
+test("names come from the image and avoid taken ones", () => {
+  const taken = new Set(["hello-icon"]);
+  expect(nameFromImage("reg.local/hello-icon:1", (n) => taken.has(n))).toBe("hello-icon-2");
+  expect(nameFromImage("Web_App@sha256:abc", () => false)).toBe("web_app");
+});

@@ -1,0 +1,51 @@
+/**
+ * Turns a run request into the record of a new ICON: the checks an operator's flags (or a peer's
+ * replica request) must pass, and the defaults from config. Everything here is about meaning; the local
+ * API has already checked the types (routes.ts).
+ */
+import { cpus } from "node:os";
+import { IconError } from "../errors.ts";
+import { DEFAULT_USER, parseBytes } from "./container-spec.ts";
+import type { ImageInfo } from "./engine.ts";
+import type { IconRecord, RunRequest } from "./types.ts";
+import type { YardConfig } from "./yard.ts";
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+export function imageMissing(ref: string): IconError {
+  return new IconError("NOT_FOUND", `image ${ref} is not on this node (no registry is used: images are built or loaded locally)`,
+    `Build it first (docker build -t ${ref} .); for the base image run "icon runtime build".`);
+}
+
+/** A name from the image ("reg/hello-icon:1" → "hello-icon", then "hello-icon-2"...). */
+export function nameFromImage(image: string, taken: (name: string) => boolean): string {
+  const base = (image.split("/").pop() ?? "icon").split(/[:@]/)[0]!.toLowerCase().replace(/[^a-z0-9_.-]/g, "-").slice(0, 30) || "icon";
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? base : `${base}-${i}`;
+    if (!taken(name)) return name;
+  }
+}
+
+/** The record, with limits checked against this host; the port is claimed by the caller. */
+export function newRecord(req: RunRequest, name: string, port: number, image: ImageInfo, config: YardConfig): IconRecord {
+  const env = req.env ?? {};
+  for (const [k, v] of Object.entries(env)) {
+    if (!ENV_NAME.test(k) || typeof v !== "string") throw new IconError("USAGE", `-e ${k}: not a valid environment variable`, "Use -e NAME=VALUE.");
+    if (k.startsWith("ICON_")) throw new IconError("USAGE", `-e ${k}: ICON_* variables are set by the node`, "Rename the variable.");
+  }
+  const memory = parseBytes(req.memory ?? config.iconMemory);
+  if (!memory || memory < 6 * 2 ** 20) // Docker's own minimum
+    throw new IconError("USAGE", `memory limit "${req.memory ?? config.iconMemory}" is not a size of at least 6m`, "Pass e.g. --memory 256m.");
+  const cpuLimit = req.cpus ?? config.iconCpus;
+  if (!(cpuLimit >= 0.01 && cpuLimit <= cpus().length))
+    throw new IconError("USAGE", `--cpus ${cpuLimit} is outside 0.01-${cpus().length} (this host's CPUs)`, `Pass a value up to ${cpus().length}.`);
+  const pids = req.pids ?? config.iconPids;
+  if (!(Number.isInteger(pids) && pids >= 16)) throw new IconError("USAGE", `--pids ${pids} is below 16`, "Pass at least 16.");
+  const imageUser = image.user.trim();
+  // Non-root where the image allows: an image that names no user (or root) runs as nobody.
+  const user = req.user ?? (imageUser === "" || imageUser === "root" || /^0(:|$)/.test(imageUser) ? DEFAULT_USER : "");
+  return {
+    name, image: req.image, role: "root", port, env, user, limits: { memoryBytes: memory, cpus: cpuLimit, pids },
+    createdAt: new Date().toISOString(), children: [], policy: {}, lastState: "STOPPED",
+  };
+}

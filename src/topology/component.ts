@@ -11,7 +11,8 @@ import { IconError, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
 import { DhtDirectory } from "./dht-directory.ts";
-import type { ClosestAnswer } from "./finder.ts";
+import type { Candidate as RuntimeCandidate } from "../yard/protocol.ts";
+import { closerCandidates, type ClosestAnswer } from "./finder.ts";
 import { mountTopologyRoutes } from "./routes.ts";
 import { libc } from "./trace/libc.ts";
 import type { Tracer } from "./trace/types.ts";
@@ -85,6 +86,14 @@ export class TopologyComponent implements NodeComponent {
   /** The nodes closest to a client, best first. */
   closest(client: string, opts: { fresh?: boolean } = {}): Promise<ClosestAnswer> {
     return this.running().closest(client, opts);
+  }
+
+  /**
+   * An ICON's `findCloser` (yard services): the nodes estimated closer to the client than this one, in the
+   * runtime protocol's shape, closest first.
+   */
+  async findCloser(client: string): Promise<RuntimeCandidate[]> {
+    return closerCandidates(await this.closest(client));
   }
 
   routes(app: Hono): void {

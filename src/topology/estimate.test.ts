@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { RouterAnnouncement } from "./directory.ts";
 import { clientRttMs, pathRouters, rankCandidates } from "./estimate.ts";
+import { closerCandidates } from "./finder.ts";
 import type { TraceResult } from "./trace/types.ts";
 
 // The thesis network (DESIGN.md "Thesis topology"), one-way delays in ms; router i's addresses are
@@ -84,5 +85,19 @@ describe("rankCandidates on the thesis network", () => {
     const lookups = new Map([["10.0.2.0/29", [ann("n", 3)]]]);
     const p = pathRouters(odd, 29);
     expect(rankCandidates(odd, p, lookups, { selfNodeId: "x", now: NOW })[0]!.estimatedRttMs).toBe(3);
+  });
+});
+
+describe("closerCandidates", () => {
+  test("keeps the nodes estimated closer than this one, in the runtime's shape", () => {
+    const answer = {
+      client: "10.0.1.2", selfRttMs: 92, reached: true, elapsedMs: 1, cached: false,
+      candidates: [
+        { nodeId: "iep2", address: "192.0.2.4", peerPort: 4101, estimatedRttMs: 14, via: "10.0.2.0/29" },
+        { nodeId: "far", address: "192.0.2.9", peerPort: 4101, estimatedRttMs: 120, via: "10.0.6.0/29" },
+      ],
+    };
+    expect(closerCandidates(answer)).toEqual([{ nodeId: "iep2", address: "192.0.2.4", peerPort: 4101, rttMs: 14, routerId: "10.0.2.0/29", ownRttMs: 92 }]);
+    expect(closerCandidates({ ...answer, selfRttMs: null })).toHaveLength(2);
   });
 });

@@ -11,6 +11,7 @@ import type { RouterAnnouncement } from "./directory.ts";
 import type { LookupCache } from "./lookup-cache.ts";
 import type { TraceCache } from "./trace-cache.ts";
 import type { Hop, TraceResult } from "./trace/types.ts";
+import type { Candidate as RuntimeCandidate } from "../yard/protocol.ts";
 
 export interface ClosestAnswer {
   client: string;
@@ -22,6 +23,14 @@ export interface ClosestAnswer {
   elapsedMs: number;
   /** Answered from caches alone, without waiting for a trace or a lookup. */
   cached: boolean;
+}
+
+/** The candidates estimated closer to the client than this node, in the runtime protocol's shape. */
+export function closerCandidates(a: ClosestAnswer): RuntimeCandidate[] {
+  const own = a.selfRttMs;
+  return a.candidates
+    .filter((c) => own === null || c.estimatedRttMs < own)
+    .map((c) => ({ nodeId: c.nodeId, address: c.address, peerPort: c.peerPort, rttMs: c.estimatedRttMs, routerId: c.via, ...(own === null ? {} : { ownRttMs: own }) }));
 }
 
 export interface FinderDeps {

@@ -160,13 +160,20 @@ export class Lifecycle {
     this.d.engine.waitExit(id, condition, ac.signal).then(
       (code) => void this.onExit(e, id, code),
       async () => {
-        if (ac.signal.aborted) return;
-        // The engine connection broke (dockerd restarting?): look again shortly.
-        await Bun.sleep(1000);
-        if (ac.signal.aborted) return;
-        const info = await this.d.engine.inspectContainer(id).catch(() => undefined);
-        if (info?.running) this.watchExit(e, id, "not-running");
-        else void this.onExit(e, id, info?.exitCode ?? -1);
+        // The engine connection broke (dockerd restarting?): look again until Docker answers; an
+        // unreachable Docker says nothing about the container.
+        for (let wait = 1000; !ac.signal.aborted; wait = Math.min(wait * 2, 30_000)) {
+          await Bun.sleep(wait);
+          if (ac.signal.aborted) return;
+          let info;
+          try {
+            info = await this.d.engine.inspectContainer(id);
+          } catch {
+            continue;
+          }
+          if (info?.running) return this.watchExit(e, id, "not-running");
+          return void this.onExit(e, id, info?.exitCode ?? -1);
+        }
       },
     );
   }

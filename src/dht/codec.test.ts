@@ -4,7 +4,7 @@ import { encodeAnnouncement } from "./announcement.ts";
 import { decode, encode, Flag, HEADER_BYTES, MsgType, StoreStatus, type Body, type Packet } from "./codec.ts";
 import { MAX_DATAGRAM } from "./constants.ts";
 import { keyOf, randomId } from "./id.ts";
-import { makeProof } from "./proof.ts";
+import { makeProof, makeRequestProof } from "./proof.ts";
 import { RecordKind, signRecord } from "./record.ts";
 import { DecodeError } from "./wire.ts";
 
@@ -66,6 +66,12 @@ describe("codec round trip", () => {
     const back = decode(encode(packet({ type: MsgType.NODES, contacts: [] }, { proof, flags: Flag.TRUNCATED })));
     expect(back.proof).toEqual(proof);
     expect(back.flags).toBe(Flag.HAS_PROOF | Flag.TRUNCATED);
+  });
+  test("a request may carry a proof of its sender's id", () => {
+    const proof = makeRequestProof(me, rid);
+    const back = decode(encode(packet({ type: MsgType.FIND_NODE, target: key }, { proof, flags: Flag.WANT_PROOF })));
+    expect(back.proof).toEqual(proof);
+    expect(back.flags).toBe(Flag.WANT_PROOF | Flag.HAS_PROOF);
   });
   test("requests may be padded with zeros, and the padded size is reported", () => {
     const bytes = encode(packet({ type: MsgType.PING }, { padTo: 600 }));

@@ -3,7 +3,7 @@
  * range, an unknown type or flag, a wrong length or non-zero padding rejects the whole datagram).
  *
  *   header (39 bytes): 0xC1 (magic, version 1) | type u8 | flags u8 | request id 8 | sender id 20 | token 8
- *   proof (96 bytes, replies with HAS_PROOF): public key 32 | signature 64 (see proof.ts)
+ *   proof (96 bytes, with HAS_PROOF): public key 32 | signature 64 (see proof.ts)
  *   body by type:
  *     PING        -                       PONG   observed IPv4 4 | observed port u16
  *     FIND_NODE   target 20               NODES  count u8 (≤ k) | count × (id 20 | IPv4 4 | port u16)
@@ -32,7 +32,7 @@ export const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entr
 export const Flag = {
   /** Request: sign your reply with your public key (we do not know your id yet). */
   WANT_PROOF: 0x01,
-  /** Reply: a proof follows the header. */
+  /** A proof of the sender's id follows the header (a reply asked for one; a request to a new node). */
   HAS_PROOF: 0x02,
   /** Reply: cut to the request's size because the requester's address is not verified yet. */
   TRUNCATED: 0x04,
@@ -137,7 +137,7 @@ export function decode(buf: Uint8Array): Packet {
   if (!(type in TYPE_NAMES)) throw new DecodeError("type", `unknown message type ${type}`);
   const flags = r.u8("flags");
   const request = REQUEST_TYPES.has(type);
-  const allowed = request ? Flag.WANT_PROOF : Flag.HAS_PROOF | Flag.TRUNCATED;
+  const allowed = request ? Flag.WANT_PROOF | Flag.HAS_PROOF : Flag.HAS_PROOF | Flag.TRUNCATED;
   if (flags & ~allowed) throw new DecodeError("flags", `0x${flags.toString(16)} not valid for ${TYPE_NAMES[type]}`);
   const rid = r.bytes(RID_BYTES, "rid");
   const sender = r.bytes(ID_BYTES, "sender");

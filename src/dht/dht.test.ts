@@ -6,7 +6,8 @@ import { generateIdentity } from "../identity/identity.ts";
 import { decode, encode, Flag, HEADER_BYTES, MsgType, StoreStatus, zeroToken, type Body, type Packet } from "./codec.ts";
 import { MAX_DATAGRAM } from "./constants.ts";
 import { Dht } from "./dht.ts";
-import { keyOf, randomId } from "./id.ts";
+import { keyOf, randomId, toHex } from "./id.ts";
+import { makeRequestProof } from "./proof.ts";
 import { RecordKind, signRecord } from "./record.ts";
 import { SimNetwork } from "./sim/network.ts";
 import { uniformLinks, type MemoryEndpoint } from "./transport/memory-hub.ts";
@@ -165,6 +166,33 @@ describe("DHT security on the in-memory hub", () => {
     const challenges = raw.got.filter((g) => g.packet.body.type === MsgType.PING && g.packet.flags & Flag.WANT_PROOF);
     expect(challenges.length).toBeGreaterThan(0);
     expect(target.peers().some((p) => p.address === raw.ep.address)).toBe(false);
+    await net.stopAll();
+  });
+
+  test("a first request carrying a proof of its id gets the sender in; forged or replayed proofs are dropped", async () => {
+    const net = await network(3);
+    const target = net.nodes[1]!;
+    const raw = rawPeer(net);
+    const who = generateIdentity();
+    const rid = new Uint8Array(8).fill(3);
+    const body: Body = { type: MsgType.FIND_NODE, target: randomId() };
+    // Forged: signed by another key than the one behind the claimed id.
+    const forged = encode({ flags: 0, rid, sender: who.nodeId, token: zeroToken(), proof: makeRequestProof(generateIdentity(), rid), body });
+    raw.ep.send(forged, target.opts.transport.address, target.port);
+    await net.clock.advance(50);
+    expect(raw.replyTo(forged)).toBeUndefined();
+    expect(target.counters.dropped.badProof).toBe(1);
+    // Genuine: answered, and the sender enters the table at once, no verification ping needed.
+    const good = encode({ flags: 0, rid, sender: who.nodeId, token: zeroToken(), proof: makeRequestProof(who, rid), body });
+    raw.ep.send(good, target.opts.transport.address, target.port);
+    await net.clock.advance(50);
+    expect(raw.replyTo(good)).toBeDefined();
+    expect(target.peers().some((p) => p.id === toHex(who.nodeId) && p.address === raw.ep.address)).toBe(true);
+    expect(raw.got.some((g) => g.packet.body.type === MsgType.PING)).toBe(false);
+    // Replayed: the same request id with its proof again is refused.
+    raw.ep.send(good, target.opts.transport.address, target.port);
+    await net.clock.advance(50);
+    expect(target.counters.dropped.badProof).toBe(2);
     await net.stopAll();
   });
 

@@ -15,6 +15,7 @@ import { equalIds, toHex, type Id } from "./id.ts";
 import type { Contact } from "./k-bucket.ts";
 import { Lookup, type LookupDeps, type LookupResult } from "./lookup.ts";
 import { Membership } from "./membership.ts";
+import { checkRequestProof } from "./proof.ts";
 import { AddressHarvest } from "./harvest.ts";
 import type { DhtState } from "./persistence.ts";
 import { RequestLimiter, type RateLimits } from "./rate-limit.ts";
@@ -73,6 +74,8 @@ export class DhtEngine {
   private readonly upkeep: Upkeep;
   private readonly state: StateKeeper;
   private readonly replication: Replication;
+  /** Request ids whose request proofs were accepted, so a replayed one is refused. */
+  private readonly provenRids = new Set<string>();
   /** What the previous run saved (neighbours, own records). */
   protected saved: DhtState | undefined;
   protected running = false;
@@ -199,15 +202,29 @@ export class DhtEngine {
           c.dropped.rateLimited++;
           return;
         }
+        const proven = p.proof ? this.checkRequestProof(p) : false;
+        if (proven === undefined) return;
         this.harvest.saw(address);
         this.responder.handle(p, address, port, data.length);
-        this.membership.saw(p.sender, address, port, false);
+        this.membership.saw(p.sender, address, port, proven);
       } else this.rpc.handleReply(p, address, port);
     } catch (e) {
       // A bug must not take the node down; it shows in the log and the counters.
       c.dropped.malformed++;
       this.log.warn("error while handling a datagram", { from: `${address}:${port}`, error: (e as Error).message });
     }
+  }
+
+  /** A request's proof of its sender's id: true if valid and fresh, undefined (drop it) if forged or replayed. */
+  private checkRequestProof(p: Packet): boolean | undefined {
+    const rid = toHex(p.rid);
+    if (this.provenRids.has(rid) || !checkRequestProof(p.proof!, p.sender, p.rid)) {
+      this.counters.dropped.badProof++;
+      return undefined;
+    }
+    if (this.provenRids.size >= 8192) this.provenRids.clear();
+    this.provenRids.add(rid);
+    return true;
   }
 
   private onReply(p: Packet, address: string, port: number, proven: boolean): void {

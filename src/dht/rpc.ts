@@ -12,7 +12,7 @@ import { CONTACT_BYTES, encode, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, zeroTo
 import { K, MAX_DATAGRAM, MAX_RTO_MS, RPC_ATTEMPTS, TOKEN_USE_MS } from "./constants.ts";
 import type { DhtCounters } from "./counters.ts";
 import { equalIds, toHex, type Id } from "./id.ts";
-import { checkProof } from "./proof.ts";
+import { checkProof, makeRequestProof } from "./proof.ts";
 import { RttEstimator } from "./rtt.ts";
 import type { DatagramTransport } from "./transport/types.ts";
 
@@ -147,6 +147,9 @@ export class Rpc {
       rid,
       sender: this.identity.nodeId,
       token: fresh ? info.token! : zeroToken(),
+      // No token from this address yet: probably a first contact, so prove our id along (proof.ts), which
+      // saves the responder a verification ping.
+      proof: fresh ? undefined : makeRequestProof(this.identity, rid),
       body: p.body,
       padTo: fresh ? undefined : this.padFor(p.body, wantProof),
     };

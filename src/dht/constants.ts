@@ -26,8 +26,11 @@ export const MAX_DATAGRAM = 1232;
 export const STALE_AFTER_FAILURES = 3;
 /** Replacement cache entries per bucket (paper §4.1; its size is not fixed there). */
 export const REPLACEMENT_CACHE = K;
-/** Ping the least-recently-seen contact of a full bucket only if it has been silent this long. */
-export const LRS_PING_AFTER_MS = 30_000;
+/**
+ * Ping the least-recently-seen contact of a full bucket only if it has been silent this long: a busy node
+ * meets newcomers all the time, and checking a contact heard from a minute ago tells nothing new.
+ */
+export const LRS_PING_AFTER_MS = 120_000;
 
 /** Buckets not touched by a lookup for this long are refreshed (paper §2.3: one hour). */
 export const REFRESH_INTERVAL_MS = 60 * 60_000;

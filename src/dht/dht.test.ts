@@ -189,10 +189,12 @@ describe("DHT security on the in-memory hub", () => {
     expect(raw.replyTo(good)).toBeDefined();
     expect(target.peers().some((p) => p.id === toHex(who.nodeId) && p.address === raw.ep.address)).toBe(true);
     expect(raw.got.some((g) => g.packet.body.type === MsgType.PING)).toBe(false);
-    // Replayed: the same request id with its proof again is refused.
-    raw.ep.send(good, target.opts.transport.address, target.port);
+    // Replayed from another address (to plant that id there): refused by its request id.
+    const mallory = rawPeer(net);
+    mallory.ep.send(good, target.opts.transport.address, target.port);
     await net.clock.advance(50);
     expect(target.counters.dropped.badProof).toBe(2);
+    expect(mallory.got.length).toBe(0);
     await net.stopAll();
   });
 

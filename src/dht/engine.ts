@@ -94,7 +94,7 @@ export class DhtEngine {
     this.id = opts.identity.nodeId;
     this.nodeId = toHex(this.id);
     this.k = opts.k ?? C.K;
-    this.table = new RoutingTable(this.id, this.k);
+    this.table = new RoutingTable(this.id, this.k, this.clock.now());
     this.store = new RecordStore({ self: this.id, clock: this.clock, ...opts.storeLimits });
     this.limiter = new RequestLimiter(this.clock, opts.rateLimits);
     this.harvest = new AddressHarvest(this.clock, this.log);
@@ -202,7 +202,9 @@ export class DhtEngine {
           c.dropped.rateLimited++;
           return;
         }
-        const proven = p.proof ? this.checkRequestProof(p) : false;
+        // A proof from a node already proven at this address is not worth a signature check.
+        const known = p.proof && this.membership.isProven(toHex(p.sender), address, port);
+        const proven = p.proof && !known ? this.checkRequestProof(p) : false;
         if (proven === undefined) return;
         this.harvest.saw(address);
         this.responder.handle(p, address, port, data.length);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { STALE_AFTER_FAILURES } from "./constants.ts";
+import { LRS_PING_AFTER_MS, STALE_AFTER_FAILURES } from "./constants.ts";
 import { commonPrefixLength, compareDistance, fromHex, keyOf, randomId, randomIdInBucket, toHex, xor, type Id } from "./id.ts";
 import { RoutingTable } from "./routing-table.ts";
 
@@ -76,12 +76,12 @@ describe("routing table", () => {
     const ids = Array.from({ length: 4 }, () => inBucket(self, 0));
     ids.forEach((id, i) => t.heard(id, toHex(id), "10.0.0.1", 100 + i, now));
     const extra = inBucket(self, 0);
-    const h = t.heard(extra, toHex(extra), "10.0.0.9", 9, now + 60_000);
+    const h = t.heard(extra, toHex(extra), "10.0.0.9", 9, now + LRS_PING_AFTER_MS);
     expect(h.kind).toBe("replacement");
     if (h.kind === "replacement") expect(h.ping?.idHex).toBe(toHex(ids[0]!));
     expect(t.get(toHex(extra))).toBeUndefined();
     // Hearing from the head again moves it to the tail: the next one becomes least recently seen.
-    t.heard(ids[0]!, toHex(ids[0]!), "10.0.0.1", 100, now + 60_000);
+    t.heard(ids[0]!, toHex(ids[0]!), "10.0.0.1", 100, now + LRS_PING_AFTER_MS);
     expect(t.bucket(0).head()?.idHex).toBe(toHex(ids[1]!));
   });
 

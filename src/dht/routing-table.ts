@@ -21,8 +21,13 @@ export class RoutingTable {
   private readonly buckets: KBucket[] = [];
   private readonly byId = new Map<string, Contact>();
 
-  constructor(readonly self: Id, readonly k = K) {
-    for (let i = 0; i < 160; i++) this.buckets.push(new KBucket(k));
+  /** `now`: buckets count as looked up at creation, so the first refresh comes an interval later, not at once. */
+  constructor(readonly self: Id, readonly k = K, now = 0) {
+    for (let i = 0; i < 160; i++) {
+      const b = new KBucket(k);
+      b.lastLookup = now;
+      this.buckets.push(b);
+    }
   }
 
   get size(): number {

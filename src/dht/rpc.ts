@@ -147,9 +147,9 @@ export class Rpc {
       rid,
       sender: this.identity.nodeId,
       token: fresh ? info.token! : zeroToken(),
-      // No token from this address yet: probably a first contact, so prove our id along (proof.ts), which
-      // saves the responder a verification ping.
-      proof: fresh ? undefined : makeRequestProof(this.identity, rid),
+      // Never had a token from this address: a first contact, so prove our id along (proof.ts), which
+      // saves the responder a verification ping. Later requests need not (it knows us, or pings to check).
+      proof: info.token ? undefined : makeRequestProof(this.identity, rid),
       body: p.body,
       padTo: fresh ? undefined : this.padFor(p.body, wantProof),
     };

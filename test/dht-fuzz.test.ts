@@ -12,7 +12,7 @@ import { ApiClient } from "../src/api/client.ts";
 import { encodeAnnouncement } from "../src/dht/announcement.ts";
 import { decode, encode, Flag, MsgType, StoreStatus, zeroToken, type Body, type Packet } from "../src/dht/codec.ts";
 import { keyOf, randomId } from "../src/dht/id.ts";
-import { makeProof } from "../src/dht/proof.ts";
+import { makeProof, makeRequestProof } from "../src/dht/proof.ts";
 import { RecordKind, signRecord } from "../src/dht/record.ts";
 import { seededRandom } from "../src/dht/sim/random.ts";
 import { generateIdentity } from "../src/identity/identity.ts";
@@ -45,8 +45,10 @@ function corpus(): Uint8Array[] {
   for (const body of bodies) {
     const p: Packet = { flags: 0, rid: randomId().slice(0, 8), sender: me.nodeId, token: zeroToken(), body };
     out.push(encode(p));
-    if (body.type % 2 === 1) out.push(encode({ ...p, flags: Flag.WANT_PROOF, padTo: 700 }));
-    else out.push(encode({ ...p, proof: makeProof(me, p.rid, randomId()) }));
+    if (body.type % 2 === 1) {
+      out.push(encode({ ...p, flags: Flag.WANT_PROOF, padTo: 700 }));
+      out.push(encode({ ...p, proof: makeRequestProof(me, p.rid) }));
+    } else out.push(encode({ ...p, proof: makeProof(me, p.rid, randomId()) }));
   }
   return out;
 }
@@ -166,6 +168,7 @@ describeWith(["binary"], "DHT fuzz: 100,000 hostile datagrams at a live node ove
     expect(d.malformed!).toBeGreaterThan(TOTAL / 6);
     expect(d.oversized!).toBeGreaterThan(0);
     expect(d.unsolicited!).toBeGreaterThan(0); // replies nobody asked for
+    expect(d.badProof!).toBeGreaterThan(0); // mutated or replayed request proofs
     expect(s.dht.droppedTotal).toBeGreaterThan(TOTAL / 4);
     expect(s.storedKeys).toBeLessThan(10);
 

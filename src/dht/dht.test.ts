@@ -216,6 +216,24 @@ describe("DHT state in the data dir", () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
+  test("a node alone keeps its own values across a restart", async () => {
+    const net = new SimNetwork({ seed: 9 });
+    const dir = await mkdtemp(join(tmpdir(), "icon-dht-"));
+    dirs.push(dir);
+    const identity = generateIdentity();
+    const statePath = join(dir, "dht.json");
+    const first = new Dht({ identity, transport: net.hub.endpoint("10.9.9.8", 4100), clock: net.clock, statePath });
+    await first.start();
+    expect((await net.run(first.put("solo", "kept"))).replicas).toBe(1);
+    await first.stop();
+    const again = new Dht({ identity, transport: net.hub.endpoint("10.9.9.8", 4101), clock: net.clock, statePath });
+    await again.start();
+    await net.clock.advance(10);
+    const r = await net.run(again.get("solo"));
+    expect(r && new TextDecoder().decode(r.value)).toBe("kept");
+    await again.stop();
+  });
+
   test("a restarted node rejoins through its saved neighbours, without a bootstrap", async () => {
     const net = await network(8);
     const dir = await mkdtemp(join(tmpdir(), "icon-dht-"));

@@ -47,7 +47,7 @@ export interface PeerSummary {
   port: number;
   rttMs?: number;
   failures: number;
-  lastSeenMs: number;
+  lastSeenMsAgo: number;
 }
 
 export class Dht extends DhtEngine {
@@ -151,7 +151,7 @@ export class Dht extends DhtEngine {
       port: c.port,
       rttMs: round(this.rpc.srtt(c.address, c.port)),
       failures: c.failures,
-      lastSeenMs: Math.round(now - c.lastSeen),
+      lastSeenMsAgo: Math.round(now - c.lastSeen),
     }));
   }
 

@@ -64,7 +64,12 @@ export class Upkeep {
   private async doJoin(): Promise<number> {
     const { table } = this.d;
     const seeds = table.size ? [] : this.d.seeds();
-    if (table.size === 0 && seeds.length === 0) return 0; // the first node of a network
+    if (table.size === 0 && seeds.length === 0) {
+      // The first node of a network: alone, but up (its own saved records go out, to itself for now).
+      if (!this.joinedOnce) this.d.onJoined();
+      this.joinedOnce = true;
+      return 0;
+    }
     await Promise.all(seeds.map((s) => this.d.ping(s, true)));
     if (!this.running) return table.size;
     if (table.size === 0) {

@@ -18,7 +18,7 @@ export const command: CommandSpec = {
         ? "no peers yet (is --bootstrap set, and does that node answer?)"
         : table(
             ["node id", "address", "rtt ms", "failures", "seen"],
-            peers.map((p) => [p.id.slice(0, 16), `${p.address}:${p.port}`, p.rttMs?.toFixed(2), p.failures, `${Math.round(p.lastSeenMs / 1000)} s ago`]),
+            peers.map((p) => [p.id.slice(0, 16), `${p.address}:${p.port}`, p.rttMs?.toFixed(2), p.failures, `${Math.round(p.lastSeenMsAgo / 1000)} s ago`]),
           ),
     );
   },

@@ -18,6 +18,7 @@ import { Bench } from "tinybench";
 import type { Config } from "../config/schema.ts";
 import { IconError } from "../errors.ts";
 import { silentLogger } from "../log.ts";
+import { quantile } from "../topology/bench/stats.ts";
 // @ts-expect-error -- text import (Bun import attribute): the example ICON, embedded for the bench image
 import helloServer from "../../examples/hello-icon/server.ts" with { type: "text" };
 import { containerSpec, DEFAULT_USER, LABELS } from "./container-spec.ts";
@@ -61,10 +62,9 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000;
 /** Median, p75, range and median absolute deviation of samples pooled from the rounds. */
 function spreadOf(v: number[]): Figures {
   const s = [...v].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.round((s.length - 1) * p))] ?? NaN;
-  const med = q(0.5);
-  const mad = [...s.map((x) => Math.abs(x - med))].sort((a, b) => a - b)[Math.floor(s.length / 2)] ?? NaN;
-  return { n: s.length, p50: r3(med), p75: r3(q(0.75)), min: r3(s[0] ?? NaN), max: r3(s.at(-1) ?? NaN), mad: r3(mad) };
+  const med = quantile(s, 0.5);
+  const mad = quantile(s.map((x) => Math.abs(x - med)).sort((a, b) => a - b), 0.5);
+  return { n: s.length, p50: r3(med), p75: r3(quantile(s, 0.75)), min: r3(s[0] ?? NaN), max: r3(s.at(-1) ?? NaN), mad: r3(mad) };
 }
 
 /** The example ICON on this binary's icon-runtime image, built when missing (runtime image included). */

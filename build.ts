@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { mkdir, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import pkg from "./package.json" with { type: "json" };
 
 const { values } = parseArgs({
@@ -37,6 +37,18 @@ async function runtimeFor(target: string): Promise<string | undefined> {
   return exe;
 }
 
+/**
+ * The sample ICON's server (examples/migrate-app), bundled with Hono into one file that `icon demo` and
+ * `icon bench migrate` put into its image: the binary embeds it as an asset.
+ */
+async function bundleSampleApp(): Promise<string> {
+  const out = await Bun.build({ entrypoints: [join(root, "examples/migrate-app/server.ts")], target: "bun", external: ["icon-runtime"], minify: true });
+  if (!out.success || !out.outputs[0]) throw new Error(`bundling examples/migrate-app failed: ${out.logs.map((l) => l.message).join("; ")}`);
+  const path = join(outdir, "assets/migrate-app.js");
+  await Bun.write(path, await out.outputs[0].text());
+  return path;
+}
+
 async function build(target: "x64" | "arm64") {
   const outfile = join(outdir, target === "x64" ? "icon" : "icon-linux-arm64");
   const args = [
@@ -44,6 +56,7 @@ async function build(target: "x64" | "arm64") {
     `--target=bun-linux-${target}`,
     "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     `--define`, `ICON_VERSION=${JSON.stringify(version)}`,
+    `--asset=${relative(root, await bundleSampleApp())}`,
     "--outfile", outfile, join(root, "src/cli/main.ts"),
   ];
   const exe = await runtimeFor(target);

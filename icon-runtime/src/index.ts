@@ -68,6 +68,8 @@ export interface Icon {
   /** Runs before the container stops (orchestrator's terminate or SIGTERM); then the process exits. */
   onTerminate(fn: (reason: string) => void | Promise<void>): () => void;
   policy(p: Policy): Promise<Policy>;
+  /** Tells the orchestrator how many clients this ICON serves now; replicas idle past policy.idleStopSec stop. */
+  clients(count: number): Promise<void>;
   close(): void;
 }
 
@@ -201,6 +203,9 @@ export function createIcon(opts: IconOptions = {}): Icon {
       terminators.add(fn);
       connection();
       return () => void terminators.delete(fn);
+    },
+    async clients(count) {
+      await connection().request("clients", { count });
     },
     async policy(p) {
       policy = { ...policy, ...p };

@@ -56,7 +56,7 @@ export interface ReplicateOptions {
 }
 
 export type ReplicaStatus =
-  | { replica: string; target: string; state: "running"; endpoint: Endpoint }
+  | { replica: string; target: string; state: "running"; endpoint: Endpoint; /** how it came to run: direct, hot, prefetched or cold */ mode?: string }
   | { replica: string; target: string; state: "failed"; reason: string }
   | { replica: string; target: string; state: "stopped" };
 
@@ -72,9 +72,11 @@ export interface Policy {
   idleRemoveSec?: number;
   /** Highest total price per hour the ICON accepts for its replicas. */
   budget?: number;
+  /** Let nodes that keep being candidates fetch this ICON's image ahead of need (default true). */
+  prefetch?: boolean;
 }
 
-export const POLICY_FIELDS = ["minRttGainMs", "maxReplicas", "idleStopSec", "idleRemoveSec", "budget"] as const;
+export const POLICY_FIELDS = ["minRttGainMs", "maxReplicas", "idleStopSec", "idleRemoveSec", "budget", "prefetch"] as const;
 
 export interface IconInfo {
   name: string;
@@ -102,7 +104,9 @@ export type Request =
   | { id: number; op: "replicate"; target: ReplicaTarget; options?: ReplicateOptions }
   | { id: number; op: "sendToParent"; data: unknown }
   | { id: number; op: "sendToChildren"; data: unknown }
-  | { id: number; op: "policy"; policy: Policy };
+  | { id: number; op: "policy"; policy: Policy }
+  /** How many clients the ICON serves now; a replica idle past policy.idleStopSec is stopped. */
+  | { id: number; op: "clients"; count: number };
 
 export type Op = Request["op"];
 
@@ -115,6 +119,7 @@ export interface Results {
   sendToParent: { delivered: boolean };
   sendToChildren: { delivered: number };
   policy: { policy: Policy };
+  clients: { count: number };
 }
 
 export type Answer =

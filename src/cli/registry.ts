@@ -40,6 +40,9 @@ export const REGISTRY: Entry[] = [
   { name: "logs", summary: "Print an ICON's output", load: () => import("./commands/logs.ts") },
   { name: "runtime build", summary: "Build the icon-runtime base image from this binary", load: () => import("./commands/runtime-build.ts") },
   { name: "bench yard", summary: "Measure ICON start times against bare Docker", load: () => import("./commands/bench-yard.ts") },
+  { name: "demo", summary: "Migrate a client to the edge on an emulated Internet (root, Docker)", load: () => import("./commands/demo.ts") },
+  { name: "demo client", summary: "The sample migration client", hidden: true, load: () => import("./commands/demo-client.ts") },
+  { name: "peers", summary: "List the node's open peer connections", load: () => import("./commands/peers.ts") },
 ];
 
 /** Groups shown in `icon --help`, in order. */

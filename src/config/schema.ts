@@ -61,7 +61,7 @@ export const SCHEMA = {
 
   dockerSocket: { type: "string", default: "/var/run/docker.sock", doc: "Path of the Docker engine's API socket." },
   portRange: { type: "string", default: "20000-20999", doc: "Ports the node hands out to replica ICONs, FIRST-LAST.", check: (v: string) => (/^\d+-\d+$/.test(v) && Number(v.split("-")[0]) <= Number(v.split("-")[1]) ? undefined : "must be FIRST-LAST, e.g. 20000-20999") },
-  networkContainer: { type: "string", default: "", doc: "Run ICONs inside this container's network namespace (the testbed's --docker mode) instead of publishing ports." },
+  networkContainer: { type: "string", default: "", doc: "Run ICONs inside this container's network namespace (the testbed's --docker mode), or \"host\": in the Docker engine's own namespace (a per-IEP engine, the testbed's --engines mode); empty publishes ports." },
   iconMemory: { type: "string", default: "256m", doc: "Default memory limit of an ICON container." },
   iconCpus: { type: "number", default: 1, min: 0.01, doc: "Default CPU limit of an ICON container." },
   iconPids: { type: "int", default: 256, min: 16, doc: "Default PIDs limit of an ICON container." },

@@ -11,6 +11,8 @@ export interface NodeComponent {
   stop(): Promise<void>;
   /** Local API routes under /v1/<name>/... */
   routes?(app: Hono): void;
+  /** Called once every component has started, for links between components. */
+  started?(): Promise<void>;
   /** Fields merged into `icon node status`. */
   status?(): Record<string, unknown>;
 }

@@ -12,6 +12,7 @@ import type { NodeComponent } from "./component.ts";
 import { YardComponent } from "../yard/component.ts";
 import { DhtComponent } from "../dht/component.ts";
 import { TopologyComponent } from "../topology/component.ts";
+import { PeerComponent } from "../peer/component.ts";
 
 export class IconNode {
   readonly components: NodeComponent[] = [];
@@ -33,8 +34,13 @@ export class IconNode {
     // -- components --
     const dht = new DhtComponent({ config, identity, log: log.child("dht") }); // later components use dht.dht once started
     node.components.push(dht);
-    node.components.push(new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht }));
-    node.components.push(new YardComponent({ config, nodeId: node.nodeId, log: log.child("yard") }));
+    const address = () => config.advertise || dht.dht.advertisedAddress() || config.listen;
+    let peer: PeerComponent | undefined;
+    const topology = new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort });
+    const yard = new YardComponent({ config, nodeId: node.nodeId, log: log.child("yard"), address });
+    peer = new PeerComponent({ config, identity, log: log.child("peer"), address, topology, yard });
+    // The peer server binds before the topology announces this node, so announcements carry its real port.
+    node.components.push(peer, topology, yard);
     return node;
   }
 
@@ -63,6 +69,7 @@ export class IconNode {
         await c.start();
         done.push(c);
       }
+      for (const c of this.components) await c.started?.();
       const app = createApiApp({ log: this.log.child("api"), components: this.components, status: () => this.status() });
       this.api = await serveApi(app, this.config.dataDir);
     } catch (e) {

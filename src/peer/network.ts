@@ -148,6 +148,11 @@ export class PeerNetwork {
     return c?.open ? c : undefined;
   }
 
+  /** Where a peer accepts connections, when this node has heard it (dialled it, or it said on dialling us). */
+  endpointOf(nodeId: string): PeerEndpoint | undefined {
+    return this.known.get(nodeId);
+  }
+
   connections(): PeerConnection[] {
     return [...this.byNode.values()].filter((c) => c.open);
   }

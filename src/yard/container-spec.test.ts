@@ -50,6 +50,13 @@ describe("container spec", () => {
     expect(body.ExposedPorts).toBeUndefined();
   });
 
+  test("with a per-IEP engine (networkContainer \"host\") ICONs share the engine's namespace and publish nothing", () => {
+    const body = createBody(containerSpec(rec, { ...ctx, networkContainer: "host" }));
+    expect(body.HostConfig!.NetworkMode).toBe("host");
+    expect(body.HostConfig!.PortBindings).toBeUndefined();
+    expect(body.ExposedPorts).toBeUndefined();
+  });
+
   test("an ICON's env cannot override the ICON_* variables", () => {
     const s = containerSpec({ ...rec, env: { ICON_PORT: "1" } }, ctx);
     expect(s.env.ICON_PORT).toBe("20001");

@@ -52,7 +52,9 @@ export interface SpecContext {
 }
 
 export function containerSpec(rec: IconRecord, ctx: SpecContext): ContainerSpec {
-  const network: NetworkSpec = ctx.networkContainer
+  const network: NetworkSpec = ctx.networkContainer === "host"
+    ? { mode: "host" }
+    : ctx.networkContainer
     ? { mode: "container", container: ctx.networkContainer }
     : // Same number inside and out: the ICON listens on ICON_PORT whichever mode the node runs in.
       { mode: "publish", hostIp: ctx.hostIp === "0.0.0.0" ? "" : ctx.hostIp, ports: [{ host: rec.port, container: rec.port }] };

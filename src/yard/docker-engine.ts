@@ -41,7 +41,7 @@ export function createBody(spec: ContainerSpec): Dockerode.ContainerCreateOption
       Init: spec.init,
       Privileged: false,
       IpcMode: "private",
-      NetworkMode: net.mode === "container" ? `container:${net.container}` : net.mode === "none" ? "none" : "bridge",
+      NetworkMode: net.mode === "container" ? `container:${net.container}` : net.mode === "publish" ? "bridge" : net.mode,
       PortBindings: net.mode === "publish" ? bindings : undefined,
       RestartPolicy: { Name: "no" }, // the node decides when an ICON runs
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "2" } },
@@ -183,6 +183,10 @@ export class DockerEngine implements ContainerEngine {
       }
       return { id: i.Id, repoTags: i.RepoTags ?? [], diffIds: i.RootFS?.Layers ?? [], size: i.Size, user: i.Config?.User ?? "", created: i.Created };
     });
+  }
+
+  listImageIds(): Promise<string[]> {
+    return this.call("list images", async () => (await this.docker.listImages({ all: false })).map((i) => i.Id));
   }
 
   importImage(rootfsTar: Readable, opts: { repo: string; tag: string; changes: string[] }): Promise<string> {

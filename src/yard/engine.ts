@@ -16,6 +16,8 @@ export type NetworkSpec =
   | { mode: "publish"; hostIp: string; ports: { host: number; container: number }[] }
   /** Join another container's network namespace (the testbed's --docker mode); no publishing there. */
   | { mode: "container"; container: string }
+  /** The engine's own network namespace: a per-IEP engine started inside the IEP's namespace (testbed --engines). */
+  | { mode: "host" }
   | { mode: "none" };
 
 /** One container to create, hardening included (container-spec.ts builds it). */
@@ -114,6 +116,8 @@ export interface ContainerEngine {
 
   /** undefined when the daemon does not hold the image. */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  /** Ids of every image the daemon holds (image distribution compares their layer chains). */
+  listImageIds(): Promise<string[]>;
   /** `docker import`: one layer from a root filesystem tar, with Dockerfile-style changes (ENV, ENTRYPOINT...). */
   importImage(rootfsTar: Readable, opts: { repo: string; tag: string; changes: string[] }): Promise<string>;
   /** `docker build` from a context tar; returns the image id. */

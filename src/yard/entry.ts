@@ -42,6 +42,11 @@ export class IconEntry implements RuntimeHandler {
   /** Serializes record writes. */
   saving: Promise<void> = Promise.resolve();
   private queued: Event[] = [];
+  /** Clients the ICON last said it serves; undefined until it reports (then idle policy applies). */
+  clients?: number;
+  /** When the ICON last had a client, or became RUNNING; when it last stopped. For idle policy. */
+  busyAt = Date.now();
+  stoppedAt = Date.now();
 
   constructor(
     public rec: IconRecord,
@@ -99,6 +104,10 @@ export class IconEntry implements RuntimeHandler {
         this.rec.policy = { ...this.rec.policy, ...req.policy };
         await this.host.onPolicy(this);
         return { policy: this.rec.policy };
+      case "clients":
+        if (req.count > 0 || this.clients !== 0) this.busyAt = Date.now();
+        this.clients = req.count;
+        return { count: req.count };
     }
   }
 }

@@ -32,6 +32,8 @@ export class Lifecycle {
     const from = e.state;
     assertTransition(e.name, from, to);
     e.state = to;
+    if (to === "RUNNING") e.busyAt = Date.now(); // a replica just started is not idle yet
+    if (to === "STOPPED") e.stoppedAt = Date.now();
     e.reason = to === "FAILED" || to === "STOPPED" ? reason : undefined;
     e.rec.lastState = to;
     e.rec.reason = e.reason;
@@ -114,7 +116,7 @@ export class Lifecycle {
   /** In the testbed's Docker mode the namespace to join must exist and run, or Docker's error is obscure. */
   private async checkNetworkContainer(): Promise<void> {
     const name = this.d.spec.networkContainer;
-    if (!name) return;
+    if (!name || name === "host") return;
     const c = await this.d.engine.inspectContainer(name);
     if (!c?.running)
       throw new IconError("CONFIG", `networkContainer "${name}" ${c ? "is not running" : "does not exist"}: ICONs join its network namespace`,

@@ -15,8 +15,13 @@ function checkPolicy(p: unknown): Policy {
   const out: Policy = {};
   for (const [k, v] of Object.entries(p)) {
     if (!(POLICY_FIELDS as readonly string[]).includes(k)) throw bad(`unknown policy field "${k}"`, `Known fields: ${POLICY_FIELDS.join(", ")}.`);
+    if (k === "prefetch") {
+      if (typeof v !== "boolean") throw bad("policy.prefetch must be true or false");
+      out.prefetch = v;
+      continue;
+    }
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw bad(`policy.${k} must be a number >= 0`);
-    out[k as keyof Policy] = v;
+    out[k as Exclude<keyof Policy, "prefetch">] = v;
   }
   return out;
 }
@@ -64,6 +69,10 @@ export function checkRequest(msg: unknown): Request {
       return { id, op, data: msg.data };
     case "policy":
       return { id, op, policy: checkPolicy(msg.policy) };
+    case "clients":
+      if (typeof msg.count !== "number" || !Number.isInteger(msg.count) || msg.count < 0)
+        throw bad("clients needs the number of clients served now", "Call icon.clients(n) with a whole number >= 0.");
+      return { id, op, count: msg.count };
     default:
       throw bad(`unknown op ${JSON.stringify(op)}`, "Use the icon-runtime library of this node's version.");
   }

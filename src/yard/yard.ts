@@ -16,6 +16,7 @@ import { Lifecycle } from "./lifecycle.ts";
 import { imageMissing, nameFromImage, newRecord } from "./new-record.ts";
 import { PortAllocator, parseRange, portFree } from "./ports.ts";
 import { planReconcile } from "./reconcile.ts";
+import { idleActions } from "./idle.ts";
 import { unavailableServices, type IconServices } from "./services.ts";
 import { ACTIVE, type StateEvent } from "./state.ts";
 import { checkName, IconStore } from "./store.ts";
@@ -83,6 +84,7 @@ export class Yard {
     const records = await this.store.loadAll();
     const containers = await this.engine.listContainers({ "icon.node": this.o.nodeId });
     const plan = planReconcile(records, containers);
+    this.watchIdle();
     for (const r of plan.remove) {
       this.o.log.warn(`removing ${r.why} container of ICON ${r.name}`, { id: r.id.slice(0, 12) });
       await this.engine.removeContainer(r.id, { force: true });
@@ -105,8 +107,33 @@ export class Yard {
     }
   }
 
+  private idleTimer?: ReturnType<typeof setInterval>;
+  private idleBusy = false;
+
+  /** Applies idle policy once a second (idle.ts); stops and removals run one at a time. */
+  private watchIdle(): void {
+    this.idleTimer ??= setInterval(() => {
+      if (this.idleBusy) return;
+      const { stop, remove } = idleActions(this.entries.values(), Date.now());
+      if (!stop.length && !remove.length) return;
+      this.idleBusy = true;
+      void (async () => {
+        for (const name of stop) {
+          const e = this.entries.get(name);
+          if (e) await this.life.stop(e, `idle: no client for ${e.rec.policy.idleStopSec} s`).catch((err) => this.o.log.warn("could not stop an idle ICON", { name, error: err }));
+        }
+        for (const name of remove) {
+          this.o.log.info("removing an ICON stopped longer than its policy allows", { name });
+          await this.remove(name).catch((err) => this.o.log.warn("could not remove an idle ICON", { name, error: err }));
+        }
+      })().finally(() => (this.idleBusy = false));
+    }, 1000);
+    this.idleTimer.unref?.();
+  }
+
   /** Node shutdown: running ICONs are stopped and kept, for a fast (hot) restart later. */
   async close(): Promise<void> {
+    clearInterval(this.idleTimer);
     const active = [...this.entries.values()].filter((e) => ACTIVE.includes(e.state));
     await Promise.all(active.map((e) => this.life.stop(e, "node stopping").catch((err) => this.o.log.warn("could not stop ICON", { name: e.name, error: err }))));
     for (const e of this.entries.values()) {

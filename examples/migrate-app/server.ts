@@ -1,0 +1,78 @@
+/**
+ * The sample ICON of the migration demo and benchmark (thesis 3.1.3): a websocket server (Hono on Bun)
+ * that, for every new client, asks its orchestrator for a closer node, replicates itself there when the
+ * gain beats its policy, and tells the client to move. The client's small state travels with it.
+ *
+ * The ICON-specific part is the icon-runtime calls; everything else is an ordinary websocket app.
+ */
+import { Hono } from "hono";
+import { getConnInfo, upgradeWebSocket, websocket } from "hono/bun";
+import { icon, type Candidate } from "icon-runtime";
+import { WS_PATH, type ClientMessage, type ClientState, type ServerMessage } from "./protocol.ts";
+
+const states = new Map<string, ClientState>();
+let clients = 0;
+const waiting = new Map<string, ((s: ClientState) => void)[]>();
+const remember = (s: ClientState) => {
+  states.set(s.clientId, s);
+  for (const w of waiting.get(s.clientId)?.splice(0) ?? []) w(s);
+};
+/** A client that moved here may arrive a moment before its state does. */
+const stateOf = (id: string, ms = 5000) =>
+  states.get(id) ??
+  new Promise<ClientState | null>((resolve) => {
+    const list = waiting.get(id) ?? [];
+    waiting.set(id, list);
+    list.push(resolve);
+    setTimeout(() => resolve(null), ms);
+  });
+
+// ---- becoming migratable: the whole icon-runtime story ----
+icon.onMessage((m) => m.from === "parent" && remember(m.data as ClientState));
+const initial = await icon.initialState<ClientState>();
+if (initial) remember(initial);
+const me = await icon.info();
+await icon.policy({ minRttGainMs: Number(process.env.MIN_GAIN_MS ?? 10), maxReplicas: 16, idleStopSec: 600, idleRemoveSec: 3600 });
+
+async function moveCloser(send: (m: ServerMessage) => void, clientId: string, closer: Promise<Candidate[]>) {
+  const [best] = await closer;
+  if (!best) return; // this node is the closest: the client stays
+  const replica = await icon.replicate(best, { state: states.get(clientId) });
+  const endpoint = await replica.running;
+  const gainMs = Math.round(((best.ownRttMs ?? best.rttMs) - best.rttMs) * 10) / 10;
+  send({ type: "migrate", url: `ws://${endpoint.address}:${endpoint.port}${WS_PATH}`, gainMs, mode: replica.status?.state === "running" ? (replica.status.mode ?? "") : "" });
+}
+// ---- end of the ICON-specific part ----
+
+const app = new Hono();
+app.get("/", (c) => c.text(`${me.name} (${me.role})\n`));
+app.get(
+  WS_PATH,
+  upgradeWebSocket((c) => {
+    // Start looking for a closer node at the upgrade: the trace runs while the handshakes travel.
+    const client = (getConnInfo(c).remote.address ?? "").replace(/^::ffff:/, "");
+    const closer = me.role === "root" && client ? icon.findCloser(client) : undefined;
+    closer?.catch(() => {});
+    return {
+      onOpen: () => void icon.clients(++clients).catch(() => {}),
+      onClose: () => void icon.clients(--clients).catch(() => {}),
+      async onMessage(ev, ws) {
+        const send = (m: ServerMessage) => ws.send(JSON.stringify(m));
+        let msg: ClientMessage;
+        try {
+          msg = JSON.parse(String(ev.data)) as ClientMessage;
+        } catch {
+          return send({ type: "error", message: "messages must be JSON" });
+        }
+        if (msg.type !== "hello" || typeof msg.clientId !== "string") return send({ type: "error", message: "expected a hello" });
+        if (msg.state) remember(msg.state);
+        send({ type: "welcome", server: me.name, state: await stateOf(msg.clientId) });
+        if (closer) moveCloser(send, msg.clientId, closer).catch((e) => console.error(`client ${msg.clientId} stays here: ${(e as Error).message}`));
+      },
+    };
+  }),
+);
+
+Bun.serve({ port: icon.port, fetch: app.fetch, websocket });
+await icon.ready();
+console.log(`${me.name} (${me.role}) ready on port ${icon.port}`);

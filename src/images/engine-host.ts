@@ -1,0 +1,41 @@
+/**
+ * ImageHost on the yard's container engine (Docker): what image distribution reads and writes there.
+ * Layer chains of local images are cached by image id (an image's layers never change).
+ */
+import { Readable } from "node:stream";
+import type { ContainerEngine } from "../yard/engine.ts";
+import type { ImageHost } from "./host.ts";
+
+async function drain(stream: Readable): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of stream) chunks.push(c as Uint8Array);
+  return Buffer.concat(chunks);
+}
+
+export function engineImageHost(engine: ContainerEngine): ImageHost {
+  const chains = new Map<string, string[]>();
+  return {
+    async inspectImage(ref) {
+      const i = await engine.inspectImage(ref);
+      if (!i) return undefined;
+      chains.set(i.id, i.diffIds);
+      return { id: i.id, diffIds: i.diffIds, repoTags: i.repoTags };
+    },
+    async layerChains() {
+      const ids = await engine.listImageIds();
+      const out: string[][] = [];
+      for (const id of ids) {
+        let chain = chains.get(id);
+        if (!chain) {
+          chain = (await engine.inspectImage(id))?.diffIds;
+          if (!chain) continue; // removed meanwhile
+          chains.set(id, chain);
+        }
+        out.push(chain);
+      }
+      return out;
+    },
+    saveImage: async (ref) => drain(await engine.saveImages([ref])),
+    loadImage: (archive) => engine.loadImage(Readable.from([Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength)])),
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * The migration lab: the thesis's experiment (section 4.1) as one object. It brings up the thesis
+ * network with one Docker engine per IEP, gives both engines the icon-runtime base (built from this
+ * binary: the same layer on both), builds the sample ICON on the origin's engine only, starts a node on
+ * IEP1 (origin) and IEP2 (edge) in one DHT, runs the sample ICON on IEP1, waits until IEP1 knows IEP2 is
+ * closer to UD, and then runs sample clients on UD. `icon demo`, `icon bench migrate` and the end-to-end
+ * tests all use it, so what the demo shows is what the benchmark measures.
+ */
+import { IconError } from "../errors.ts";
+import type { ClientResult, Phase } from "../../examples/migrate-app/client.ts";
+import { WS_PATH } from "../../examples/migrate-app/protocol.ts";
+import { TestbedNodes, DHT_PORT } from "../topology/bench/testbed-nodes.ts";
+import { address, inHost, pingMatrix, thesisTopology, withLoss, type TestbedStatus, type Topology } from "../testbed/index.ts";
+import { selfCommand } from "../testbed/self.ts";
+import type { ContainerEngine } from "../yard/engine.ts";
+import { buildRuntimeImage, runtimeTag, RUNTIME_REPO } from "../yard/runtime-image.ts";
+import { buildAppImage } from "./app-image.ts";
+
+export const ORIGIN = "IEP1";
+export const EDGE = "IEP2";
+export const CLIENT = "UD";
+export const APP_NAME = "migrate-app";
+export const APP_PORT = 8080;
+
+export type LabProgress = (step: string, detail?: Record<string, unknown>) => void;
+
+export interface LabOptions {
+  /** Testbed name (several labs and testbeds can coexist). */
+  name: string;
+  /** Packet loss on every link, 0..1. */
+  loss?: number;
+  topology?: Topology;
+  progress?: LabProgress;
+  /** Extra ICON_* settings for both nodes. */
+  nodeEnv?: Record<string, string>;
+}
+
+export interface Rtts {
+  clientOrigin: number;
+  clientEdge: number;
+  originEdge: number;
+}
+
+export class MigrationLab {
+  private constructor(
+    readonly st: TestbedStatus,
+    readonly topology: Topology,
+    readonly nodes: TestbedNodes,
+    readonly engines: Map<string, ContainerEngine>,
+    readonly appImage: string,
+    private readonly o: LabOptions,
+  ) {}
+
+  get originUrl(): string {
+    return `ws://${address(this.st, ORIGIN)}:${APP_PORT}${WS_PATH}`;
+  }
+
+  static async open(o: LabOptions): Promise<MigrationLab> {
+    const say = o.progress ?? (() => {});
+    const { up } = await import("../testbed/lifecycle.ts");
+    const { createDockerEngine } = await import("../yard/docker-engine.ts");
+    const topology = o.loss ? withLoss(o.topology ?? thesisTopology(), o.loss) : (o.topology ?? thesisTopology());
+    say("testbed", { name: o.name, loss: o.loss ?? 0 });
+    const st = await up({ name: o.name, topology, docker: true, engines: true } as Parameters<typeof up>[0]);
+    const engines = new Map<string, ContainerEngine>();
+    for (const host of [ORIGIN, EDGE]) {
+      const socket = (st.hosts.find((h) => h.name === host) as { dockerSocket?: string } | undefined)?.dockerSocket;
+      if (!socket) throw new IconError("FAILED", `testbed ${o.name} has no Docker engine in ${host}`, "Bring it up with icon testbed up --engines.");
+      engines.set(host, await createDockerEngine(socket));
+    }
+    // The base layer is built from this binary on each engine: the same bytes, so the same diffId, and
+    // only the application layer ever travels (thesis 4.1: "base layers already exist").
+    await Promise.all(
+      [...engines].map(async ([host, engine]) => {
+        if (await engine.inspectImage(`${RUNTIME_REPO}:${runtimeTag()}`)) return;
+        say("runtime image", { host });
+        await buildRuntimeImage(engine);
+      }),
+    );
+    const origin = engines.get(ORIGIN)!;
+    say("app image", { host: ORIGIN });
+    const appImage = await buildAppImage(origin);
+    const nodes = new TestbedNodes(st);
+    const lab = new MigrationLab(st, topology, nodes, engines, appImage, o);
+    try {
+      await lab.startNode(ORIGIN);
+      await lab.startNode(EDGE);
+      say("root ICON", { host: ORIGIN, image: appImage, port: APP_PORT });
+      await nodes.get(ORIGIN).api.stream("POST", "/v1/icons", { image: appImage, name: APP_NAME, port: APP_PORT }, () => {});
+      say("warm-up", { detail: "edge announces its routers; origin learns the edge is closer to the client" });
+      await lab.warmUp();
+    } catch (e) {
+      await lab.close().catch(() => {});
+      throw e;
+    }
+    return lab;
+  }
+
+  private nodeEnv(host: string): Record<string, string> {
+    const socket = (this.st.hosts.find((h) => h.name === host) as { dockerSocket?: string }).dockerSocket!;
+    return { ICON_DOCKER_SOCKET: socket, ICON_NETWORK_CONTAINER: "host", ICON_LOG_LEVEL: "info", ...this.o.nodeEnv };
+  }
+
+  async startNode(host: string): Promise<void> {
+    this.o.progress?.("node", { host });
+    await this.nodes.start(host, { bootstrap: host === ORIGIN ? undefined : ORIGIN, env: this.nodeEnv(host) });
+  }
+
+  /** Waits until the edge has announced the routers it shares with the client's path, and the origin sees the edge as closer. */
+  private async warmUp(timeoutMs = 90_000): Promise<void> {
+    await this.nodes.warmedUp(EDGE, 2, timeoutMs);
+    const ud = address(this.st, CLIENT);
+    const edgeId = ((await this.nodes.get(EDGE).api.get<{ nodeId: string }>("/v1/status")).nodeId);
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      last = await this.nodes.get(ORIGIN).api.get<{ candidates: { nodeId: string }[] }>(`/v1/closest?client=${ud}&fresh=1`).catch((e) => e);
+      if ((last as { candidates?: { nodeId: string }[] }).candidates?.[0]?.nodeId === edgeId) return;
+      await Bun.sleep(500);
+    }
+    throw new IconError("TIMEOUT", `the origin never found the edge closer to ${ud}: ${JSON.stringify(last)}`);
+  }
+
+  /** Runs the sample client on UD against the origin; phases stream to onPhase as they happen. */
+  async client(opts: { timeoutMs?: number; onPhase?: (p: Phase, ms: number) => void } = {}): Promise<ClientResult> {
+    const argv = inHost(this.st, CLIENT, selfCommand(["demo", "client", this.originUrl, "--events", "--timeout-ms", String(opts.timeoutMs ?? 30_000)]));
+    const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
+    let result: ClientResult | undefined;
+    let buf = "";
+    const dec = new TextDecoder();
+    for await (const chunk of proc.stdout) {
+      buf += dec.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const ev = JSON.parse(line) as { type: string; phase?: Phase; ms?: number; result?: ClientResult };
+        if (ev.type === "phase") opts.onPhase?.(ev.phase!, ev.ms!);
+        else if (ev.type === "result") result = ev.result;
+      }
+    }
+    const code = await proc.exited;
+    if (!result) throw new IconError("FAILED", `the client on ${CLIENT} exited ${code} without a result: ${(await new Response(proc.stderr).text()).trim()}`);
+    return result;
+  }
+
+  /** The thesis's hot procedure: restart the edge node, which stops its ICONs (kept for a hot start). */
+  async restartEdge(): Promise<void> {
+    await this.nodes.stop(EDGE);
+    await this.startNode(EDGE);
+    await this.untilConnected();
+  }
+
+  /** The thesis's cold procedure: restart the edge and remove its replica container and the application image. */
+  async resetEdgeCold(): Promise<void> {
+    const edge = this.nodes.get(EDGE);
+    const icons = await edge.api.get<{ name: string }[]>("/v1/icons?all=1");
+    for (const i of icons) await edge.api.request("DELETE", `/v1/icons/${i.name}?force=1`);
+    await this.nodes.stop(EDGE);
+    const engine = this.engines.get(EDGE)!;
+    const info = await engine.inspectImage(this.appImage);
+    if (info) await engine.removeImage(info.id, { force: true });
+    await this.startNode(EDGE);
+    await this.untilConnected();
+  }
+
+  /** A restarted edge dials the origin at start; wait for that connection so a sample starts from a settled node. */
+  private async untilConnected(timeoutMs = 10_000): Promise<void> {
+    const edgeId = (await this.nodes.get(EDGE).api.get<{ nodeId: string }>("/v1/status")).nodeId;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const peers = await this.nodes.get(ORIGIN).api.get<{ nodeId: string }[]>("/v1/peers").catch(() => []);
+      if (peers.some((p) => p.nodeId === edgeId)) return;
+      await Bun.sleep(50);
+    }
+    throw new IconError("TIMEOUT", "the restarted edge node did not reconnect to the origin within 10 s");
+  }
+
+  /** RTTs between the three hosts, measured with ping like thesis figure 4.1. */
+  async rtts(count = 20): Promise<Rtts> {
+    const res = await pingMatrix(this.st, this.topology, { count, interval: 0.05, pairs: [[CLIENT, ORIGIN], [CLIENT, EDGE], [ORIGIN, EDGE]] });
+    const mean = (a: string, b: string) => res.find((r) => r.from === a && r.to === b)?.meanMs ?? NaN;
+    return { clientOrigin: mean(CLIENT, ORIGIN), clientEdge: mean(CLIENT, EDGE), originEdge: mean(ORIGIN, EDGE) };
+  }
+
+  /** Node logs, for a failure report. */
+  async logs(host: string, lines = 40): Promise<string> {
+    const n = this.nodes.nodes.get(host);
+    if (!n) return "";
+    return (await Bun.file(n.logPath).text().catch(() => "")).split("\n").slice(-lines).join("\n");
+  }
+
+  async close(opts: { keep?: boolean } = {}): Promise<void> {
+    await this.nodes.stopAll();
+    if (!opts.keep) {
+      const { down } = await import("../testbed/lifecycle.ts");
+      await down(this.o.name);
+    }
+  }
+}
+
+export { DHT_PORT };

@@ -1,0 +1,207 @@
+/**
+ * The source's side of migration: the services an ICON reaches through its runtime socket (yard
+ * services.ts) backed by the topology (findCloser) and the peer protocol (replicate, messages).
+ * Policy lives here: minimum RTT gain, maximum replicas, budget against announced prices, prefetch.
+ */
+import { IconError } from "../errors.ts";
+import type { ImageHost } from "../images/host.ts";
+import type { Logger } from "../log.ts";
+import type { Candidate, ReplicaStatus, ReplicaTarget, ReplicateOptions } from "../yard/protocol.ts";
+import type { IconRef, IconServices } from "../yard/services.ts";
+import type { Yard } from "../yard/yard.ts";
+import { Children } from "./children.ts";
+import type { PeerConnection } from "./connection.ts";
+import type { PeerEndpoint, PeerNetwork } from "./network.ts";
+import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, type ImageRef, type MessageBody, type ReplicateBody, type ReplicateResult } from "./ops.ts";
+
+export interface MigrationDeps {
+  nodeId: string;
+  network: PeerNetwork;
+  yard: Yard;
+  findCloser: (client: string) => Promise<Candidate[]>;
+  images: ImageHost;
+  log: Logger;
+  /** Offer an ICON's image to a node after it was a candidate this many times (0: never). */
+  prefetchAfter: number;
+  replicateTimeoutMs?: number;
+}
+
+export class Migration implements IconServices {
+  readonly children = new Children();
+  /** Where candidates said they are, and what they charge: a replicate target may name only a node id. */
+  private readonly seen = new Map<string, { endpoint: PeerEndpoint; price: number }>();
+  private readonly candidateCounts = new Map<string, number>();
+  private readonly inflight = new Map<string, Promise<ReplicateResult>>();
+
+  constructor(private readonly d: MigrationDeps) {
+    d.network.onConnect((c) => c.onClose(() => this.children.forgetNode(c.nodeId)));
+  }
+
+  private record(icon: IconRef) {
+    const rec = this.d.yard.record(icon.name);
+    if (!rec) throw new IconError("NOT_FOUND", `ICON ${icon.name} is gone`);
+    return rec;
+  }
+
+  async findCloser(icon: IconRef, client: string): Promise<Candidate[]> {
+    const policy = this.record(icon).policy;
+    const spent = this.children.spending(icon.name);
+    const all = await this.d.findCloser(client);
+    const fit = all.filter((c) => {
+      if (c.nodeId === this.d.nodeId) return false;
+      const gain = c.ownRttMs === undefined ? Infinity : c.ownRttMs - c.rttMs;
+      if (policy.minRttGainMs !== undefined && gain < policy.minRttGainMs) return false;
+      if (policy.budget !== undefined && spent + (c.price ?? 0) > policy.budget) return false;
+      return true;
+    });
+    for (const c of all) this.seen.set(c.nodeId, { endpoint: { nodeId: c.nodeId, address: c.address, port: c.peerPort }, price: c.price ?? 0 });
+    this.countForPrefetch(icon, fit);
+    return fit;
+  }
+
+  /** Prefetch: a node that keeps being a candidate gets the image before it is needed. */
+  private countForPrefetch(icon: IconRef, candidates: Candidate[]): void {
+    const after = this.d.prefetchAfter;
+    const rec = this.d.yard.record(icon.name);
+    if (!after || !rec || rec.policy.prefetch === false) return;
+    for (const c of candidates.slice(0, 1)) {
+      const key = `${icon.name}|${c.nodeId}`;
+      const n = (this.candidateCounts.get(key) ?? 0) + 1;
+      this.candidateCounts.set(key, n);
+      if (n !== after || this.children.get(replicaId(c.nodeId, replicaName(icon.name, this.d.nodeId)))) continue;
+      void this.imageRef(rec.image)
+        .then(async (image) => (await this.d.network.connect({ nodeId: c.nodeId, address: c.address, port: c.peerPort })).notify(OP.offer, { icon: icon.name, image }))
+        .then(() => this.d.log.info("offered an image for prefetch", { icon: icon.name, to: c.nodeId.slice(0, 8) }), (e) => this.d.log.debug("prefetch offer failed", { error: e as Error }));
+    }
+  }
+
+  private async imageRef(ref: string): Promise<ImageRef> {
+    const meta = await this.d.images.inspectImage(ref);
+    if (!meta) throw new IconError("NOT_FOUND", `image ${ref} is not on this node any more`, "Rebuild or reload the ICON's image.");
+    return { ref, id: meta.id, diffIds: meta.diffIds, repoTags: meta.repoTags };
+  }
+
+  private endpoint(target: ReplicaTarget): PeerEndpoint {
+    if (target.address && target.peerPort) return { nodeId: target.nodeId, address: target.address, port: target.peerPort };
+    const known = this.seen.get(target.nodeId)?.endpoint ?? this.d.network.endpointOf(target.nodeId);
+    if (!known) throw new IconError("NOT_FOUND", `node ${target.nodeId.slice(0, 8)} is unknown here`, "Pass a candidate from findCloser (it carries the node's address and peer port).");
+    return known;
+  }
+
+  async replicate(icon: IconRef, target: ReplicaTarget, options: ReplicateOptions, onStatus: (s: ReplicaStatus) => void): Promise<{ replica: string }> {
+    if (typeof target?.nodeId !== "string" || !/^[0-9a-f]{40}$/.test(target.nodeId)) throw new IconError("INVALID_INPUT", "replicate: target.nodeId must be a node id (40 hex digits)");
+    if (target.nodeId === this.d.nodeId) throw new IconError("INVALID_INPUT", "replicate: the target is this node itself");
+    const rec = this.record(icon);
+    const id = replicaId(target.nodeId, replicaName(icon.name, this.d.nodeId));
+    const known = this.children.get(id);
+
+    // Direct: the replica runs and its node is connected. The state goes ahead of the client, on the
+    // open connection, and arrives long before the client has connected there.
+    const conn = this.d.network.connection(target.nodeId);
+    if (known?.state === "running" && known.endpoint && conn) {
+      if (options.state !== undefined) conn.notify(OP.message, { to: parseReplicaId(id)!.name, from: "parent", data: options.state } satisfies MessageBody);
+      const endpoint = known.endpoint;
+      queueMicrotask(() => onStatus({ replica: id, target: target.nodeId, state: "running", endpoint, mode: "direct" }));
+      return { replica: id };
+    }
+
+    const policy = rec.policy;
+    if (policy.maxReplicas !== undefined && !rec.children.includes(id) && rec.children.length >= policy.maxReplicas)
+      throw new IconError("CONFLICT", `ICON ${icon.name} already has ${rec.children.length} replicas (policy maxReplicas ${policy.maxReplicas})`, "Raise maxReplicas with icon.policy(), or let idle replicas stop first.");
+    const price = this.seen.get(target.nodeId)?.price ?? 0;
+    if (policy.budget !== undefined && this.children.spending(icon.name) + price > policy.budget)
+      throw new IconError("CONFLICT", `a replica on ${target.nodeId.slice(0, 8)} (price ${price}) would exceed ICON ${icon.name}'s budget ${policy.budget}`, "Choose a cheaper candidate or raise the budget.");
+    const endpoint = this.endpoint(target);
+    const image = await this.imageRef(rec.image);
+    if (!rec.children.includes(id)) await this.d.yard.updateChildren(icon.name, (c) => [...c, id]);
+
+    let run = this.inflight.get(id);
+    if (!run) {
+      const body: ReplicateBody = { icon: icon.name, image, env: rec.env, policy, state: options.state };
+      run = this.d.network
+        .connect(endpoint)
+        .then((c) => c.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000 }))
+        .finally(() => this.inflight.delete(id));
+      this.inflight.set(id, run);
+    } else if (options.state !== undefined) {
+      // Another client asked for the same replica a moment ago: its state follows once it runs.
+      void run.then((r) => this.d.network.connection(target.nodeId)?.notify(OP.message, { to: parseReplicaId(r.replica)!.name, from: "parent", data: options.state }), () => {});
+    }
+    run.then(
+      (r) => {
+        this.children.set(id, { icon: icon.name, state: "running", endpoint: r.endpoint, price });
+        this.d.log.info("replica running", { icon: icon.name, on: target.nodeId.slice(0, 8), mode: r.mode, ms: r.ms.total, bytes: r.transferredBytes });
+        onStatus({ replica: id, target: target.nodeId, state: "running", endpoint: r.endpoint, mode: r.mode });
+      },
+      (e: Error) => {
+        this.d.log.warn("replicate failed", { icon: icon.name, on: target.nodeId.slice(0, 8), error: e });
+        onStatus({ replica: id, target: target.nodeId, state: "failed", reason: e.message });
+      },
+    );
+    return { replica: id };
+  }
+
+  async sendToParent(icon: IconRef, data: unknown): Promise<boolean> {
+    const rec = this.record(icon);
+    if (!rec.parent) throw new IconError("NOT_FOUND", `ICON ${icon.name} is a root ICON: it has no parent`);
+    const ep = this.d.network.endpointOf(rec.parent.nodeId);
+    const conn = this.d.network.connection(rec.parent.nodeId) ?? (ep && (await this.d.network.connect(ep)));
+    if (!conn) throw new IconError("UNREACHABLE", `the parent's node ${rec.parent.nodeId.slice(0, 8)} is not connected and its address is unknown`);
+    const body: MessageBody = { to: rec.parent.icon, from: "child", child: replicaId(this.d.nodeId, icon.name), data };
+    return (await conn.request<{ delivered: boolean }>(OP.message, body)).delivered;
+  }
+
+  async sendToChildren(icon: IconRef, data: unknown): Promise<number> {
+    const rec = this.record(icon);
+    const sent = await Promise.all(
+      rec.children.map(async (id) => {
+        const child = parseReplicaId(id);
+        if (!child) return false;
+        try {
+          const ep = this.d.network.endpointOf(child.nodeId);
+          const conn = this.d.network.connection(child.nodeId) ?? (ep && (await this.d.network.connect(ep)));
+          if (!conn) return false;
+          return (await conn.request<{ delivered: boolean }>(OP.message, { to: child.name, from: "parent", data } satisfies MessageBody)).delivered;
+        } catch {
+          return false;
+        }
+      }),
+    );
+    return sent.filter(Boolean).length;
+  }
+
+  /**
+   * Peer handler for OP.message. A node may speak for an ICON only as that ICON's parent node, or as
+   * the node of one of its recorded children.
+   */
+  message = async (body: unknown, ctx: { peer: PeerConnection }): Promise<{ delivered: boolean }> => {
+    const m = checkMessage(body);
+    const rec = this.d.yard.record(m.to);
+    if (!rec) throw new IconError("NOT_FOUND", `no ICON ${m.to} on this node`);
+    const from = ctx.peer.nodeId;
+    const allowed = m.from === "parent" ? rec.parent?.nodeId === from : !!m.child && parseReplicaId(m.child)?.nodeId === from && rec.children.includes(m.child);
+    if (!allowed) throw new IconError("UNAUTHORIZED", `node ${from.slice(0, 8)} is not the ${m.from} of ICON ${m.to}`);
+    return { delivered: this.d.yard.deliver(m.to, { from: m.from, child: m.child, data: m.data }) };
+  };
+
+  /** Peer message OP.status from a replica's node: a node reports only replicas it runs. */
+  status = (body: unknown, peer: PeerConnection): void => {
+    const s = checkStatus(body);
+    if (!s || parseReplicaId(s.replica)?.nodeId !== peer.nodeId) return;
+    const rec = this.d.yard.record(s.icon);
+    if (!rec?.children.includes(s.replica)) return;
+    if (s.state === "removed") {
+      this.children.delete(s.replica);
+      void this.d.yard.updateChildren(s.icon, (c) => c.filter((id) => id !== s.replica));
+      this.d.yard.replicaStatus(s.icon, { replica: s.replica, target: peer.nodeId, state: "stopped" });
+      return;
+    }
+    const price = this.children.get(s.replica)?.price ?? this.seen.get(peer.nodeId)?.price ?? 0;
+    this.children.set(s.replica, { icon: s.icon, state: s.state, endpoint: s.endpoint, price });
+    const status: ReplicaStatus =
+      s.state === "running" ? { replica: s.replica, target: peer.nodeId, state: "running", endpoint: s.endpoint! }
+      : s.state === "failed" ? { replica: s.replica, target: peer.nodeId, state: "failed", reason: s.reason ?? "failed" }
+      : { replica: s.replica, target: peer.nodeId, state: "stopped" };
+    this.d.yard.replicaStatus(s.icon, status);
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The operations nodes ask of each other over the peer protocol (migration, thesis figure 3.4), with
+ * their bodies and the checks a receiver makes before acting on one.
+ */
+import { IconError } from "../errors.ts";
+import type { Endpoint, Policy } from "../yard/protocol.ts";
+
+export const OP = {
+  /** source → target: run a replica of an ICON (hot restart, or cold with an image fetch). */
+  replicate: "icon.replicate",
+  /** either way: a message between an ICON and its parent or child. */
+  message: "icon.message",
+  /** replica's node → parent's node (one-way): the replica changed state. */
+  status: "icon.status",
+  /** source → candidate (one-way): fetch this image ahead of need (prefetch). */
+  offer: "image.offer",
+} as const;
+
+export interface ImageRef {
+  /** What the source runs it as (a tag when it has one). */
+  ref: string;
+  id: string;
+  diffIds: string[];
+  repoTags: string[];
+}
+
+export interface ReplicateBody {
+  /** The parent ICON's name on the source node. */
+  icon: string;
+  image: ImageRef;
+  env: Record<string, string>;
+  policy: Policy;
+  state?: unknown;
+}
+
+export type ReplicaMode = "direct" | "hot" | "prefetched" | "cold";
+
+export interface ReplicateResult {
+  replica: string;
+  endpoint: Endpoint;
+  mode: ReplicaMode;
+  transferredBytes: number;
+  /** Time the target spent, by step. */
+  ms: { image: number; start: number; total: number };
+}
+
+export interface MessageBody {
+  /** The receiving ICON's name on the receiving node. */
+  to: string;
+  from: "parent" | "child";
+  /** For a message from a child: its replica id (nodeId/name). */
+  child?: string;
+  data: unknown;
+}
+
+export interface StatusBody {
+  /** The parent ICON's name on the parent node. */
+  icon: string;
+  replica: string;
+  state: "running" | "stopped" | "failed" | "removed";
+  endpoint?: Endpoint;
+  reason?: string;
+}
+
+export interface OfferBody {
+  icon: string;
+  image: ImageRef;
+}
+
+const bad = (what: string) => new IconError("INVALID_INPUT", `malformed peer request: ${what}`);
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+export function checkImageRef(v: unknown): ImageRef {
+  if (!isObj(v)) throw bad("image must be an object");
+  const { ref, id, diffIds, repoTags } = v;
+  if (typeof ref !== "string" || !ref || ref.length > 256) throw bad("image.ref");
+  if (typeof id !== "string" || !DIGEST.test(id)) throw bad("image.id must be a sha256 digest");
+  if (!Array.isArray(diffIds) || diffIds.length === 0 || diffIds.length > 128 || !diffIds.every((d) => typeof d === "string" && DIGEST.test(d))) throw bad("image.diffIds");
+  if (!Array.isArray(repoTags) || !repoTags.every((t) => typeof t === "string" && t.length < 256)) throw bad("image.repoTags");
+  return { ref, id, diffIds: diffIds as string[], repoTags: repoTags as string[] };
+}
+
+export function checkReplicate(v: unknown): ReplicateBody {
+  if (!isObj(v)) throw bad("body must be an object");
+  if (typeof v.icon !== "string" || !/^[a-z0-9][a-z0-9_.-]{0,39}$/.test(v.icon)) throw bad("icon must be an ICON name");
+  const env = v.env ?? {};
+  if (!isObj(env) || !Object.values(env).every((x) => typeof x === "string")) throw bad("env must map names to strings");
+  const policy = v.policy ?? {};
+  if (!isObj(policy)) throw bad("policy must be an object");
+  return { icon: v.icon, image: checkImageRef(v.image), env: env as Record<string, string>, policy: policy as Policy, state: v.state };
+}
+
+export function checkMessage(v: unknown): MessageBody {
+  if (!isObj(v) || typeof v.to !== "string" || (v.from !== "parent" && v.from !== "child")) throw bad("message needs {to, from: parent|child, data}");
+  if (v.child !== undefined && typeof v.child !== "string") throw bad("child must be a replica id");
+  return { to: v.to, from: v.from, child: v.child as string | undefined, data: v.data };
+}
+
+export function checkStatus(v: unknown): StatusBody | undefined {
+  if (!isObj(v) || typeof v.icon !== "string" || typeof v.replica !== "string") return undefined;
+  if (v.state !== "running" && v.state !== "stopped" && v.state !== "failed" && v.state !== "removed") return undefined;
+  const ep = v.endpoint as Endpoint | undefined;
+  if (v.state === "running" && (!isObj(ep) || typeof ep.address !== "string" || typeof ep.port !== "number")) return undefined;
+  return { icon: v.icon, replica: v.replica, state: v.state, endpoint: ep, reason: typeof v.reason === "string" ? v.reason : undefined };
+}
+
+/** The replica's name on its node: one replica per (parent ICON, parent node) there. */
+export function replicaName(icon: string, parentNodeId: string): string {
+  return `${icon.slice(0, 31)}-${parentNodeId.slice(0, 8)}`;
+}
+
+export function replicaId(nodeId: string, name: string): string {
+  return `${nodeId}/${name}`;
+}
+
+export function parseReplicaId(id: string): { nodeId: string; name: string } | undefined {
+  const m = /^([0-9a-f]{40})\/([a-z0-9][a-z0-9_.-]{0,39})$/.exec(id);
+  return m ? { nodeId: m[1]!, name: m[2]! } : undefined;
+}

@@ -1,0 +1,145 @@
+/**
+ * The target's side of a migration (thesis figure 3.4): run a replica of another node's ICON here.
+ * A replica that runs is answered at once (direct); a stopped one is restarted (hot); otherwise the
+ * image is fetched from the source, only the layers missing here (cold), and a new replica created.
+ * The replica's later state changes are reported to its parent's node.
+ */
+import { IconError } from "../errors.ts";
+import { fetchImage } from "../images/ship.ts";
+import type { ImageHost } from "../images/host.ts";
+import type { Logger } from "../log.ts";
+import type { StateEvent } from "../yard/state.ts";
+import type { Yard } from "../yard/yard.ts";
+import type { PeerConnection, RequestContext } from "./connection.ts";
+import type { PeerNetwork } from "./network.ts";
+import { OP, checkImageRef, checkReplicate, replicaId, replicaName, type ImageRef, type ReplicaMode, type ReplicateResult, type StatusBody } from "./ops.ts";
+
+export interface ReplicaHostDeps {
+  nodeId: string;
+  network: PeerNetwork;
+  yard: () => Promise<Yard>;
+  images: ImageHost;
+  log: Logger;
+}
+
+export class ReplicaHost {
+  private readonly inflight = new Map<string, Promise<ReplicateResult>>();
+  private readonly fetching = new Set<string>();
+
+  constructor(private readonly d: ReplicaHostDeps) {}
+
+  /** Peer handler for OP.replicate. Two requests for the same replica share one start. */
+  replicate = async (body: unknown, ctx: RequestContext): Promise<ReplicateResult> => {
+    const req = checkReplicate(body);
+    const name = replicaName(req.icon, ctx.peer.nodeId);
+    let run = this.inflight.get(name);
+    if (!run) {
+      run = this.run(name, req, ctx).finally(() => this.inflight.delete(name));
+      this.inflight.set(name, run);
+    } else if (req.state !== undefined) {
+      // The first request carries its own state; a second client's state goes as a message.
+      void run.then(async () => (await this.d.yard()).deliver(name, { from: "parent", data: req.state }), () => {});
+    }
+    return run;
+  };
+
+  private async run(name: string, req: ReturnType<typeof checkReplicate>, ctx: RequestContext): Promise<ReplicateResult> {
+    const t0 = performance.now();
+    const yard = await this.d.yard();
+    const parent = { nodeId: ctx.peer.nodeId, icon: req.icon };
+    let rec = yard.record(name);
+    if (rec && rec.parent?.nodeId !== parent.nodeId) throw new IconError("CONFLICT", `replica name ${name} is taken by another ICON on this node`);
+    if (rec && (await this.d.images.inspectImage(rec.image))?.id !== req.image.id) {
+      this.d.log.info("replacing a replica that runs an older image", { name });
+      await yard.remove(name, { force: true });
+      rec = undefined;
+    }
+    let mode: ReplicaMode;
+    let transferredBytes = 0;
+    let imageMs = 0;
+    const t1 = performance.now();
+    if (rec) {
+      const running = yard.get(name)?.state === "RUNNING";
+      mode = running ? "direct" : "hot";
+      ctx.emit({ type: "replica.starting", mode });
+      if (!running) await yard.start(name);
+      if (req.state !== undefined) yard.deliver(name, { from: "parent", data: req.state });
+    } else {
+      const held = await this.d.images.inspectImage(req.image.id);
+      mode = held ? "prefetched" : "cold";
+      if (!held) {
+        transferredBytes = await fetchImage(ctx.peer, req.image, this.d.images, (e) => ctx.emit(e));
+        imageMs = performance.now() - t1;
+      }
+      ctx.emit({ type: "replica.starting", mode });
+      await yard.createReplica({ image: await this.localRef(req.image), name, env: req.env, parent, initialState: req.state, policy: req.policy });
+    }
+    const view = yard.get(name);
+    if (view?.state !== "RUNNING") throw new IconError("FAILED", `replica ${name} is ${view?.state ?? "gone"}${view?.reason ? `: ${view.reason}` : ""}`);
+    const total = performance.now() - t0;
+    this.d.log.info("replica running", { name, mode, port: view.port, ms: Math.round(total), bytes: transferredBytes });
+    return {
+      replica: replicaId(this.d.nodeId, name),
+      endpoint: { address: view.address, port: view.port },
+      mode,
+      transferredBytes,
+      ms: { image: Math.round(imageMs), start: Math.round(performance.now() - t1 - imageMs), total: Math.round(total) },
+    };
+  }
+
+  /** The image's tag when the tag names exactly this image here, else its id. */
+  private async localRef(image: ImageRef): Promise<string> {
+    const tag = image.repoTags[0];
+    if (tag && (await this.d.images.inspectImage(tag))?.id === image.id) return tag;
+    return image.id;
+  }
+
+  /** Peer message OP.offer (prefetch): fetch the image in the background if it is not here yet. */
+  offer = (body: unknown, peer: PeerConnection): void => {
+    let image: ImageRef;
+    try {
+      image = checkImageRef((body as { image?: unknown })?.image);
+    } catch {
+      return;
+    }
+    if (this.fetching.has(image.id) || this.fetching.size >= 2) return;
+    this.fetching.add(image.id);
+    void (async () => {
+      const bytes = await fetchImage(peer, image, this.d.images);
+      if (bytes) this.d.log.info("prefetched an image offered by a peer", { image: image.ref, bytes, from: peer.nodeId.slice(0, 8) });
+    })()
+      .catch((e) => this.d.log.warn("prefetch failed", { image: image.ref, error: e as Error }))
+      .finally(() => this.fetching.delete(image.id));
+  };
+
+  /** Reports a replica's transitions (and removal) to its parent's node (best effort). */
+  watch(yard: Yard): void {
+    const parents = new Map<string, { nodeId: string; icon: string }>();
+    for (const v of yard.list(true)) {
+      const parent = yard.record(v.name)?.parent;
+      if (parent) parents.set(v.name, parent);
+    }
+    const report = (parent: { nodeId: string; icon: string }, body: StatusBody) => {
+      const conn = this.d.network.connection(parent.nodeId);
+      if (conn) return void conn.notify(OP.status, body);
+      const ep = this.d.network.endpointOf(parent.nodeId);
+      if (ep) this.d.network.connect(ep).then((c) => c.notify(OP.status, body), () => {});
+    };
+    yard.events.on("state", (ev: StateEvent) => {
+      const state = ev.state === "RUNNING" ? "running" : ev.state === "STOPPED" ? "stopped" : ev.state === "FAILED" ? "failed" : undefined;
+      if (!state) return;
+      const rec = yard.record(ev.name);
+      if (rec?.role !== "replica" || !rec.parent) return;
+      parents.set(ev.name, rec.parent);
+      const body: StatusBody = { icon: rec.parent.icon, replica: replicaId(this.d.nodeId, ev.name), state };
+      if (state === "running" && ev.address && ev.port) body.endpoint = { address: ev.address, port: ev.port };
+      if (ev.reason) body.reason = ev.reason;
+      report(rec.parent, body);
+    });
+    yard.events.on("removed", ({ name }) => {
+      const parent = parents.get(name);
+      parents.delete(name);
+      if (parent) report(parent, { icon: parent.icon, replica: replicaId(this.d.nodeId, name), state: "removed" });
+    });
+  }
+}

@@ -60,7 +60,7 @@ export class TopologyComponent implements NodeComponent {
     const self = new Set([config.listen, config.advertise].filter(Boolean));
     this.topology = new Topology({
       tracer,
-      directory: new DhtDirectory(this.init.dht(), this.init.peerPort ?? (() => config.peerPort)),
+      directory: new DhtDirectory(this.init.dht(), this.init.peerPort ?? (() => config.peerPort), config.price),
       settings: this.settings,
       log,
       isSelf: (ip) => self.has(ip) || own(ip),

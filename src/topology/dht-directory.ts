@@ -13,6 +13,8 @@ export class DhtDirectory implements Directory {
     private readonly dht: Dht,
     /** The peer-protocol port other nodes reach this one on. */
     private readonly peerPort: () => number,
+    /** The price this node announces per replica-hour (config price); 0 is not announced. */
+    private readonly price = 0,
   ) {}
 
   get nodeId(): string {
@@ -20,7 +22,7 @@ export class DhtDirectory implements Directory {
   }
 
   async announce(routerId: string, m: Measurement, lifetimeMs: number): Promise<void> {
-    const report = await this.dht.announce(routerId, { peerPort: this.peerPort(), rttMs: m.rttMs, hops: m.hops, timestamp: m.timestamp }, { ttlMs: lifetimeMs });
+    const report = await this.dht.announce(routerId, { peerPort: this.peerPort(), rttMs: m.rttMs, hops: m.hops, timestamp: m.timestamp, ...(this.price ? { price: this.price } : {}) }, { ttlMs: lifetimeMs });
     // Republishing goes on regardless; an announcement no node took is worth retrying soon.
     if (report.replicas === 0)
       throw new IconError("UNREACHABLE", `no DHT node stored the announcement for ${routerId} (${report.targets} asked)`, "Check that the node has joined the DHT (icon node status: peers).");

@@ -23,6 +23,8 @@ export interface Candidate {
   estimatedRttMs: number;
   /** The routerId the estimate goes through. */
   via: string;
+  /** The price the node announced per replica-hour, when it announced one. */
+  price?: number;
 }
 
 /**
@@ -68,7 +70,7 @@ export function rankCandidates(
       const prior = best.get(a.nodeId);
       if (prior && prior.ttl >= r.ttl) continue; // already estimated through a router nearer the client
       const estimatedRttMs = round2(a.rttMs + Math.max(0, c - r.rttMs));
-      best.set(a.nodeId, { nodeId: a.nodeId, address: a.address, peerPort: a.peerPort, estimatedRttMs, via: r.routerId, ttl: r.ttl });
+      best.set(a.nodeId, { nodeId: a.nodeId, address: a.address, peerPort: a.peerPort, estimatedRttMs, via: r.routerId, ttl: r.ttl, ...(a.price ? { price: a.price } : {}) });
     }
   }
   return [...best.values()]

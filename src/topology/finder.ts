@@ -30,7 +30,7 @@ export function closerCandidates(a: ClosestAnswer): RuntimeCandidate[] {
   const own = a.selfRttMs;
   return a.candidates
     .filter((c) => own === null || c.estimatedRttMs < own)
-    .map((c) => ({ nodeId: c.nodeId, address: c.address, peerPort: c.peerPort, rttMs: c.estimatedRttMs, routerId: c.via, ...(own === null ? {} : { ownRttMs: own }) }));
+    .map((c) => ({ nodeId: c.nodeId, address: c.address, peerPort: c.peerPort, rttMs: c.estimatedRttMs, routerId: c.via, ...(own === null ? {} : { ownRttMs: own }), ...(c.price ? { price: c.price } : {}) }));
 }
 
 export interface FinderDeps {

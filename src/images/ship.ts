@@ -35,14 +35,18 @@ export class LayerSource {
 
   constructor(private readonly host: ImageHost, private readonly log: Logger, private readonly maxImages = 16) {}
 
-  /** Saves and splits an image ahead of need (when a root ICON starts). */
+  /**
+   * Saves and splits an image ahead of need (when a root ICON starts). Cached under the ref and the
+   * image id, so serving needs no further word from the daemon.
+   */
   prepare(ref: string): Promise<Prepared> {
     let p = this.cache.get(ref);
     if (!p) {
-      p = this.host.saveImage(ref).then((archive) => ({ parts: parseSave(archive), compressed: new Map() }));
-      p.catch(() => this.cache.delete(ref));
+      const saving = this.host.saveImage(ref).then((archive) => ({ parts: parseSave(archive), compressed: new Map() }));
+      p = saving;
+      saving.then((prep) => this.cache.set(prep.parts.id, saving), () => this.cache.delete(ref));
       this.cache.set(ref, p);
-      if (this.cache.size > this.maxImages) this.cache.delete(this.cache.keys().next().value!);
+      while (this.cache.size > 2 * this.maxImages) this.cache.delete(this.cache.keys().next().value!);
     }
     return p;
   }
@@ -61,11 +65,11 @@ export class LayerSource {
     const b = body as { id?: unknown; from?: unknown };
     if (typeof b.id !== "string" || !/^sha256:[0-9a-f]{64}$/.test(b.id) || typeof b.from !== "number" || !Number.isInteger(b.from) || b.from < 0)
       throw new IconError("INVALID_INPUT", "image.layers needs {id: sha256 image id, from: layer index}");
-    const meta = await this.host.inspectImage(b.id);
-    if (!meta) throw new IconError("NOT_FOUND", `this node does not hold image ${b.id.slice(0, 19)}`);
+    if (!this.cache.has(b.id) && !(await this.host.inspectImage(b.id)))
+      throw new IconError("NOT_FOUND", `this node does not hold image ${b.id.slice(0, 19)}`);
     const prep = await this.prepare(b.id);
     const { parts } = prep;
-    ctx.emit({ type: "image", id: parts.id, config: Buffer.from(parts.config).toString("base64"), diffIds: parts.diffIds, repoTags: meta.repoTags } satisfies ShipEvent);
+    ctx.emit({ type: "image", id: parts.id, config: Buffer.from(parts.config).toString("base64"), diffIds: parts.diffIds, repoTags: parts.repoTags } satisfies ShipEvent);
     let bytes = 0;
     const wanted = parts.diffIds.slice(b.from);
     for (const diffId of wanted) {
@@ -125,7 +129,8 @@ export async function fetchImage(source: PeerConnection, meta: ImageMeta, host: 
     received.set(l.diffId, raw);
     total += l.bytes;
   }
-  const parts: ImageParts = { id: meta.id, diffIds: meta.diffIds, repoTags: header.repoTags, config: new Uint8Array(Buffer.from(header.config, "base64")), layers: received };
+  // A source that saved the image by id has no tags to send; the replicate request named them.
+  const parts: ImageParts = { id: meta.id, diffIds: meta.diffIds, repoTags: header.repoTags.length ? header.repoTags : meta.repoTags, config: new Uint8Array(Buffer.from(header.config, "base64")), layers: received };
   verifyParts(parts);
   const missing = meta.diffIds.slice(held).filter((d) => !received.has(d));
   if (missing.length) throw new IconError("INVALID_INPUT", `the source did not send layer ${missing[0]!.slice(0, 19)}`);

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describeWith } from "../../test/support/needs.ts";
+import { generateIdentity } from "../identity/identity.ts";
+import { silentLogger } from "../log.ts";
+import type { RequestContext } from "../peer/connection.ts";
+import { PeerNetwork } from "../peer/network.ts";
+import type { ContainerEngine } from "../yard/engine.ts";
+import { writeTar } from "./tar.ts";
+import { engineImageHost } from "./engine-host.ts";
+import { LayerSource, OP_LAYERS, fetchImage } from "./ship.ts";
+import type { ImageMeta } from "./archive.ts";
+
+const BASE = "icon-test-ship-base:1";
+const APP = "icon-test-ship-app:1";
+
+function docker(args: string[], stdin?: Uint8Array): string {
+  const p = Bun.spawnSync(["docker", ...args], { stdin: stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
+  if (p.exitCode !== 0) throw new Error(`docker ${args.join(" ")}: ${p.stderr.toString()}`);
+  return p.stdout.toString();
+}
+
+/** Removes the application image if the daemon holds it (by id: it may have lost its tag). */
+function dropApp(): void {
+  Bun.spawnSync(["docker", "rmi", "-f", APP], { stdout: "ignore", stderr: "ignore" });
+}
+
+describeWith(["docker"], "image shipping between two nodes", () => {
+  let dir: string;
+  let engine: ContainerEngine;
+  let meta: ImageMeta;
+  let source: LayerSource;
+  const nets: PeerNetwork[] = [];
+  const network = async () => {
+    const n = new PeerNetwork({ identity: generateIdentity(), log: silentLogger, listen: "127.0.0.1", port: 0, advertisedAddress: () => "127.0.0.1" });
+    await n.start();
+    nets.push(n);
+    return n;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "icon-ship-"));
+    docker(["import", "-", BASE], writeTar([{ name: "base.bin", data: new Uint8Array(200_000).map((_, i) => (i * 7) & 255) }]));
+    writeFileSync(join(dir, "Dockerfile"), `FROM ${BASE}\nCOPY app.txt /app.txt\n`);
+    writeFileSync(join(dir, "app.txt"), "the application layer ".repeat(500));
+    docker(["build", "-q", "-t", APP, dir]);
+    engine = await (await import("../yard/docker-engine.ts")).createDockerEngine("/var/run/docker.sock");
+    meta = (await engineImageHost(engine).inspectImage(APP))!;
+    // Split ahead of need, as a node does when a root ICON starts: it then serves from this, not from the daemon.
+    source = new LayerSource(engineImageHost(engine), silentLogger);
+    await source.prepare(APP);
+  });
+  afterAll(async () => {
+    await Promise.all(nets.map((n) => n.stop()));
+    Bun.spawnSync(["docker", "rmi", "-f", APP, BASE], { stdout: "ignore", stderr: "ignore" });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Source and target on one Docker engine: the source splits the image first, then the target's copy is removed. */
+  async function pair(wrap?: (serve: LayerSource["serve"]) => (body: unknown, ctx: RequestContext) => Promise<unknown>) {
+    const [src, dst] = [await network(), await network()];
+    const host = engineImageHost(engine);
+    src.handle(OP_LAYERS, wrap ? wrap(source.serve) : source.serve);
+    const conn = await dst.connect({ nodeId: src.nodeId, address: "127.0.0.1", port: src.port });
+    return { conn, host };
+  }
+
+  test("only the layers above the held chain travel, verified, and the image loads", async () => {
+    const { conn, host } = await pair();
+    dropApp(); // the target (same daemon) now lacks the application layer; the base stays
+    const events: string[] = [];
+    const bytes = await fetchImage(conn, meta, host, (e) => events.push(e.type));
+    expect(bytes).toBeGreaterThan(0);
+    expect(events).toContain("image.loaded");
+    const loaded = await host.inspectImage(APP);
+    expect(loaded?.id).toBe(meta.id);
+    expect(await fetchImage(conn, meta, host)).toBe(0); // now held: nothing travels
+  });
+
+  test("a corrupted layer is rejected and nothing is loaded", async () => {
+    const { conn, host } = await pair((serve) => (body, ctx) =>
+      serve(body, { ...ctx, sendData: (chunk) => ctx.sendData(chunk.map((b, i) => (i === 40 ? b ^ 0xff : b))) }));
+    dropApp();
+    await expect(fetchImage(conn, meta, host)).rejects.toThrow(/corrupt|not valid zstd/);
+    expect(await host.inspectImage(meta.id)).toBeUndefined();
+  });
+
+  test("a truncated transfer is rejected and nothing is loaded", async () => {
+    const { conn, host } = await pair((serve) => (body, ctx) =>
+      serve(body, { ...ctx, sendData: (chunk) => ctx.sendData(chunk.subarray(0, chunk.length - 10)) }));
+    dropApp();
+    await expect(fetchImage(conn, meta, host)).rejects.toThrow(/truncated/);
+    expect(await host.inspectImage(meta.id)).toBeUndefined();
+  });
+});

@@ -39,9 +39,11 @@ export class Replication {
   /** Stores a signed record at the k closest nodes (and here, if this node is one of them). */
   async storeAtClosest(kind: RecordKind, key: Id, record: SignedRecord, onEvent?: OnEvent): Promise<{ replicas: number; targets: number }> {
     const found = await this.d.findNode(key, onEvent);
-    const targets = found.closest.slice(0, this.d.k);
-    const last = targets[targets.length - 1];
-    const selfIn = targets.length < this.d.k || (last !== undefined && compareDistance(key, this.d.self, last.id) < 0);
+    // The k closest to the key counting this node: when it is one of them it keeps a copy and stores at k-1
+    // others, so every publisher picks the same k nodes (the k+1st would otherwise hold a partial list).
+    const closer = found.closest.filter((c) => compareDistance(key, c.id, this.d.self) < 0).length;
+    const selfIn = closer < this.d.k;
+    const targets = found.closest.slice(0, selfIn ? this.d.k - 1 : this.d.k);
     const acks = await Promise.all(
       targets.map((c) =>
         this.d.request(c, { type: MsgType.STORE, kind, key, record }).then((r) => {

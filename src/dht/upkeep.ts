@@ -63,7 +63,10 @@ export class Upkeep {
 
   private async doJoin(): Promise<number> {
     const { table } = this.d;
-    const seeds = table.size ? [] : this.d.seeds();
+    // Ping every seed we do not hold at that address, even when others already reached us: a node whose
+    // bootstrap ping was lost may meet only newer nodes that bootstrapped through it, an island that its
+    // own lookups can never leave.
+    const seeds = this.d.seeds().filter((s) => !table.all().some((c) => c.address === s.address && c.port === s.port));
     if (table.size === 0 && seeds.length === 0) {
       // The first node of a network: alone, but up (its own saved records go out, to itself for now).
       if (!this.joinedOnce) this.d.onJoined();

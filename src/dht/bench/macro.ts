@@ -44,6 +44,8 @@ export interface MacroReport {
   loss: number;
   churn: number;
   lookups: number;
+  /** Lookups whose own node was killed by churn before they ended (not counted in the rates). */
+  abortedLookups: number;
   successRate: number;
   lookupMs: Spread;
   hops: Spread;
@@ -83,6 +85,7 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
   const keyCount = Math.max(1, o.keys ?? Math.min(100, o.lookups));
   const names = Array.from({ length: keyCount }, (_, i) => `bench-key-${i}`);
   const reports = await net.run(Promise.all(names.map((k) => pick(net.live, net.random).put(k, `value of ${k}`))));
+  for (const r of reports) if (!r.ok) progress({ type: "put-short", key: r.key, replicas: r.replicas, targets: r.targets });
   progress({ type: "published", keys: keyCount });
 
   // Lookups start spacingMs apart; churn events are spread over the same span.
@@ -97,7 +100,7 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
     }, ((i + 0.5) * span) / Math.max(1, churnCount));
   }
   const startLookups = net.clock.now();
-  const results: Promise<{ found: boolean; ms: number; hops: number; messages: number }>[] = [];
+  const results: Promise<{ found: boolean; aborted: boolean; ms: number; hops: number; messages: number }>[] = [];
   for (let i = 0; i < o.lookups; i++) {
     const name = pick(names, net.random);
     results.push(
@@ -105,14 +108,21 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
         net.clock.setTimeout(() => {
           const from = pick(net.live, net.random);
           from.lookup(keyOf("value", name), RecordKind.VALUE).then((r) => {
-            if (!r.records) progress({ type: "lookup-failed", key: name, from: from.nodeId.slice(0, 8), peers: from.table.size, queried: r.queried, ms: Math.round(r.ms) });
-            resolve({ found: !!r.records, ms: r.ms, hops: r.hops, messages: r.messages });
+            // A lookup whose own node was killed meanwhile measures nothing: counted apart.
+            const aborted = !net.isLive(from);
+            if (!r.records && !aborted) {
+              const key = keyOf("value", name);
+              const holders = net.live.filter((n) => n.store.get(RecordKind.VALUE, key).length > 0).length;
+              progress({ type: "lookup-failed", key: name, from: from.nodeId.slice(0, 8), peers: from.table.size, queried: r.queried, ms: Math.round(r.ms), liveHolders: holders });
+            }
+            resolve({ found: !!r.records, aborted, ms: r.ms, hops: r.hops, messages: r.messages });
           });
         }, i * spacing);
       }),
     );
   }
-  const done = await net.run(Promise.all(results));
+  const all = await net.run(Promise.all(results));
+  const done = all.filter((d) => !d.aborted);
   const tEnd = performance.now();
   const mem = process.memoryUsage();
   const found = done.filter((d) => d.found);
@@ -124,6 +134,7 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
     loss: o.loss,
     churn: o.churn,
     lookups: o.lookups,
+    abortedLookups: all.length - done.length,
     successRate: done.length ? found.length / done.length : 0,
     lookupMs: spread(found.map((d) => d.ms)),
     hops: spread(found.map((d) => d.hops)),

@@ -60,9 +60,10 @@ export class SimNetwork {
 
   /**
    * Grows the network to n nodes: starts them `spacingMs` of virtual time apart (each joins through a random
-   * earlier node) and runs until every join has finished.
+   * earlier node), runs until every join has finished, then lets `settleMs` pass so that nodes whose first
+   * join found few peers have joined again (upkeep.ts).
    */
-  async grow(n: number, spacingMs = 10, onProgress?: (started: number) => void): Promise<void> {
+  async grow(n: number, spacingMs = 10, onProgress?: (started: number) => void, settleMs = 30_000): Promise<void> {
     const joins: Promise<number>[] = [];
     while (this.nodes.length < n) {
       const d = await this.addNode();
@@ -71,6 +72,7 @@ export class SimNetwork {
       await this.clock.advance(spacingMs);
     }
     await this.run(Promise.all(joins));
+    await this.clock.advance(settleMs);
   }
 
   /**

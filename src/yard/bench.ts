@@ -18,7 +18,7 @@ import { Bench } from "tinybench";
 import type { Config } from "../config/schema.ts";
 import { IconError } from "../errors.ts";
 import { silentLogger } from "../log.ts";
-import { quantile } from "../topology/bench/stats.ts";
+import { quantile } from "../util/stats.ts";
 // @ts-expect-error -- text import (Bun import attribute): the example ICON, embedded for the bench image
 import helloServer from "../../examples/hello-icon/server.ts" with { type: "text" };
 import { containerSpec, DEFAULT_USER, LABELS } from "./container-spec.ts";

@@ -11,7 +11,7 @@ import { loadavg } from "node:os";
 import { Bench } from "tinybench";
 import type { ClosestAnswer } from "../finder.ts";
 import type { TraceResult } from "../trace/types.ts";
-import { spread, type Spread } from "./stats.ts";
+import { spread, type Spread } from "../../util/stats.ts";
 import { openTestbed } from "./testbed-session.ts";
 import { TestbedNodes } from "./testbed-nodes.ts";
 import { selfCommand } from "../../testbed/self.ts";

@@ -6,7 +6,7 @@
 import { Bench } from "tinybench";
 import { UdpTracer } from "../trace/udp-tracer.ts";
 import { priorOf, type TraceResult } from "../trace/types.ts";
-import { spread, type Spread } from "./stats.ts";
+import { spread, type Spread } from "../../util/stats.ts";
 
 export interface RunnerReport {
   destination: string;

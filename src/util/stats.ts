@@ -25,3 +25,23 @@ export function spread(values: number[]): Spread {
   const r = (v: number) => Math.round(v * 1000) / 1000;
   return { n: s.length, p50: r(quantile(s, 0.5)), p10: r(quantile(s, 0.1)), p90: r(quantile(s, 0.9)), min: r(s[0] ?? NaN), max: r(s.at(-1) ?? NaN) };
 }
+
+export function mean(values: number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
+}
+
+/** Sample standard deviation (n - 1). */
+export function sd(values: number[]): number {
+  if (values.length < 2) return NaN;
+  const m = mean(values);
+  return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
+}
+
+/**
+ * Half-width of the confidence interval of the mean (the "±" of thesis table 4.1), normal approximation:
+ * z·sd/√n with z = 1.960 (95%) or 2.576 (99%).
+ */
+export function ciHalfWidth(values: number[], level: 0.95 | 0.99): number {
+  const z = level === 0.95 ? 1.96 : 2.576;
+  return (z * sd(values)) / Math.sqrt(values.length);
+}

@@ -249,9 +249,10 @@ export class DhtEngine {
 
   /** An iterative lookup: FIND_VALUE for `kind` when given, else FIND_NODE. */
   async lookup(target: Id, kind?: RecordKind, onEvent?: OnEvent, signal?: AbortSignal): Promise<LookupResult> {
-    // A lookup issued while the node is still joining waits for the join rather than failing on an empty table.
+    // A lookup issued while the node is still joining waits for the join rather than starting from the
+    // one or two contacts it has so far (or none).
     const joining = this.upkeep.pendingJoin;
-    if (this.table.size === 0 && joining) await joining;
+    if (joining && (this.table.size === 0 || !this.upkeep.joined)) await joining;
     return this.lookupNow(target, kind, onEvent, signal);
   }
 

@@ -44,6 +44,11 @@ export class Upkeep {
     return this.joining;
   }
 
+  /** Whether a join has completed since start. */
+  get joined(): boolean {
+    return this.joinedOnce;
+  }
+
   start(): void {
     this.running = true;
     this.scheduleTick();

@@ -5,6 +5,9 @@
  *   Bun.spawn(inHost(st, "UD", ["ping", "-c", "1", address(st, "IEP1")]));
  *   await down("dht1");
  *
+ * With `engines: true` each IEP host also runs its own Docker engine: `dockerSocket(st, "IEP2")`, and
+ * `copyImage(ref, { to: dockerSocket(st, "IEP2") })` seeds it from the main engine.
+ *
  * The CLI (`icon testbed ...`) is a thin layer over the same functions; `status --json` prints a
  * TestbedStatus.
  */
@@ -16,6 +19,8 @@ export { randomTopology, thesisTopology } from "./builtin.ts";
 export { parseTopology, withLoss, type Topology } from "./topology.ts";
 export { pingMatrix, rttTargets } from "./ping.ts";
 export type { TestbedStatus, StatusHost, StatusLink, StatusRouter } from "./state.ts";
+export { copyImage, type CopyImageOptions, type CopyImageResult } from "./engines/copy-image.ts";
+export { MAIN_DOCKER_SOCKET } from "./engines/api.ts";
 
 function nodeOf(st: TestbedStatus, name: string): { netns: string; address?: string } {
   const n = st.hosts.find((h) => h.name === name) ?? st.routers.find((r) => r.name === name);
@@ -33,4 +38,14 @@ export function address(st: TestbedStatus, host: string): string {
   const h = st.hosts.find((x) => x.name === host);
   if (!h) throw new IconError("NOT_FOUND", `no host "${host}" in testbed ${st.name}`, "Run `icon testbed status` for the host names.");
   return h.address;
+}
+
+/** The socket of a host's own Docker engine (`up` with `engines: true`). */
+export function dockerSocket(st: TestbedStatus, host: string): string {
+  const h = st.hosts.find((x) => x.name === host);
+  if (!h) throw new IconError("NOT_FOUND", `no host "${host}" in testbed ${st.name}`, "Run `icon testbed status` for the host names.");
+  if (!h.dockerSocket)
+    throw new IconError("NOT_FOUND", `host ${host} of testbed ${st.name} has no Docker engine of its own`,
+      "Bring the testbed up with --engines (engines: true); only IEP hosts and hosts with \"docker\": true get one.");
+  return h.dockerSocket;
 }

@@ -8,6 +8,7 @@ import { rmSync } from "node:fs";
 import { IconError } from "../errors.ts";
 import { containerRunning, ensurePauseImage, removeContainers, startHostContainer } from "./docker.ts";
 import { isDelayd, readyPath, startDelayd, stopDelayd } from "./delayd-process.ts";
+import { engineAlive, enginesHealthy, leftoverEngineDirs, removeEngines, startEngines } from "./engines/fleet.ts";
 import { withLock } from "./lock.ts";
 import { delaydLogPath } from "./names.ts";
 import { addLinks, addNamespace, configureNode, deleteNamespace, netnsExists, pidsIn } from "./netns.ts";
@@ -17,8 +18,10 @@ import { listTestbeds, readState, removeState, statusOf, writeState, type Testbe
 import type { Topology } from "./topology.ts";
 
 export type TestbedEvent =
-  | { type: "testbed"; phase: "reuse" | "recreate" | "namespaces" | "containers" | "links" | "configure" | "delay" | "ready" | "down"; detail: string }
-  | { type: "testbed"; phase: "node"; node: string };
+  | { type: "testbed"; phase: "reuse" | "recreate" | "namespaces" | "containers" | "engines" | "links" | "configure" | "delay" | "ready" | "down"; detail: string }
+  | { type: "testbed"; phase: "node"; node: string }
+  /** One host's Docker engine answers (`--engines`), `ms` after it was spawned. */
+  | { type: "testbed"; phase: "engine"; node: string; socket: string; ms: number };
 
 export type Progress = (event: TestbedEvent, human: string) => void;
 const quiet: Progress = () => {};
@@ -36,13 +39,16 @@ export async function healthy(s: TestbedState): Promise<boolean> {
     if (n.container && !(await containerRunning(n.container))) return false;
   }
   const needsDelay = s.plan.nodes.some((n) => n.queues.length);
-  return !needsDelay || (s.delayPid !== undefined && isDelayd(s.delayPid, s.plan.testbed));
+  if (needsDelay && !(s.delayPid !== undefined && isDelayd(s.delayPid, s.plan.testbed))) return false;
+  return enginesHealthy(s);
 }
 
 export interface UpOptions {
   name: string;
   topology: Topology;
   docker: boolean;
+  /** Also a Docker engine inside each container-owned host (implies docker): per-host image stores. */
+  engines?: boolean;
   progress?: Progress;
 }
 
@@ -53,23 +59,29 @@ export async function up(o: UpOptions): Promise<TestbedStatus> {
 
 async function upLocked(o: UpOptions): Promise<TestbedStatus> {
   const progress = o.progress ?? quiet;
-  const request = JSON.stringify({ topology: o.topology, docker: o.docker });
+  const engines = o.engines === true, docker = o.docker || engines;
+  const request = JSON.stringify({ topology: o.topology, docker, ...(engines ? { engines } : {}) });
   const old = readState(o.name);
   if (old) {
     if (old.request === request && (await healthy(old))) {
       progress({ type: "testbed", phase: "reuse", detail: o.name }, `testbed ${o.name} is already up with this topology`);
-      return statusOf(old, true);
+      return statusOf(old, true, () => true);
     }
     progress({ type: "testbed", phase: "recreate", detail: o.name }, `testbed ${o.name} exists but differs or is broken: re-creating it`);
     await downLocked(o.name);
   }
-  const plan = makePlan(o.name, o.topology, o.docker);
+  const plan = makePlan(o.name, o.topology, docker, engines);
   const taken = plan.nodes.filter((n) => netnsExists(n.netns)).map((n) => n.netns);
   if (taken.length)
     throw new IconError("CONFLICT", `network namespaces already exist: ${taken.join(", ")} (not made by a testbed named ${o.name} that is on record)`,
       `Delete them (ip netns delete ${taken[0]}) or choose another --name.`);
-  const state: TestbedState = { version: 1, phase: "creating", docker: o.docker, request, plan, createdAt: new Date().toISOString() };
+  const dirs = leftoverEngineDirs({ plan });
+  if (dirs.length)
+    throw new IconError("CONFLICT", `Docker engine directories already exist: ${dirs.join(", ")} (not made by a testbed named ${o.name} that is on record)`,
+      `Stop any dockerd using them (its pidfile is d.pid inside), unmount what is mounted under them (grep ${dirs[0]} /proc/self/mountinfo), remove them, or choose another --name.`);
+  const state: TestbedState = { version: 1, phase: "creating", docker, ...(engines ? { engines } : {}), request, plan, createdAt: new Date().toISOString() };
   writeState(o.name, state);
+  let enginesUp: Promise<void> = Promise.resolve();
   try {
     const containers = plan.nodes.filter((n) => n.container);
     if (containers.length) {
@@ -85,6 +97,9 @@ async function upLocked(o: UpOptions): Promise<TestbedStatus> {
         await must(["ip", "netns", "attach", n.netns, String(pid)], `attaching ${n.container}'s namespace`);
       });
     }
+    // The engines need only their namespaces: they start while the links are made and configured.
+    enginesUp = startEngines(state, () => writeState(o.name, state), progress);
+    enginesUp.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
     progress({ type: "testbed", phase: "links", detail: `${plan.topology.links.length}` }, `creating ${plan.topology.links.length} links`);
     await addLinks(plan);
     progress({ type: "testbed", phase: "configure", detail: "addresses, routes, rules" }, "configuring addresses, routes, delay rules and rate limits");
@@ -97,11 +112,13 @@ async function upLocked(o: UpOptions): Promise<TestbedStatus> {
       progress({ type: "testbed", phase: "delay", detail: `${queues} queues` }, `starting the delay process for ${queues} queues`);
       state.delayPid = await startDelayd(o.name);
     }
+    await enginesUp;
     state.phase = "up";
     writeState(o.name, state);
     progress({ type: "testbed", phase: "ready", detail: o.name }, `testbed ${o.name} is up`);
-    return statusOf(state, true);
+    return statusOf(state, true, () => true);
   } catch (e) {
+    await enginesUp.catch(() => {}); // every spawn is recorded before down runs
     await downLocked(o.name).catch(() => {});
     throw e;
   }
@@ -109,7 +126,8 @@ async function upLocked(o: UpOptions): Promise<TestbedStatus> {
 
 export interface DownResult {
   name: string;
-  removed: { namespaces: string[]; containers: string[]; delayd: boolean; processes: number };
+  /** `engines`: hosts whose Docker engine (or what was left of it) was removed. */
+  removed: { namespaces: string[]; containers: string[]; delayd: boolean; processes: number; engines: string[] };
 }
 
 /** Removes everything the testbed made. Safe to call twice, or after a crash. */
@@ -119,8 +137,17 @@ export async function down(name: string, progress: Progress = quiet): Promise<Do
 }
 
 async function downLocked(name: string, progress: Progress = quiet): Promise<DownResult> {
-  const result: DownResult = { name, removed: { namespaces: [], containers: [], delayd: false, processes: 0 } };
+  const result: DownResult = { name, removed: { namespaces: [], containers: [], delayd: false, processes: 0, engines: [] } };
   const s = readState(name);
+  // Engines first: they run inside container-owned namespaces and hold mounts on the machine. A failure
+  // here keeps the state file, so the next `down` tries again; everything else is still removed.
+  let engineFailure: unknown;
+  if (s)
+    try {
+      result.removed.engines = [...(await removeEngines(s)).keys()];
+    } catch (e) {
+      engineFailure = e;
+    }
   // The delay process holds a reference to every namespace: stop it first so they really go away.
   let pid = s?.delayPid;
   if (!pid) {
@@ -141,6 +168,7 @@ async function downLocked(name: string, progress: Progress = quiet): Promise<Dow
   }
   result.removed.containers = await removeContainers(name);
   if (s) for (const n of s.plan.nodes) if (await deleteNamespace(n.netns)) result.removed.namespaces.push(n.netns);
+  if (engineFailure) throw engineFailure;
   removeState(name);
   rmSync(readyPath(name), { force: true });
   rmSync(delaydLogPath(name), { force: true });
@@ -156,5 +184,5 @@ export async function status(name: string): Promise<TestbedStatus> {
     throw new IconError("NOT_FOUND", `no testbed named ${name} is up`,
       `Start it: icon testbed up --name ${name}${others.length ? ` (testbeds up now: ${others.join(", ")}; pick one with --name)` : ""}`);
   }
-  return statusOf(s, s.delayPid !== undefined && isDelayd(s.delayPid, name));
+  return statusOf(s, s.delayPid !== undefined && isDelayd(s.delayPid, name), (host) => engineAlive(s, host));
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { thesisTopology } from "./builtin.ts";
 import { configScript } from "./netns.ts";
+import { STATE_DIR } from "./names.ts";
 import { makePlan } from "./plan.ts";
 import { withLoss } from "./topology.ts";
 
@@ -18,6 +19,16 @@ describe("plan of the thesis topology", () => {
     expect(node("IEP1").container).toBe("icon-tb-tb-IEP1");
     expect(node("UD").container).toBeUndefined();
     expect(makePlan("tb", thesisTopology(), false).nodes.every((n) => !n.container)).toBe(true);
+  });
+
+  test("engines: an engine for each container-owned host only, and engines imply containers", () => {
+    expect(plan.nodes.every((n) => !n.engine)).toBe(true);
+    const withEngines = makePlan("tb", thesisTopology(), false, true);
+    const engines = withEngines.nodes.filter((n) => n.engine).map((n) => [n.name, n.container, n.engine!.socket]);
+    expect(engines).toEqual([
+      ["IEP1", "icon-tb-tb-IEP1", `${STATE_DIR}/tb-IEP1/d.sock`],
+      ["IEP2", "icon-tb-tb-IEP2", `${STATE_DIR}/tb-IEP2/d.sock`],
+    ]);
   });
 
   test("each router numbers every interface from its own /29; hosts sit in their own /24", () => {

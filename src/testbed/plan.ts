@@ -9,6 +9,7 @@
  * trace cache.
  */
 import { IconError } from "../errors.ts";
+import { enginePlan, type EnginePlan } from "./engines/paths.ts";
 import { containerName, netnsName } from "./names.ts";
 import { adjacency, shortestPaths } from "./paths.ts";
 import { wantsContainer, type Topology } from "./topology.ts";
@@ -47,6 +48,8 @@ export interface NodePlan {
   netns: string;
   /** Docker container owning the namespace (--docker and an IEP host). */
   container?: string;
+  /** Its own Docker engine (`--engines` and a container-owned host): every path it uses. */
+  engine?: EnginePlan;
   /** Host: its address; router: its /29 block. */
   address: string;
   ifaces: IfacePlan[];
@@ -75,7 +78,9 @@ export function hostAddress(index: number): string {
 }
 export const hostPrefix = (address: string) => address.replace(/\.\d+$/, ".0/24");
 
-export function makePlan(testbed: string, t: Topology, docker: boolean): Plan {
+/** `engines` (a Docker engine per container-owned host) implies `docker`. */
+export function makePlan(testbed: string, t: Topology, docker: boolean, engines = false): Plan {
+  docker ||= engines;
   const hostIndex = new Map(t.hosts.map((h, i) => [h.name, i]));
   const routerIndex = new Map(t.routers.map((r, i) => [r.name, i]));
   const used = new Map<string, number>();
@@ -85,6 +90,7 @@ export function makePlan(testbed: string, t: Topology, docker: boolean): Plan {
       name: h.name, kind: "host", netns: netnsName(testbed, h.name), address: hostAddress(hostIndex.get(h.name)!),
       ifaces: [], routes: [], rules: [], queues: [],
       ...(docker && wantsContainer(h) ? { container: containerName(testbed, h.name) } : {}),
+      ...(engines && wantsContainer(h) ? { engine: enginePlan(testbed, h.name) } : {}),
     });
   for (const r of t.routers)
     nodes.set(r.name, {

@@ -13,10 +13,14 @@ export interface TestbedState {
   /** "creating" until `up` finished, then "up". */
   phase: "creating" | "up";
   docker: boolean;
+  /** A Docker engine per container-owned host (`up --engines`); absent in older state files. */
+  engines?: boolean;
   /** The `up` arguments that made it, to tell whether a second `up` is a no-op. */
   request: string;
   plan: Plan;
   delayPid?: number;
+  /** PID of each host's dockerd, recorded the moment it is spawned (host name → PID). */
+  enginePids?: Record<string, number>;
   createdAt: string;
 }
 
@@ -59,7 +63,13 @@ export function listTestbeds(): string[] {
   }
 }
 
-export interface StatusHost { name: string; netns: string; address: string; container?: string }
+export interface StatusHost {
+  name: string; netns: string; address: string; container?: string;
+  /** `--engines`: absolute path of the Unix socket of this host's own Docker engine. */
+  dockerSocket?: string;
+  /** `--engines`: whether that engine's daemon is alive. */
+  dockerd?: "running" | "dead";
+}
 export interface StatusRouter { name: string; netns: string; addresses: string[]; block: string }
 export interface StatusLink {
   a: string; b: string; delayMs: number; rateMbit: number | null; loss: number;
@@ -73,6 +83,8 @@ export interface TestbedStatus {
   topology: string;
   phase: "creating" | "up";
   docker: boolean;
+  /** A Docker engine per container-owned host (hosts[].dockerSocket). */
+  engines: boolean;
   hosts: StatusHost[];
   routers: StatusRouter[];
   links: StatusLink[];
@@ -81,7 +93,8 @@ export interface TestbedStatus {
   delayd: "running" | "dead" | "none";
 }
 
-export function statusOf(state: TestbedState, delaydAlive: boolean): TestbedStatus {
+/** `engineAlive(host)`: is that host's dockerd alive (only asked for hosts with an engine)? */
+export function statusOf(state: TestbedState, delaydAlive: boolean, engineAlive: (host: string) => boolean = () => true): TestbedStatus {
   const { plan } = state;
   const byName = new Map(plan.nodes.map((n) => [n.name, n]));
   const addrOn = (node: string, peer: string) => byName.get(node)!.ifaces.find((i) => i.peerNode === peer)!.address;
@@ -90,8 +103,10 @@ export function statusOf(state: TestbedState, delaydAlive: boolean): TestbedStat
     topology: plan.topology.source,
     phase: state.phase,
     docker: state.docker,
+    engines: state.engines === true,
     hosts: plan.nodes.filter((n) => n.kind === "host").map((n) => ({
       name: n.name, netns: n.netns, address: n.address, ...(n.container ? { container: n.container } : {}),
+      ...(n.engine ? { dockerSocket: n.engine.socket, dockerd: engineAlive(n.name) ? "running" as const : "dead" as const } : {}),
     })),
     routers: plan.nodes.filter((n) => n.kind === "router").map((n) => ({
       name: n.name, netns: n.netns, addresses: n.ifaces.map((i) => i.address), block: n.address,

@@ -5,7 +5,7 @@ import { NAME_OPTION } from "./testbed-common.ts";
 
 export const command: CommandSpec = {
   name: "testbed down",
-  summary: "Remove a testbed: delay process, namespaces, containers, state (root)",
+  summary: "Remove a testbed: delay process, Docker engines, namespaces, containers, state (root)",
   usage: "icon testbed down [--name NAME] [--json]",
   description: "Safe to run twice and after a crash: it works from the state file written before anything was made.",
   options: { ...NAME_OPTION, ...JSON_OPTION },

@@ -42,11 +42,13 @@ export function loadTopology(values: Record<string, unknown>): Topology {
 export const command: CommandSpec = {
   name: "testbed up",
   summary: "Bring up an emulated routed Internet in network namespaces (root)",
-  usage: "icon testbed up [--name NAME] [--topology thesis|random|FILE] [--seed N] [--hosts N] [--loss P] [--docker] [--json]",
+  usage: "icon testbed up [--name NAME] [--topology thesis|random|FILE] [--seed N] [--hosts N] [--loss P] [--docker] [--engines] [--json]",
   description: `Hosts and routers are network namespaces joined by veth links; routers forward with real TTL
 decrements and ICMP errors, routes are shortest paths by delay. Link delays come from the delay process
 (NFQUEUE), rates from tbf, loss from iptables. A second "up" with the same arguments on a healthy testbed
 is a no-op; with other arguments, or if anything died, it re-creates the testbed.
+--engines also starts a Docker engine inside each of those hosts (its own images and containers; socket in
+"testbed status --json" as hosts[].dockerSocket), so an image can be on one IEP and not on another.
 Progress goes to stderr; the status (as "testbed status") to stdout.`,
   options: {
     ...NAME_OPTION,
@@ -55,14 +57,16 @@ Progress goes to stderr; the status (as "testbed status") to stdout.`,
     hosts: { type: "string", arg: "N", doc: "Hosts in the random topology: IEP1..IEPk, UD1..UDm (default 6)." },
     loss: { type: "string", arg: "P", doc: "Drop probability on every link, each direction (e.g. 0.01)." },
     docker: { type: "boolean", doc: "Give each IEP host's namespace to a container others can join." },
+    engines: { type: "boolean", doc: "Also run a Docker engine inside each IEP host (implies --docker): per-host image stores." },
     ...JSON_OPTION,
   },
-  examples: ["icon testbed up", "icon testbed up --name fuzz --topology random --seed 7 --loss 0.01", "icon testbed up --docker --json"],
+  examples: ["icon testbed up", "icon testbed up --name fuzz --topology random --seed 7 --loss 0.01", "icon testbed up --docker --json", "icon testbed up --engines"],
   async run({ values, out }) {
     const status = await up({
       name: testbedName(values.name),
       topology: loadTopology(values),
       docker: values.docker === true,
+      engines: values.engines === true,
       progress: (e, human) => out.progress(e, human),
     });
     out.data(status, () => renderStatus(status));

@@ -1,0 +1,105 @@
+/**
+ * The few Docker Engine API calls the testbed makes on its per-host engines, over the engine's Unix
+ * socket with Bun's fetch. Not the docker CLI: a fresh machine may have dockerd without the CLI, and
+ * the compiled binary must work there. Not dockerode (which the yard uses): six endpoints do not need
+ * it, and fetch streams an image from one engine into another without holding it in memory.
+ */
+import { IconError } from "../../errors.ts";
+
+/** Where the main engine listens (what `docker` talks to by default). */
+export const MAIN_DOCKER_SOCKET = "/var/run/docker.sock";
+
+export interface ContainerRef {
+  id: string;
+  names: string[];
+}
+
+export class EngineApi {
+  constructor(readonly socket: string) {}
+
+  private unreachable(what: string, e: unknown): IconError {
+    return new IconError("DOCKER", `${what}: the Docker engine at ${this.socket} does not answer (${(e as Error).message})`,
+      this.socket === MAIN_DOCKER_SOCKET ? "Start the Docker engine (scripts/setup.sh starts dockerd)." : "Run `icon testbed up --engines` again: it restarts a dead engine.");
+  }
+
+  /** One request; a non-2xx answer becomes a DOCKER error quoting the engine's message. */
+  async call(method: string, path: string, what: string, init: { body?: ReadableStream<Uint8Array> | string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Response> {
+    let r: Response;
+    try {
+      r = await fetch(`http://docker${path}`, {
+        method, unix: this.socket, ...(init.body !== undefined ? { body: init.body } : {}), headers: init.headers ?? {},
+        signal: AbortSignal.timeout(init.timeoutMs ?? 30_000),
+      } as RequestInit);
+    } catch (e) {
+      throw this.unreachable(what, e);
+    }
+    if (!r.ok) {
+      const text = await r.text().catch(() => "");
+      let message = text.trim();
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? message;
+      } catch {}
+      throw new IconError(r.status === 404 ? "NOT_FOUND" : "DOCKER", `${what}: ${message || `HTTP ${r.status}`} (engine ${this.socket})`,
+        r.status === 404 ? "Check the name (docker -H unix://SOCKET images / ps -a)." : `See the engine's log beside ${this.socket}.`);
+    }
+    return r;
+  }
+
+  /** True when the engine answers `_ping` within `timeoutMs`. */
+  async ping(timeoutMs = 1000): Promise<boolean> {
+    try {
+      const r = await fetch("http://docker/_ping", { unix: this.socket, signal: AbortSignal.timeout(timeoutMs) } as RequestInit);
+      return r.ok && (await r.text()) === "OK";
+    } catch {
+      return false;
+    }
+  }
+
+  /** The image id ("sha256:...") of `ref`, or undefined when the engine does not hold it. */
+  async imageId(ref: string): Promise<string | undefined> {
+    try {
+      const r = await this.call("GET", `/images/${encodeURIComponent(ref)}/json`, `inspecting image ${ref}`);
+      return ((await r.json()) as { Id: string }).Id;
+    } catch (e) {
+      if (e instanceof IconError && e.code === "NOT_FOUND") return undefined;
+      throw e;
+    }
+  }
+
+  async listContainers(): Promise<ContainerRef[]> {
+    const r = await this.call("GET", "/containers/json?all=1", "listing containers");
+    return ((await r.json()) as { Id: string; Names: string[] }[]).map((c) => ({ id: c.Id, names: c.Names.map((n) => n.replace(/^\//, "")) }));
+  }
+
+  /** Kills and removes a container with its anonymous volumes. */
+  async removeContainer(id: string): Promise<void> {
+    await this.call("DELETE", `/containers/${id}?force=1&v=1`, `removing container ${id.slice(0, 12)}`, { timeoutMs: 60_000 });
+  }
+
+  /** `docker save`: the image as a tar stream. */
+  async saveImage(ref: string): Promise<ReadableStream<Uint8Array>> {
+    const r = await this.call("GET", `/images/get?names=${encodeURIComponent(ref)}`, `saving image ${ref}`, { timeoutMs: 600_000 });
+    if (!r.body) throw new IconError("DOCKER", `saving image ${ref}: the engine sent no body`, "Try again.");
+    return r.body;
+  }
+
+  /**
+   * `docker load` of a tar stream. The engine answers 200 even when the load fails and says so in the
+   * JSON messages of the body, so those are read and checked.
+   */
+  async loadImage(tar: ReadableStream<Uint8Array>): Promise<void> {
+    const r = await this.call("POST", "/images/load?quiet=1", "loading an image", {
+      body: tar, headers: { "Content-Type": "application/x-tar" }, timeoutMs: 600_000,
+    });
+    for (const line of (await r.text()).split("\n").filter((l) => l.trim())) {
+      let msg: { error?: string; errorDetail?: { message?: string } };
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const err = msg.errorDetail?.message ?? msg.error;
+      if (err) throw new IconError("DOCKER", `loading an image into ${this.socket}: ${err}`, `See the engine's log beside ${this.socket}.`);
+    }
+  }
+}

@@ -131,7 +131,7 @@ export class DhtEngine {
       addressKnown: () => this.addressKnown?.() ?? false,
       onJoined: () => {
         this.onJoined?.();
-        this.markDirty();
+        this.state.saveSoon();
       },
     });
     this.replication = new Replication({

@@ -1,7 +1,7 @@
 /**
- * When the DHT state is written: soon after the node first meets peers (so a kill -9 shortly after joining
- * still leaves neighbours to rejoin through), then at most every SAVE_INTERVAL_MS while it changes, and on
- * stop. What is written is persistence.ts's business.
+ * When the DHT state is written: soon after the node first meets peers and soon after every join (so a kill -9
+ * shortly after joining still leaves neighbours to rejoin through), otherwise at most every SAVE_INTERVAL_MS
+ * while it changes, and on stop. What is written is persistence.ts's business.
  */
 import type { Logger } from "../log.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
@@ -44,6 +44,14 @@ export class StateKeeper {
     if (!this.d.path || !this.active) return;
     this.dirty = true;
     this.timer ??= this.d.clock.setTimeout(() => void this.save(), this.everSaved ? SAVE_INTERVAL_MS : FIRST_SAVE_MS);
+  }
+
+  /** Something worth keeping happened (a join finished): save within FIRST_SAVE_MS, not at the next interval. */
+  saveSoon(): void {
+    if (!this.d.path || !this.active) return;
+    this.dirty = true;
+    this.d.clock.clearTimeout(this.timer);
+    this.timer = this.d.clock.setTimeout(() => void this.save(), FIRST_SAVE_MS);
   }
 
   /** Writes the state now (if it changed, or always when `force`), and stops the periodic saving. */

@@ -33,7 +33,7 @@ export const command: CommandSpec = {
   usage: "icon bench dht [--nodes N] [--loss P] [--churn C] [--lookups L] [--keys K] [--join protocol|seeded] [--seed S] [--json]",
   description:
     "Runs N real DHT nodes in this process over an in-memory network with a latency model (nodes on a\n" +
-    "plane, RTTs of about 4-190 ms) and per-datagram loss P, on a virtual clock: lookup times are simulated\n" +
+    "plane, RTTs of 4-190 ms, median 69 ms) and per-datagram loss P, on a virtual clock: lookup times are simulated\n" +
     "network milliseconds, not CPU time, so a 1000-node network fits a laptop. Nodes join one by one\n" +
     "(--join seeded fills routing tables directly, for N in the tens of thousands), publish K values, then\n" +
     "random nodes look them up while C x N nodes are replaced. Issue 2's goal at N=1000, P=0.05:\n" +

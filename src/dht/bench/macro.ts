@@ -11,6 +11,9 @@ import { PlaneModel } from "../sim/latency.ts";
 import { SimNetwork } from "../sim/network.ts";
 import { pick, seededRandom } from "../sim/random.ts";
 
+/** Virtual time between the end of the joins and the first put. */
+const SETTLE_MS = 30_000;
+
 export interface MacroOptions {
   nodes: number;
   /** Per-datagram loss probability, every link. */
@@ -75,9 +78,11 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
 
   const v0 = net.clock.now();
   if (o.join === "seeded") await net.populate(o.nodes, (n) => progress({ type: "seeding", nodes: n }));
-  else await net.grow(o.nodes, 10, (n) => progress({ type: "joining", nodes: n }));
+  else await net.grow(o.nodes, 10, (n) => progress({ type: "joining", nodes: n }), 0);
   const joinVirtual = net.clock.now() - v0;
   const joinDatagrams = net.hub.sent;
+  // Let nodes whose first join found few peers join again, as a network that has run a while has.
+  await net.clock.advance(SETTLE_MS);
   const peerCounts = net.nodes.map((n) => n.table.size);
   const tJoin = performance.now();
   progress({ type: "joined", nodes: net.nodes.length, realMs: Math.round(tJoin - t0) });
@@ -140,7 +145,7 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
     hops: spread(found.map((d) => d.hops)),
     messagesPerLookup: Math.round((done.reduce((n, d) => n + d.messages, 0) / Math.max(1, done.length)) * 10) / 10,
     timeModel: "virtual: lookupMs is simulated network time on a fake clock (datagram delays and timeouts), not CPU time",
-    latencyModel: "nodes at random points of a unit square; one-way delay 2 ms + 60 ms x distance, +0-10% jitter (RTT ~4-190 ms)",
+    latencyModel: "nodes at random points of a unit square; one-way delay 2 ms + 60 ms x distance, +0-10% jitter (RTT 4-190 ms, median 69 ms)",
     join: { mode: o.join ?? "protocol", virtualMs: Math.round(joinVirtual), datagrams: joinDatagrams, medianPeers: spread(peerCounts).median },
     puts: { keys: keyCount, medianReplicas: spread(reports.map((r) => r.replicas)).median },
     realMs: { join: Math.round(tJoin - t0), lookups: Math.round(tEnd - tJoin), total: Math.round(tEnd - t0) },

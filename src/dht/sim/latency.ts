@@ -1,7 +1,7 @@
 /**
  * The benchmark's latency model: every node sits at a random point of a unit square (a continent), and the
  * one-way delay between two nodes is a fixed access delay plus a distance term plus a little jitter. With
- * the defaults RTTs run from about 4 ms (neighbours) to about 190 ms (opposite corners), median about 80 ms:
+ * the defaults RTTs run from about 4 ms (neighbours) to about 190 ms (opposite corners), median about 69 ms:
  * the spread of RTTs between edge sites in one region of the Internet.
  */
 import type { LinkModel } from "../transport/memory-hub.ts";

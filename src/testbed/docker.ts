@@ -2,23 +2,18 @@
  * --docker mode: an IEP host's network namespace is the namespace of a long-lived container, so ICON
  * containers started with `--network container:<it>` listen on the IEP's address (DESIGN.md "Testbed
  * facts"). The container runs a tiny image built here from the host's own /bin/sleep and the libraries
- * it links (no registry is assumed anywhere).
+ * it links (no registry is assumed anywhere). Everything goes through the main engine's API
+ * (./engines/api.ts), so the testbed needs dockerd but not the docker CLI.
  */
 import { mkdtempSync, mkdirSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { IconError } from "../errors.ts";
+import { EngineApi, MAIN_DOCKER_SOCKET } from "./engines/api.ts";
 import { LABEL, PAUSE_IMAGE } from "./names.ts";
-import { must, run } from "./shell.ts";
+import { must } from "./shell.ts";
 
-const dockerMissing = (what: string, detail: string) =>
-  new IconError("DOCKER", `${what}: ${detail.trim().split("\n").slice(-2).join("; ")}`, "Start the Docker engine (scripts/setup.sh starts dockerd) or drop --docker.");
-
-async function docker(args: string[], what: string, stdin?: string): Promise<string> {
-  const r = await run(["docker", ...args], stdin);
-  if (r.code !== 0) throw dockerMissing(what, r.stderr || r.stdout);
-  return r.stdout.trim();
-}
+const main = () => new EngineApi(MAIN_DOCKER_SOCKET);
 
 /** A binary and the libraries ldd says it loads (libc, the loader, ...). */
 async function withLibraries(binary: string): Promise<string[]> {
@@ -28,11 +23,12 @@ async function withLibraries(binary: string): Promise<string[]> {
 }
 
 /**
- * Builds `tag` once from host binaries and their libraries (docker import of a tar made here), with
- * `cmd` as its command. Returns true if it had to build.
+ * Builds `tag` once from host binaries and their libraries (an import of a tar made here), with `cmd`
+ * as its command. Returns true if it had to build.
  */
 export async function ensureImageFromBinaries(tag: string, binaries: [string, string][], cmd: string[]): Promise<boolean> {
-  if ((await run(["docker", "image", "inspect", tag])).code === 0) return false;
+  const api = main();
+  if (await api.imageId(tag)) return false;
   const dir = mkdtempSync(join(tmpdir(), "icon-image-"));
   try {
     for (const [from, to] of binaries)
@@ -41,8 +37,9 @@ export async function ensureImageFromBinaries(tag: string, binaries: [string, st
         mkdirSync(dirname(dest), { recursive: true });
         copyFileSync(f, dest); // follows symlinks: the image holds real files
       }
-    await must(["sh", "-c", `tar -C '${dir}' -cf - . | docker import --change '${`CMD ${JSON.stringify(cmd)}`}' --change 'LABEL ${LABEL}=image' - ${tag}`],
-      `building ${tag}`);
+    const tar = Bun.spawn(["tar", "-C", dir, "-cf", "-", "."], { stdout: "pipe", stderr: "pipe" });
+    await api.importImage(tar.stdout, tag, [`CMD ${JSON.stringify(cmd)}`, `LABEL ${LABEL}=image`]);
+    if ((await tar.exited) !== 0) throw new IconError("FAILED", `building ${tag}: tar failed: ${await new Response(tar.stderr).text()}`, "Check that tar is installed.");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -54,29 +51,31 @@ export const ensurePauseImage = () => ensureImageFromBinaries(PAUSE_IMAGE, [["/b
 
 /** Starts the namespace-owning container and returns its PID (whose netns `ip netns attach` names). */
 export async function startHostContainer(container: string, testbed: string, node: string): Promise<number> {
-  const existing = await run(["docker", "inspect", "-f", `{{index .Config.Labels "${LABEL}"}}`, container]);
-  if (existing.code === 0) {
-    if (existing.stdout.trim() !== testbed)
+  const api = main();
+  const existing = await api.inspectContainer(container);
+  if (existing) {
+    if (existing.labels[LABEL] !== testbed)
       throw new IconError("CONFLICT", `a container named ${container} exists and is not testbed ${testbed}'s`, `Remove it (docker rm -f ${container}) or use another --name.`);
-    await docker(["rm", "-f", container], `removing stale ${container}`);
+    await api.removeContainer(existing.id);
   }
-  await docker(["run", "-d", "--name", container, "--hostname", node, "--network", "none", "--restart", "no",
-    "--label", `${LABEL}=${testbed}`, "--label", `${LABEL}.node=${node}`, PAUSE_IMAGE], `starting ${container}`);
-  const pid = Number(await docker(["inspect", "-f", "{{.State.Pid}}", container], `inspecting ${container}`));
+  const id = await api.runContainer(container, {
+    Image: PAUSE_IMAGE, Hostname: node, Labels: { [LABEL]: testbed, [`${LABEL}.node`]: node },
+    HostConfig: { NetworkMode: "none", RestartPolicy: { Name: "no" } },
+  });
+  const pid = (await api.inspectContainer(id))?.pid ?? 0;
   if (!(pid > 0)) throw new IconError("DOCKER", `container ${container} is not running`, `See: docker logs ${container}`);
   return pid;
 }
 
 /** Removes every container labelled as this testbed's; returns their names. */
 export async function removeContainers(testbed: string): Promise<string[]> {
-  const r = await run(["docker", "ps", "-a", "--filter", `label=${LABEL}=${testbed}`, "--format", "{{.Names}}"]).catch(() => undefined);
-  if (!r || r.code !== 0) return []; // no Docker (or no daemon): nothing of ours can exist there
-  const names = r.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
-  if (names.length) await docker(["rm", "-f", ...names], "removing testbed containers");
-  return names;
+  const api = main();
+  if (!(await api.ping(2000))) return []; // no Docker (or no daemon): nothing of ours can exist there
+  const ours = await api.listContainers(`${LABEL}=${testbed}`);
+  await Promise.all(ours.map((c) => api.removeContainer(c.id)));
+  return ours.map((c) => c.names[0] ?? c.id.slice(0, 12));
 }
 
 export async function containerRunning(container: string): Promise<boolean> {
-  const r = await run(["docker", "inspect", "-f", "{{.State.Running}}", container]);
-  return r.code === 0 && r.stdout.trim() === "true";
+  return (await main().inspectContainer(container).catch(() => undefined))?.running === true;
 }

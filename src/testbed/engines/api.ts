@@ -1,7 +1,7 @@
 /**
- * The few Docker Engine API calls the testbed makes on its per-host engines, over the engine's Unix
- * socket with Bun's fetch. Not the docker CLI: a fresh machine may have dockerd without the CLI, and
- * the compiled binary must work there. Not dockerode (which the yard uses): six endpoints do not need
+ * The few Docker Engine API calls the testbed makes, on the main engine (the namespace-owning
+ * containers of --docker) and on its per-host engines (--engines), over a Unix socket with Bun's fetch. Not the docker CLI: a fresh machine may have dockerd without the CLI, and
+ * the compiled binary must work there. Not dockerode (which the yard uses): a dozen endpoints do not need
  * it, and fetch streams an image from one engine into another without holding it in memory.
  */
 import { IconError } from "../../errors.ts";
@@ -12,6 +12,22 @@ export const MAIN_DOCKER_SOCKET = "/var/run/docker.sock";
 export interface ContainerRef {
   id: string;
   names: string[];
+}
+
+/** What the testbed asks of a container (POST /containers/create). */
+export interface ContainerCreate {
+  Image: string;
+  Cmd?: string[];
+  Hostname?: string;
+  Labels?: Record<string, string>;
+  HostConfig?: { NetworkMode?: string; RestartPolicy?: { Name: string } };
+}
+
+export interface ContainerState {
+  id: string;
+  running: boolean;
+  pid: number;
+  labels: Record<string, string>;
 }
 
 export class EngineApi {
@@ -45,6 +61,26 @@ export class EngineApi {
     return r;
   }
 
+  private async json<T>(method: string, path: string, what: string, body?: unknown): Promise<T> {
+    const r = await this.call(method, path, what, body === undefined ? {} : { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
+    const text = await r.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** The progress messages of a streamed answer (load, import) carry its errors: a 200 can still fail. */
+  private async checkStream(r: Response, what: string): Promise<void> {
+    for (const line of (await r.text()).split("\n").filter((l) => l.trim())) {
+      let msg: { error?: string; errorDetail?: { message?: string } };
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const err = msg.errorDetail?.message ?? msg.error;
+      if (err) throw new IconError("DOCKER", `${what} (engine ${this.socket}): ${err}`, `See the engine's log beside ${this.socket}.`);
+    }
+  }
+
   /** True when the engine answers `_ping` within `timeoutMs`. */
   async ping(timeoutMs = 1000): Promise<boolean> {
     try {
@@ -66,9 +102,30 @@ export class EngineApi {
     }
   }
 
-  async listContainers(): Promise<ContainerRef[]> {
-    const r = await this.call("GET", "/containers/json?all=1", "listing containers");
-    return ((await r.json()) as { Id: string; Names: string[] }[]).map((c) => ({ id: c.Id, names: c.Names.map((n) => n.replace(/^\//, "")) }));
+  /** Every container, running or not; `label` ("key=value") narrows the list. */
+  async listContainers(label?: string): Promise<ContainerRef[]> {
+    const filter = label ? `&filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}` : "";
+    const list = await this.json<{ Id: string; Names: string[] }[]>("GET", `/containers/json?all=1${filter}`, "listing containers");
+    return list.map((c) => ({ id: c.Id, names: c.Names.map((n) => n.replace(/^\//, "")) }));
+  }
+
+  /** A container's state, or undefined when there is none by that name or id. */
+  async inspectContainer(ref: string): Promise<ContainerState | undefined> {
+    try {
+      const c = await this.json<{ Id: string; State: { Running: boolean; Pid: number }; Config: { Labels: Record<string, string> | null } }>(
+        "GET", `/containers/${encodeURIComponent(ref)}/json`, `inspecting container ${ref}`);
+      return { id: c.Id, running: c.State.Running, pid: c.State.Pid, labels: c.Config.Labels ?? {} };
+    } catch (e) {
+      if (e instanceof IconError && e.code === "NOT_FOUND") return undefined;
+      throw e;
+    }
+  }
+
+  /** Creates and starts a container; returns its id. */
+  async runContainer(name: string, spec: ContainerCreate): Promise<string> {
+    const { Id } = await this.json<{ Id: string }>("POST", `/containers/create?name=${encodeURIComponent(name)}`, `creating container ${name}`, spec);
+    await this.call("POST", `/containers/${Id}/start`, `starting container ${name}`);
+    return Id;
   }
 
   /** Kills and removes a container with its anonymous volumes. */
@@ -91,15 +148,18 @@ export class EngineApi {
     const r = await this.call("POST", "/images/load?quiet=1", "loading an image", {
       body: tar, headers: { "Content-Type": "application/x-tar" }, timeoutMs: 600_000,
     });
-    for (const line of (await r.text()).split("\n").filter((l) => l.trim())) {
-      let msg: { error?: string; errorDetail?: { message?: string } };
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      const err = msg.errorDetail?.message ?? msg.error;
-      if (err) throw new IconError("DOCKER", `loading an image into ${this.socket}: ${err}`, `See the engine's log beside ${this.socket}.`);
-    }
+    await this.checkStream(r, "loading an image");
+  }
+
+  /** `docker import`: a root filesystem tar becomes image `repoTag`, with Dockerfile-style `changes` (CMD, LABEL). */
+  async importImage(tar: ReadableStream<Uint8Array>, repoTag: string, changes: string[]): Promise<void> {
+    const at = repoTag.lastIndexOf(":");
+    const [repo, tag] = at > repoTag.lastIndexOf("/") ? [repoTag.slice(0, at), repoTag.slice(at + 1)] : [repoTag, "latest"];
+    const q = new URLSearchParams({ fromSrc: "-", repo, tag });
+    for (const c of changes) q.append("changes", c);
+    const r = await this.call("POST", `/images/create?${q}`, `importing ${repoTag}`, {
+      body: tar, headers: { "Content-Type": "application/x-tar" }, timeoutMs: 600_000,
+    });
+    await this.checkStream(r, `importing ${repoTag}`);
   }
 }

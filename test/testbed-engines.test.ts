@@ -90,6 +90,12 @@ describeWith(["root", "docker"], "testbed: a Docker engine per IEP host", () => 
     expect(await new EngineApi(iep1).imageId(PAUSE_IMAGE)).toBe(mainId);
     expect(await new EngineApi(iep2).imageId(PAUSE_IMAGE)).toBeUndefined();
     expect(await copyImage(PAUSE_IMAGE, { to: iep1 })).toMatchObject({ copied: false, bytes: 0 });
+    // The same through the CLI, into IEP2 this time; a host without an engine is refused with a fix.
+    const viaCli = cli("testbed", "copy-image", "--name", NAME, "IEP2", PAUSE_IMAGE, "--json");
+    expect(JSON.parse(viaCli.stdout.toString())).toMatchObject({ ref: PAUSE_IMAGE, copied: true, id: mainId });
+    expect(await new EngineApi(iep2).imageId(PAUSE_IMAGE)).toBe(mainId);
+    const noEngine = cli("testbed", "copy-image", "--name", NAME, "UD", PAUSE_IMAGE);
+    expect([noEngine.exitCode, noEngine.stderr.toString().includes("--engines")]).toEqual([1, true]);
     await expect(copyImage("icon-testbed-none:latest", { to: iep1 })).rejects.toThrow(/not in the engine/);
   });
 

@@ -25,12 +25,14 @@ export interface CopyImageResult {
   ms: number;
 }
 
+const elapsed = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
+
 export async function copyImage(ref: string, o: CopyImageOptions): Promise<CopyImageResult> {
   const t0 = performance.now();
   const from = new EngineApi(o.from ?? MAIN_DOCKER_SOCKET), to = new EngineApi(o.to);
   const id = await from.imageId(ref);
   if (!id) throw new IconError("NOT_FOUND", `image ${ref} is not in the engine at ${from.socket}`, `Build or pull it there first (docker -H unix://${from.socket} images).`);
-  if ((await to.imageId(ref)) === id) return { ref, id, copied: false, bytes: 0, ms: performance.now() - t0 };
+  if ((await to.imageId(ref)) === id) return { ref, id, copied: false, bytes: 0, ms: elapsed(t0) };
   let bytes = 0;
   const counted = (await from.saveImage(ref)).pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, c) {
@@ -43,5 +45,5 @@ export async function copyImage(ref: string, o: CopyImageOptions): Promise<CopyI
   if (loaded !== id)
     throw new IconError("FAILED", `copying ${ref} to ${to.socket}: the target holds ${loaded ?? "nothing"} instead of ${id}`,
       "Try again; if it persists, check both engines' logs.");
-  return { ref, id, copied: true, bytes, ms: performance.now() - t0 };
+  return { ref, id, copied: true, bytes, ms: elapsed(t0) };
 }

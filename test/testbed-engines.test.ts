@@ -48,10 +48,14 @@ function traces(name: string) {
   };
 }
 const nothing = { processes: [], mounts: [], cgroups: [], dirs: [] };
+/** The socket containerd made for a container's shim: /run/containerd/s/sha256(address/namespace/id). */
+const shimSocketOf = (execRoot: string, id: string) =>
+  `/run/containerd/s/${new Bun.CryptoHasher("sha256").update(`${execRoot}/containerd/containerd.sock/moby/${id}`).digest("hex")}`;
 const mainDockerd = () => Number(readFileSync("/var/run/docker.pid", "utf8").trim());
 
 describeWith(["root", "docker"], "testbed: a Docker engine per IEP host", () => {
   let st: TestbedStatus;
+  let webId = "";
   const events: TestbedEvent[] = [];
   const mainPid = mainDockerd();
   beforeAll(async () => {
@@ -105,6 +109,7 @@ describeWith(["root", "docker"], "testbed: a Docker engine per IEP host", () => 
     const run = sh(["docker", "-H", `unix://${iep1}`, "run", "-d", "--name", "web", "--network", "host", BUN_IMAGE,
       "/bun", "-e", `Bun.serve({ port: 8080, hostname: "0.0.0.0", fetch: () => new Response("served by IEP1's engine") })`]);
     expect(run.stderr.toString()).toBe("");
+    webId = run.stdout.toString().trim();
     const pid = Number(sh(["docker", "-H", `unix://${iep1}`, "inspect", "-f", "{{.State.Pid}}", "web"]).stdout.toString());
     expect(netnsOf(pid)).toBe(`${NAME}-IEP1`);
     let body = "";
@@ -124,6 +129,8 @@ describeWith(["root", "docker"], "testbed: a Docker engine per IEP host", () => 
     await up({ name: NAME, topology: thesisTopology(), docker: false, engines: true });
     expect(readState(NAME)!.enginePids).toEqual(before);
     // IEP1's engine runs the web container: its shim and the container outlive the daemon.
+    const shimSocket = shimSocketOf(readState(NAME)!.plan.nodes.find((n) => n.name === "IEP1")!.engine!.execRoot, webId);
+    expect(existsSync(shimSocket)).toBe(true);
     process.kill(before.IEP1!, "SIGKILL");
     await Bun.sleep(200);
     const dead = cli("testbed", "status", "--name", NAME, "--json");
@@ -136,6 +143,7 @@ describeWith(["root", "docker"], "testbed: a Docker engine per IEP host", () => 
     // A fresh engine: the old container and images went with the old one.
     expect(await new EngineApi(socketOf(st, "IEP1")).listContainers()).toEqual([]);
     expect(await new EngineApi(socketOf(st, "IEP1")).imageId(BUN_IMAGE)).toBeUndefined();
+    expect(existsSync(shimSocket)).toBe(false); // the orphaned shim was killed and its socket removed
   }, 90_000);
 
   test("down leaves no engine process, mount, cgroup or directory, and never touches the main engine; twice is fine", async () => {

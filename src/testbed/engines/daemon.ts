@@ -14,7 +14,7 @@ import { netnsPath } from "../netns.ts";
 import { EngineApi } from "./api.ts";
 import { mountsUnder, unmountUnder } from "./mounts.ts";
 import { ENGINE_DATA_DIR, type EnginePlan } from "./paths.ts";
-import { daemonPid, engineProcesses, isEngineDaemon, killAll, removeCgroups } from "./processes.ts";
+import { argvOf, daemonPid, engineProcesses, isEngineDaemon, killAll, removeCgroups, removeShimSockets, shimSocket } from "./processes.ts";
 
 export function daemonArgv(e: EnginePlan, netns: string): string[] {
   return ["nsenter", `--net=${netnsPath(netns)}`, "dockerd",
@@ -108,7 +108,10 @@ export async function removeEngine(e: EnginePlan, recordedPid?: number): Promise
       await waitGone(pid, e, 5000);
     }
   }
-  r.killed = await killAll(engineProcesses(e));
+  const left = engineProcesses(e);
+  const sockets = left.map((p) => shimSocket(argvOf(p) ?? [], e)).filter((s): s is string => !!s);
+  r.killed = await killAll(left);
+  removeShimSockets(sockets);
   r.unmounted = (await unmountUnder([e.runDir, e.dataRoot])).length;
   removeCgroups(e);
   // Never remove a directory something is still mounted on: rm would delete through the mount.

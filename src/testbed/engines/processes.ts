@@ -6,12 +6,15 @@
  * another testbed) can match. After a SIGKILL of dockerd (its containerd dies with it) the shims and
  * container processes live on; this is how `down` still finds them.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isUnder } from "./mounts.ts";
 import type { EnginePlan } from "./paths.ts";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
+/** containerd (1.5-1.7) puts every shim's socket here, whatever its own state directory. */
+const SHIM_SOCKET_DIR = "/run/containerd/s";
 
 export function argvOf(pid: number): string[] | undefined {
   try {
@@ -79,6 +82,25 @@ export function engineProcesses(e: EnginePlan): number[] {
     if (argvOf(pid)?.some((a) => isUnder(a, e.execRoot))) found.add(pid);
   }
   return [...found];
+}
+
+/**
+ * The socket a containerd shim of this engine listens on: containerd names it
+ * /run/containerd/s/sha256(<containerd address>/<namespace>/<container id>), and the shim removes it
+ * only when it is shut down properly, so `down` removes it after killing a shim.
+ */
+export function shimSocket(argv: string[], e: EnginePlan): string | undefined {
+  const arg = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const address = arg("-address"), ns = arg("-namespace"), id = arg("-id");
+  if (!address || !ns || !id || !isUnder(address, e.execRoot)) return undefined;
+  return join(SHIM_SOCKET_DIR, createHash("sha256").update(`${address}/${ns}/${id}`).digest("hex"));
+}
+
+export function removeShimSockets(paths: string[]): void {
+  for (const p of paths) rmSync(p, { force: true });
 }
 
 /** SIGKILLs them and waits (up to `waitMs`) until they are gone; returns how many there were. */

@@ -29,6 +29,8 @@ export interface ClientResult {
   totalMs?: number;
   stateIntact?: boolean;
   mode?: string;
+  /** The origin said it keeps serving the client (no replica could be had), and still answered a hello. */
+  stayed?: boolean;
   error?: string;
 }
 
@@ -87,6 +89,14 @@ export async function runClient(originUrl: string, opts: ClientOptions = {}): Pr
     const migrating = next(origin);
     mark("handshakeReplyOrigin");
     const migrate = await migrating;
+    if (migrate.type === "stay") {
+      // Still served by the origin? One more handshake there says so.
+      const again = next(origin);
+      hello(origin, false);
+      const w = await again;
+      result.stayed = w.type === "welcome" && JSON.stringify(w.state) === JSON.stringify(state);
+      throw new Error(`the origin kept the client (${migrate.reason})${result.stayed ? " and still serves it" : ""}`);
+    }
     if (migrate.type !== "migrate") throw new Error(migrate.type === "error" ? migrate.message : `expected a migrate message, got ${migrate.type}`);
     mark("migrateReceived");
     result.edge = migrate.url;

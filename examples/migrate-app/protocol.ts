@@ -16,6 +16,8 @@ export type ClientMessage = { type: "hello"; clientId: string; state?: ClientSta
 export type ServerMessage =
   | { type: "welcome"; server: string; state: ClientState | null }
   | { type: "migrate"; url: string; gainMs: number; mode: string }
+  /** No closer replica could be had: the client stays served here. */
+  | { type: "stay"; reason: string }
   | { type: "error"; message: string };
 
 export const WS_PATH = "/ws";

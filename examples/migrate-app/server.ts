@@ -67,7 +67,11 @@ app.get(
         if (msg.type !== "hello" || typeof msg.clientId !== "string") return send({ type: "error", message: "expected a hello" });
         if (msg.state) remember(msg.state);
         send({ type: "welcome", server: me.name, state: await stateOf(msg.clientId) });
-        if (closer) moveCloser(send, msg.clientId, closer).catch((e) => console.error(`client ${msg.clientId} stays here: ${(e as Error).message}`));
+        if (closer)
+          moveCloser(send, msg.clientId, closer).catch((e) => {
+            console.error(`client ${msg.clientId} stays here: ${(e as Error).message}`);
+            send({ type: "stay", reason: (e as Error).message });
+          });
       },
     };
   }),

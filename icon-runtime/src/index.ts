@@ -99,6 +99,9 @@ export function createIcon(opts: IconOptions = {}): Icon {
   const terminators = new Set<(reason: string) => void | Promise<void>>();
   /** Latest status per replica, also for events that beat the replicate answer. */
   const statuses = new Map<string, ReplicaStatus>();
+  /** Arrival order of each status, so a replicate ignores what a replica said before it was asked again. */
+  const arrivals = new Map<string, number>();
+  let arrived = 0;
   let conn: Connection | undefined;
   let hello: HelloResult | undefined;
   let helloWaiters: ((h: HelloResult) => void)[] = [];
@@ -122,8 +125,13 @@ export function createIcon(opts: IconOptions = {}): Icon {
     if (e.event === "message") messages.emit({ from: e.from, child: e.child, data: e.data });
     else if (e.event === "replica") {
       const { event: _, ...status } = e;
-      if (statuses.size > 1000) statuses.delete(statuses.keys().next().value!);
+      if (statuses.size > 1000) {
+        const oldest = statuses.keys().next().value!;
+        statuses.delete(oldest);
+        arrivals.delete(oldest);
+      }
       statuses.set(status.replica, status);
+      arrivals.set(status.replica, ++arrived);
       replicaEvents.emit(status);
     } else if (e.event === "terminate") void terminate(e.reason, e.graceMs);
   };
@@ -167,6 +175,7 @@ export function createIcon(opts: IconOptions = {}): Icon {
     initialState: async <T>() => ((await helloResult()).initialState ?? undefined) as T | undefined,
     findCloser: async (client) => (await connection().request("findCloser", { client })).candidates,
     async replicate(target, options) {
+      const askedAt = arrived;
       const { replica: id } = await connection().request("replicate", { target, options });
       let resolveRunning!: (e: Endpoint) => void;
       let rejectRunning!: (e: Error) => void;
@@ -176,8 +185,9 @@ export function createIcon(opts: IconOptions = {}): Icon {
         if (s.state === "running") resolveRunning(s.endpoint);
         else rejectRunning(new IconRuntimeError("REPLICA_" + s.state.toUpperCase(), s.state === "failed" ? `replica ${id} failed: ${s.reason}` : `replica ${id} stopped`));
       };
+      // A status that came after the request (it may beat the answer) is this replicate's; older ones are not.
       const known = statuses.get(id);
-      if (known) settle(known);
+      if (known && (arrivals.get(id) ?? 0) > askedAt) settle(known);
       replicaEvents.add((s) => s.replica === id && settle(s));
       return {
         id,

@@ -42,6 +42,7 @@ export const REGISTRY: Entry[] = [
   { name: "logs", summary: "Print an ICON's output", load: () => import("./commands/logs.ts") },
   { name: "runtime build", summary: "Build the icon-runtime base image from this binary", load: () => import("./commands/runtime-build.ts") },
   { name: "bench yard", summary: "Measure ICON start times against bare Docker", load: () => import("./commands/bench-yard.ts") },
+  { name: "bench migrate", summary: "Measure migration time per case like thesis chapter 4 (root, Docker)", load: () => import("./commands/bench-migrate.ts") },
   { name: "demo", summary: "Migrate a client to the edge on an emulated Internet (root, Docker)", load: () => import("./commands/demo.ts") },
   { name: "demo client", summary: "The sample migration client", hidden: true, load: () => import("./commands/demo-client.ts") },
   { name: "peers", summary: "List the node's open peer connections", load: () => import("./commands/peers.ts") },

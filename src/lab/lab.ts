@@ -45,7 +45,7 @@ export class MigrationLab {
   private constructor(
     readonly st: TestbedStatus,
     readonly topology: Topology,
-    readonly nodes: TestbedNodes,
+    public nodes: TestbedNodes,
     readonly engines: Map<string, ContainerEngine>,
     readonly appImage: string,
     private readonly o: LabOptions,
@@ -61,10 +61,10 @@ export class MigrationLab {
     const { createDockerEngine } = await import("../yard/docker-engine.ts");
     const topology = o.loss ? withLoss(o.topology ?? thesisTopology(), o.loss) : (o.topology ?? thesisTopology());
     say("testbed", { name: o.name, loss: o.loss ?? 0 });
-    const st = await up({ name: o.name, topology, docker: true, engines: true } as Parameters<typeof up>[0]);
+    const st = await up({ name: o.name, topology, docker: true, engines: true, progress: (e, human) => say("testbed", { detail: human }) });
     const engines = new Map<string, ContainerEngine>();
     for (const host of [ORIGIN, EDGE]) {
-      const socket = (st.hosts.find((h) => h.name === host) as { dockerSocket?: string } | undefined)?.dockerSocket;
+      const socket = st.hosts.find((h) => h.name === host)?.dockerSocket;
       if (!socket) throw new IconError("FAILED", `testbed ${o.name} has no Docker engine in ${host}`, "Bring it up with icon testbed up --engines.");
       engines.set(host, await createDockerEngine(socket));
     }
@@ -80,15 +80,9 @@ export class MigrationLab {
     const origin = engines.get(ORIGIN)!;
     say("app image", { host: ORIGIN });
     const appImage = await buildAppImage(origin);
-    const nodes = new TestbedNodes(st);
-    const lab = new MigrationLab(st, topology, nodes, engines, appImage, o);
+    const lab = new MigrationLab(st, topology, new TestbedNodes(st), engines, appImage, o);
     try {
-      await lab.startNode(ORIGIN);
-      await lab.startNode(EDGE);
-      say("root ICON", { host: ORIGIN, image: appImage, port: APP_PORT });
-      await nodes.get(ORIGIN).api.stream("POST", "/v1/icons", { image: appImage, name: APP_NAME, port: APP_PORT }, () => {});
-      say("warm-up", { detail: "edge announces its routers; origin learns the edge is closer to the client" });
-      await lab.warmUp();
+      await lab.startNodes();
     } catch (e) {
       await lab.close().catch(() => {});
       throw e;
@@ -96,8 +90,41 @@ export class MigrationLab {
     return lab;
   }
 
+  /** Two nodes in one DHT, the root ICON on the origin, and the warm-up. */
+  private async startNodes(): Promise<void> {
+    const say = this.o.progress ?? (() => {});
+    await this.startNode(ORIGIN);
+    await this.startNode(EDGE);
+    say("root ICON", { host: ORIGIN, image: this.appImage, port: APP_PORT });
+    await this.nodes.get(ORIGIN).api.stream("POST", "/v1/icons", { image: this.appImage, name: APP_NAME, port: APP_PORT }, () => {});
+    say("warm-up", { detail: "edge announces its routers; origin learns the edge is closer to the client" });
+    await this.warmUp();
+  }
+
+  /**
+   * Pristine nodes, as the thesis starts each case (4.1): both nodes' ICONs removed, the nodes stopped,
+   * the edge's copy of the application image removed, and two new nodes (new identities) started.
+   */
+  async freshNodes(): Promise<void> {
+    await this.removeNodes();
+    const edge = this.engines.get(EDGE)!;
+    const info = await edge.inspectImage(this.appImage);
+    if (info) await edge.removeImage(info.id, { force: true });
+    this.nodes = new TestbedNodes(this.st);
+    await this.startNodes();
+  }
+
+  /** Removes every node's ICONs (containers included) and stops the nodes. */
+  private async removeNodes(): Promise<void> {
+    for (const n of this.nodes.nodes.values()) {
+      const icons = await n.api.get<{ name: string }[]>("/v1/icons?all=1").catch(() => []);
+      for (const i of icons) await n.api.request("DELETE", `/v1/icons/${i.name}?force=1`).catch(() => {});
+    }
+    await this.nodes.stopAll();
+  }
+
   private nodeEnv(host: string): Record<string, string> {
-    const socket = (this.st.hosts.find((h) => h.name === host) as { dockerSocket?: string }).dockerSocket!;
+    const socket = this.st.hosts.find((h) => h.name === host)!.dockerSocket!;
     return { ICON_DOCKER_SOCKET: socket, ICON_NETWORK_CONTAINER: "host", ICON_LOG_LEVEL: "info", ...this.o.nodeEnv };
   }
 
@@ -146,14 +173,16 @@ export class MigrationLab {
 
   /** The thesis's hot procedure: restart the edge node, which stops its ICONs (kept for a hot start). */
   async restartEdge(): Promise<void> {
+    const wasConnected = await this.originSeesEdge();
     await this.nodes.stop(EDGE);
     await this.startNode(EDGE);
-    await this.untilConnected();
+    if (wasConnected) await this.untilConnected();
   }
 
   /** The thesis's cold procedure: restart the edge and remove its replica container and the application image. */
   async resetEdgeCold(): Promise<void> {
     const edge = this.nodes.get(EDGE);
+    const wasConnected = await this.originSeesEdge();
     const icons = await edge.api.get<{ name: string }[]>("/v1/icons?all=1");
     for (const i of icons) await edge.api.request("DELETE", `/v1/icons/${i.name}?force=1`);
     await this.nodes.stop(EDGE);
@@ -161,16 +190,21 @@ export class MigrationLab {
     const info = await engine.inspectImage(this.appImage);
     if (info) await engine.removeImage(info.id, { force: true });
     await this.startNode(EDGE);
-    await this.untilConnected();
+    if (wasConnected) await this.untilConnected();
   }
 
-  /** A restarted edge dials the origin at start; wait for that connection so a sample starts from a settled node. */
-  private async untilConnected(timeoutMs = 10_000): Promise<void> {
+  /** Whether the origin holds a peer connection to the edge node now. */
+  async originSeesEdge(): Promise<boolean> {
     const edgeId = (await this.nodes.get(EDGE).api.get<{ nodeId: string }>("/v1/status")).nodeId;
+    const peers = await this.nodes.get(ORIGIN).api.get<{ nodeId: string }[]>("/v1/peers").catch(() => []);
+    return peers.some((p) => p.nodeId === edgeId);
+  }
+
+  /** A restarted edge dials the peers it knew at start; wait for that, so a sample starts from a settled node. */
+  private async untilConnected(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const peers = await this.nodes.get(ORIGIN).api.get<{ nodeId: string }[]>("/v1/peers").catch(() => []);
-      if (peers.some((p) => p.nodeId === edgeId)) return;
+      if (await this.originSeesEdge()) return;
       await Bun.sleep(50);
     }
     throw new IconError("TIMEOUT", "the restarted edge node did not reconnect to the origin within 10 s");
@@ -190,12 +224,17 @@ export class MigrationLab {
     return (await Bun.file(n.logPath).text().catch(() => "")).split("\n").slice(-lines).join("\n");
   }
 
+  /** Data dirs of the running nodes, by host (for `icon ps --data-dir ...` when the lab is kept). */
+  dataDirs(): Record<string, string> {
+    return Object.fromEntries([...this.nodes.nodes].map(([h, n]) => [h, n.dataDir]));
+  }
+
+  /** Stops the nodes and takes the testbed down; with keep, leaves everything running. */
   async close(opts: { keep?: boolean } = {}): Promise<void> {
-    await this.nodes.stopAll();
-    if (!opts.keep) {
-      const { down } = await import("../testbed/lifecycle.ts");
-      await down(this.o.name);
-    }
+    if (opts.keep) return;
+    await this.removeNodes();
+    const { down } = await import("../testbed/lifecycle.ts");
+    await down(this.o.name);
   }
 }
 

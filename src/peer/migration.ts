@@ -99,7 +99,7 @@ export class Migration implements IconServices {
     // open connection, and arrives long before the client has connected there.
     const conn = this.d.network.connection(target.nodeId);
     if (known?.state === "running" && known.endpoint && conn) {
-      if (options.state !== undefined) conn.notify(OP.message, { to: parseReplicaId(id)!.name, from: "parent", data: options.state } satisfies MessageBody);
+      if (options.state !== undefined) this.handOver(conn, id, options.state);
       const endpoint = known.endpoint;
       queueMicrotask(() => onStatus({ replica: id, target: target.nodeId, state: "running", endpoint, mode: "direct" }));
       return { replica: id };
@@ -125,7 +125,10 @@ export class Migration implements IconServices {
       this.inflight.set(id, run);
     } else if (options.state !== undefined) {
       // Another client asked for the same replica a moment ago: its state follows once it runs.
-      void run.then((r) => this.d.network.connection(target.nodeId)?.notify(OP.message, { to: parseReplicaId(r.replica)!.name, from: "parent", data: options.state }), () => {});
+      void run.then((r) => {
+        const c = this.d.network.connection(target.nodeId);
+        if (c) this.handOver(c, r.replica, options.state);
+      }, () => {});
     }
     run.then(
       (r) => {
@@ -139,6 +142,12 @@ export class Migration implements IconServices {
       },
     );
     return { replica: id };
+  }
+
+  /** Sends a client's state to a running replica, without waiting: it travels ahead of the client. */
+  private handOver(conn: PeerConnection, replica: string, state: unknown): void {
+    conn.request(OP.message, { to: parseReplicaId(replica)!.name, from: "parent", data: state } satisfies MessageBody)
+      .catch((e) => this.d.log.warn("could not hand a client's state to its replica", { replica, error: e as Error }));
   }
 
   async sendToParent(icon: IconRef, data: unknown): Promise<boolean> {
@@ -196,7 +205,11 @@ export class Migration implements IconServices {
       this.d.yard.replicaStatus(s.icon, { replica: s.replica, target: peer.nodeId, state: "stopped" });
       return;
     }
-    const price = this.children.get(s.replica)?.price ?? this.seen.get(peer.nodeId)?.price ?? 0;
+    const known = this.children.get(s.replica);
+    // The replicate answer tells the ICON (with the mode); the same news by status message is not repeated.
+    const sameRun = known?.state === "running" && known.endpoint?.address === s.endpoint?.address && known.endpoint?.port === s.endpoint?.port;
+    if (s.state === "running" && (this.inflight.has(s.replica) || sameRun)) return;
+    const price = known?.price ?? this.seen.get(peer.nodeId)?.price ?? 0;
     this.children.set(s.replica, { icon: s.icon, state: s.state, endpoint: s.endpoint, price });
     const status: ReplicaStatus =
       s.state === "running" ? { replica: s.replica, target: peer.nodeId, state: "running", endpoint: s.endpoint! }

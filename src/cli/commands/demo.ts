@@ -29,7 +29,7 @@ export const command: CommandSpec = {
     const lab = await MigrationLab.open({
       name: "demo",
       loss,
-      progress: (step, d) => out.progress({ type: "setup", step, ...d }, `  setting up: ${step}${d?.host ? ` (${d.host})` : ""}`),
+      progress: (step, d) => out.progress({ type: "setup", step, ...d }, `  setting up: ${step}${d?.host ? ` (${d.host})` : ""}${d?.detail ? `: ${d.detail}` : ""}`),
     });
     const results: { case: Case; ok: boolean; totalMs?: number; mode?: string; phasesMs: object; error?: string }[] = [];
     try {
@@ -53,7 +53,8 @@ export const command: CommandSpec = {
         `\n(thesis IPO: direct 575 ms = 1.81 F, hot 4197 ms = 13.2 F, cold 11613 ms = 36.5 F)`,
       );
     } finally {
-      if (values.keep) out.info("\nleft up: icon testbed status --name demo; icon testbed down --name demo removes it");
+      if (values.keep)
+        out.info(`\nleft up: ${Object.entries(lab.dataDirs()).map(([h, d]) => `${h}: icon ps --data-dir ${d}`).join("; ")}\nicon testbed down --name demo removes everything`);
       await lab.close({ keep: values.keep === true });
     }
     return results.every((r) => r.ok) ? 0 : 1;

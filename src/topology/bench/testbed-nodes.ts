@@ -3,7 +3,7 @@
  * tests: each listens on its host's address, joins the DHT through the first node, and is driven through
  * its local API socket (a Unix socket in its data dir, reachable from outside the namespace).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiClient } from "../../api/client.ts";
@@ -49,11 +49,14 @@ export class TestbedNodes {
     const logPath = join(this.root, `${host}.log`);
     const args = ["node", "start", "--data-dir", dataDir, "--listen", address, "--dht-port", String(DHT_PORT), "--peer-port", String(PEER_PORT)];
     if (o.bootstrap) args.push("--bootstrap", `${this.address(o.bootstrap)}:${DHT_PORT}`);
+    // Appended, so that a node restarted in the same host keeps the log of its previous run.
+    const log = openSync(logPath, "a");
     const proc = Bun.spawn(inHost(this.st, host, selfCommand(args)), {
       env: { ...process.env, ...o.env },
       stdout: "ignore",
-      stderr: Bun.file(logPath),
+      stderr: log,
     });
+    closeSync(log);
     const node: TestbedNode = { host, address, dataDir, api: new ApiClient(dataDir), proc, logPath };
     this.nodes.set(host, node);
     for (let i = 0; i < 200; i++) {

@@ -1,0 +1,67 @@
+/**
+ * The figures of thesis table 4.1 for one migration case, from the samples of a run: failures counted,
+ * never dropped; statistics over the successful samples; the median against the run's network floor.
+ */
+import { PHASES, type ClientResult, type Phase } from "../../../examples/migrate-app/client.ts";
+import { ciHalfWidth, mean, quantile, sd } from "../../util/stats.ts";
+
+export interface CaseSummary {
+  n: number;
+  successes: number;
+  failures: number;
+  meanMs: number;
+  medianMs: number;
+  p99Ms: number;
+  sdMs: number;
+  /** Half-widths of the 95% and 99% confidence intervals of the mean (table 4.1's "±"). */
+  ci95Ms: number;
+  ci99Ms: number;
+  /** Median / F. */
+  ratioToFloor: number;
+  /** Mean time since the client started, per phase (thesis figures 4.6-4.8). */
+  phasesMs: Partial<Record<Phase, number>>;
+  /** Share of samples per mode the edge reported (direct, hot, prefetched, cold). */
+  modes: Record<string, number>;
+  /** First few failure reasons, for the report. */
+  errors: string[];
+}
+
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+export function summarize(samples: ClientResult[], floorMs: number): CaseSummary {
+  const ok = samples.filter((s) => s.ok && s.totalMs !== undefined);
+  const totals = ok.map((s) => s.totalMs!).sort((a, b) => a - b);
+  const phasesMs: CaseSummary["phasesMs"] = {};
+  for (const p of PHASES) {
+    const v = ok.map((s) => s.phasesMs[p]).filter((x): x is number => x !== undefined);
+    if (v.length) phasesMs[p] = r2(mean(v));
+  }
+  const modes: Record<string, number> = {};
+  for (const s of ok) modes[s.mode || "unknown"] = (modes[s.mode || "unknown"] ?? 0) + 1;
+  const median = quantile(totals, 0.5);
+  return {
+    n: samples.length,
+    successes: ok.length,
+    failures: samples.length - ok.length,
+    meanMs: r2(mean(totals)),
+    medianMs: r2(median),
+    p99Ms: r2(quantile(totals, 0.99)),
+    sdMs: r2(sd(totals)),
+    ci95Ms: r2(ciHalfWidth(totals, 0.95)),
+    ci99Ms: r2(ciHalfWidth(totals, 0.99)),
+    ratioToFloor: Math.round((median / floorMs) * 1000) / 1000,
+    phasesMs,
+    modes,
+    errors: [...new Set(samples.filter((s) => !s.ok).map((s) => s.error ?? "unknown"))].slice(0, 5),
+  };
+}
+
+/**
+ * The samples the thesis marks as statistical outliers in figures 4.3-4.5: those in the extreme 0.5% of
+ * the distribution (here: above its 99.5th percentile).
+ */
+export function outliers(totals: number[]): number[] {
+  const s = [...totals].sort((a, b) => a - b);
+  const cut = quantile(s, 0.995);
+  return s.filter((v) => v > cut);
+}

@@ -1,0 +1,115 @@
+/**
+ * Migration end to end (issue 6), as the thesis ran it (4.1): the thesis network with one Docker engine
+ * per IEP, nodes on IEP1 (origin) and IEP2 (edge), the sample ICON on IEP1, the sample client on UD.
+ * - cold, direct and hot: each ends with the client on the edge's replica and its state intact;
+ * - the edge node killed during a replicate: the client stays with the origin, and once the edge is back
+ *   no container of it is left without a record (no orphan);
+ * - the peer protocol refuses an unsigned and a replayed handshake from inside the network;
+ * - with 1% loss on every link, migrations still succeed (the rate is printed).
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { generateIdentity } from "../src/identity/identity.ts";
+import { handshakeHeaders } from "../src/peer/auth.ts";
+import { WS_PATH } from "../src/peer/protocol.ts";
+import { CLIENT, EDGE, MigrationLab } from "../src/lab/lab.ts";
+import { address, inHost } from "../src/testbed/index.ts";
+import type { ClientResult } from "../examples/migrate-app/client.ts";
+import { describeWith } from "./support/needs.ts";
+
+function expectOnEdge(lab: MigrationLab, r: ClientResult, mode: string) {
+  expect(r.error).toBeUndefined();
+  expect(r.ok).toBe(true);
+  expect(r.stateIntact).toBe(true);
+  expect(r.mode).toBe(mode);
+  expect(new URL(r.edge!).hostname).toBe(address(lab.st, EDGE));
+  // every phase happened, in order
+  const times = Object.values(r.phasesMs);
+  expect(times.length).toBe(9);
+  expect([...times].sort((a, b) => a - b)).toEqual(times);
+}
+
+describeWith(["root", "docker", "binary"], "migration on the thesis network", () => {
+  let lab: MigrationLab;
+  beforeAll(async () => {
+    lab = await MigrationLab.open({ name: "t-migrate" });
+  }, 300_000);
+  afterAll(async () => {
+    await lab?.close();
+  }, 120_000);
+
+  test("cold, then direct, then hot: the client ends on the edge with its state", async () => {
+    expectOnEdge(lab, await lab.client(), "cold");
+    expectOnEdge(lab, await lab.client(), "direct");
+    await lab.restartEdge();
+    expectOnEdge(lab, await lab.client(), "hot");
+    await lab.resetEdgeCold();
+    expectOnEdge(lab, await lab.client(), "cold");
+  }, 180_000);
+
+  test("the peer port refuses unsigned and replayed handshakes from inside the network", async () => {
+    const edgeId = (await lab.nodes.get(EDGE).api.get<{ nodeId: string }>("/v1/status")).nodeId;
+    const url = `http://${address(lab.st, EDGE)}:4101${WS_PATH}`;
+    const signed = handshakeHeaders(generateIdentity(), edgeId, "10.9.9.9:1");
+    // Each request runs in UD's namespace through this binary acting as plain Bun.
+    const statusOf = (headers: Record<string, string>) => {
+      const script = `const r = await fetch(${JSON.stringify(url)}, { headers: ${JSON.stringify({ connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", ...headers })} }); console.log(r.status); process.exit(0);`;
+      const p = Bun.spawnSync(inHost(lab.st, CLIENT, [process.execPath, "-e", script]), { stdout: "pipe", stderr: "pipe" });
+      return Number(p.stdout.toString().trim());
+    };
+    expect(statusOf({})).toBe(401);
+    expect(statusOf(signed)).toBe(101);
+    expect(statusOf(signed)).toBe(401); // the same handshake again: a replay
+  }, 60_000);
+
+  test("the edge killed during a replicate: the client stays with the origin; no orphan once the edge is back", async () => {
+    await lab.resetEdgeCold();
+    const edge = lab.nodes.get(EDGE);
+    const client = lab.client({ timeoutMs: 20_000 });
+    // Kill -9 the edge node as soon as it has recorded the replica it is creating.
+    for (let i = 0; i < 2000; i++) {
+      const icons = await edge.api.get<{ name: string }[]>("/v1/icons?all=1").catch(() => []);
+      if (icons.length) break;
+      await Bun.sleep(5);
+    }
+    edge.proc.kill("SIGKILL");
+    await edge.proc.exited;
+    const r = await client;
+    expect(r.ok).toBe(false);
+    expect(r.stayed).toBe(true);
+    expect(r.error).toContain("the origin kept the client");
+
+    lab.nodes.nodes.delete(EDGE);
+    await lab.startNode(EDGE);
+    const back = lab.nodes.get(EDGE);
+    const nodeId = (await back.api.get<{ nodeId: string }>("/v1/status")).nodeId;
+    const recorded = new Set((await back.api.get<{ containerId?: string }[]>("/v1/icons?all=1")).map((i) => i.containerId).filter(Boolean));
+    const containers = await lab.engines.get(EDGE)!.listContainers({ "icon.node": nodeId });
+    for (const c of containers) expect(recorded.has(c.id)).toBe(true);
+    // and the next client migrates again
+    const again = await lab.client();
+    expect(again.ok).toBe(true);
+  }, 180_000);
+});
+
+describeWith(["root", "docker", "binary"], "migration with 1% loss on every link", () => {
+  let lab: MigrationLab;
+  beforeAll(async () => {
+    lab = await MigrationLab.open({ name: "t-migrate-loss", loss: 0.01 });
+  }, 300_000);
+  afterAll(async () => {
+    await lab?.close();
+  }, 120_000);
+
+  test("migrations succeed", async () => {
+    const results: ClientResult[] = [];
+    results.push(await lab.client()); // cold
+    for (let i = 0; i < 6; i++) results.push(await lab.client()); // direct
+    await lab.restartEdge();
+    results.push(await lab.client()); // hot
+    const ok = results.filter((r) => r.ok).length;
+    process.stderr.write(`migration with 1% loss: ${ok}/${results.length} succeeded (${results.map((r) => (r.ok ? `${r.mode} ${r.totalMs} ms` : `failed: ${r.error}`)).join("; ")})\n`);
+    // TCP retransmits what is lost; a migration may be slower, but must not fail.
+    expect(ok).toBe(results.length);
+  }, 300_000);
+});
+

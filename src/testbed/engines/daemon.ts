@@ -60,9 +60,11 @@ export async function startEngine(e: EnginePlan, netns: string, started: (pid: n
     if (await api.ping(500)) return child.pid;
     if (exited !== undefined)
       throw new IconError("DOCKER", `the Docker engine in ${netns} stopped (${exited}): ${logTail(e)}`,
-        exited.includes("ENOENT") ? "Install dockerd and nsenter (scripts/setup.sh does)." : `See ${e.log} (kept until \`icon testbed down\`).`);
+        /ENOENT|exit 127/.test(exited) ? "Install dockerd and nsenter (Debian: apt-get install docker.io util-linux; scripts/setup.sh does)."
+          : "Those are the last lines of its log; check that dockerd starts on this machine, then run `icon testbed up` again.");
     if (Date.now() > deadline)
-      throw new IconError("TIMEOUT", `the Docker engine in ${netns} did not answer within ${timeoutMs / 1000} s: ${logTail(e)}`, `See ${e.log}.`);
+      throw new IconError("TIMEOUT", `the Docker engine in ${netns} did not answer within ${timeoutMs / 1000} s: ${logTail(e)}`,
+        "The machine may be overloaded; run `icon testbed up` again.");
     await Bun.sleep(25);
   }
 }

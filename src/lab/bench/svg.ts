@@ -76,8 +76,9 @@ const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
 export function phasesSvg(cases: { name: string; phasesMs: Partial<Record<Phase, number>> }[]): string {
   const maxMs = Math.max(1, ...cases.map((c) => Math.max(0, ...Object.values(c.phasesMs).filter((v): v is number => v !== undefined))));
   const x1 = maxMs * 1.05;
-  const px = (v: number) => M.l + 20 + (v / x1) * (W - M.l - 20 - M.r);
-  const rowH = Math.min(56, (H - M.t - M.b - 90) / Math.max(cases.length, 1));
+  // Room on the right for each bar's total, and below the bars for the legend.
+  const px = (v: number) => M.l + 20 + (v / x1) * (W - M.l - 20 - M.r - 50);
+  const rowH = Math.min(40, (H - M.t - M.b - 80) / Math.max(cases.length, 1));
   const body: string[] = [];
   cases.forEach((c, row) => {
     const y = M.t + 10 + row * (rowH + 8);
@@ -91,7 +92,7 @@ export function phasesSvg(cases: { name: string; phasesMs: Partial<Record<Phase,
     });
     body.push(`<text x="${px(prev) + 4}" y="${y + rowH / 2 + 4}">${prev.toFixed(0)} ms</text>`);
   });
-  const legendY = H - M.b - 70;
+  const legendY = M.t + 10 + cases.length * (rowH + 8) + 20;
   PHASES.forEach((p, i) => {
     const x = M.l + 20 + (i % 3) * 190;
     const y = legendY + Math.floor(i / 3) * 16;

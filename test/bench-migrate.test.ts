@@ -1,0 +1,33 @@
+/**
+ * `icon bench migrate` works end to end with the compiled binary (issue 7: CI runs a small N as a test
+ * that the benchmark works, never as a timing assertion): every case sampled, the JSON in the promised
+ * shape, the report and plots written.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BINARY, describeWith } from "./support/needs.ts";
+
+describeWith(["root", "docker", "binary"], "icon bench migrate", () => {
+  const out = mkdtempSync(join(tmpdir(), "icon-bench-migrate-"));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  test("samples every case and writes the JSON, report and plots", async () => {
+    const p = Bun.spawn([BINARY, "bench", "migrate", "-n", "2", "--name", "t-bench", "--out", out, "--json"], { stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    const r = JSON.parse(stdout);
+    expect(Object.keys(r.rttMs).sort()).toEqual(["clientEdge", "clientOrigin", "originEdge"]);
+    expect(r.floorMs).toBeCloseTo(3 * r.rttMs.clientOrigin + 3 * r.rttMs.clientEdge, 0);
+    for (const c of ["direct", "hot", "cold"]) {
+      const s = r.cases[c];
+      expect(s.n).toBe(2);
+      for (const k of ["failures", "meanMs", "medianMs", "p99Ms", "sdMs", "ci95Ms", "ci99Ms", "ratioToFloor", "phasesMs"]) expect(s).toHaveProperty(k);
+      expect(s.successes + s.failures).toBe(2);
+      expect(s.modes[c] ?? 0).toBe(s.successes); // each sample really was of its case
+    }
+    expect(code).toBe(r.cases.direct.failures + r.cases.hot.failures + r.cases.cold.failures === 0 ? 0 : 1);
+    expect(readdirSync(out).sort()).toEqual(["cold.svg", "direct.svg", "hot.svg", "phases.svg", "report.md", "results.json"]);
+    expect(stderr).toContain("sample 2 of 2");
+  }, 600_000);
+});

@@ -99,7 +99,7 @@ export class DhtEngine {
     this.limiter = new RequestLimiter(this.clock, opts.rateLimits);
     this.harvest = new AddressHarvest(this.clock, this.log);
     this.rpc = new Rpc(opts.transport, this.clock, opts.identity, this.counters, (p, a, port, proven) => this.onReply(p, a, port, proven));
-    const ping = (to: RpcTarget, wantProof: boolean) => this.request(to, { type: MsgType.PING }, { wantProof });
+    const ping = (to: RpcTarget, wantProof: boolean, attempts?: number) => this.request(to, { type: MsgType.PING }, { wantProof, attempts });
     this.membership = new Membership({ table: this.table, clock: this.clock, ping, onAdded: (c) => this.onAdded(c) });
     this.responder = new Responder({
       identity: opts.identity,
@@ -124,7 +124,8 @@ export class DhtEngine {
       log: this.log,
       k: this.k,
       refreshIntervalMs: opts.refreshIntervalMs ?? C.REFRESH_INTERVAL_MS,
-      seeds: () => [...(opts.bootstrap ?? []), ...(this.saved?.contacts ?? [])],
+      bootstrap: () => opts.bootstrap ?? [],
+      saved: () => this.saved?.contacts ?? [],
       ping,
       lookup: (t) => this.lookupNow(t),
       sweep: () => this.store.sweep(),

@@ -5,7 +5,7 @@
  *
  *   bun examples/migrate-app/client.ts ws://10.0.0.2:8080/ws [--timeout-ms 30000] [--json]
  */
-import type { ClientMessage, ClientState, ServerMessage } from "./protocol.ts";
+import type { ClientMessage, ClientState, ReplicaTimings, ServerMessage } from "./protocol.ts";
 
 export const PHASES = [
   "connectedOrigin",
@@ -29,6 +29,8 @@ export interface ClientResult {
   totalMs?: number;
   stateIntact?: boolean;
   mode?: string;
+  /** The orchestrators' account of the replicate behind this migration (not for direct ones). */
+  timings?: ReplicaTimings;
   /** The origin said it keeps serving the client (no replica could be had), and still answered a hello. */
   stayed?: boolean;
   error?: string;
@@ -101,6 +103,7 @@ export async function runClient(originUrl: string, opts: ClientOptions = {}): Pr
     mark("migrateReceived");
     result.edge = migrate.url;
     result.mode = migrate.mode;
+    if (migrate.timings) result.timings = migrate.timings;
     mark("connectingEdge");
     const edge = await open(migrate.url);
     sockets.push(edge);

@@ -15,9 +15,17 @@ export type ClientMessage = { type: "hello"; clientId: string; state?: ClientSta
 
 export type ServerMessage =
   | { type: "welcome"; server: string; state: ClientState | null }
-  | { type: "migrate"; url: string; gainMs: number; mode: string }
+  | { type: "migrate"; url: string; gainMs: number; mode: string; timings?: ReplicaTimings }
   /** No closer replica could be had: the client stays served here. */
   | { type: "stay"; reason: string }
   | { type: "error"; message: string };
 
 export const WS_PATH = "/ws";
+
+/** The orchestrator's account of a replicate (icon-runtime's ReplicaTimings), passed on for the benchmark. */
+export interface ReplicaTimings {
+  replicateMs: number;
+  imageMs: number;
+  startMs: number;
+  targetMs: number;
+}

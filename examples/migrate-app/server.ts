@@ -34,13 +34,23 @@ if (initial) remember(initial);
 const me = await icon.info();
 await icon.policy({ minRttGainMs: Number(process.env.MIN_GAIN_MS ?? 10), maxReplicas: 16, idleStopSec: 600, idleRemoveSec: 3600 });
 
-async function moveCloser(send: (m: ServerMessage) => void, clientId: string, closer: Promise<Candidate[]>) {
+/**
+ * Replicates towards the closest node as soon as the client's address is known, at the websocket
+ * upgrade: a stopped or new replica starts while the client's handshake is still on its way.
+ */
+async function replicateEarly(closer: Promise<Candidate[]>) {
   const [best] = await closer;
-  if (!best) return; // this node is the closest: the client stays
-  const replica = await icon.replicate(best, { state: states.get(clientId) });
-  const endpoint = await replica.running;
-  const gainMs = Math.round(((best.ownRttMs ?? best.rttMs) - best.rttMs) * 10) / 10;
-  send({ type: "migrate", url: `ws://${endpoint.address}:${endpoint.port}${WS_PATH}`, gainMs, mode: replica.status?.state === "running" ? (replica.status.mode ?? "") : "" });
+  return best ? { best, replica: await icon.replicate(best) } : undefined; // none: the client stays
+}
+
+async function moveCloser(send: (m: ServerMessage) => void, clientId: string, early: ReturnType<typeof replicateEarly>) {
+  const found = await early;
+  if (!found) return;
+  const endpoint = await found.replica.running;
+  const status = found.replica.status?.state === "running" ? found.replica.status : undefined; // how it came to run
+  await icon.replicate(found.best, { state: states.get(clientId) }); // it runs: the state goes ahead of the client
+  const gainMs = Math.round(((found.best.ownRttMs ?? found.best.rttMs) - found.best.rttMs) * 10) / 10;
+  send({ type: "migrate", url: `ws://${endpoint.address}:${endpoint.port}${WS_PATH}`, gainMs, mode: status?.mode ?? "", timings: status?.timings });
 }
 // ---- end of the ICON-specific part ----
 
@@ -51,8 +61,8 @@ app.get(
   upgradeWebSocket((c) => {
     // Start looking for a closer node at the upgrade: the trace runs while the handshakes travel.
     const client = (getConnInfo(c).remote.address ?? "").replace(/^::ffff:/, "");
-    const closer = me.role === "root" && client ? icon.findCloser(client) : undefined;
-    closer?.catch(() => {});
+    const early = me.role === "root" && client ? replicateEarly(icon.findCloser(client)) : undefined;
+    early?.catch(() => {});
     return {
       onOpen: () => void icon.clients(++clients).catch(() => {}),
       onClose: () => void icon.clients(--clients).catch(() => {}),
@@ -67,8 +77,8 @@ app.get(
         if (msg.type !== "hello" || typeof msg.clientId !== "string") return send({ type: "error", message: "expected a hello" });
         if (msg.state) remember(msg.state);
         send({ type: "welcome", server: me.name, state: await stateOf(msg.clientId) });
-        if (closer)
-          moveCloser(send, msg.clientId, closer).catch((e) => {
+        if (early)
+          moveCloser(send, msg.clientId, early).catch((e) => {
             console.error(`client ${msg.clientId} stays here: ${(e as Error).message}`);
             send({ type: "stay", reason: (e as Error).message });
           });

@@ -56,9 +56,19 @@ export interface ReplicateOptions {
 }
 
 export type ReplicaStatus =
-  | { replica: string; target: string; state: "running"; endpoint: Endpoint; /** how it came to run: direct, hot, prefetched or cold */ mode?: string }
+  | { replica: string; target: string; state: "running"; endpoint: Endpoint; /** how it came to run: direct, hot, prefetched or cold */ mode?: string; timings?: ReplicaTimings }
   | { replica: string; target: string; state: "failed"; reason: string }
   | { replica: string; target: string; state: "stopped" };
+
+/** Where a replicate's time went, in ms (for researchers; absent on a direct answer). */
+export interface ReplicaTimings {
+  /** From the replicate request to the answer, on this node: network plus everything the target did. */
+  replicateMs: number;
+  /** On the target: fetching and loading the image (cold), starting until ready, and its total. */
+  imageMs: number;
+  startMs: number;
+  targetMs: number;
+}
 
 /** An ICON's own rules for replicating; stored by the orchestrator and used by its peer protocol. */
 export interface Policy {

@@ -42,7 +42,8 @@ describeWith(["docker"], "image shipping between two nodes", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "icon-ship-"));
-    docker(["import", "-", BASE], writeTar([{ name: "base.bin", data: new Uint8Array(200_000).map((_, i) => (i * 7) & 255) }]));
+    // A base layer that does not compress below the inline budget, like a real runtime layer.
+    docker(["import", "-", BASE], writeTar([{ name: "base.bin", data: crypto.getRandomValues(new Uint8Array(1 << 20)) }]));
     writeFileSync(join(dir, "Dockerfile"), `FROM ${BASE}\nCOPY app.txt /app.txt\n`);
     writeFileSync(join(dir, "app.txt"), "the application layer ".repeat(500));
     docker(["build", "-q", "-t", APP, dir]);
@@ -54,7 +55,7 @@ describeWith(["docker"], "image shipping between two nodes", () => {
   });
   afterAll(async () => {
     await Promise.all(nets.map((n) => n.stop()));
-    Bun.spawnSync(["docker", "rmi", "-f", APP, BASE], { stdout: "ignore", stderr: "ignore" });
+    Bun.spawnSync(["docker", "rmi", "-f", APP, ...(meta ? [meta.id] : []), BASE], { stdout: "ignore", stderr: "ignore" });
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -77,6 +78,19 @@ describeWith(["docker"], "image shipping between two nodes", () => {
     const loaded = await host.inspectImage(APP);
     expect(loaded?.id).toBe(meta.id);
     expect(await fetchImage(conn, meta, host)).toBe(0); // now held: nothing travels
+  });
+
+  test("layers that came inline with the request load without any request to the source", async () => {
+    const [src, dst] = [await network(), await network()]; // src answers nothing: a fetch would fail
+    const conn = await dst.connect({ nodeId: src.nodeId, address: "127.0.0.1", port: src.port });
+    const inline = await source.inline(APP, 192 * 1024);
+    expect(inline?.image.layers.map((l) => l.diffId)).toEqual([meta.diffIds[1]!]); // the application layer only
+    dropApp();
+    const host = engineImageHost(engine);
+    let asked: boolean | undefined;
+    expect(await fetchImage(conn, meta, host, (e) => e.type === "image.loaded" && (asked = e.asked), inline)).toBeGreaterThan(0);
+    expect(asked).toBe(false);
+    expect((await host.inspectImage(meta.id))?.id).toBe(meta.id);
   });
 
   test("a corrupted layer is rejected and nothing is loaded", async () => {

@@ -22,7 +22,7 @@ export type FetchProgress =
   | { type: "image.held"; id: string; held: number; total: number }
   | { type: "image.receiving"; id: string; layer: string; bytes: number; received: number }
   | { type: "image.loading"; id: string; layers: number; bytes: number }
-  | { type: "image.loaded"; id: string; layers: number; bytes: number; ms: number };
+  | { type: "image.loaded"; id: string; layers: number; bytes: number; ms: number; loadMs: number; asked: boolean };
 
 interface Prepared {
   parts: ImageParts;
@@ -60,6 +60,26 @@ export class LayerSource {
     return c;
   }
 
+  /** The config and the topmost layers whose compressed size fits `budget` bytes; undefined if none fits. */
+  async inline(ref: string, budget: number): Promise<Inline | undefined> {
+    const prep = await this.prepare(ref);
+    const layers: { diffId: string; z: Uint8Array }[] = [];
+    let size = prep.parts.config.length;
+    for (const diffId of [...prep.parts.diffIds].reverse()) {
+      // Do not compress a base layer of a hundred megabytes only to find it does not fit.
+      if (prep.parts.layers.get(diffId)!.length > 16 * budget) break;
+      const z = await this.compressed(prep, diffId);
+      if (size + z.length > budget) break;
+      size += z.length;
+      layers.unshift({ diffId, z });
+    }
+    if (!layers.length) return undefined;
+    return {
+      image: { configBytes: prep.parts.config.length, layers: layers.map((l) => ({ diffId: l.diffId, bytes: l.z.length })) },
+      bytes: Buffer.concat([prep.parts.config, ...layers.map((l) => l.z)]),
+    };
+  }
+
   /** Peer request handler: streams the image's layers from index `from` on. */
   serve = async (body: unknown, ctx: RequestContext): Promise<{ layers: number; bytes: number }> => {
     const b = body as { id?: unknown; from?: unknown };
@@ -89,18 +109,48 @@ export async function heldLayers(host: ImageHost, meta: ImageMeta): Promise<numb
 }
 
 /**
- * The receiving side: makes sure the local daemon holds `meta`, fetching only missing layers from `source`.
- * Resolves with the number of bytes transferred (0 when the image was already here).
+ * The image's config and its topmost layers (zstd), small enough to ride along with a replicate request
+ * as its attachment: a target that lacks only those (the usual cold case, where the base layers are
+ * already there) needs no round trip of its own to fetch them. This describes the attachment's bytes:
+ * the config, then each layer, in this order.
  */
-export async function fetchImage(source: PeerConnection, meta: ImageMeta, host: ImageHost, onProgress?: (e: FetchProgress) => void): Promise<number> {
-  if (await host.inspectImage(meta.id)) return 0;
-  const held = await heldLayers(host, meta);
-  onProgress?.({ type: "image.held", id: meta.id, held, total: meta.diffIds.length });
+export interface InlineImage {
+  configBytes: number;
+  layers: { diffId: string; bytes: number }[];
+}
 
+export interface Inline {
+  image: InlineImage;
+  bytes: Uint8Array;
+}
+
+/** Compressed layers by diffId, with the config, gathered from inline data and/or a fetch. */
+interface Gathered {
+  config?: Uint8Array;
+  repoTags: string[];
+  compressed: Map<string, Uint8Array>;
+}
+
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
+
+/** Splits an inline attachment into config and compressed layers, refusing one that does not add up. */
+function unpackInline(inline: Inline, needed: string[], got: Gathered): void {
+  const { image, bytes } = inline;
+  const total = image.configBytes + image.layers.reduce((a, l) => a + l.bytes, 0);
+  if (total !== bytes.length) throw new IconError("INVALID_INPUT", `inline image data is ${bytes.length} bytes, its description says ${total}`);
+  got.config = bytes.slice(0, image.configBytes);
+  let off = image.configBytes;
+  for (const l of image.layers) {
+    if (needed.includes(l.diffId)) got.compressed.set(l.diffId, bytes.slice(off, off + l.bytes));
+    off += l.bytes;
+  }
+}
+
+/** Asks the source for the image's layers from index `from` on (OP_LAYERS) and collects them. */
+async function requestLayers(source: PeerConnection, meta: ImageMeta, from: number, got: Gathered, onProgress?: (e: FetchProgress) => void): Promise<void> {
   let header: Extract<ShipEvent, { type: "image" }> | undefined;
   const layers: { diffId: string; bytes: number; chunks: Uint8Array[]; received: number }[] = [];
-  const started = performance.now();
-  await source.request(OP_LAYERS, { id: meta.id, from: held }, {
+  await source.request(OP_LAYERS, { id: meta.id, from }, {
     timeoutMs: 60_000, // refreshed by every chunk: this bounds a stall, not the transfer
     onEvent: (e) => {
       const ev = e as ShipEvent;
@@ -116,27 +166,48 @@ export async function fetchImage(source: PeerConnection, meta: ImageMeta, host: 
     },
   });
   if (!header || header.id !== meta.id) throw new IconError("INVALID_INPUT", `the source sent no description of image ${meta.id.slice(0, 19)}`);
-  const received = new Map<string, Uint8Array>();
-  let total = 0;
+  got.config = unb64(header.config);
+  // A source that saved the image by id has no tags to send; the replicate request named them.
+  if (header.repoTags.length) got.repoTags = header.repoTags;
   for (const l of layers) {
     if (l.received !== l.bytes) throw new IconError("INVALID_INPUT", `layer ${l.diffId.slice(0, 19)} arrived truncated (${l.received} of ${l.bytes} bytes)`, "The transfer is retried on the next replicate.");
-    let raw: Uint8Array;
-    try {
-      raw = await Bun.zstdDecompress(Buffer.concat(l.chunks));
-    } catch {
-      throw new IconError("INVALID_INPUT", `layer ${l.diffId.slice(0, 19)} is not valid zstd data`, "The transfer is retried on the next replicate.");
-    }
-    received.set(l.diffId, raw);
-    total += l.bytes;
+    got.compressed.set(l.diffId, Buffer.concat(l.chunks));
   }
-  // A source that saved the image by id has no tags to send; the replicate request named them.
-  const parts: ImageParts = { id: meta.id, diffIds: meta.diffIds, repoTags: header.repoTags.length ? header.repoTags : meta.repoTags, config: new Uint8Array(Buffer.from(header.config, "base64")), layers: received };
+}
+
+/**
+ * The receiving side: makes sure the local daemon holds `meta`, using the layers that came inline with
+ * the request and fetching only what is still missing from `source`. Every layer is checked against its
+ * diffId before anything is loaded. Resolves with the compressed bytes used (0 when the image was here).
+ */
+export async function fetchImage(source: PeerConnection, meta: ImageMeta, host: ImageHost, onProgress?: (e: FetchProgress) => void, inline?: Inline): Promise<number> {
+  if (await host.inspectImage(meta.id)) return 0;
+  const held = await heldLayers(host, meta);
+  onProgress?.({ type: "image.held", id: meta.id, held, total: meta.diffIds.length });
+  const started = performance.now();
+  const needed = meta.diffIds.slice(held);
+  const got: Gathered = { repoTags: meta.repoTags, compressed: new Map() };
+  if (inline) unpackInline(inline, needed, got);
+  const asked = !got.config || needed.some((d) => !got.compressed.has(d));
+  if (asked) await requestLayers(source, meta, held, got, onProgress);
+  const received = new Map<string, Uint8Array>();
+  let total = 0;
+  for (const d of needed) {
+    const z = got.compressed.get(d);
+    if (!z) throw new IconError("INVALID_INPUT", `the source did not send layer ${d.slice(0, 19)}`);
+    try {
+      received.set(d, await Bun.zstdDecompress(z));
+    } catch {
+      throw new IconError("INVALID_INPUT", `layer ${d.slice(0, 19)} is not valid zstd data`, "The transfer is retried on the next replicate.");
+    }
+    total += z.length;
+  }
+  const parts: ImageParts = { id: meta.id, diffIds: meta.diffIds, repoTags: got.repoTags, config: got.config!, layers: received };
   verifyParts(parts);
-  const missing = meta.diffIds.slice(held).filter((d) => !received.has(d));
-  if (missing.length) throw new IconError("INVALID_INPUT", `the source did not send layer ${missing[0]!.slice(0, 19)}`);
   onProgress?.({ type: "image.loading", id: meta.id, layers: received.size, bytes: total });
+  const loading = performance.now();
   await host.loadImage(composeLoad(parts));
   if (!(await host.inspectImage(meta.id))) throw new IconError("FAILED", `docker load reported success but image ${meta.id.slice(0, 19)} is missing`);
-  onProgress?.({ type: "image.loaded", id: meta.id, layers: received.size, bytes: total, ms: Math.round(performance.now() - started) });
+  onProgress?.({ type: "image.loaded", id: meta.id, layers: received.size, bytes: total, ms: Math.round(performance.now() - started), loadMs: Math.round(performance.now() - loading), asked });
   return total;
 }

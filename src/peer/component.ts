@@ -59,6 +59,7 @@ export class PeerComponent implements NodeComponent {
       yard,
       findCloser: (client) => topology.findCloser(client),
       images,
+      layers,
       log,
       prefetchAfter: config.prefetchAfter,
     });

@@ -5,7 +5,7 @@
  */
 import { IconError, fromErrorBody, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { CHUNK_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, MAX_JSON_BYTES, binaryFrame, parseFrame, type Frame } from "./protocol.ts";
+import { CHUNK_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_JSON_BYTES, attachedFrame, binaryFrame, parseFrame, type Frame } from "./protocol.ts";
 
 /** What a connection needs from the websocket under it (Bun's server or client socket). */
 export interface FrameSocket {
@@ -21,6 +21,8 @@ export interface RequestContext {
   emit(event: unknown): void;
   /** Streams bulk data to the requester (awaits when the socket's buffer is full). */
   sendData(chunk: Uint8Array): Promise<void>;
+  /** Bytes the requester attached to the request, if any. */
+  attachment?: Uint8Array;
 }
 export type RequestHandler = (body: unknown, ctx: RequestContext) => Promise<unknown>;
 export type MessageHandler = (body: unknown, peer: PeerConnection) => void;
@@ -32,6 +34,8 @@ export interface Handlers {
 
 export interface RequestOptions {
   timeoutMs?: number;
+  /** Bytes sent with the request in the same frame (below MAX_FRAME_BYTES with the JSON). */
+  attachment?: Uint8Array;
   onEvent?: (event: unknown) => void;
   onData?: (chunk: Uint8Array) => void;
   signal?: AbortSignal;
@@ -77,7 +81,7 @@ export class PeerConnection {
     if (!this.open) return Promise.reject(this.gone());
     const id = this.nextId++;
     const text = JSON.stringify({ t: "req", id, op, body });
-    if (text.length > MAX_JSON_BYTES) return Promise.reject(new IconError("TOO_LARGE", `peer request ${op} is ${text.length} bytes; the limit is ${MAX_JSON_BYTES}`, "Hand less state to the replica."));
+    if (text.length > MAX_JSON_BYTES || text.length + (opts.attachment?.length ?? 0) > MAX_FRAME_BYTES) return Promise.reject(new IconError("TOO_LARGE", `peer request ${op} is ${text.length} bytes; the limit is ${MAX_JSON_BYTES}`, "Hand less state to the replica."));
     return new Promise<T>((resolve, reject) => {
       const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
       const timer = setTimeout(() => {
@@ -86,7 +90,7 @@ export class PeerConnection {
       }, timeoutMs);
       this.pending.set(id, { op, resolve: resolve as (v: unknown) => void, reject, timer, opts });
       opts.signal?.addEventListener("abort", () => this.settle(id, undefined, new IconError("FAILED", `${op} was cancelled`)), { once: true });
-      this.socket.send(text);
+      this.socket.send(opts.attachment ? attachedFrame(text, opts.attachment) : text);
     });
   }
 
@@ -129,19 +133,27 @@ export class PeerConnection {
 
   private receiveBinary(data: Uint8Array): void {
     if (data.length < 4) return;
-    const id = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const id = view.getUint32(0);
+    if (id === 0) {
+      const len = data.length >= 8 ? view.getUint32(4) : Infinity;
+      const frame = len <= data.length - 8 ? parseFrame(new TextDecoder().decode(data.subarray(8, 8 + len))) : undefined;
+      if (frame?.t !== "req") return this.log.warn("dropping a malformed peer frame", { peer: this.nodeId.slice(0, 8), bytes: data.length });
+      return void this.serve(frame, data.slice(8 + len));
+    }
     const p = this.pending.get(id);
     if (!p) return;
     p.timer.refresh(); // bulk data in flight counts as progress
     p.opts.onData?.(data.subarray(4));
   }
 
-  private async serve(frame: Extract<Frame, { t: "req" }>): Promise<void> {
+  private async serve(frame: Extract<Frame, { t: "req" }>, attachment?: Uint8Array): Promise<void> {
     const handler = this.handlers.requests.get(frame.op);
     const reply = (f: object) => this.open && this.socket.send(JSON.stringify(f));
     if (!handler) return void reply({ t: "res", id: frame.id, ok: false, error: { error: `unknown peer operation "${frame.op}"`, code: "NOT_FOUND", fix: "Upgrade the older of the two nodes." } });
     const ctx: RequestContext = {
       peer: this,
+      attachment,
       emit: (event) => reply({ t: "evt", id: frame.id, body: event }),
       sendData: async (chunk) => {
         for (let off = 0; off < chunk.length; off += CHUNK_BYTES) {

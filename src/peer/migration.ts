@@ -5,6 +5,7 @@
  */
 import { IconError } from "../errors.ts";
 import type { ImageHost } from "../images/host.ts";
+import type { LayerSource } from "../images/ship.ts";
 import type { Logger } from "../log.ts";
 import type { Candidate, ReplicaStatus, ReplicaTarget, ReplicateOptions } from "../yard/protocol.ts";
 import type { IconRef, IconServices } from "../yard/services.ts";
@@ -14,12 +15,21 @@ import type { PeerConnection } from "./connection.ts";
 import type { PeerEndpoint, PeerNetwork } from "./network.ts";
 import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, type ImageRef, type MessageBody, type ReplicateBody, type ReplicateResult } from "./ops.ts";
 
+/**
+ * Bytes of config and compressed layers that may ride along with a replicate request. Small on purpose:
+ * what fits TCP's initial window (10 segments of 1448 bytes, less the request's JSON) arrives in one
+ * trip; more would need a second trip anyway, which is what asking for the layers costs.
+ */
+const INLINE_BUDGET = 13 * 1024;
+
 export interface MigrationDeps {
   nodeId: string;
   network: PeerNetwork;
   yard: Yard;
   findCloser: (client: string) => Promise<Candidate[]>;
   images: ImageHost;
+  /** Saved images, for the layers that ride along with a replicate request. */
+  layers: LayerSource;
   log: Logger;
   /** Offer an ICON's image to a node after it was a candidate this many times (0: never). */
   prefetchAfter: number;
@@ -116,11 +126,15 @@ export class Migration implements IconServices {
     if (!rec.children.includes(id)) await this.d.yard.updateChildren(icon.name, (c) => [...c, id]);
 
     let run = this.inflight.get(id);
+    const asked = performance.now();
     if (!run) {
-      const body: ReplicateBody = { icon: icon.name, image, env: rec.env, policy, state: options.state };
+      // A target that never ran this replica probably lacks the application layers: send the small top
+      // layers along, and spare it the round trip of asking for them (DESIGN.md: hide behind round trips).
+      const inline = rec.children.includes(id) ? undefined : await this.d.layers.inline(rec.image, INLINE_BUDGET).catch(() => undefined);
+      const body: ReplicateBody = { icon: icon.name, image, env: rec.env, policy, state: options.state, ...(inline ? { inline: inline.image } : {}) };
       run = this.d.network
         .connect(endpoint)
-        .then((c) => c.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000 }))
+        .then((c) => c.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes }))
         .finally(() => this.inflight.delete(id));
       this.inflight.set(id, run);
     } else if (options.state !== undefined) {
@@ -134,7 +148,8 @@ export class Migration implements IconServices {
       (r) => {
         this.children.set(id, { icon: icon.name, state: "running", endpoint: r.endpoint, price });
         this.d.log.info("replica running", { icon: icon.name, on: target.nodeId.slice(0, 8), mode: r.mode, ms: r.ms.total, bytes: r.transferredBytes });
-        onStatus({ replica: id, target: target.nodeId, state: "running", endpoint: r.endpoint, mode: r.mode });
+        const timings = { replicateMs: Math.round(performance.now() - asked), imageMs: r.ms.image, startMs: r.ms.start, targetMs: r.ms.total };
+        onStatus({ replica: id, target: target.nodeId, state: "running", endpoint: r.endpoint, mode: r.mode, timings });
       },
       (e: Error) => {
         this.d.log.warn("replicate failed", { icon: icon.name, on: target.nodeId.slice(0, 8), error: e });

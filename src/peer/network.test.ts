@@ -46,6 +46,14 @@ describe("peer network", () => {
     expect(await a.connect(endpointOf(b))).toBe(conn);
   });
 
+  test("a request can carry an attachment in the same frame", async () => {
+    const [a, b] = [await network(), await network()];
+    b.handle("sum", async (body, ctx) => ({ n: (body as { n: number }).n, sum: ctx.attachment?.reduce((x, y) => x + y, 0) ?? -1 }));
+    const conn = await a.connect(endpointOf(b));
+    expect(await conn.request("sum", { n: 3 }, { attachment: new Uint8Array([1, 2, 3, 250]) })).toEqual({ n: 3, sum: 256 });
+    expect(await conn.request("sum", { n: 0 })).toEqual({ n: 0, sum: -1 });
+  });
+
   test("errors travel as IconErrors with their code", async () => {
     const [a, b] = [await network(), await network()];
     const conn = await a.connect(endpointOf(b));

@@ -3,6 +3,8 @@
  * their bodies and the checks a receiver makes before acting on one.
  */
 import { IconError } from "../errors.ts";
+import type { InlineImage } from "../images/ship.ts";
+import { MAX_FRAME_BYTES } from "./protocol.ts";
 import type { Endpoint, Policy } from "../yard/protocol.ts";
 
 export const OP = {
@@ -31,6 +33,8 @@ export interface ReplicateBody {
   env: Record<string, string>;
   policy: Policy;
   state?: unknown;
+  /** Describes the request's attachment: the image's config and top layers, sent when the source guesses the target lacks them (cold). */
+  inline?: InlineImage;
 }
 
 export type ReplicaMode = "direct" | "hot" | "prefetched" | "cold";
@@ -88,7 +92,16 @@ export function checkReplicate(v: unknown): ReplicateBody {
   if (!isObj(env) || !Object.values(env).every((x) => typeof x === "string")) throw bad("env must map names to strings");
   const policy = v.policy ?? {};
   if (!isObj(policy)) throw bad("policy must be an object");
-  return { icon: v.icon, image: checkImageRef(v.image), env: env as Record<string, string>, policy: policy as Policy, state: v.state };
+  return { icon: v.icon, image: checkImageRef(v.image), env: env as Record<string, string>, policy: policy as Policy, state: v.state, inline: checkInline(v.inline) };
+}
+
+function checkInline(v: unknown): InlineImage | undefined {
+  if (v === undefined) return undefined;
+  const size = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= MAX_FRAME_BYTES;
+  if (!isObj(v) || !size(v.configBytes) || !Array.isArray(v.layers) || v.layers.length > 32) throw bad("inline must be {configBytes, layers}");
+  for (const l of v.layers as unknown[])
+    if (!isObj(l) || typeof l.diffId !== "string" || !DIGEST.test(l.diffId) || !size(l.bytes)) throw bad("inline.layers must be [{diffId, bytes}]");
+  return v as unknown as InlineImage;
 }
 
 export function checkMessage(v: unknown): MessageBody {

@@ -10,7 +10,9 @@
  *   {t:"res", id, ok:true, body} | {t:"res", id, ok:false, error:{error, code, fix}}
  *   {t:"msg", op, body}                        one-way notification
  * Binary frames: 4-byte big-endian request id of the receiver's request, then payload (bulk data such as
- * image layers, streamed as the answer to that request).
+ * image layers, streamed as the answer to that request). Id 0 (never a request id) is a request with an
+ * attachment: 4-byte length of the request's JSON, the JSON, then the attachment, in one frame, so that a
+ * small request and its bytes travel in one go.
  */
 
 export const PROTOCOL_VERSION = 1;
@@ -68,6 +70,18 @@ export function parseFrame(text: string): Frame | undefined {
     default:
       return undefined;
   }
+}
+
+/** A request frame with an attachment: [0][json length][json][attachment]. */
+export function attachedFrame(json: string, attachment: Uint8Array): Uint8Array {
+  const text = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + text.length + attachment.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, 0);
+  view.setUint32(4, text.length);
+  out.set(text, 8);
+  out.set(attachment, 8 + text.length);
+  return out;
 }
 
 export function binaryFrame(id: number, payload: Uint8Array): Uint8Array {

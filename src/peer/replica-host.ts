@@ -68,7 +68,11 @@ export class ReplicaHost {
       const held = await this.d.images.inspectImage(req.image.id);
       mode = held ? "prefetched" : "cold";
       if (!held) {
-        transferredBytes = await fetchImage(ctx.peer, req.image, this.d.images, (e) => ctx.emit(e));
+        const inline = req.inline && ctx.attachment ? { image: req.inline, bytes: ctx.attachment } : undefined;
+        transferredBytes = await fetchImage(ctx.peer, req.image, this.d.images, (e) => {
+          ctx.emit(e);
+          if (e.type === "image.loaded") this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, loadMs: e.loadMs, askedSource: e.asked });
+        }, inline);
         imageMs = performance.now() - t1;
       }
       ctx.emit({ type: "replica.starting", mode });

@@ -55,6 +55,15 @@ ${errors.length ? `\nFailures (first reasons):\n${errors.join("\n")}\n` : ""}
 |---|${PHASES.map(() => "---").join("|")}|
 ${phases.join("\n")}
 
+## Where the replicate's time went (means over samples that replicated; ms)
+
+The origin's replicate request until its answer, and on the edge: image fetch and load, then container start until the
+runtime said ready. The rest of "migrateReceived" is the client-side handshake and the trace/lookup.
+
+| case | replicate round trip | edge: image | edge: start to ready | edge: total | samples |
+|---|---|---|---|---|---|
+${(Object.keys(r.cases) as Case[]).map((c) => { const t = r.cases[c]!.replicaMs; return t ? `| ${c} | ${f1(t.replicate)} | ${f1(t.image)} | ${f1(t.start)} | ${f1(t.target)} | ${t.samples} |` : `| ${c} | - | - | - | - | 0 |`; }).join("\n")}
+
 Plots: ${(Object.keys(r.cases) as Case[]).map((c) => `[${c}](${c}.svg)`).join(", ")}, [phases](phases.svg).
 `;
 }

@@ -20,6 +20,8 @@ export interface CaseSummary {
   ratioToFloor: number;
   /** Mean time since the client started, per phase (thesis figures 4.6-4.8). */
   phasesMs: Partial<Record<Phase, number>>;
+  /** Mean of the orchestrators' account of the replicate behind the samples that had one: where the time went. */
+  replicaMs?: { replicate: number; image: number; start: number; target: number; samples: number };
   /** Share of samples per mode the edge reported (direct, hot, prefetched, cold). */
   modes: Record<string, number>;
   /** First few failure reasons, for the report. */
@@ -39,6 +41,10 @@ export function summarize(samples: ClientResult[], floorMs: number): CaseSummary
   const modes: Record<string, number> = {};
   for (const s of ok) modes[s.mode || "unknown"] = (modes[s.mode || "unknown"] ?? 0) + 1;
   const median = quantile(totals, 0.5);
+  const timed = ok.map((s) => s.timings).filter((t) => t !== undefined);
+  const replicaMs = timed.length
+    ? { replicate: r2(mean(timed.map((t) => t.replicateMs))), image: r2(mean(timed.map((t) => t.imageMs))), start: r2(mean(timed.map((t) => t.startMs))), target: r2(mean(timed.map((t) => t.targetMs))), samples: timed.length }
+    : undefined;
   return {
     n: samples.length,
     successes: ok.length,
@@ -51,6 +57,7 @@ export function summarize(samples: ClientResult[], floorMs: number): CaseSummary
     ci99Ms: r2(ciHalfWidth(totals, 0.99)),
     ratioToFloor: Math.round((median / floorMs) * 1000) / 1000,
     phasesMs,
+    ...(replicaMs ? { replicaMs } : {}),
     modes,
     errors: [...new Set(samples.filter((s) => !s.ok).map((s) => s.error ?? "unknown"))].slice(0, 5),
   };

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeWith } from "../../test/support/needs.ts";
 import { composeLoad, heldPrefix, parseSave, sha256, verifyParts } from "./archive.ts";
-import { writeTar } from "./tar.ts";
+import { tarBytes } from "../util/tar.ts";
 
 const BASE = "icon-test-images-base:1";
 const APP = "icon-test-images-app:1";
@@ -23,9 +23,9 @@ test("heldPrefix counts only a shared chain from the base up", () => {
 
 describeWith(["docker"], "image archives with a real Docker engine", () => {
   let dir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "icon-images-"));
-    docker(["import", "-", BASE], writeTar([{ name: "base.txt", data: new TextEncoder().encode("base layer ".repeat(1000)) }]));
+    docker(["import", "-", BASE], await tarBytes([{ path: "base.txt", type: "file", mode: 0o644, data: "base layer ".repeat(1000) }]));
     writeFileSync(join(dir, "Dockerfile"), `FROM ${BASE}\nCOPY app.txt /app.txt\n`);
     writeFileSync(join(dir, "app.txt"), "application layer");
     docker(["build", "-q", "-t", APP, dir]);
@@ -35,7 +35,7 @@ describeWith(["docker"], "image archives with a real Docker engine", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("a save splits into verified config and layers; a partial archive loads onto the base", () => {
+  test("a save splits into verified config and layers; a partial archive loads onto the base", async () => {
     const parts = parseSave(docker(["save", APP]));
     const inspect = JSON.parse(new TextDecoder().decode(docker(["image", "inspect", APP])))[0];
     expect(parts.id).toBe(inspect.Id);
@@ -47,7 +47,7 @@ describeWith(["docker"], "image archives with a real Docker engine", () => {
     const appLayer = parts.diffIds[1]!;
     const partial = { ...parts, layers: new Map([[appLayer, parts.layers.get(appLayer)!]]) };
     docker(["rmi", APP]);
-    docker(["load", "-q"], composeLoad(partial));
+    docker(["load", "-q"], await tarBytes(composeLoad(partial)));
     const loaded = JSON.parse(new TextDecoder().decode(docker(["image", "inspect", APP])))[0];
     expect(loaded.Id).toBe(parts.id);
   });

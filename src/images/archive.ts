@@ -5,7 +5,7 @@
  * holds, so manifest + config + the missing layer.tar files is a complete load.
  */
 import { IconError } from "../errors.ts";
-import { readTar, writeTar } from "./tar.ts";
+import { readTar, type TarItem } from "../util/tar.ts";
 
 export interface ImageMeta {
   /** "sha256:<hex>", the digest of the config. */
@@ -22,7 +22,6 @@ export interface ImageParts extends ImageMeta {
 }
 
 const dec = new TextDecoder();
-const enc = new TextEncoder();
 
 export function sha256(data: Uint8Array): string {
   return "sha256:" + new Bun.CryptoHasher("sha256").update(data).digest("hex");
@@ -84,21 +83,21 @@ export function verifyParts(parts: ImageParts): void {
 }
 
 /** The archive `docker load` takes: manifest, config, and the layer tars we have (the rest must be held by the daemon). */
-export function composeLoad(parts: ImageParts): Uint8Array {
+export function composeLoad(parts: ImageParts): TarItem[] {
   const hex = (d: string) => d.slice("sha256:".length);
   const configName = `${hex(parts.id)}.json`;
   const layerPaths = parts.diffIds.map((d) => `${hex(d)}/layer.tar`);
   const manifest = [{ Config: configName, RepoTags: parts.repoTags.length ? parts.repoTags : null, Layers: layerPaths }];
-  const entries: { name: string; data?: Uint8Array; dir?: boolean }[] = [
-    { name: "manifest.json", data: enc.encode(JSON.stringify(manifest)) },
-    { name: configName, data: parts.config },
+  const items: TarItem[] = [
+    { path: "manifest.json", type: "file", mode: 0o644, data: JSON.stringify(manifest) },
+    { path: configName, type: "file", mode: 0o644, data: parts.config },
   ];
   parts.diffIds.forEach((d, i) => {
     const data = parts.layers.get(d);
     if (!data) return;
-    entries.push({ name: `${hex(d)}/`, dir: true }, { name: layerPaths[i]!, data });
+    items.push({ path: hex(d), type: "dir", mode: 0o755 }, { path: layerPaths[i]!, type: "file", mode: 0o644, data });
   });
-  return writeTar(entries);
+  return items;
 }
 
 /**

@@ -2,7 +2,7 @@
  * ImageHost on the yard's container engine (Docker): what image distribution reads and writes there.
  * Layer chains of local images are cached by image id (an image's layers never change).
  */
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { ContainerEngine } from "../yard/engine.ts";
 import type { ImageHost } from "./host.ts";
 
@@ -36,6 +36,6 @@ export function engineImageHost(engine: ContainerEngine): ImageHost {
       return out;
     },
     saveImage: async (ref) => drain(await engine.saveImages([ref])),
-    loadImage: (archive) => engine.loadImage(Readable.from([Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength)])),
+    loadImage: (archive) => engine.loadImage(archive),
   };
 }

@@ -2,6 +2,7 @@
  * What image distribution needs from the container engine on each side. The yard's Docker engine
  * provides it; keeping it this narrow lets transfer logic be read (and tested) on its own.
  */
+import type { Readable } from "node:stream";
 import type { ImageMeta } from "./archive.ts";
 
 export interface ImageHost {
@@ -12,5 +13,5 @@ export interface ImageHost {
   /** `docker save` of one image. */
   saveImage(ref: string): Promise<Uint8Array>;
   /** `docker load` of an archive; rejects when the daemon refuses it. */
-  loadImage(archive: Uint8Array): Promise<void>;
+  loadImage(archive: Readable): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { silentLogger } from "../log.ts";
 import type { RequestContext } from "../peer/connection.ts";
 import { PeerNetwork } from "../peer/network.ts";
 import type { ContainerEngine } from "../yard/engine.ts";
-import { writeTar } from "./tar.ts";
+import { tarBytes } from "../util/tar.ts";
 import { engineImageHost } from "./engine-host.ts";
 import { LayerSource, OP_LAYERS, fetchImage } from "./ship.ts";
 import type { ImageMeta } from "./archive.ts";
@@ -43,7 +43,7 @@ describeWith(["docker"], "image shipping between two nodes", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "icon-ship-"));
     // A base layer that does not compress below the inline budget, like a real runtime layer.
-    docker(["import", "-", BASE], writeTar([{ name: "base.bin", data: crypto.getRandomValues(new Uint8Array(1 << 20)) }]));
+    docker(["import", "-", BASE], await tarBytes([{ path: "base.bin", type: "file", mode: 0o644, data: crypto.getRandomValues(new Uint8Array(1 << 20)) }]));
     writeFileSync(join(dir, "Dockerfile"), `FROM ${BASE}\nCOPY app.txt /app.txt\n`);
     writeFileSync(join(dir, "app.txt"), "the application layer ".repeat(500));
     docker(["build", "-q", "-t", APP, dir]);

@@ -11,6 +11,7 @@ import type { Logger } from "../log.ts";
 import type { PeerConnection, RequestContext } from "../peer/connection.ts";
 import { composeLoad, heldPrefix, parseSave, verifyParts, type ImageMeta, type ImageParts } from "./archive.ts";
 import type { ImageHost } from "./host.ts";
+import { tarStream } from "../util/tar.ts";
 
 export const OP_LAYERS = "image.layers";
 
@@ -206,7 +207,7 @@ export async function fetchImage(source: PeerConnection, meta: ImageMeta, host: 
   verifyParts(parts);
   onProgress?.({ type: "image.loading", id: meta.id, layers: received.size, bytes: total });
   const loading = performance.now();
-  await host.loadImage(composeLoad(parts));
+  await host.loadImage(tarStream(composeLoad(parts)));
   if (!(await host.inspectImage(meta.id))) throw new IconError("FAILED", `docker load reported success but image ${meta.id.slice(0, 19)} is missing`);
   onProgress?.({ type: "image.loaded", id: meta.id, layers: received.size, bytes: total, ms: Math.round(performance.now() - started), loadMs: Math.round(performance.now() - loading), asked });
   return total;

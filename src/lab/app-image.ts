@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { IconError } from "../errors.ts";
 import type { ContainerEngine } from "../yard/engine.ts";
 import { runtimeTag, RUNTIME_REPO } from "../yard/runtime-image.ts";
-import { tarStream } from "../yard/tar-stream.ts";
+import { tarStream } from "../util/tar.ts";
 
 export const APP_REPO = "icon-migrate-app";
 export const APP_ASSET = "migrate-app.js";

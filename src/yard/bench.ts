@@ -25,7 +25,7 @@ import { containerSpec, DEFAULT_USER, LABELS } from "./container-spec.ts";
 import type { ContainerEngine } from "./engine.ts";
 import { portFree } from "./ports.ts";
 import { buildRuntimeImage, RUNTIME_REPO, runtimeTag } from "./runtime-image.ts";
-import { tarStream } from "./tar-stream.ts";
+import { tarStream } from "../util/tar.ts";
 import { Yard } from "./yard.ts";
 
 export interface Figures {

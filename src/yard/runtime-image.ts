@@ -11,7 +11,7 @@ import { IconError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { ContainerEngine } from "./engine.ts";
 import { runtimeLibraryFiles } from "./runtime-files.ts";
-import { tarStream, type TarItem } from "./tar-stream.ts";
+import { tarStream, type TarItem } from "../util/tar.ts";
 
 export const RUNTIME_REPO = "icon-runtime";
 const BIN = "usr/local/bin/icon";

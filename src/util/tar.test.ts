@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tarStream } from "./tar-stream.ts";
+import { tarStream } from "./tar.ts";
 
 async function bytes(items: Parameters<typeof tarStream>[0]): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -32,4 +32,21 @@ test("the archive is read by GNU tar with modes, and is byte-for-byte reproducib
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("the reader gets back what the writer wrote, and rejects a corrupted header or a truncated entry", async () => {
+  const { readTar, tarBytes } = await import("./tar.ts");
+  const big = new Uint8Array(1500).map((_, i) => i & 255);
+  const tar = await tarBytes([
+    { path: "d", type: "dir", mode: 0o755 },
+    { path: "d/a.bin", type: "file", mode: 0o644, data: big },
+    { path: "empty", type: "file", mode: 0o644, data: new Uint8Array(0) },
+  ]);
+  const entries = readTar(tar);
+  expect(entries.map((e) => [e.name, e.type, e.data.length])).toEqual([["d/", "5", 0], ["d/a.bin", "0", 1500], ["empty", "0", 0]]);
+  expect(entries[1]!.data).toEqual(big);
+  const corrupt = tar.slice();
+  corrupt[10] = 65;
+  expect(() => readTar(corrupt)).toThrow(/corrupt tar header/);
+  expect(() => readTar(tar.slice(0, 1024))).toThrow(/truncated/);
 });

@@ -28,6 +28,8 @@ describeWith(["root", "docker", "binary"], "icon bench migrate", () => {
     }
     expect(code).toBe(r.cases.direct.failures + r.cases.hot.failures + r.cases.cold.failures === 0 ? 0 : 1);
     expect(readdirSync(out).sort()).toEqual(["cold.svg", "direct.svg", "hot.svg", "phases.svg", "report.md", "results.json"]);
-    expect(stderr).toContain("sample 2 of 2");
+    // --json: progress is one JSON object per line on stderr, a sample event per sample
+    const samples = stderr.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "sample");
+    expect(samples.map((e) => `${e.case} ${e.k}/${e.n}`)).toEqual(["direct 1/2", "direct 2/2", "hot 1/2", "hot 2/2", "cold 1/2", "cold 2/2"]);
   }, 600_000);
 });

@@ -49,3 +49,12 @@ export function describeWith(needs: Need[], name: string, fn: () => void): void 
   process.stderr.write(`skipping "${name}": ${why}\n`);
   describe.skip(name, fn);
 }
+
+/**
+ * Whether a measured RTT shows the emulated delay: never below the target (less a little for the delay
+ * process's early release), and not far above it. Precision is measured by `icon bench testbed`, not
+ * asserted here: a busy machine adds milliseconds of scheduling delay that say nothing about the testbed.
+ */
+export function rttShowsDelay(measuredMs: number, targetMs: number): boolean {
+  return measuredMs >= targetMs - 0.5 && measuredMs <= targetMs * 1.2 + 2.5;
+}

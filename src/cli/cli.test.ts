@@ -19,6 +19,13 @@ describe("every command", () => {
   }
 });
 
+test("icon --help lists every visible command once, under a heading", async () => {
+  const { topHelp } = await import("./main.ts");
+  const help = topHelp();
+  for (const e of REGISTRY.filter((x) => !x.hidden)) expect(help.split("\n").filter((l) => l.startsWith(`  ${e.name} `)).length).toBe(1);
+  for (const e of REGISTRY.filter((x) => x.hidden)) expect(help).not.toContain(`  ${e.name} `);
+});
+
 describe("main", () => {
   test("unknown commands and flags exit with the usage status", async () => {
     expect(await main(["no-such-command"])).toBe(2);

@@ -7,7 +7,7 @@ import { EXIT_CODES, IconError, toIconError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CommandSpec, OptionSpec } from "./command.ts";
 import { createOutput } from "./output.ts";
-import { REGISTRY, type Entry } from "./registry.ts";
+import { GROUPS, REGISTRY, type Entry } from "./registry.ts";
 
 function findEntry(argv: string[]): { entry: Entry; rest: string[] } | undefined {
   let best: { entry: Entry; rest: string[] } | undefined;
@@ -22,13 +22,15 @@ function findEntry(argv: string[]): { entry: Entry; rest: string[] } | undefined
 export function topHelp(): string {
   const visible = REGISTRY.filter((e) => !e.hidden);
   const width = Math.max(...visible.map((e) => e.name.length));
-  const lines = visible.map((e) => `  ${e.name.padEnd(width)}  ${e.summary}`);
+  const sections = GROUPS.map(([heading, words]) => {
+    const lines = visible.filter((e) => words.includes(e.name.split(" ")[0]!)).map((e) => `  ${e.name.padEnd(width)}  ${e.summary}`);
+    return `${heading}:\n${lines.join("\n")}`;
+  });
   return `icon ${VERSION}: run intelligent containers on an independent edge provider
 
 usage: icon <command> [flags]
 
-commands:
-${lines.join("\n")}
+${sections.join("\n\n")}
 
 Run "icon <command> --help" for a command's flags. Environment: ICON_* variables set node settings
 (ICON_DATA_DIR, ICON_DHT_PORT, ...); NO_COLOR turns colours off.`;

@@ -48,5 +48,12 @@ export const REGISTRY: Entry[] = [
   { name: "peers", summary: "List the node's open peer connections", load: () => import("./commands/peers.ts") },
 ];
 
-/** Groups shown in `icon --help`, in order. */
-export const GROUPS = ["node", "dht", "trace", "topology", "closest", "run", "testbed", "runtime", "demo", "bench"];
+/** Sections of `icon --help`, in order: a heading and the first words of the commands under it. */
+export const GROUPS: [string, string[]][] = [
+  ["node", ["node", "peers", "version"]],
+  ["DHT", ["dht"]],
+  ["topology", ["trace", "topology", "closest"]],
+  ["ICONs", ["run", "ps", "stop", "start", "rm", "logs", "runtime"]],
+  ["emulated Internet", ["testbed", "demo"]],
+  ["benchmarks", ["bench"]],
+];

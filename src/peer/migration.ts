@@ -9,6 +9,7 @@ import type { LayerSource } from "../images/ship.ts";
 import type { Logger } from "../log.ts";
 import type { Candidate, ReplicaStatus, ReplicaTarget, ReplicateOptions } from "../yard/protocol.ts";
 import type { IconRef, IconServices } from "../yard/services.ts";
+import type { IconRecord } from "../yard/types.ts";
 import type { Yard } from "../yard/yard.ts";
 import { Children } from "./children.ts";
 import type { PeerConnection } from "./connection.ts";
@@ -115,27 +116,18 @@ export class Migration implements IconServices {
       return { replica: id };
     }
 
-    const policy = rec.policy;
-    if (policy.maxReplicas !== undefined && !rec.children.includes(id) && rec.children.length >= policy.maxReplicas)
-      throw new IconError("CONFLICT", `ICON ${icon.name} already has ${rec.children.length} replicas (policy maxReplicas ${policy.maxReplicas})`, "Raise maxReplicas with icon.policy(), or let idle replicas stop first.");
     const price = this.seen.get(target.nodeId)?.price ?? 0;
-    if (policy.budget !== undefined && this.children.spending(icon.name) + price > policy.budget)
-      throw new IconError("CONFLICT", `a replica on ${target.nodeId.slice(0, 8)} (price ${price}) would exceed ICON ${icon.name}'s budget ${policy.budget}`, "Choose a cheaper candidate or raise the budget.");
-    const endpoint = this.endpoint(target);
-    const image = await this.imageRef(rec.image);
-    if (!rec.children.includes(id)) await this.d.yard.updateChildren(icon.name, (c) => [...c, id]);
-
-    let run = this.inflight.get(id);
     const asked = performance.now();
+    // One request per replica at a time: a second client's replicate joins the first (checked and set
+    // before any await, so two calls cannot both start one).
+    let run = this.inflight.get(id);
     if (!run) {
-      // A target that never ran this replica probably lacks the application layers: send the small top
-      // layers along, and spare it the round trip of asking for them (DESIGN.md: hide behind round trips).
-      const inline = rec.children.includes(id) ? undefined : await this.d.layers.inline(rec.image, INLINE_BUDGET).catch(() => undefined);
-      const body: ReplicateBody = { icon: icon.name, image, env: rec.env, policy, state: options.state, ...(inline ? { inline: inline.image } : {}) };
-      run = this.d.network
-        .connect(endpoint)
-        .then((c) => c.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes }))
-        .finally(() => this.inflight.delete(id));
+      const policy = rec.policy;
+      if (policy.maxReplicas !== undefined && !rec.children.includes(id) && rec.children.length >= policy.maxReplicas)
+        throw new IconError("CONFLICT", `ICON ${icon.name} already has ${rec.children.length} replicas (policy maxReplicas ${policy.maxReplicas})`, "Raise maxReplicas with icon.policy(), or let idle replicas stop first.");
+      if (policy.budget !== undefined && this.children.spending(icon.name) + price > policy.budget)
+        throw new IconError("CONFLICT", `a replica on ${target.nodeId.slice(0, 8)} (price ${price}) would exceed ICON ${icon.name}'s budget ${policy.budget}`, "Choose a cheaper candidate or raise the budget.");
+      run = this.request(rec, id, this.endpoint(target), options.state).finally(() => this.inflight.delete(id));
       this.inflight.set(id, run);
     } else if (options.state !== undefined) {
       // Another client asked for the same replica a moment ago: its state follows once it runs.
@@ -163,6 +155,19 @@ export class Migration implements IconServices {
   private handOver(conn: PeerConnection, replica: string, state: unknown): void {
     conn.request(OP.message, { to: parseReplicaId(replica)!.name, from: "parent", data: state } satisfies MessageBody)
       .catch((e) => this.d.log.warn("could not hand a client's state to its replica", { replica, error: e as Error }));
+  }
+
+  /** Sends the replicate request (issue 6) for a new run of replica `id`. */
+  private async request(rec: IconRecord, id: string, endpoint: PeerEndpoint, state: unknown): Promise<ReplicateResult> {
+    const image = await this.imageRef(rec.image);
+    const known = rec.children.includes(id);
+    if (!known) await this.d.yard.updateChildren(rec.name, (c) => [...c, id]);
+    // A target that never ran this replica probably lacks the application layers: send the small top
+    // layers along, and spare it the round trip of asking for them (DESIGN.md: hide behind round trips).
+    const inline = known ? undefined : await this.d.layers.inline(rec.image, INLINE_BUDGET).catch(() => undefined);
+    const body: ReplicateBody = { icon: rec.name, image, env: rec.env, policy: rec.policy, state, ...(inline ? { inline: inline.image } : {}) };
+    const conn = await this.d.network.connect(endpoint);
+    return conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });
   }
 
   async sendToParent(icon: IconRef, data: unknown): Promise<boolean> {

@@ -181,7 +181,7 @@ export class DockerEngine implements ContainerEngine {
         if ((e as { statusCode?: number }).statusCode === 404) return undefined;
         throw e;
       }
-      return { id: i.Id, repoTags: i.RepoTags ?? [], diffIds: i.RootFS?.Layers ?? [], size: i.Size, user: i.Config?.User ?? "", created: i.Created };
+      return { id: i.Id, repoTags: i.RepoTags ?? [], diffIds: i.RootFS?.Layers ?? [], size: i.Size, user: i.Config?.User ?? "", created: i.Created, labels: i.Config?.Labels ?? {} };
     });
   }
 

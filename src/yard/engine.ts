@@ -80,6 +80,8 @@ export interface ImageInfo {
   size: number;
   user: string;
   created: string;
+  /** The image's labels (an ICON's policy can come from `icon.policy.*` labels). */
+  labels: Record<string, string>;
 }
 
 export interface LogLine {

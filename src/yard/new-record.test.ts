@@ -4,7 +4,7 @@ import type { ImageInfo } from "./engine.ts";
 import { nameFromImage, newRecord } from "./new-record.ts";
 
 const config = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
-const image = (user: string): ImageInfo => ({ id: "sha256:1", repoTags: [], diffIds: [], size: 1, user, created: "" });
+const image = (user: string, labels: Record<string, string> = {}): ImageInfo => ({ id: "sha256:1", repoTags: [], diffIds: [], size: 1, user, created: "", labels });
 
 test("a new record takes config defaults and runs as nobody unless the image names a user", () => {
   const r = newRecord({ image: "x:1" }, "x", 20000, image(""), config);
@@ -23,6 +23,13 @@ test("bad flags are refused with a fix", () => {
   expect(run({ memory: "lots" })).toThrow("at least 6m");
   expect(run({ cpus: 999 })).toThrow("this host's CPUs");
   expect(run({ pids: 2 })).toThrow("below 16");
+});
+
+test("an ICON's policy can come from its image's labels; wrong ones are refused with a fix", () => {
+  const labels = { "icon.policy.minRttGainMs": "20", "icon.policy.maxReplicas": "4", "icon.policy.prefetch": "false", "org.other": "x" };
+  expect(newRecord({ image: "x:1" }, "x", 1, image("", labels), config).policy).toEqual({ minRttGainMs: 20, maxReplicas: 4, prefetch: false });
+  expect(() => newRecord({ image: "x:1" }, "x", 1, image("", { "icon.policy.maxReplicas": "many" }), config)).toThrow(/labels are wrong: policy.maxReplicas must be a number/);
+  expect(() => newRecord({ image: "x:1" }, "x", 1, image("", { "icon.policy.speed": "1" }), config)).toThrow(/unknown policy field "speed"/);
 });
 
 test("names come from the image and avoid taken ones", () => {

@@ -7,6 +7,8 @@ import { cpus } from "node:os";
 import { IconError } from "../errors.ts";
 import { DEFAULT_USER, parseBytes } from "./container-spec.ts";
 import type { ImageInfo } from "./engine.ts";
+import type { Policy } from "./protocol.ts";
+import { checkPolicy } from "./request-check.ts";
 import type { IconRecord, RunRequest } from "./types.ts";
 import type { YardConfig } from "./yard.ts";
 
@@ -46,6 +48,26 @@ export function newRecord(req: RunRequest, name: string, port: number, image: Im
   const user = req.user ?? (imageUser === "" || imageUser === "root" || /^0(:|$)/.test(imageUser) ? DEFAULT_USER : "");
   return {
     name, image: req.image, role: "root", port, env, user, limits: { memoryBytes: memory, cpus: cpuLimit, pids },
-    createdAt: new Date().toISOString(), children: [], policy: {}, lastState: "STOPPED",
+    createdAt: new Date().toISOString(), children: [], policy: policyFromLabels(image.labels ?? {}), lastState: "STOPPED",
   };
+}
+
+const POLICY_LABEL = "icon.policy.";
+
+/**
+ * An ICON's policy as its image states it (`LABEL icon.policy.minRttGainMs=20` in its Dockerfile): the
+ * starting point, which the running ICON may change with icon.policy().
+ */
+export function policyFromLabels(labels: Record<string, string>): Policy {
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    if (!k.startsWith(POLICY_LABEL)) continue;
+    const field = k.slice(POLICY_LABEL.length);
+    raw[field] = field === "prefetch" ? (v === "true" ? true : v === "false" ? false : v) : v.trim() === "" ? v : Number(v);
+  }
+  try {
+    return checkPolicy(raw);
+  } catch (e) {
+    throw new IconError("USAGE", `the image's ${POLICY_LABEL}* labels are wrong: ${(e as Error).message}`, `Fix the LABEL lines of its Dockerfile (${POLICY_LABEL}minRttGainMs=20, ${POLICY_LABEL}prefetch=false, ...).`);
+  }
 }

@@ -10,7 +10,7 @@ import { IconError } from "../errors.ts";
 const bad = (message: string, fix?: string) => new IconError("INVALID_INPUT", message, fix);
 const obj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
-function checkPolicy(p: unknown): Policy {
+export function checkPolicy(p: unknown): Policy {
   if (!obj(p)) throw bad("policy must be an object");
   const out: Policy = {};
   for (const [k, v] of Object.entries(p)) {

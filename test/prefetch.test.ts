@@ -1,0 +1,69 @@
+/**
+ * Prefetch (issue 6): a node offered an ICON's image fetches the layers it lacks in the background, so a
+ * later migration there is prefetched (create + start) instead of cold. Two real Docker engines (the
+ * testbed's per-host engines), the peer protocol on loopback.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { generateIdentity } from "../src/identity/identity.ts";
+import { engineImageHost } from "../src/images/engine-host.ts";
+import { LayerSource, OP_LAYERS } from "../src/images/ship.ts";
+import { silentLogger } from "../src/log.ts";
+import { PeerNetwork } from "../src/peer/network.ts";
+import { OP } from "../src/peer/ops.ts";
+import { ReplicaHost } from "../src/peer/replica-host.ts";
+import { copyImage, dockerSocket, down, parseTopology, up, type TestbedStatus } from "../src/testbed/index.ts";
+import type { ContainerEngine } from "../src/yard/engine.ts";
+import { tarStream } from "../src/util/tar.ts";
+import { describeWith } from "./support/needs.ts";
+
+const NAME = "t-prefetch";
+const BASE = "icon-testbed-pause:latest";
+const APP = "icon-test-prefetch:1";
+
+describeWith(["root", "docker"], "prefetch", () => {
+  let st: TestbedStatus;
+  const nets: PeerNetwork[] = [];
+  let source: ContainerEngine;
+  let target: ContainerEngine;
+  beforeAll(async () => {
+    await down(NAME);
+    const topology = parseTopology({ hosts: ["IEP1", "IEP2"], routers: ["r"], links: [{ a: "IEP1", b: "r", delayMs: 1 }, { a: "r", b: "IEP2", delayMs: 1 }] }, "prefetch");
+    st = await up({ name: NAME, topology, docker: true, engines: true });
+    const { createDockerEngine } = await import("../src/yard/docker-engine.ts");
+    for (const h of ["IEP1", "IEP2"]) await copyImage(BASE, { to: dockerSocket(st, h) });
+    source = await createDockerEngine(dockerSocket(st, "IEP1"));
+    target = await createDockerEngine(dockerSocket(st, "IEP2"));
+    const context = tarStream([
+      { path: "Dockerfile", type: "file", mode: 0o644, data: `FROM ${BASE}\nCOPY app.js /app/app.js\n` },
+      { path: "app.js", type: "file", mode: 0o644, data: "console.log('an application layer')\n".repeat(100) },
+    ]);
+    await source.buildImage(context, { tags: [APP] });
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(nets.map((n) => n.stop()));
+    await down(NAME);
+  }, 60_000);
+
+  test("an offered image is fetched in the background: only its missing layer, verified", async () => {
+    const network = async () => {
+      const n = new PeerNetwork({ identity: generateIdentity(), log: silentLogger, listen: "127.0.0.1", port: 0, advertisedAddress: () => "127.0.0.1" });
+      await n.start();
+      nets.push(n);
+      return n;
+    };
+    const [a, b] = [await network(), await network()];
+    a.handle(OP_LAYERS, new LayerSource(engineImageHost(source), silentLogger).serve);
+    const host = new ReplicaHost({ nodeId: b.nodeId, network: b, yard: () => Promise.reject(new Error("no yard in this test")), images: engineImageHost(target), log: silentLogger });
+    b.onMessage(OP.offer, host.offer);
+
+    const meta = (await engineImageHost(source).inspectImage(APP))!;
+    expect(await target.inspectImage(meta.id)).toBeUndefined();
+    const conn = await a.connect({ nodeId: b.nodeId, address: "127.0.0.1", port: b.port });
+    conn.notify(OP.offer, { icon: "app", image: { ref: APP, id: meta.id, diffIds: meta.diffIds, repoTags: meta.repoTags } });
+
+    let got;
+    for (let i = 0; i < 200 && !(got = await target.inspectImage(APP)); i++) await Bun.sleep(50);
+    expect(got?.id).toBe(meta.id);
+    expect(got?.diffIds).toEqual(meta.diffIds);
+  }, 60_000);
+});

@@ -47,6 +47,7 @@ describe("migration summary", () => {
     expect(md).toContain("| direct | 2/2 |");
     expect(md).toContain("**1.12 F** | ≤ 1.15 F met");
     expect(md).toContain("≤ 4 F **missed**"); // 1450 / 318 = 4.56 F
-    expect(md).toContain("575 ms = 1.8 F");
+    expect(md).toContain("575 ms = 1.81 F");
+    expect(md).toContain("4084 ms on its network (client-root 130 ms, client-edge 5 ms: F = 405 ms), 10.1 F");
   });
 });

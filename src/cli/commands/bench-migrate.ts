@@ -1,11 +1,29 @@
 import { IconError } from "../../errors.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
-import { table } from "../output.ts";
+import { table, type Output } from "../output.ts";
+import type { MigrateBenchResult } from "../../lab/bench/run.ts";
+
+/** Writes the report and plots of an earlier run (its results.json) again, e.g. after the renderer improved. */
+async function rerender(file: string, dir: string | undefined, out: Output): Promise<number> {
+  if (!dir) throw new IconError("USAGE", "--from needs --out DIR", "Pass the directory to write the report into.");
+  let parsed: MigrateBenchResult & { command?: string };
+  try {
+    parsed = await Bun.file(file).json();
+  } catch (e) {
+    throw new IconError("INVALID_INPUT", `${file} is not a results.json of icon bench migrate: ${(e as Error).message}`, "Pass the results.json that --out wrote.");
+  }
+  if (!parsed.cases || !parsed.samples || typeof parsed.floorMs !== "number")
+    throw new IconError("INVALID_INPUT", `${file} has no cases, samples or floorMs`, "Pass the results.json that --out wrote.");
+  const { command = "icon bench migrate", ...result } = parsed;
+  const { writeReport } = await import("../../lab/bench/report.ts");
+  out.info(`wrote ${(await writeReport(dir, result, command)).join(", ")}`);
+  return 0;
+}
 
 export const command: CommandSpec = {
   name: "bench migrate",
   summary: "Measure client migration time per case the way the thesis did (chapter 4), on the testbed",
-  usage: "icon bench migrate [--case direct|hot|cold|all] [-n N] [--loss P] [--out DIR] [--json]",
+  usage: "icon bench migrate [--case direct|hot|cold|all] [-n N] [--loss P] [--out DIR] [--json] | --from RESULTS.json --out DIR",
   description:
     "Brings up the thesis network (per-IEP Docker engines), two nodes and the sample ICON; per case one dry\n" +
     "run (discarded) and N samples of the sample client on UD. hot: the edge node restarts before each\n" +
@@ -20,9 +38,11 @@ export const command: CommandSpec = {
     out: { type: "string", arg: "DIR", doc: "Write results.json, report.md and plots here." },
     name: { type: "string", arg: "NAME", doc: "Testbed name (default bench-migrate)." },
     "timeout-ms": { type: "string", arg: "N", doc: "A sample that has not switched by then fails (default 30000)." },
+    from: { type: "string", arg: "FILE", doc: "Do not measure: write the report and plots of an earlier run's results.json into --out." },
   },
   examples: ["icon bench migrate -n 5", "icon bench migrate --case all -n 1000 --out docs/bench/migrate"],
   async run({ values, out }) {
+    if (values.from !== undefined) return rerender(values.from as string, values.out as string | undefined, out);
     if (process.getuid?.() !== 0) throw new IconError("PERMISSION", "the benchmark builds network namespaces and needs root", "Run it as root.");
     const { CASES, runMigrateBench } = await import("../../lab/bench/run.ts");
     const which = (values.case as string | undefined) ?? "all";

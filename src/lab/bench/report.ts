@@ -36,6 +36,8 @@ export function markdown(r: MigrateBenchResult, command: string): string {
 Command: \`${command}\`
 Run: ${r.startedAt}, ${Math.round(r.elapsedMs / 1000)} s, icon ${r.version}, Bun ${r.machine.bun}; loss per link ${r.loss}
 Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, Linux ${r.machine.kernel}
+Reproduce: \`make build\` (or \`bun build.ts\`), then the command above as root with \`dist/icon\` and \`--out DIR\`;
+\`icon bench migrate --from results.json --out DIR\` draws this report and the plots again from the samples.
 
 Network (ping, this run): client-origin ${f1(r.rttMs.clientOrigin)} ms, client-edge ${f1(r.rttMs.clientEdge)} ms,
 origin-edge ${f1(r.rttMs.originEdge)} ms. Floor F = 3·RTT(client, origin) + 3·RTT(client, edge) = ${f1(r.floorMs)} ms

@@ -21,7 +21,7 @@ function niceTicks(lo: number, hi: number, count = 6): number[] {
   return out;
 }
 
-function frame(title: string, xLabel: string, yLabel: string, body: string, xTicks: [number, string][], yTicks: [number, string][]): string {
+function frame(title: string, xLabel: string, yLabel: string, body: string, xTicks: [number, string][], yTicks: [number, string][], subtitle = ""): string {
   const axes = [
     `<line x1="${M.l}" y1="${H - M.b}" x2="${W - M.r}" y2="${H - M.b}" stroke="#333"/>`,
     `<line x1="${M.l}" y1="${M.t}" x2="${M.l}" y2="${H - M.b}" stroke="#333"/>`,
@@ -29,7 +29,8 @@ function frame(title: string, xLabel: string, yLabel: string, body: string, xTic
     ...yTicks.map(([y, t]) => `<line x1="${M.l - 4}" y1="${y}" x2="${M.l}" y2="${y}" stroke="#333"/><text x="${M.l - 7}" y="${y + 4}" text-anchor="end">${esc(t)}</text>`),
     `<text x="${(W + M.l - M.r) / 2}" y="${H - 10}" text-anchor="middle">${esc(xLabel)}</text>`,
     `<text x="14" y="${(H - M.b + M.t) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(H - M.b + M.t) / 2})">${esc(yLabel)}</text>`,
-    `<text x="${W / 2}" y="20" text-anchor="middle" font-weight="bold">${esc(title)}</text>`,
+    `<text x="${W / 2}" y="${subtitle ? 16 : 20}" text-anchor="middle" font-weight="bold">${esc(title)}</text>`,
+    subtitle ? `<text x="${W / 2}" y="30" text-anchor="middle" font-size="10" fill="#444">${esc(subtitle)}</text>` : "",
   ];
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11"><rect width="${W}" height="${H}" fill="white"/>${axes.join("")}${body}</svg>\n`;
 }
@@ -63,11 +64,10 @@ export function distributionSvg(caseName: string, totals: number[]): string {
     ...marks,
     `<line x1="${px(med)}" y1="${M.t}" x2="${px(med)}" y2="${H - M.b}" stroke="#555" stroke-dasharray="4 3"/>`,
     `<text x="${px(med) + 4}" y="${M.t + 12}">median ${med.toFixed(0)} ms</text>`,
-    `<text x="${W - M.r}" y="${M.t + 12}" text-anchor="end">n=${s.length}; bars: PDF; line: CDF; red: outliers (top 0.5%)</text>`,
   ].join("");
   const xt = niceTicks(x0, x1).map((v): [number, string] => [px(v), String(v)]);
   const yt = [0, 0.25, 0.5, 0.75, 1].map((f): [number, string] => [py(f), f.toFixed(2)]);
-  return frame(`Time to switch, ${caseName} migration`, "time to switch (ms)", "cumulative probability", body, xt, yt);
+  return frame(`Time to switch, ${caseName} migration`, "time to switch (ms)", "cumulative probability", body, xt, yt, `n=${s.length}; bars: PDF; line: CDF; red circles: outliers (top 0.5%)`);
 }
 
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"];

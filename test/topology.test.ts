@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { down, randomTopology, rttTargets, thesisTopology, up, withLoss, type TestbedStatus, type Topology } from "../src/testbed/index.ts";
 import { inHost } from "../src/testbed/index.ts";
-import { TestbedNodes } from "../src/topology/bench/testbed-nodes.ts";
+import { TestbedNodes } from "../src/lab/testbed-nodes.ts";
 import type { ClosestAnswer } from "../src/topology/finder.ts";
 import type { TraceResult } from "../src/topology/trace/types.ts";
 import { describeWith, ROOT_DIR } from "./support/needs.ts";

@@ -9,7 +9,7 @@
 import { IconError } from "../errors.ts";
 import type { ClientResult, Phase } from "../../examples/migrate-app/client.ts";
 import { WS_PATH } from "../../examples/migrate-app/protocol.ts";
-import { TestbedNodes, DHT_PORT } from "../topology/bench/testbed-nodes.ts";
+import { TestbedNodes } from "./testbed-nodes.ts";
 import { address, inHost, pingMatrix, thesisTopology, withLoss, type TestbedStatus, type Topology } from "../testbed/index.ts";
 import { selfCommand } from "../testbed/self.ts";
 import type { ContainerEngine } from "../yard/engine.ts";
@@ -237,5 +237,3 @@ export class MigrationLab {
     await down(this.o.name);
   }
 }
-
-export { DHT_PORT };

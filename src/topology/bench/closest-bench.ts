@@ -13,7 +13,7 @@ import type { ClosestAnswer } from "../finder.ts";
 import type { TraceResult } from "../trace/types.ts";
 import { spread, type Spread } from "../../util/stats.ts";
 import { openTestbed } from "./testbed-session.ts";
-import { TestbedNodes } from "./testbed-nodes.ts";
+import { TestbedNodes } from "../../lab/testbed-nodes.ts";
 import { selfCommand } from "../../testbed/self.ts";
 
 export interface ClosestBenchReport {

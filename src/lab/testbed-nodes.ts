@@ -6,10 +6,10 @@
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ApiClient } from "../../api/client.ts";
-import { inHost, type TestbedStatus } from "../../testbed/index.ts";
-import { selfCommand } from "../../testbed/self.ts";
-import type { TopologySnapshot } from "../topology.ts";
+import { ApiClient } from "../api/client.ts";
+import { inHost, type TestbedStatus } from "../testbed/index.ts";
+import { selfCommand } from "../testbed/self.ts";
+import type { TopologySnapshot } from "../topology/topology.ts";
 
 export const DHT_PORT = 4100;
 export const PEER_PORT = 4101;

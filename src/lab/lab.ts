@@ -33,6 +33,8 @@ export interface LabOptions {
   progress?: LabProgress;
   /** Extra ICON_* settings for both nodes. */
   nodeEnv?: Record<string, string>;
+  /** Keep the nodes' logs here (appended across restarts and fresh nodes). */
+  logsDir?: string;
 }
 
 export interface Rtts {
@@ -80,7 +82,7 @@ export class MigrationLab {
     const origin = engines.get(ORIGIN)!;
     say("app image", { host: ORIGIN });
     const appImage = await buildAppImage(origin);
-    const lab = new MigrationLab(st, topology, new TestbedNodes(st), engines, appImage, o);
+    const lab = new MigrationLab(st, topology, new TestbedNodes(st, o.logsDir), engines, appImage, o);
     try {
       await lab.startNodes();
     } catch (e) {
@@ -110,7 +112,7 @@ export class MigrationLab {
     const edge = this.engines.get(EDGE)!;
     const info = await edge.inspectImage(this.appImage);
     if (info) await edge.removeImage(info.id, { force: true });
-    this.nodes = new TestbedNodes(this.st);
+    this.nodes = new TestbedNodes(this.st, this.o.logsDir);
     await this.startNodes();
   }
 
@@ -174,37 +176,50 @@ export class MigrationLab {
   /** The thesis's hot procedure: restart the edge node, which stops its ICONs (kept for a hot start). */
   async restartEdge(): Promise<void> {
     const wasConnected = await this.originSeesEdge();
+    const since = Date.now();
     await this.nodes.stop(EDGE);
     await this.startNode(EDGE);
-    if (wasConnected) await this.untilConnected();
+    if (wasConnected) await this.untilConnected(since);
   }
 
   /** The thesis's cold procedure: restart the edge and remove its replica container and the application image. */
   async resetEdgeCold(): Promise<void> {
     const edge = this.nodes.get(EDGE);
     const wasConnected = await this.originSeesEdge();
+    const since = Date.now();
     const icons = await edge.api.get<{ name: string }[]>("/v1/icons?all=1");
     for (const i of icons) await edge.api.request("DELETE", `/v1/icons/${i.name}?force=1`);
     await this.nodes.stop(EDGE);
     const engine = this.engines.get(EDGE)!;
     const info = await engine.inspectImage(this.appImage);
-    if (info) await engine.removeImage(info.id, { force: true });
+    if (info) {
+      // A replica the node was still creating when it stopped may hold the image: it goes too.
+      const left = await engine.listContainers({});
+      for (const c of left) {
+        const image = (await engine.inspectContainer(c.id))?.image ?? "";
+        if (image === info.id || info.repoTags.includes(image)) await engine.removeContainer(c.id, { force: true });
+      }
+      await engine.removeImage(info.id, { force: true });
+    }
     await this.startNode(EDGE);
-    if (wasConnected) await this.untilConnected();
+    if (wasConnected) await this.untilConnected(since);
   }
 
-  /** Whether the origin holds a peer connection to the edge node now. */
-  async originSeesEdge(): Promise<boolean> {
+  /** Whether the origin holds a peer connection to the edge node, opened at or after `since` (ms epoch). */
+  async originSeesEdge(since = 0): Promise<boolean> {
     const edgeId = (await this.nodes.get(EDGE).api.get<{ nodeId: string }>("/v1/status")).nodeId;
-    const peers = await this.nodes.get(ORIGIN).api.get<{ nodeId: string }[]>("/v1/peers").catch(() => []);
-    return peers.some((p) => p.nodeId === edgeId);
+    const peers = await this.nodes.get(ORIGIN).api.get<{ nodeId: string; openedAt: string }[]>("/v1/peers").catch(() => []);
+    return peers.some((p) => p.nodeId === edgeId && Date.parse(p.openedAt) >= since);
   }
 
-  /** A restarted edge dials the peers it knew at start; wait for that, so a sample starts from a settled node. */
-  private async untilConnected(timeoutMs = 10_000): Promise<void> {
+  /**
+   * A restarted edge dials the peers it knew at start; wait until the origin holds that new connection
+   * (not the old one, whose close may still be on its way under loss), so a sample starts from a settled node.
+   */
+  private async untilConnected(since: number, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (await this.originSeesEdge()) return;
+      if (await this.originSeesEdge(since)) return;
       await Bun.sleep(50);
     }
     throw new IconError("TIMEOUT", "the restarted edge node did not reconnect to the origin within 10 s");

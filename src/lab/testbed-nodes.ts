@@ -3,7 +3,7 @@
  * tests: each listens on its host's address, joins the DHT through the first node, and is driven through
  * its local API socket (a Unix socket in its data dir, reachable from outside the namespace).
  */
-import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiClient } from "../api/client.ts";
@@ -34,7 +34,13 @@ export class TestbedNodes {
   readonly nodes = new Map<string, TestbedNode>();
   private readonly root = mkdtempSync(join(tmpdir(), "icon-topo-nodes-"));
 
-  constructor(private readonly st: TestbedStatus) {}
+  /**
+   * `logsDir`: where the nodes' logs go and stay after stopAll (for a benchmark's post-mortem); by
+   * default they live in the nodes' temporary root and go with it.
+   */
+  constructor(private readonly st: TestbedStatus, private readonly logsDir?: string) {
+    if (logsDir) mkdirSync(logsDir, { recursive: true });
+  }
 
   private address(host: string): string {
     const h = this.st.hosts.find((x) => x.name === host);
@@ -46,7 +52,7 @@ export class TestbedNodes {
   async start(host: string, o: NodeOptions = {}): Promise<TestbedNode> {
     const address = this.address(host);
     const dataDir = join(this.root, host);
-    const logPath = join(this.root, `${host}.log`);
+    const logPath = join(this.logsDir ?? this.root, `${host}.log`);
     const args = ["node", "start", "--data-dir", dataDir, "--listen", address, "--dht-port", String(DHT_PORT), "--peer-port", String(PEER_PORT)];
     if (o.bootstrap) args.push("--bootstrap", `${this.address(o.bootstrap)}:${DHT_PORT}`);
     // Appended, so that a node restarted in the same host keeps the log of its previous run.

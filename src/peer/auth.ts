@@ -20,20 +20,27 @@ export const HEADER = {
   sig: "x-icon-sig",
   /** The client's own peer endpoint, so the server can dial it back later: "ADDRESS:PORT". */
   endpoint: "x-icon-endpoint",
+  /** Random per process start: a new value from a known node means it restarted. */
+  boot: "x-icon-boot",
 } as const;
 
 const enc = new TextEncoder();
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
 
-function clientMessage(to: string, time: string, nonce: string, endpoint: string): Uint8Array {
-  return enc.encode(`icon-peer/${PROTOCOL_VERSION} hello\n${to}\n${time}\n${nonce}\n${endpoint}`);
+function clientMessage(to: string, time: string, nonce: string, endpoint: string, boot: string): Uint8Array {
+  return enc.encode(`icon-peer/${PROTOCOL_VERSION} hello\n${to}\n${time}\n${nonce}\n${endpoint}\n${boot}`);
 }
-function welcomeMessage(clientKey: string, nonce: string): Uint8Array {
-  return enc.encode(`icon-peer/${PROTOCOL_VERSION} welcome\n${clientKey}\n${nonce}`);
+function welcomeMessage(clientKey: string, nonce: string, boot: string): Uint8Array {
+  return enc.encode(`icon-peer/${PROTOCOL_VERSION} welcome\n${clientKey}\n${nonce}\n${boot}`);
 }
 
-export function handshakeHeaders(identity: Identity, toNodeId: string, endpoint: string, now = Date.now()): Record<string, string> {
+/** A fresh boot id for a process: connections from an earlier run of the same node carry another. */
+export function newBootId(): string {
+  return randomBytes(8).toString("hex");
+}
+
+export function handshakeHeaders(identity: Identity, toNodeId: string, endpoint: string, boot = "", now = Date.now()): Record<string, string> {
   const time = String(now);
   const nonce = b64(randomBytes(16));
   return {
@@ -42,7 +49,8 @@ export function handshakeHeaders(identity: Identity, toNodeId: string, endpoint:
     [HEADER.time]: time,
     [HEADER.nonce]: nonce,
     [HEADER.endpoint]: endpoint,
-    [HEADER.sig]: b64(identity.sign(clientMessage(toNodeId, time, nonce, endpoint))),
+    [HEADER.boot]: boot,
+    [HEADER.sig]: b64(identity.sign(clientMessage(toNodeId, time, nonce, endpoint, boot))),
   };
 }
 
@@ -73,34 +81,36 @@ export interface VerifiedClient {
   publicKey: Uint8Array;
   nonce: string;
   endpoint?: { address: string; port: number };
+  boot: string;
 }
 
 /** Checks an upgrade request's handshake; throws UNAUTHORIZED saying what was wrong. */
 export function verifyHandshake(headers: Headers, self: Identity, nonces: NonceCache, now = Date.now()): VerifiedClient {
   const get = (h: string) => headers.get(h) ?? "";
-  const [key, to, time, nonce, sig, endpoint] = [get(HEADER.key), get(HEADER.to), get(HEADER.time), get(HEADER.nonce), get(HEADER.sig), get(HEADER.endpoint)];
+  const [key, to, time, nonce, sig, endpoint, boot] = [get(HEADER.key), get(HEADER.to), get(HEADER.time), get(HEADER.nonce), get(HEADER.sig), get(HEADER.endpoint), get(HEADER.boot)];
   const deny = (why: string) => new IconError("UNAUTHORIZED", `peer handshake refused: ${why}`, "Connect with a signed handshake from a node identity (icon node start).");
   if (!key || !time || !nonce || !sig) throw deny("missing signature headers");
   if (to !== hex(self.nodeId)) throw deny("addressed to another node");
   const t = Number(time);
   if (!Number.isFinite(t) || Math.abs(now - t) > HANDSHAKE_WINDOW_MS) throw deny("timestamp outside the allowed window (check the clocks)");
   const publicKey = unb64(key);
-  if (!verifySignature(publicKey, clientMessage(to, time, nonce, endpoint), unb64(sig))) throw deny("bad signature");
+  if (!verifySignature(publicKey, clientMessage(to, time, nonce, endpoint, boot), unb64(sig))) throw deny("bad signature");
   if (!nonces.add(nonce, now)) throw deny("replayed handshake");
   let ep: VerifiedClient["endpoint"];
   const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(endpoint);
   if (m && Number(m[2]) > 0 && Number(m[2]) < 65536) ep = { address: m[1]!, port: Number(m[2]) };
-  return { nodeId: hex(nodeIdOf(publicKey)), publicKey, nonce, endpoint: ep };
+  return { nodeId: hex(nodeIdOf(publicKey)), publicKey, nonce, endpoint: ep, boot: boot.slice(0, 64) };
 }
 
-export function welcomeFrame(self: Identity, client: VerifiedClient): string {
+export function welcomeFrame(self: Identity, client: VerifiedClient, boot: string): string {
   const clientKey = b64(client.publicKey);
-  return JSON.stringify({ t: "welcome", v: PROTOCOL_VERSION, key: b64(self.publicKey), sig: b64(self.sign(welcomeMessage(clientKey, client.nonce))) });
+  return JSON.stringify({ t: "welcome", v: PROTOCOL_VERSION, key: b64(self.publicKey), boot, sig: b64(self.sign(welcomeMessage(clientKey, client.nonce, boot))) });
 }
 
-/** The client's check of the server's welcome: right node, right nonce. */
-export function verifyWelcome(frame: { key: string; sig: string }, expectedNodeId: string, self: Identity, sentNonce: string): boolean {
+/** The client's check of the server's welcome: right node, right nonce. Gives the server's boot id, or undefined when the check fails. */
+export function verifyWelcome(frame: { key: string; sig: string; boot?: string }, expectedNodeId: string, self: Identity, sentNonce: string): string | undefined {
   const key = unb64(frame.key);
-  if (hex(nodeIdOf(key)) !== expectedNodeId) return false;
-  return verifySignature(key, welcomeMessage(b64(self.publicKey), sentNonce), unb64(frame.sig));
+  const boot = typeof frame.boot === "string" ? frame.boot.slice(0, 64) : "";
+  if (hex(nodeIdOf(key)) !== expectedNodeId) return undefined;
+  return verifySignature(key, welcomeMessage(b64(self.publicKey), sentNonce, boot), unb64(frame.sig)) ? boot : undefined;
 }

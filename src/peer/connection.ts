@@ -65,6 +65,8 @@ export class PeerConnection {
     readonly direction: "in" | "out",
     /** Where the peer accepts connections, when known. */
     readonly endpoint: { address: string; port: number } | undefined,
+    /** The peer process's boot id: another one from the same node means the node restarted. */
+    readonly boot: string,
     private readonly handlers: Handlers,
     private readonly log: Logger,
   ) {}

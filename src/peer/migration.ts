@@ -45,7 +45,9 @@ export class Migration implements IconServices {
   private readonly inflight = new Map<string, Promise<ReplicateResult>>();
 
   constructor(private readonly d: MigrationDeps) {
-    d.network.onConnect((c) => c.onClose(() => this.children.forgetNode(c.nodeId)));
+    // What a node said about its replicas holds while we are connected to it, and until it restarts.
+    d.network.onConnect((c) => c.onClose(() => d.network.connection(c.nodeId) || this.children.forgetNode(c.nodeId)));
+    d.network.onPeerRestart((nodeId) => this.children.forgetNode(nodeId));
   }
 
   private record(icon: IconRef) {

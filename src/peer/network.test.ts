@@ -10,8 +10,8 @@ afterEach(async () => {
   await Promise.all(nets.splice(0).map((n) => n.stop()));
 });
 
-async function network(): Promise<PeerNetwork> {
-  const net = new PeerNetwork({ identity: generateIdentity(), log: silentLogger, listen: "127.0.0.1", port: 0, advertisedAddress: () => "127.0.0.1" });
+async function network(identity = generateIdentity()): Promise<PeerNetwork> {
+  const net = new PeerNetwork({ identity, log: silentLogger, listen: "127.0.0.1", port: 0, advertisedAddress: () => "127.0.0.1" });
   await net.start();
   nets.push(net);
   return net;
@@ -90,6 +90,25 @@ describe("peer network", () => {
     const impostor = { nodeId: hex(generateIdentity().nodeId), address: "127.0.0.1", port: b.port };
     // b refuses the handshake (addressed to another node), so the dial fails as unauthorized or unreachable
     await expect(a.connect(impostor)).rejects.toMatchObject({ message: expect.stringContaining("cannot connect to peer") });
+  });
+
+  test("a node that comes back with a new boot id replaces its old connection at once", async () => {
+    const a = await network();
+    const identity = generateIdentity();
+    const b = await network(identity);
+    b.handle("slow", () => new Promise(() => {}));
+    const old = await b.connect(endpointOf(a));
+    const oldAtA = a.connection(b.nodeId)!;
+    const pending = oldAtA.request("slow", {}, { timeoutMs: 60_000 }).then(() => "answered", (e) => e.code);
+    const restarted: string[] = [];
+    a.onPeerRestart((id) => restarted.push(id));
+    // The same node again (same identity), as after a restart whose old connection has not closed yet.
+    const b2 = await network(identity);
+    await b2.connect(endpointOf(a));
+    expect(await pending).toBe("UNREACHABLE");
+    expect(restarted).toEqual([b.nodeId]);
+    expect(oldAtA.open).toBe(false);
+    expect(a.connection(b.nodeId)?.boot).toBe(b2.boot);
   });
 
   test("a peer that stops fails requests in flight instead of hanging", async () => {

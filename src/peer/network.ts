@@ -12,7 +12,7 @@ import { IconError } from "../errors.ts";
 import { hex, type Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
-import { NonceCache, handshakeHeaders, verifyHandshake, verifyWelcome, welcomeFrame, HEADER, type VerifiedClient } from "./auth.ts";
+import { NonceCache, handshakeHeaders, newBootId, verifyHandshake, verifyWelcome, welcomeFrame, HEADER, type VerifiedClient } from "./auth.ts";
 import { PeerConnection, type Handlers, type MessageHandler, type RequestHandler } from "./connection.ts";
 import { MAX_FRAME_BYTES, WS_PATH, parseFrame } from "./protocol.ts";
 
@@ -45,7 +45,10 @@ export class PeerNetwork {
   private readonly nonces = new NonceCache();
   private readonly handlers: Handlers = { requests: new Map(), messages: new Map() };
   private readonly connectListeners: ((c: PeerConnection) => void)[] = [];
+  private readonly restartListeners: ((nodeId: string) => void)[] = [];
   readonly nodeId: string;
+  /** This process's boot id, sent in every handshake. */
+  readonly boot = newBootId();
   readonly http = new Hono();
 
   constructor(private readonly init: PeerNetworkInit) {
@@ -62,6 +65,10 @@ export class PeerNetwork {
   }
   onConnect(fn: (c: PeerConnection) => void): void {
     this.connectListeners.push(fn);
+  }
+  /** Called when a node connects with a new boot id: it restarted, and what it told us before is stale. */
+  onPeerRestart(fn: (nodeId: string) => void): void {
+    this.restartListeners.push(fn);
   }
 
   get port(): number {
@@ -108,10 +115,10 @@ export class PeerNetwork {
 
   private accepted(ws: ServerWebSocket<WsData>): void {
     const { client } = ws.data;
-    ws.send(welcomeFrame(this.init.identity, client));
+    ws.send(welcomeFrame(this.init.identity, client, this.boot));
     const conn = new PeerConnection(
       { send: (d) => void ws.send(d), close: (c, r) => ws.close(c, r), buffered: () => ws.getBufferedAmount() },
-      client.nodeId, "in", client.endpoint, this.handlers, this.init.log,
+      client.nodeId, "in", client.endpoint, client.boot, this.handlers, this.init.log,
     );
     ws.data.conn = conn;
     if (client.endpoint) this.remember({ nodeId: client.nodeId, ...client.endpoint });
@@ -124,8 +131,16 @@ export class PeerNetwork {
     conn.onClose(() => {
       if (this.byNode.get(conn.nodeId) === conn) this.byNode.delete(conn.nodeId);
     });
-    // Both nodes may dial each other at once; the newest connection wins, the old one drains.
-    if (old && old !== conn && old.open) setTimeout(() => old.close("replaced by a newer connection"), 5_000);
+    if (old && old !== conn && old.boot !== conn.boot) {
+      // The node restarted: its old connection is dead even if its close has not arrived yet (a lost FIN
+      // under loss), and everything it said about itself before is stale.
+      old.close("the peer restarted");
+      this.init.log.debug("peer restarted", { peer: conn.nodeId.slice(0, 8) });
+      for (const fn of this.restartListeners) fn(conn.nodeId);
+    } else if (old && old !== conn && old.open) {
+      // Both nodes may dial each other at once; the newest connection wins, the old one drains.
+      setTimeout(() => old.close("replaced by a newer connection"), 5_000);
+    }
     this.init.log.debug("peer connected", { peer: conn.nodeId.slice(0, 8), direction: conn.direction });
     for (const fn of this.connectListeners) fn(conn);
   }
@@ -158,7 +173,7 @@ export class PeerNetwork {
   }
 
   private dial(peer: PeerEndpoint): Promise<PeerConnection> {
-    const headers = handshakeHeaders(this.init.identity, peer.nodeId, this.endpoint);
+    const headers = handshakeHeaders(this.init.identity, peer.nodeId, this.endpoint, this.boot);
     const url = `ws://${peer.address}:${peer.port}${WS_PATH}`;
     const timeoutMs = this.init.connectTimeoutMs ?? 5_000;
     return new Promise<PeerConnection>((resolve, reject) => {
@@ -179,12 +194,12 @@ export class PeerNetwork {
         const data = typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer);
         if (conn) return conn.receive(data);
         const f = typeof data === "string" ? parseFrame(data) : undefined;
-        if (f?.t !== "welcome" || !verifyWelcome(f, peer.nodeId, this.init.identity, headers[HEADER.nonce]!))
-          return fail("the peer did not prove it is the node we asked for", "UNAUTHORIZED");
+        const boot = f?.t === "welcome" ? verifyWelcome(f, peer.nodeId, this.init.identity, headers[HEADER.nonce]!) : undefined;
+        if (boot === undefined) return fail("the peer did not prove it is the node we asked for", "UNAUTHORIZED");
         clearTimeout(timer);
         conn = new PeerConnection(
           { send: (d) => ws.send(d), close: (c, r) => ws.close(c, r), buffered: () => ws.bufferedAmount },
-          peer.nodeId, "out", { address: peer.address, port: peer.port }, this.handlers, this.init.log,
+          peer.nodeId, "out", { address: peer.address, port: peer.port }, boot, this.handlers, this.init.log,
         );
         this.remember(peer);
         this.register(conn);

@@ -4,7 +4,7 @@
  * data frames. Kept open and reused: a migration should never pay for a new TCP and websocket handshake.
  *
  * Text frames (JSON):
- *   {t:"welcome", v, key, sig}                 server → client, first frame: proves the server's identity
+ *   {t:"welcome", v, key, boot, sig}           server → client, first frame: proves the server's identity
  *   {t:"req", id, op, body}                    a request; ids are per direction
  *   {t:"evt", id, body}                        a progress event for request id
  *   {t:"res", id, ok:true, body} | {t:"res", id, ok:false, error:{error, code, fix}}
@@ -34,7 +34,7 @@ export interface WireError {
 }
 
 export type Frame =
-  | { t: "welcome"; v: number; key: string; sig: string }
+  | { t: "welcome"; v: number; key: string; sig: string; boot?: string }
   | { t: "req"; id: number; op: string; body: unknown }
   | { t: "evt"; id: number; body: unknown }
   | { t: "res"; id: number; ok: true; body: unknown }

@@ -38,6 +38,7 @@ export const command: CommandSpec = {
     out: { type: "string", arg: "DIR", doc: "Write results.json, report.md and plots here." },
     name: { type: "string", arg: "NAME", doc: "Testbed name (default bench-migrate)." },
     "timeout-ms": { type: "string", arg: "N", doc: "A sample that has not switched by then fails (default 30000)." },
+    "logs-dir": { type: "string", arg: "DIR", doc: "Keep the nodes' logs here (for looking into failed samples)." },
     from: { type: "string", arg: "FILE", doc: "Do not measure: write the report and plots of an earlier run's results.json into --out." },
   },
   examples: ["icon bench migrate -n 5", "icon bench migrate --case all -n 1000 --out docs/bench/migrate"],
@@ -57,6 +58,7 @@ export const command: CommandSpec = {
       n,
       loss,
       name: (values.name as string | undefined) ?? "bench-migrate",
+      logsDir: values["logs-dir"] as string | undefined,
       timeoutMs,
       progress: (e, human) => out.progress(e, human),
     });

@@ -6,6 +6,11 @@ export class UdpTransport implements DatagramTransport {
   private handler: DatagramHandler = () => {};
   /** Datagrams the kernel refused to send (buffer full, unreachable). */
   sendErrors = 0;
+  /**
+   * ICMP errors the kernel reported on the socket (port unreachable from a stopped peer, ...): counted,
+   * not printed; the RPC layer already treats the lost answer as a timeout.
+   */
+  receiveErrors = 0;
 
   private constructor(private readonly socket: Bun.udp.Socket<"uint8array">) {}
 
@@ -19,6 +24,9 @@ export class UdpTransport implements DatagramTransport {
         binaryType: "uint8array",
         socket: {
           data: (_s, data, rport, raddr, flags) => t?.handler(data, raddr, rport, flags?.truncated === true),
+          error: () => {
+            if (t) t.receiveErrors++;
+          },
         },
       });
       t = new UdpTransport(socket);

@@ -20,6 +20,8 @@ export interface MigrateBenchOptions {
   loss: number;
   /** Testbed name. */
   name: string;
+  /** Keep the nodes' logs here. */
+  logsDir?: string;
   timeoutMs: number;
   progress: (event: Record<string, unknown> & { type: string }, human: string) => void;
 }
@@ -39,7 +41,7 @@ export interface MigrateBenchResult {
 export async function runMigrateBench(o: MigrateBenchOptions): Promise<MigrateBenchResult> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const lab = await MigrationLab.open({ name: o.name, loss: o.loss, progress: (step, d) => o.progress({ type: "setup", step, ...d }, `setting up: ${step}${d?.host ? ` (${d.host})` : ""}`) });
+  const lab = await MigrationLab.open({ name: o.name, loss: o.loss, logsDir: o.logsDir, progress: (step, d) => o.progress({ type: "setup", step, ...d }, `setting up: ${step}${d?.host ? ` (${d.host})` : ""}`) });
   try {
     const rttMs = await lab.rtts(50);
     const floorMs = Math.round((3 * rttMs.clientOrigin + 3 * rttMs.clientEdge) * 100) / 100;

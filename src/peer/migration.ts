@@ -84,7 +84,11 @@ export class Migration implements IconServices {
       if (n !== after || this.children.get(replicaId(c.nodeId, replicaName(icon.name, this.d.nodeId)))) continue;
       void this.imageRef(rec.image)
         .then(async (image) => (await this.d.network.connect({ nodeId: c.nodeId, address: c.address, port: c.peerPort })).notify(OP.offer, { icon: icon.name, image }))
-        .then(() => this.d.log.info("offered an image for prefetch", { icon: icon.name, to: c.nodeId.slice(0, 8) }), (e) => this.d.log.debug("prefetch offer failed", { error: e as Error }));
+        .then(() => this.d.log.info("offered an image for prefetch", { icon: icon.name, to: c.nodeId.slice(0, 8) }), (e) => {
+          // Counted again from zero: a node that was down gets the offer after `after` more candidacies.
+          this.candidateCounts.delete(key);
+          this.d.log.debug("prefetch offer failed", { error: e as Error });
+        });
     }
   }
 

@@ -3,29 +3,24 @@
  * non-blocking recv/send, ppoll with a nanosecond timeout, and SCHED_FIFO. No libnetfilter_queue: the
  * nfnetlink_queue protocol is spoken directly (./wire.ts), so the single binary carries everything.
  */
-import { dlopen, FFIType, read, type Pointer } from "bun:ffi";
-import { IconError } from "../../errors.ts";
+import { FFIType } from "bun:ffi";
+import { lazyLibc, type Symbols } from "../../util/libc.ts";
+
+export { EAGAIN, EINTR, MSG_DONTWAIT, POLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET, errno } from "../../util/libc.ts";
 
 // Linux ABI numbers, identical on x86-64 and arm64 (socket(7), netlink(7), sched(7), setns(2)).
 export const AF_NETLINK = 16;
 export const SOCK_RAW = 3;
-export const SOCK_NONBLOCK = 0o4000;
-export const SOCK_CLOEXEC = 0o2000000;
 export const NETLINK_NETFILTER = 12;
-export const SOL_SOCKET = 1;
 export const SO_RCVBUFFORCE = 33;
 export const SOL_NETLINK = 270;
 export const NETLINK_NO_ENOBUFS = 5;
-export const MSG_DONTWAIT = 0x40;
 export const MSG_PEEK = 0x2;
 export const O_RDONLY = 0;
 export const O_CLOEXEC = 0o2000000;
 export const CLONE_NEWNET = 0x40000000;
 export const SCHED_FIFO = 1;
 export const PR_SET_TIMERSLACK = 29;
-export const POLLIN = 0x1;
-export const EAGAIN = 11;
-export const EINTR = 4;
 export const ENOBUFS = 105;
 
 const SYMBOLS = {
@@ -46,24 +41,10 @@ const SYMBOLS = {
   __errno_location: { args: [], returns: FFIType.ptr },
 } as const;
 
-export type Libc = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+export type Libc = Symbols<typeof SYMBOLS>;
 
-let loaded: Libc | undefined;
-
-export function libc(): Libc {
-  if (loaded) return loaded;
-  try {
-    loaded = dlopen(process.platform === "linux" ? "libc.so.6" : "libc", SYMBOLS).symbols;
-    return loaded;
-  } catch (e) {
-    throw new IconError("UNSUPPORTED", `the delay process cannot load libc: ${(e as Error).message}`,
-      "Run the testbed on Linux with glibc (libc.so.6).");
-  }
-}
-
-export function errno(c: Libc): number {
-  return read.i32(c.__errno_location() as Pointer, 0);
-}
+export const libc = lazyLibc(SYMBOLS, "the delay process",
+  "Run the testbed on Linux with glibc (libc.so.6 providing setns, recvmmsg, ppoll, sched_setscheduler).");
 
 export function cstr(s: string): Buffer {
   return Buffer.from(s + "\0");

@@ -6,28 +6,23 @@
  *
  * Loaded lazily, once: a missing library or symbol becomes an UNSUPPORTED error with a fix.
  */
-import { dlopen, FFIType, read, type FFIFunction, type Pointer } from "bun:ffi";
-import { IconError } from "../../errors.ts";
+import { FFIType } from "bun:ffi";
+import { lazyLibc, type Symbols } from "../../util/libc.ts";
+
+export { EAGAIN, EINTR, MSG_DONTWAIT, POLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET, errno } from "../../util/libc.ts";
 
 // Linux ABI numbers (x86-64 and arm64 share all of these; see socket(7), ip(7), asm-generic/socket.h).
 export const AF_INET = 2;
 export const SOCK_DGRAM = 2;
-export const SOCK_NONBLOCK = 0o4000;
-export const SOCK_CLOEXEC = 0o2000000;
-export const SOL_SOCKET = 1;
 export const SOL_IP = 0;
 export const IP_TTL = 2;
 export const IP_RECVERR = 11;
 export const SO_TIMESTAMPNS = 35; // SO_TIMESTAMPNS_OLD: struct timespec with 64-bit fields on 64-bit hosts
 export const SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
-export const MSG_DONTWAIT = 0x40;
 export const MSG_ERRQUEUE = 0x2000;
-export const POLLIN = 0x1;
 export const POLLERR = 0x8;
 export const CLOCK_REALTIME = 0;
 
-export const EAGAIN = 11;
-export const EINTR = 4;
 export const EMFILE = 24;
 export const ENFILE = 23;
 export const ENETUNREACH = 101;
@@ -35,7 +30,7 @@ export const EHOSTUNREACH = 113;
 export const EPERM = 1;
 export const EACCES = 13;
 
-const SYMBOLS = {
+export const SYMBOLS = {
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
@@ -46,50 +41,13 @@ const SYMBOLS = {
   __errno_location: { args: [], returns: FFIType.ptr },
 } as const;
 
-export type Libc = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+export type Libc = Symbols<typeof SYMBOLS>;
 
-let loaded: Libc | undefined;
-let failure: IconError | undefined;
+export const TRACE_USER = "the traceroute";
+export const TRACE_FIX =
+  "Run icon on Linux with glibc (libc.so.6 providing socket, setsockopt, sendto, recvmsg, poll, clock_gettime).";
 
-/** Candidate names of the C library, most specific first. */
-const LIBRARIES = process.platform === "linux" ? ["libc.so.6", "libc.so"] : [];
-
-export function libc(): Libc {
-  if (loaded) return loaded;
-  if (failure) throw failure;
-  try {
-    loaded = openLibc(LIBRARIES);
-    return loaded;
-  } catch (e) {
-    failure = e as IconError;
-    throw failure;
-  }
-}
-
-/**
- * Opens the first library of `names` that has every symbol; an UNSUPPORTED error names what failed.
- * `symbols` is a parameter only so a test can ask for one that no libc has.
- */
-export function openLibc(names: string[], symbols: Record<string, FFIFunction> = SYMBOLS): Libc {
-  if (process.platform !== "linux")
-    throw new IconError("UNSUPPORTED", `the traceroute needs Linux (IP_RECVERR error queues); this is ${process.platform}`,
-      "Run icon on Linux (any distribution with glibc).");
-  const errors: string[] = [];
-  for (const name of names) {
-    try {
-      return dlopen(name, symbols).symbols as unknown as Libc;
-    } catch (e) {
-      errors.push(`${name}: ${(e as Error).message}`);
-    }
-  }
-  throw new IconError("UNSUPPORTED", `cannot load the C library functions the traceroute needs (${errors.join("; ")})`,
-    "Run icon on Linux with glibc (libc.so.6 providing socket, setsockopt, sendto, recvmsg, poll, clock_gettime).");
-}
-
-/** errno of the last failed call on this thread. */
-export function errno(c: Libc): number {
-  return read.i32(c.__errno_location() as Pointer, 0);
-}
+export const libc = lazyLibc(SYMBOLS, TRACE_USER, TRACE_FIX);
 
 const ts = new BigInt64Array(2);
 /** CLOCK_REALTIME in milliseconds with nanosecond resolution: the clock kernel rx timestamps use. */

@@ -49,5 +49,10 @@ describe("migration summary", () => {
     expect(md).toContain("≤ 4 F **missed**"); // 1450 / 318 = 4.56 F
     expect(md).toContain("575 ms = 1.81 F");
     expect(md).toContain("4084 ms on its network (client-root 130 ms, client-edge 5 ms: F = 405 ms), 10.1 F");
+    // The goals belong to the lossless network: a run with loss shows them without a verdict.
+    const lossy = markdown({ ...r, loss: 0.01 }, "icon bench migrate -n 2 --loss 0.01");
+    expect(lossy).toContain("≤ 4 F (lossless)");
+    expect(lossy).not.toContain("missed");
+    expect(lossy).toContain("with loss 0.01 per link they are shown, not judged");
   });
 });

@@ -3,7 +3,7 @@
  * that the benchmark works, never as a timing assertion): every case sampled, the JSON in the promised
  * shape, the report and plots written.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,4 +32,33 @@ describeWith(["root", "docker", "binary"], "icon bench migrate", () => {
     const samples = stderr.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "sample");
     expect(samples.map((e) => `${e.case} ${e.k}/${e.n}`)).toEqual(["direct 1/2", "direct 2/2", "hot 1/2", "hot 2/2", "cold 1/2", "cold 2/2"]);
   }, 600_000);
+
+  test("on another topology, with other hosts in the parts, the run says which network it measured", async () => {
+    const dir = join(out, "random");
+    const args = ["bench", "migrate", "--case", "direct", "-n", "1", "--topology", "random", "--seed", "1", "--client", "UD1", "--origin", "IEP1", "--edge", "IEP2"];
+    const p = Bun.spawn([BINARY, ...args, "--name", "t-bench-r", "--out", dir, "--json"], { stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect(code, stderr).toBe(0);
+    const r = JSON.parse(stdout);
+    expect(r.network).toEqual({ topology: "random:1", roles: { client: "UD1", origin: "IEP1", edge: "IEP2" } });
+    expect(r.cases.direct.successes).toBe(1);
+    // UD1 is ~57 ms from IEP1 there and ~29 ms from IEP2, not the thesis's 92 and 14
+    expect(r.rttMs.clientOrigin).toBeLessThan(80);
+    expect(r.rttMs.clientEdge).toBeGreaterThan(20);
+    const report = await Bun.file(join(dir, "report.md")).text();
+    expect(report).toContain("--topology random --seed 1 --hosts 6 --client UD1");
+    expect(report).toContain("Network: random:1, client UD1, origin IEP1, edge IEP2");
+  }, 600_000);
+});
+
+describe("bench migrate refuses parts a topology cannot play, before bringing anything up", () => {
+  test.each([
+    [["--topology", "random"], /the client host UD is not in topology random:1/],
+    [["--topology", "random", "--client", "UD1", "--edge", "UD2"], /the edge host UD2 runs no Docker engine/],
+    [["--client", "IEP1"], /three different hosts/],
+  ])("%p", (flags, message) => {
+    const p = Bun.spawnSync([process.execPath, join(import.meta.dir, "..", "src", "cli", "main.ts"), "bench", "migrate", ...flags], { stderr: "pipe" });
+    expect(p.exitCode).toBe(2);
+    expect(p.stderr.toString()).toMatch(message);
+  });
 });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { generateIdentity } from "../src/identity/identity.ts";
 import { handshakeHeaders } from "../src/peer/auth.ts";
 import { WS_PATH } from "../src/peer/protocol.ts";
-import { CLIENT, EDGE, MigrationLab } from "../src/lab/lab.ts";
+import { MigrationLab } from "../src/lab/lab.ts";
 import { address, inHost } from "../src/testbed/index.ts";
 import type { ClientResult } from "../examples/migrate-app/client.ts";
 import { describeWith } from "./support/needs.ts";
@@ -21,7 +21,7 @@ function expectOnEdge(lab: MigrationLab, r: ClientResult, mode: string) {
   expect(r.ok).toBe(true);
   expect(r.stateIntact).toBe(true);
   expect(r.mode).toBe(mode);
-  expect(new URL(r.edge!).hostname).toBe(address(lab.st, EDGE));
+  expect(new URL(r.edge!).hostname).toBe(address(lab.st, lab.roles.edge));
   // every phase happened, in order
   const times = Object.values(r.phasesMs);
   expect(times.length).toBe(9);
@@ -47,13 +47,13 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
   }, 180_000);
 
   test("the peer port refuses unsigned and replayed handshakes from inside the network", async () => {
-    const edgeId = (await lab.nodes.get(EDGE).api.get<{ nodeId: string }>("/v1/status")).nodeId;
-    const url = `http://${address(lab.st, EDGE)}:4101${WS_PATH}`;
+    const edgeId = (await lab.nodes.get(lab.roles.edge).api.get<{ nodeId: string }>("/v1/status")).nodeId;
+    const url = `http://${address(lab.st, lab.roles.edge)}:4101${WS_PATH}`;
     const signed = handshakeHeaders(generateIdentity(), edgeId, "10.9.9.9:1");
     // Each request runs in UD's namespace through this binary acting as plain Bun.
     const statusOf = (headers: Record<string, string>) => {
       const script = `const r = await fetch(${JSON.stringify(url)}, { headers: ${JSON.stringify({ connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", ...headers })} }); console.log(r.status); process.exit(0);`;
-      const p = Bun.spawnSync(inHost(lab.st, CLIENT, [process.execPath, "-e", script]), { stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawnSync(inHost(lab.st, lab.roles.client, [process.execPath, "-e", script]), { stdout: "pipe", stderr: "pipe" });
       return Number(p.stdout.toString().trim());
     };
     expect(statusOf({})).toBe(401);
@@ -63,7 +63,7 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
 
   test("the edge killed during a replicate: the client stays with the origin; no orphan once the edge is back", async () => {
     await lab.resetEdgeCold();
-    const edge = lab.nodes.get(EDGE);
+    const edge = lab.nodes.get(lab.roles.edge);
     const client = lab.client({ timeoutMs: 20_000 });
     // Kill -9 the edge node as soon as it has recorded the replica it is creating.
     for (let i = 0; i < 2000; i++) {
@@ -78,12 +78,12 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
     expect(r.stayed).toBe(true);
     expect(r.error).toContain("the origin kept the client");
 
-    lab.nodes.nodes.delete(EDGE);
-    await lab.startNode(EDGE);
-    const back = lab.nodes.get(EDGE);
+    lab.nodes.nodes.delete(lab.roles.edge);
+    await lab.startNode(lab.roles.edge);
+    const back = lab.nodes.get(lab.roles.edge);
     const nodeId = (await back.api.get<{ nodeId: string }>("/v1/status")).nodeId;
     const recorded = new Set((await back.api.get<{ containerId?: string }[]>("/v1/icons?all=1")).map((i) => i.containerId).filter(Boolean));
-    const containers = await lab.engines.get(EDGE)!.listContainers({ "icon.node": nodeId });
+    const containers = await lab.engines.get(lab.roles.edge)!.listContainers({ "icon.node": nodeId });
     for (const c of containers) expect(recorded.has(c.id)).toBe(true);
     // and the next client migrates again
     const again = await lab.client();

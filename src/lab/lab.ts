@@ -1,9 +1,10 @@
 /**
  * The migration lab: the thesis's experiment (section 4.1) as one object. It brings up the thesis
- * network with one Docker engine per IEP, gives both engines the icon-runtime base (built from this
- * binary: the same layer on both), builds the sample ICON on the origin's engine only, starts a node on
- * IEP1 (origin) and IEP2 (edge) in one DHT, runs the sample ICON on IEP1, waits until IEP1 knows IEP2 is
- * closer to UD, and then runs sample clients on UD. `icon demo`, `icon bench migrate` and the end-to-end
+ * network (or another topology) with one Docker engine per IEP, gives the origin's and the edge's engines
+ * the icon-runtime base (built from this binary: the same layer on both), builds the sample ICON on the
+ * origin's engine only, starts a node on the origin (IEP1) and the edge (IEP2) in one DHT, runs the sample
+ * ICON on the origin, waits until the origin knows the edge is closer to the client (UD), and then runs
+ * sample clients on the client host. `icon demo`, `icon bench migrate` and the end-to-end
  * tests all use it, so what the demo shows is what the benchmark measures.
  */
 import { IconError } from "../errors.ts";
@@ -11,14 +12,24 @@ import type { ClientResult, Phase } from "../../examples/migrate-app/client.ts";
 import { WS_PATH } from "../../examples/migrate-app/protocol.ts";
 import { TestbedNodes } from "./testbed-nodes.ts";
 import { address, inHost, pingMatrix, thesisTopology, withLoss, type TestbedStatus, type Topology } from "../testbed/index.ts";
+import { wantsContainer } from "../testbed/topology.ts";
 import { selfCommand } from "../testbed/self.ts";
 import type { ContainerEngine } from "../yard/engine.ts";
 import { buildRuntimeImage, runtimeTag, RUNTIME_REPO } from "../yard/runtime-image.ts";
 import { buildAppImage } from "./app-image.ts";
 
-export const ORIGIN = "IEP1";
-export const EDGE = "IEP2";
-export const CLIENT = "UD";
+/** Which testbed host plays which part. */
+export interface Roles {
+  /** Runs the sample clients. */
+  client: string;
+  /** Runs the root ICON, far from the client. */
+  origin: string;
+  /** Near the client: where the ICON replicates. */
+  edge: string;
+}
+
+/** The thesis's parts (figure 4.1). */
+export const THESIS_ROLES: Roles = { client: "UD", origin: "IEP1", edge: "IEP2" };
 export const APP_NAME = "migrate-app";
 export const APP_PORT = 8080;
 
@@ -29,7 +40,9 @@ export interface LabOptions {
   name: string;
   /** Packet loss on every link, 0..1. */
   loss?: number;
+  /** The network (default: the thesis's) and who plays which part in it (default: THESIS_ROLES). */
   topology?: Topology;
+  roles?: Roles;
   progress?: LabProgress;
   /** Extra ICON_* settings for both nodes. */
   nodeEnv?: Record<string, string>;
@@ -47,6 +60,7 @@ export class MigrationLab {
   private constructor(
     readonly st: TestbedStatus,
     readonly topology: Topology,
+    readonly roles: Roles,
     public nodes: TestbedNodes,
     readonly engines: Map<string, ContainerEngine>,
     readonly appImage: string,
@@ -54,7 +68,7 @@ export class MigrationLab {
   ) {}
 
   get originUrl(): string {
-    return `ws://${address(this.st, ORIGIN)}:${APP_PORT}${WS_PATH}`;
+    return `ws://${address(this.st, this.roles.origin)}:${APP_PORT}${WS_PATH}`;
   }
 
   static async open(o: LabOptions): Promise<MigrationLab> {
@@ -62,12 +76,14 @@ export class MigrationLab {
     const { up } = await import("../testbed/lifecycle.ts");
     const { createDockerEngine } = await import("../yard/docker-engine.ts");
     const topology = o.loss ? withLoss(o.topology ?? thesisTopology(), o.loss) : (o.topology ?? thesisTopology());
+    const roles = o.roles ?? THESIS_ROLES;
+    checkRoles(topology, roles);
     say("testbed", { name: o.name, loss: o.loss ?? 0 });
     const st = await up({ name: o.name, topology, docker: true, engines: true, progress: (e, human) => say("testbed", { detail: human }) });
     const engines = new Map<string, ContainerEngine>();
-    for (const host of [ORIGIN, EDGE]) {
+    for (const host of [roles.origin, roles.edge]) {
       const socket = st.hosts.find((h) => h.name === host)?.dockerSocket;
-      if (!socket) throw new IconError("FAILED", `testbed ${o.name} has no Docker engine in ${host}`, "Bring it up with icon testbed up --engines.");
+      if (!socket) throw new IconError("FAILED", `testbed ${o.name} has no Docker engine in ${host}`, `Take it down (icon testbed down --name ${o.name}) and run again: the lab brings it up with engines.`);
       engines.set(host, await createDockerEngine(socket));
     }
     // The base layer is built from this binary on each engine: the same bytes, so the same diffId, and
@@ -79,10 +95,10 @@ export class MigrationLab {
         await buildRuntimeImage(engine);
       }),
     );
-    const origin = engines.get(ORIGIN)!;
-    say("app image", { host: ORIGIN });
+    const origin = engines.get(roles.origin)!;
+    say("app image", { host: roles.origin });
     const appImage = await buildAppImage(origin);
-    const lab = new MigrationLab(st, topology, new TestbedNodes(st, o.logsDir), engines, appImage, o);
+    const lab = new MigrationLab(st, topology, roles, new TestbedNodes(st, o.logsDir), engines, appImage, o);
     try {
       await lab.startNodes();
     } catch (e) {
@@ -95,10 +111,10 @@ export class MigrationLab {
   /** Two nodes in one DHT, the root ICON on the origin, and the warm-up. */
   private async startNodes(): Promise<void> {
     const say = this.o.progress ?? (() => {});
-    await this.startNode(ORIGIN);
-    await this.startNode(EDGE);
-    say("root ICON", { host: ORIGIN, image: this.appImage, port: APP_PORT });
-    await this.nodes.get(ORIGIN).api.stream("POST", "/v1/icons", { image: this.appImage, name: APP_NAME, port: APP_PORT }, () => {});
+    await this.startNode(this.roles.origin);
+    await this.startNode(this.roles.edge);
+    say("root ICON", { host: this.roles.origin, image: this.appImage, port: APP_PORT });
+    await this.nodes.get(this.roles.origin).api.stream("POST", "/v1/icons", { image: this.appImage, name: APP_NAME, port: APP_PORT }, () => {});
     say("warm-up", { detail: "edge announces its routers; origin learns the edge is closer to the client" });
     await this.warmUp();
   }
@@ -109,7 +125,7 @@ export class MigrationLab {
    */
   async freshNodes(): Promise<void> {
     await this.removeNodes();
-    const edge = this.engines.get(EDGE)!;
+    const edge = this.engines.get(this.roles.edge)!;
     const info = await edge.inspectImage(this.appImage);
     if (info) await edge.removeImage(info.id, { force: true });
     this.nodes = new TestbedNodes(this.st, this.o.logsDir);
@@ -132,18 +148,18 @@ export class MigrationLab {
 
   async startNode(host: string): Promise<void> {
     this.o.progress?.("node", { host });
-    await this.nodes.start(host, { bootstrap: host === ORIGIN ? undefined : ORIGIN, env: this.nodeEnv(host) });
+    await this.nodes.start(host, { bootstrap: host === this.roles.origin ? undefined : this.roles.origin, env: this.nodeEnv(host) });
   }
 
   /** Waits until the edge has announced the routers it shares with the client's path, and the origin sees the edge as closer. */
   private async warmUp(timeoutMs = 90_000): Promise<void> {
-    await this.nodes.warmedUp(EDGE, 2, timeoutMs);
-    const ud = address(this.st, CLIENT);
-    const edgeId = ((await this.nodes.get(EDGE).api.get<{ nodeId: string }>("/v1/status")).nodeId);
+    await this.nodes.warmedUp(this.roles.edge, 2, timeoutMs);
+    const ud = address(this.st, this.roles.client);
+    const edgeId = ((await this.nodes.get(this.roles.edge).api.get<{ nodeId: string }>("/v1/status")).nodeId);
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
-      last = await this.nodes.get(ORIGIN).api.get<{ candidates: { nodeId: string }[] }>(`/v1/closest?client=${ud}&fresh=1`).catch((e) => e);
+      last = await this.nodes.get(this.roles.origin).api.get<{ candidates: { nodeId: string }[] }>(`/v1/closest?client=${ud}&fresh=1`).catch((e) => e);
       if ((last as { candidates?: { nodeId: string }[] }).candidates?.[0]?.nodeId === edgeId) return;
       await Bun.sleep(500);
     }
@@ -152,7 +168,7 @@ export class MigrationLab {
 
   /** Runs the sample client on UD against the origin; phases stream to onPhase as they happen. */
   async client(opts: { timeoutMs?: number; onPhase?: (p: Phase, ms: number) => void } = {}): Promise<ClientResult> {
-    const argv = inHost(this.st, CLIENT, selfCommand(["demo", "client", this.originUrl, "--events", "--timeout-ms", String(opts.timeoutMs ?? 30_000)]));
+    const argv = inHost(this.st, this.roles.client, selfCommand(["demo", "client", this.originUrl, "--events", "--timeout-ms", String(opts.timeoutMs ?? 30_000)]));
     const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
     let result: ClientResult | undefined;
     let buf = "";
@@ -169,7 +185,7 @@ export class MigrationLab {
       }
     }
     const code = await proc.exited;
-    if (!result) throw new IconError("FAILED", `the client on ${CLIENT} exited ${code} without a result: ${(await new Response(proc.stderr).text()).trim()}`);
+    if (!result) throw new IconError("FAILED", `the client on ${this.roles.client} exited ${code} without a result: ${(await new Response(proc.stderr).text()).trim()}`);
     return result;
   }
 
@@ -177,20 +193,20 @@ export class MigrationLab {
   async restartEdge(): Promise<void> {
     const wasConnected = await this.originSeesEdge();
     const since = Date.now();
-    await this.nodes.stop(EDGE);
-    await this.startNode(EDGE);
+    await this.nodes.stop(this.roles.edge);
+    await this.startNode(this.roles.edge);
     if (wasConnected) await this.untilConnected(since);
   }
 
   /** The thesis's cold procedure: restart the edge and remove its replica container and the application image. */
   async resetEdgeCold(): Promise<void> {
-    const edge = this.nodes.get(EDGE);
+    const edge = this.nodes.get(this.roles.edge);
     const wasConnected = await this.originSeesEdge();
     const since = Date.now();
     const icons = await edge.api.get<{ name: string }[]>("/v1/icons?all=1");
     for (const i of icons) await edge.api.request("DELETE", `/v1/icons/${i.name}?force=1`);
-    await this.nodes.stop(EDGE);
-    const engine = this.engines.get(EDGE)!;
+    await this.nodes.stop(this.roles.edge);
+    const engine = this.engines.get(this.roles.edge)!;
     const info = await engine.inspectImage(this.appImage);
     if (info) {
       // A replica the node was still creating when it stopped may hold the image: it goes too.
@@ -201,14 +217,14 @@ export class MigrationLab {
       }
       await engine.removeImage(info.id, { force: true });
     }
-    await this.startNode(EDGE);
+    await this.startNode(this.roles.edge);
     if (wasConnected) await this.untilConnected(since);
   }
 
   /** Whether the origin holds a peer connection to the edge node, opened at or after `since` (ms epoch). */
   async originSeesEdge(since = 0): Promise<boolean> {
-    const edgeId = (await this.nodes.get(EDGE).api.get<{ nodeId: string }>("/v1/status")).nodeId;
-    const peers = await this.nodes.get(ORIGIN).api.get<{ nodeId: string; openedAt: string }[]>("/v1/peers").catch(() => []);
+    const edgeId = (await this.nodes.get(this.roles.edge).api.get<{ nodeId: string }>("/v1/status")).nodeId;
+    const peers = await this.nodes.get(this.roles.origin).api.get<{ nodeId: string; openedAt: string }[]>("/v1/peers").catch(() => []);
     return peers.some((p) => p.nodeId === edgeId && Date.parse(p.openedAt) >= since);
   }
 
@@ -227,9 +243,10 @@ export class MigrationLab {
 
   /** RTTs between the three hosts, measured with ping like thesis figure 4.1. */
   async rtts(count = 20): Promise<Rtts> {
-    const res = await pingMatrix(this.st, this.topology, { count, interval: 0.05, pairs: [[CLIENT, ORIGIN], [CLIENT, EDGE], [ORIGIN, EDGE]] });
+    const { client, origin, edge } = this.roles;
+    const res = await pingMatrix(this.st, this.topology, { count, interval: 0.05, pairs: [[client, origin], [client, edge], [origin, edge]] });
     const mean = (a: string, b: string) => res.find((r) => r.from === a && r.to === b)?.meanMs ?? NaN;
-    return { clientOrigin: mean(CLIENT, ORIGIN), clientEdge: mean(CLIENT, EDGE), originEdge: mean(ORIGIN, EDGE) };
+    return { clientOrigin: mean(client, origin), clientEdge: mean(client, edge), originEdge: mean(origin, edge) };
   }
 
   /** Node logs, for a failure report. */
@@ -250,5 +267,19 @@ export class MigrationLab {
     await this.removeNodes();
     const { down } = await import("../testbed/lifecycle.ts");
     await down(this.o.name);
+  }
+}
+
+/** Refuses roles the topology cannot play, before anything is brought up. */
+export function checkRoles(t: Topology, r: Roles): void {
+  const fix = `Pick hosts of the topology (${t.hosts.map((h) => h.name).join(", ")}) with --client, --origin and --edge.`;
+  const names = [r.client, r.origin, r.edge];
+  if (new Set(names).size !== 3) throw new IconError("USAGE", `client, origin and edge must be three different hosts (got ${names.join(", ")})`, fix);
+  for (const [part, name] of Object.entries(r)) {
+    const host = t.hosts.find((h) => h.name === name);
+    if (!host) throw new IconError("USAGE", `the ${part} host ${name} is not in topology ${t.source}`, fix);
+    if (part !== "client" && !wantsContainer(host))
+      throw new IconError("USAGE", `the ${part} host ${name} runs no Docker engine in topology ${t.source}`,
+        `Name it IEP... or give it "docker": true in the topology file, or pick another host.`);
   }
 }

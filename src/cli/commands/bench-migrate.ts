@@ -1,6 +1,7 @@
 import { IconError } from "../../errors.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table, type Output } from "../output.ts";
+import { loadTopology, TOPOLOGY_OPTIONS } from "./testbed-common.ts";
 import type { MigrateBenchResult } from "../../lab/bench/run.ts";
 
 /** Writes the report and plots of an earlier run (its results.json) again, e.g. after the renderer improved. */
@@ -23,29 +24,40 @@ async function rerender(file: string, dir: string | undefined, out: Output): Pro
 export const command: CommandSpec = {
   name: "bench migrate",
   summary: "Measure client migration time per case the way the thesis did (chapter 4), on the testbed",
-  usage: "icon bench migrate [--case direct|hot|cold|all] [-n N] [--loss P] [--out DIR] [--json] | --from RESULTS.json --out DIR",
+  usage: "icon bench migrate [--case direct|hot|cold|all] [-n N] [--loss P] [--topology T --client H --origin H --edge H] [--out DIR] [--json]\n" +
+    "       icon bench migrate --from RESULTS.json --out DIR",
   description:
     "Brings up the thesis network (per-IEP Docker engines), two nodes and the sample ICON; per case one dry\n" +
     "run (discarded) and N samples of the sample client on UD. hot: the edge node restarts before each\n" +
     "sample; cold: its replica and the application image are removed too. Reports mean, median, p99, sd,\n" +
     "95%/99% confidence intervals and the median in units of F = 3·RTT(client,origin) + 3·RTT(client,edge)\n" +
-    "measured in the same run. --out writes results.json, report.md and SVG plots (CDF/PDF, phases).",
+    "measured in the same run. --out writes results.json, report.md and SVG plots (CDF/PDF, phases).\n" +
+    "Another network: --topology random|FILE (as icon testbed up) and the hosts that play the client, the\n" +
+    "origin and the edge (the origin and the edge need a Docker engine: IEP... hosts or \"docker\": true).",
   options: {
     ...JSON_OPTION,
     case: { type: "string", arg: "CASE", doc: "direct, hot, cold or all (default all)." },
     n: { type: "string", short: "n", arg: "N", doc: "Samples per case (default 20)." },
     loss: { type: "string", arg: "P", doc: "Packet loss on every link, e.g. 0.01 (default 0)." },
+    ...TOPOLOGY_OPTIONS,
+    client: { type: "string", arg: "HOST", doc: "The host that runs the clients (default UD)." },
+    origin: { type: "string", arg: "HOST", doc: "The host that runs the root ICON (default IEP1)." },
+    edge: { type: "string", arg: "HOST", doc: "The host near the client the ICON replicates to (default IEP2)." },
     out: { type: "string", arg: "DIR", doc: "Write results.json, report.md and plots here." },
     name: { type: "string", arg: "NAME", doc: "Testbed name (default bench-migrate)." },
     "timeout-ms": { type: "string", arg: "N", doc: "A sample that has not switched by then fails (default 30000)." },
     "logs-dir": { type: "string", arg: "DIR", doc: "Keep the nodes' logs here (for looking into failed samples)." },
     from: { type: "string", arg: "FILE", doc: "Do not measure: write the report and plots of an earlier run's results.json into --out." },
   },
-  examples: ["icon bench migrate -n 5", "icon bench migrate --case all -n 1000 --out docs/bench/migrate"],
+  examples: [
+    "icon bench migrate -n 5",
+    "icon bench migrate --case all -n 1000 --out docs/bench/migrate",
+    "icon bench migrate --topology random --seed 3 --client UD1 --origin IEP1 --edge IEP3 -n 20",
+  ],
   async run({ values, out }) {
     if (values.from !== undefined) return rerender(values.from as string, values.out as string | undefined, out);
-    if (process.getuid?.() !== 0) throw new IconError("PERMISSION", "the benchmark builds network namespaces and needs root", "Run it as root.");
     const { CASES, runMigrateBench } = await import("../../lab/bench/run.ts");
+    const { THESIS_ROLES, checkRoles } = await import("../../lab/lab.ts");
     const which = (values.case as string | undefined) ?? "all";
     if (which !== "all" && !(CASES as readonly string[]).includes(which)) throw new IconError("USAGE", `--case ${which}: expected direct, hot, cold or all`);
     const n = values.n === undefined ? 20 : Number(values.n);
@@ -53,16 +65,26 @@ export const command: CommandSpec = {
     const loss = values.loss === undefined ? 0 : Number(values.loss);
     if (!(loss >= 0 && loss < 1)) throw new IconError("USAGE", `--loss ${values.loss}: expected a probability`);
     const timeoutMs = values["timeout-ms"] === undefined ? 30_000 : Number(values["timeout-ms"]);
+    if (!(timeoutMs > 0)) throw new IconError("USAGE", `--timeout-ms ${values["timeout-ms"]}: expected a positive number of milliseconds`);
+    const topology = loadTopology({ topology: values.topology, seed: values.seed, hosts: values.hosts });
+    const role = (part: keyof typeof THESIS_ROLES) => (values[part] as string | undefined) ?? THESIS_ROLES[part];
+    const roles = { client: role("client"), origin: role("origin"), edge: role("edge") };
+    checkRoles(topology, roles);
+    if (process.getuid?.() !== 0) throw new IconError("PERMISSION", "the benchmark builds network namespaces and needs root", "Run it as root.");
     const result = await runMigrateBench({
       cases: which === "all" ? [...CASES] : [which as (typeof CASES)[number]],
       n,
       loss,
+      topology,
+      roles,
       name: (values.name as string | undefined) ?? "bench-migrate",
       logsDir: values["logs-dir"] as string | undefined,
       timeoutMs,
       progress: (e, human) => out.progress(e, human),
     });
-    const commandLine = `icon bench migrate --case ${which} -n ${n}${loss ? ` --loss ${loss}` : ""}`;
+    const network = topology.source === "thesis" ? "" : ` --topology ${values.topology}${values.topology === "random" ? ` --seed ${values.seed ?? 1} --hosts ${values.hosts ?? 6}` : ""}`;
+    const parts = Object.entries(roles).filter(([k, v]) => THESIS_ROLES[k as keyof typeof roles] !== v).map(([k, v]) => ` --${k} ${v}`).join("");
+    const commandLine = `icon bench migrate --case ${which} -n ${n}${loss ? ` --loss ${loss}` : ""}${network}${parts}`;
     if (values.out) {
       const { writeReport } = await import("../../lab/bench/report.ts");
       const files = await writeReport(values.out as string, result, commandLine);

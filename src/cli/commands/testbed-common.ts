@@ -1,6 +1,47 @@
-/** Flags every `icon testbed` command shares. */
+/** Flags every `icon testbed` command shares, and the topology flags of the commands that bring one up. */
+import { readFileSync } from "node:fs";
+import { IconError } from "../../errors.ts";
+import { randomTopology, thesisTopology } from "../../testbed/builtin.ts";
+import { parseTopology, withLoss, type Topology } from "../../testbed/topology.ts";
 import type { OptionSpec } from "../command.ts";
 
 export const NAME_OPTION: Record<string, OptionSpec> = {
   name: { type: "string", arg: "NAME", doc: 'Which testbed (default: $ICON_TESTBED or "icon"); names its namespaces NAME-NODE.' },
 };
+
+export const TOPOLOGY_OPTIONS: Record<string, OptionSpec> = {
+  topology: { type: "string", arg: "T", doc: "thesis (default), random, or a JSON topology file." },
+  seed: { type: "string", arg: "N", doc: "Seed of the random topology (default 1)." },
+  hosts: { type: "string", arg: "N", doc: "Hosts in the random topology: IEP1..IEPk, UD1..UDm (default 6)." },
+};
+
+function intFlag(v: unknown, flag: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new IconError("USAGE", `${flag} ${String(v)} is not a whole number`, `Give ${flag} a number.`);
+  return n;
+}
+
+export function loadTopology(values: Record<string, unknown>): Topology {
+  const which = String(values.topology ?? "thesis");
+  let t: Topology;
+  if (which === "thesis") t = thesisTopology();
+  else if (which === "random") t = randomTopology({ seed: intFlag(values.seed, "--seed", 1), hosts: intFlag(values.hosts, "--hosts", 6) });
+  else {
+    let text: string;
+    try {
+      text = readFileSync(which, "utf8");
+    } catch (e) {
+      throw new IconError("NOT_FOUND", `cannot read topology file ${which}: ${(e as Error).message}`, "Give --topology thesis, random or the path of a JSON topology file.");
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new IconError("INVALID_INPUT", `topology file ${which} is not JSON: ${(e as Error).message}`, 'Fix the file; README "Testbed" describes the format.');
+    }
+    t = parseTopology(json, which);
+  }
+  if (values.loss !== undefined) t = withLoss(t, Number(values.loss));
+  return t;
+}

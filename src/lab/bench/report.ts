@@ -5,6 +5,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { PHASES } from "../../../examples/migrate-app/client.ts";
+import { THESIS_ROLES } from "../lab.ts";
 import type { Case, MigrateBenchResult } from "./run.ts";
 import { distributionSvg, phasesSvg } from "./svg.ts";
 
@@ -18,6 +19,11 @@ export const THESIS = {
 } as const;
 
 export const GOALS: Record<Case, number> = { direct: 1.15, hot: 2.5, cold: 4 };
+
+function describeNetwork(r: MigrateBenchResult): string {
+  const n = r.network ?? { topology: "thesis", roles: THESIS_ROLES };
+  return `${n.topology === "thesis" ? "the thesis's (figure 4.1)" : n.topology}, client ${n.roles.client}, origin ${n.roles.origin}, edge ${n.roles.edge}`;
+}
 
 const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
 
@@ -39,7 +45,7 @@ Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB,
 Reproduce: \`make build\` (or \`bun build.ts\`), then the command above as root with \`dist/icon\` and \`--out DIR\`;
 \`icon bench migrate --from results.json --out DIR\` draws this report and the plots again from the samples.
 
-Network (ping, this run): client-origin ${f1(r.rttMs.clientOrigin)} ms, client-edge ${f1(r.rttMs.clientEdge)} ms,
+Network: ${describeNetwork(r)}; ping, this run: client-origin ${f1(r.rttMs.clientOrigin)} ms, client-edge ${f1(r.rttMs.clientEdge)} ms,
 origin-edge ${f1(r.rttMs.originEdge)} ms. Floor F = 3·RTT(client, origin) + 3·RTT(client, edge) = ${f1(r.floorMs)} ms
 (thesis network: F = ${THESIS.floorMs} ms).
 

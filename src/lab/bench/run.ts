@@ -8,7 +8,8 @@ import { cpus, totalmem, release } from "node:os";
 import type { ClientResult } from "../../../examples/migrate-app/client.ts";
 import { VERSION } from "../../version.ts";
 import { quantile } from "../../util/stats.ts";
-import { MigrationLab, type Rtts } from "../lab.ts";
+import type { Topology } from "../../testbed/topology.ts";
+import { MigrationLab, THESIS_ROLES, type Roles, type Rtts } from "../lab.ts";
 import { summarize, type CaseSummary } from "./summary.ts";
 
 export const CASES = ["direct", "hot", "cold"] as const;
@@ -18,6 +19,9 @@ export interface MigrateBenchOptions {
   cases: Case[];
   n: number;
   loss: number;
+  /** Default: the thesis's network and parts. */
+  topology?: Topology;
+  roles?: Roles;
   /** Testbed name. */
   name: string;
   /** Keep the nodes' logs here. */
@@ -31,6 +35,8 @@ export interface MigrateBenchResult {
   startedAt: string;
   elapsedMs: number;
   loss: number;
+  /** Which network and which hosts (absent in results written before it was recorded: the thesis's). */
+  network?: { topology: string; roles: Roles };
   machine: { cpus: number; cpuModel: string; memoryGiB: number; kernel: string; bun: string };
   rttMs: Rtts;
   floorMs: number;
@@ -41,7 +47,7 @@ export interface MigrateBenchResult {
 export async function runMigrateBench(o: MigrateBenchOptions): Promise<MigrateBenchResult> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const lab = await MigrationLab.open({ name: o.name, loss: o.loss, logsDir: o.logsDir, progress: (step, d) => o.progress({ type: "setup", step, ...d }, `setting up: ${step}${d?.host ? ` (${d.host})` : ""}`) });
+  const lab = await MigrationLab.open({ name: o.name, loss: o.loss, topology: o.topology, roles: o.roles, logsDir: o.logsDir, progress: (step, d) => o.progress({ type: "setup", step, ...d }, `setting up: ${step}${d?.host ? ` (${d.host})` : ""}`) });
   try {
     const rttMs = await lab.rtts(50);
     const floorMs = Math.round((3 * rttMs.clientOrigin + 3 * rttMs.clientEdge) * 100) / 100;
@@ -76,6 +82,7 @@ export async function runMigrateBench(o: MigrateBenchOptions): Promise<MigrateBe
       startedAt,
       elapsedMs: Math.round(performance.now() - started),
       loss: o.loss,
+      network: { topology: lab.topology.source, roles: lab.roles },
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), bun: Bun.version },
       rttMs,
       floorMs,

@@ -97,7 +97,7 @@ describe("peer network", () => {
     const identity = generateIdentity();
     const b = await network(identity);
     b.handle("slow", () => new Promise(() => {}));
-    const old = await b.connect(endpointOf(a));
+    await b.connect(endpointOf(a));
     const oldAtA = a.connection(b.nodeId)!;
     const pending = oldAtA.request("slow", {}, { timeoutMs: 60_000 }).then(() => "answered", (e) => e.code);
     const restarted: string[] = [];

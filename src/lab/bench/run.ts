@@ -9,7 +9,7 @@ import type { ClientResult } from "../../../examples/migrate-app/client.ts";
 import { VERSION } from "../../version.ts";
 import { quantile } from "../../util/stats.ts";
 import type { Topology } from "../../testbed/topology.ts";
-import { MigrationLab, THESIS_ROLES, type Roles, type Rtts } from "../lab.ts";
+import { MigrationLab, type Roles, type Rtts } from "../lab.ts";
 import { summarize, type CaseSummary } from "./summary.ts";
 
 export const CASES = ["direct", "hot", "cold"] as const;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { homedir } from "node:os";
 import { IconError, fromErrorBody } from "../errors.ts";
 import { envName } from "../config/schema.ts";
+import { lines } from "../util/lines.ts";
 
 export const SOCKET_NAME = "icon.sock";
 
@@ -38,9 +39,8 @@ export class ApiClient {
         signal,
       });
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === "ENOENT" || code === "ECONNREFUSED" || code === "FailedToOpenSocket" || code === "ConnectionRefused")
-        throw this.notRunning(e);
+      // A cancelled stream stays a cancel; any other failure to reach the socket (ENOENT, refused,
+      // FailedToOpenSocket) means no node answers there.
       if ((e as Error).name === "AbortError") throw e;
       throw this.notRunning(e);
     }
@@ -80,20 +80,12 @@ export class ApiClient {
       } catch {}
       throw fromErrorBody(parsed, `the node answered ${method} ${path} with HTTP ${res.status}`);
     }
-    const decoder = new TextDecoder();
-    let buf = "";
     let final: { type: string; [k: string]: unknown } | undefined;
-    for await (const chunk of res.body) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line) continue;
-        const ev = JSON.parse(line) as { type: string; [k: string]: unknown };
-        if (ev.type === "result" || ev.type === "error") final = ev;
-        else onEvent(ev);
-      }
+    for await (const line of lines(res.body)) {
+      if (!line) continue;
+      const ev = JSON.parse(line) as { type: string; [k: string]: unknown };
+      if (ev.type === "result" || ev.type === "error") final = ev;
+      else onEvent(ev);
     }
     if (!final) throw new IconError("UNREACHABLE", `the node closed ${path} before it finished`, "Check the node's log; it may have stopped.");
     if (final.type === "error") throw fromErrorBody(final, "operation failed");

@@ -16,6 +16,7 @@ import { wantsContainer } from "../testbed/topology.ts";
 import { selfCommand } from "../testbed/self.ts";
 import type { ContainerEngine } from "../yard/engine.ts";
 import { buildRuntimeImage, runtimeTag, RUNTIME_REPO } from "../yard/runtime-image.ts";
+import { lines } from "../util/lines.ts";
 import { buildAppImage } from "./app-image.ts";
 
 /** Which testbed host plays which part. */
@@ -171,18 +172,10 @@ export class MigrationLab {
     const argv = inHost(this.st, this.roles.client, selfCommand(["demo", "client", this.originUrl, "--events", "--timeout-ms", String(opts.timeoutMs ?? 30_000)]));
     const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
     let result: ClientResult | undefined;
-    let buf = "";
-    const dec = new TextDecoder();
-    for await (const chunk of proc.stdout) {
-      buf += dec.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        const ev = JSON.parse(line) as { type: string; phase?: Phase; ms?: number; result?: ClientResult };
-        if (ev.type === "phase") opts.onPhase?.(ev.phase!, ev.ms!);
-        else if (ev.type === "result") result = ev.result;
-      }
+    for await (const line of lines(proc.stdout)) {
+      const ev = JSON.parse(line) as { type: string; phase?: Phase; ms?: number; result?: ClientResult };
+      if (ev.type === "phase") opts.onPhase?.(ev.phase!, ev.ms!);
+      else if (ev.type === "result") result = ev.result;
     }
     const code = await proc.exited;
     if (!result) throw new IconError("FAILED", `the client on ${this.roles.client} exited ${code} without a result: ${(await new Response(proc.stderr).text()).trim()}`);

@@ -1,7 +1,7 @@
-import { IconError } from "../../errors.ts";
 import type { ClosestBenchReport } from "../../topology/bench/closest-bench.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
+import { numberFlag } from "../flags.ts";
 
 function render(r: ClosestBenchReport): string {
   const row = (name: string, x: ClosestBenchReport["cold"]) =>
@@ -34,9 +34,7 @@ export const command: CommandSpec = {
   },
   examples: ["icon bench closest", "icon bench closest --samples 50 --json > closest.json"],
   async run({ values, out }) {
-    const samples = values.samples === undefined ? 20 : Number(values.samples);
-    if (!Number.isInteger(samples) || samples < 1 || samples > 10_000)
-      throw new IconError("USAGE", `--samples ${String(values.samples)} is not a whole number from 1 to 10000`, "Give --samples a number such as 20.");
+    const samples = numberFlag(values, "samples", 20, { int: true, min: 1, max: 10_000 });
     const { benchClosest } = await import("../../topology/bench/closest-bench.ts");
     const report = await benchClosest({ name: (values.name as string | undefined) ?? "clbench", samples, keep: values.keep === true, progress: (h) => out.progress({ type: "bench", message: h }, h) });
     out.data(report, () => render(report));

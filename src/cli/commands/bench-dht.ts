@@ -2,15 +2,7 @@ import { IconError } from "../../errors.ts";
 import type { MacroReport } from "../../dht/bench/macro.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
-
-function num(values: Record<string, unknown>, flag: string, dflt: number, check: (n: number) => boolean, what: string): number {
-  const raw = values[flag];
-  if (raw === undefined) return dflt;
-  const n = Number(raw);
-  if (typeof raw !== "string" || raw.trim() === "" || !check(n))
-    throw new IconError("USAGE", `--${flag} ${String(raw)}: expected ${what}`, `Run "icon bench dht --help".`);
-  return n;
-}
+import { numberFlag, optionalNumberFlag } from "../flags.ts";
 
 function render(r: MacroReport): string {
   const rows: [string, string][] = [
@@ -50,12 +42,12 @@ export const command: CommandSpec = {
   },
   examples: ["icon bench dht --nodes 1000 --loss 0.05 --lookups 1000 --json", "icon bench dht --nodes 200 --loss 0.05 --churn 0.2 --lookups 500", "icon bench dht --nodes 10000 --join seeded --lookups 1000"],
   async run({ values, out }) {
-    const nodes = num(values, "nodes", 1000, (n) => Number.isInteger(n) && n >= 2 && n <= 100_000, "a whole number from 2 to 100000");
-    const loss = num(values, "loss", 0.05, (n) => n >= 0 && n <= 0.5, "a probability from 0 to 0.5");
-    const churn = num(values, "churn", 0, (n) => n >= 0 && n <= 1, "a fraction from 0 to 1");
-    const lookups = num(values, "lookups", 1000, (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000, "a whole number of at least 1");
-    const keys = values.keys === undefined ? undefined : num(values, "keys", 100, (n) => Number.isInteger(n) && n >= 1, "a whole number of at least 1");
-    const seed = num(values, "seed", 1, (n) => Number.isInteger(n), "an integer");
+    const nodes = numberFlag(values, "nodes", 1000, { int: true, min: 2, max: 100_000 });
+    const loss = numberFlag(values, "loss", 0.05, { min: 0, max: 0.5 });
+    const churn = numberFlag(values, "churn", 0, { min: 0, max: 1 });
+    const lookups = numberFlag(values, "lookups", 1000, { int: true, min: 1, max: 1_000_000 });
+    const keys = optionalNumberFlag(values, "keys", { int: true, min: 1 });
+    const seed = numberFlag(values, "seed", 1, { int: true });
     const join = (values.join as string | undefined) ?? "protocol";
     if (join !== "protocol" && join !== "seeded") throw new IconError("USAGE", `--join ${join}: expected protocol or seeded`, `Run "icon bench dht --help".`);
     const { runMacroBench } = await import("../../dht/bench/macro.ts");

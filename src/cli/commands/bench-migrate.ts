@@ -3,6 +3,7 @@ import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table, type Output } from "../output.ts";
 import { loadTopology, TOPOLOGY_OPTIONS } from "./testbed-common.ts";
 import type { MigrateBenchResult } from "../../lab/bench/run.ts";
+import { numberFlag } from "../flags.ts";
 
 /** Writes the report and plots of an earlier run (its results.json) again, e.g. after the renderer improved. */
 async function rerender(file: string, dir: string | undefined, out: Output): Promise<number> {
@@ -60,12 +61,9 @@ export const command: CommandSpec = {
     const { THESIS_ROLES, checkRoles } = await import("../../lab/lab.ts");
     const which = (values.case as string | undefined) ?? "all";
     if (which !== "all" && !(CASES as readonly string[]).includes(which)) throw new IconError("USAGE", `--case ${which}: expected direct, hot, cold or all`);
-    const n = values.n === undefined ? 20 : Number(values.n);
-    if (!Number.isInteger(n) || n < 1) throw new IconError("USAGE", `-n ${values.n}: expected a whole number ≥ 1`);
-    const loss = values.loss === undefined ? 0 : Number(values.loss);
-    if (!(loss >= 0 && loss < 1)) throw new IconError("USAGE", `--loss ${values.loss}: expected a probability`);
-    const timeoutMs = values["timeout-ms"] === undefined ? 30_000 : Number(values["timeout-ms"]);
-    if (!(timeoutMs > 0)) throw new IconError("USAGE", `--timeout-ms ${values["timeout-ms"]}: expected a positive number of milliseconds`);
+    const n = numberFlag(values, "n", 20, { int: true, min: 1 });
+    const loss = numberFlag(values, "loss", 0, { min: 0, below: 1 });
+    const timeoutMs = numberFlag(values, "timeout-ms", 30_000, { above: 0 });
     const topology = loadTopology({ topology: values.topology, seed: values.seed, hosts: values.hosts });
     const role = (part: keyof typeof THESIS_ROLES) => (values[part] as string | undefined) ?? THESIS_ROLES[part];
     const roles = { client: role("client"), origin: role("origin"), edge: role("edge") };

@@ -1,8 +1,8 @@
-import { IconError } from "../../errors.ts";
 import { benchEngines, type Spread } from "../../testbed/engines/bench.ts";
 import { testbedName } from "../../testbed/names.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
+import { numberFlag } from "../flags.ts";
 
 const s = (x: Spread) => `${x.median} (${x.min}-${x.max})`;
 const mb = (kb: number) => (kb / 1024).toFixed(1);
@@ -22,8 +22,7 @@ containerd: RSS, and PSS, which shares the binaries' pages between the engines).
     ...JSON_OPTION,
   },
   async run({ values, out }) {
-    const rounds = Number(values.rounds ?? 3);
-    if (!Number.isInteger(rounds) || rounds < 1) throw new IconError("USAGE", `--rounds ${String(values.rounds)} is not a positive whole number`, "Give --rounds a number such as 3.");
+    const rounds = numberFlag(values, "rounds", 3, { int: true, min: 1 });
     const images = ((values.image as string[] | undefined) ?? []).filter(Boolean);
     const r = await benchEngines({
       name: testbedName(values.name ?? "enbench"), rounds, images,

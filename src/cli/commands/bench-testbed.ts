@@ -1,9 +1,9 @@
-import { IconError } from "../../errors.ts";
 import { benchTestbed } from "../../testbed/bench.ts";
 import { testbedName } from "../../testbed/names.ts";
 import { withinGoal } from "../../testbed/ping.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
+import { numberFlag } from "../flags.ts";
 
 const f = (n: number | undefined, d = 3) => (n === undefined ? undefined : n.toFixed(d));
 
@@ -24,10 +24,9 @@ other load shows up as RTT spread. The load average before and after is part of 
     ...JSON_OPTION,
   },
   async run({ values, out }) {
-    const count = Number(values.count ?? 300), seconds = Number(values.seconds ?? 5), rounds = Number(values.rounds ?? 3);
-    if (!Number.isInteger(rounds) || rounds < 1) throw new IconError("USAGE", `--rounds ${String(values.rounds)} is not a positive whole number`, "Give --rounds a number such as 3.");
-    if (!Number.isInteger(count) || count < 1) throw new IconError("USAGE", `--count ${String(values.count)} is not a positive whole number`, "Give --count a number such as 300.");
-    if (!(seconds > 0)) throw new IconError("USAGE", `--seconds ${String(values.seconds)} is not positive`, "Give --seconds a number such as 10.");
+    const rounds = numberFlag(values, "rounds", 3, { int: true, min: 1 });
+    const count = numberFlag(values, "count", 300, { int: true, min: 1 });
+    const seconds = numberFlag(values, "seconds", 5, { above: 0 });
     const r = await benchTestbed({
       name: testbedName(values.name ?? "bench"), count, seconds, rounds, keep: values.keep === true,
       progress: (e, human) => out.progress(e, human),

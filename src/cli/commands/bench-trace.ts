@@ -1,7 +1,7 @@
-import { IconError } from "../../errors.ts";
 import type { TraceBenchReport } from "../../topology/bench/trace-bench.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
+import { numberFlag } from "../flags.ts";
 
 function render(r: TraceBenchReport): string {
   const rows = r.pairs.map((p) => [
@@ -38,9 +38,7 @@ export const command: CommandSpec = {
   },
   examples: ["icon bench trace", "icon bench trace --samples 50 --json > trace.json"],
   async run({ values, out }) {
-    const samples = values.samples === undefined ? 20 : Number(values.samples);
-    if (!Number.isInteger(samples) || samples < 1 || samples > 10_000)
-      throw new IconError("USAGE", `--samples ${String(values.samples)} is not a whole number from 1 to 10000`, "Give --samples a number such as 20.");
+    const samples = numberFlag(values, "samples", 20, { int: true, min: 1, max: 10_000 });
     if (typeof values.runner === "string") {
       const { runTraces } = await import("../../topology/bench/trace-runner.ts");
       const { requireIPv4 } = await import("../../topology/ip.ts");

@@ -1,8 +1,8 @@
 import { resolveConfig } from "../../config/resolve.ts";
-import { IconError } from "../../errors.ts";
 import type { CaseReport, Figures } from "../../yard/bench.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
+import { numberFlag } from "../flags.ts";
 
 const fmt = (f: Figures) => `${f.p50.toFixed(0)} ms (${f.min.toFixed(0)}-${f.max.toFixed(0)}, mad ${f.mad.toFixed(0)})`;
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(0)}%`;
@@ -20,8 +20,7 @@ export const command: CommandSpec = {
     "of samples timed by tinybench in interleaved rounds.",
   options: { ...DATA_DIR_OPTION, iterations: { type: "string", arg: "N", doc: "Samples per case (default 10)." }, ...JSON_OPTION },
   async run({ values, out }) {
-    const n = Number(values.iterations ?? 10);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new IconError("USAGE", `--iterations ${values.iterations}: expected 1-1000`, "Pass e.g. --iterations 10.");
+    const n = numberFlag(values, "iterations", 10, { int: true, min: 1, max: 1000 });
     const { config } = await resolveConfig({ flags: { dataDir: values["data-dir"] } });
     const { createDockerEngine } = await import("../../yard/docker-engine.ts");
     const { benchYard } = await import("../../yard/bench.ts");

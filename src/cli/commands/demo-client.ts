@@ -1,6 +1,7 @@
 import { runClient } from "../../../examples/migrate-app/client.ts";
 import { IconError } from "../../errors.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { numberFlag } from "../flags.ts";
 
 export const command: CommandSpec = {
   name: "demo client",
@@ -18,8 +19,7 @@ export const command: CommandSpec = {
   async run({ values, positionals, out }) {
     const url = positionals[0]!;
     if (!/^wss?:\/\//.test(url)) throw new IconError("USAGE", `${url} is not a websocket URL`, "Pass ws://HOST:PORT/ws.");
-    const timeoutMs = values["timeout-ms"] === undefined ? 30_000 : Number(values["timeout-ms"]);
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new IconError("USAGE", `--timeout-ms ${values["timeout-ms"]} is not a positive number`);
+    const timeoutMs = numberFlag(values, "timeout-ms", 30_000, { above: 0 });
     const events = values.events === true;
     const line = (o: object) => process.stdout.write(JSON.stringify(o) + "\n");
     const result = await runClient(url, {

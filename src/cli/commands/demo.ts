@@ -1,6 +1,7 @@
 import { IconError } from "../../errors.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
+import { numberFlag } from "../flags.ts";
 
 type Case = "cold" | "direct" | "hot";
 
@@ -21,8 +22,7 @@ export const command: CommandSpec = {
   },
   async run({ values, out }) {
     if (process.getuid?.() !== 0) throw new IconError("PERMISSION", "the demo builds network namespaces and needs root", "Run it as root: sudo icon demo (or make demo).");
-    const loss = values.loss === undefined ? 0 : Number(values.loss);
-    if (!(loss >= 0 && loss < 1)) throw new IconError("USAGE", `--loss ${values.loss} is not a probability`, "Pass a number from 0 to 1, e.g. 0.01.");
+    const loss = numberFlag(values, "loss", 0, { min: 0, below: 1 });
     const { MigrationLab } = await import("../../lab/lab.ts");
     const t0 = performance.now();
     out.info("icon demo: a client on UD connects to an ICON on IEP1 (92 ms away); IEP2 is 14 ms from UD.\n");

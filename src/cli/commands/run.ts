@@ -3,6 +3,7 @@ import { IconError } from "../../errors.ts";
 import type { StateEvent } from "../../yard/state.ts";
 import type { IconView } from "../../yard/types.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { optionalNumberFlag } from "../flags.ts";
 
 /** "hello: RUNNING at 10.0.0.2:8080" */
 export function stateLine(ev: StateEvent): string {
@@ -18,15 +19,6 @@ function parseEnv(list: string[]): Record<string, string> {
     env[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return env;
-}
-
-function num(values: Record<string, unknown>, flag: string, int: boolean): number | undefined {
-  const raw = values[flag] as string | undefined;
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n) || (int && !Number.isInteger(n)))
-    throw new IconError("USAGE", `--${flag} ${raw}: expected ${int ? "an integer" : "a number"}`, `Run "icon run --help".`);
-  return n;
 }
 
 export const command: CommandSpec = {
@@ -58,13 +50,13 @@ export const command: CommandSpec = {
     const body = {
       image: positionals[0],
       name: values.name,
-      port: num(values, "port", true),
+      port: optionalNumberFlag(values, "port", { int: true }),
       env: parseEnv((values.env as string[] | undefined) ?? []),
       memory: values.memory,
-      cpus: num(values, "cpus", false),
-      pids: num(values, "pids", true),
+      cpus: optionalNumberFlag(values, "cpus"),
+      pids: optionalNumberFlag(values, "pids", { int: true }),
       user: values.user,
-      readyTimeoutSec: num(values, "ready-timeout", true),
+      readyTimeoutSec: optionalNumberFlag(values, "ready-timeout", { int: true }),
     };
     const view = await clientFor(values).stream<IconView>("POST", "/v1/icons", body, (ev) => out.progress(ev, stateLine(ev as unknown as StateEvent)));
     out.data(view, () => `${view.name} RUNNING at ${view.address}:${view.port}`);

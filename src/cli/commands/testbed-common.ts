@@ -4,6 +4,7 @@ import { IconError } from "../../errors.ts";
 import { randomTopology, thesisTopology } from "../../testbed/builtin.ts";
 import { parseTopology, withLoss, type Topology } from "../../testbed/topology.ts";
 import type { OptionSpec } from "../command.ts";
+import { numberFlag } from "../flags.ts";
 
 export const NAME_OPTION: Record<string, OptionSpec> = {
   name: { type: "string", arg: "NAME", doc: 'Which testbed (default: $ICON_TESTBED or "icon"); names its namespaces NAME-NODE.' },
@@ -15,18 +16,11 @@ export const TOPOLOGY_OPTIONS: Record<string, OptionSpec> = {
   hosts: { type: "string", arg: "N", doc: "Hosts in the random topology: IEP1..IEPk, UD1..UDm (default 6)." },
 };
 
-function intFlag(v: unknown, flag: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new IconError("USAGE", `${flag} ${String(v)} is not a whole number`, `Give ${flag} a number.`);
-  return n;
-}
-
 export function loadTopology(values: Record<string, unknown>): Topology {
   const which = String(values.topology ?? "thesis");
   let t: Topology;
   if (which === "thesis") t = thesisTopology();
-  else if (which === "random") t = randomTopology({ seed: intFlag(values.seed, "--seed", 1), hosts: intFlag(values.hosts, "--hosts", 6) });
+  else if (which === "random") t = randomTopology({ seed: numberFlag(values, "seed", 1, { int: true }), hosts: numberFlag(values, "hosts", 6, { int: true }) });
   else {
     let text: string;
     try {

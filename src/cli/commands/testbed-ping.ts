@@ -1,4 +1,3 @@
-import { IconError } from "../../errors.ts";
 import { status } from "../../testbed/lifecycle.ts";
 import { testbedName } from "../../testbed/names.ts";
 import { pingMatrix, withinGoal } from "../../testbed/ping.ts";
@@ -6,6 +5,7 @@ import { readState } from "../../testbed/state.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
 import { NAME_OPTION } from "./testbed-common.ts";
+import { numberFlag } from "../flags.ts";
 
 const f = (n: number | undefined) => (n === undefined ? undefined : n.toFixed(3));
 
@@ -22,9 +22,8 @@ export const command: CommandSpec = {
   },
   async run({ values, out }) {
     const name = testbedName(values.name);
-    const count = Number(values.count ?? 20), interval = Number(values.interval ?? 0.01);
-    if (!Number.isInteger(count) || count < 1) throw new IconError("USAGE", `--count ${String(values.count)} is not a positive whole number`, "Give --count a number such as 100.");
-    if (!(interval >= 0.0002)) throw new IconError("USAGE", `--interval ${String(values.interval)} is too small`, "Give --interval at least 0.0002 (seconds).");
+    const count = numberFlag(values, "count", 20, { int: true, min: 1 });
+    const interval = numberFlag(values, "interval", 0.01, { min: 0.0002 });
     const s = await status(name);
     const results = await pingMatrix(s, readState(name)!.plan.topology, { count, interval });
     out.data({ name, count, results }, () =>

@@ -1,15 +1,7 @@
-import { IconError } from "../../errors.ts";
 import { DEFAULT_CAP_MS, DEFAULT_MAX_TTL, type Hop } from "../../topology/trace/types.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
-
-function intOption(value: unknown, flag: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new IconError("USAGE", `--${flag} ${String(value)} is not a whole number from ${min} to ${max}`, `Give --${flag} a value from ${min} to ${max}.`);
-  return n;
-}
+import { numberFlag } from "../flags.ts";
 
 export const command: CommandSpec = {
   name: "trace",
@@ -29,8 +21,8 @@ export const command: CommandSpec = {
   positionals: [1, 1],
   examples: ["icon trace 10.0.0.7", "icon trace 192.0.2.10 --max-ttl 12 --json"],
   async run({ values, positionals, out }) {
-    const maxTtl = intOption(values["max-ttl"], "max-ttl", 1, 64, DEFAULT_MAX_TTL);
-    const capMs = intOption(values.timeout, "timeout", 1, 60_000, DEFAULT_CAP_MS);
+    const maxTtl = numberFlag(values, "max-ttl", DEFAULT_MAX_TTL, { int: true, min: 1, max: 64 });
+    const capMs = numberFlag(values, "timeout", DEFAULT_CAP_MS, { int: true, min: 1, max: 60_000 });
     const { UdpTracer } = await import("../../topology/trace/udp-tracer.ts");
     const result = await new UdpTracer().trace(positionals[0]!, {
       maxTtl,

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { mkdir, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import pkg from "./package.json" with { type: "json" };
+import { APP_ASSET, appBundle } from "./src/lab/app-image.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -39,24 +40,23 @@ async function runtimeFor(target: string): Promise<string | undefined> {
 
 /**
  * The sample ICON's server (examples/migrate-app), bundled with Hono into one file that `icon demo` and
- * `icon bench migrate` put into its image: the binary embeds it as an asset.
+ * `icon bench migrate` put into its image: the binary embeds it as an asset. Bundled the same way as
+ * when icon runs from source (src/lab/app-image.ts), once for every target.
  */
 async function bundleSampleApp(): Promise<string> {
-  const out = await Bun.build({ entrypoints: [join(root, "examples/migrate-app/server.ts")], target: "bun", external: ["icon-runtime"], minify: true });
-  if (!out.success || !out.outputs[0]) throw new Error(`bundling examples/migrate-app failed: ${out.logs.map((l) => l.message).join("; ")}`);
-  const path = join(outdir, "assets/migrate-app.js");
-  await Bun.write(path, await out.outputs[0].text());
+  const path = join(outdir, "assets", APP_ASSET);
+  await Bun.write(path, await appBundle());
   return path;
 }
 
-async function build(target: "x64" | "arm64") {
+async function build(target: "x64" | "arm64", asset: string) {
   const outfile = join(outdir, target === "x64" ? "icon" : "icon-linux-arm64");
   const args = [
     process.execPath, "build", "--compile", "--bytecode", "--format=esm", "--minify-syntax", "--minify-whitespace",
     `--target=bun-linux-${target}`,
     "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     `--define`, `ICON_VERSION=${JSON.stringify(version)}`,
-    `--asset=${relative(root, await bundleSampleApp())}`,
+    `--asset=${relative(root, asset)}`,
     "--outfile", outfile, join(root, "src/cli/main.ts"),
   ];
   const exe = await runtimeFor(target);
@@ -70,8 +70,9 @@ async function build(target: "x64" | "arm64") {
 
 await mkdir(outdir, { recursive: true });
 const targets = values.target === "all" ? (["x64", "arm64"] as const) : [values.target as "x64" | "arm64"];
+for (const t of targets) if (t !== "x64" && t !== "arm64") throw new Error(`unknown --target ${t}; use x64, arm64 or all`);
+const asset = await bundleSampleApp();
 for (const t of targets) {
-  if (t !== "x64" && t !== "arm64") throw new Error(`unknown --target ${t}; use x64, arm64 or all`);
   await rm(join(outdir, t === "x64" ? "icon" : "icon-linux-arm64"), { force: true });
-  await build(t);
+  await build(t, asset);
 }

@@ -30,8 +30,7 @@ export class IconNode {
     const { identity, created } = await loadOrCreateIdentity(config.dataDir);
     if (created) log.info("created a new node identity", { nodeId: hex(identity.nodeId), dataDir: config.dataDir });
     const node = new IconNode(config, log, identity);
-    // Components, in start order. Each later issue adds its own here.
-    // -- components --
+    // Components, in start order: dht, peer, topology, yard.
     const dht = new DhtComponent({ config, identity, log: log.child("dht") }); // later components use dht.dht once started
     node.components.push(dht);
     const address = () => config.advertise || dht.dht.advertisedAddress() || config.listen;

@@ -23,6 +23,9 @@ export interface ImageParts extends ImageMeta {
 
 const dec = new TextDecoder();
 
+/** A sha256 digest as Docker writes one: image ids and layer diffIds. */
+export const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
 export function sha256(data: Uint8Array): string {
   return "sha256:" + new Bun.CryptoHasher("sha256").update(data).digest("hex");
 }
@@ -38,7 +41,7 @@ function parseJson<T>(bytes: Uint8Array, what: string): T {
 export function diffIdsOf(config: Uint8Array): string[] {
   const c = parseJson<{ rootfs?: { diff_ids?: unknown } }>(config, "image config");
   const ids = c.rootfs?.diff_ids;
-  if (!Array.isArray(ids) || !ids.every((d) => typeof d === "string" && /^sha256:[0-9a-f]{64}$/.test(d)))
+  if (!Array.isArray(ids) || !ids.every((d) => typeof d === "string" && DIGEST.test(d)))
     throw new IconError("INVALID_INPUT", "image config has no valid rootfs.diff_ids");
   return ids as string[];
 }

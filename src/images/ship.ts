@@ -9,7 +9,7 @@
 import { IconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { PeerConnection, RequestContext } from "../peer/connection.ts";
-import { composeLoad, heldPrefix, parseSave, verifyParts, type ImageMeta, type ImageParts } from "./archive.ts";
+import { DIGEST, composeLoad, heldPrefix, parseSave, verifyParts, type ImageMeta, type ImageParts } from "./archive.ts";
 import type { ImageHost } from "./host.ts";
 import { tarStream } from "../util/tar.ts";
 
@@ -84,7 +84,7 @@ export class LayerSource {
   /** Peer request handler: streams the image's layers from index `from` on. */
   serve = async (body: unknown, ctx: RequestContext): Promise<{ layers: number; bytes: number }> => {
     const b = body as { id?: unknown; from?: unknown };
-    if (typeof b.id !== "string" || !/^sha256:[0-9a-f]{64}$/.test(b.id) || typeof b.from !== "number" || !Number.isInteger(b.from) || b.from < 0)
+    if (typeof b.id !== "string" || !DIGEST.test(b.id) || typeof b.from !== "number" || !Number.isInteger(b.from) || b.from < 0)
       throw new IconError("INVALID_INPUT", "image.layers needs {id: sha256 image id, from: layer index}");
     if (!this.cache.has(b.id) && !(await this.host.inspectImage(b.id)))
       throw new IconError("NOT_FOUND", `this node does not hold image ${b.id.slice(0, 19)}`);
@@ -102,11 +102,6 @@ export class LayerSource {
     this.log.debug("shipped image layers", { image: parts.id.slice(7, 19), layers: wanted.length, bytes, to: ctx.peer.nodeId.slice(0, 8) });
     return { layers: wanted.length, bytes };
   };
-}
-
-/** How much of an image's chain the local daemon holds (0 = nothing; diffIds.length = all). */
-export async function heldLayers(host: ImageHost, meta: ImageMeta): Promise<number> {
-  return heldPrefix(meta.diffIds, await host.layerChains());
 }
 
 /**
@@ -183,7 +178,7 @@ async function requestLayers(source: PeerConnection, meta: ImageMeta, from: numb
  */
 export async function fetchImage(source: PeerConnection, meta: ImageMeta, host: ImageHost, onProgress?: (e: FetchProgress) => void, inline?: Inline): Promise<number> {
   if (await host.inspectImage(meta.id)) return 0;
-  const held = await heldLayers(host, meta);
+  const held = heldPrefix(meta.diffIds, await host.layerChains()); // 0 = nothing, diffIds.length = all
   onProgress?.({ type: "image.held", id: meta.id, held, total: meta.diffIds.length });
   const started = performance.now();
   const needed = meta.diffIds.slice(held);

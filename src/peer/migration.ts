@@ -14,7 +14,7 @@ import type { Yard } from "../yard/yard.ts";
 import { Children } from "./children.ts";
 import type { PeerConnection } from "./connection.ts";
 import type { PeerEndpoint, PeerNetwork } from "./network.ts";
-import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, type ImageRef, type MessageBody, type ReplicateBody, type ReplicateResult } from "./ops.ts";
+import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, type ImageRef, type MessageBody, type OfferBody, type ReplicateBody, type ReplicateResult } from "./ops.ts";
 
 /**
  * Bytes of config and compressed layers that may ride along with a replicate request. Small on purpose:
@@ -77,19 +77,19 @@ export class Migration implements IconServices {
     const after = this.d.prefetchAfter;
     const rec = this.d.yard.record(icon.name);
     if (!after || !rec || rec.policy.prefetch === false) return;
-    for (const c of candidates.slice(0, 1)) {
-      const key = `${icon.name}|${c.nodeId}`;
-      const n = (this.candidateCounts.get(key) ?? 0) + 1;
-      this.candidateCounts.set(key, n);
-      if (n !== after || this.children.get(replicaId(c.nodeId, replicaName(icon.name, this.d.nodeId)))) continue;
-      void this.imageRef(rec.image)
-        .then(async (image) => (await this.d.network.connect({ nodeId: c.nodeId, address: c.address, port: c.peerPort })).notify(OP.offer, { icon: icon.name, image }))
-        .then(() => this.d.log.info("offered an image for prefetch", { icon: icon.name, to: c.nodeId.slice(0, 8) }), (e) => {
-          // Counted again from zero: a node that was down gets the offer after `after` more candidacies.
-          this.candidateCounts.delete(key);
-          this.d.log.debug("prefetch offer failed", { error: e as Error });
-        });
-    }
+    const c = candidates[0]; // only the best candidate is counted
+    if (!c) return;
+    const key = `${icon.name}|${c.nodeId}`;
+    const n = (this.candidateCounts.get(key) ?? 0) + 1;
+    this.candidateCounts.set(key, n);
+    if (n !== after || this.children.get(replicaId(c.nodeId, replicaName(icon.name, this.d.nodeId)))) return;
+    void this.imageRef(rec.image)
+      .then(async (image) => (await this.d.network.connect({ nodeId: c.nodeId, address: c.address, port: c.peerPort })).notify(OP.offer, { icon: icon.name, image } satisfies OfferBody))
+      .then(() => this.d.log.info("offered an image for prefetch", { icon: icon.name, to: c.nodeId.slice(0, 8) }), (e) => {
+        // Counted again from zero: a node that was down gets the offer after `after` more candidacies.
+        this.candidateCounts.delete(key);
+        this.d.log.debug("prefetch offer failed", { error: e as Error });
+      });
   }
 
   private async imageRef(ref: string): Promise<ImageRef> {
@@ -179,8 +179,7 @@ export class Migration implements IconServices {
   async sendToParent(icon: IconRef, data: unknown): Promise<boolean> {
     const rec = this.record(icon);
     if (!rec.parent) throw new IconError("NOT_FOUND", `ICON ${icon.name} is a root ICON: it has no parent`);
-    const ep = this.d.network.endpointOf(rec.parent.nodeId);
-    const conn = this.d.network.connection(rec.parent.nodeId) ?? (ep && (await this.d.network.connect(ep)));
+    const conn = await this.d.network.reach(rec.parent.nodeId);
     if (!conn) throw new IconError("UNREACHABLE", `the parent's node ${rec.parent.nodeId.slice(0, 8)} is not connected and its address is unknown`);
     const body: MessageBody = { to: rec.parent.icon, from: "child", child: replicaId(this.d.nodeId, icon.name), data };
     return (await conn.request<{ delivered: boolean }>(OP.message, body)).delivered;
@@ -193,8 +192,7 @@ export class Migration implements IconServices {
         const child = parseReplicaId(id);
         if (!child) return false;
         try {
-          const ep = this.d.network.endpointOf(child.nodeId);
-          const conn = this.d.network.connection(child.nodeId) ?? (ep && (await this.d.network.connect(ep)));
+          const conn = await this.d.network.reach(child.nodeId);
           if (!conn) return false;
           return (await conn.request<{ delivered: boolean }>(OP.message, { to: child.name, from: "parent", data } satisfies MessageBody)).delivered;
         } catch {

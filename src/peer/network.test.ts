@@ -111,6 +111,17 @@ describe("peer network", () => {
     expect(a.connection(b.nodeId)?.boot).toBe(b2.boot);
   });
 
+  test("reach uses the open connection, dials a node heard of, and gives undefined for a stranger", async () => {
+    const [a, b] = [await network(), await network()];
+    expect(await a.reach(b.nodeId)).toBeUndefined();
+    const conn = await a.connect(endpointOf(b));
+    expect(await a.reach(b.nodeId)).toBe(conn);
+    conn.close();
+    const again = await a.reach(b.nodeId); // b's endpoint is known from the first dial
+    expect(again?.open).toBe(true);
+    expect(again).not.toBe(conn);
+  });
+
   test("a peer that stops fails requests in flight instead of hanging", async () => {
     const [a, b] = [await network(), await network()];
     b.handle("slow", () => new Promise(() => {}));

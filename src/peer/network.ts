@@ -163,6 +163,12 @@ export class PeerNetwork {
     return c?.open ? c : undefined;
   }
 
+  /** The open connection to a node, else a dial to where it was last heard of; undefined when neither exists. */
+  async reach(nodeId: string): Promise<PeerConnection | undefined> {
+    const ep = this.known.get(nodeId);
+    return this.connection(nodeId) ?? (ep && this.connect(ep));
+  }
+
   /** Where a peer accepts connections, when this node has heard it (dialled it, or it said on dialling us). */
   endpointOf(nodeId: string): PeerEndpoint | undefined {
     return this.known.get(nodeId);

@@ -3,6 +3,7 @@
  * their bodies and the checks a receiver makes before acting on one.
  */
 import { IconError } from "../errors.ts";
+import { DIGEST } from "../images/archive.ts";
 import type { InlineImage } from "../images/ship.ts";
 import { MAX_FRAME_BYTES } from "./protocol.ts";
 import type { Endpoint, Policy } from "../yard/protocol.ts";
@@ -73,7 +74,6 @@ export interface OfferBody {
 
 const bad = (what: string) => new IconError("INVALID_INPUT", `malformed peer request: ${what}`);
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 export function checkImageRef(v: unknown): ImageRef {
   if (!isObj(v)) throw bad("image must be an object");

@@ -3,6 +3,10 @@
  * and a migrate message that the client follows blindly. Nothing here is part of icon itself; an ICON
  * author chooses their own protocol.
  */
+import type { ReplicaTimings } from "icon-runtime";
+
+/** The orchestrator's account of a replicate, passed on to the client for the benchmark. */
+export type { ReplicaTimings };
 
 /** Small per-client state the server keeps and hands to the replica the client moves to. */
 export interface ClientState {
@@ -21,11 +25,3 @@ export type ServerMessage =
   | { type: "error"; message: string };
 
 export const WS_PATH = "/ws";
-
-/** The orchestrator's account of a replicate (icon-runtime's ReplicaTimings), passed on for the benchmark. */
-export interface ReplicaTimings {
-  replicateMs: number;
-  imageMs: number;
-  startMs: number;
-  targetMs: number;
-}

@@ -4,6 +4,7 @@
  * gain beats its policy, and tells the client to move. The client's small state travels with it.
  *
  * The ICON-specific part is the icon-runtime calls; everything else is an ordinary websocket app.
+ * Packaged by src/lab/app-image.ts: this file bundled with Hono into /app/server.js, FROM icon-runtime.
  */
 import { Hono } from "hono";
 import { getConnInfo, upgradeWebSocket, websocket } from "hono/bun";

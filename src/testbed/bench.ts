@@ -53,12 +53,12 @@ export function cpuNs(pid: number): number {
   return total;
 }
 
+type CpuRun = Omit<CpuResult, "cpuPercentMin" | "rounds">;
+
 /**
  * Keeps `pps × RTT` echo requests in flight with `ping -f -l` (self-clocked: each reply lets the next
  * request go), so UD sends about `pps` requests per second and IEP1 as many replies.
  */
-type CpuRun = Omit<CpuResult, "cpuPercentMin" | "rounds">;
-
 async function cpuAt(st: TestbedStatus, pps: number, seconds: number, rttMs: number, passesEachWay: number): Promise<CpuRun> {
   const ud = st.hosts.find((h) => h.name === "UD")!, iep1 = st.hosts.find((h) => h.name === "IEP1")!;
   const inFlight = Math.max(1, Math.round((pps * rttMs) / 1000));

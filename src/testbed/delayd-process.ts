@@ -5,29 +5,19 @@
  * so a recycled PID is never killed.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, rmSync } from "node:fs";
 import { IconError } from "../errors.ts";
+import { argvOf } from "./engines/processes.ts";
 import { delaydLogPath, STATE_DIR } from "./names.ts";
 import { selfCommand } from "./self.ts";
+import { logTail } from "./shell.ts";
 
 export const readyPath = (testbed: string) => `${STATE_DIR}/${testbed}.delayd.ready`;
 
 export function isDelayd(pid: number, testbed: string): boolean {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    const i = argv.indexOf("delayd");
-    return i > 0 && argv[i - 1] === "testbed" && argv[argv.indexOf("--name") + 1] === testbed;
-  } catch {
-    return false;
-  }
-}
-
-function tail(path: string): string {
-  try {
-    return readFileSync(path, "utf8").trim().split("\n").slice(-4).join("; ");
-  } catch {
-    return "(no log)";
-  }
+  const argv = argvOf(pid) ?? [];
+  const i = argv.indexOf("delayd");
+  return i > 0 && argv[i - 1] === "testbed" && argv[argv.indexOf("--name") + 1] === testbed;
 }
 
 export async function startDelayd(testbed: string, timeoutMs = 15_000): Promise<number> {
@@ -43,7 +33,7 @@ export async function startDelayd(testbed: string, timeoutMs = 15_000): Promise<
   if (!pid) throw new IconError("FAILED", "could not start the delay process", `See ${delaydLogPath(testbed)}.`);
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(readyPath(testbed))) {
-    if (exited !== null) throw new IconError("FAILED", `the delay process exited (${exited}): ${tail(delaydLogPath(testbed))}`, `See ${delaydLogPath(testbed)}.`);
+    if (exited !== null) throw new IconError("FAILED", `the delay process exited (${exited}): ${logTail(delaydLogPath(testbed), 4)}`, `See ${delaydLogPath(testbed)}.`);
     if (Date.now() > deadline) {
       process.kill(pid, "SIGKILL");
       throw new IconError("TIMEOUT", `the delay process did not bind its queues within ${timeoutMs / 1000} s`, `See ${delaydLogPath(testbed)}.`);
@@ -59,6 +49,6 @@ export async function stopDelayd(pid: number | undefined, testbed: string): Prom
   process.kill(pid, "SIGTERM");
   for (let i = 0; i < 100 && isDelayd(pid, testbed); i++) await Bun.sleep(20);
   if (isDelayd(pid, testbed)) process.kill(pid, "SIGKILL");
-  for (let i = 0; i < 50 && existsSync(`/proc/${pid}`) && isDelayd(pid, testbed); i++) await Bun.sleep(20);
+  for (let i = 0; i < 50 && isDelayd(pid, testbed); i++) await Bun.sleep(20);
   return true;
 }

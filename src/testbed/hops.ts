@@ -4,7 +4,8 @@
  * purpose: it checks the testbed, not the product's own tracer.
  */
 import { IconError } from "../errors.ts";
-import { pathOf, shortestPaths } from "./paths.ts";
+import { mean } from "../util/stats.ts";
+import { pathOf, rttTargetMs, shortestPaths } from "./paths.ts";
 import { run } from "./shell.ts";
 import type { TestbedStatus } from "./state.ts";
 import type { Topology } from "./topology.ts";
@@ -49,11 +50,11 @@ export async function hopRtts(st: TestbedStatus, t: Topology, from: string, to: 
   return path.map((node, i) => {
     const s = samples.get(i + 1) ?? { rtts: [] };
     const n = s.rtts.length;
-    const mean = n ? s.rtts.reduce((a, b) => a + b, 0) / n : undefined;
-    const mdev = mean === undefined ? undefined : s.rtts.reduce((a, b) => a + Math.abs(b - mean), 0) / n;
+    const avg = n ? mean(s.rtts) : undefined;
+    const mdev = avg === undefined ? undefined : s.rtts.reduce((a, b) => a + Math.abs(b - avg), 0) / n;
     return {
-      ttl: i + 1, node, ...(s.address ? { address: s.address } : {}), targetMs: Math.round(2 * tree.dist.get(node)! * 1000) / 1000,
-      samples: n, ...(mean !== undefined ? { meanMs: round(mean), mdevMs: round(mdev!) } : {}),
+      ttl: i + 1, node, ...(s.address ? { address: s.address } : {}), targetMs: rttTargetMs(tree, node),
+      samples: n, ...(avg !== undefined ? { meanMs: round(avg), mdevMs: round(mdev!) } : {}),
     };
   });
 }

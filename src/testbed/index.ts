@@ -12,7 +12,7 @@
  * TestbedStatus.
  */
 import { IconError } from "../errors.ts";
-import type { TestbedStatus } from "./state.ts";
+import type { StatusHost, TestbedStatus } from "./state.ts";
 
 export { down, status, up, type UpOptions, type TestbedEvent } from "./lifecycle.ts";
 export { randomTopology, thesisTopology } from "./builtin.ts";
@@ -33,17 +33,20 @@ export function inHost(st: TestbedStatus, name: string, cmd: string[]): string[]
   return ["ip", "netns", "exec", nodeOf(st, name).netns, ...cmd];
 }
 
-/** A host's address. */
-export function address(st: TestbedStatus, host: string): string {
+function hostOf(st: TestbedStatus, host: string): StatusHost {
   const h = st.hosts.find((x) => x.name === host);
   if (!h) throw new IconError("NOT_FOUND", `no host "${host}" in testbed ${st.name}`, "Run `icon testbed status` for the host names.");
-  return h.address;
+  return h;
+}
+
+/** A host's address. */
+export function address(st: TestbedStatus, host: string): string {
+  return hostOf(st, host).address;
 }
 
 /** The socket of a host's own Docker engine (`up` with `engines: true`). */
 export function dockerSocket(st: TestbedStatus, host: string): string {
-  const h = st.hosts.find((x) => x.name === host);
-  if (!h) throw new IconError("NOT_FOUND", `no host "${host}" in testbed ${st.name}`, "Run `icon testbed status` for the host names.");
+  const h = hostOf(st, host);
   if (!h.dockerSocket)
     throw new IconError("NOT_FOUND", `host ${host} of testbed ${st.name} has no Docker engine of its own`,
       "Bring the testbed up with --engines (engines: true); only IEP hosts and hosts with \"docker\": true get one.");

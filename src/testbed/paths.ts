@@ -61,3 +61,8 @@ export function pathOf(tree: PathTree, to: string): string[] {
   for (let n: string | undefined = to; n !== undefined && tree.prev.has(n); n = tree.prev.get(n)) nodes.unshift(n);
   return nodes;
 }
+
+/** The round-trip time a path promises: twice the summed one-way delays to `node`, to the µs. */
+export function rttTargetMs(tree: PathTree, node: string): number {
+  return Math.round(2 * tree.dist.get(node)! * 1000) / 1000;
+}

@@ -3,7 +3,7 @@
  * next to the target the topology promises: twice the summed one-way delays of the routed path.
  */
 import { IconError } from "../errors.ts";
-import { shortestPaths } from "./paths.ts";
+import { rttTargetMs, shortestPaths } from "./paths.ts";
 import { run } from "./shell.ts";
 import type { TestbedStatus } from "./state.ts";
 import type { Topology } from "./topology.ts";
@@ -30,7 +30,7 @@ export function rttTargets(t: Topology): Map<string, number> {
   const m = new Map<string, number>();
   for (const h of t.hosts) {
     const tree = shortestPaths(t, h.name);
-    for (const o of t.hosts) if (o !== h) m.set(`${h.name} ${o.name}`, Math.round(2 * tree.dist.get(o.name)! * 1000) / 1000);
+    for (const o of t.hosts) if (o !== h) m.set(`${h.name} ${o.name}`, rttTargetMs(tree, o.name));
   }
   return m;
 }
@@ -61,12 +61,12 @@ export async function pingMatrix(st: TestbedStatus, t: Topology, o: PingOptions)
   return Promise.all(pairs.map(async ([from, to]) => {
     const a = hosts.get(from), b = hosts.get(to);
     if (!a || !b) throw new IconError("NOT_FOUND", `no host ${a ? to : from} in testbed ${st.name}`, "Run `icon testbed status` for the host names.");
-    const wait = Math.max(2, Math.ceil((targets.get(`${from} ${to}`)! * 3) / 1000));
+    const targetMs = targets.get(`${from} ${to}`)!;
+    const wait = Math.max(2, Math.ceil((targetMs * 3) / 1000));
     const r = await run(["ip", "netns", "exec", a.netns, "ping", "-n", "-c", String(o.count), "-i", String(o.interval), "-W", String(wait), b.address]);
     if (r.code !== 0 && !/packets transmitted/.test(r.stdout))
       throw new IconError("UNSUPPORTED", `ping failed in ${a.netns}: ${r.stderr.trim() || r.stdout.trim()}`, "Install iputils-ping (scripts/setup.sh does).");
     const p = parsePing(r.stdout);
-    const targetMs = targets.get(`${from} ${to}`)!;
     return { from, to, address: b.address, targetMs, ...p, ...(p.meanMs !== undefined ? { errorMs: Math.round((p.meanMs - targetMs) * 1000) / 1000 } : {}) };
   }));
 }

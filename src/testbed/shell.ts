@@ -2,6 +2,7 @@
  * Runs the system tools the testbed drives (ip, iptables-restore, tc, docker), capturing output, and
  * turns a failure into an IconError that quotes the tool's own message.
  */
+import { readFileSync } from "node:fs";
 import { IconError } from "../errors.ts";
 
 export interface RunResult {
@@ -37,4 +38,13 @@ export async function parallel<T>(items: T[], limit: number, fn: (item: T) => Pr
     while (next < items.length) await fn(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The last `lines` lines of a log file, joined on one line for an error message. */
+export function logTail(path: string, lines: number): string {
+  try {
+    return readFileSync(path, "utf8").trim().split("\n").slice(-lines).join("; ");
+  } catch {
+    return "(no log)";
+  }
 }

@@ -4,6 +4,7 @@
  * (README "Testbed") and checks it, so everything downstream can trust names, degrees and numbers.
  */
 import { IconError } from "../errors.ts";
+import { adjacency } from "./paths.ts";
 
 export interface HostSpec {
   name: string;
@@ -109,14 +110,10 @@ export function checkShape(t: Topology): void {
   for (const r of t.routers)
     if ((degree.get(r.name) ?? 0) > MAX_ROUTER_LINKS) throw bad(`router "${r.name}" has more than ${MAX_ROUTER_LINKS} links`);
   // Connected: walk from the first host.
-  const adj = new Map<string, string[]>();
-  for (const l of t.links) {
-    adj.set(l.a, [...(adj.get(l.a) ?? []), l.b]);
-    adj.set(l.b, [...(adj.get(l.b) ?? []), l.a]);
-  }
+  const adj = adjacency(t);
   const reached = new Set([t.hosts[0]!.name]);
   const todo = [t.hosts[0]!.name];
-  while (todo.length) for (const n of adj.get(todo.pop()!) ?? []) if (!reached.has(n)) (reached.add(n), todo.push(n));
+  while (todo.length) for (const { peer } of adj.get(todo.pop()!)!) if (!reached.has(peer)) (reached.add(peer), todo.push(peer));
   for (const n of [...t.hosts, ...t.routers]) if (!reached.has(n.name)) throw bad(`"${n.name}" is not connected to the rest`);
 }
 

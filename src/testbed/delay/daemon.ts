@@ -10,7 +10,8 @@
  * `testbed status` reports the delay process dead.
  */
 import { existsSync } from "node:fs";
-import { MSG_DONTWAIT, MSG_PEEK, PR_SET_TIMERSLACK, SCHED_FIFO, errno, libc, type Libc } from "./libc.ts";
+import { netnsPath } from "../netns.ts";
+import { MSG_DONTWAIT, MSG_PEEK, POLLIN, PR_SET_TIMERSLACK, SCHED_FIFO, errno, libc, type Libc } from "./libc.ts";
 import { Fifo } from "./fifo.ts";
 import { RecvBatch } from "./recv-batch.ts";
 import { bindQueues, openInNamespace } from "./socket.ts";
@@ -54,7 +55,7 @@ export function runDelayd(cfg: DelaydConfig, hooks: DelaydHooks): never {
   };
 
   for (const [i, ns] of cfg.namespaces.entries()) {
-    const fd = openInNamespace(c, `/run/netns/${ns.netns}`);
+    const fd = openInNamespace(c, netnsPath(ns.netns));
     fds.push(fd);
     byNum[i] = [];
     for (const q of ns.queues) {
@@ -70,7 +71,7 @@ export function runDelayd(cfg: DelaydConfig, hooks: DelaydHooks): never {
   hooks.ready();
 
   const pollfds = new Int32Array(fds.length * 2);
-  fds.forEach((fd, i) => ((pollfds[2 * i] = fd), (pollfds[2 * i + 1] = 1 /* POLLIN */)));
+  fds.forEach((fd, i) => ((pollfds[2 * i] = fd), (pollfds[2 * i + 1] = POLLIN)));
   const tmo = new Int32Array(4); // struct timespec { i64 sec; i64 nsec } as four i32 (little-endian)
   const rxBatch = new RecvBatch();
   const onDatagram = (off: number, len: number) => parseMessages(rxBatch.view, len, onPacket, undefined, off);
@@ -164,7 +165,7 @@ function warmUp(c: Libc, fds: number[]): void {
     f.nextDue();
     Bun.nanoseconds();
   }
-  const pfd = new Int32Array([fds[0] ?? -1, 1]);
+  const pfd = new Int32Array([fds[0] ?? -1, POLLIN]);
   const zero = new Int32Array(4);
   for (let i = 0; i < 2000; i++) {
     c.ppoll(pfd, 1, zero, null);

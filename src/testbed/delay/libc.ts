@@ -21,7 +21,6 @@ export const O_CLOEXEC = 0o2000000;
 export const CLONE_NEWNET = 0x40000000;
 export const SCHED_FIFO = 1;
 export const PR_SET_TIMERSLACK = 29;
-export const ENOBUFS = 105;
 
 const SYMBOLS = {
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },

@@ -4,7 +4,7 @@
  * the compiled binary must work there. Not dockerode (which the yard uses): a dozen endpoints do not need
  * it, and fetch streams an image from one engine into another without holding it in memory.
  */
-import { IconError } from "../../errors.ts";
+import { IconError, isIconError } from "../../errors.ts";
 
 /** Where the main engine listens (what `docker` talks to by default). */
 export const MAIN_DOCKER_SOCKET = "/var/run/docker.sock";
@@ -97,7 +97,7 @@ export class EngineApi {
       const r = await this.call("GET", `/images/${encodeURIComponent(ref)}/json`, `inspecting image ${ref}`);
       return ((await r.json()) as { Id: string }).Id;
     } catch (e) {
-      if (e instanceof IconError && e.code === "NOT_FOUND") return undefined;
+      if (isIconError(e, "NOT_FOUND")) return undefined;
       throw e;
     }
   }
@@ -116,7 +116,7 @@ export class EngineApi {
         "GET", `/containers/${encodeURIComponent(ref)}/json`, `inspecting container ${ref}`);
       return { id: c.Id, running: c.State.Running, pid: c.State.Pid, labels: c.Config.Labels ?? {} };
     } catch (e) {
-      if (e instanceof IconError && e.code === "NOT_FOUND") return undefined;
+      if (isIconError(e, "NOT_FOUND")) return undefined;
       throw e;
     }
   }

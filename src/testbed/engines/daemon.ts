@@ -7,10 +7,11 @@
  * (the host's address) or `none`, and the testbed's routing stays the only routing.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { IconError } from "../../errors.ts";
 import { netnsPath } from "../netns.ts";
+import { logTail } from "../shell.ts";
 import { EngineApi } from "./api.ts";
 import { mountsUnder, unmountUnder } from "./mounts.ts";
 import { ENGINE_DATA_DIR, type EnginePlan } from "./paths.ts";
@@ -21,14 +22,6 @@ export function daemonArgv(e: EnginePlan, netns: string): string[] {
     "--config-file", e.config, "--data-root", e.dataRoot, "--exec-root", e.execRoot, "--pidfile", e.pidfile,
     "-H", `unix://${e.socket}`, "--cgroup-parent", e.cgroupParent,
     "--bridge=none", "--iptables=false", "--ip-forward=false", "--ip-masq=false"];
-}
-
-function logTail(e: EnginePlan): string {
-  try {
-    return readFileSync(e.log, "utf8").trim().split("\n").slice(-3).join("; ");
-  } catch {
-    return "(no log)";
-  }
 }
 
 /** Are the engine's directories free (nothing left by an engine this testbed no longer records)? */
@@ -59,11 +52,11 @@ export async function startEngine(e: EnginePlan, netns: string, started: (pid: n
   for (;;) {
     if (await api.ping(500)) return child.pid;
     if (exited !== undefined)
-      throw new IconError("DOCKER", `the Docker engine in ${netns} stopped (${exited}): ${logTail(e)}`,
+      throw new IconError("DOCKER", `the Docker engine in ${netns} stopped (${exited}): ${logTail(e.log, 3)}`,
         /ENOENT|exit 127/.test(exited) ? "Install dockerd and nsenter (Debian: apt-get install docker.io util-linux; scripts/setup.sh does)."
           : "Those are the last lines of its log; check that dockerd starts on this machine, then run `icon testbed up` again.");
     if (Date.now() > deadline)
-      throw new IconError("TIMEOUT", `the Docker engine in ${netns} did not answer within ${timeoutMs / 1000} s: ${logTail(e)}`,
+      throw new IconError("TIMEOUT", `the Docker engine in ${netns} did not answer within ${timeoutMs / 1000} s: ${logTail(e.log, 3)}`,
         "The machine may be overloaded; run `icon testbed up` again.");
     await Bun.sleep(25);
   }

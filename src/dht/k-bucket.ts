@@ -34,10 +34,6 @@ export class KBucket {
     return this.contacts.length >= this.k;
   }
 
-  indexOf(idHex: string): number {
-    return this.contacts.findIndex((c) => c.idHex === idHex);
-  }
-
   /** Moves a present contact to the tail (most recently seen). */
   touch(c: Contact): void {
     const i = this.contacts.indexOf(c);
@@ -61,8 +57,7 @@ export class KBucket {
 
   /** Keeps c as the newest replacement candidate, dropping the oldest when the cache is full. */
   addReplacement(c: Contact): void {
-    const i = this.replacements.findIndex((r) => r.idHex === c.idHex);
-    if (i >= 0) this.replacements.splice(i, 1);
+    this.removeReplacement(c.idHex);
     this.replacements.push(c);
     if (this.replacements.length > REPLACEMENT_CACHE) this.replacements.shift();
   }

@@ -7,6 +7,7 @@
  */
 import type { Clock } from "../util/clock.ts";
 import { MAX_VERIFY_IN_FLIGHT } from "./constants.ts";
+import { forgetOldest } from "./forget-oldest.ts";
 import { toHex, type Id } from "./id.ts";
 import type { Contact } from "./k-bucket.ts";
 import type { RoutingTable } from "./routing-table.ts";
@@ -55,13 +56,7 @@ export class Membership {
   }
 
   private remember(idHex: string, where: string): void {
-    if (this.proven.size >= MAX_PROVEN) {
-      let n = MAX_PROVEN >> 2;
-      for (const k of this.proven.keys()) {
-        if (n-- <= 0) break;
-        this.proven.delete(k);
-      }
-    }
+    if (this.proven.size >= MAX_PROVEN) forgetOldest(this.proven, MAX_PROVEN >> 2);
     this.proven.set(idHex, where);
   }
 
@@ -86,7 +81,7 @@ export class Membership {
   }
 
   /** Pings an unknown sender for a proof of its id; the reply comes back through saw(). */
-  verify(id: Id | undefined, address: string, port: number): void {
+  private verify(id: Id, address: string, port: number): void {
     const key = `${address}:${port}`;
     if (this.inFlight.has(key) || this.inFlight.size >= MAX_VERIFY_IN_FLIGHT) return;
     this.inFlight.add(key);

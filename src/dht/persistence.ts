@@ -7,7 +7,7 @@
  */
 import { chmod, rename, writeFile } from "node:fs/promises";
 import type { Endpoint } from "./codec.ts";
-import { fromHex, type Id } from "./id.ts";
+import { fromHex, toHex, type Id } from "./id.ts";
 import { isRecordKind, type RecordKind } from "./record.ts";
 import { isContactAddress } from "./wire.ts";
 
@@ -37,7 +37,7 @@ export async function saveState(path: string, state: DhtState): Promise<void> {
     nodeId: state.nodeId,
     port: state.port,
     savedAt: new Date().toISOString(),
-    contacts: state.contacts.map((c) => ({ id: Buffer.from(c.id).toString("hex"), address: c.address, port: c.port })),
+    contacts: state.contacts.map((c) => ({ id: toHex(c.id), address: c.address, port: c.port })),
     published: state.published,
   };
   const tmp = `${path}.${process.pid}.tmp`;

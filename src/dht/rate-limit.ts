@@ -5,6 +5,7 @@
  */
 import type { Clock } from "../util/clock.ts";
 import { BURST_PER_ADDRESS, BURST_PER_IP, RATE_PER_ADDRESS, RATE_PER_IP } from "./constants.ts";
+import { forgetOldest } from "./forget-oldest.ts";
 
 interface Bucket {
   tokens: number;
@@ -25,7 +26,7 @@ export class TokenBuckets {
     const now = this.clock.now();
     let b = this.map.get(key);
     if (!b) {
-      if (this.map.size >= this.maxEntries) this.forgetOldest();
+      if (this.map.size >= this.maxEntries) forgetOldest(this.map, this.map.size >> 1);
       b = { tokens: this.burst, at: now };
       this.map.set(key, b);
     } else {
@@ -35,14 +36,6 @@ export class TokenBuckets {
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
-  }
-
-  private forgetOldest(): void {
-    let n = this.map.size >> 1;
-    for (const k of this.map.keys()) {
-      if (n-- <= 0) break;
-      this.map.delete(k);
-    }
   }
 
   get size(): number {

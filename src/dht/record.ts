@@ -30,7 +30,6 @@ export interface SignedRecord {
 
 /** Bytes a record takes on the wire besides its payload. */
 export const RECORD_OVERHEAD = PUBLIC_KEY_BYTES + 6 + 4 + 2 + SIGNATURE_BYTES;
-export const MAX_SEQ = 2 ** 48 - 1;
 
 export function recordSize(r: SignedRecord): number {
   return RECORD_OVERHEAD + r.payload.length;

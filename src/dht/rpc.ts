@@ -11,6 +11,7 @@ import type { Clock, TimerHandle } from "../util/clock.ts";
 import { CONTACT_BYTES, encode, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, zeroToken, type Body, type Packet } from "./codec.ts";
 import { K, MAX_DATAGRAM, MAX_RTO_MS, RPC_ATTEMPTS, TOKEN_USE_MS } from "./constants.ts";
 import type { DhtCounters } from "./counters.ts";
+import { forgetOldest } from "./forget-oldest.ts";
 import { equalIds, toHex, type Id } from "./id.ts";
 import { checkProof, makeRequestProof } from "./proof.ts";
 import { RttEstimator } from "./rtt.ts";
@@ -84,13 +85,7 @@ export class Rpc {
     const k = `${address}:${port}`;
     let p = this.peerInfo.get(k);
     if (!p) {
-      if (this.peerInfo.size >= MAX_PEER_INFO) {
-        let n = MAX_PEER_INFO >> 2;
-        for (const key of this.peerInfo.keys()) {
-          if (n-- <= 0) break;
-          this.peerInfo.delete(key);
-        }
-      }
+      if (this.peerInfo.size >= MAX_PEER_INFO) forgetOldest(this.peerInfo, MAX_PEER_INFO >> 2);
       p = { rtt: new RttEstimator(), tokenAt: 0 };
       this.peerInfo.set(k, p);
     }

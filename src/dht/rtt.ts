@@ -28,6 +28,6 @@ export class RttEstimator {
   }
 }
 
-export function clampRto(ms: number): number {
+function clampRto(ms: number): number {
   return Math.min(MAX_RTO_MS, Math.max(MIN_RTO_MS, ms));
 }

@@ -32,7 +32,6 @@ export class StateKeeper {
       this.d.log.warn("the DHT state file belongs to another node id; ignoring it", { path: this.d.path });
       return undefined;
     }
-    this.active = true;
     return state;
   }
 

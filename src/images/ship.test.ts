@@ -83,7 +83,7 @@ describeWith(["docker"], "image shipping between two nodes", () => {
   test("layers that came inline with the request load without any request to the source", async () => {
     const [src, dst] = [await network(), await network()]; // src answers nothing: a fetch would fail
     const conn = await dst.connect({ nodeId: src.nodeId, address: "127.0.0.1", port: src.port });
-    const inline = await source.inline(APP, 192 * 1024);
+    const inline = await source.inline(meta.id, 192 * 1024);
     expect(inline?.image.layers.map((l) => l.diffId)).toEqual([meta.diffIds[1]!]); // the application layer only
     dropApp();
     const host = engineImageHost(engine);
@@ -91,6 +91,26 @@ describeWith(["docker"], "image shipping between two nodes", () => {
     expect(await fetchImage(conn, meta, host, (e) => e.type === "image.loaded" && (asked = e.asked), inline)).toBeGreaterThan(0);
     expect(asked).toBe(false);
     expect((await host.inspectImage(meta.id))?.id).toBe(meta.id);
+  });
+
+  test("inline data follows the image id: a tag rebuilt after it was prepared does not send the old image", async () => {
+    const tag = "icon-test-ship-rebuilt:1";
+    const build = (text: string) => {
+      writeFileSync(join(dir, "app.txt"), text);
+      docker(["build", "-q", "-t", tag, dir]);
+      return docker(["image", "inspect", "-f", "{{.Id}}", tag]).trim();
+    };
+    const first = build("first build ".repeat(100));
+    try {
+      await source.prepare(tag);
+      const second = build("second build ".repeat(100));
+      expect(second).not.toBe(first);
+      const inline = await source.inline(second, 192 * 1024);
+      const config = inline!.bytes.subarray(0, inline!.image.configBytes);
+      expect("sha256:" + new Bun.CryptoHasher("sha256").update(config).digest("hex")).toBe(second);
+    } finally {
+      Bun.spawnSync(["docker", "rmi", "-f", tag, first], { stdout: "ignore", stderr: "ignore" });
+    }
   });
 
   test("a corrupted layer is rejected and nothing is loaded", async () => {

@@ -61,9 +61,12 @@ export class LayerSource {
     return c;
   }
 
-  /** The config and the topmost layers whose compressed size fits `budget` bytes; undefined if none fits. */
-  async inline(ref: string, budget: number): Promise<Inline | undefined> {
-    const prep = await this.prepare(ref);
+  /**
+   * The config and the topmost layers whose compressed size fits `budget` bytes; undefined if none fits.
+   * By image id, not by tag: a tag prepared earlier may since have moved to a rebuilt image.
+   */
+  async inline(id: string, budget: number): Promise<Inline | undefined> {
+    const prep = await this.prepare(id);
     const layers: { diffId: string; z: Uint8Array }[] = [];
     let size = prep.parts.config.length;
     for (const diffId of [...prep.parts.diffIds].reverse()) {

@@ -170,7 +170,7 @@ export class Migration implements IconServices {
     if (!known) await this.d.yard.updateChildren(rec.name, (c) => [...c, id]);
     // A target that never ran this replica probably lacks the application layers: send the small top
     // layers along, and spare it the round trip of asking for them (DESIGN.md: hide behind round trips).
-    const inline = known ? undefined : await this.d.layers.inline(rec.image, INLINE_BUDGET).catch(() => undefined);
+    const inline = known ? undefined : await this.d.layers.inline(image.id, INLINE_BUDGET).catch(() => undefined);
     const body: ReplicateBody = { icon: rec.name, image, env: rec.env, policy: rec.policy, state, ...(inline ? { inline: inline.image } : {}) };
     const conn = await this.d.network.connect(endpoint);
     return conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });

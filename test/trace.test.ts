@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { thesisTopology } from "../src/testbed/builtin.ts";
-import { down, up } from "../src/testbed/lifecycle.ts";
+import { down, inHost, up } from "../src/testbed/index.ts";
 import { pathOf, shortestPaths } from "../src/testbed/paths.ts";
 import type { TestbedStatus } from "../src/testbed/state.ts";
 import type { TraceResult } from "../src/topology/trace/types.ts";
@@ -42,7 +42,16 @@ describe("icon trace on loopback", () => {
 describeWith(["root"], "icon trace in the thesis testbed", () => {
   let st: TestbedStatus;
   const host = (n: string) => st.hosts.find((h) => h.name === n)!;
-  const inNs = (node: string, cmd: string[]) => sh(["ip", "netns", "exec", `${NAME}-${node}`, ...cmd]);
+  const inNs = (node: string, cmd: string[]) => sh(inHost(st, node, cmd));
+  /** Runs `body` with an iptables rule inserted in a host's or router's namespace, then deletes the rule. */
+  const withRule = (node: string, rule: string[], body: () => void) => {
+    expect(inNs(node, ["iptables", "-w", "-I", ...rule]).exitCode).toBe(0);
+    try {
+      body();
+    } finally {
+      inNs(node, ["iptables", "-w", "-D", ...rule]);
+    }
+  };
   const trace = (from: string, to: string, ...flags: string[]): TraceResult => {
     const r = inNs(from, [...CLI, "trace", host(to).address, "--json", ...flags]);
     if (r.exitCode !== 0) throw new Error(r.stderr.toString());
@@ -85,45 +94,34 @@ describeWith(["root"], "icon trace in the thesis testbed", () => {
   });
 
   test("a destination that drops probes is given up on a derived wait, not the 1500 ms cap", () => {
-    const rule = ["INPUT", "-p", "udp", "--dport", "33434:33561", "-j", "DROP"];
-    expect(inNs("IEP1", ["iptables", "-w", "-I", ...rule]).exitCode).toBe(0);
-    try {
+    withRule("IEP1", ["INPUT", "-p", "udp", "--dport", "33434:33561", "-j", "DROP"], () => {
       const r = trace("UD", "IEP1");
       expect(r.reached).toBe(false);
       expect(r.ended).toBe("timeout");
       expect(r.hops.map((h) => h.address)).toEqual(expected("UD", "IEP1").slice(0, 6).map((w) => w.address));
       expect(r.elapsedMs).toBeLessThan(1500);
-    } finally {
-      inNs("IEP1", ["iptables", "-w", "-D", ...rule]);
-    }
+    });
   });
 
   test("a router that never answers is a silent hop; the trace still reaches the destination", () => {
-    const rule = ["OUTPUT", "-p", "icmp", "--icmp-type", "time-exceeded", "-j", "DROP"];
-    expect(inNs("r4", ["iptables", "-w", "-I", ...rule]).exitCode).toBe(0);
-    try {
+    withRule("r4", ["OUTPUT", "-p", "icmp", "--icmp-type", "time-exceeded", "-j", "DROP"], () => {
       const r = trace("UD", "IEP1");
       expect(r.reached).toBe(true);
       expect(r.ended).toBe("timeout"); // waited for hop 3, retried it, gave it up
       expect(r.hops[2]).toEqual({ ttl: 3, kind: "silent" });
       expect(r.hops.filter((h) => h.kind === "silent")).toHaveLength(1);
-    } finally {
-      inNs("r4", ["iptables", "-w", "-D", ...rule]);
-    }
+    });
   });
 
   test("a lost answer is retried once and the retry's answer fills the hop", () => {
     // r2 drops every other time-exceeded it sends: the first probe's answer, not the retry's
     const rule = ["OUTPUT", "-p", "icmp", "--icmp-type", "time-exceeded", "-m", "statistic", "--mode", "nth", "--every", "2", "--packet", "0", "-j", "DROP"];
-    expect(inNs("r2", ["iptables", "-w", "-I", ...rule]).exitCode).toBe(0);
-    try {
+    withRule("r2", rule, () => {
       const r = trace("UD", "IEP1");
       expect(r.reached).toBe(true);
       expect(r.hops[1]).toMatchObject({ ttl: 2, address: expected("UD", "IEP1")[1]!.address, kind: "router", retried: true });
       expect(r.ended).toBe("complete");
-    } finally {
-      inNs("r2", ["iptables", "-w", "-D", ...rule]);
-    }
+    });
   });
 
   test("beyond the testbed: the first router says net unreachable and the path ends there", () => {
@@ -136,7 +134,7 @@ describeWith(["root"], "icon trace in the thesis testbed", () => {
   });
 
   test("no route at all: UNREACHABLE (exit 5) with a fix", () => {
-    const out = sh(["ip", "netns", "exec", `${NAME}-r1`, ...CLI, "trace", "192.0.2.1"]);
+    const out = inNs("r1", [...CLI, "trace", "192.0.2.1"]);
     expect(out.exitCode).toBe(5);
     expect(out.stderr.toString()).toContain("no route to 192.0.2.1");
     expect(out.stderr.toString()).toContain("fix: Check this host's routing table");

@@ -51,11 +51,12 @@ export class TopologyComponent implements NodeComponent {
         // The node is still useful without traces (DHT, yard); closest() says why it cannot answer.
         this.problem = toIconError(e);
         log.warn("topology discovery is off: the traceroute cannot run here", { error: this.problem.message, fix: this.problem.fix });
+        return; // no topology: DHT traffic would only start traces that fail
       }
     }
     const tracer = this.init.tracer ?? new UdpTracer();
     // One loopback probe now compiles the trace path, so the first client's trace is not the slow one.
-    if (!this.init.tracer && !this.problem) void tracer.trace("127.0.0.1", { maxTtl: 1, capMs: 100 }).catch(() => {});
+    if (!this.init.tracer) void tracer.trace("127.0.0.1", { maxTtl: 1, capMs: 100 }).catch(() => {});
     const own = localAddresses();
     const self = new Set([config.listen, config.advertise].filter(Boolean));
     this.topology = new Topology({
@@ -80,7 +81,7 @@ export class TopologyComponent implements NodeComponent {
 
   /** An address worth knowing; `urgent` for a client that just connected (starts the closest work now). */
   harvest(ip: string, opts: { urgent?: boolean } = {}): void {
-    if (!this.problem) this.topology?.harvest(ip, opts);
+    this.topology?.harvest(ip, opts);
   }
 
   /** The nodes closest to a client, best first. */

@@ -65,7 +65,7 @@ export class Finder {
     const got = traces.get(client, () => {
       // The client's own network is known already, and so is the path of an earlier trace of its /24
       // (an expired cache entry): their lookups need not wait for this trace's hops.
-      earlyLookup({ ttl: 0, kind: "destination", address: client });
+      void lookup(routerIdOf(client, routerMask));
       const previous = traces.previous(client);
       if (previous) for (const r of pathRouters(previous, routerMask)) void lookup(r.routerId);
       return this.deps.runTrace(client, earlyLookup);

@@ -58,7 +58,3 @@ export function isUnicastIPv4(n: number): boolean {
   const first = n >>> 24;
   return n !== 0 && first !== 0 && first < 224 && n !== 0xffffffff;
 }
-
-export function isLoopback(n: number): boolean {
-  return n >>> 24 === 127;
-}

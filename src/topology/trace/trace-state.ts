@@ -164,11 +164,15 @@ export class TraceState {
     const hops: Hop[] = [];
     for (let t = 1; t <= top; t++) {
       const a = this.probes[t]!.answer;
-      if (!a) hops.push({ ttl: t, kind: "silent" });
-      else hops.push({ ttl: t, address: a.address, rttMs: round3(a.rttMs), kind: a.kind, ...(a.retried ? { retried: true } : {}) });
+      hops.push(a ? hopOf(t, a) : { ttl: t, kind: "silent" });
     }
     return hops;
   }
+}
+
+/** A hop that answered, as traces report it (and onHop sees it as it arrives). */
+export function hopOf(ttl: number, a: Answer): Hop {
+  return { ttl, address: a.address, rttMs: round3(a.rttMs), kind: a.kind, ...(a.retried ? { retried: true } : {}) };
 }
 
 export function round3(ms: number): number {

@@ -74,6 +74,8 @@ export const DEFAULT_MAX_TTL = 30;
 export const DEFAULT_CAP_MS = 1500;
 /** IANA's traceroute port (thesis 3.1.1): probe for TTL t goes to BASE_PORT + t - 1. */
 export const BASE_PORT = 33434;
+/** The largest TTL a trace may probe (config maxTtl and `icon trace --max-ttl` stop there too). */
+export const MAX_TTL_LIMIT = 64;
 /** Retried probes go to ports above every first probe's port, so a late first answer is never
- *  mistaken for the retry's (their RTTs differ). 64 is the largest TTL the config allows. */
-export const RETRY_PORT_OFFSET = 64;
+ *  mistaken for the retry's (their RTTs differ). */
+export const RETRY_PORT_OFFSET = MAX_TTL_LIMIT;

@@ -8,12 +8,11 @@ import { requireIPv4 } from "../ip.ts";
 import { classify } from "./classify.ts";
 import { libc, realtimeMs, type Libc } from "./libc.ts";
 import { firstSendError, ProbeSocket } from "./probe-socket.ts";
-import { round3, TraceState } from "./trace-state.ts";
-import { BASE_PORT, DEFAULT_CAP_MS, DEFAULT_MAX_TTL, RETRY_PORT_OFFSET, type TraceOptions, type TraceResult, type Tracer } from "./types.ts";
+import { hopOf, round3, TraceState } from "./trace-state.ts";
+import { BASE_PORT, DEFAULT_CAP_MS, DEFAULT_MAX_TTL, MAX_TTL_LIMIT, RETRY_PORT_OFFSET, type TraceOptions, type TraceResult, type Tracer } from "./types.ts";
 import { PollSet, waitReady } from "./waiter.ts";
 import { RecvBuffers, type ErrorMessage } from "./wire.ts";
 
-export const MAX_TTL_LIMIT = 64;
 // One set of receive buffers serves every trace: reads are synchronous and JavaScript is single-threaded.
 let buffers: RecvBuffers | undefined;
 
@@ -82,6 +81,6 @@ export class UdpTracer implements Tracer {
     const answer = { ...what, rttMs, retried };
     if (!state.answered(ttl, answer)) return;
     const dest = state.destinationTtl();
-    if (dest === undefined || ttl <= dest) options.onHop?.({ ttl, address: answer.address, rttMs: round3(rttMs), kind: answer.kind, ...(retried ? { retried } : {}) });
+    if (dest === undefined || ttl <= dest) options.onHop?.(hopOf(ttl, answer));
   }
 }

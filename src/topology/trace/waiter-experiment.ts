@@ -9,9 +9,9 @@
  *
  * Loopback only. Prints medians and p90 of the notice delay, CPU per wait, and the Worker's start time.
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { dlopen, FFIType } from "bun:ffi";
 import { AF_INET, MSG_DONTWAIT, POLLIN, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_TIMESTAMPNS, libc, realtimeMs } from "./libc.ts";
-import { controlMessages, parseTimespecMs, encodeSockaddrIn, MSGHDR_BYTES } from "./wire.ts";
+import { controlMessages, decodeSockaddrIn, encodeSockaddrIn, parseTimespecMs, RecvBuffers } from "./wire.ts";
 
 const c = libc();
 const extra = dlopen("libc.so.6", {
@@ -25,26 +25,14 @@ c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, new Int32Array([1]), 4);
 extra.bind(fd, encodeSockaddrIn(0x7f000001, 0), 16);
 const nameBuf = new Uint8Array(16);
 extra.getsockname(fd, nameBuf, new Uint32Array([16]));
-const port = new DataView(nameBuf.buffer).getUint16(2, false);
+const port = decodeSockaddrIn(nameBuf)!.port;
 
-// recvmsg buffers in one ArrayBuffer (see wire.ts RecvBuffers for why)
-const mem = new ArrayBuffer(512);
-const hdr = new DataView(mem, 0, MSGHDR_BYTES);
-const iov = new BigUint64Array(mem, 64, 2);
-const payload = new Uint8Array(mem, 96, 64);
-const control = new Uint8Array(mem, 160, 256);
-iov[0] = BigInt(ptr(payload));
-iov[1] = 64n;
-hdr.setBigUint64(16, BigInt(ptr(iov)), true);
-hdr.setBigUint64(24, 1n, true);
-hdr.setBigUint64(32, BigInt(ptr(control)), true);
+const buf = new RecvBuffers();
 function readRxTimes(): number[] {
   const out: number[] = [];
   for (;;) {
-    hdr.setBigUint64(0, 0n, true);
-    hdr.setBigUint64(40, 256n, true);
-    if (Number(c.recvmsg(fd, new Uint8Array(mem, 0, MSGHDR_BYTES), MSG_DONTWAIT)) < 0) return out;
-    for (const m of controlMessages(control, Number(hdr.getBigUint64(40, true)))) if (m.type === SO_TIMESTAMPNS) out.push(parseTimespecMs(m.data)!);
+    if (Number(c.recvmsg(fd, buf.reset(), MSG_DONTWAIT)) < 0) return out;
+    for (const m of controlMessages(buf.control, buf.controlLength)) if (m.type === SO_TIMESTAMPNS) out.push(parseTimespecMs(m.data)!);
   }
 }
 

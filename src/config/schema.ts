@@ -5,6 +5,7 @@
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { isIPv4 } from "../util/ipv4.ts";
 
 export type FieldType = "string" | "int" | "number" | "bool" | "list" | "enum";
 
@@ -36,10 +37,6 @@ function badHostPort(list: string[]): string | undefined {
   return bad === undefined ? undefined : `"${bad}" is not HOST:PORT`;
 }
 
-export function isIPv4(s: string): boolean {
-  const parts = s.split(".");
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-}
 
 export const SCHEMA = {
   dataDir: { type: "string", default: join(homedir(), ".icon"), flag: "data-dir", doc: "Directory for the node's identity, state and local API socket." },

@@ -3,6 +3,7 @@
  * codec rejects, throws a DecodeError naming the field, so a malformed datagram is dropped and counted.
  */
 import { MAX_DATAGRAM } from "./constants.ts";
+import { parseIPv4 } from "../util/ipv4.ts";
 
 export class DecodeError extends Error {
   override readonly name = "DecodeError";
@@ -137,17 +138,8 @@ export function parseIpv4(address: string): number[] | undefined {
 }
 
 function parseIpv4Uncached(address: string): number[] | undefined {
-  const s = address.startsWith("::ffff:") ? address.slice(7) : address;
-  const parts = s.split(".");
-  if (parts.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out.push(n);
-  }
-  return out;
+  const n = parseIPv4(address.startsWith("::ffff:") ? address.slice(7) : address);
+  return n === undefined ? undefined : [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 }
 
 /** Addresses a contact may have: unicast IPv4 (not 0.0.0.0, not multicast or broadcast). */

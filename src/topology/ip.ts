@@ -4,20 +4,9 @@
  * addresses, so the address a probe sees from either direction usually masks to the same id.
  */
 import { IconError } from "../errors.ts";
+import { parseIPv4 } from "../util/ipv4.ts";
 
-/** The address as an unsigned 32-bit number, or undefined when it is not dotted-quad IPv4. */
-export function parseIPv4(s: string): number | undefined {
-  const parts = s.split(".");
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    n = n * 256 + v;
-  }
-  return n;
-}
+export { parseIPv4 };
 
 /** Parses an address a user gave, with an error that says what is wrong. */
 export function requireIPv4(s: string, what = "address"): number {

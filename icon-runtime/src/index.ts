@@ -186,9 +186,16 @@ export function createIcon(opts: IconOptions = {}): Icon {
         else rejectRunning(new IconRuntimeError("REPLICA_" + s.state.toUpperCase(), s.state === "failed" ? `replica ${id} failed: ${s.reason}` : `replica ${id} stopped`));
       };
       // A status that came after the request (it may beat the answer) is this replicate's; older ones are not.
+      // Once settled, later statuses change nothing, so the listener goes (one per replicate would pile up).
       const known = statuses.get(id);
       if (known && (arrivals.get(id) ?? 0) > askedAt) settle(known);
-      replicaEvents.add((s) => s.replica === id && settle(s));
+      else {
+        const off = replicaEvents.add((s) => {
+          if (s.replica !== id) return;
+          off();
+          settle(s);
+        });
+      }
       return {
         id,
         target: target.nodeId,

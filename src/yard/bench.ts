@@ -21,6 +21,8 @@ import { silentLogger } from "../log.ts";
 import { quantile } from "../util/stats.ts";
 // @ts-expect-error -- text import (Bun import attribute): the example ICON, embedded for the bench image
 import helloServer from "../../examples/hello-icon/server.ts" with { type: "text" };
+// @ts-expect-error -- text import (Bun import attribute): the example ICON's Dockerfile (FROM $RUNTIME)
+import helloDockerfile from "../../examples/hello-icon/Dockerfile" with { type: "text" };
 import { containerSpec, DEFAULT_USER, LABELS } from "./container-spec.ts";
 import type { ContainerEngine } from "./engine.ts";
 import { portFree } from "./ports.ts";
@@ -78,10 +80,10 @@ export async function benchImage(engine: ContainerEngine, progress?: Progress): 
   }
   progress?.({ type: "building", image });
   const ctx = tarStream([
-    { path: "Dockerfile", type: "file", mode: 0o644, data: `FROM ${RUNTIME_REPO}:${tag}\nCOPY server.ts /app/server.ts\nCMD ["/app/server.ts"]\n` },
+    { path: "Dockerfile", type: "file", mode: 0o644, data: helloDockerfile as string },
     { path: "server.ts", type: "file", mode: 0o644, data: helloServer as string },
   ]);
-  await engine.buildImage(ctx, { tags: [image] });
+  await engine.buildImage(ctx, { tags: [image], buildArgs: { RUNTIME: `${RUNTIME_REPO}:${tag}` } });
   return image;
 }
 

@@ -17,8 +17,8 @@ export interface YardComponentInit {
   config: Config;
   nodeId: string;
   log: Logger;
-  /** Where clients reach this node's ICONs; by default the advertised or listen address. */
-  address?: () => string;
+  /** Where clients reach this node's ICONs. */
+  address: () => string;
   engine?: ContainerEngine;
 }
 
@@ -39,8 +39,7 @@ export class YardComponent implements NodeComponent {
       throw new IconError("CONFLICT", `a node is already running with data dir ${config.dataDir}`, "Stop it first, or start this node with another --data-dir.");
     let engine = this.init.engine;
     if (!engine) engine = await (await import("./docker-engine.ts")).createDockerEngine(config.dockerSocket);
-    const address = this.init.address ?? (() => config.advertise || (config.listen === "0.0.0.0" ? "127.0.0.1" : config.listen));
-    this.yard = new Yard({ config, nodeId: this.init.nodeId, log, engine, address });
+    this.yard = new Yard({ config, nodeId: this.init.nodeId, log, engine, address: this.init.address });
     try {
       await this.ready();
     } catch (e) {

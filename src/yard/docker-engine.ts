@@ -49,6 +49,16 @@ export function createBody(spec: ContainerSpec): Dockerode.ContainerCreateOption
   };
 }
 
+/** What Docker answered, or undefined when it answered one of `statuses` (404: no such thing, 304: already so). */
+async function unless<T>(statuses: number[], p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    if (statuses.includes((e as { statusCode?: number }).statusCode ?? 0)) return undefined;
+    throw e;
+  }
+}
+
 export class DockerEngine implements ContainerEngine {
   constructor(
     private readonly docker: Dockerode,
@@ -75,45 +85,21 @@ export class DockerEngine implements ContainerEngine {
   }
 
   startContainer(id: string): Promise<void> {
-    return this.call(`start container ${id.slice(0, 12)}`, async () => {
-      try {
-        await this.docker.getContainer(id).start();
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode !== 304) throw e; // 304: already running
-      }
-    });
+    return this.call(`start container ${id.slice(0, 12)}`, async () => void (await unless([304], this.docker.getContainer(id).start())));
   }
 
   stopContainer(id: string, timeoutSec: number): Promise<void> {
-    return this.call(`stop container ${id.slice(0, 12)}`, async () => {
-      try {
-        await this.docker.getContainer(id).stop({ t: timeoutSec });
-      } catch (e) {
-        const status = (e as { statusCode?: number }).statusCode;
-        if (status !== 304 && status !== 404) throw e;
-      }
-    });
+    return this.call(`stop container ${id.slice(0, 12)}`, async () => void (await unless([304, 404], this.docker.getContainer(id).stop({ t: timeoutSec }))));
   }
 
   removeContainer(id: string, opts: { force?: boolean } = {}): Promise<void> {
-    return this.call(`remove container ${id.slice(0, 12)}`, async () => {
-      try {
-        await this.docker.getContainer(id).remove({ force: opts.force ?? false, v: true });
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
-      }
-    });
+    return this.call(`remove container ${id.slice(0, 12)}`, async () => void (await unless([404], this.docker.getContainer(id).remove({ force: opts.force ?? false, v: true }))));
   }
 
   inspectContainer(id: string): Promise<ContainerInfo | undefined> {
     return this.call(`inspect container ${id.slice(0, 12)}`, async () => {
-      let c: Dockerode.ContainerInspectInfo;
-      try {
-        c = await this.docker.getContainer(id).inspect();
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-        throw e;
-      }
+      const c = await unless([404], this.docker.getContainer(id).inspect());
+      if (!c) return undefined;
       return {
         id: c.Id,
         name: c.Name.replace(/^\//, ""),
@@ -144,9 +130,9 @@ export class DockerEngine implements ContainerEngine {
     });
   }
 
-  waitExit(id: string, condition: "next-exit" | "not-running", signal?: AbortSignal): Promise<number> {
+  waitExit(id: string, signal?: AbortSignal): Promise<number> {
     return this.call(`wait for container ${id.slice(0, 12)}`, async () => {
-      const r = (await this.docker.getContainer(id).wait({ condition, abortSignal: signal })) as { StatusCode: number };
+      const r = (await this.docker.getContainer(id).wait({ condition: "not-running", abortSignal: signal })) as { StatusCode: number };
       return r.StatusCode;
     });
   }
@@ -174,13 +160,8 @@ export class DockerEngine implements ContainerEngine {
 
   inspectImage(ref: string): Promise<ImageInfo | undefined> {
     return this.call(`inspect image ${ref}`, async () => {
-      let i: Dockerode.ImageInspectInfo;
-      try {
-        i = await this.docker.getImage(ref).inspect();
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-        throw e;
-      }
+      const i = await unless([404], this.docker.getImage(ref).inspect());
+      if (!i) return undefined;
       return { id: i.Id, repoTags: i.RepoTags ?? [], diffIds: i.RootFS?.Layers ?? [], size: i.Size, user: i.Config?.User ?? "", created: i.Created, labels: i.Config?.Labels ?? {} };
     });
   }
@@ -228,13 +209,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   removeImage(ref: string, opts: { force?: boolean } = {}): Promise<void> {
-    return this.call(`remove image ${ref}`, async () => {
-      try {
-        await this.docker.getImage(ref).remove({ force: opts.force ?? false });
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
-      }
-    });
+    return this.call(`remove image ${ref}`, async () => void (await unless([404], this.docker.getImage(ref).remove({ force: opts.force ?? false }))));
   }
 
   saveImages(refs: string[]): Promise<Readable> {

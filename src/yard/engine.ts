@@ -108,11 +108,8 @@ export interface ContainerEngine {
   inspectContainer(id: string): Promise<ContainerInfo | undefined>;
   /** All containers (running or not) carrying every one of these labels. */
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
-  /**
-   * Resolves with the exit code when the container next exits ("next-exit": register before start,
-   * so no exit is missed) or once it is not running ("not-running").
-   */
-  waitExit(id: string, condition: "next-exit" | "not-running", signal?: AbortSignal): Promise<number>;
+  /** Resolves with the exit code once the container is not running (at once when it has already exited). */
+  waitExit(id: string, signal?: AbortSignal): Promise<number>;
   /** Log lines, stdout and stderr demultiplexed; with follow, until the container stops or signal aborts. */
   logs(id: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogLine>;
 

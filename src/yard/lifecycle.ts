@@ -99,7 +99,7 @@ export class Lifecycle {
       }
       if (e.state !== "STARTING") return await outcome;
       // Registered once start returned: "not-running" then cannot miss an exit, however early.
-      this.watchExit(e, id, "not-running");
+      this.watchExit(e, id);
       this.transition(e, "WAITING_READY");
       // A wrong port fails the ICON inside onReady; the outcome below reports it.
       if (e.readyPort !== undefined) await this.onReady(e, e.readyPort).catch(() => {});
@@ -155,11 +155,11 @@ export class Lifecycle {
   }
 
   /** Follows the container until it exits; an exit the yard did not ask for is a failure. */
-  watchExit(e: IconEntry, id: string, condition: "not-running"): void {
+  watchExit(e: IconEntry, id: string): void {
     e.exitWatch?.abort();
     const ac = new AbortController();
     e.exitWatch = ac;
-    this.d.engine.waitExit(id, condition, ac.signal).then(
+    this.d.engine.waitExit(id, ac.signal).then(
       (code) => void this.onExit(e, id, code),
       async () => {
         // The engine connection broke (dockerd restarting?): look again until Docker answers; an
@@ -173,7 +173,7 @@ export class Lifecycle {
           } catch {
             continue;
           }
-          if (info?.running) return this.watchExit(e, id, "not-running");
+          if (info?.running) return this.watchExit(e, id);
           return void this.onExit(e, id, info?.exitCode ?? -1);
         }
       },

@@ -4,11 +4,12 @@
  * addressed to the ICON's author.
  */
 import { POLICY_FIELDS, PROTOCOL_VERSION, type Policy, type Request } from "./protocol.ts";
-import { isIPv4 } from "../config/schema.ts";
+import { isIPv4 } from "../util/ipv4.ts";
 import { IconError } from "../errors.ts";
 
 const bad = (message: string, fix?: string) => new IconError("INVALID_INPUT", message, fix);
 const obj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+const isPort = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535;
 
 export function checkPolicy(p: unknown): Policy {
   if (!obj(p)) throw bad("policy must be an object");
@@ -39,7 +40,7 @@ export function checkRequest(msg: unknown): Request {
           "Rebuild the ICON on the icon-runtime image of this node's version (icon runtime build).");
       return { id, op, protocol: msg.protocol, runtime: typeof msg.runtime === "string" ? msg.runtime.slice(0, 100) : undefined };
     case "ready":
-      if (typeof msg.port !== "number" || !Number.isInteger(msg.port) || msg.port < 1 || msg.port > 65535)
+      if (!isPort(msg.port))
         throw bad("ready needs the port the server listens on", "Call icon.ready(icon.port).");
       return { id, op, port: msg.port };
     case "findCloser":
@@ -50,8 +51,7 @@ export function checkRequest(msg: unknown): Request {
       if (!obj(t) || typeof t.nodeId !== "string" || !/^[0-9a-f]{40}$/.test(t.nodeId))
         throw bad("replicate needs a target with a 40-hex-digit nodeId", "Pass a candidate returned by icon.findCloser().");
       if (t.address !== undefined && (typeof t.address !== "string" || !isIPv4(t.address))) throw bad("target.address must be an IPv4 address");
-      if (t.peerPort !== undefined && (!Number.isInteger(t.peerPort) || (t.peerPort as number) < 1 || (t.peerPort as number) > 65535))
-        throw bad("target.peerPort must be a port");
+      if (t.peerPort !== undefined && !isPort(t.peerPort)) throw bad("target.peerPort must be a port");
       const o = msg.options ?? {};
       if (!obj(o)) throw bad("replicate options must be an object");
       if (o.env !== undefined && (!obj(o.env) || Object.entries(o.env).some(([k, v]) => typeof v !== "string" || k.startsWith("ICON_"))))

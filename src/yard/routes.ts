@@ -6,7 +6,7 @@ import type { Context, Hono } from "hono";
 import { jsonBody, ndjson } from "../api/http.ts";
 import { IconError, toIconError } from "../errors.ts";
 import type { RunRequest } from "./types.ts";
-import type { Yard } from "./yard.ts";
+import { noSuchIcon, type Yard } from "./yard.ts";
 
 function field<T>(body: Record<string, unknown>, key: string, type: "string" | "number" | "object", check?: (v: T) => boolean): T | undefined {
   const v = body[key];
@@ -68,7 +68,7 @@ function logStream(yard: Yard, c: Context): Response {
 
 function known(y: Yard, name: string) {
   const v = y.get(name);
-  if (!v) throw new IconError("NOT_FOUND", `no ICON named "${name}" on this node`, 'See "icon ps --all" for the ICONs of this node.');
+  if (!v) throw noSuchIcon(name);
   return v;
 }
 

@@ -9,6 +9,7 @@ import { MAX_LINE_BYTES, type ReplicaStatus } from "./protocol.ts";
 import type { Config } from "../config/schema.ts";
 import { IconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { LABELS } from "./container-spec.ts";
 import type { ContainerEngine, LogLine } from "./engine.ts";
 import { IconEntry, type EntryHost } from "./entry.ts";
 import { Emitter, type YardEvents } from "./events.ts";
@@ -34,6 +35,13 @@ export interface YardOptions {
   services?: IconServices;
   /** Checks a port is free (replaced in tests). */
   portFree?: (port: number) => Promise<boolean>;
+}
+
+/** The state reaches a replica inside the hello answer, one protocol line; 16 KiB are left for the rest of it. */
+const MAX_INITIAL_STATE_BYTES = MAX_LINE_BYTES - 16 * 1024;
+
+export function noSuchIcon(name: string): IconError {
+  return new IconError("NOT_FOUND", `no ICON named "${name}" on this node`, 'See "icon ps --all" for the ICONs of this node.');
 }
 
 export class Yard {
@@ -82,7 +90,7 @@ export class Yard {
   /** Finds this node's containers and records and brings them into one consistent state. */
   async reconcile(): Promise<void> {
     const records = await this.store.loadAll();
-    const containers = await this.engine.listContainers({ "icon.node": this.o.nodeId });
+    const containers = await this.engine.listContainers({ [LABELS.node]: this.o.nodeId });
     const plan = planReconcile(records, containers);
     this.watchIdle();
     for (const r of plan.remove) {
@@ -100,7 +108,7 @@ export class Yard {
       if (found?.status === "running") {
         // Its runtime reconnects to the new socket and says ready again.
         this.life.transition(e, "WAITING_READY");
-        this.life.watchExit(e, found.id, "not-running");
+        this.life.watchExit(e, found.id);
         setTimeout(() => e.state === "WAITING_READY" && void this.life.failAndStop(e, `did not call icon.ready() within ${this.o.config.iconReadySec} s of the node restarting`), this.o.config.iconReadySec * 1000);
       } else if (rec.lastState === "FAILED") this.life.transition(e, "FAILED", rec.reason);
       else this.life.transition(e, "STOPPED");
@@ -146,7 +154,7 @@ export class Yard {
 
   private entry(name: string): IconEntry {
     const e = this.entries.get(name);
-    if (!e) throw new IconError("NOT_FOUND", `no ICON named "${name}" on this node`, 'See "icon ps --all" for the ICONs of this node.');
+    if (!e) throw noSuchIcon(name);
     return e;
   }
 
@@ -183,10 +191,9 @@ export class Yard {
 
   /** Runs a replica for the peer protocol: port from portRange, parent and initial state recorded. */
   createReplica(req: ReplicaRequest, onEvent?: (e: StateEvent) => void): Promise<IconView> {
-    // The state reaches the replica inside the hello answer, one protocol line.
     const size = Buffer.byteLength(JSON.stringify(req.initialState ?? null));
-    if (size > MAX_LINE_BYTES - 16 * 1024)
-      return Promise.reject(new IconError("TOO_LARGE", `initial state of ${size} bytes is over the ${MAX_LINE_BYTES - 16 * 1024} bytes a replica can receive`, "Hand over less state, or let the replica fetch the rest from its parent."));
+    if (size > MAX_INITIAL_STATE_BYTES)
+      return Promise.reject(new IconError("TOO_LARGE", `initial state of ${size} bytes is over the ${MAX_INITIAL_STATE_BYTES} bytes a replica can receive`, "Hand over less state, or let the replica fetch the rest from its parent."));
     return this.launch({ ...req, port: undefined }, { role: "replica", parent: req.parent, initialState: req.initialState, policy: req.policy ?? {} }, onEvent);
   }
 
@@ -215,9 +222,9 @@ export class Yard {
     const name = req.name ?? nameFromImage(req.image, (n) => this.entries.has(n));
     checkName(name);
     if (this.entries.has(name)) throw new IconError("CONFLICT", `an ICON named "${name}" already exists`, `Choose another --name, or remove it first ("icon rm ${name}").`);
-    newRecord(req, name, 0, image, this.o.config); // check everything before claiming a port
+    const checked = newRecord(req, name, 0, image, this.o.config); // check everything before claiming a port
     const port = req.port !== undefined ? await this.ports.claim(req.port) : await this.ports.allocate();
-    const rec: IconRecord = { ...newRecord(req, name, port, image, this.o.config), ...extra };
+    const rec: IconRecord = { ...checked, port, ...extra };
     await this.store.prepare(name);
     await this.store.save(rec);
     const e = new IconEntry(rec, this.host);

@@ -7,6 +7,7 @@ import { rttTargetMs, shortestPaths } from "./paths.ts";
 import { run } from "./shell.ts";
 import type { TestbedStatus } from "./state.ts";
 import type { Topology } from "./topology.ts";
+import { quantile } from "../util/stats.ts";
 
 export interface PingResult {
   from: string;
@@ -38,7 +39,7 @@ export function rttTargets(t: Topology): Map<string, number> {
 /** Parses iputils ping's summary lines. */
 export function parsePing(out: string): Pick<PingResult, "sent" | "received" | "minMs" | "meanMs" | "maxMs" | "mdevMs" | "medianMs"> {
   const times = [...out.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
-  const median = times.length ? (times[(times.length - 1) >> 1]! + times[times.length >> 1]!) / 2 : undefined;
+  const median = times.length ? quantile(times, 0.5) : undefined;
   const counts = out.match(/(\d+) packets transmitted, (\d+) (?:packets )?received/);
   const rtt = out.match(/= ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms/);
   const r = { sent: Number(counts?.[1] ?? 0), received: Number(counts?.[2] ?? 0) };

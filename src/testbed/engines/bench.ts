@@ -13,6 +13,7 @@ import { readState } from "../state.ts";
 import { copyImage } from "./copy-image.ts";
 import { engineNodes } from "./fleet.ts";
 import { engineProcesses } from "./processes.ts";
+import { quantile } from "../../util/stats.ts";
 
 export interface Spread {
   median: number;
@@ -47,7 +48,7 @@ export interface EnginesBenchResult {
 
 export function spread(xs: number[]): Spread {
   const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : NaN;
+  const mid = quantile(s, 0.5);
   const r = (x: number) => Math.round(x);
   return { median: r(mid), min: r(s[0] ?? NaN), max: r(s[s.length - 1] ?? NaN), samples: xs.map(r) };
 }

@@ -5,6 +5,7 @@
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_MAX_TTL, MAX_TTL_LIMIT } from "../topology/trace/types.ts";
 import { isIPv4 } from "../util/ipv4.ts";
 
 export type FieldType = "string" | "int" | "number" | "bool" | "list" | "enum";
@@ -52,7 +53,7 @@ export const SCHEMA = {
   clientPrefix: { type: "int", default: 24, min: 8, max: 32, doc: "Prefix length under which client traces are cached." },
   traceCacheSec: { type: "int", default: 600, min: 0, doc: "How long a cached client trace stays valid." },
   traceConcurrency: { type: "int", default: 4, min: 1, max: 64, doc: "Traces of harvested addresses running at once." },
-  maxTtl: { type: "int", default: 30, min: 1, max: 64, doc: "Largest TTL a trace probes." },
+  maxTtl: { type: "int", default: DEFAULT_MAX_TTL, min: 1, max: MAX_TTL_LIMIT, doc: "Largest TTL a trace probes." },
   announceSec: { type: "int", default: 300, min: 5, doc: "Period at which the node refreshes its router announcements." },
   price: { type: "number", default: 0, min: 0, doc: "Price this node announces per replica-hour (0: free)." },
 

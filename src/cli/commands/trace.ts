@@ -1,4 +1,4 @@
-import { DEFAULT_CAP_MS, DEFAULT_MAX_TTL, type Hop } from "../../topology/trace/types.ts";
+import { DEFAULT_CAP_MS, DEFAULT_MAX_TTL, MAX_TTL_LIMIT, type Hop } from "../../topology/trace/types.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
@@ -14,14 +14,14 @@ export const command: CommandSpec = {
     "JSON: {destination, reached, elapsedMs, hops: [{ttl, address, rttMs, kind}]}, kind one of\n" +
     "router, destination, unreachable, silent.",
   options: {
-    "max-ttl": { type: "string", arg: "N", doc: `Largest TTL probed, 1-64 (default ${DEFAULT_MAX_TTL}).` },
+    "max-ttl": { type: "string", arg: "N", doc: `Largest TTL probed, 1-${MAX_TTL_LIMIT} (default ${DEFAULT_MAX_TTL}).` },
     timeout: { type: "string", arg: "MS", doc: `Longest the trace may take in ms (default ${DEFAULT_CAP_MS}, the thesis's fixed wait).` },
     ...JSON_OPTION,
   },
   positionals: [1, 1],
   examples: ["icon trace 10.0.0.7", "icon trace 192.0.2.10 --max-ttl 12 --json"],
   async run({ values, positionals, out }) {
-    const maxTtl = numberFlag(values, "max-ttl", DEFAULT_MAX_TTL, { int: true, min: 1, max: 64 });
+    const maxTtl = numberFlag(values, "max-ttl", DEFAULT_MAX_TTL, { int: true, min: 1, max: MAX_TTL_LIMIT });
     const capMs = numberFlag(values, "timeout", DEFAULT_CAP_MS, { int: true, min: 1, max: 60_000 });
     const { UdpTracer } = await import("../../topology/trace/udp-tracer.ts");
     const result = await new UdpTracer().trace(positionals[0]!, {

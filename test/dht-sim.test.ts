@@ -12,8 +12,10 @@ describe("200 DHT nodes in memory, 5% loss, churn", () => {
   test("every stored key is found from random nodes after a fifth of the network is replaced", async () => {
     const net = new SimNetwork({ links: new PlaneModel(seededRandom(11), { loss: 0.05 }), seed: 12 });
     await net.grow(200, 10); // then 30 s for nodes whose first join found few peers to join again
+    // A join looks again while its table holds fewer than k = 20 contacts (upkeep.ts): that is the floor
+    // every node must reach. A late joiner can stop at exactly k, so "more than 20" failed about one run in 8.
     const sizes = net.nodes.map((n) => n.table.size);
-    expect(Math.min(...sizes)).toBeGreaterThan(20);
+    expect(Math.min(...sizes)).toBeGreaterThanOrEqual(20);
 
     const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
     const puts = await net.run(Promise.all(keys.map((k) => pick(net.live, net.random).put(k, `value ${k}`))));

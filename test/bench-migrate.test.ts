@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY, describeWith } from "./support/needs.ts";
+import { cli } from "./support/run.ts";
 
 describeWith(["root", "docker", "binary"], "icon bench migrate", () => {
   const out = mkdtempSync(join(tmpdir(), "icon-bench-migrate-"));
@@ -57,7 +58,7 @@ describe("bench migrate refuses parts a topology cannot play, before bringing an
     [["--topology", "random", "--client", "UD1", "--edge", "UD2"], /the edge host UD2 runs no Docker engine/],
     [["--client", "IEP1"], /three different hosts/],
   ])("%p", (flags, message) => {
-    const p = Bun.spawnSync([process.execPath, join(import.meta.dir, "..", "src", "cli", "main.ts"), "bench", "migrate", ...flags], { stderr: "pipe" });
+    const p = cli("bench", "migrate", ...flags);
     expect(p.exitCode).toBe(2);
     expect(p.stderr.toString()).toMatch(message);
   });

@@ -4,17 +4,16 @@
  * testbed's per-host engines), the peer protocol on loopback.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { generateIdentity } from "../src/identity/identity.ts";
 import { engineImageHost } from "../src/images/engine-host.ts";
 import { LayerSource, OP_LAYERS } from "../src/images/ship.ts";
 import { silentLogger } from "../src/log.ts";
-import { PeerNetwork } from "../src/peer/network.ts";
 import { OP } from "../src/peer/ops.ts";
 import { ReplicaHost } from "../src/peer/replica-host.ts";
 import { copyImage, dockerSocket, down, parseTopology, up, type TestbedStatus } from "../src/testbed/index.ts";
 import type { ContainerEngine } from "../src/yard/engine.ts";
 import { tarStream } from "../src/util/tar.ts";
 import { describeWith } from "./support/needs.ts";
+import { loopbackNetworks } from "./support/peers.ts";
 
 const NAME = "t-prefetch";
 const BASE = "icon-testbed-pause:latest";
@@ -22,7 +21,7 @@ const APP = "icon-test-prefetch:1";
 
 describeWith(["root", "docker"], "prefetch", () => {
   let st: TestbedStatus;
-  const nets: PeerNetwork[] = [];
+  const { network, stopAll } = loopbackNetworks();
   let source: ContainerEngine;
   let target: ContainerEngine;
   beforeAll(async () => {
@@ -40,17 +39,11 @@ describeWith(["root", "docker"], "prefetch", () => {
     await source.buildImage(context, { tags: [APP] });
   }, 120_000);
   afterAll(async () => {
-    await Promise.all(nets.map((n) => n.stop()));
+    await stopAll();
     await down(NAME);
   }, 60_000);
 
   test("an offered image is fetched in the background: only its missing layer, verified", async () => {
-    const network = async () => {
-      const n = new PeerNetwork({ identity: generateIdentity(), log: silentLogger, listen: "127.0.0.1", port: 0, advertisedAddress: () => "127.0.0.1" });
-      await n.start();
-      nets.push(n);
-      return n;
-    };
     const [a, b] = [await network(), await network()];
     a.handle(OP_LAYERS, new LayerSource(engineImageHost(source), silentLogger).serve);
     const host = new ReplicaHost({ nodeId: b.nodeId, network: b, yard: () => Promise.reject(new Error("no yard in this test")), images: engineImageHost(target), log: silentLogger });

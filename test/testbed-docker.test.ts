@@ -9,11 +9,11 @@ import { down, up } from "../src/testbed/lifecycle.ts";
 import { LABEL } from "../src/testbed/names.ts";
 import type { TestbedStatus } from "../src/testbed/state.ts";
 import { describeWith } from "./support/needs.ts";
+import { sh } from "./support/run.ts";
 
 const NAME = "tbdock";
 /** The Bun runtime as an image, to serve HTTP from a joined container (built once, kept). */
 const BUN_IMAGE = "icon-testbed-bun:latest";
-const sh = (cmd: string[]) => Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
 const ours = () => sh(["docker", "ps", "-a", "--filter", `label=${LABEL}=${NAME}`, "--format", "{{.Names}}"]).stdout.toString().split("\n").filter(Boolean).sort();
 
 describeWith(["root", "docker"], "testbed: docker mode", () => {

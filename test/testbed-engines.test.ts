@@ -15,13 +15,11 @@ import { ENGINE_DATA_DIR } from "../src/testbed/engines/paths.ts";
 import { down, up, type TestbedEvent } from "../src/testbed/lifecycle.ts";
 import { PAUSE_IMAGE, STATE_DIR, statePath } from "../src/testbed/names.ts";
 import { readState, type TestbedStatus } from "../src/testbed/state.ts";
-import { describeWith, ROOT_DIR } from "./support/needs.ts";
+import { describeWith } from "./support/needs.ts";
+import { CLI, sh, cli } from "./support/run.ts";
 
 const NAME = "tbeng";
 const BUN_IMAGE = "icon-testbed-bun:latest";
-const CLI = [process.execPath, join(ROOT_DIR, "src/cli/main.ts")];
-const sh = (cmd: string[]) => Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
-const cli = (...args: string[]) => sh([...CLI, ...args]);
 const socketOf = (st: TestbedStatus, host: string) => st.hosts.find((h) => h.name === host)!.dockerSocket!;
 const netnsOf = (pid: number) => sh(["ip", "netns", "identify", String(pid)]).stdout.toString().trim();
 

@@ -15,13 +15,11 @@ import { statePath } from "../src/testbed/names.ts";
 import { pingMatrix } from "../src/testbed/ping.ts";
 import { parseTopology, withLoss } from "../src/testbed/topology.ts";
 import type { TestbedStatus } from "../src/testbed/state.ts";
-import { describeWith, ROOT_DIR, rttShowsDelay } from "./support/needs.ts";
+import { describeWith, rttShowsDelay } from "./support/needs.ts";
+import { CLI, sh, cli } from "./support/run.ts";
 
 const NAME = "tbtest";
-const CLI = [process.execPath, join(ROOT_DIR, "src/cli/main.ts")];
-const sh = (cmd: string[]) => Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
 const inNs = (netns: string, cmd: string[]) => sh(["ip", "netns", "exec", netns, ...cmd]);
-const cli = (...args: string[]) => sh([...CLI, ...args]);
 const mangleRoot = () => sh(["iptables", "-t", "mangle", "-S"]).stdout.toString();
 const namespacesOf = (name: string) => sh(["ip", "netns", "list"]).stdout.toString().split("\n").map((l) => l.split(" ")[0]!).filter((n) => n.startsWith(`${name}-`));
 

@@ -12,10 +12,9 @@ import { inHost } from "../src/testbed/index.ts";
 import { TestbedNodes } from "../src/lab/testbed-nodes.ts";
 import type { ClosestAnswer } from "../src/topology/finder.ts";
 import type { TraceResult } from "../src/topology/trace/types.ts";
-import { describeWith, ROOT_DIR } from "./support/needs.ts";
-import { join } from "node:path";
+import { describeWith } from "./support/needs.ts";
+import { CLI } from "./support/run.ts";
 
-const CLI = [process.execPath, join(ROOT_DIR, "src/cli/main.ts")];
 /** Announcements refreshed every 5 s, valid 15 s; lookups cached 5 s. */
 const ENV = { ICON_ANNOUNCE_SEC: "5" };
 

@@ -5,16 +5,14 @@
  * a lost answer retried, and the compiled binary run as an unprivileged user.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { thesisTopology } from "../src/testbed/builtin.ts";
 import { down, inHost, up } from "../src/testbed/index.ts";
 import { pathOf, shortestPaths } from "../src/testbed/paths.ts";
 import type { TestbedStatus } from "../src/testbed/state.ts";
 import type { TraceResult } from "../src/topology/trace/types.ts";
-import { BINARY, describeWith, ROOT_DIR } from "./support/needs.ts";
+import { BINARY, describeWith } from "./support/needs.ts";
+import { CLI, sh } from "./support/run.ts";
 
-const CLI = [process.execPath, join(ROOT_DIR, "src/cli/main.ts")];
-const sh = (cmd: string[]) => Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
 const NAME = "trtest";
 
 describe("icon trace on loopback", () => {

@@ -3,17 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeWith } from "../../test/support/needs.ts";
+import { docker } from "../../test/support/run.ts";
 import { composeLoad, heldPrefix, parseSave, sha256, verifyParts } from "./archive.ts";
 import { tarBytes } from "../util/tar.ts";
 
 const BASE = "icon-test-images-base:1";
 const APP = "icon-test-images-app:1";
 
-function docker(args: string[], stdin?: Uint8Array): Uint8Array {
-  const p = Bun.spawnSync(["docker", ...args], { stdin: stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
-  if (p.exitCode !== 0) throw new Error(`docker ${args.join(" ")}: ${p.stderr.toString()}`);
-  return p.stdout;
-}
 
 test("heldPrefix counts only a shared chain from the base up", () => {
   expect(heldPrefix(["a", "b", "c"], [["a", "b", "x"], ["a"]])).toBe(2);

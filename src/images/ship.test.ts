@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeWith } from "../../test/support/needs.ts";
-import { generateIdentity } from "../identity/identity.ts";
+import { loopbackNetworks } from "../../test/support/peers.ts";
+import { docker } from "../../test/support/run.ts";
 import { silentLogger } from "../log.ts";
 import type { RequestContext } from "../peer/connection.ts";
-import { PeerNetwork } from "../peer/network.ts";
 import type { ContainerEngine } from "../yard/engine.ts";
 import { tarBytes } from "../util/tar.ts";
 import { engineImageHost } from "./engine-host.ts";
@@ -16,11 +16,6 @@ import type { ImageMeta } from "./archive.ts";
 const BASE = "icon-test-ship-base:1";
 const APP = "icon-test-ship-app:1";
 
-function docker(args: string[], stdin?: Uint8Array): string {
-  const p = Bun.spawnSync(["docker", ...args], { stdin: stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
-  if (p.exitCode !== 0) throw new Error(`docker ${args.join(" ")}: ${p.stderr.toString()}`);
-  return p.stdout.toString();
-}
 
 /** Removes the application image if the daemon holds it (by id: it may have lost its tag). */
 function dropApp(): void {
@@ -32,13 +27,7 @@ describeWith(["docker"], "image shipping between two nodes", () => {
   let engine: ContainerEngine;
   let meta: ImageMeta;
   let source: LayerSource;
-  const nets: PeerNetwork[] = [];
-  const network = async () => {
-    const n = new PeerNetwork({ identity: generateIdentity(), log: silentLogger, listen: "127.0.0.1", port: 0, advertisedAddress: () => "127.0.0.1" });
-    await n.start();
-    nets.push(n);
-    return n;
-  };
+  const { network, stopAll } = loopbackNetworks();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "icon-ship-"));
@@ -54,7 +43,7 @@ describeWith(["docker"], "image shipping between two nodes", () => {
     await source.prepare(APP);
   });
   afterAll(async () => {
-    await Promise.all(nets.map((n) => n.stop()));
+    await stopAll();
     Bun.spawnSync(["docker", "rmi", "-f", APP, ...(meta ? [meta.id] : []), BASE], { stdout: "ignore", stderr: "ignore" });
     rmSync(dir, { recursive: true, force: true });
   });
@@ -98,7 +87,7 @@ describeWith(["docker"], "image shipping between two nodes", () => {
     const build = (text: string) => {
       writeFileSync(join(dir, "app.txt"), text);
       docker(["build", "-q", "-t", tag, dir]);
-      return docker(["image", "inspect", "-f", "{{.Id}}", tag]).trim();
+      return docker(["image", "inspect", "-f", "{{.Id}}", tag]).toString().trim();
     };
     const first = build("first build ".repeat(100));
     try {

@@ -1,22 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { generateIdentity, hex } from "../identity/identity.ts";
-import { silentLogger } from "../log.ts";
 import { handshakeHeaders } from "./auth.ts";
-import { PeerNetwork } from "./network.ts";
 import { WS_PATH } from "./protocol.ts";
+import { endpointOf, loopbackNetworks } from "../../test/support/peers.ts";
 
-const nets: PeerNetwork[] = [];
-afterEach(async () => {
-  await Promise.all(nets.splice(0).map((n) => n.stop()));
-});
-
-async function network(identity = generateIdentity()): Promise<PeerNetwork> {
-  const net = new PeerNetwork({ identity, log: silentLogger, listen: "127.0.0.1", port: 0, advertisedAddress: () => "127.0.0.1" });
-  await net.start();
-  nets.push(net);
-  return net;
-}
-const endpointOf = (n: PeerNetwork) => ({ nodeId: n.nodeId, address: "127.0.0.1", port: n.port });
+const { network, stopAll } = loopbackNetworks();
+afterEach(stopAll);
 
 describe("peer network", () => {
   test("requests, progress events, bulk data and messages travel both ways on one connection", async () => {

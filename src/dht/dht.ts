@@ -187,6 +187,7 @@ export class Dht extends DhtEngine {
         outstandingRpcs: this.rpc.outstanding,
         srttMs: round(this.rpc.globalRtt.srtt),
         droppedTotal: totalDropped(this.counters),
+        socketErrors: { send: this.opts.transport.sendErrors ?? 0, receive: this.opts.transport.receiveErrors ?? 0 },
         ...this.counters,
       },
     };

@@ -8,6 +8,9 @@ export interface DatagramTransport {
   /** The bound address and port (the real port when 0 was asked). */
   readonly address: string;
   readonly port: number;
+  /** Datagrams the kernel refused to send, and errors it reported on the socket (the real transport counts them). */
+  readonly sendErrors?: number;
+  readonly receiveErrors?: number;
   /** Sends one datagram; never throws (a datagram that cannot be sent is simply lost, as on the wire). */
   send(data: Uint8Array, address: string, port: number): void;
   /** Sets the receiver of every incoming datagram. */

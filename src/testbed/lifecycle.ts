@@ -26,9 +26,9 @@ export type TestbedEvent =
 export type Progress = (event: TestbedEvent, human: string) => void;
 const quiet: Progress = () => {};
 
-export function requireRoot(): void {
-  if (process.getuid?.() !== 0)
-    throw new IconError("PERMISSION", "the testbed needs root (network namespaces, iptables, tc)", "Run it as root, e.g. sudo icon testbed up.");
+/** Namespaces, iptables and tc need root: a PERMISSION error for `user` (what builds a testbed) otherwise. */
+export function requireRoot(user = "the testbed", fix = "Run it as root, e.g. sudo icon testbed up."): void {
+  if (process.getuid?.() !== 0) throw new IconError("PERMISSION", `${user} needs root (network namespaces, iptables, tc)`, fix);
 }
 
 /** Is everything the state names still there and alive? */

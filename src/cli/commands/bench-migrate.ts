@@ -68,7 +68,8 @@ export const command: CommandSpec = {
     const role = (part: keyof typeof THESIS_ROLES) => (values[part] as string | undefined) ?? THESIS_ROLES[part];
     const roles = { client: role("client"), origin: role("origin"), edge: role("edge") };
     checkRoles(topology, roles);
-    if (process.getuid?.() !== 0) throw new IconError("PERMISSION", "the benchmark builds network namespaces and needs root", "Run it as root.");
+    const { requireRoot } = await import("../../testbed/lifecycle.ts");
+    requireRoot("the benchmark", "Run it as root: sudo icon bench migrate ...");
     const result = await runMigrateBench({
       cases: which === "all" ? [...CASES] : [which as (typeof CASES)[number]],
       n,

@@ -1,4 +1,3 @@
-import { IconError } from "../../errors.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
@@ -21,7 +20,8 @@ export const command: CommandSpec = {
     loss: { type: "string", arg: "P", doc: "Packet loss on every link, e.g. 0.01." },
   },
   async run({ values, out }) {
-    if (process.getuid?.() !== 0) throw new IconError("PERMISSION", "the demo builds network namespaces and needs root", "Run it as root: sudo icon demo (or make demo).");
+    const { requireRoot } = await import("../../testbed/lifecycle.ts");
+    requireRoot("the demo", "Run it as root: sudo icon demo (or make demo).");
     const loss = numberFlag(values, "loss", 0, { min: 0, below: 1 });
     const { MigrationLab } = await import("../../lab/lab.ts");
     const t0 = performance.now();

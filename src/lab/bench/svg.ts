@@ -56,7 +56,7 @@ export function distributionSvg(caseName: string, totals: number[]): string {
     return `<rect x="${px(x0 + i * width) + 0.5}" y="${H - M.b - h}" width="${Math.max(px(x0 + width) - px(x0) - 1, 1)}" height="${h}" fill="#9ecae1"/>`;
   });
   const cdf = s.map((v, i) => `${px(v).toFixed(1)},${py((i + 1) / s.length).toFixed(1)}`).join(" ");
-  const marks = s.filter((v) => out.has(v)).map((v) => `<circle cx="${px(v)}" cy="${py((s.indexOf(v) + 1) / s.length)}" r="3.5" fill="none" stroke="#d62728"/>`);
+  const marks = s.flatMap((v, i) => (out.has(v) ? [`<circle cx="${px(v)}" cy="${py((i + 1) / s.length)}" r="3.5" fill="none" stroke="#d62728"/>`] : []));
   const med = quantile(s, 0.5);
   const body = [
     ...bars,

@@ -14,7 +14,7 @@ import { decode, encode, Flag, MsgType, StoreStatus, zeroToken, type Body, type 
 import { keyOf, randomId } from "../src/dht/id.ts";
 import { makeProof, makeRequestProof } from "../src/dht/proof.ts";
 import { RecordKind, signRecord } from "../src/dht/record.ts";
-import { seededRandom } from "../src/dht/sim/random.ts";
+import { seededRandom } from "../src/util/random.ts";
 import { generateIdentity } from "../src/identity/identity.ts";
 import { BINARY, describeWith } from "./support/needs.ts";
 

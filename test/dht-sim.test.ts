@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { PlaneModel } from "../src/dht/sim/latency.ts";
 import { SimNetwork } from "../src/dht/sim/network.ts";
-import { pick, seededRandom } from "../src/dht/sim/random.ts";
+import { pick, seededRandom } from "../src/util/random.ts";
 
 describe("200 DHT nodes in memory, 5% loss, churn", () => {
   test("every stored key is found from random nodes after a fifth of the network is replaced", async () => {

@@ -13,7 +13,7 @@ import { handshakeHeaders } from "../src/peer/auth.ts";
 import { WS_PATH } from "../src/peer/protocol.ts";
 import { MigrationLab } from "../src/lab/lab.ts";
 import { address, inHost } from "../src/testbed/index.ts";
-import type { ClientResult } from "../examples/migrate-app/client.ts";
+import type { ClientResult } from "../src/lab/client.ts";
 import { describeWith } from "./support/needs.ts";
 
 function expectOnEdge(lab: MigrationLab, r: ClientResult, mode: string) {

@@ -5,11 +5,12 @@
  *
  * The ICON-specific part is the icon-runtime calls; everything else is an ordinary websocket app.
  * Packaged by src/lab/app-image.ts: this file bundled with Hono into /app/server.js, FROM icon-runtime.
+ * Its client is the lab's (src/lab/client.ts, `icon demo client`); both speak src/lab/app-protocol.ts.
  */
 import { Hono } from "hono";
 import { getConnInfo, upgradeWebSocket, websocket } from "hono/bun";
 import { icon, type Candidate } from "icon-runtime";
-import { WS_PATH, type ClientMessage, type ClientState, type ServerMessage } from "./protocol.ts";
+import { WS_PATH, type ClientMessage, type ClientState, type ServerMessage } from "../../src/lab/app-protocol.ts";
 
 const states = new Map<string, ClientState>();
 let clients = 0;

@@ -8,8 +8,8 @@
  * tests all use it, so what the demo shows is what the benchmark measures.
  */
 import { IconError } from "../errors.ts";
-import type { ClientResult, Phase } from "../../examples/migrate-app/client.ts";
-import { WS_PATH } from "../../examples/migrate-app/protocol.ts";
+import type { ClientResult, Phase } from "./client.ts";
+import { WS_PATH } from "./app-protocol.ts";
 import { TestbedNodes } from "./testbed-nodes.ts";
 import { address, inHost, pingMatrix, thesisTopology, withLoss, type TestbedStatus, type Topology } from "../testbed/index.ts";
 import { wantsContainer } from "../testbed/topology.ts";

@@ -2,7 +2,7 @@
  * The built-in topologies: `thesis` (thesis figure 3.6, delays from DESIGN.md "Thesis topology") and
  * `random` (a seeded hierarchical Internet, the test-network fuzzer thesis 3.4 proposed).
  */
-import { seededRandom } from "../dht/sim/random.ts";
+import { seededRandom } from "../util/random.ts";
 import { IconError } from "../errors.ts";
 import { checkShape, MAX_ROUTER_LINKS, type LinkSpec, type Topology } from "./topology.ts";
 

@@ -1,4 +1,4 @@
-import type { ClosestBenchReport } from "../../topology/bench/closest-bench.ts";
+import type { ClosestBenchReport } from "../../bench/closest.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
@@ -35,7 +35,7 @@ export const command: CommandSpec = {
   examples: ["icon bench closest", "icon bench closest --samples 50 --json > closest.json"],
   async run({ values, out }) {
     const samples = numberFlag(values, "samples", 20, { int: true, min: 1, max: 10_000 });
-    const { benchClosest } = await import("../../topology/bench/closest-bench.ts");
+    const { benchClosest } = await import("../../bench/closest.ts");
     const report = await benchClosest({ name: (values.name as string | undefined) ?? "clbench", samples, keep: values.keep === true, progress: (h) => out.progress({ type: "bench", message: h }, h) });
     out.data(report, () => render(report));
   },

@@ -10,7 +10,7 @@ export const command: CommandSpec = {
   examples: ["icon bench dht-micro", "icon bench dht-micro --json"],
   async run({ values, out }) {
     const time = values.time === undefined ? 300 : Math.max(10, Number(values.time) || 300);
-    const { runMicroBench } = await import("../../dht/bench/micro.ts");
+    const { runMicroBench } = await import("../../bench/dht-micro.ts");
     const results = await runMicroBench(time);
     const load = (await Bun.file("/proc/loadavg").text().catch(() => "")).split(" ").slice(0, 3).join(" ");
     out.data({ results, loadavg: load }, () =>

@@ -1,5 +1,5 @@
 import { IconError } from "../../errors.ts";
-import type { MacroReport } from "../../dht/bench/macro.ts";
+import type { MacroReport } from "../../bench/dht.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag, optionalNumberFlag } from "../flags.ts";
@@ -50,7 +50,7 @@ export const command: CommandSpec = {
     const seed = numberFlag(values, "seed", 1, { int: true });
     const join = (values.join as string | undefined) ?? "protocol";
     if (join !== "protocol" && join !== "seeded") throw new IconError("USAGE", `--join ${join}: expected protocol or seeded`, `Run "icon bench dht --help".`);
-    const { runMacroBench } = await import("../../dht/bench/macro.ts");
+    const { runMacroBench } = await import("../../bench/dht.ts");
     const report = await runMacroBench({ nodes, loss, churn, lookups, keys, seed, join, onProgress: (e) => out.progress(e, `${e.type} ${Object.entries(e).filter(([k]) => k !== "type").map(([k, v]) => `${k}=${v}`).join(" ")}`) });
     out.data(report, () => render(report));
   },

@@ -2,7 +2,7 @@ import { IconError } from "../../errors.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table, type Output } from "../output.ts";
 import { loadTopology, TOPOLOGY_OPTIONS } from "./testbed-common.ts";
-import type { MigrateBenchResult } from "../../lab/bench/run.ts";
+import type { MigrateBenchResult } from "../../bench/migrate/run.ts";
 import { numberFlag } from "../flags.ts";
 
 /** Writes the report and plots of an earlier run (its results.json) again, e.g. after the renderer improved. */
@@ -17,7 +17,7 @@ async function rerender(file: string, dir: string | undefined, out: Output): Pro
   if (!parsed.cases || !parsed.samples || typeof parsed.floorMs !== "number")
     throw new IconError("INVALID_INPUT", `${file} has no cases, samples or floorMs`, "Pass the results.json that --out wrote.");
   const { command = "icon bench migrate", ...result } = parsed;
-  const { writeReport } = await import("../../lab/bench/report.ts");
+  const { writeReport } = await import("../../bench/migrate/report.ts");
   out.info(`wrote ${(await writeReport(dir, result, command)).join(", ")}`);
   return 0;
 }
@@ -57,7 +57,7 @@ export const command: CommandSpec = {
   ],
   async run({ values, out }) {
     if (values.from !== undefined) return rerender(values.from as string, values.out as string | undefined, out);
-    const { CASES, runMigrateBench } = await import("../../lab/bench/run.ts");
+    const { CASES, runMigrateBench } = await import("../../bench/migrate/run.ts");
     const { THESIS_ROLES, checkRoles } = await import("../../lab/lab.ts");
     const which = (values.case as string | undefined) ?? "all";
     if (which !== "all" && !(CASES as readonly string[]).includes(which)) throw new IconError("USAGE", `--case ${which}: expected direct, hot, cold or all`);
@@ -85,7 +85,7 @@ export const command: CommandSpec = {
     const parts = Object.entries(roles).filter(([k, v]) => THESIS_ROLES[k as keyof typeof roles] !== v).map(([k, v]) => ` --${k} ${v}`).join("");
     const commandLine = `icon bench migrate --case ${which} -n ${n}${loss ? ` --loss ${loss}` : ""}${network}${parts}`;
     if (values.out) {
-      const { writeReport } = await import("../../lab/bench/report.ts");
+      const { writeReport } = await import("../../bench/migrate/report.ts");
       const files = await writeReport(values.out as string, result, commandLine);
       out.info(`wrote ${files.join(", ")}`);
     }

@@ -1,4 +1,4 @@
-import { benchEngines, type Spread } from "../../testbed/engines/bench.ts";
+import { benchEngines, type Spread } from "../../bench/testbed-engines.ts";
 import { testbedName } from "../../testbed/names.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";

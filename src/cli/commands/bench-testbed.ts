@@ -1,4 +1,4 @@
-import { benchTestbed } from "../../testbed/bench.ts";
+import { benchTestbed } from "../../bench/testbed.ts";
 import { testbedName } from "../../testbed/names.ts";
 import { withinGoal } from "../../testbed/ping.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";

@@ -1,4 +1,4 @@
-import type { TraceBenchReport } from "../../topology/bench/trace-bench.ts";
+import type { TraceBenchReport } from "../../bench/trace.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
@@ -40,13 +40,13 @@ export const command: CommandSpec = {
   async run({ values, out }) {
     const samples = numberFlag(values, "samples", 20, { int: true, min: 1, max: 10_000 });
     if (typeof values.runner === "string") {
-      const { runTraces } = await import("../../topology/bench/trace-runner.ts");
+      const { runTraces } = await import("../../bench/trace-runner.ts");
       const { requireIPv4 } = await import("../../topology/ip.ts");
       requireIPv4(values.runner, "--runner");
       out.data(await runTraces(values.runner, samples, values.prior === true));
       return;
     }
-    const { benchTrace } = await import("../../topology/bench/trace-bench.ts");
+    const { benchTrace } = await import("../../bench/trace.ts");
     const report = await benchTrace({ name: (values.name as string | undefined) ?? "trbench", samples, keep: values.keep === true, progress: (h) => out.progress({ type: "bench", message: h }, h) });
     out.data(report, () => render(report));
   },

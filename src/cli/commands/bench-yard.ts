@@ -1,5 +1,5 @@
 import { resolveConfig } from "../../config/resolve.ts";
-import type { CaseReport, Figures } from "../../yard/bench.ts";
+import type { CaseReport, Figures } from "../../bench/yard.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
@@ -23,7 +23,7 @@ export const command: CommandSpec = {
     const n = numberFlag(values, "iterations", 10, { int: true, min: 1, max: 1000 });
     const { config } = await resolveConfig({ flags: { dataDir: values["data-dir"] } });
     const { createDockerEngine } = await import("../../yard/docker-engine.ts");
-    const { benchYard } = await import("../../yard/bench.ts");
+    const { benchYard } = await import("../../bench/yard.ts");
     const engine = await createDockerEngine(config.dockerSocket);
     await engine.ping();
     out.info(`measuring ${n} cold runs and ${n} hot starts, each beside bare Docker...`);

@@ -1,4 +1,4 @@
-import { runClient } from "../../../examples/migrate-app/client.ts";
+import { runClient } from "../../lab/client.ts";
 import { IconError } from "../../errors.ts";
 import { JSON_OPTION, type CommandSpec } from "../command.ts";
 import { numberFlag } from "../flags.ts";

@@ -8,7 +8,7 @@ import { FakeClock } from "../../util/clock.ts";
 import { MsgType } from "../codec.ts";
 import { Dht, type DhtOptions } from "../dht.ts";
 import { MemoryHub, type LinkModel } from "../transport/memory-hub.ts";
-import { pick, seededRandom } from "./random.ts";
+import { pick, seededRandom } from "../../util/random.ts";
 
 export interface SimOptions {
   links?: LinkModel;

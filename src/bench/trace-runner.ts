@@ -4,9 +4,9 @@
  * probes, waiting, end), and reports that next to what the traces measured (destination and last-hop RTT).
  */
 import { Bench } from "tinybench";
-import { UdpTracer } from "../trace/udp-tracer.ts";
-import { priorOf, type TraceResult } from "../trace/types.ts";
-import { spread, type Spread } from "../../util/stats.ts";
+import { UdpTracer } from "../topology/trace/udp-tracer.ts";
+import { priorOf, type TraceResult } from "../topology/trace/types.ts";
+import { spread, type Spread } from "../util/stats.ts";
 
 export interface RunnerReport {
   destination: string;

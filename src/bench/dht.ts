@@ -1,15 +1,15 @@
 /**
- * `icon bench dht`: N real Dht nodes over the in-memory hub with a latency model (sim/latency.ts) and
+ * `icon bench dht`: N real Dht nodes over the in-memory hub with a latency model (dht/sim/latency.ts) and
  * per-datagram loss, on virtual time (a FakeClock), so a thousand nodes fit two shared cores. Nodes join
  * one by one through random earlier nodes, publish values, then random live nodes look them up while a
  * fraction of the network is replaced (churn). Lookup times are VIRTUAL milliseconds: the simulated network
  * time a lookup takes, not CPU time.
  */
-import { keyOf } from "../id.ts";
-import { RecordKind } from "../record.ts";
-import { PlaneModel } from "../sim/latency.ts";
-import { SimNetwork } from "../sim/network.ts";
-import { pick, seededRandom } from "../sim/random.ts";
+import { keyOf } from "../dht/id.ts";
+import { RecordKind } from "../dht/record.ts";
+import { PlaneModel } from "../dht/sim/latency.ts";
+import { SimNetwork } from "../dht/sim/network.ts";
+import { pick, seededRandom } from "../util/random.ts";
 
 /** Virtual time between the end of the joins and the first put. */
 const SETTLE_MS = 30_000;

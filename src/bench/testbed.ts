@@ -6,13 +6,13 @@
  */
 import { cpus, loadavg } from "node:os";
 import { readdirSync, readFileSync } from "node:fs";
-import { thesisTopology } from "./builtin.ts";
-import { hopRtts, type HopResult } from "./hops.ts";
-import { down, up, type Progress } from "./lifecycle.ts";
-import { pathOf, shortestPaths } from "./paths.ts";
-import { parsePing, pingMatrix, withinGoal, type PingResult } from "./ping.ts";
-import { run } from "./shell.ts";
-import type { TestbedStatus } from "./state.ts";
+import { thesisTopology } from "../testbed/builtin.ts";
+import { hopRtts, type HopResult } from "../testbed/hops.ts";
+import { down, up, type Progress } from "../testbed/lifecycle.ts";
+import { pathOf, shortestPaths } from "../testbed/paths.ts";
+import { parsePing, pingMatrix, withinGoal, type PingResult } from "../testbed/ping.ts";
+import { run } from "../testbed/shell.ts";
+import type { TestbedStatus } from "../testbed/state.ts";
 
 export interface CpuResult {
   /** Asked-for echo requests per second (and as many replies the other way). */

@@ -5,11 +5,11 @@
  * replica and application image. The same run measures the RTTs and the floor F.
  */
 import { cpus, totalmem, release } from "node:os";
-import type { ClientResult } from "../../../examples/migrate-app/client.ts";
+import type { ClientResult } from "../../lab/client.ts";
 import { VERSION } from "../../version.ts";
 import { quantile } from "../../util/stats.ts";
 import type { Topology } from "../../testbed/topology.ts";
-import { MigrationLab, type Roles, type Rtts } from "../lab.ts";
+import { MigrationLab, type Roles, type Rtts } from "../../lab/lab.ts";
 import { summarize, type CaseSummary } from "./summary.ts";
 
 export const CASES = ["direct", "hot", "cold"] as const;

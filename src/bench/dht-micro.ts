@@ -4,15 +4,15 @@
  * the size a 10,000-node network gives, and the per-datagram crypto (address token, record signature).
  */
 import { Bench } from "tinybench";
-import { generateIdentity } from "../../identity/identity.ts";
-import { FakeClock } from "../../util/clock.ts";
-import { encodeAnnouncement } from "../announcement.ts";
-import { decode, encode, MsgType, type Packet } from "../codec.ts";
-import { K } from "../constants.ts";
-import { keyOf, randomId, randomIdInBucket, toHex } from "../id.ts";
-import { RecordKind, signRecord, verifyRecord } from "../record.ts";
-import { RoutingTable } from "../routing-table.ts";
-import { AddressTokens } from "../token.ts";
+import { generateIdentity } from "../identity/identity.ts";
+import { FakeClock } from "../util/clock.ts";
+import { encodeAnnouncement } from "../dht/announcement.ts";
+import { decode, encode, MsgType, type Packet } from "../dht/codec.ts";
+import { K } from "../dht/constants.ts";
+import { keyOf, randomId, randomIdInBucket, toHex } from "../dht/id.ts";
+import { RecordKind, signRecord, verifyRecord } from "../dht/record.ts";
+import { RoutingTable } from "../dht/routing-table.ts";
+import { AddressTokens } from "../dht/token.ts";
 
 export interface MicroResult {
   task: string;

@@ -2,7 +2,7 @@
  * The figures of thesis table 4.1 for one migration case, from the samples of a run: failures counted,
  * never dropped; statistics over the successful samples; the median against the run's network floor.
  */
-import { PHASES, type ClientResult, type Phase } from "../../../examples/migrate-app/client.ts";
+import { PHASES, type ClientResult, type Phase } from "../../lab/client.ts";
 import { ciHalfWidth, mean, quantile, sd } from "../../util/stats.ts";
 
 export interface CaseSummary {

@@ -1,7 +1,8 @@
 /**
- * The sample application's own messages between its client and server (thesis 3.1.3): a handshake,
- * and a migrate message that the client follows blindly. Nothing here is part of icon itself; an ICON
- * author chooses their own protocol.
+ * The sample application's own messages between its client (client.ts) and its server
+ * (examples/migrate-app/server.ts), thesis 3.1.3: a handshake, and a migrate message that the client
+ * follows blindly. Not part of the orchestrator: an ICON author chooses their own protocol. It lives in
+ * the lab because the lab's client speaks it and the example server imports it from here.
  */
 import type { ReplicaTimings } from "icon-runtime";
 

@@ -3,8 +3,10 @@
  * brought up with the thesis topology and taken down again at the end. Benchmarks use their own testbed
  * name so they never disturb a testbed someone else is using.
  */
-import type { Topology } from "../../testbed/topology.ts";
-import type { TestbedStatus } from "../../testbed/state.ts";
+import { thesisTopology } from "./builtin.ts";
+import { down, up } from "./lifecycle.ts";
+import { readState, type TestbedStatus } from "./state.ts";
+import type { Topology } from "./topology.ts";
 
 export interface TestbedSession {
   status: TestbedStatus;
@@ -15,9 +17,6 @@ export interface TestbedSession {
 }
 
 export async function openTestbed(o: { name: string; topology?: Topology; keep?: boolean; progress?: (human: string) => void }): Promise<TestbedSession> {
-  const { up, down } = await import("../../testbed/lifecycle.ts");
-  const { readState } = await import("../../testbed/state.ts");
-  const { thesisTopology } = await import("../../testbed/builtin.ts");
   const existed = readState(o.name)?.phase === "up";
   const status = await up({ name: o.name, topology: o.topology ?? thesisTopology(), docker: false, progress: (_, human) => o.progress?.(human) });
   const hosts = new Map(status.hosts.map((h) => [h.name, h]));

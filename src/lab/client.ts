@@ -1,11 +1,11 @@
 /**
- * The sample client (thesis 3.1.3 and 4.2): connects to an ICON over a websocket, handshakes, follows
- * the server's migrate message blindly to the closer replica, handshakes there, checks that its state
- * survived the move, and quits. It time-stamps the nine phases of thesis section 4.2.
- *
- *   bun examples/migrate-app/client.ts ws://10.0.0.2:8080/ws [--timeout-ms 30000] [--json]
+ * The sample client (thesis 3.1.3 and 4.2), the lab's measuring instrument: connects to the sample ICON
+ * (examples/migrate-app) over a websocket, handshakes, follows the server's migrate message blindly to the
+ * closer replica, handshakes there, checks that its state survived the move, and quits. It time-stamps the
+ * nine phases of thesis section 4.2. `icon demo client` runs it; the demo and `icon bench migrate` run
+ * that command on the testbed's user device.
  */
-import type { ClientMessage, ClientState, ReplicaTimings, ServerMessage } from "./protocol.ts";
+import type { ClientMessage, ClientState, ReplicaTimings, ServerMessage } from "./app-protocol.ts";
 
 export const PHASES = [
   "connectedOrigin",
@@ -131,22 +131,4 @@ export async function runClient(originUrl: string, opts: ClientOptions = {}): Pr
     for (const ws of sockets) ws.close();
   }
   return result;
-}
-
-if (import.meta.main) {
-  const args = process.argv.slice(2);
-  const url = args.find((a) => a.startsWith("ws://"));
-  const json = args.includes("--json");
-  const ti = args.indexOf("--timeout-ms");
-  if (!url) {
-    console.error("usage: client.ts ws://HOST:PORT/ws [--timeout-ms N] [--json]");
-    process.exit(2);
-  }
-  const res = await runClient(url, {
-    timeoutMs: ti >= 0 ? Number(args[ti + 1]) : undefined,
-    onPhase: json ? undefined : (p, ms) => console.error(`${ms.toFixed(1).padStart(9)} ms  ${p}`),
-  });
-  if (json) console.log(JSON.stringify(res));
-  else console.error(res.ok ? `switched to ${res.edge} in ${res.totalMs} ms (${res.mode})` : `failed: ${res.error}`);
-  process.exit(res.ok ? 0 : 1);
 }

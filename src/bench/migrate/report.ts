@@ -4,8 +4,8 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { PHASES } from "../../../examples/migrate-app/client.ts";
-import { THESIS_ROLES } from "../lab.ts";
+import { PHASES } from "../../lab/client.ts";
+import { THESIS_ROLES } from "../../lab/lab.ts";
 import type { Case, MigrateBenchResult } from "./run.ts";
 import { distributionSvg, phasesSvg } from "./svg.ts";
 

@@ -6,10 +6,10 @@
  * a warm process of its own, inside its namespace, as a node would.
  */
 import { loadavg } from "node:os";
-import { selfCommand } from "../../testbed/self.ts";
-import { BASE_PORT, RETRY_PORT_OFFSET } from "../trace/types.ts";
+import { selfCommand } from "../testbed/self.ts";
+import { BASE_PORT, RETRY_PORT_OFFSET } from "../topology/trace/types.ts";
 import type { RunnerReport } from "./trace-runner.ts";
-import { openTestbed } from "./testbed-session.ts";
+import { openTestbed } from "../testbed/session.ts";
 
 export interface TracePairReport {
   from: string;

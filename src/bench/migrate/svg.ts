@@ -2,7 +2,7 @@
  * Plain SVG plots of a migration run, after thesis figures 4.3-4.6: per case the CDF and a histogram
  * (PDF) of the time to switch, outliers marked; and the mean phase timeline of every case.
  */
-import { PHASES, type Phase } from "../../../examples/migrate-app/client.ts";
+import { PHASES, type Phase } from "../../lab/client.ts";
 import { quantile } from "../../util/stats.ts";
 import { outliers } from "./summary.ts";
 

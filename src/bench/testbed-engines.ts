@@ -6,14 +6,14 @@
  */
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { PAUSE_IMAGE } from "../names.ts";
-import { down, up, type Progress, type TestbedEvent } from "../lifecycle.ts";
-import { thesisTopology } from "../builtin.ts";
-import { readState } from "../state.ts";
-import { copyImage } from "./copy-image.ts";
-import { engineNodes } from "./fleet.ts";
-import { engineProcesses } from "./processes.ts";
-import { quantile } from "../../util/stats.ts";
+import { PAUSE_IMAGE } from "../testbed/names.ts";
+import { down, up, type Progress, type TestbedEvent } from "../testbed/lifecycle.ts";
+import { thesisTopology } from "../testbed/builtin.ts";
+import { readState } from "../testbed/state.ts";
+import { copyImage } from "../testbed/engines/copy-image.ts";
+import { engineNodes } from "../testbed/engines/fleet.ts";
+import { engineProcesses } from "../testbed/engines/processes.ts";
+import { quantile } from "../util/stats.ts";
 
 export interface Spread {
   median: number;

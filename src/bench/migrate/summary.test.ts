@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { ClientResult } from "../../../examples/migrate-app/client.ts";
+import type { ClientResult } from "../../lab/client.ts";
 import { markdown } from "./report.ts";
 import type { MigrateBenchResult } from "./run.ts";
 import { outliers, summarize } from "./summary.ts";

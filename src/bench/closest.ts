@@ -9,12 +9,12 @@
  */
 import { loadavg } from "node:os";
 import { Bench } from "tinybench";
-import type { ClosestAnswer } from "../finder.ts";
-import type { TraceResult } from "../trace/types.ts";
-import { spread, type Spread } from "../../util/stats.ts";
-import { openTestbed } from "./testbed-session.ts";
-import { TestbedNodes } from "../../lab/testbed-nodes.ts";
-import { selfCommand } from "../../testbed/self.ts";
+import type { ClosestAnswer } from "../topology/finder.ts";
+import type { TraceResult } from "../topology/trace/types.ts";
+import { spread, type Spread } from "../util/stats.ts";
+import { openTestbed } from "../testbed/session.ts";
+import { TestbedNodes } from "../lab/testbed-nodes.ts";
+import { selfCommand } from "../testbed/self.ts";
 
 export interface ClosestBenchReport {
   testbed: string;

@@ -19,7 +19,7 @@ import { toHex } from "./id.ts";
 import { loadState } from "./persistence.ts";
 import { dhtRoutes } from "./routes.ts";
 import { UdpTransport } from "./transport/udp.ts";
-import { parseIpv4 } from "./wire.ts";
+import { ipv4ToBytes } from "../util/ipv4.ts";
 
 export const STATE_FILE = "dht.json";
 
@@ -83,7 +83,7 @@ async function resolveAll(list: string[], log: Logger): Promise<Endpoint[]> {
     const i = hp.lastIndexOf(":");
     const host = hp.slice(0, i);
     const port = Number(hp.slice(i + 1));
-    if (parseIpv4(host)) {
+    if (ipv4ToBytes(host)) {
       out.push({ address: host, port });
       continue;
     }

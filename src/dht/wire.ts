@@ -3,7 +3,7 @@
  * codec rejects, throws a DecodeError naming the field, so a malformed datagram is dropped and counted.
  */
 import { MAX_DATAGRAM } from "./constants.ts";
-import { parseIPv4 } from "../util/ipv4.ts";
+import { ipv4ToBytes } from "../util/ipv4.ts";
 
 export class DecodeError extends Error {
   override readonly name = "DecodeError";
@@ -109,7 +109,7 @@ export class Writer {
     return this;
   }
   ipv4(address: string): this {
-    const parts = parseIpv4(address);
+    const parts = ipv4ToBytes(address);
     if (!parts) throw new Error(`not an IPv4 address: ${address}`);
     for (const p of parts) this.buf[this.pos++] = p;
     return this;
@@ -125,26 +125,9 @@ export class Writer {
   }
 }
 
-const parsed = new Map<string, number[] | undefined>();
-
-/** The four bytes of a dotted-quad IPv4 address (an IPv4-mapped IPv6 one too), or undefined. */
-export function parseIpv4(address: string): number[] | undefined {
-  let out = parsed.get(address);
-  if (out || parsed.has(address)) return out;
-  out = parseIpv4Uncached(address);
-  if (parsed.size >= 4096) parsed.clear();
-  parsed.set(address, out);
-  return out;
-}
-
-function parseIpv4Uncached(address: string): number[] | undefined {
-  const n = parseIPv4(address.startsWith("::ffff:") ? address.slice(7) : address);
-  return n === undefined ? undefined : [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
-}
-
 /** Addresses a contact may have: unicast IPv4 (not 0.0.0.0, not multicast or broadcast). */
 export function isContactAddress(address: string): boolean {
-  const p = parseIpv4(address);
+  const p = ipv4ToBytes(address);
   return !!p && p[0] !== 0 && p[0]! < 224;
 }
 

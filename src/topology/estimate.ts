@@ -5,7 +5,7 @@
  * R: the part of the path from R to the client is shared. The router nearest the client leaves the
  * least unshared path, so each node is estimated through the nearest-to-client router it announced.
  */
-import { routerIdOf } from "./ip.ts";
+import { routerIdOf } from "./router-id.ts";
 import type { RouterAnnouncement } from "./directory.ts";
 import type { TraceResult } from "./trace/types.ts";
 

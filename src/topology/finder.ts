@@ -5,7 +5,8 @@
  * (estimate.ts). It sits on the migration's critical path (DESIGN.md "The migration sequence"), so
  * everything it can reuse, it does: traces per prefix, lookups per router, work already in flight.
  */
-import { requireIPv4, routerIdOf } from "./ip.ts";
+import { requireIPv4 } from "../util/ipv4.ts";
+import { routerIdOf } from "./router-id.ts";
 import { clientRttMs, pathRouters, rankCandidates, type Candidate } from "./estimate.ts";
 import type { RouterAnnouncement } from "./directory.ts";
 import type { LookupCache } from "./lookup-cache.ts";

@@ -12,7 +12,7 @@
  */
 import type { Logger } from "../log.ts";
 import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
-import { isUnicastIPv4, parseIPv4 } from "./ip.ts";
+import { ipv4ToNumber, isUnicastIPv4 } from "../util/ipv4.ts";
 import type { TraceCache } from "./trace-cache.ts";
 import type { TraceResult } from "./trace/types.ts";
 
@@ -61,7 +61,7 @@ export class Harvester {
 
   /** Queues an address for a background trace; returns whether it was queued. */
   harvest(ip: string, force = false): boolean {
-    const n = parseIPv4(ip);
+    const n = ipv4ToNumber(ip);
     if (this.stopped || n === undefined || !isUnicastIPv4(n) || this.deps.isSelf(ip)) return false;
     const { traces } = this.deps;
     if (this.queuedSet.has(traces.keyOf(ip)) || traces.pending(ip) || (!force && traces.fresh(ip))) return false;

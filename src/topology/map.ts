@@ -5,7 +5,7 @@
  * minimum is the best estimate of the path's own delay (the same reasoning as BBR's min-RTT filter),
  * and the window lets it rise again when the route changes.
  */
-import { routerIdOf } from "./ip.ts";
+import { routerIdOf } from "./router-id.ts";
 import type { TraceResult } from "./trace/types.ts";
 
 /** Samples kept per router, and how long a sample counts. */

@@ -6,7 +6,7 @@
 import type { Hono } from "hono";
 import { jsonBody } from "../api/http.ts";
 import { IconError } from "../errors.ts";
-import { requireIPv4 } from "./ip.ts";
+import { requireIPv4 } from "../util/ipv4.ts";
 import type { Topology } from "./topology.ts";
 
 export function mountTopologyRoutes(app: Hono, topology: () => Topology, settings: () => Record<string, unknown>): void {

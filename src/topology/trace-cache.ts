@@ -4,7 +4,7 @@
  * too, so a client's trace started at accept is the one `closest` waits for (DESIGN.md "The migration
  * sequence": everything hides behind the client's round trips).
  */
-import { clientKeyOf } from "./ip.ts";
+import { clientKeyOf } from "./router-id.ts";
 import type { TraceResult } from "./trace/types.ts";
 
 /** Prefixes remembered at most; the oldest entry goes first. */

@@ -1,7 +1,11 @@
-/** Dotted-quad IPv4, parsed one way for the config, the DHT's wire format and the topology. */
+/**
+ * Dotted-quad IPv4, parsed one way for the config, the DHT's wire format and the topology: as a number
+ * for arithmetic (prefixes, routerIds), as four bytes for the wire.
+ */
+import { IconError } from "../errors.ts";
 
 /** The address as an unsigned 32-bit number, or undefined when it is not dotted-quad IPv4. */
-export function parseIPv4(s: string): number | undefined {
+export function ipv4ToNumber(s: string): number | undefined {
   const parts = s.split(".");
   if (parts.length !== 4) return undefined;
   let n = 0;
@@ -14,6 +18,40 @@ export function parseIPv4(s: string): number | undefined {
   return n;
 }
 
+const bytesOf = new Map<string, number[] | undefined>();
+
+/**
+ * The four bytes of a dotted-quad address (an IPv4-mapped IPv6 one too), or undefined. Cached: the DHT
+ * asks for every datagram, mostly about the same few addresses.
+ */
+export function ipv4ToBytes(address: string): number[] | undefined {
+  let out = bytesOf.get(address);
+  if (out || bytesOf.has(address)) return out;
+  const n = ipv4ToNumber(address.startsWith("::ffff:") ? address.slice(7) : address);
+  out = n === undefined ? undefined : [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+  if (bytesOf.size >= 4096) bytesOf.clear();
+  bytesOf.set(address, out);
+  return out;
+}
+
 export function isIPv4(s: string): boolean {
-  return parseIPv4(s) !== undefined;
+  return ipv4ToNumber(s) !== undefined;
+}
+
+/** Parses an address a user gave, with an error that says what is wrong. */
+export function requireIPv4(s: string, what = "address"): number {
+  const n = ipv4ToNumber(s);
+  if (n === undefined)
+    throw new IconError("INVALID_INPUT", `${what} "${s}" is not an IPv4 address`, "Give a dotted IPv4 address such as 192.0.2.10 (IPv6 and names are not supported).");
+  return n;
+}
+
+export function formatIPv4(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** Not 0.0.0.0/8, multicast, reserved or broadcast: an address worth tracing. */
+export function isUnicastIPv4(n: number): boolean {
+  const first = n >>> 24;
+  return n !== 0 && first !== 0 && first < 224 && n !== 0xffffffff;
 }

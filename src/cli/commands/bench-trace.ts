@@ -41,7 +41,7 @@ export const command: CommandSpec = {
     const samples = numberFlag(values, "samples", 20, { int: true, min: 1, max: 10_000 });
     if (typeof values.runner === "string") {
       const { runTraces } = await import("../../bench/trace-runner.ts");
-      const { requireIPv4 } = await import("../../topology/ip.ts");
+      const { requireIPv4 } = await import("../../util/ipv4.ts");
       requireIPv4(values.runner, "--runner");
       out.data(await runTraces(values.runner, samples, values.prior === true));
       return;

@@ -1,6 +1,6 @@
 import { clientFor } from "../../api/client.ts";
 import type { ClosestAnswer } from "../../topology/finder.ts";
-import { requireIPv4 } from "../../topology/ip.ts";
+import { requireIPv4 } from "../../util/ipv4.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
 import { table } from "../output.ts";
 

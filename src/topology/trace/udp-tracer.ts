@@ -4,7 +4,7 @@
  * their kernel timestamps, and the end decided by TraceState. Works as any user, needs no raw socket.
  */
 import { IconError } from "../../errors.ts";
-import { requireIPv4 } from "../ip.ts";
+import { requireIPv4 } from "../../util/ipv4.ts";
 import { classify } from "./classify.ts";
 import { libc, realtimeMs, type Libc } from "./libc.ts";
 import { firstSendError, ProbeSocket } from "./probe-socket.ts";

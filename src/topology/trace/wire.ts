@@ -5,7 +5,7 @@
  * (SO_EE_OFFENDER), and the `struct timespec` of SCM_TIMESTAMPNS. Parsing is pure so tests can feed bytes.
  */
 import { ptr } from "bun:ffi";
-import { formatIPv4 } from "../ip.ts";
+import { formatIPv4 } from "../../util/ipv4.ts";
 import { AF_INET, IP_RECVERR, SCM_TIMESTAMPNS, SOL_IP, SOL_SOCKET } from "./libc.ts";
 
 export const SOCKADDR_IN_BYTES = 16;

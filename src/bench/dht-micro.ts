@@ -9,10 +9,11 @@ import { FakeClock } from "../util/clock.ts";
 import { encodeAnnouncement } from "../dht/announcement.ts";
 import { decode, encode, MsgType, type Packet } from "../dht/codec.ts";
 import { K } from "../dht/constants.ts";
-import { keyOf, randomId, randomIdInBucket, toHex } from "../dht/id.ts";
+import { keyOf, randomId, randomIdInBucket } from "../dht/id.ts";
 import { RecordKind, signRecord, verifyRecord } from "../dht/record.ts";
 import { RoutingTable } from "../dht/routing-table.ts";
 import { AddressTokens } from "../dht/token.ts";
+import { toHex } from "../util/hex.ts";
 
 export interface MicroResult {
   task: string;

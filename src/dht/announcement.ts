@@ -7,9 +7,9 @@
  * Payload layout (20 or 24 bytes): IPv4 4 | dhtPort u16 | peerPort u16 | rtt µs u32 | hops u8 | flags u8 |
  * timestamp ms u48 | price f32 (when flags bit 0).
  */
-import { toHex } from "./id.ts";
 import { publisherOf, type SignedRecord } from "./record.ts";
 import { DecodeError, isContactAddress, Reader, Writer } from "./wire.ts";
+import { toHex } from "../util/hex.ts";
 
 /** What a node says about itself and one router. */
 export interface AnnouncementFields {

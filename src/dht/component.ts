@@ -15,11 +15,11 @@ import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
 import type { Endpoint } from "./codec.ts";
 import { Dht } from "./dht.ts";
-import { toHex } from "./id.ts";
 import { loadState } from "./persistence.ts";
 import { dhtRoutes } from "./routes.ts";
 import { UdpTransport } from "./transport/udp.ts";
 import { ipv4ToBytes } from "../util/ipv4.ts";
+import { toHex } from "../util/hex.ts";
 
 export const STATE_FILE = "dht.json";
 

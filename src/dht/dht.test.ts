@@ -6,11 +6,12 @@ import { generateIdentity } from "../identity/identity.ts";
 import { decode, encode, Flag, HEADER_BYTES, MsgType, StoreStatus, zeroToken, type Body, type Packet } from "./codec.ts";
 import { MAX_DATAGRAM } from "./constants.ts";
 import { Dht } from "./dht.ts";
-import { keyOf, randomId, toHex } from "./id.ts";
+import { keyOf, randomId } from "./id.ts";
 import { makeRequestProof } from "./proof.ts";
 import { RecordKind, signRecord } from "./record.ts";
 import { SimNetwork } from "./sim/network.ts";
 import { uniformLinks, type MemoryEndpoint } from "./transport/memory-hub.ts";
+import { toHex } from "../util/hex.ts";
 
 /** A raw endpoint on the hub that speaks the wire format by hand (an attacker, or a careful test). */
 function rawPeer(net: SimNetwork) {

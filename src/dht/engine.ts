@@ -11,7 +11,7 @@ import { decode, MsgType, REQUEST_TYPES, type Body, type Endpoint, type Packet }
 import * as C from "./constants.ts";
 import { newCounters } from "./counters.ts";
 import type { OnEvent } from "./events.ts";
-import { equalIds, toHex, type Id } from "./id.ts";
+import { equalIds, type Id } from "./id.ts";
 import type { Contact } from "./k-bucket.ts";
 import { Lookup, type LookupDeps, type LookupResult } from "./lookup.ts";
 import { Membership } from "./membership.ts";
@@ -29,6 +29,7 @@ import { StateKeeper } from "./state-keeper.ts";
 import { AddressTokens } from "./token.ts";
 import type { DatagramTransport } from "./transport/types.ts";
 import { Upkeep } from "./upkeep.ts";
+import { toHex } from "../util/hex.ts";
 
 export interface DhtOptions {
   identity: Identity;

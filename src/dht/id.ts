@@ -8,21 +8,6 @@ import { ID_BITS, ID_BYTES } from "./constants.ts";
 
 export type Id = Uint8Array;
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-const nativeToHex = (Uint8Array.prototype as { toHex?: () => string }).toHex;
-
-/**
- * Hex of bytes, on a hot path (ids are map keys): the runtime's Uint8Array.prototype.toHex where it
- * exists (about 0.06 us), else by table (not via Buffer: touching `.buffer` of a small typed array is
- * costly in JavaScriptCore).
- */
-export function toHex(id: Uint8Array): string {
-  if (nativeToHex) return nativeToHex.call(id);
-  let s = "";
-  for (let i = 0; i < id.length; i++) s += HEX[id[i]!];
-  return s;
-}
-
 export function fromHex(hex: string): Id {
   if (!/^[0-9a-f]{40}$/i.test(hex)) throw new Error(`not a 160-bit hex id: ${hex}`);
   return new Uint8Array(Buffer.from(hex, "hex"));

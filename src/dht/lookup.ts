@@ -10,10 +10,11 @@ import type { Clock } from "../util/clock.ts";
 import { MsgType, type Body, type Endpoint } from "./codec.ts";
 import { ALPHA, K } from "./constants.ts";
 import type { OnEvent } from "./events.ts";
-import { compareDistance, equalIds, toHex, type Id } from "./id.ts";
+import { compareDistance, equalIds, type Id } from "./id.ts";
 import type { RecordKind, SignedRecord } from "./record.ts";
 import type { RequestOptions, RpcResult, RpcTarget } from "./rpc.ts";
 import { isContactAddress, isLoopback } from "./wire.ts";
+import { toHex } from "../util/hex.ts";
 
 const NEW = 0, INFLIGHT = 1, SLOW = 2, DONE = 3, FAILED = 4;
 

@@ -8,10 +8,11 @@
 import type { Clock } from "../util/clock.ts";
 import { MAX_VERIFY_IN_FLIGHT } from "./constants.ts";
 import { forgetOldest } from "./forget-oldest.ts";
-import { toHex, type Id } from "./id.ts";
+import type { Id } from "./id.ts";
 import type { Contact } from "./k-bucket.ts";
 import type { RoutingTable } from "./routing-table.ts";
 import type { RpcResult, RpcTarget } from "./rpc.ts";
+import { toHex } from "../util/hex.ts";
 
 const MAX_PROVEN = 8192;
 /** A proof asked of an address is not asked again for this long (its reply is on the way or lost). */

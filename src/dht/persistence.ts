@@ -7,9 +7,10 @@
  */
 import { chmod, rename, writeFile } from "node:fs/promises";
 import type { Endpoint } from "./codec.ts";
-import { fromHex, toHex, type Id } from "./id.ts";
+import { fromHex, type Id } from "./id.ts";
 import { isRecordKind, type RecordKind } from "./record.ts";
 import { isContactAddress } from "./wire.ts";
+import { toHex } from "../util/hex.ts";
 
 export interface SavedContact extends Endpoint {
   id: Id;

@@ -2,9 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { generateIdentity, type Identity } from "../identity/identity.ts";
 import { FakeClock } from "../util/clock.ts";
 import { announcementOf, decodeAnnouncement, encodeAnnouncement } from "./announcement.ts";
-import { commonPrefixLength, keyOf, randomId, toHex } from "./id.ts";
+import { commonPrefixLength, keyOf, randomId } from "./id.ts";
 import { RecordKind, recordSize, signRecord, verifyRecord, type SignedRecord } from "./record.ts";
 import { RecordStore, VALUE_BUDGET } from "./record-store.ts";
+import { toHex } from "../util/hex.ts";
 
 const clock = new FakeClock();
 const nowS = () => Math.floor(clock.now() / 1000);

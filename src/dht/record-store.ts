@@ -10,8 +10,9 @@ import type { Clock } from "../util/clock.ts";
 import { announcementRank } from "./announcement.ts";
 import { HEADER_BYTES, PROOF_BYTES } from "./codec.ts";
 import { CLOCK_SKEW_MS, MAX_DATAGRAM, MAX_RECORD_TTL_MS, STORE_MAX_BYTES, STORE_MAX_KEYS } from "./constants.ts";
-import { compareDistance, toHex, type Id } from "./id.ts";
+import { compareDistance, type Id } from "./id.ts";
 import { publisherOf, RecordKind, recordSize, type SignedRecord } from "./record.ts";
+import { toHex } from "../util/hex.ts";
 
 /** Room for records in a VALUE reply: the datagram minus header, proof, kind and count. */
 export const VALUE_BUDGET = MAX_DATAGRAM - HEADER_BYTES - PROOF_BYTES - 2;

@@ -7,8 +7,9 @@
  * Wire layout: publicKey 32 | seq u48 | expiresAt u32 (Unix seconds) | length u16 | payload | signature 64.
  */
 import { nodeIdOf, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature, type Identity } from "../identity/identity.ts";
-import { toHex, type Id } from "./id.ts";
+import type { Id } from "./id.ts";
 import { DecodeError, type Reader, type Writer } from "./wire.ts";
+import { toHex } from "../util/hex.ts";
 
 /** What a record holds: a user value (`icon dht put`) or a router announcement (thesis fig 3.3). */
 export const RecordKind = { VALUE: 1, ANNOUNCEMENT: 2 } as const;

@@ -14,8 +14,9 @@ import type { RecordStore, StoreOutcome } from "./record-store.ts";
 import type { RoutingTable } from "./routing-table.ts";
 import type { AddressTokens } from "./token.ts";
 import { makeProof } from "./proof.ts";
-import { toHex, type Id } from "./id.ts";
+import type { Id } from "./id.ts";
 import { isLoopback } from "./wire.ts";
+import { toHex } from "../util/hex.ts";
 
 export interface ResponderDeps {
   identity: Identity;

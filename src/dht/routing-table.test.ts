@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { LRS_PING_AFTER_MS, STALE_AFTER_FAILURES } from "./constants.ts";
-import { commonPrefixLength, compareDistance, fromHex, keyOf, randomId, randomIdInBucket, toHex, xor, type Id } from "./id.ts";
+import { commonPrefixLength, compareDistance, fromHex, keyOf, randomId, randomIdInBucket, xor, type Id } from "./id.ts";
 import { RoutingTable } from "./routing-table.ts";
+import { toHex } from "../util/hex.ts";
 
 /** An id sharing exactly `prefix` bits with `self`. */
 const inBucket = (self: Id, prefix: number) => randomIdInBucket(self, prefix);

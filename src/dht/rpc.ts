@@ -12,10 +12,11 @@ import { CONTACT_BYTES, encode, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, zeroTo
 import { K, MAX_DATAGRAM, MAX_RTO_MS, RPC_ATTEMPTS, TOKEN_USE_MS } from "./constants.ts";
 import type { DhtCounters } from "./counters.ts";
 import { forgetOldest } from "./forget-oldest.ts";
-import { equalIds, toHex, type Id } from "./id.ts";
+import { equalIds, type Id } from "./id.ts";
 import { checkProof, makeRequestProof } from "./proof.ts";
 import { RttEstimator } from "./rtt.ts";
 import type { DatagramTransport } from "./transport/types.ts";
+import { toHex } from "../util/hex.ts";
 
 export interface RpcTarget {
   address: string;

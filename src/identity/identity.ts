@@ -8,6 +8,7 @@ import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { IconError } from "../errors.ts";
+import { toHex } from "../util/hex.ts";
 
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
@@ -86,11 +87,7 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<{ identity:
   const { privateKey } = generateKeyPairSync("ed25519");
   const raw = privateKey.export({ format: "der", type: "pkcs8" }).subarray(PKCS8_PREFIX.length);
   const identity = fromPrivate(raw);
-  await Bun.write(path, JSON.stringify({ privateKey: raw.toString("base64"), nodeId: hex(identity.nodeId) }) + "\n");
+  await Bun.write(path, JSON.stringify({ privateKey: raw.toString("base64"), nodeId: toHex(identity.nodeId) }) + "\n");
   await chmod(path, 0o600);
   return { identity, created: true };
-}
-
-export function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString("hex");
 }

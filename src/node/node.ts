@@ -5,7 +5,7 @@
 import { mkdir } from "node:fs/promises";
 import { serveApi, createApiApp, type ApiServer } from "../api/server.ts";
 import type { Config } from "../config/schema.ts";
-import { hex, loadOrCreateIdentity, type Identity } from "../identity/identity.ts";
+import { loadOrCreateIdentity, type Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import type { NodeComponent } from "./component.ts";
@@ -13,6 +13,7 @@ import { YardComponent } from "../yard/component.ts";
 import { DhtComponent } from "../dht/component.ts";
 import { TopologyComponent } from "../topology/component.ts";
 import { PeerComponent } from "../peer/component.ts";
+import { toHex } from "../util/hex.ts";
 
 export class IconNode {
   readonly components: NodeComponent[] = [];
@@ -28,7 +29,7 @@ export class IconNode {
   static async create(config: Config, log: Logger): Promise<IconNode> {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const { identity, created } = await loadOrCreateIdentity(config.dataDir);
-    if (created) log.info("created a new node identity", { nodeId: hex(identity.nodeId), dataDir: config.dataDir });
+    if (created) log.info("created a new node identity", { nodeId: toHex(identity.nodeId), dataDir: config.dataDir });
     const node = new IconNode(config, log, identity);
     // Components, in start order: dht, peer, topology, yard.
     const dht = new DhtComponent({ config, identity, log: log.child("dht") }); // later components use dht.dht once started
@@ -44,7 +45,7 @@ export class IconNode {
   }
 
   get nodeId(): string {
-    return hex(this.identity.nodeId);
+    return toHex(this.identity.nodeId);
   }
 
   status(): Record<string, unknown> {

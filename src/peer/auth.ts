@@ -9,8 +9,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { IconError } from "../errors.ts";
-import { hex, nodeIdOf, verifySignature, type Identity } from "../identity/identity.ts";
+import { nodeIdOf, verifySignature, type Identity } from "../identity/identity.ts";
 import { HANDSHAKE_WINDOW_MS, PROTOCOL_VERSION } from "./protocol.ts";
+import { toHex } from "../util/hex.ts";
 
 export const HEADER = {
   key: "x-icon-key",
@@ -90,7 +91,7 @@ export function verifyHandshake(headers: Headers, self: Identity, nonces: NonceC
   const [key, to, time, nonce, sig, endpoint, boot] = [get(HEADER.key), get(HEADER.to), get(HEADER.time), get(HEADER.nonce), get(HEADER.sig), get(HEADER.endpoint), get(HEADER.boot)];
   const deny = (why: string) => new IconError("UNAUTHORIZED", `peer handshake refused: ${why}`, "Connect with a signed handshake from a node identity (icon node start).");
   if (!key || !time || !nonce || !sig) throw deny("missing signature headers");
-  if (to !== hex(self.nodeId)) throw deny("addressed to another node");
+  if (to !== toHex(self.nodeId)) throw deny("addressed to another node");
   const t = Number(time);
   if (!Number.isFinite(t) || Math.abs(now - t) > HANDSHAKE_WINDOW_MS) throw deny("timestamp outside the allowed window (check the clocks)");
   const publicKey = unb64(key);
@@ -99,7 +100,7 @@ export function verifyHandshake(headers: Headers, self: Identity, nonces: NonceC
   let ep: VerifiedClient["endpoint"];
   const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(endpoint);
   if (m && Number(m[2]) > 0 && Number(m[2]) < 65536) ep = { address: m[1]!, port: Number(m[2]) };
-  return { nodeId: hex(nodeIdOf(publicKey)), publicKey, nonce, endpoint: ep, boot: boot.slice(0, 64) };
+  return { nodeId: toHex(nodeIdOf(publicKey)), publicKey, nonce, endpoint: ep, boot: boot.slice(0, 64) };
 }
 
 export function welcomeFrame(self: Identity, client: VerifiedClient, boot: string): string {
@@ -111,6 +112,6 @@ export function welcomeFrame(self: Identity, client: VerifiedClient, boot: strin
 export function verifyWelcome(frame: { key: string; sig: string; boot?: string }, expectedNodeId: string, self: Identity, sentNonce: string): string | undefined {
   const key = unb64(frame.key);
   const boot = typeof frame.boot === "string" ? frame.boot.slice(0, 64) : "";
-  if (hex(nodeIdOf(key)) !== expectedNodeId) return undefined;
+  if (toHex(nodeIdOf(key)) !== expectedNodeId) return undefined;
   return verifySignature(key, welcomeMessage(b64(self.publicKey), sentNonce, boot), unb64(frame.sig)) ? boot : undefined;
 }

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { generateIdentity, hex } from "../identity/identity.ts";
+import { generateIdentity } from "../identity/identity.ts";
 import { handshakeHeaders } from "./auth.ts";
 import { WS_PATH } from "./protocol.ts";
 import { endpointOf, loopbackNetworks } from "../../test/support/peers.ts";
+import { toHex } from "../util/hex.ts";
 
 const { network, stopAll } = loopbackNetworks();
 afterEach(stopAll);
@@ -76,7 +77,7 @@ describe("peer network", () => {
 
   test("a dial that names the wrong node id is refused", async () => {
     const [a, b] = [await network(), await network()];
-    const impostor = { nodeId: hex(generateIdentity().nodeId), address: "127.0.0.1", port: b.port };
+    const impostor = { nodeId: toHex(generateIdentity().nodeId), address: "127.0.0.1", port: b.port };
     // b refuses the handshake (addressed to another node), so the dial fails as unauthorized or unreachable
     await expect(a.connect(impostor)).rejects.toMatchObject({ message: expect.stringContaining("cannot connect to peer") });
   });

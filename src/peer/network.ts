@@ -9,12 +9,13 @@ import { Hono } from "hono";
 import { join } from "node:path";
 import { installErrorHandler } from "../api/http.ts";
 import { IconError } from "../errors.ts";
-import { hex, type Identity } from "../identity/identity.ts";
+import type { Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import { NonceCache, handshakeHeaders, newBootId, verifyHandshake, verifyWelcome, welcomeFrame, HEADER, type VerifiedClient } from "./auth.ts";
 import { PeerConnection, type Handlers, type MessageHandler, type RequestHandler } from "./connection.ts";
 import { MAX_FRAME_BYTES, WS_PATH, parseFrame } from "./protocol.ts";
+import { toHex } from "../util/hex.ts";
 
 export interface PeerEndpoint {
   nodeId: string;
@@ -52,7 +53,7 @@ export class PeerNetwork {
   readonly http = new Hono();
 
   constructor(private readonly init: PeerNetworkInit) {
-    this.nodeId = hex(init.identity.nodeId);
+    this.nodeId = toHex(init.identity.nodeId);
     installErrorHandler(this.http, (e) => init.log.error("peer HTTP request failed", { error: e as Error }));
     this.http.get("/v1/peer/info", (c) => c.json({ nodeId: this.nodeId, version: VERSION }));
   }

@@ -7,7 +7,7 @@
  * - A random network (seed 2) with a third, far node: the truly nearest node to the client comes first.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { down, randomTopology, rttTargets, thesisTopology, up, withLoss, type TestbedStatus, type Topology } from "../src/testbed/index.ts";
+import { down, randomTopology, rttTargets, thesisTopology, up, withLoss, type NetworkSpec, type TestbedStatus } from "../src/testbed/index.ts";
 import { inHost } from "../src/testbed/index.ts";
 import { TestbedNodes } from "../src/lab/testbed-nodes.ts";
 import type { ClosestAnswer } from "../src/topology/finder.ts";
@@ -31,7 +31,7 @@ function measuredRtt(st: TestbedStatus, from: string, to: string): number {
 
 /** Brings up a testbed, starts nodes on `hosts` (the first is the bootstrap), waits until every node but
  *  the first has announced at least `minRouters` routers from two traces (warm-up). */
-function scenario(name: string, topology: () => Topology, hosts: string[], minRouters: number) {
+function scenario(name: string, topology: () => NetworkSpec, hosts: string[], minRouters: number) {
   const ctx = { st: undefined as unknown as TestbedStatus, nodes: undefined as unknown as TestbedNodes };
   beforeAll(async () => {
     await down(name);

@@ -11,7 +11,7 @@ import { IconError } from "../errors.ts";
 import type { ClientResult, Phase } from "./client.ts";
 import { WS_PATH } from "./app-protocol.ts";
 import { TestbedNodes } from "./testbed-nodes.ts";
-import { address, inHost, pingMatrix, thesisTopology, withLoss, type TestbedStatus, type Topology } from "../testbed/index.ts";
+import { address, inHost, pingMatrix, thesisTopology, withLoss, type TestbedStatus, type NetworkSpec } from "../testbed/index.ts";
 import { wantsContainer } from "../testbed/topology.ts";
 import { selfCommand } from "../testbed/self.ts";
 import type { ContainerEngine } from "../yard/engine.ts";
@@ -42,7 +42,7 @@ export interface LabOptions {
   /** Packet loss on every link, 0..1. */
   loss?: number;
   /** The network (default: the thesis's) and who plays which part in it (default: THESIS_ROLES). */
-  topology?: Topology;
+  topology?: NetworkSpec;
   roles?: Roles;
   progress?: LabProgress;
   /** Extra ICON_* settings for both nodes. */
@@ -60,7 +60,7 @@ export interface Rtts {
 export class MigrationLab {
   private constructor(
     readonly st: TestbedStatus,
-    readonly topology: Topology,
+    readonly topology: NetworkSpec,
     readonly roles: Roles,
     public nodes: TestbedNodes,
     readonly engines: Map<string, ContainerEngine>,
@@ -264,7 +264,7 @@ export class MigrationLab {
 }
 
 /** Refuses roles the topology cannot play, before anything is brought up. */
-export function checkRoles(t: Topology, r: Roles): void {
+export function checkRoles(t: NetworkSpec, r: Roles): void {
   const fix = `Pick hosts of the topology (${t.hosts.map((h) => h.name).join(", ")}) with --client, --origin and --edge.`;
   const names = [r.client, r.origin, r.edge];
   if (new Set(names).size !== 3) throw new IconError("USAGE", `client, origin and edge must be three different hosts (got ${names.join(", ")})`, fix);

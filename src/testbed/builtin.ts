@@ -4,13 +4,13 @@
  */
 import { seededRandom } from "../util/random.ts";
 import { IconError } from "../errors.ts";
-import { checkShape, MAX_ROUTER_LINKS, type LinkSpec, type Topology } from "./topology.ts";
+import { checkShape, MAX_ROUTER_LINKS, type LinkSpec, type NetworkSpec } from "./topology.ts";
 
 /**
  * UD-IEP1 RTT 92 ms over seven hops, UD-IEP2 14 ms, IEP1-IEP2 102 ms; the r5-r6 core link is the
  * 10 Mbit/s bottleneck.
  */
-export function thesisTopology(): Topology {
+export function thesisTopology(): NetworkSpec {
   const link = (a: string, b: string, delayMs: number, rateMbit?: number): LinkSpec =>
     rateMbit ? { a, b, delayMs, rateMbit } : { a, b, delayMs };
   return {
@@ -42,7 +42,7 @@ export interface RandomOptions {
  * links (8-30 ms), regional routers a1.. under one or two cores (2-10 ms), access routers e1.. under
  * one regional (0.5-3 ms), and hosts at the leaves (0.2-2 ms). Host names do not depend on the seed.
  */
-export function randomTopology(opts: RandomOptions): Topology {
+export function randomTopology(opts: RandomOptions): NetworkSpec {
   const { seed } = opts;
   const hostCount = opts.hosts ?? 6;
   if (!Number.isInteger(seed) || seed < 0) throw new IconError("USAGE", `--seed ${seed} is not a whole number ≥ 0`, "Give --seed a number such as 7.");
@@ -86,7 +86,7 @@ export function randomTopology(opts: RandomOptions): Topology {
   const k = Math.ceil(hostCount / 2);
   const hostNames = [...Array.from({ length: k }, (_, i) => `IEP${i + 1}`), ...Array.from({ length: hostCount - k }, (_, i) => `UD${i + 1}`)];
   for (const h of hostNames) connect(h, pick(access), ms(0.2, 2));
-  const t: Topology = {
+  const t: NetworkSpec = {
     source: `random:${seed}`,
     hosts: hostNames.map((name) => ({ name })),
     routers: [...cores, ...regionals, ...access].map((name) => ({ name })),

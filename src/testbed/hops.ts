@@ -8,7 +8,7 @@ import { mean } from "../util/stats.ts";
 import { pathOf, rttTargetMs, shortestPaths } from "./paths.ts";
 import { run } from "./shell.ts";
 import type { TestbedStatus } from "./state.ts";
-import type { Topology } from "./topology.ts";
+import type { NetworkSpec } from "./topology.ts";
 
 export interface HopResult {
   ttl: number;
@@ -31,7 +31,7 @@ export function parseTraceroute(out: string): { ttl: number; address?: string; r
   }).filter((x): x is { ttl: number; address?: string; rtts: number[] } => !!x);
 }
 
-export async function hopRtts(st: TestbedStatus, t: Topology, from: string, to: string, rounds = 3): Promise<HopResult[]> {
+export async function hopRtts(st: TestbedStatus, t: NetworkSpec, from: string, to: string, rounds = 3): Promise<HopResult[]> {
   const src = st.hosts.find((h) => h.name === from), dst = st.hosts.find((h) => h.name === to);
   if (!src || !dst) throw new IconError("NOT_FOUND", `no host ${src ? to : from} in testbed ${st.name}`, "Run `icon testbed status` for the host names.");
   const tree = shortestPaths(t, from);

@@ -16,7 +16,7 @@ import type { StatusHost, TestbedStatus } from "./state.ts";
 
 export { down, status, up, type UpOptions, type TestbedEvent } from "./lifecycle.ts";
 export { randomTopology, thesisTopology } from "./builtin.ts";
-export { parseTopology, withLoss, type Topology } from "./topology.ts";
+export { parseTopology, withLoss, type NetworkSpec } from "./topology.ts";
 export { pingMatrix, rttTargets } from "./ping.ts";
 export type { TestbedStatus, StatusHost, StatusLink, StatusRouter } from "./state.ts";
 export { copyImage, type CopyImageOptions, type CopyImageResult } from "./engines/copy-image.ts";

@@ -15,7 +15,7 @@ import { addLinks, addNamespace, configureNode, deleteNamespace, netnsExists, pi
 import { makePlan } from "./plan.ts";
 import { must, parallel } from "./shell.ts";
 import { listTestbeds, readState, removeState, statusOf, writeState, type TestbedState, type TestbedStatus } from "./state.ts";
-import type { Topology } from "./topology.ts";
+import type { NetworkSpec } from "./topology.ts";
 
 export type TestbedEvent =
   | { type: "testbed"; phase: "reuse" | "recreate" | "namespaces" | "containers" | "engines" | "links" | "configure" | "delay" | "ready" | "down"; detail: string }
@@ -45,7 +45,7 @@ export async function healthy(s: TestbedState): Promise<boolean> {
 
 export interface UpOptions {
   name: string;
-  topology: Topology;
+  topology: NetworkSpec;
   docker: boolean;
   /** Also a Docker engine inside each container-owned host (implies docker): per-host image stores. */
   engines?: boolean;

@@ -3,7 +3,7 @@
  * written by hand, and `testbed ping` takes its targets from them. Ties break on hop count then name,
  * so the same topology always gives the same routes.
  */
-import type { Topology } from "./topology.ts";
+import type { NetworkSpec } from "./topology.ts";
 
 export interface PathTree {
   /** Summed one-way delay from the source, ms. */
@@ -14,7 +14,7 @@ export interface PathTree {
   prev: Map<string, string>;
 }
 
-export function adjacency(t: Topology): Map<string, { peer: string; delayMs: number }[]> {
+export function adjacency(t: NetworkSpec): Map<string, { peer: string; delayMs: number }[]> {
   const adj = new Map<string, { peer: string; delayMs: number }[]>();
   for (const n of [...t.hosts, ...t.routers]) adj.set(n.name, []);
   for (const l of t.links) {
@@ -24,7 +24,7 @@ export function adjacency(t: Topology): Map<string, { peer: string; delayMs: num
   return adj;
 }
 
-export function shortestPaths(t: Topology, source: string, adj = adjacency(t)): PathTree {
+export function shortestPaths(t: NetworkSpec, source: string, adj = adjacency(t)): PathTree {
   const hosts = new Set(t.hosts.map((h) => h.name));
   const dist = new Map<string, number>([[source, 0]]);
   const hops = new Map<string, number>([[source, 0]]);

@@ -6,7 +6,7 @@ import { IconError } from "../errors.ts";
 import { rttTargetMs, shortestPaths } from "./paths.ts";
 import { run } from "./shell.ts";
 import type { TestbedStatus } from "./state.ts";
-import type { Topology } from "./topology.ts";
+import type { NetworkSpec } from "./topology.ts";
 import { quantile } from "../util/stats.ts";
 
 export interface PingResult {
@@ -27,7 +27,7 @@ export interface PingResult {
 }
 
 /** Round-trip targets for every host pair: 2 × shortest one-way delay. */
-export function rttTargets(t: Topology): Map<string, number> {
+export function rttTargets(t: NetworkSpec): Map<string, number> {
   const m = new Map<string, number>();
   for (const h of t.hosts) {
     const tree = shortestPaths(t, h.name);
@@ -55,7 +55,7 @@ export interface PingOptions {
   pairs?: [string, string][];
 }
 
-export async function pingMatrix(st: TestbedStatus, t: Topology, o: PingOptions): Promise<PingResult[]> {
+export async function pingMatrix(st: TestbedStatus, t: NetworkSpec, o: PingOptions): Promise<PingResult[]> {
   const hosts = new Map(st.hosts.map((h) => [h.name, h]));
   const targets = rttTargets(t);
   const pairs = o.pairs ?? st.hosts.flatMap((a, i) => st.hosts.slice(i + 1).map((b): [string, string] => [a.name, b.name]));

@@ -12,7 +12,7 @@ import { IconError } from "../errors.ts";
 import { enginePlan, type EnginePlan } from "./engines/paths.ts";
 import { containerName, netnsName } from "./names.ts";
 import { adjacency, shortestPaths } from "./paths.ts";
-import { wantsContainer, type Topology } from "./topology.ts";
+import { wantsContainer, type NetworkSpec } from "./topology.ts";
 
 export interface IfacePlan {
   name: string;
@@ -60,7 +60,7 @@ export interface NodePlan {
 
 export interface Plan {
   testbed: string;
-  topology: Topology;
+  topology: NetworkSpec;
   nodes: NodePlan[];
 }
 
@@ -79,7 +79,7 @@ export function hostAddress(index: number): string {
 export const hostPrefix = (address: string) => address.replace(/\.\d+$/, ".0/24");
 
 /** `engines` (a Docker engine per container-owned host) implies `docker`. */
-export function makePlan(testbed: string, t: Topology, docker: boolean, engines = false): Plan {
+export function makePlan(testbed: string, t: NetworkSpec, docker: boolean, engines = false): Plan {
   docker ||= engines;
   const hostIndex = new Map(t.hosts.map((h, i) => [h.name, i]));
   const routerIndex = new Map(t.routers.map((r, i) => [r.name, i]));

@@ -6,7 +6,7 @@
 import { thesisTopology } from "./builtin.ts";
 import { down, up } from "./lifecycle.ts";
 import { readState, type TestbedStatus } from "./state.ts";
-import type { Topology } from "./topology.ts";
+import type { NetworkSpec } from "./topology.ts";
 
 export interface TestbedSession {
   status: TestbedStatus;
@@ -16,7 +16,7 @@ export interface TestbedSession {
   close(): Promise<void>;
 }
 
-export async function openTestbed(o: { name: string; topology?: Topology; keep?: boolean; progress?: (human: string) => void }): Promise<TestbedSession> {
+export async function openTestbed(o: { name: string; topology?: NetworkSpec; keep?: boolean; progress?: (human: string) => void }): Promise<TestbedSession> {
   const existed = readState(o.name)?.phase === "up";
   const status = await up({ name: o.name, topology: o.topology ?? thesisTopology(), docker: false, progress: (_, human) => o.progress?.(human) });
   const hosts = new Map(status.hosts.map((h) => [h.name, h]));

@@ -27,7 +27,8 @@ export interface LinkSpec {
   loss?: number;
 }
 
-export interface Topology {
+/** A testbed's network (named apart from the topology component's Topology, which learns a real one). */
+export interface NetworkSpec {
   /** Where it came from: "thesis", "random:SEED" or a file path. */
   source: string;
   hosts: HostSpec[];
@@ -61,8 +62,8 @@ function num(v: unknown, what: string, min: number, max: number): number {
   return v;
 }
 
-/** Checks and normalises parsed JSON into a Topology. */
-export function parseTopology(json: unknown, source: string): Topology {
+/** Checks and normalises parsed JSON into a NetworkSpec. */
+export function parseTopology(json: unknown, source: string): NetworkSpec {
   if (!json || typeof json !== "object") throw bad("the file must hold a JSON object");
   const o = json as Record<string, unknown>;
   for (const key of ["hosts", "routers", "links"])
@@ -88,13 +89,13 @@ export function parseTopology(json: unknown, source: string): Topology {
     if (x.loss !== undefined) link.loss = num(x.loss, `link ${a}-${b} loss`, 0, 1);
     return link;
   });
-  const t: Topology = { source, hosts, routers, links };
+  const t: NetworkSpec = { source, hosts, routers, links };
   checkShape(t);
   return t;
 }
 
 /** Hosts hang off exactly one router; routers have ≤ 8 links; no parallel links; everything connected. */
-export function checkShape(t: Topology): void {
+export function checkShape(t: NetworkSpec): void {
   const isHost = new Set(t.hosts.map((h) => h.name));
   const degree = new Map<string, number>();
   const pairs = new Set<string>();
@@ -118,7 +119,7 @@ export function checkShape(t: Topology): void {
 }
 
 /** Sets the loss of every link (each direction), as `up --loss P` asks. */
-export function withLoss(t: Topology, loss: number): Topology {
+export function withLoss(t: NetworkSpec, loss: number): NetworkSpec {
   if (!(loss >= 0 && loss <= 1)) throw new IconError("USAGE", `--loss ${loss} is not a probability`, "Give --loss a number from 0 to 1, e.g. 0.01.");
   return { ...t, links: t.links.map((l) => ({ ...l, loss })) };
 }

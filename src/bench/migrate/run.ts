@@ -8,7 +8,7 @@ import { cpus, totalmem, release } from "node:os";
 import type { ClientResult } from "../../lab/client.ts";
 import { VERSION } from "../../version.ts";
 import { quantile } from "../../util/stats.ts";
-import type { Topology } from "../../testbed/topology.ts";
+import type { NetworkSpec } from "../../testbed/topology.ts";
 import { MigrationLab, type Roles, type Rtts } from "../../lab/lab.ts";
 import { summarize, type CaseSummary } from "./summary.ts";
 
@@ -20,7 +20,7 @@ export interface MigrateBenchOptions {
   n: number;
   loss: number;
   /** Default: the thesis's network and parts. */
-  topology?: Topology;
+  topology?: NetworkSpec;
   roles?: Roles;
   /** Testbed name. */
   name: string;

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { IconError } from "../../errors.ts";
 import { randomTopology, thesisTopology } from "../../testbed/builtin.ts";
-import { parseTopology, withLoss, type Topology } from "../../testbed/topology.ts";
+import { parseTopology, withLoss, type NetworkSpec } from "../../testbed/topology.ts";
 import type { OptionSpec } from "../command.ts";
 import { numberFlag } from "../flags.ts";
 
@@ -16,9 +16,9 @@ export const TOPOLOGY_OPTIONS: Record<string, OptionSpec> = {
   hosts: { type: "string", arg: "N", doc: "Hosts in the random topology: IEP1..IEPk, UD1..UDm (default 6)." },
 };
 
-export function loadTopology(values: Record<string, unknown>): Topology {
+export function loadTopology(values: Record<string, unknown>): NetworkSpec {
   const which = String(values.topology ?? "thesis");
-  let t: Topology;
+  let t: NetworkSpec;
   if (which === "thesis") t = thesisTopology();
   else if (which === "random") t = randomTopology({ seed: numberFlag(values, "seed", 1, { int: true }), hosts: numberFlag(values, "hosts", 6, { int: true }) });
   else {

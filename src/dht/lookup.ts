@@ -18,7 +18,8 @@ import { toHex } from "../util/hex.ts";
 
 const NEW = 0, INFLIGHT = 1, SLOW = 2, DONE = 3, FAILED = 4;
 
-export interface Candidate extends Endpoint {
+/** A node in a lookup's shortlist: the nodes heard of so far, nearest the target first. */
+export interface ShortlistEntry extends Endpoint {
   id: Id;
   idHex: string;
   hop: number;
@@ -52,12 +53,12 @@ export interface LookupOptions {
 
 export interface LookupResult {
   /** The closest nodes that answered, nearest first (at most k). */
-  closest: Candidate[];
+  closest: ShortlistEntry[];
   records?: SignedRecord[];
   /** The node that returned the records. */
-  from?: Candidate;
+  from?: ShortlistEntry;
   /** Nearest node without the value that answered (the paper's caching target). */
-  cacheTarget?: Candidate;
+  cacheTarget?: ShortlistEntry;
   hops: number;
   ms: number;
   /** Datagrams sent (with retransmissions) plus replies received. */
@@ -66,8 +67,8 @@ export interface LookupResult {
 }
 
 export class Lookup {
-  private readonly cands: Candidate[] = [];
-  private readonly byId = new Map<string, Candidate>();
+  private readonly shortlist: ShortlistEntry[] = [];
+  private readonly byId = new Map<string, ShortlistEntry>();
   private active = 0;
   private messages = 0;
   private queried = 0;
@@ -99,20 +100,20 @@ export class Lookup {
       return false;
     }
     if (equalIds(id, this.deps.self)) return false;
-    const c: Candidate = { id, idHex, address, port, hop, state: NEW };
-    let lo = 0, hi = this.cands.length;
+    const c: ShortlistEntry = { id, idHex, address, port, hop, state: NEW };
+    let lo = 0, hi = this.shortlist.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (compareDistance(this.opts.target, this.cands[mid]!.id, id) < 0) lo = mid + 1;
+      if (compareDistance(this.opts.target, this.shortlist[mid]!.id, id) < 0) lo = mid + 1;
       else hi = mid;
     }
-    this.cands.splice(lo, 0, c);
+    this.shortlist.splice(lo, 0, c);
     this.byId.set(idHex, c);
-    // Bound memory: far unqueried candidates beyond 4k can never enter the k-window.
-    if (this.cands.length > 4 * this.k) {
-      const last = this.cands[this.cands.length - 1]!;
+    // Bound memory: far unqueried entries beyond 4k can never enter the k-window.
+    if (this.shortlist.length > 4 * this.k) {
+      const last = this.shortlist[this.shortlist.length - 1]!;
       if (last.state === NEW) {
-        this.cands.pop();
+        this.shortlist.pop();
         this.byId.delete(last.idHex);
       }
     }
@@ -123,7 +124,7 @@ export class Lookup {
     if (this.finished) return;
     let inWindow = 0;
     let open = false;
-    for (const c of this.cands) {
+    for (const c of this.shortlist) {
       if (c.state === FAILED) continue;
       if (inWindow++ >= this.k) break;
       if (c.state === NEW && this.active < this.alpha) this.query(c);
@@ -132,7 +133,7 @@ export class Lookup {
     if (!open) this.finish();
   }
 
-  private query(c: Candidate): void {
+  private query(c: ShortlistEntry): void {
     c.state = INFLIGHT;
     this.active++;
     this.queried++;
@@ -153,7 +154,7 @@ export class Lookup {
       .then((r) => this.answered(c, r));
   }
 
-  private answered(c: Candidate, r: RpcResult): void {
+  private answered(c: ShortlistEntry, r: RpcResult): void {
     if (c.state === INFLIGHT) this.active--;
     const to = `${c.address}:${c.port}`;
     if (!r.ok) {
@@ -188,10 +189,10 @@ export class Lookup {
     this.pump();
   }
 
-  private finish(records?: SignedRecord[], from?: Candidate): void {
+  private finish(records?: SignedRecord[], from?: ShortlistEntry): void {
     if (this.finished) return;
     this.finished = true;
-    const closest = this.cands.filter((c) => c.state === DONE).slice(0, this.k);
+    const closest = this.shortlist.filter((c) => c.state === DONE).slice(0, this.k);
     const cacheTarget = records ? closest.find((c) => c !== from) : undefined;
     const hops = from ? from.hop : closest[0]?.hop ?? 0;
     const ms = this.deps.clock.now() - this.started;

@@ -11,7 +11,7 @@ import { IconError, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
 import { DhtDirectory } from "./dht-directory.ts";
-import type { Candidate as RuntimeCandidate } from "../yard/protocol.ts";
+import type { Candidate } from "../yard/protocol.ts";
 import { closerCandidates, type ClosestAnswer } from "./finder.ts";
 import { mountTopologyRoutes } from "./routes.ts";
 import { libc } from "./trace/libc.ts";
@@ -93,7 +93,7 @@ export class TopologyComponent implements NodeComponent {
    * An ICON's `findCloser` (yard services): the nodes estimated closer to the client than this one, in the
    * runtime protocol's shape, closest first.
    */
-  async findCloser(client: string): Promise<RuntimeCandidate[]> {
+  async findCloser(client: string): Promise<Candidate[]> {
     return closerCandidates(await this.closest(client));
   }
 

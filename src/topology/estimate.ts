@@ -16,7 +16,11 @@ export interface PathRouter {
   rttMs: number;
 }
 
-export interface Candidate {
+/**
+ * A node announced on the client's path and its estimated RTT to the client: one row of `icon closest`.
+ * ICONs get the same nodes as icon-runtime Candidates (finder.ts closerCandidates).
+ */
+export interface NodeEstimate {
   nodeId: string;
   address: string;
   peerPort: number;
@@ -61,9 +65,9 @@ export function rankCandidates(
   path: PathRouter[],
   lookups: Map<string, RouterAnnouncement[]>,
   opts: { selfNodeId: string; now: number },
-): Candidate[] {
+): NodeEstimate[] {
   const c = clientRttMs(trace) ?? 0;
-  const best = new Map<string, Candidate & { ttl: number }>();
+  const best = new Map<string, NodeEstimate & { ttl: number }>();
   for (const r of path) {
     for (const a of lookups.get(r.routerId) ?? []) {
       if (a.nodeId === opts.selfNodeId || a.expiresAt <= opts.now) continue;

@@ -7,12 +7,12 @@
  */
 import { requireIPv4 } from "../util/ipv4.ts";
 import { routerIdOf } from "./router-id.ts";
-import { clientRttMs, pathRouters, rankCandidates, type Candidate } from "./estimate.ts";
+import { clientRttMs, pathRouters, rankCandidates, type NodeEstimate } from "./estimate.ts";
 import type { RouterAnnouncement } from "./directory.ts";
 import type { LookupCache } from "./lookup-cache.ts";
 import type { TraceCache } from "./trace-cache.ts";
 import type { Hop, TraceResult } from "./trace/types.ts";
-import type { Candidate as RuntimeCandidate } from "../yard/protocol.ts";
+import type { Candidate } from "../yard/protocol.ts";
 
 export interface ClosestAnswer {
   client: string;
@@ -20,14 +20,14 @@ export interface ClosestAnswer {
   selfRttMs: number | null;
   /** The client answered the trace. */
   reached: boolean;
-  candidates: Candidate[];
+  candidates: NodeEstimate[];
   elapsedMs: number;
   /** Answered from caches alone, without waiting for a trace or a lookup. */
   cached: boolean;
 }
 
 /** The candidates estimated closer to the client than this node, in the runtime protocol's shape. */
-export function closerCandidates(a: ClosestAnswer): RuntimeCandidate[] {
+export function closerCandidates(a: ClosestAnswer): Candidate[] {
   const own = a.selfRttMs;
   return a.candidates
     .filter((c) => own === null || c.estimatedRttMs < own)

@@ -1,6 +1,6 @@
 /**
- * `icon bench migrate` works end to end with the compiled binary (issue 7: CI runs a small N as a test
- * that the benchmark works, never as a timing assertion): every case sampled, the JSON in the promised
+ * `icon bench migrate` works end to end with the compiled binary (CI runs a small N as a test that
+ * the benchmark works, never as a timing assertion): every case sampled, the JSON in the promised
  * shape, the report and plots written.
  */
 import { afterAll, describe, expect, test } from "bun:test";

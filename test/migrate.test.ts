@@ -1,5 +1,5 @@
 /**
- * Migration end to end (issue 6), as the thesis ran it (4.1): the thesis network with one Docker engine
+ * Migration end to end, as the thesis ran it (4.1): the thesis network with one Docker engine
  * per IEP, nodes on IEP1 (origin) and IEP2 (edge), the sample ICON on IEP1, the sample client on UD.
  * - cold, direct and hot: each ends with the client on the edge's replica and its state intact;
  * - the edge node killed during a replicate: the client stays with the origin, and once the edge is back

@@ -1,5 +1,5 @@
 /**
- * Prefetch (issue 6): a node offered an ICON's image fetches the layers it lacks in the background, so a
+ * Prefetch: a node offered an ICON's image fetches the layers it lacks in the background, so a
  * later migration there is prefetched (create + start) instead of cold. Two real Docker engines (the
  * testbed's per-host engines), the peer protocol on loopback.
  */

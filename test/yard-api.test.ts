@@ -1,5 +1,5 @@
 /**
- * The yard's programmatic surface on real Docker, as the peer protocol (issue 6) will use it: replicas
+ * The yard's programmatic surface on real Docker, as the peer protocol uses it: replicas
  * with a parent, an allocated pinned port and an initial state; state events; messages delivered to an
  * ICON; and the testbed's Docker mode, where ICONs join another container's network namespace.
  */

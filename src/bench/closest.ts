@@ -1,6 +1,6 @@
 /**
  * `icon bench closest`: on the thesis testbed with real nodes on IEP1 and IEP2, how long IEP1 takes to
- * answer "which nodes are closest to UD?" (issue 4's goals: warm ≤ 1 ms; cold ≤ RTT(client) + RTT(key
+ * answer "which nodes are closest to UD?" (goals: warm ≤ 1 ms; cold ≤ RTT(client) + RTT(key
  * holder) + 10 ms), and how good the answer is (the chosen node's estimated RTT against the RTT it
  * measures itself). Cold asks bypass the node's caches (`fresh`); warm asks are answered from them.
  * Cold asks still know the previous trace of the client's network (as a node whose cache entry expired

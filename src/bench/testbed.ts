@@ -1,5 +1,5 @@
 /**
- * `icon bench testbed`: brings up the thesis testbed and measures what issue 3 asks for. Precision:
+ * `icon bench testbed`: brings up the thesis testbed and measures its precision and cost. Precision:
  * every host pair's RTT over N pings against its target, and per-hop traceroute RTTs UD→IEP1 against
  * the summed link delays. Cost: CPU of the delay process while UD and IEP1 exchange 500 and 2000
  * packets/s each way (ping echo requests one way, replies the other; seven queue passes each way).

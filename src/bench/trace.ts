@@ -1,5 +1,5 @@
 /**
- * `icon bench trace`: on the thesis testbed, how long a trace takes against the path's RTT (issue 4's goal:
+ * `icon bench trace`: on the thesis testbed, how long a trace takes against the path's RTT (goal:
  * at most 1.1 × RTT + 5 ms when the destination answers), and how soon it gives up on a destination that
  * drops the probes (goal: at most 2 × the last answering hop's RTT), both on a first trace and on one that
  * knows the previous trace of that network (as a node's re-traces do). Each source host runs its traces in

@@ -1,5 +1,5 @@
 /**
- * `icon bench yard`: what the orchestrator adds to Docker when it starts an ICON (issue 5 goal:
+ * `icon bench yard`: what the orchestrator adds to Docker when it starts an ICON (goal:
  * overhead <= 30% over bare Docker). Measured with tinybench on the real engine, in one run:
  *
  * - cold: yard.run → RUNNING (create, start, runtime ready) beside a bare create+start of the same

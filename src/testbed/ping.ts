@@ -72,7 +72,7 @@ export async function pingMatrix(st: TestbedStatus, t: NetworkSpec, o: PingOptio
   }));
 }
 
-/** Within ±2 % or ±0.3 ms of the target (issue 3's precision goal). */
+/** Within ±2 % or ±0.3 ms of the target (the testbed's precision goal). */
 export function withinGoal(r: PingResult): boolean {
   return r.errorMs !== undefined && (Math.abs(r.errorMs) <= 0.3 || Math.abs(r.errorMs) <= 0.02 * r.targetMs);
 }

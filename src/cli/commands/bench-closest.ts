@@ -25,7 +25,8 @@ export const command: CommandSpec = {
     "Brings up a thesis testbed (or reuses one with that name), runs nodes on IEP1 and IEP2, waits until IEP2\n" +
     "has announced the routers towards IEP1, then asks IEP1 for the nodes closest to UD: N times bypassing the\n" +
     "caches (cold: trace + lookups) and N times from them (warm). Prints the node's own elapsed time against\n" +
-    "issue 4's goals, and the chosen node's estimated RTT against the RTT it measures.",
+    "the goals (warm at most 1 ms; cold at most the RTT to the client + the RTT to the key holder + 10 ms),\n" +
+    "and the chosen node's estimated RTT against the RTT it measures.",
   options: {
     name: { type: "string", arg: "NAME", doc: "Testbed to use; brought up and removed again unless it is up already (default clbench)." },
     samples: { type: "string", arg: "N", doc: "Asks of each kind (default 20)." },

@@ -28,7 +28,7 @@ export const command: CommandSpec = {
     "plane, RTTs of 4-190 ms, median 69 ms) and per-datagram loss P, on a virtual clock: lookup times are simulated\n" +
     "network milliseconds, not CPU time, so a 1000-node network fits a laptop. Nodes join one by one\n" +
     "(--join seeded fills routing tables directly, for N in the tens of thousands), publish K values, then\n" +
-    "random nodes look them up while C x N nodes are replaced. Issue 2's goal at N=1000, P=0.05:\n" +
+    "random nodes look them up while C x N nodes are replaced. The goal at N=1000, P=0.05:\n" +
     "success rate >= 0.999 and p99 <= 3 x median.",
   options: {
     nodes: { type: "string", arg: "N", doc: "Nodes in the network (default 1000)." },

@@ -27,7 +27,8 @@ export const command: CommandSpec = {
   description:
     "Brings up a thesis testbed (or reuses one with that name), and from every host traces every other host\n" +
     "N times in a warm process inside the host's namespace: first with the destination answering, then with\n" +
-    "it dropping the probes. Prints the median trace time next to the path RTT and issue 4's goals.",
+    "it dropping the probes. Prints the median trace time next to the path RTT and the goals: at most\n" +
+    "1.1 x RTT + 5 ms when the destination answers, at most 2 x the last answering hop's RTT when it is silent.",
   options: {
     name: { type: "string", arg: "NAME", doc: "Testbed to use; brought up and removed again unless it is up already (default trbench)." },
     samples: { type: "string", arg: "N", doc: "Traces per path (default 20)." },

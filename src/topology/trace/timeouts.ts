@@ -7,7 +7,7 @@
  * - Beyond the farthest hop that answered, silence is ambiguous: the destination may drop probes, or the
  *   next router may simply be far (on the thesis network the hop after r6 answers 40 ms after it). The
  *   trace waits 1.5 × that hop's RTT + 5 ms, and at least a next link's worth (NEXT_LINK_MS) more. On
- *   paths of 50 ms and more a silent trace thus ends within 2 × the last hop's RTT (issue 4's goal);
+ *   paths of 50 ms and more a silent trace thus ends within 2 × the last hop's RTT (the goal);
  *   on shorter paths the allowance for a far next hop dominates.
  */
 

@@ -8,7 +8,6 @@ export type LogFormat = "human" | "json";
 export type LogFields = Record<string, unknown>;
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-export const LOG_LEVELS = Object.keys(RANK) as LogLevel[];
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;

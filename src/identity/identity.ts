@@ -12,7 +12,6 @@ import { toHex } from "../util/hex.ts";
 
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
-export const NODE_ID_BYTES = 20;
 
 // DER prefixes of an ed25519 SubjectPublicKeyInfo and PKCS#8 private key; the raw key follows.
 const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");

@@ -15,8 +15,7 @@ export const SOCK_EXTENDED_ERR_BYTES = 16;
 /** Room for an IP_RECVERR cmsg (16 + 16 + 16) and an SCM_TIMESTAMPNS cmsg (16 + 16), with slack. */
 export const CONTROL_BYTES = 256;
 
-/** ee_origin values (linux/errqueue.h). */
-export const SO_EE_ORIGIN_LOCAL = 1;
+/** ee_origin of an ICMP error (linux/errqueue.h). */
 export const SO_EE_ORIGIN_ICMP = 2;
 
 /** ICMP types and codes the tracer tells apart (RFC 792). */

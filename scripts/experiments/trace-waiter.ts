@@ -5,13 +5,13 @@
  * random moments; the kernel's receive timestamp (SO_TIMESTAMPNS) is compared with the moment JavaScript
  * learns of it. Readiness of an error queue (POLLERR) and of a datagram (POLLIN) wake poll the same way.
  *
- *   node_modules/.bin/bun src/topology/trace/waiter-experiment.ts [samples]
+ *   node_modules/.bin/bun scripts/experiments/trace-waiter.ts [samples]
  *
  * Loopback only. Prints medians and p90 of the notice delay, CPU per wait, and the Worker's start time.
  */
 import { dlopen, FFIType } from "bun:ffi";
-import { AF_INET, MSG_DONTWAIT, POLLIN, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_TIMESTAMPNS, libc, realtimeMs } from "./libc.ts";
-import { controlMessages, decodeSockaddrIn, encodeSockaddrIn, parseTimespecMs, RecvBuffers } from "./wire.ts";
+import { AF_INET, MSG_DONTWAIT, POLLIN, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_TIMESTAMPNS, libc, realtimeMs } from "../../src/topology/trace/libc.ts";
+import { controlMessages, decodeSockaddrIn, encodeSockaddrIn, parseTimespecMs, RecvBuffers } from "../../src/topology/trace/wire.ts";
 
 const c = libc();
 const extra = dlopen("libc.so.6", {

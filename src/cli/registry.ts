@@ -46,11 +46,13 @@ export const REGISTRY: Entry[] = [
   { name: "demo", summary: "Migrate a client to the edge on an emulated Internet (root, Docker)", load: () => import("./commands/demo.ts") },
   { name: "demo client", summary: "The sample migration client", hidden: true, load: () => import("./commands/demo-client.ts") },
   { name: "peers", summary: "List the node's open peer connections", load: () => import("./commands/peers.ts") },
+  { name: "verify-release", summary: "Check a release's signature and file hashes", load: () => import("./commands/verify-release.ts") },
 ];
 
 /** Sections of `icon --help`, in order: a heading and the first words of the commands under it. */
 export const GROUPS: [string, string[]][] = [
   ["node", ["node", "peers", "version"]],
+  ["operations", ["service", "verify-release"]],
   ["DHT", ["dht"]],
   ["topology", ["trace", "topology", "closest"]],
   ["ICONs", ["run", "ps", "stop", "start", "rm", "logs", "runtime"]],

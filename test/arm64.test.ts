@@ -22,8 +22,8 @@ function arm64(...args: string[]) {
 const x64Version = () => sh([BINARY, "version"]).stdout.toString().trim();
 
 describeWith(["binary", "qemu-arm64"], "the arm64 binary under qemu", () => {
-  // Built every time (3 s once Bun's arm64 runtime is cached) from the tree dist/icon was built from, with
-  // dist/icon's version string, so that a stale arm64 binary is never the one tested.
+  // Built every time (3 s once Bun's arm64 runtime is cached) from this tree, which setup.sh has just
+  // built dist/icon from, and labelled with dist/icon's version: a stale arm64 binary is never tested.
   beforeAll(() => {
     const env = { ...process.env, ICON_BUILD_VERSION: x64Version() };
     const build = Bun.spawnSync([process.execPath, "build.ts", "--target", "arm64"], { cwd: ROOT_DIR, env, stdout: "pipe", stderr: "pipe" });

@@ -10,6 +10,7 @@
  * The binary never autoloads .env or bunfig.toml from the directory it is started in: an operator's
  * working directory must not change how the node behaves.
  */
+import type { KeyObject } from "node:crypto";
 import { parseArgs } from "node:util";
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
@@ -83,7 +84,7 @@ async function build(target: Target, asset: string) {
 }
 
 /** Copies the binaries into a fresh <outdir>/release and signs it. */
-async function release(targets: readonly Target[], key: ReturnType<typeof loadSigningKey>) {
+async function release(targets: readonly Target[], key: KeyObject) {
   const dir = join(outdir, "release");
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });

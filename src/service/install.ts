@@ -63,7 +63,7 @@ function systemctl(host: ServiceHost, args: string[], unit: string): void {
 async function checkDataDir(path: string): Promise<string> {
   const dir = unitPath(resolve(path), "data dir");
   if (isSystemDir(dir)) throw new IconError("CONFIG", `data dir ${dir} is a system directory; the service may write only inside its data dir`, "Give a directory of its own, e.g. --data-dir /var/lib/icon.");
-  if (/^\/(var\/)?tmp\//.test(dir)) throw new IconError("CONFIG", `data dir ${dir} is under a temporary directory: the service gets a private /tmp and the system clears /tmp`, "Give a lasting directory, e.g. --data-dir /var/lib/icon.");
+  if (/^\/(var\/)?tmp(\/|$)/.test(dir)) throw new IconError("CONFIG", `data dir ${dir} is under a temporary directory: the service gets a private /tmp and the system clears /tmp`, "Give a lasting directory, e.g. --data-dir /var/lib/icon.");
   const st = await stat(dir).catch(() => undefined);
   if (st && !st.isDirectory()) throw new IconError("CONFIG", `data dir ${dir} exists and is not a directory`, "Give a directory, or a path that does not exist yet.");
   return dir;

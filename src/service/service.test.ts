@@ -117,7 +117,7 @@ describe("install", () => {
 
   test("bad data dirs are refused before anything is written", async () => {
     writeFileSync(join(root, "file"), "");
-    for (const [dataDir, says] of [[join(root, "file"), "is not a directory"], ["/tmp/icon", "under a temporary directory"], ["/var", "system directory"], [join(root, "a b"), "cannot stand in a systemd unit"]]) {
+    for (const [dataDir, says] of [[join(root, "file"), "is not a directory"], ["/tmp/icon", "under a temporary directory"], ["/var/tmp", "under a temporary directory"], ["/var", "system directory"], [join(root, "a b"), "cannot stand in a systemd unit"]]) {
       const e = await refusal(installService({ unitDir: units(), dataDir: dataDir!, start: false }, host));
       expect(e.code).toBe("CONFIG");
       expect(e.message).toContain(says!);

@@ -3,18 +3,30 @@
  * x64 is the default; arm64 cross-compiles with the Bun runtime for that platform taken from npm
  * (@oven/bun-linux-aarch64), since no other download source is assumed.
  *
+ * `--release [--sign-key FILE]` also writes <outdir>/release/: the binaries as icon-linux-<arch>,
+ * SHA256SUMS and its ed25519 signature SHA256SUMS.sig (key: --sign-key or $ICON_RELEASE_KEY, a PEM
+ * file kept out of the repository). `icon verify-release` checks them.
+ *
  * The binary never autoloads .env or bunfig.toml from the directory it is started in: an operator's
  * working directory must not change how the node behaves.
  */
+import type { KeyObject } from "node:crypto";
 import { parseArgs } from "node:util";
-import { mkdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import pkg from "./package.json" with { type: "json" };
 import { APP_ASSET, appBundle } from "./src/lab/app-image.ts";
+import { RELEASE_PUBLIC_KEY, loadSigningKey, publicKeyText } from "./src/release/keys.ts";
+import { signRelease } from "./src/release/sign.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
-  options: { target: { type: "string", default: "x64" }, outdir: { type: "string", default: "dist" } },
+  options: {
+    target: { type: "string", default: "x64" },
+    outdir: { type: "string", default: "dist" },
+    release: { type: "boolean", default: false },
+    "sign-key": { type: "string" },
+  },
 });
 const root = import.meta.dir;
 const outdir = resolve(root, values.outdir!);
@@ -49,8 +61,11 @@ async function bundleSampleApp(): Promise<string> {
   return path;
 }
 
-async function build(target: "x64" | "arm64", asset: string) {
-  const outfile = join(outdir, target === "x64" ? "icon" : "icon-linux-arm64");
+type Target = "x64" | "arm64";
+const outfileOf = (target: Target) => join(outdir, target === "x64" ? "icon" : "icon-linux-arm64");
+
+async function build(target: Target, asset: string) {
+  const outfile = outfileOf(target);
   const args = [
     process.execPath, "build", "--compile", "--bytecode", "--format=esm", "--minify-syntax", "--minify-whitespace",
     `--target=bun-linux-${target}`,
@@ -68,11 +83,28 @@ async function build(target: "x64" | "arm64", asset: string) {
   console.error(`built ${outfile} (${target}, ${version}, ${(size / 1e6).toFixed(1)} MB, ${Math.round(performance.now() - started)} ms)`);
 }
 
+/** Copies the binaries into a fresh <outdir>/release and signs it. */
+async function release(targets: readonly Target[], key: KeyObject) {
+  const dir = join(outdir, "release");
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  for (const t of targets) await copyFile(outfileOf(t), join(dir, `icon-linux-${t}`));
+  const files = await signRelease(dir, key);
+  const pub = publicKeyText(key);
+  console.error(`signed ${dir}: ${files.map((f) => f.name).join(", ")} with key ${pub}`);
+  if (pub !== RELEASE_PUBLIC_KEY) console.error(`note: not the project's release key; verify with: icon verify-release ${dir} --public-key ${pub}`);
+}
+
 await mkdir(outdir, { recursive: true });
-const targets = values.target === "all" ? (["x64", "arm64"] as const) : [values.target as "x64" | "arm64"];
+const targets = values.target === "all" ? (["x64", "arm64"] as const) : [values.target as Target];
 for (const t of targets) if (t !== "x64" && t !== "arm64") throw new Error(`unknown --target ${t}; use x64, arm64 or all`);
+// The key is read before building, so a missing key fails in a second rather than after the builds.
+const keyPath = values["sign-key"] ?? process.env.ICON_RELEASE_KEY;
+if (values.release && !keyPath) throw new Error("--release needs the signing key: --sign-key FILE or $ICON_RELEASE_KEY (a PEM ed25519 private key)");
+const key = values.release ? loadSigningKey(keyPath!) : undefined;
 const asset = await bundleSampleApp();
 for (const t of targets) {
-  await rm(join(outdir, t === "x64" ? "icon" : "icon-linux-arm64"), { force: true });
+  await rm(outfileOf(t), { force: true });
   await build(t, asset);
 }
+if (key) await release(targets, key);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 machine (run as root) to the point where `icon` builds, tests and demos:
-# Debian packages (Docker engine, iptables, iproute2), the npm packages (which bring Bun), a running
-# dockerd, and dist/icon. Idempotent: a second run only checks and rebuilds what changed.
+# Debian packages (Docker engine, iptables, iproute2, systemd-analyze, qemu for the arm64 binary), the npm
+# packages (which bring Bun), a running dockerd, and dist/icon. Idempotent: a second run only checks and
+# rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[36msetup:\033[0m %s\n' "$*" >&2; }
@@ -14,6 +15,11 @@ command -v ping >/dev/null 2>&1 || need_pkgs+=(iputils-ping)
 command -v ps >/dev/null 2>&1 || need_pkgs+=(procps)
 # traceroute: an independent reference tracer for the testbed's hop and per-hop RTT checks (tests, bench testbed).
 command -v traceroute >/dev/null 2>&1 || need_pkgs+=(traceroute)
+# systemd-analyze checks the unit `icon service install` writes (it verifies even where systemd is not PID 1).
+command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
+# The arm64 binary is tested under user-mode emulation with arm64 glibc (test/arm64.test.ts).
+command -v qemu-aarch64-static >/dev/null 2>&1 || need_pkgs+=(qemu-user-static)
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || need_pkgs+=(libc6-arm64-cross)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing Debian packages: ${need_pkgs[*]}; run this script as root to install them"

@@ -46,11 +46,16 @@ export const REGISTRY: Entry[] = [
   { name: "demo", summary: "Migrate a client to the edge on an emulated Internet (root, Docker)", load: () => import("./commands/demo.ts") },
   { name: "demo client", summary: "The sample migration client", hidden: true, load: () => import("./commands/demo-client.ts") },
   { name: "peers", summary: "List the node's open peer connections", load: () => import("./commands/peers.ts") },
+  { name: "service install", summary: "Run this node as a systemd service (root)", load: () => import("./commands/service-install.ts") },
+  { name: "service uninstall", summary: "Stop the node's service and remove its unit", load: () => import("./commands/service-uninstall.ts") },
+  { name: "service status", summary: "Show the service's state and whether the node answers", load: () => import("./commands/service-status.ts") },
+  { name: "verify-release", summary: "Check a release's signature and file hashes", load: () => import("./commands/verify-release.ts") },
 ];
 
 /** Sections of `icon --help`, in order: a heading and the first words of the commands under it. */
 export const GROUPS: [string, string[]][] = [
   ["node", ["node", "peers", "version"]],
+  ["operations", ["service", "verify-release"]],
   ["DHT", ["dht"]],
   ["topology", ["trace", "topology", "closest"]],
   ["ICONs", ["run", "ps", "stop", "start", "rm", "logs", "runtime"]],

@@ -6,10 +6,12 @@ import { describe, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-export type Need = "root" | "docker" | "binary";
+export type Need = "root" | "docker" | "binary" | "systemd-analyze" | "qemu-arm64";
 
 export const ROOT_DIR = join(import.meta.dir, "../..");
 export const BINARY = join(ROOT_DIR, "dist/icon");
+/** arm64 glibc for qemu-user (Debian's libc6-arm64-cross), given to it as QEMU_LD_PREFIX. */
+export const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
 const inCI = process.env.CI === "true" || process.env.CI === "1";
 
 function dockerAnswers(): boolean {
@@ -25,6 +27,9 @@ const checks: Record<Need, () => string | undefined> = {
   root: () => (process.getuid?.() === 0 ? undefined : "needs root (run the tests as root: sudo make test)"),
   docker: () => (dockerAnswers() ? undefined : "needs a running Docker engine (scripts/setup.sh starts dockerd as root)"),
   binary: () => (existsSync(BINARY) ? undefined : `needs the compiled binary ${BINARY} (run scripts/setup.sh or bun build.ts)`),
+  "systemd-analyze": () => (Bun.which("systemd-analyze") ? undefined : "needs systemd-analyze (Debian package systemd; scripts/setup.sh installs it)"),
+  "qemu-arm64": () => (Bun.which("qemu-aarch64-static") && existsSync(join(ARM64_SYSROOT, "lib/ld-linux-aarch64.so.1")) ? undefined
+    : "needs qemu-aarch64-static and arm64 glibc (Debian packages qemu-user-static, libc6-arm64-cross; scripts/setup.sh installs them)"),
 };
 
 /** The first unmet need, or undefined. */

@@ -1,7 +1,7 @@
 import { clientFor } from "../../api/client.ts";
 import type { ClosestAnswer } from "../../topology/finder.ts";
 import { requireIPv4 } from "../../topology/ip.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
 export function renderClosest(a: ClosestAnswer): string {
@@ -14,9 +14,8 @@ export function renderClosest(a: ClosestAnswer): string {
   ].join("\n");
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "closest",
-  summary: "Ask the running node which nodes are closest to a client",
   usage: "icon closest CLIENT_IP [--data-dir DIR] [--fresh] [--json]",
   description:
     "The node traces the client (or uses its trace of the client's /24), looks up every router of the path in\n" +
@@ -32,4 +31,4 @@ export const command: CommandSpec = {
     const a = await clientFor(values).get<ClosestAnswer>(`/v1/closest?client=${encodeURIComponent(client)}${values.fresh ? "&fresh=1" : ""}`);
     out.data(a, () => renderClosest(a));
   },
-};
+});

@@ -1,5 +1,5 @@
 import { clientFor } from "../../api/client.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
 interface GetAnswer {
   key: string;
@@ -10,9 +10,8 @@ interface GetAnswer {
   ms: number;
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "dht get",
-  summary: "Look up the value under a key in the DHT",
   usage: "icon dht get [--data-dir DIR] KEY [--json]",
   description:
     "Prints the newest value stored under KEY (from the node's own store when it holds the key, otherwise\n" +
@@ -28,4 +27,4 @@ export const command: CommandSpec = {
     out.info(r.source === "local" ? "found in this node's store" : `found at ${r.source} after ${r.hops} hop${r.hops === 1 ? "" : "s"}, ${r.ms} ms`);
     out.data(r.encoding ? { key: r.key, value: r.value, encoding: r.encoding } : { key: r.key, value: r.value }, () => r.value);
   },
-};
+});

@@ -1,11 +1,10 @@
 import { clientFor } from "../../api/client.ts";
 import type { PeerSummary } from "../../dht/dht.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "dht peers",
-  summary: "List the DHT nodes in this node's routing table",
   usage: "icon dht peers [--data-dir DIR] [--json]",
   description: "Every contact of the routing table: node id, address, smoothed RTT, failed RPCs in a row, and\nhow long ago it was last heard from.",
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
@@ -22,4 +21,4 @@ export const command: CommandSpec = {
           ),
     );
   },
-};
+});

@@ -1,11 +1,10 @@
 import { clientFor } from "../../api/client.ts";
 import { MAX_VALUE_BYTES } from "../../dht/dht.ts";
 import type { PutReport } from "../../dht/publisher.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "dht put",
-  summary: "Store a value under a key in the DHT",
   usage: "icon dht put [--data-dir DIR] KEY VALUE [--json]",
   description:
     "The running node signs the value, stores it at the 20 nodes closest to SHA-1(KEY) and republishes it\n" +
@@ -22,4 +21,4 @@ export const command: CommandSpec = {
     });
     out.data(r, () => `stored "${key}" on ${r.replicas} of the ${r.targets} closest nodes (${Math.round(r.ms)} ms)`);
   },
-};
+});

@@ -1,10 +1,9 @@
 import { clientFor } from "../../api/client.ts";
 import { IconError } from "../../errors.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "logs",
-  summary: "Print an ICON's output (stdout and stderr)",
   usage: "icon logs NAME [-f] [--tail N] [--data-dir DIR] [--json]",
   description: 'With --json, one {"stream", "line"} object per line on stdout.',
   options: {
@@ -15,7 +14,7 @@ export const command: CommandSpec = {
   },
   positionals: [1, 1],
   async run({ values, positionals, out }) {
-    const tail = values.tail as string | undefined;
+    const tail = values.tail;
     if (tail !== undefined && !/^\d+$/.test(tail)) throw new IconError("USAGE", `--tail ${tail}: expected a number of lines`, "Pass e.g. --tail 20.");
     const q = new URLSearchParams();
     if (values.follow) q.set("follow", "1");
@@ -27,4 +26,4 @@ export const command: CommandSpec = {
       else (stream === "stderr" ? process.stderr : process.stdout).write(line + "\n");
     });
   },
-};
+});

@@ -1,9 +1,8 @@
 import { clientFor } from "../../api/client.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "node status",
-  summary: "Show the running node's identity, addresses and state",
   usage: "icon node status [--data-dir DIR] [--json]",
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   async run({ values, out }) {
@@ -14,4 +13,4 @@ export const command: CommandSpec = {
         .join("\n"),
     );
   },
-};
+});

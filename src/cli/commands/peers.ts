@@ -1,5 +1,5 @@
 import { clientFor } from "../../api/client.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
 interface PeerRow {
@@ -9,9 +9,8 @@ interface PeerRow {
   openedAt: string;
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "peers",
-  summary: "List the node's open peer-protocol connections (one per peer node, reused by both sides)",
   usage: "icon peers [--data-dir DIR] [--json]",
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   async run({ values, out }) {
@@ -22,4 +21,4 @@ export const command: CommandSpec = {
         : "no peer connections",
     );
   },
-};
+});

@@ -1,11 +1,10 @@
 import { clientFor } from "../../api/client.ts";
 import type { IconView } from "../../yard/types.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "ps",
-  summary: "List the node's ICONs",
   usage: "icon ps [--all] [--data-dir DIR] [--json]",
   description: 'Without --all, only ICONs that are starting or running. --json prints\n[{"name", "image", "state", "address", "port", "role", "parent", "children", "createdAt", ...}].',
   options: { ...DATA_DIR_OPTION, all: { type: "boolean", short: "a", doc: "Also list stopped and failed ICONs." }, ...JSON_OPTION },
@@ -20,4 +19,4 @@ export const command: CommandSpec = {
           ),
     );
   },
-};
+});

@@ -1,12 +1,11 @@
 import { clientFor } from "../../api/client.ts";
 import type { StateEvent } from "../../yard/state.ts";
 import type { IconView } from "../../yard/types.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { stateLine } from "./run.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "start",
-  summary: "Start a stopped or failed ICON again and wait until it is RUNNING",
   usage: "icon start NAME [--data-dir DIR] [--json]",
   description: "Reuses the ICON's container and pinned port (the thesis's hot case).",
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
@@ -16,4 +15,4 @@ export const command: CommandSpec = {
     const view = await clientFor(values).stream<IconView>("POST", path, {}, (ev) => out.progress(ev, stateLine(ev as unknown as StateEvent)));
     out.data(view, () => `${view.name} RUNNING at ${view.address}:${view.port}`);
   },
-};
+});

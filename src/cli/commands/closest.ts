@@ -1,4 +1,4 @@
-import { clientFor } from "../../api/client.ts";
+import { answer, clientFor } from "../../api/client.ts";
 import type { ClosestAnswer } from "../../topology/finder.ts";
 import { requireIPv4 } from "../../topology/ip.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
@@ -28,7 +28,7 @@ export const command = defineCommand({
   async run({ values, positionals, out }) {
     const client = positionals[0]!;
     requireIPv4(client, "client");
-    const a = await clientFor(values).get<ClosestAnswer>(`/v1/closest?client=${encodeURIComponent(client)}${values.fresh ? "&fresh=1" : ""}`);
+    const a = await answer(clientFor(values).v1.closest.$get({ query: values.fresh ? { client, fresh: "1" } : { client } }));
     out.data(a, () => renderClosest(a));
   },
 });

@@ -1,14 +1,5 @@
-import { clientFor } from "../../api/client.ts";
+import { clientFor, readStream } from "../../api/client.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
-
-interface GetAnswer {
-  key: string;
-  value: string;
-  encoding?: "base64";
-  source: string;
-  hops: number;
-  ms: number;
-}
 
 export const command = defineCommand({
   name: "dht get",
@@ -21,7 +12,7 @@ export const command = defineCommand({
   examples: ["icon dht get greeting", "icon dht get greeting --json"],
   async run({ values, positionals, out }) {
     const key = positionals[0]!;
-    const r = await clientFor(values).stream<GetAnswer>("POST", "/v1/dht/get", { key }, (e) => {
+    const r = await readStream(clientFor(values).v1.dht.get.$post({ json: { key } }), (e) => {
       if (e.type === "lookup-done") out.progress(e);
     });
     out.info(r.source === "local" ? "found in this node's store" : `found at ${r.source} after ${r.hops} hop${r.hops === 1 ? "" : "s"}, ${r.ms} ms`);

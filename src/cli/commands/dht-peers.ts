@@ -1,5 +1,4 @@
-import { clientFor } from "../../api/client.ts";
-import type { PeerSummary } from "../../dht/dht.ts";
+import { answer, clientFor } from "../../api/client.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
@@ -10,7 +9,7 @@ export const command = defineCommand({
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   examples: ["icon dht peers", "icon dht peers --json | jq length"],
   async run({ values, out }) {
-    const peers = await clientFor(values).get<PeerSummary[]>("/v1/dht/peers");
+    const peers = await answer(clientFor(values).v1.dht.peers.$get());
     peers.sort((a, b) => (a.rttMs ?? Infinity) - (b.rttMs ?? Infinity));
     out.data(peers, () =>
       peers.length === 0

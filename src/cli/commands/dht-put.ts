@@ -1,6 +1,5 @@
-import { clientFor } from "../../api/client.ts";
+import { clientFor, readStream } from "../../api/client.ts";
 import { MAX_VALUE_BYTES } from "../../dht/dht.ts";
-import type { PutReport } from "../../dht/publisher.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
 export const command = defineCommand({
@@ -16,7 +15,7 @@ export const command = defineCommand({
   examples: ["icon dht put greeting hello", "icon dht put --data-dir /tmp/n2 config/region eu-north --json"],
   async run({ values, positionals, out }) {
     const [key, value] = positionals as [string, string];
-    const r = await clientFor(values).stream<PutReport>("POST", "/v1/dht/put", { key, value }, (e) => {
+    const r = await readStream(clientFor(values).v1.dht.put.$post({ json: { key, value } }), (e) => {
       if (e.type === "store" || e.type === "lookup-done") out.progress(e);
     });
     out.data(r, () => `stored "${key}" on ${r.replicas} of the ${r.targets} closest nodes (${Math.round(r.ms)} ms)`);

@@ -1,4 +1,4 @@
-import { clientFor } from "../../api/client.ts";
+import { clientFor, nameParam, readStream } from "../../api/client.ts";
 import { IconError } from "../../errors.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
@@ -16,12 +16,8 @@ export const command = defineCommand({
   async run({ values, positionals, out }) {
     const tail = values.tail;
     if (tail !== undefined && !/^\d+$/.test(tail)) throw new IconError("USAGE", `--tail ${tail}: expected a number of lines`, "Pass e.g. --tail 20.");
-    const q = new URLSearchParams();
-    if (values.follow) q.set("follow", "1");
-    if (tail !== undefined) q.set("tail", tail);
-    const path = `/v1/icons/${encodeURIComponent(positionals[0]!)}/logs?${q}`;
-    await clientFor(values).stream("GET", path, undefined, (ev) => {
-      const { stream, line } = ev as unknown as { stream: "stdout" | "stderr"; line: string };
+    const query = { tail, follow: values.follow ? ("1" as const) : undefined };
+    await readStream(clientFor(values).v1.icons[":name"].logs.$get({ param: nameParam(positionals[0]!), query }), ({ stream, line }) => {
       if (out.json) process.stdout.write(JSON.stringify({ stream, line }) + "\n");
       else (stream === "stderr" ? process.stderr : process.stdout).write(line + "\n");
     });

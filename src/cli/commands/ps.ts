@@ -1,5 +1,4 @@
-import { clientFor } from "../../api/client.ts";
-import type { IconView } from "../../yard/types.ts";
+import { answer, clientFor } from "../../api/client.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
@@ -9,7 +8,7 @@ export const command = defineCommand({
   description: 'Without --all, only ICONs that are starting or running. --json prints\n[{"name", "image", "state", "address", "port", "role", "parent", "children", "createdAt", ...}].',
   options: { ...DATA_DIR_OPTION, all: { type: "boolean", short: "a", doc: "Also list stopped and failed ICONs." }, ...JSON_OPTION },
   async run({ values, out }) {
-    const list = await clientFor(values).get<IconView[]>(`/v1/icons${values.all ? "?all=1" : ""}`);
+    const list = await answer(clientFor(values).v1.icons.$get({ query: values.all ? { all: "1" } : {} }));
     out.data(list, () =>
       list.length === 0
         ? values.all ? "no ICONs on this node" : 'no ICON is running (see "icon ps --all")'

@@ -1,7 +1,6 @@
-import { clientFor } from "../../api/client.ts";
+import { clientFor, readStream } from "../../api/client.ts";
 import { IconError } from "../../errors.ts";
 import type { StateEvent } from "../../yard/state.ts";
-import type { IconView } from "../../yard/types.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { optionalNumberFlag } from "../flags.ts";
 
@@ -47,7 +46,7 @@ export const command = defineCommand({
   examples: ["icon run hello-icon:latest --name hello --port 8080", "icon run hello-icon:latest -e GREETING=hi --memory 128m --json"],
   async run({ values, positionals, out }) {
     const body = {
-      image: positionals[0],
+      image: positionals[0]!,
       name: values.name,
       port: optionalNumberFlag(values, "port", { int: true }),
       env: parseEnv(values.env ?? []),
@@ -57,7 +56,7 @@ export const command = defineCommand({
       user: values.user,
       readyTimeoutSec: optionalNumberFlag(values, "ready-timeout", { int: true }),
     };
-    const view = await clientFor(values).stream<IconView>("POST", "/v1/icons", body, (ev) => out.progress(ev, stateLine(ev as unknown as StateEvent)));
+    const view = await readStream(clientFor(values).v1.icons.$post({ json: body }), (ev) => out.progress(ev, stateLine(ev)));
     out.data(view, () => `${view.name} RUNNING at ${view.address}:${view.port}`);
   },
 });

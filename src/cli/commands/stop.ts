@@ -1,5 +1,4 @@
-import { clientFor } from "../../api/client.ts";
-import type { IconView } from "../../yard/types.ts";
+import { answer, clientFor, nameParam } from "../../api/client.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
 export const command = defineCommand({
@@ -9,7 +8,7 @@ export const command = defineCommand({
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   positionals: [1, 1],
   async run({ values, positionals, out }) {
-    const view = await clientFor(values).post<IconView>(`/v1/icons/${encodeURIComponent(positionals[0]!)}/stop`);
+    const view = await answer(clientFor(values).v1.icons[":name"].stop.$post({ param: nameParam(positionals[0]!) }));
     out.data(view, () => `${view.name}: ${view.state}`);
   },
 });

@@ -1,4 +1,4 @@
-import { clientFor } from "../../api/client.ts";
+import { answer, clientFor } from "../../api/client.ts";
 import type { TopologySnapshot } from "../../topology/topology.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
@@ -31,7 +31,7 @@ export const command = defineCommand({
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   examples: ["icon topology", "icon topology --json | jq '.routers[].routerId'"],
   async run({ values, out }) {
-    const t = await clientFor(values).get<Answer>("/v1/topology");
+    const t = await answer(clientFor(values).v1.topology.$get());
     out.data(t, () => renderTopology(t));
   },
 });

@@ -35,9 +35,9 @@ export async function jsonBody<T = Record<string, unknown>>(c: Context, maxBytes
  * A route's JSON body: read with jsonBody and checked by `parse`, whose result the handler gets from
  * `c.req.valid("json")` and the typed client must send.
  */
-export function jsonInput<T>(parse: (body: Record<string, unknown>) => T, maxBytes?: number): MiddlewareHandler<any, string, { in: { json: T }; out: { json: T } }> {
+export function jsonInput<T extends object>(parse: (body: Record<string, unknown>) => T, maxBytes?: number): MiddlewareHandler<any, string, { in: { json: T }; out: { json: T } }> {
   return async (c, next) => {
-    c.req.addValidatedData("json", parse(await jsonBody(c, maxBytes)) as object);
+    c.req.addValidatedData("json", parse(await jsonBody(c, maxBytes)));
     await next();
   };
 }

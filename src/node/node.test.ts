@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { answer, nodeAnswers, nodeClient } from "../api/client.ts";
+import { answer, nodeAnswers, nodeClient, readStream } from "../api/client.ts";
 import { renderStatus } from "../cli/commands/node-status.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
@@ -56,7 +56,6 @@ describe("a node on loopback", () => {
     const client = nodeClient(dir);
     expect((await answer(client.v1.status.$get())).nodeId).toBe(node.nodeId);
     expect(await answer(client.v1.dht.peers.$get())).toEqual([]);
-    const { readStream } = await import("../api/client.ts");
     const put = await readStream(client.v1.dht.put.$post({ json: { key: "k", value: "v" } }));
     expect(put).toMatchObject({ key: "k", replicas: 1, targets: 1, ok: true }); // alone: only its own copy
     await expect(readStream(client.v1.dht.get.$post({ json: { key: "other" } }))).rejects.toMatchObject({ code: "NOT_FOUND" });

@@ -10,18 +10,18 @@ import { Hono } from "hono";
 import { hc } from "hono/client";
 import { readStream } from "../api/client.ts";
 import { installErrorHandler } from "../api/http.ts";
-import { SCHEMA, type Config } from "../config/schema.ts";
+import { resolveConfig } from "../config/resolve.ts";
+import type { Config } from "../config/schema.ts";
 import { silentLogger } from "../log.ts";
 import { YardComponent } from "./component.ts";
 import { yardRoutes } from "./routes.ts";
 import { Yard } from "./yard.ts";
 
-const defaults = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
 let dir: string;
 let config: Config;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "icon-yard-routes-"));
-  config = { ...defaults, dataDir: dir, dockerSocket: join(dir, "no-docker.sock") };
+  config = (await resolveConfig({ env: {}, flags: { dataDir: dir, dockerSocket: join(dir, "no-docker.sock") } })).config;
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ApiClient } from "../src/api/client.ts";
+import { answer, nodeClient } from "../src/api/client.ts";
 import { BINARY, describeWith } from "./support/needs.ts";
 
 const N = 13;
@@ -23,11 +23,10 @@ function cli(...args: string[]): { code: number; stdout: string; stderr: string 
   return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 
-type Status = { nodeId: string; address: string; dhtPort: number; peers: number; storedKeys: number; version: string; pid: number; dht: Record<string, unknown> };
-
-async function status(dir: string): Promise<Status | undefined> {
-  return new ApiClient(dir).get<Status>("/v1/status").catch(() => undefined);
+function status(dir: string) {
+  return answer(nodeClient(dir).v1.status.$get()).catch(() => undefined);
 }
+type Status = NonNullable<Awaited<ReturnType<typeof status>>>;
 
 async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
@@ -57,7 +56,7 @@ describeWith(["binary"], "DHT with the compiled binary: 13 nodes on loopback", (
     // Everyone knows everyone (13 nodes fit the k=20 buckets).
     await until("all nodes to know each other", async () => {
       const all = await Promise.all(nodes.map((n) => status(n.dir)));
-      return all.every((s) => s && s.peers >= N - 1);
+      return all.every((s) => s && s.dht.peers >= N - 1);
     }, 30_000);
   }, 60_000);
 
@@ -74,8 +73,9 @@ describeWith(["binary"], "DHT with the compiled binary: 13 nodes on loopback", (
       expect(s.nodeId).toMatch(/^[0-9a-f]{40}$/);
       expect(s.address).toBe("127.0.0.1");
       expect(s.dhtPort).toBeGreaterThan(0); // 0 was asked: the real port is reported
-      expect(s.peers).toBeGreaterThanOrEqual(N - 1);
-      expect(typeof s.storedKeys).toBe("number");
+      expect(s.peerPort).toBeGreaterThan(0);
+      expect(s.dht.peers).toBeGreaterThanOrEqual(N - 1);
+      expect(typeof s.dht.storedKeys).toBe("number");
       expect(typeof s.version).toBe("string");
       expect(s.dht.dropped).toBeDefined();
       ports.add(s.dhtPort);
@@ -116,7 +116,7 @@ describeWith(["binary"], "DHT with the compiled binary: 13 nodes on loopback", (
     nodes[7] = again;
     const after = await until("the restarted node to rejoin", async () => {
       const s = await status(victim.dir);
-      return s && s.peers >= N - 1 ? s : undefined;
+      return s && s.dht.peers >= N - 1 ? s : undefined;
     });
     expect(after.nodeId).toBe(before.nodeId);
     expect(after.pid).not.toBe(before.pid);

@@ -8,6 +8,7 @@
  * - with 1% loss on every link, migrations still succeed (the rate is printed).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { answer } from "../src/api/client.ts";
 import { generateIdentity } from "../src/identity/identity.ts";
 import { handshakeHeaders } from "../src/peer/auth.ts";
 import { WS_PATH } from "../src/peer/protocol.ts";
@@ -47,7 +48,7 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
   }, 180_000);
 
   test("the peer port refuses unsigned and replayed handshakes from inside the network", async () => {
-    const edgeId = (await lab.nodes.get(lab.roles.edge).api.get<{ nodeId: string }>("/v1/status")).nodeId;
+    const edgeId = (await answer(lab.nodes.get(lab.roles.edge).api.v1.status.$get())).nodeId;
     const url = `http://${address(lab.st, lab.roles.edge)}:4101${WS_PATH}`;
     const signed = handshakeHeaders(generateIdentity(), edgeId, "10.9.9.9:1");
     // Each request runs in UD's namespace through this binary acting as plain Bun.
@@ -67,7 +68,7 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
     const client = lab.client({ timeoutMs: 20_000 });
     // Kill -9 the edge node as soon as it has recorded the replica it is creating.
     for (let i = 0; i < 2000; i++) {
-      const icons = await edge.api.get<{ name: string }[]>("/v1/icons?all=1").catch(() => []);
+      const icons = await answer(edge.api.v1.icons.$get({ query: { all: "1" } })).catch(() => []);
       if (icons.length) break;
       await Bun.sleep(5);
     }
@@ -81,8 +82,8 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
     lab.nodes.nodes.delete(lab.roles.edge);
     await lab.startNode(lab.roles.edge);
     const back = lab.nodes.get(lab.roles.edge);
-    const nodeId = (await back.api.get<{ nodeId: string }>("/v1/status")).nodeId;
-    const recorded = new Set((await back.api.get<{ containerId?: string }[]>("/v1/icons?all=1")).map((i) => i.containerId).filter(Boolean));
+    const nodeId = (await answer(back.api.v1.status.$get())).nodeId;
+    const recorded = new Set((await answer(back.api.v1.icons.$get({ query: { all: "1" } }))).map((i) => i.containerId).filter(Boolean));
     const containers = await lab.engines.get(lab.roles.edge)!.listContainers({ "icon.node": nodeId });
     for (const c of containers) expect(recorded.has(c.id)).toBe(true);
     // and the next client migrates again

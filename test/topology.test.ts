@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { down, randomTopology, rttTargets, thesisTopology, up, withLoss, type NetworkSpec, type TestbedStatus } from "../src/testbed/index.ts";
 import { inHost } from "../src/testbed/index.ts";
+import { answer } from "../src/api/client.ts";
 import { TestbedNodes } from "../src/lab/testbed-nodes.ts";
-import type { ClosestAnswer } from "../src/topology/finder.ts";
 import type { TraceResult } from "../src/topology/trace/types.ts";
 import { describeWith } from "./support/needs.ts";
 import { CLI } from "./support/run.ts";
@@ -49,7 +49,7 @@ function scenario(name: string, topology: () => NetworkSpec, hosts: string[], mi
 }
 
 const closest = (ctx: { st: TestbedStatus; nodes: TestbedNodes }, on: string, client: string) =>
-  ctx.nodes.get(on).api.get<ClosestAnswer>(`/v1/closest?client=${ctx.st.hosts.find((h) => h.name === client)!.address}`);
+  answer(ctx.nodes.get(on).api.v1.closest.$get({ query: { client: ctx.st.hosts.find((h) => h.name === client)!.address } }));
 
 describeWith(["root"], "topology discovery on the thesis network", () => {
   const ctx = scenario("topotest", thesisTopology, ["IEP1", "IEP2"], 6);

@@ -9,6 +9,7 @@
  */
 import { loadavg } from "node:os";
 import { Bench } from "tinybench";
+import { answer } from "../api/client.ts";
 import type { ClosestAnswer } from "../topology/finder.ts";
 import type { TraceResult } from "../topology/trace/types.ts";
 import { spread, type Spread } from "../util/stats.ts";
@@ -47,7 +48,7 @@ export async function benchClosest(o: { name: string; samples: number; keep?: bo
     await nodes.warmedUp("IEP2", 6);
     const iep1 = nodes.get("IEP1").api;
     const client = tb.host("UD").address;
-    const ask = (fresh: boolean) => iep1.get<ClosestAnswer>(`/v1/closest?client=${client}${fresh ? "&fresh=1" : ""}`);
+    const ask = (fresh: boolean) => answer(iep1.v1.closest.$get({ query: fresh ? { client, fresh: "1" } : { client } }));
     const first = await ask(false); // first contact: nothing cached, no earlier trace of UD's network
 
     const runs = { cold: [] as ClosestAnswer[], warm: [] as ClosestAnswer[] };

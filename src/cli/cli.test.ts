@@ -9,8 +9,9 @@ describe("every command", () => {
       const { command } = await entry.load();
       expect(command.name).toBe(entry.name);
       expect(command.usage.startsWith(`icon ${entry.name}`)).toBe(true);
-      const help = commandHelp(command);
+      const help = commandHelp(command, entry.summary);
       expect(help).toContain("usage: icon " + entry.name);
+      expect(help).toContain(`\n\n${entry.summary}.`);
       for (const [flag, spec] of Object.entries(command.options ?? {})) {
         expect(help).toContain(`--${flag}`);
         expect(spec.doc.length).toBeGreaterThan(5);

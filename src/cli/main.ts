@@ -41,9 +41,11 @@ function optionLine(name: string, o: OptionSpec): string {
   return `  ${flag.padEnd(30)} ${o.doc}${o.multiple ? " (repeatable)" : ""}`;
 }
 
-export function commandHelp(spec: CommandSpec): string {
-  const opts = Object.entries({ ...spec.options, help: { type: "boolean", short: "h", doc: "Show this help." } as OptionSpec });
-  let text = `usage: ${spec.usage}\n\n${spec.summary}.`;
+/** A command's --help; its one-line summary comes from the registry, which lists commands without loading them. */
+export function commandHelp(spec: CommandSpec, summary: string): string {
+  const help: OptionSpec = { type: "boolean", short: "h", doc: "Show this help." };
+  const opts = Object.entries({ ...spec.options, help });
+  let text = `usage: ${spec.usage}\n\n${summary}.`;
   if (spec.description) text += `\n\n${spec.description}`;
   text += `\n\nflags:\n${opts.map(([n, o]) => optionLine(n, o)).join("\n")}`;
   if (spec.examples?.length) text += `\n\nexamples:\n${spec.examples.map((e) => `  ${e}`).join("\n")}`;
@@ -81,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
   const own = dashdash >= 0 ? found.rest.slice(0, dashdash) : found.rest;
   const rest = dashdash >= 0 ? found.rest.slice(dashdash + 1) : [];
   if (own.includes("--help") || own.includes("-h")) {
-    process.stdout.write(commandHelp(command) + "\n");
+    process.stdout.write(commandHelp(command, found.entry.summary) + "\n");
     return 0;
   }
   const wantsJson = own.includes("--json");

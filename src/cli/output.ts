@@ -3,9 +3,9 @@
  * progress as one JSON object per line on stderr, so a script can read stdout whole.
  */
 
+/** Any typed event (a DHT lookup step, an ICON's state...): printed whole as JSON. */
 export interface ProgressEvent {
   type: string;
-  [field: string]: unknown;
 }
 
 export interface Output {
@@ -17,7 +17,7 @@ export interface Output {
   info(message: string): void;
   warn(message: string): void;
   /** A progress event: drawn for a person, or a JSON line with --json. */
-  progress(event: ProgressEvent, human?: string): void;
+  progress<E extends ProgressEvent>(event: E, human?: string): void;
 }
 
 export function createOutput(json: boolean): Output {

@@ -1,13 +1,11 @@
 /**
  * The DHT inside a running node: binds the UDP socket on --listen/--dht-port (a restarted node asked for
  * port 0 first tries the port it had, so its neighbours find it where they left it), resolves --bootstrap,
- * keeps its state in `<data-dir>/dht.json`, mounts /v1/dht/* and reports its status. Components that start
+ * keeps its state in `<data-dir>/dht.json`, serves /v1/dht/* and reports its status. Components that start
  * after it reach the DHT through `component.dht`.
  */
 import { lookup } from "node:dns/promises";
 import { join } from "node:path";
-import type { Hono } from "hono";
-import { ApiClient } from "../api/client.ts";
 import type { Config } from "../config/schema.ts";
 import { IconError } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
@@ -37,9 +35,6 @@ export class DhtComponent implements NodeComponent {
 
   async start(): Promise<void> {
     const { config, identity, log } = this.deps;
-    // The first component to start: say plainly when the data dir is taken, before a port clash hides it.
-    if (await new ApiClient(config.dataDir).get("/v1/status").then(() => true, () => false))
-      throw new IconError("CONFLICT", `a node is already running with data dir ${config.dataDir}`, "Stop it first, or start this node with another --data-dir.");
     const statePath = join(config.dataDir, STATE_FILE);
     const transport = await this.bind(statePath);
     const bootstrap = await resolveAll(config.bootstrap, log);
@@ -67,12 +62,22 @@ export class DhtComponent implements NodeComponent {
     await this.instance?.stop();
   }
 
-  routes(app: Hono): void {
-    dhtRoutes(app, () => this.dht);
+  /** The address other nodes see this one at, once known (dht.ts advertisedAddress). */
+  advertisedAddress(): string | undefined {
+    return this.instance?.advertisedAddress();
   }
 
-  status(): Record<string, unknown> {
-    return this.instance ? this.instance.status() : {};
+  /** The UDP port the DHT is bound to; the configured one before it started. */
+  get port(): number {
+    return this.instance?.port ?? this.deps.config.dhtPort;
+  }
+
+  routes() {
+    return dhtRoutes(() => this.dht);
+  }
+
+  status() {
+    return this.dht.status();
   }
 }
 

@@ -100,7 +100,8 @@ describe("DHT protocol on the in-memory hub", () => {
     const net = await network(6);
     const n = net.nodes[5]!;
     expect(n.externalAddress()).toEqual({ address: n.opts.transport.address, port: n.port });
-    expect(n.status()).toMatchObject({ address: n.opts.transport.address, dhtPort: n.port });
+    expect(n.advertisedAddress()).toBe(n.opts.transport.address);
+    expect(n.status().externalAddress).toBe(`${n.opts.transport.address}:${n.port}`);
     await net.stopAll();
   });
 });

@@ -170,26 +170,21 @@ export class Dht extends DhtEngine {
   }
 
   /** Fields for `icon node status`. */
-  status(): Record<string, unknown> {
+  /** The DHT's part of `icon node status` (the node's advertised address and bound port are its top-level fields). */
+  status() {
     const ext = this.external.get();
-    const address = this.advertisedAddress();
     return {
-      // Unknown yet (listening on 0.0.0.0, peers not agreed): leave the configured value in place.
-      ...(address ? { address } : {}),
-      dhtPort: this.port,
+      listen: `${this.opts.transport.address}:${this.port}`,
+      externalAddress: ext ? `${ext.address}:${ext.port}` : null,
       peers: this.table.size,
       storedKeys: this.store.keys,
-      dht: {
-        listen: `${this.opts.transport.address}:${this.port}`,
-        externalAddress: ext ? `${ext.address}:${ext.port}` : null,
-        storedBytes: this.store.bytes,
-        published: this.publisher.count,
-        outstandingRpcs: this.rpc.outstanding,
-        srttMs: round(this.rpc.globalRtt.srtt),
-        droppedTotal: totalDropped(this.counters),
-        socketErrors: { send: this.opts.transport.sendErrors ?? 0, receive: this.opts.transport.receiveErrors ?? 0 },
-        ...this.counters,
-      },
+      storedBytes: this.store.bytes,
+      published: this.publisher.count,
+      outstandingRpcs: this.rpc.outstanding,
+      srttMs: round(this.rpc.globalRtt.srtt),
+      droppedTotal: totalDropped(this.counters),
+      socketErrors: { send: this.opts.transport.sendErrors ?? 0, receive: this.opts.transport.receiveErrors ?? 0 },
+      ...this.counters,
     };
   }
 

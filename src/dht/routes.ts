@@ -1,11 +1,12 @@
 /**
- * The DHT's local API routes (/v1/dht/*), used by `icon dht put|get|peers`. Long operations stream their
- * progress events as NDJSON (api/http.ts), then the result or a typed error.
+ * The DHT's local API routes, mounted at /v1/dht and used by `icon dht put|get|peers`. Long operations
+ * stream their progress events as NDJSON (api/http.ts), then the result or a typed error.
  */
-import type { Hono } from "hono";
-import { jsonBody, ndjson } from "../api/http.ts";
+import { Hono } from "hono";
+import { jsonInput, ndjson, type Emit } from "../api/http.ts";
 import { IconError } from "../errors.ts";
 import type { Dht } from "./dht.ts";
+import type { DhtEvent } from "./events.ts";
 
 function keyField(body: Record<string, unknown>, field = "key"): string {
   const v = body[field];
@@ -23,36 +24,37 @@ export function renderValue(bytes: Uint8Array): { value: string; encoding?: "bas
   }
 }
 
-export function dhtRoutes(app: Hono, dht: () => Dht): void {
-  app.get("/v1/dht/peers", (c) => c.json(dht().peers()));
+const putInput = jsonInput((body) => {
+  const key = keyField(body);
+  if (typeof body.value !== "string") throw new IconError("INVALID_INPUT", '"value" must be a string');
+  return { key, value: body.value };
+});
 
-  app.post("/v1/dht/put", async (c) => {
-    const body = await jsonBody(c);
-    const key = keyField(body);
-    if (typeof body.value !== "string") throw new IconError("INVALID_INPUT", '"value" must be a string');
-    const value = body.value;
-    return ndjson(async (emit) => {
-      const r = await dht().put(key, value, { onEvent: emit });
-      if (!r.ok)
-        throw new IconError("FAILED", `the value reached only ${r.replicas} of the ${r.targets} closest nodes`,
-          "Check that the node has peers (icon dht peers) and that they are reachable, then put it again.");
-      return r;
+export function dhtRoutes(dht: () => Dht) {
+  return new Hono()
+    .get("/peers", (c) => c.json(dht().peers()))
+    .post("/put", putInput, (c) => {
+      const { key, value } = c.req.valid("json");
+      return ndjson(async (emit: Emit<DhtEvent>) => {
+        const r = await dht().put(key, value, { onEvent: emit });
+        if (!r.ok)
+          throw new IconError("FAILED", `the value reached only ${r.replicas} of the ${r.targets} closest nodes`,
+            "Check that the node has peers (icon dht peers) and that they are reachable, then put it again.");
+        return r;
+      });
+    })
+    .post("/get", jsonInput((body) => ({ key: keyField(body) })), (c) => {
+      const { key } = c.req.valid("json");
+      return ndjson(async (emit: Emit<DhtEvent>) => {
+        const r = await dht().get(key, { onEvent: emit });
+        if (!r)
+          throw new IconError("NOT_FOUND", `no value under key "${key}"`,
+            "Check the key. A value lives only while its publisher runs and republishes it (1 h after it stops).");
+        return { key, ...renderValue(r.value), publisher: r.publisher, seq: r.seq, source: r.source, hops: r.hops, ms: Math.round(r.ms * 10) / 10 };
+      });
+    })
+    .post("/announcements", jsonInput((body) => ({ routerId: keyField(body, "routerId") })), (c) => {
+      const { routerId } = c.req.valid("json");
+      return ndjson((emit: Emit<DhtEvent>) => dht().findAnnouncements(routerId, { onEvent: emit }));
     });
-  });
-
-  app.post("/v1/dht/get", async (c) => {
-    const key = keyField(await jsonBody(c));
-    return ndjson(async (emit) => {
-      const r = await dht().get(key, { onEvent: emit });
-      if (!r)
-        throw new IconError("NOT_FOUND", `no value under key "${key}"`,
-          "Check the key. A value lives only while its publisher runs and republishes it (1 h after it stops).");
-      return { key, ...renderValue(r.value), publisher: r.publisher, seq: r.seq, source: r.source, hops: r.hops, ms: Math.round(r.ms * 10) / 10 };
-    });
-  });
-
-  app.post("/v1/dht/announcements", async (c) => {
-    const routerId = keyField(await jsonBody(c), "routerId");
-    return ndjson((emit) => dht().findAnnouncements(routerId, { onEvent: emit }));
-  });
 }

@@ -7,10 +7,11 @@
  * sample clients on the client host. `icon demo`, `icon bench migrate` and the end-to-end
  * tests all use it, so what the demo shows is what the benchmark measures.
  */
+import { answer, readStream } from "../api/client.ts";
 import { IconError } from "../errors.ts";
 import type { ClientResult, Phase } from "./client.ts";
 import { WS_PATH } from "./app-protocol.ts";
-import { TestbedNodes } from "./testbed-nodes.ts";
+import { removeIcons, TestbedNodes } from "./testbed-nodes.ts";
 import { address, inHost, pingMatrix, thesisTopology, withLoss, type TestbedStatus, type NetworkSpec } from "../testbed/index.ts";
 import { wantsContainer } from "../testbed/topology.ts";
 import { selfCommand } from "../testbed/self.ts";
@@ -115,7 +116,7 @@ export class MigrationLab {
     await this.startNode(this.roles.origin);
     await this.startNode(this.roles.edge);
     say("root ICON", { host: this.roles.origin, image: this.appImage, port: APP_PORT });
-    await this.nodes.get(this.roles.origin).api.stream("POST", "/v1/icons", { image: this.appImage, name: APP_NAME, port: APP_PORT }, () => {});
+    await readStream(this.nodes.get(this.roles.origin).api.v1.icons.$post({ json: { image: this.appImage, name: APP_NAME, port: APP_PORT } }));
     say("warm-up", { detail: "edge announces its routers; origin learns the edge is closer to the client" });
     await this.warmUp();
   }
@@ -135,10 +136,7 @@ export class MigrationLab {
 
   /** Removes every node's ICONs (containers included) and stops the nodes. */
   private async removeNodes(): Promise<void> {
-    for (const n of this.nodes.nodes.values()) {
-      const icons = await n.api.get<{ name: string }[]>("/v1/icons?all=1").catch(() => []);
-      for (const i of icons) await n.api.request("DELETE", `/v1/icons/${i.name}?force=1`).catch(() => {});
-    }
+    for (const n of this.nodes.nodes.values()) await removeIcons(n.api).catch(() => {});
     await this.nodes.stopAll();
   }
 
@@ -156,11 +154,11 @@ export class MigrationLab {
   private async warmUp(timeoutMs = 90_000): Promise<void> {
     await this.nodes.warmedUp(this.roles.edge, 2, timeoutMs);
     const ud = address(this.st, this.roles.client);
-    const edgeId = ((await this.nodes.get(this.roles.edge).api.get<{ nodeId: string }>("/v1/status")).nodeId);
+    const edgeId = (await answer(this.nodes.get(this.roles.edge).api.v1.status.$get())).nodeId;
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
-      last = await this.nodes.get(this.roles.origin).api.get<{ candidates: { nodeId: string }[] }>(`/v1/closest?client=${ud}&fresh=1`).catch((e) => e);
+      last = await answer(this.nodes.get(this.roles.origin).api.v1.closest.$get({ query: { client: ud, fresh: "1" } })).catch((e) => e);
       if ((last as { candidates?: { nodeId: string }[] }).candidates?.[0]?.nodeId === edgeId) return;
       await Bun.sleep(500);
     }
@@ -196,8 +194,7 @@ export class MigrationLab {
     const edge = this.nodes.get(this.roles.edge);
     const wasConnected = await this.originSeesEdge();
     const since = Date.now();
-    const icons = await edge.api.get<{ name: string }[]>("/v1/icons?all=1");
-    for (const i of icons) await edge.api.request("DELETE", `/v1/icons/${i.name}?force=1`);
+    await removeIcons(edge.api);
     await this.nodes.stop(this.roles.edge);
     const engine = this.engines.get(this.roles.edge)!;
     const info = await engine.inspectImage(this.appImage);
@@ -216,8 +213,8 @@ export class MigrationLab {
 
   /** Whether the origin holds a peer connection to the edge node, opened at or after `since` (ms epoch). */
   async originSeesEdge(since = 0): Promise<boolean> {
-    const edgeId = (await this.nodes.get(this.roles.edge).api.get<{ nodeId: string }>("/v1/status")).nodeId;
-    const peers = await this.nodes.get(this.roles.origin).api.get<{ nodeId: string; openedAt: string }[]>("/v1/peers").catch(() => []);
+    const edgeId = (await answer(this.nodes.get(this.roles.edge).api.v1.status.$get())).nodeId;
+    const peers = await answer(this.nodes.get(this.roles.origin).api.v1.peers.$get()).catch(() => []);
     return peers.some((p) => p.nodeId === edgeId && Date.parse(p.openedAt) >= since);
   }
 

@@ -6,7 +6,7 @@
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ApiClient } from "../api/client.ts";
+import { answer, nameParam, nodeAnswers, nodeClient, type NodeClient } from "../api/client.ts";
 import { inHost, type TestbedStatus } from "../testbed/index.ts";
 import { selfCommand } from "../testbed/self.ts";
 import type { TopologySnapshot } from "../topology/topology.ts";
@@ -18,7 +18,7 @@ export interface TestbedNode {
   host: string;
   address: string;
   dataDir: string;
-  api: ApiClient;
+  api: NodeClient;
   proc: ReturnType<typeof Bun.spawn>;
   logPath: string;
 }
@@ -28,6 +28,14 @@ export interface NodeOptions {
   bootstrap?: string;
   /** Extra ICON_* settings, e.g. { ICON_ANNOUNCE_SEC: "5" }. */
   env?: Record<string, string>;
+}
+
+/** Removes every ICON of a node, running or not, containers included; tries each, then throws the first failure. */
+export async function removeIcons(api: NodeClient): Promise<void> {
+  let failed: unknown;
+  for (const i of await answer(api.v1.icons.$get({ query: { all: "1" } })))
+    await answer(api.v1.icons[":name"].$delete({ param: nameParam(i.name), query: { force: "1" } })).catch((e) => (failed ??= e));
+  if (failed) throw failed;
 }
 
 export class TestbedNodes {
@@ -63,10 +71,10 @@ export class TestbedNodes {
       stderr: log,
     });
     closeSync(log);
-    const node: TestbedNode = { host, address, dataDir, api: new ApiClient(dataDir), proc, logPath };
+    const node: TestbedNode = { host, address, dataDir, api: nodeClient(dataDir), proc, logPath };
     this.nodes.set(host, node);
     for (let i = 0; i < 200; i++) {
-      if (await node.api.get("/v1/status").then(() => true, () => false)) return node;
+      if (await nodeAnswers(dataDir)) return node;
       if (proc.exitCode !== null) break;
       await Bun.sleep(50);
     }
@@ -94,7 +102,7 @@ export class TestbedNodes {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
-      last = await this.get(host).api.get("/v1/topology").catch((e) => e);
+      last = await answer(this.get(host).api.v1.topology.$get()).catch((e) => e);
       if (last && typeof last === "object" && "routers" in last && until(last as never)) return;
       await Bun.sleep(200);
     }

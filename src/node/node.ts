@@ -3,11 +3,14 @@
  * Components start in order and stop in reverse; SIGINT/SIGTERM handling lives in `icon node start`.
  */
 import { mkdir } from "node:fs/promises";
-import { serveApi, createApiApp, type ApiServer } from "../api/server.ts";
+import { nodeAnswers } from "../api/client.ts";
+import { serveApi, type ApiServer } from "../api/server.ts";
 import type { Config } from "../config/schema.ts";
+import { IconError } from "../errors.ts";
 import { loadOrCreateIdentity, type Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
+import { nodeApi } from "./api.ts";
 import type { NodeComponent } from "./component.ts";
 import { YardComponent } from "../yard/component.ts";
 import { DhtComponent } from "../dht/component.ts";
@@ -15,8 +18,14 @@ import { TopologyComponent } from "../topology/component.ts";
 import { PeerComponent } from "../peer/component.ts";
 import { toHex } from "../util/hex.ts";
 
+interface Parts {
+  dht: DhtComponent;
+  peer: PeerComponent;
+  topology: TopologyComponent;
+  yard: YardComponent;
+}
+
 export class IconNode {
-  readonly components: NodeComponent[] = [];
   private api?: ApiServer;
   private started = false;
 
@@ -24,45 +33,59 @@ export class IconNode {
     readonly config: Config,
     readonly log: Logger,
     readonly identity: Identity,
+    readonly parts: Parts,
   ) {}
 
   static async create(config: Config, log: Logger): Promise<IconNode> {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const { identity, created } = await loadOrCreateIdentity(config.dataDir);
-    if (created) log.info("created a new node identity", { nodeId: toHex(identity.nodeId), dataDir: config.dataDir });
-    const node = new IconNode(config, log, identity);
-    // Components, in start order: dht, peer, topology, yard.
+    const nodeId = toHex(identity.nodeId);
+    if (created) log.info("created a new node identity", { nodeId, dataDir: config.dataDir });
     const dht = new DhtComponent({ config, identity, log: log.child("dht") }); // later components use dht.dht once started
-    node.components.push(dht);
-    const address = () => config.advertise || dht.dht.advertisedAddress() || config.listen;
+    const address = () => advertisedAddress(config, dht);
     let peer: PeerComponent | undefined;
     const topology = new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort });
-    const yard = new YardComponent({ config, nodeId: node.nodeId, log: log.child("yard"), address });
+    const yard = new YardComponent({ config, nodeId, log: log.child("yard"), address });
     peer = new PeerComponent({ config, identity, log: log.child("peer"), address, topology, yard });
-    // The peer server binds before the topology announces this node, so announcements carry its real port.
-    node.components.push(peer, topology, yard);
-    return node;
+    return new IconNode(config, log, identity, { dht, peer, topology, yard });
   }
 
   get nodeId(): string {
     return toHex(this.identity.nodeId);
   }
 
-  status(): Record<string, unknown> {
-    const merged: Record<string, unknown> = {
+  /**
+   * In start order: dht, peer, topology, yard. The peer server binds before the topology announces this
+   * node, so announcements carry its real port.
+   */
+  get components(): NodeComponent[] {
+    const { dht, peer, topology, yard } = this.parts;
+    return [dht, peer, topology, yard];
+  }
+
+  /** `icon node status`: who and where this node is (the ports it really bound), then each component's own status. */
+  status() {
+    const { dht, peer, topology, yard } = this.parts;
+    return {
       nodeId: this.nodeId,
       version: VERSION,
       dataDir: this.config.dataDir,
-      address: this.config.advertise || this.config.listen,
-      dhtPort: this.config.dhtPort,
-      peerPort: this.config.peerPort,
+      address: advertisedAddress(this.config, dht),
+      dhtPort: dht.port,
+      peerPort: peer.port,
       pid: process.pid,
+      dht: dht.status(),
+      peer: peer.status(),
+      topology: topology.status(),
+      yard: yard.status(),
     };
-    for (const c of this.components) Object.assign(merged, c.status?.());
-    return merged;
   }
 
   async start(): Promise<void> {
+    // Before any component: a second node on this data dir would take over the ICONs' sockets and
+    // containers, and a port clash would hide the real reason.
+    if (await nodeAnswers(this.config.dataDir))
+      throw new IconError("CONFLICT", `a node is already running with data dir ${this.config.dataDir}`, "Stop it first, or start this node with another --data-dir.");
     const done: NodeComponent[] = [];
     try {
       for (const c of this.components) {
@@ -70,8 +93,7 @@ export class IconNode {
         done.push(c);
       }
       for (const c of this.components) await c.started?.();
-      const app = createApiApp({ log: this.log.child("api"), components: this.components, status: () => this.status() });
-      this.api = await serveApi(app, this.config.dataDir);
+      this.api = await serveApi(nodeApi(this, this.log.child("api")), this.config.dataDir);
     } catch (e) {
       for (const c of done.reverse()) await c.stop().catch(() => {});
       throw e;
@@ -91,4 +113,9 @@ export class IconNode {
       }
     }
   }
+}
+
+/** Where other nodes and clients reach this one: --advertise, else what peers report, else the listen address. */
+function advertisedAddress(config: Config, dht: DhtComponent): string {
+  return config.advertise || dht.advertisedAddress() || config.listen;
 }

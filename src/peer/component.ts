@@ -4,7 +4,6 @@
  * shipping. Root ICONs' images are saved and split as soon as they run, so a cold migration does not
  * wait for `docker save`.
  */
-import type { Hono } from "hono";
 import type { Config } from "../config/schema.ts";
 import type { Identity } from "../identity/identity.ts";
 import { engineImageHost } from "../images/engine-host.ts";
@@ -17,6 +16,7 @@ import { Migration } from "./migration.ts";
 import { PeerNetwork } from "./network.ts";
 import { OP } from "./ops.ts";
 import { ReplicaHost } from "./replica-host.ts";
+import { peerRoutes } from "./routes.ts";
 
 export interface PeerComponentInit {
   config: Config;
@@ -80,13 +80,11 @@ export class PeerComponent implements NodeComponent {
     await this.network?.stop();
   }
 
-  routes(app: Hono): void {
-    app.get("/v1/peers", (c) =>
-      c.json(this.network.connections().map((p) => ({ nodeId: p.nodeId, direction: p.direction, endpoint: p.endpoint ?? null, openedAt: new Date(p.openedAt).toISOString() }))),
-    );
+  routes() {
+    return peerRoutes(() => this.network);
   }
 
-  status(): Record<string, unknown> {
-    return { peerPort: this.port, peerConnections: this.network?.connections().length ?? 0 };
+  status() {
+    return { port: this.port, connections: this.network.connections().length };
   }
 }

@@ -2,7 +2,7 @@
  * Is the node's service installed, enabled and active (systemctl), and does the node answer on its
  * local API socket? The data dir comes from the installed unit, so the answer is about that node.
  */
-import { ApiClient } from "../api/client.ts";
+import { answer, nodeClient } from "../api/client.ts";
 import { isIconError } from "../errors.ts";
 import { locate, type ServiceHost, type UnitLocation } from "./install.ts";
 import { dataDirOf } from "./unit.ts";
@@ -27,7 +27,7 @@ export async function serviceStatus(l: UnitLocation, host: Pick<ServiceHost, "sy
   let node: ServiceStatus["node"] = { answers: false, error: text === undefined ? `${path} is not installed` : `${path} names no --data-dir` };
   if (dataDir) {
     try {
-      const s = await new ApiClient(dataDir).get<{ nodeId: string; version: string; pid: number }>("/v1/status");
+      const s = await answer(nodeClient(dataDir).v1.status.$get());
       node = { answers: true, nodeId: s.nodeId, version: s.version, pid: s.pid };
     } catch (e) {
       if (!isIconError(e)) throw e;

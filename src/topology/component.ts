@@ -4,7 +4,6 @@
  * sees, and answers `closest`. Other components (the yard, the peer protocol) call harvest() when a
  * client connects to an ICON and closest() when the ICON asks where to go.
  */
-import type { Hono } from "hono";
 import type { Config } from "../config/schema.ts";
 import type { Dht } from "../dht/dht.ts";
 import { IconError, toIconError } from "../errors.ts";
@@ -13,7 +12,7 @@ import type { NodeComponent } from "../node/component.ts";
 import { DhtDirectory } from "./dht-directory.ts";
 import type { Candidate } from "../yard/protocol.ts";
 import { closerCandidates, type ClosestAnswer } from "./finder.ts";
-import { mountTopologyRoutes } from "./routes.ts";
+import { topologyRoutes } from "./routes.ts";
 import { libc } from "./trace/libc.ts";
 import type { Tracer } from "./trace/types.ts";
 import { UdpTracer } from "./trace/udp-tracer.ts";
@@ -97,13 +96,13 @@ export class TopologyComponent implements NodeComponent {
     return closerCandidates(await this.closest(client));
   }
 
-  routes(app: Hono): void {
-    mountTopologyRoutes(app, () => this.running(), () => ({ ...this.settings }));
+  routes() {
+    return topologyRoutes(() => this.running(), () => this.settings);
   }
 
-  status(): Record<string, unknown> {
-    if (this.problem) return { topology: { off: this.problem.message } };
-    const s = this.topology?.snapshot();
-    return s ? { topology: { routers: s.routers.length, announced: s.announcer.announced, cachedTraces: s.cachedTraces, tracesRun: s.harvest.traced } } : {};
+  status(): { off: string } | { routers: number; announced: number; cachedTraces: number; tracesRun: number } {
+    if (this.problem || !this.topology) return { off: this.problem?.message ?? "not started" };
+    const s = this.topology.snapshot();
+    return { routers: s.routers.length, announced: s.announcer.announced, cachedTraces: s.cachedTraces, tracesRun: s.harvest.traced };
   }
 }

@@ -1,28 +1,31 @@
 /**
- * The topology's local API: the map (`icon topology`), the closest nodes to a client (`icon closest`;
- * `&fresh=1` traces and looks up again whatever the caches hold),
- * and harvesting an address (what an ICON's new client does through the runtime, here for scripts).
+ * The topology's local API, mounted at /v1: the map (`icon topology`), the closest nodes to a client
+ * (`icon closest`; `fresh=1` traces and looks up again whatever the caches hold), and harvesting an
+ * address (what an ICON's new client does through the runtime, here for scripts).
  */
-import type { Hono } from "hono";
-import { jsonBody } from "../api/http.ts";
+import { Hono } from "hono";
+import { jsonInput, queryInput } from "../api/http.ts";
 import { IconError } from "../errors.ts";
 import { requireIPv4 } from "../util/ipv4.ts";
-import type { Topology } from "./topology.ts";
+import type { Topology, TopologySettings } from "./topology.ts";
 
-export function mountTopologyRoutes(app: Hono, topology: () => Topology, settings: () => Record<string, unknown>): void {
-  app.get("/v1/topology", (c) => c.json({ settings: settings(), ...topology().snapshot() }));
+const harvestInput = jsonInput((body) => {
+  if (typeof body.address !== "string") throw new IconError("INVALID_INPUT", "body needs an \"address\" string", 'Send {"address": "192.0.2.10", "urgent": true}.');
+  requireIPv4(body.address, "address");
+  return { address: body.address, urgent: body.urgent === true };
+}, 4096);
 
-  app.get("/v1/closest", async (c) => {
-    const client = c.req.query("client");
-    if (!client) throw new IconError("INVALID_INPUT", "missing ?client=IP", "Ask GET /v1/closest?client=192.0.2.10 (icon closest IP).");
-    return c.json(await topology().closest(client, { fresh: c.req.query("fresh") === "1" }));
-  });
-
-  app.post("/v1/topology/harvest", async (c) => {
-    const body = await jsonBody<{ address?: unknown; urgent?: unknown }>(c, 4096);
-    if (typeof body.address !== "string") throw new IconError("INVALID_INPUT", "body needs an \"address\" string", 'Send {"address": "192.0.2.10", "urgent": true}.');
-    requireIPv4(body.address, "address");
-    topology().harvest(body.address, { urgent: body.urgent === true });
-    return c.json({ harvested: body.address });
-  });
+export function topologyRoutes(topology: () => Topology, settings: () => TopologySettings) {
+  return new Hono()
+    .get("/topology", (c) => c.json({ settings: settings(), ...topology().snapshot() }))
+    .get("/closest", queryInput<{ client: string; fresh?: "1" }>(), async (c) => {
+      const { client, fresh } = c.req.valid("query");
+      if (!client) throw new IconError("INVALID_INPUT", "missing ?client=IP", "Ask GET /v1/closest?client=192.0.2.10 (icon closest IP).");
+      return c.json(await topology().closest(client, { fresh: fresh === "1" }));
+    })
+    .post("/topology/harvest", harvestInput, (c) => {
+      const { address, urgent } = c.req.valid("json");
+      topology().harvest(address, { urgent });
+      return c.json({ harvested: address });
+    });
 }

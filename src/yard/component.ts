@@ -3,14 +3,12 @@
  * are still useful); the yard then answers every request with the DOCKER error and its fix, and tries
  * again (ping + reconcile) on the next request.
  */
-import type { Hono } from "hono";
 import type { Config } from "../config/schema.ts";
-import { ApiClient } from "../api/client.ts";
 import { IconError, isIconError, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
 import type { ContainerEngine } from "./engine.ts";
-import { mountYardRoutes } from "./routes.ts";
+import { yardRoutes } from "./routes.ts";
 import { Yard } from "./yard.ts";
 
 export interface YardComponentInit {
@@ -33,10 +31,9 @@ export class YardComponent implements NodeComponent {
   constructor(private readonly init: YardComponentInit) {}
 
   async start(): Promise<void> {
+    // Reconciling takes over the ICONs' sockets and containers: IconNode.start() made sure no live node
+    // uses this data dir.
     const { config, log } = this.init;
-    // Reconciling takes over the ICONs' sockets and containers: never do it under a live node.
-    if (await new ApiClient(config.dataDir).get("/v1/status").then(() => true, () => false))
-      throw new IconError("CONFLICT", `a node is already running with data dir ${config.dataDir}`, "Stop it first, or start this node with another --data-dir.");
     let engine = this.init.engine;
     if (!engine) engine = await (await import("./docker-engine.ts")).createDockerEngine(config.dockerSocket);
     this.yard = new Yard({ config, nodeId: this.init.nodeId, log, engine, address: this.init.address });
@@ -69,11 +66,11 @@ export class YardComponent implements NodeComponent {
     if (ok) await this.yard.close();
   }
 
-  routes(app: Hono): void {
-    mountYardRoutes(app, () => this.ready());
+  routes() {
+    return yardRoutes(() => this.ready());
   }
 
-  status(): Record<string, unknown> {
-    return { yard: { docker: this.problem ? `unavailable: ${this.problem.message}` : this.docker || "not checked", ...this.yard?.status() } };
+  status() {
+    return { docker: this.problem ? `unavailable: ${this.problem.message}` : this.docker || "not checked", ...this.yard.status() };
   }
 }

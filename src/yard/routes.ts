@@ -1,10 +1,12 @@
 /**
- * The yard's local API (under /v1/icons), used by icon run/ps/stop/start/rm/logs. Starting an ICON
- * streams its state events as NDJSON until it is RUNNING or FAILED; logs stream as NDJSON lines.
+ * The yard's local API, mounted at /v1/icons and used by icon run/ps/stop/start/rm/logs. Starting an
+ * ICON streams its state events as NDJSON until it is RUNNING or FAILED; logs stream as NDJSON lines.
  */
-import type { Context, Hono } from "hono";
-import { jsonBody, ndjson } from "../api/http.ts";
+import { Hono } from "hono";
+import { jsonInput, ndjson, ndjsonLine, ndjsonResponse, queryInput, type Emit } from "../api/http.ts";
 import { IconError, toIconError } from "../errors.ts";
+import type { LogLine } from "./engine.ts";
+import type { StateEvent } from "./state.ts";
 import type { RunRequest } from "./types.ts";
 import { noSuchIcon, type Yard } from "./yard.ts";
 
@@ -33,29 +35,26 @@ export function runRequest(body: Record<string, unknown>): RunRequest {
 }
 
 /** Streams a container's log lines; stops reading Docker when the client goes away. */
-function logStream(yard: Yard, c: Context): Response {
-  const name = c.req.param("name")!;
-  const tailRaw = c.req.query("tail");
+function logStream(yard: Yard, name: string, query: { tail?: string; follow?: string }) {
+  const tailRaw = query.tail;
   const tail = tailRaw === undefined || tailRaw === "all" ? undefined : Number(tailRaw);
   if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw new IconError("INVALID_INPUT", `tail must be a count (got ${tailRaw})`);
-  const follow = c.req.query("follow") === "1";
   const ac = new AbortController();
-  const lines = yard.logs(name, { tail, follow, signal: ac.signal })[Symbol.asyncIterator]();
-  const enc = new TextEncoder();
+  const lines = yard.logs(name, { tail, follow: query.follow === "1", signal: ac.signal })[Symbol.asyncIterator]();
   let count = 0;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const next = await lines.next();
         if (next.done) {
-          controller.enqueue(enc.encode(JSON.stringify({ type: "result", value: { lines: count } }) + "\n"));
+          controller.enqueue(ndjsonLine({ type: "result", value: { lines: count } }));
           controller.close();
           return;
         }
         count++;
-        controller.enqueue(enc.encode(JSON.stringify({ type: "log", ...next.value }) + "\n"));
+        controller.enqueue(ndjsonLine({ type: "log", ...next.value }));
       } catch (e) {
-        controller.enqueue(enc.encode(JSON.stringify({ type: "error", ...toIconError(e).toJSON() }) + "\n"));
+        controller.enqueue(ndjsonLine({ type: "error", ...toIconError(e).toJSON() }));
         controller.close();
       }
     },
@@ -63,7 +62,7 @@ function logStream(yard: Yard, c: Context): Response {
       ac.abort();
     },
   });
-  return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
+  return ndjsonResponse<{ type: "log" } & LogLine, { lines: number }>(body);
 }
 
 function known(y: Yard, name: string) {
@@ -72,23 +71,25 @@ function known(y: Yard, name: string) {
   return v;
 }
 
-export function mountYardRoutes(app: Hono, yard: () => Promise<Yard>): void {
-  app.get("/v1/icons", async (c) => c.json((await yard()).list(c.req.query("all") === "1")));
-  app.post("/v1/icons", async (c) => {
-    const req = runRequest(await jsonBody(c));
-    const y = await yard();
-    return ndjson((emit) => y.run(req, emit));
-  });
-  app.get("/v1/icons/:name", async (c) => c.json(known(await yard(), c.req.param("name"))));
-  app.post("/v1/icons/:name/start", async (c) => {
-    const y = await yard();
-    const name = known(y, c.req.param("name")).name; // NOT_FOUND as an HTTP error, before the stream
-    return ndjson((emit) => y.start(name, emit));
-  });
-  app.post("/v1/icons/:name/stop", async (c) => c.json(await (await yard()).stop(c.req.param("name"))));
-  app.delete("/v1/icons/:name", async (c) => {
-    await (await yard()).remove(c.req.param("name"), { force: c.req.query("force") === "1" });
-    return c.json({ removed: c.req.param("name") });
-  });
-  app.get("/v1/icons/:name/logs", async (c) => logStream(await yard(), c));
+export function yardRoutes(yard: () => Promise<Yard>) {
+  return new Hono()
+    .get("/", queryInput<{ all?: "1" }>(), async (c) => c.json((await yard()).list(c.req.valid("query").all === "1")))
+    .post("/", jsonInput(runRequest), async (c) => {
+      const req = c.req.valid("json");
+      const y = await yard();
+      return ndjson((emit: Emit<StateEvent>) => y.run(req, emit));
+    })
+    .get("/:name", async (c) => c.json(known(await yard(), c.req.param("name"))))
+    .post("/:name/start", async (c) => {
+      const y = await yard();
+      const name = known(y, c.req.param("name")).name; // NOT_FOUND as an HTTP error, before the stream
+      return ndjson((emit: Emit<StateEvent>) => y.start(name, emit));
+    })
+    .post("/:name/stop", async (c) => c.json(await (await yard()).stop(c.req.param("name"))))
+    .delete("/:name", queryInput<{ force?: "1" }>(), async (c) => {
+      const name = c.req.param("name");
+      await (await yard()).remove(name, { force: c.req.valid("query").force === "1" });
+      return c.json({ removed: name });
+    })
+    .get("/:name/logs", queryInput<{ tail?: string; follow?: "1" }>(), async (c) => logStream(await yard(), c.req.param("name"), c.req.valid("query")));
 }

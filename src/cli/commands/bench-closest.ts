@@ -1,5 +1,5 @@
 import type { ClosestBenchReport } from "../../bench/closest.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
 
@@ -17,9 +17,8 @@ function render(r: ClosestBenchReport): string {
   ].join("\n");
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "bench closest",
-  summary: "Measure closest() latency (cold, warm) and accuracy on the thesis testbed (root)",
   usage: "icon bench closest [--name NAME] [--samples N] [--keep] [--json]",
   description:
     "Brings up a thesis testbed (or reuses one with that name), runs nodes on IEP1 and IEP2, waits until IEP2\n" +
@@ -28,7 +27,7 @@ export const command: CommandSpec = {
     "the goals (warm at most 1 ms; cold at most the RTT to the client + the RTT to the key holder + 10 ms),\n" +
     "and the chosen node's estimated RTT against the RTT it measures.",
   options: {
-    name: { type: "string", arg: "NAME", doc: "Testbed to use; brought up and removed again unless it is up already (default clbench)." },
+    name: { type: "string", arg: "NAME", doc: "Testbed to use; brought up and removed again unless it is up already (default clbench).", default: "clbench" },
     samples: { type: "string", arg: "N", doc: "Asks of each kind (default 20)." },
     keep: { type: "boolean", doc: "Leave the testbed up afterwards." },
     ...JSON_OPTION,
@@ -37,7 +36,7 @@ export const command: CommandSpec = {
   async run({ values, out }) {
     const samples = numberFlag(values, "samples", 20, { int: true, min: 1, max: 10_000 });
     const { benchClosest } = await import("../../bench/closest.ts");
-    const report = await benchClosest({ name: (values.name as string | undefined) ?? "clbench", samples, keep: values.keep === true, progress: (h) => out.progress({ type: "bench", message: h }, h) });
+    const report = await benchClosest({ name: values.name, samples, keep: values.keep === true, progress: (h) => out.progress({ type: "bench", message: h }, h) });
     out.data(report, () => render(report));
   },
-};
+});

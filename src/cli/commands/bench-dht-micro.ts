@@ -1,9 +1,8 @@
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "bench dht-micro",
-  summary: "Micro-benchmarks of DHT encoding, decoding and routing-table updates (tinybench)",
   usage: "icon bench dht-micro [--time MS] [--json]",
   description: "Measures the per-datagram costs of the DHT with tinybench: codec, routing table, address tokens,\nsignature checks. Prints mean, median and p99 per operation in microseconds.",
   options: { time: { type: "string", arg: "MS", doc: "Measuring time per task in ms (default 300)." }, ...JSON_OPTION },
@@ -18,4 +17,4 @@ export const command: CommandSpec = {
         `\nload average: ${load}`,
     );
   },
-};
+});

@@ -1,6 +1,6 @@
 import { IconError } from "../../errors.ts";
 import type { MacroReport } from "../../bench/dht.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag, optionalNumberFlag } from "../flags.ts";
 
@@ -19,9 +19,8 @@ function render(r: MacroReport): string {
   return `${table(["", ""], rows).split("\n").slice(1).join("\n")}\ntimes: ${r.timeModel}\nlatency model: ${r.latencyModel}`;
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "bench dht",
-  summary: "Simulate N DHT nodes with loss and churn and measure lookups",
   usage: "icon bench dht [--nodes N] [--loss P] [--churn C] [--lookups L] [--keys K] [--join protocol|seeded] [--seed S] [--json]",
   description:
     "Runs N real DHT nodes in this process over an in-memory network with a latency model (nodes on a\n" +
@@ -36,7 +35,7 @@ export const command: CommandSpec = {
     churn: { type: "string", arg: "C", doc: "Fraction of nodes replaced during the lookups (default 0)." },
     lookups: { type: "string", arg: "L", doc: "Lookups to measure (default 1000)." },
     keys: { type: "string", arg: "K", doc: "Distinct values published and looked up (default min(100, L))." },
-    join: { type: "string", arg: "MODE", doc: "protocol (every node joins; default) or seeded (tables filled directly)." },
+    join: { type: "string", arg: "MODE", doc: "protocol (every node joins; default) or seeded (tables filled directly).", default: "protocol" },
     seed: { type: "string", arg: "S", doc: "Random seed for placement and choices (default 1)." },
     ...JSON_OPTION,
   },
@@ -48,10 +47,10 @@ export const command: CommandSpec = {
     const lookups = numberFlag(values, "lookups", 1000, { int: true, min: 1, max: 1_000_000 });
     const keys = optionalNumberFlag(values, "keys", { int: true, min: 1 });
     const seed = numberFlag(values, "seed", 1, { int: true });
-    const join = (values.join as string | undefined) ?? "protocol";
+    const join = values.join;
     if (join !== "protocol" && join !== "seeded") throw new IconError("USAGE", `--join ${join}: expected protocol or seeded`, `Run "icon bench dht --help".`);
     const { runMacroBench } = await import("../../bench/dht.ts");
     const report = await runMacroBench({ nodes, loss, churn, lookups, keys, seed, join, onProgress: (e) => out.progress(e, `${e.type} ${Object.entries(e).filter(([k]) => k !== "type").map(([k, v]) => `${k}=${v}`).join(" ")}`) });
     out.data(report, () => render(report));
   },
-};
+});

@@ -1,5 +1,5 @@
 import { IconError } from "../../errors.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table, type Output } from "../output.ts";
 import { loadTopology, TOPOLOGY_OPTIONS } from "./testbed-common.ts";
 import type { MigrateBenchResult } from "../../bench/migrate/run.ts";
@@ -22,9 +22,8 @@ async function rerender(file: string, dir: string | undefined, out: Output): Pro
   return 0;
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "bench migrate",
-  summary: "Measure client migration time per case the way the thesis did (chapter 4), on the testbed",
   usage: "icon bench migrate [--case direct|hot|cold|all] [-n N] [--loss P] [--topology T --client H --origin H --edge H] [--out DIR] [--json]\n" +
     "       icon bench migrate --from RESULTS.json --out DIR",
   description:
@@ -37,7 +36,7 @@ export const command: CommandSpec = {
     "origin and the edge (the origin and the edge need a Docker engine: IEP... hosts or \"docker\": true).",
   options: {
     ...JSON_OPTION,
-    case: { type: "string", arg: "CASE", doc: "direct, hot, cold or all (default all)." },
+    case: { type: "string", arg: "CASE", doc: "direct, hot, cold or all (default all).", default: "all" },
     n: { type: "string", short: "n", arg: "N", doc: "Samples per case (default 20)." },
     loss: { type: "string", arg: "P", doc: "Packet loss on every link, e.g. 0.01 (default 0)." },
     ...TOPOLOGY_OPTIONS,
@@ -45,7 +44,7 @@ export const command: CommandSpec = {
     origin: { type: "string", arg: "HOST", doc: "The host that runs the root ICON (default IEP1)." },
     edge: { type: "string", arg: "HOST", doc: "The host near the client the ICON replicates to (default IEP2)." },
     out: { type: "string", arg: "DIR", doc: "Write results.json, report.md and plots here." },
-    name: { type: "string", arg: "NAME", doc: "Testbed name (default bench-migrate)." },
+    name: { type: "string", arg: "NAME", doc: "Testbed name (default bench-migrate).", default: "bench-migrate" },
     "timeout-ms": { type: "string", arg: "N", doc: "A sample that has not switched by then fails (default 30000)." },
     "logs-dir": { type: "string", arg: "DIR", doc: "Keep the nodes' logs here (for looking into failed samples)." },
     from: { type: "string", arg: "FILE", doc: "Do not measure: write the report and plots of an earlier run's results.json into --out." },
@@ -56,16 +55,16 @@ export const command: CommandSpec = {
     "icon bench migrate --topology random --seed 3 --client UD1 --origin IEP1 --edge IEP3 -n 20",
   ],
   async run({ values, out }) {
-    if (values.from !== undefined) return rerender(values.from as string, values.out as string | undefined, out);
+    if (values.from !== undefined) return rerender(values.from, values.out, out);
     const { CASES, runMigrateBench } = await import("../../bench/migrate/run.ts");
     const { THESIS_ROLES, checkRoles } = await import("../../lab/lab.ts");
-    const which = (values.case as string | undefined) ?? "all";
+    const which = values.case;
     if (which !== "all" && !(CASES as readonly string[]).includes(which)) throw new IconError("USAGE", `--case ${which}: expected direct, hot, cold or all`);
     const n = numberFlag(values, "n", 20, { int: true, min: 1 });
     const loss = numberFlag(values, "loss", 0, { min: 0, below: 1 });
     const timeoutMs = numberFlag(values, "timeout-ms", 30_000, { above: 0 });
     const topology = loadTopology({ topology: values.topology, seed: values.seed, hosts: values.hosts });
-    const role = (part: keyof typeof THESIS_ROLES) => (values[part] as string | undefined) ?? THESIS_ROLES[part];
+    const role = (part: keyof typeof THESIS_ROLES) => values[part] ?? THESIS_ROLES[part];
     const roles = { client: role("client"), origin: role("origin"), edge: role("edge") };
     checkRoles(topology, roles);
     const { requireRoot } = await import("../../testbed/lifecycle.ts");
@@ -76,8 +75,8 @@ export const command: CommandSpec = {
       loss,
       topology,
       roles,
-      name: (values.name as string | undefined) ?? "bench-migrate",
-      logsDir: values["logs-dir"] as string | undefined,
+      name: values.name,
+      logsDir: values["logs-dir"],
       timeoutMs,
       progress: (e, human) => out.progress(e, human),
     });
@@ -86,7 +85,7 @@ export const command: CommandSpec = {
     const commandLine = `icon bench migrate --case ${which} -n ${n}${loss ? ` --loss ${loss}` : ""}${network}${parts}`;
     if (values.out) {
       const { writeReport } = await import("../../bench/migrate/report.ts");
-      const files = await writeReport(values.out as string, result, commandLine);
+      const files = await writeReport(values.out, result, commandLine);
       out.info(`wrote ${files.join(", ")}`);
     }
     const { samples: _, ...summary } = result;
@@ -97,4 +96,4 @@ export const command: CommandSpec = {
     );
     return Object.values(result.cases).every((s) => s!.failures === 0) ? 0 : 1;
   },
-};
+});

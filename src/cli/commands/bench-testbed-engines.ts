@@ -1,15 +1,14 @@
 import { benchEngines, type Spread } from "../../bench/testbed-engines.ts";
 import { testbedName } from "../../testbed/names.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
 
 const s = (x: Spread) => `${x.median} (${x.min}-${x.max})`;
 const mb = (kb: number) => (kb / 1024).toFixed(1);
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "bench testbed-engines",
-  summary: "Measure what `testbed up --engines` costs against --docker (root, Docker)",
   usage: "icon bench testbed-engines [--name NAME] [--rounds N] [--image REF]... [--json]",
   description: `Each round brings the thesis topology up with --docker and down, then with --engines, copies the pause
 image (and every --image) from the main engine into IEP1's engine, and takes it down. Reports medians (min-max)
@@ -23,7 +22,7 @@ containerd: RSS, and PSS, which shares the binaries' pages between the engines).
   },
   async run({ values, out }) {
     const rounds = numberFlag(values, "rounds", 3, { int: true, min: 1 });
-    const images = ((values.image as string[] | undefined) ?? []).filter(Boolean);
+    const images = (values.image ?? []).filter(Boolean);
     const r = await benchEngines({
       name: testbedName(values.name ?? "enbench"), rounds, images,
       progress: (e, human) => out.progress(e, human),
@@ -40,4 +39,4 @@ containerd: RSS, and PSS, which shares the binaries' pages between the engines).
       table(["copy into IEP1", "MB", "ms, median (min-max)"], r.copies.map((c) => [c.ref, (c.bytes / 1e6).toFixed(1), s(c.ms)])),
     ].join("\n"));
   },
-};
+});

@@ -1,15 +1,14 @@
 import { benchTestbed } from "../../bench/testbed.ts";
 import { testbedName } from "../../testbed/names.ts";
 import { withinGoal } from "../../testbed/ping.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
 
 const f = (n: number | undefined, d = 3) => (n === undefined ? undefined : n.toFixed(d));
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "bench testbed",
-  summary: "Measure the testbed's delay precision and the delay process's CPU (root)",
   usage: "icon bench testbed [--name NAME] [--count N] [--seconds S] [--rounds N] [--keep] [--json]",
   description: `Brings up the thesis topology as testbed NAME (default "bench"), then: every host pair's RTT over N
 pings (default 300) against its target (goal ±2 % or ±0.3 ms); traceroute per-hop RTTs UD→IEP1 against the
@@ -47,4 +46,4 @@ other load shows up as RTT spread. The load average before and after is part of 
     ].join("\n"));
     return r.pingsWithinGoal ? 0 : 10;
   },
-};
+});

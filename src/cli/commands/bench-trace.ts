@@ -1,5 +1,5 @@
 import type { TraceBenchReport } from "../../bench/trace.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
 
@@ -20,9 +20,8 @@ function render(r: TraceBenchReport): string {
     `${r.samples} traces per path on testbed ${r.testbed}; load average ${r.loadavg.join(" ")}.`;
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "bench trace",
-  summary: "Measure trace time against path RTT on the thesis testbed (root)",
   usage: "icon bench trace [--name NAME] [--samples N] [--keep] [--json]",
   description:
     "Brings up a thesis testbed (or reuses one with that name), and from every host traces every other host\n" +
@@ -30,7 +29,7 @@ export const command: CommandSpec = {
     "it dropping the probes. Prints the median trace time next to the path RTT and the goals: at most\n" +
     "1.1 x RTT + 5 ms when the destination answers, at most 2 x the last answering hop's RTT when it is silent.",
   options: {
-    name: { type: "string", arg: "NAME", doc: "Testbed to use; brought up and removed again unless it is up already (default trbench)." },
+    name: { type: "string", arg: "NAME", doc: "Testbed to use; brought up and removed again unless it is up already (default trbench).", default: "trbench" },
     samples: { type: "string", arg: "N", doc: "Traces per path (default 20)." },
     keep: { type: "boolean", doc: "Leave the testbed up afterwards." },
     runner: { type: "string", arg: "IP", doc: "Internal: run the traces to IP here and print the report (the bench starts this in each host)." },
@@ -48,7 +47,7 @@ export const command: CommandSpec = {
       return;
     }
     const { benchTrace } = await import("../../bench/trace.ts");
-    const report = await benchTrace({ name: (values.name as string | undefined) ?? "trbench", samples, keep: values.keep === true, progress: (h) => out.progress({ type: "bench", message: h }, h) });
+    const report = await benchTrace({ name: values.name, samples, keep: values.keep === true, progress: (h) => out.progress({ type: "bench", message: h }, h) });
     out.data(report, () => render(report));
   },
-};
+});

@@ -1,15 +1,14 @@
 import { resolveConfig } from "../../config/resolve.ts";
 import type { CaseReport, Figures } from "../../bench/yard.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
 
 const fmt = (f: Figures) => `${f.p50.toFixed(0)} ms (${f.min.toFixed(0)}-${f.max.toFixed(0)}, mad ${f.mad.toFixed(0)})`;
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(0)}%`;
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "bench yard",
-  summary: "Measure ICON start times against bare Docker (cold run and hot start)",
   usage: "icon bench yard [--iterations N] [--data-dir DIR] [--json]",
   description:
     "Times, on the local Docker engine, run -> RUNNING (runtime ready received) and a stopped ICON -> RUNNING\n" +
@@ -37,4 +36,4 @@ export const command: CommandSpec = {
       `\n\n${r.goal}: ${r.met ? "met" : "NOT met"} (load ${r.host.loadavgBefore.join(" ")} on ${r.host.cpus} CPUs)`,
     );
   },
-};
+});

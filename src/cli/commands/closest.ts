@@ -1,7 +1,7 @@
-import { clientFor } from "../../api/client.ts";
+import { answer, clientFor } from "../../api/client.ts";
 import type { ClosestAnswer } from "../../topology/finder.ts";
 import { requireIPv4 } from "../../util/ipv4.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
 export function renderClosest(a: ClosestAnswer): string {
@@ -14,9 +14,8 @@ export function renderClosest(a: ClosestAnswer): string {
   ].join("\n");
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "closest",
-  summary: "Ask the running node which nodes are closest to a client",
   usage: "icon closest CLIENT_IP [--data-dir DIR] [--fresh] [--json]",
   description:
     "The node traces the client (or uses its trace of the client's /24), looks up every router of the path in\n" +
@@ -29,7 +28,7 @@ export const command: CommandSpec = {
   async run({ values, positionals, out }) {
     const client = positionals[0]!;
     requireIPv4(client, "client");
-    const a = await clientFor(values).get<ClosestAnswer>(`/v1/closest?client=${encodeURIComponent(client)}${values.fresh ? "&fresh=1" : ""}`);
+    const a = await answer(clientFor(values).v1.closest.$get({ query: values.fresh ? { client, fresh: "1" } : { client } }));
     out.data(a, () => renderClosest(a));
   },
-};
+});

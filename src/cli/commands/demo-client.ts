@@ -1,11 +1,10 @@
 import { runClient } from "../../lab/client.ts";
 import { IconError } from "../../errors.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { numberFlag } from "../flags.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "demo client",
-  summary: "Run the sample migration client against an ICON (the demo and benchmark run it on UD)",
   usage: "icon demo client ws://HOST:PORT/ws [--timeout-ms N] [--json | --events]",
   description:
     "Connects, handshakes, follows the server's migrate message to the closer replica, handshakes there and\n" +
@@ -30,4 +29,4 @@ export const command: CommandSpec = {
     else out.data(result, () => (result.ok ? `switched to ${result.edge} in ${result.totalMs} ms (${result.mode})` : `failed: ${result.error}`));
     return result.ok ? 0 : 1;
   },
-};
+});

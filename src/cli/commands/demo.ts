@@ -1,12 +1,11 @@
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
 
 type Case = "cold" | "direct" | "hot";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "demo",
-  summary: "Migrate a client to the edge on an emulated Internet: cold, direct and hot (root, Docker)",
   usage: "icon demo [--keep] [--loss P] [--json]",
   description:
     "Brings up the thesis network (UD, IEP1 far away, IEP2 at the edge) with one Docker engine per IEP,\n" +
@@ -59,4 +58,4 @@ export const command: CommandSpec = {
     }
     return results.every((r) => r.ok) ? 0 : 1;
   },
-};
+});

@@ -1,18 +1,8 @@
-import { clientFor } from "../../api/client.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { clientFor, readStream } from "../../api/client.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
-interface GetAnswer {
-  key: string;
-  value: string;
-  encoding?: "base64";
-  source: string;
-  hops: number;
-  ms: number;
-}
-
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "dht get",
-  summary: "Look up the value under a key in the DHT",
   usage: "icon dht get [--data-dir DIR] KEY [--json]",
   description:
     "Prints the newest value stored under KEY (from the node's own store when it holds the key, otherwise\n" +
@@ -22,10 +12,10 @@ export const command: CommandSpec = {
   examples: ["icon dht get greeting", "icon dht get greeting --json"],
   async run({ values, positionals, out }) {
     const key = positionals[0]!;
-    const r = await clientFor(values).stream<GetAnswer>("POST", "/v1/dht/get", { key }, (e) => {
+    const r = await readStream(clientFor(values).v1.dht.get.$post({ json: { key } }), (e) => {
       if (e.type === "lookup-done") out.progress(e);
     });
     out.info(r.source === "local" ? "found in this node's store" : `found at ${r.source} after ${r.hops} hop${r.hops === 1 ? "" : "s"}, ${r.ms} ms`);
     out.data(r.encoding ? { key: r.key, value: r.value, encoding: r.encoding } : { key: r.key, value: r.value }, () => r.value);
   },
-};
+});

@@ -1,17 +1,15 @@
-import { clientFor } from "../../api/client.ts";
-import type { PeerSummary } from "../../dht/dht.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { answer, clientFor } from "../../api/client.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "dht peers",
-  summary: "List the DHT nodes in this node's routing table",
   usage: "icon dht peers [--data-dir DIR] [--json]",
   description: "Every contact of the routing table: node id, address, smoothed RTT, failed RPCs in a row, and\nhow long ago it was last heard from.",
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   examples: ["icon dht peers", "icon dht peers --json | jq length"],
   async run({ values, out }) {
-    const peers = await clientFor(values).get<PeerSummary[]>("/v1/dht/peers");
+    const peers = await answer(clientFor(values).v1.dht.peers.$get());
     peers.sort((a, b) => (a.rttMs ?? Infinity) - (b.rttMs ?? Infinity));
     out.data(peers, () =>
       peers.length === 0
@@ -22,4 +20,4 @@ export const command: CommandSpec = {
           ),
     );
   },
-};
+});

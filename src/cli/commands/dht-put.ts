@@ -1,11 +1,9 @@
-import { clientFor } from "../../api/client.ts";
+import { clientFor, readStream } from "../../api/client.ts";
 import { MAX_VALUE_BYTES } from "../../dht/dht.ts";
-import type { PutReport } from "../../dht/publisher.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "dht put",
-  summary: "Store a value under a key in the DHT",
   usage: "icon dht put [--data-dir DIR] KEY VALUE [--json]",
   description:
     "The running node signs the value, stores it at the 20 nodes closest to SHA-1(KEY) and republishes it\n" +
@@ -17,9 +15,9 @@ export const command: CommandSpec = {
   examples: ["icon dht put greeting hello", "icon dht put --data-dir /tmp/n2 config/region eu-north --json"],
   async run({ values, positionals, out }) {
     const [key, value] = positionals as [string, string];
-    const r = await clientFor(values).stream<PutReport>("POST", "/v1/dht/put", { key, value }, (e) => {
+    const r = await readStream(clientFor(values).v1.dht.put.$post({ json: { key, value } }), (e) => {
       if (e.type === "store" || e.type === "lookup-done") out.progress(e);
     });
     out.data(r, () => `stored "${key}" on ${r.replicas} of the ${r.targets} closest nodes (${Math.round(r.ms)} ms)`);
   },
-};
+});

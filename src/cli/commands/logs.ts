@@ -1,10 +1,9 @@
-import { clientFor } from "../../api/client.ts";
+import { clientFor, nameParam, readStream } from "../../api/client.ts";
 import { IconError } from "../../errors.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "logs",
-  summary: "Print an ICON's output (stdout and stderr)",
   usage: "icon logs NAME [-f] [--tail N] [--data-dir DIR] [--json]",
   description: 'With --json, one {"stream", "line"} object per line on stdout.',
   options: {
@@ -15,16 +14,12 @@ export const command: CommandSpec = {
   },
   positionals: [1, 1],
   async run({ values, positionals, out }) {
-    const tail = values.tail as string | undefined;
+    const tail = values.tail;
     if (tail !== undefined && !/^\d+$/.test(tail)) throw new IconError("USAGE", `--tail ${tail}: expected a number of lines`, "Pass e.g. --tail 20.");
-    const q = new URLSearchParams();
-    if (values.follow) q.set("follow", "1");
-    if (tail !== undefined) q.set("tail", tail);
-    const path = `/v1/icons/${encodeURIComponent(positionals[0]!)}/logs?${q}`;
-    await clientFor(values).stream("GET", path, undefined, (ev) => {
-      const { stream, line } = ev as unknown as { stream: "stdout" | "stderr"; line: string };
+    const query = { tail, follow: values.follow ? ("1" as const) : undefined };
+    await readStream(clientFor(values).v1.icons[":name"].logs.$get({ param: nameParam(positionals[0]!), query }), ({ stream, line }) => {
       if (out.json) process.stdout.write(JSON.stringify({ stream, line }) + "\n");
       else (stream === "stderr" ? process.stderr : process.stdout).write(line + "\n");
     });
   },
-};
+});

@@ -1,17 +1,27 @@
-import { clientFor } from "../../api/client.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { answer, clientFor } from "../../api/client.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
-export const command: CommandSpec = {
+const flat = (v: unknown): string =>
+  v !== null && typeof v === "object" ? Object.entries(v).map(([k, x]) => `${k}=${flat(x)}`).join(" ") : String(v);
+
+/** The node's own fields, then one section per component (dht, peer, topology, yard). */
+export function renderStatus(status: object): string {
+  return Object.entries(status)
+    .flatMap(([k, v]) =>
+      v !== null && typeof v === "object" ? [`${k}:`, ...Object.entries(v).map(([k2, v2]) => `  ${k2.padEnd(16)} ${flat(v2)}`)] : [`${k.padEnd(18)} ${v}`],
+    )
+    .join("\n");
+}
+
+export const command = defineCommand({
   name: "node status",
-  summary: "Show the running node's identity, addresses and state",
   usage: "icon node status [--data-dir DIR] [--json]",
+  description:
+    "The node's id, version, data dir, advertised address and bound ports, then the status of each of its\n" +
+    "parts under its own key: dht (routing table, stored keys, traffic and drop counters), peer, topology, yard.",
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   async run({ values, out }) {
-    const status = await clientFor(values).get<Record<string, unknown>>("/v1/status");
-    out.data(status, () =>
-      Object.entries(status)
-        .map(([k, v]) => `${k.padEnd(12)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
-        .join("\n"),
-    );
+    const status = await answer(clientFor(values).v1.status.$get());
+    out.data(status, () => renderStatus(status));
   },
-};
+});

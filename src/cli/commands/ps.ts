@@ -1,16 +1,14 @@
-import { clientFor } from "../../api/client.ts";
-import type { IconView } from "../../yard/types.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { answer, clientFor } from "../../api/client.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "ps",
-  summary: "List the node's ICONs",
   usage: "icon ps [--all] [--data-dir DIR] [--json]",
   description: 'Without --all, only ICONs that are starting or running. --json prints\n[{"name", "image", "state", "address", "port", "role", "parent", "children", "createdAt", ...}].',
   options: { ...DATA_DIR_OPTION, all: { type: "boolean", short: "a", doc: "Also list stopped and failed ICONs." }, ...JSON_OPTION },
   async run({ values, out }) {
-    const list = await clientFor(values).get<IconView[]>(`/v1/icons${values.all ? "?all=1" : ""}`);
+    const list = await answer(clientFor(values).v1.icons.$get({ query: values.all ? { all: "1" } : {} }));
     out.data(list, () =>
       list.length === 0
         ? values.all ? "no ICONs on this node" : 'no ICON is running (see "icon ps --all")'
@@ -20,4 +18,4 @@ export const command: CommandSpec = {
           ),
     );
   },
-};
+});

@@ -1,8 +1,7 @@
-import { clientFor } from "../../api/client.ts";
+import { clientFor, readStream } from "../../api/client.ts";
 import { IconError } from "../../errors.ts";
 import type { StateEvent } from "../../yard/state.ts";
-import type { IconView } from "../../yard/types.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { optionalNumberFlag } from "../flags.ts";
 
 /** "hello: RUNNING at 10.0.0.2:8080" */
@@ -21,9 +20,8 @@ function parseEnv(list: string[]): Record<string, string> {
   return env;
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "run",
-  summary: "Run an ICON from a local image and wait until it is RUNNING",
   usage: "icon run IMAGE [--name N] [--port P] [-e K=V]... [--memory M] [--cpus C] [--pids N] [--user U] [--json]",
   description:
     "Creates the ICON's container on the running node, hardened by default (no capabilities,\n" +
@@ -48,17 +46,17 @@ export const command: CommandSpec = {
   examples: ["icon run hello-icon:latest --name hello --port 8080", "icon run hello-icon:latest -e GREETING=hi --memory 128m --json"],
   async run({ values, positionals, out }) {
     const body = {
-      image: positionals[0],
+      image: positionals[0]!,
       name: values.name,
       port: optionalNumberFlag(values, "port", { int: true }),
-      env: parseEnv((values.env as string[] | undefined) ?? []),
+      env: parseEnv(values.env ?? []),
       memory: values.memory,
       cpus: optionalNumberFlag(values, "cpus"),
       pids: optionalNumberFlag(values, "pids", { int: true }),
       user: values.user,
       readyTimeoutSec: optionalNumberFlag(values, "ready-timeout", { int: true }),
     };
-    const view = await clientFor(values).stream<IconView>("POST", "/v1/icons", body, (ev) => out.progress(ev, stateLine(ev as unknown as StateEvent)));
+    const view = await readStream(clientFor(values).v1.icons.$post({ json: body }), (ev) => out.progress(ev, stateLine(ev)));
     out.data(view, () => `${view.name} RUNNING at ${view.address}:${view.port}`);
   },
-};
+});

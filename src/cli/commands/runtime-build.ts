@@ -1,9 +1,8 @@
 import { resolveConfig } from "../../config/resolve.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "runtime build",
-  summary: "Build the icon-runtime base image locally from this binary",
   usage: "icon runtime build [--repo NAME] [--data-dir DIR] [--json]",
   description:
     "Builds icon-runtime:<version> and icon-runtime:latest FROM scratch with no registry: this executable\n" +
@@ -19,9 +18,9 @@ export const command: CommandSpec = {
     const engine = await createDockerEngine(config.dockerSocket);
     out.info("building the icon-runtime image...");
     const r = await buildRuntimeImage(engine, {
-      repo: values.repo as string | undefined,
+      repo: values.repo,
       onProgress: (e) => out.progress(e, e.type === "files" ? `from ${e.executable} (${((e.bytes as number) / 1e6).toFixed(1)} MB) and ${(e.libraries as string[]).length} libraries` : undefined),
     });
     out.data(r, () => `built ${r.tags.join(" and ")}: ${(r.sizeBytes / 1e6).toFixed(1)} MB, one layer ${r.diffId.slice(0, 19)}, in ${(r.ms / 1000).toFixed(1)} s`);
   },
-};
+});

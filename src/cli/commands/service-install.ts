@@ -1,11 +1,10 @@
 import { defaultDataDir } from "../../api/client.ts";
 import { installService } from "../../service/install.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { UNIT_OPTIONS, serviceHost, unitLocation } from "./service-common.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "service install",
-  summary: "Run this node as a systemd service: write, verify, enable and start its unit",
   usage: "icon service install [--data-dir DIR] [--config FILE] [--name NAME] [--unit-dir DIR] [--no-start] [--json]",
   description:
     "Writes /etc/systemd/system/icon.service (icon-NAME.service with --name): this binary's `node start`\n" +
@@ -29,8 +28,8 @@ export const command: CommandSpec = {
   async run({ values, out }) {
     const r = await installService({
       ...unitLocation(values),
-      dataDir: defaultDataDir(values["data-dir"] as string | undefined),
-      configFile: values.config as string | undefined,
+      dataDir: defaultDataDir(values["data-dir"]),
+      configFile: values.config,
       start: values["no-start"] !== true,
     }, serviceHost());
     for (const w of r.warnings) out.warn(w);
@@ -39,4 +38,4 @@ export const command: CommandSpec = {
       (r.started ? `enabled and started ${r.unit}; see it with: icon service status${values.name ? ` --name ${values.name}` : ""}`
         : `not started (--no-start); to start it: systemctl daemon-reload && systemctl enable --now ${r.unit}`));
   },
-};
+});

@@ -1,12 +1,11 @@
 import { EXIT_CODES } from "../../errors.ts";
 import { serviceStatus } from "../../service/status.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { UNIT_OPTIONS, serviceHost, unitLocation } from "./service-common.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "service status",
-  summary: "Show whether the node's service is installed, enabled and active, and whether the node answers",
   usage: "icon service status [--name NAME] [--unit-dir DIR] [--json]",
   description:
     "Reads the unit, asks systemctl (when systemd runs) and asks the node on the local API socket of the\n" +
@@ -25,4 +24,4 @@ export const command: CommandSpec = {
     });
     return s.node.answers ? 0 : s.installed ? EXIT_CODES.NOT_RUNNING : EXIT_CODES.NOT_FOUND;
   },
-};
+});

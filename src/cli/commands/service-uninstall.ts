@@ -1,10 +1,9 @@
 import { uninstallService } from "../../service/install.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { UNIT_OPTIONS, serviceHost, unitLocation } from "./service-common.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "service uninstall",
-  summary: "Stop and disable the node's systemd service and remove its unit (the data dir stays)",
   usage: "icon service uninstall [--name NAME] [--unit-dir DIR] [--json]",
   description:
     "systemctl disable --now, then the unit file is removed and systemd reloaded. Where systemd is not\n" +
@@ -17,4 +16,4 @@ export const command: CommandSpec = {
       `${r.stopped ? `stopped and disabled ${r.unit}, removed` : "removed"} ${r.path}` +
       (r.dataDir ? `\nkept the data dir ${r.dataDir} (the node's identity and state)` : ""));
   },
-};
+});

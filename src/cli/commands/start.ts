@@ -1,19 +1,15 @@
-import { clientFor } from "../../api/client.ts";
-import type { StateEvent } from "../../yard/state.ts";
-import type { IconView } from "../../yard/types.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { clientFor, nameParam, readStream } from "../../api/client.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { stateLine } from "./run.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "start",
-  summary: "Start a stopped or failed ICON again and wait until it is RUNNING",
   usage: "icon start NAME [--data-dir DIR] [--json]",
   description: "Reuses the ICON's container and pinned port (the thesis's hot case).",
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   positionals: [1, 1],
   async run({ values, positionals, out }) {
-    const path = `/v1/icons/${encodeURIComponent(positionals[0]!)}/start`;
-    const view = await clientFor(values).stream<IconView>("POST", path, {}, (ev) => out.progress(ev, stateLine(ev as unknown as StateEvent)));
+    const view = await readStream(clientFor(values).v1.icons[":name"].start.$post({ param: nameParam(positionals[0]!) }), (ev) => out.progress(ev, stateLine(ev)));
     out.data(view, () => `${view.name} RUNNING at ${view.address}:${view.port}`);
   },
-};
+});

@@ -1,16 +1,14 @@
-import { clientFor } from "../../api/client.ts";
-import type { IconView } from "../../yard/types.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { answer, clientFor, nameParam } from "../../api/client.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "stop",
-  summary: "Stop an ICON, keeping its container for a fast (hot) start",
   usage: "icon stop NAME [--data-dir DIR] [--json]",
   description: "The ICON's onTerminate handlers run first (terminate event, then SIGTERM; SIGKILL after 5 s).",
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   positionals: [1, 1],
   async run({ values, positionals, out }) {
-    const view = await clientFor(values).post<IconView>(`/v1/icons/${encodeURIComponent(positionals[0]!)}/stop`);
+    const view = await answer(clientFor(values).v1.icons[":name"].stop.$post({ param: nameParam(positionals[0]!) }));
     out.data(view, () => `${view.name}: ${view.state}`);
   },
-};
+});

@@ -3,18 +3,18 @@ import { readFileSync } from "node:fs";
 import { IconError } from "../../errors.ts";
 import { randomTopology, thesisTopology } from "../../testbed/builtin.ts";
 import { parseTopology, withLoss, type NetworkSpec } from "../../testbed/topology.ts";
-import type { OptionSpec } from "../command.ts";
+import type { Options } from "../command.ts";
 import { numberFlag } from "../flags.ts";
 
-export const NAME_OPTION: Record<string, OptionSpec> = {
+export const NAME_OPTION = {
   name: { type: "string", arg: "NAME", doc: 'Which testbed (default: $ICON_TESTBED or "icon"); names its namespaces NAME-NODE.' },
-};
+} as const satisfies Options;
 
-export const TOPOLOGY_OPTIONS: Record<string, OptionSpec> = {
+export const TOPOLOGY_OPTIONS = {
   topology: { type: "string", arg: "T", doc: "thesis (default), random, or a JSON topology file." },
   seed: { type: "string", arg: "N", doc: "Seed of the random topology (default 1)." },
   hosts: { type: "string", arg: "N", doc: "Hosts in the random topology: IEP1..IEPk, UD1..UDm (default 6)." },
-};
+} as const satisfies Options;
 
 export function loadTopology(values: Record<string, unknown>): NetworkSpec {
   const which = String(values.topology ?? "thesis");

@@ -1,12 +1,11 @@
 import { copyImage, dockerSocket } from "../../testbed/index.ts";
 import { status } from "../../testbed/lifecycle.ts";
 import { testbedName } from "../../testbed/names.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { NAME_OPTION } from "./testbed-common.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "testbed copy-image",
-  summary: "Copy an image from the main Docker engine into a host's own engine (--engines)",
   usage: "icon testbed copy-image [--name NAME] [--from SOCKET] HOST IMAGE [--json]",
   description: `The same as docker save IMAGE | docker -H unix://SOCKET load, through the Engine API (no docker CLI
 needed), streamed. Nothing is sent when the host's engine already holds the same image id.
@@ -24,4 +23,4 @@ needed), streamed. Nothing is sent when the host's engine already holds the same
     const r = await copyImage(ref, { to: dockerSocket(st, host), ...(typeof values.from === "string" ? { from: values.from } : {}) });
     out.data(r, () => (r.copied ? `copied ${ref} (${r.id.slice(7, 19)}, ${(r.bytes / 1e6).toFixed(1)} MB) to ${host} in ${Math.round(r.ms)} ms` : `${host} already holds ${ref} (${r.id.slice(7, 19)})`));
   },
-};
+});

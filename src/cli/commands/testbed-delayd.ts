@@ -4,7 +4,7 @@ import { runDelayd } from "../../testbed/delay/daemon.ts";
 import { readyPath } from "../../testbed/delayd-process.ts";
 import { statePath, testbedName } from "../../testbed/names.ts";
 import { readState } from "../../testbed/state.ts";
-import type { CommandSpec } from "../command.ts";
+import { defineCommand } from "../command.ts";
 import { NAME_OPTION } from "./testbed-common.ts";
 
 /**
@@ -13,9 +13,8 @@ import { NAME_OPTION } from "./testbed-common.ts";
  */
 export const DEFAULT_BIAS_US = 30;
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "testbed delayd",
-  summary: "The testbed's delay process (started by `testbed up`)",
   usage: "icon testbed delayd --name NAME [--bias-us N] [--rt-priority N]",
   options: {
     ...NAME_OPTION,
@@ -34,4 +33,4 @@ export const command: CommandSpec = {
       watchFile: statePath(name),
     }, { log, ready: () => writeFileSync(readyPath(name), String(process.pid)) });
   },
-};
+});

@@ -1,12 +1,11 @@
 import { IconError } from "../../errors.ts";
 import { status } from "../../testbed/lifecycle.ts";
 import { testbedName } from "../../testbed/names.ts";
-import type { CommandSpec } from "../command.ts";
+import { defineCommand } from "../command.ts";
 import { NAME_OPTION } from "./testbed-common.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "testbed exec",
-  summary: "Run a command on a testbed host or router (in its namespace)",
   usage: "icon testbed exec [--name NAME] HOST -- CMD [ARGS...]",
   description: "Standard input and output are the command's; the exit status is the command's. Same as: ip netns exec NAME-HOST CMD...",
   options: { ...NAME_OPTION },
@@ -22,4 +21,4 @@ export const command: CommandSpec = {
     const proc = Bun.spawn(["ip", "netns", "exec", netns, ...rest], { stdin: "inherit", stdout: "inherit", stderr: "inherit" });
     return await proc.exited;
   },
-};
+});

@@ -2,16 +2,15 @@ import { status } from "../../testbed/lifecycle.ts";
 import { testbedName } from "../../testbed/names.ts";
 import { pingMatrix, withinGoal } from "../../testbed/ping.ts";
 import { readState } from "../../testbed/state.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { NAME_OPTION } from "./testbed-common.ts";
 import { numberFlag } from "../flags.ts";
 
 const f = (n: number | undefined) => (n === undefined ? undefined : n.toFixed(3));
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "testbed ping",
-  summary: "Measure the RTT matrix between a testbed's hosts beside the targets",
   usage: "icon testbed ping [--name NAME] [--count N] [--interval S] [--json]",
   description: "Every host pair is pinged in parallel from the first host of the pair. The target is twice the summed one-way link delays of the routed path; \"ok\" means within ±2 % or ±0.3 ms.",
   options: {
@@ -32,4 +31,4 @@ export const command: CommandSpec = {
           `${((1 - r.received / Math.max(r.sent, 1)) * 100).toFixed(1)}%`, f(r.errorMs), withinGoal(r) ? "ok" : "OFF"])));
     return results.every(withinGoal) ? 0 : 10;
   },
-};
+});

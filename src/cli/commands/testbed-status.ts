@@ -1,7 +1,7 @@
 import { status } from "../../testbed/lifecycle.ts";
 import { testbedName } from "../../testbed/names.ts";
 import type { TestbedStatus } from "../../testbed/state.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { NAME_OPTION } from "./testbed-common.ts";
 
@@ -21,9 +21,8 @@ export function renderStatus(s: TestbedStatus): string {
   ].join("\n");
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "testbed status",
-  summary: "Show a testbed's hosts, routers, links and delay process",
   usage: "icon testbed status [--name NAME] [--json]",
   description: `--json prints {name, topology, phase, docker, engines, hosts: [{name, netns, address, container?,
 dockerSocket?, dockerd?: running|dead}],
@@ -36,4 +35,4 @@ process or a host's Docker engine is dead.`,
     out.data(s, () => renderStatus(s));
     return s.delayd === "dead" || s.hosts.some((h) => h.dockerd === "dead") ? 10 : 0;
   },
-};
+});

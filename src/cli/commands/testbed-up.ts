@@ -1,12 +1,11 @@
 import { up } from "../../testbed/lifecycle.ts";
 import { testbedName } from "../../testbed/names.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { loadTopology, NAME_OPTION, TOPOLOGY_OPTIONS } from "./testbed-common.ts";
 import { renderStatus } from "./testbed-status.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "testbed up",
-  summary: "Bring up an emulated routed Internet in network namespaces (root)",
   usage: "icon testbed up [--name NAME] [--topology thesis|random|FILE] [--seed N] [--hosts N] [--loss P] [--docker] [--engines] [--json]",
   description: `Hosts and routers are network namespaces joined by veth links; routers forward with real TTL
 decrements and ICMP errors, routes are shortest paths by delay. Link delays come from the delay process
@@ -34,4 +33,4 @@ Progress goes to stderr; the status (as "testbed status") to stdout.`,
     });
     out.data(status, () => renderStatus(status));
   },
-};
+});

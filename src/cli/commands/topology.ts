@@ -1,6 +1,6 @@
-import { clientFor } from "../../api/client.ts";
+import { answer, clientFor } from "../../api/client.ts";
 import type { TopologySnapshot } from "../../topology/topology.ts";
-import { DATA_DIR_OPTION, JSON_OPTION, type CommandSpec } from "../command.ts";
+import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
 type Answer = TopologySnapshot & { settings: Record<string, unknown> };
@@ -22,9 +22,8 @@ export function renderTopology(t: Answer): string {
   ].join("\n");
 }
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "topology",
-  summary: "Show the running node's map of routers, with its RTT and hops to each",
   usage: "icon topology [--data-dir DIR] [--json]",
   description:
     "Every router the node's traces have passed, named by its routerId (address masked to routerMask bits,\n" +
@@ -32,7 +31,7 @@ export const command: CommandSpec = {
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   examples: ["icon topology", "icon topology --json | jq '.routers[].routerId'"],
   async run({ values, out }) {
-    const t = await clientFor(values).get<Answer>("/v1/topology");
+    const t = await answer(clientFor(values).v1.topology.$get());
     out.data(t, () => renderTopology(t));
   },
-};
+});

@@ -1,11 +1,10 @@
 import { DEFAULT_CAP_MS, DEFAULT_MAX_TTL, MAX_TTL_LIMIT, type Hop } from "../../topology/trace/types.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 import { numberFlag } from "../flags.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "trace",
-  summary: "Trace the route to an IPv4 address with parallel UDP probes (no node, no root needed)",
   usage: "icon trace IP [--max-ttl N] [--timeout MS] [--json]",
   description:
     "Sends one UDP probe per TTL at once (ports 33434+) and reads the ICMP answers from each socket's\n" +
@@ -39,4 +38,4 @@ export const command: CommandSpec = {
       return `${table(["ttl", "address", "rtt", ""], rows)}\n${verdict} in ${elapsedMs.toFixed(1)} ms (${result.ended})`;
     });
   },
-};
+});

@@ -1,12 +1,11 @@
 import { resolve } from "node:path";
 import { RELEASE_PUBLIC_KEY, parsePublicKey, publicKeyArg } from "../../release/keys.ts";
 import { verifyRelease } from "../../release/verify.ts";
-import { JSON_OPTION, type CommandSpec } from "../command.ts";
+import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
-export const command: CommandSpec = {
+export const command = defineCommand({
   name: "verify-release",
-  summary: "Check a release's signature and the hash of every file in it",
   usage: "icon verify-release DIR [--public-key KEY] [--json]",
   description:
     "DIR holds the release: the binaries, SHA256SUMS and SHA256SUMS.sig. The ed25519 signature over\n" +
@@ -22,7 +21,7 @@ export const command: CommandSpec = {
   positionals: [1, 1],
   examples: ["icon verify-release ./icon-0.2.0", "icon verify-release dist/release --public-key ./test-release.pub --json"],
   async run({ values, positionals, out }) {
-    const given = values["public-key"] as string | undefined;
+    const given = values["public-key"];
     const key = given === undefined ? parsePublicKey(RELEASE_PUBLIC_KEY) : publicKeyArg(given);
     const release = await verifyRelease(resolve(positionals[0]!), key);
     const projectKey = release.publicKey === RELEASE_PUBLIC_KEY;
@@ -30,4 +29,4 @@ export const command: CommandSpec = {
       `${table(["file", "sha256"], release.files.map((f) => [f.name, f.sha256]))}\n` +
       `verified: signed by ${projectKey ? "the project's release key" : "key"} ${release.publicKey}`);
   },
-};
+});

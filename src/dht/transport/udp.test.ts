@@ -21,6 +21,6 @@ test("an ICMP error from a stopped peer is counted, not thrown or printed, and t
   a.send(new Uint8Array([1]), "127.0.0.1", port);
   for (let i = 0; i < 50 && a.receiveErrors === 0; i++) await Bun.sleep(10);
   expect(a.receiveErrors).toBeGreaterThan(0);
-  expect((node.status().dht as { socketErrors: unknown }).socketErrors).toEqual({ send: 0, receive: a.receiveErrors });
+  expect(node.status().socketErrors).toEqual({ send: 0, receive: a.receiveErrors });
   a.close();
 });

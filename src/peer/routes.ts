@@ -1,0 +1,9 @@
+/** The peer protocol's local API, mounted at /v1: the open connections to other nodes (`icon peers`). */
+import { Hono } from "hono";
+import type { PeerNetwork } from "./network.ts";
+
+export function peerRoutes(network: () => PeerNetwork) {
+  return new Hono().get("/peers", (c) =>
+    c.json(network().connections().map((p) => ({ nodeId: p.nodeId, direction: p.direction, endpoint: p.endpoint ?? null, openedAt: new Date(p.openedAt).toISOString() }))),
+  );
+}

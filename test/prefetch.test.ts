@@ -10,7 +10,7 @@ import { silentLogger } from "../src/log.ts";
 import { OP } from "../src/peer/ops.ts";
 import { ReplicaHost } from "../src/peer/replica-host.ts";
 import { copyImage, dockerSocket, down, parseTopology, up, type TestbedStatus } from "../src/testbed/index.ts";
-import type { ContainerEngine } from "../src/yard/engine.ts";
+import type { ContainerEngine } from "../src/engine/container-engine.ts";
 import { tarStream } from "../src/util/tar.ts";
 import { describeWith } from "./support/needs.ts";
 import { loopbackNetworks } from "./support/peers.ts";
@@ -28,7 +28,7 @@ describeWith(["root", "docker"], "prefetch", () => {
     await down(NAME);
     const topology = parseTopology({ hosts: ["IEP1", "IEP2"], routers: ["r"], links: [{ a: "IEP1", b: "r", delayMs: 1 }, { a: "r", b: "IEP2", delayMs: 1 }] }, "prefetch");
     st = await up({ name: NAME, topology, docker: true, engines: true });
-    const { createDockerEngine } = await import("../src/yard/docker-engine.ts");
+    const { createDockerEngine } = await import("../src/engine/docker-engine.ts");
     for (const h of ["IEP1", "IEP2"]) await copyImage(BASE, { to: dockerSocket(st, h) });
     source = await createDockerEngine(dockerSocket(st, "IEP1"));
     target = await createDockerEngine(dockerSocket(st, "IEP2"));

@@ -9,7 +9,7 @@ import { ApiClient } from "../api/client.ts";
 import { IconError, isIconError, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
-import type { ContainerEngine } from "./engine.ts";
+import type { ContainerEngine } from "../engine/container-engine.ts";
 import { mountYardRoutes } from "./routes.ts";
 import { Yard } from "./yard.ts";
 
@@ -38,7 +38,7 @@ export class YardComponent implements NodeComponent {
     if (await new ApiClient(config.dataDir).get("/v1/status").then(() => true, () => false))
       throw new IconError("CONFLICT", `a node is already running with data dir ${config.dataDir}`, "Stop it first, or start this node with another --data-dir.");
     let engine = this.init.engine;
-    if (!engine) engine = await (await import("./docker-engine.ts")).createDockerEngine(config.dockerSocket);
+    if (!engine) engine = await (await import("../engine/docker-engine.ts")).createDockerEngine(config.dockerSocket);
     this.yard = new Yard({ config, nodeId: this.init.nodeId, log, engine, address: this.init.address });
     try {
       await this.ready();

@@ -6,7 +6,7 @@
 import { IconError, isIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { containerSpec, STOP_TIMEOUT_SEC, type SpecContext } from "./container-spec.ts";
-import type { ContainerEngine } from "./engine.ts";
+import type { ContainerEngine } from "../engine/container-engine.ts";
 import type { IconEntry } from "./entry.ts";
 import type { Emitter, YardEvents } from "./events.ts";
 import { RuntimeSocket } from "./runtime-server.ts";

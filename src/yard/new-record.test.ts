@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { SCHEMA, type Config } from "../config/schema.ts";
-import type { ImageInfo } from "./engine.ts";
+import type { ImageInfo } from "../engine/container-engine.ts";
 import { nameFromImage, newRecord } from "./new-record.ts";
 
 const config = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;

@@ -6,7 +6,7 @@
 import { cpus } from "node:os";
 import { IconError } from "../errors.ts";
 import { DEFAULT_USER, parseBytes } from "./container-spec.ts";
-import type { ImageInfo } from "./engine.ts";
+import type { ImageInfo } from "../engine/container-engine.ts";
 import type { Policy } from "./protocol.ts";
 import { checkPolicy } from "./request-check.ts";
 import type { IconRecord, RunRequest } from "./types.ts";

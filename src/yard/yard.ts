@@ -10,7 +10,7 @@ import type { Config } from "../config/schema.ts";
 import { IconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { LABELS } from "./container-spec.ts";
-import type { ContainerEngine, LogLine } from "./engine.ts";
+import type { ContainerEngine, LogLine } from "../engine/container-engine.ts";
 import { IconEntry, type EntryHost } from "./entry.ts";
 import { Emitter, type YardEvents } from "./events.ts";
 import { Lifecycle } from "./lifecycle.ts";

@@ -12,7 +12,8 @@ import { dirname } from "node:path";
 import { IconError } from "../../errors.ts";
 import { netnsPath } from "../netns.ts";
 import { logTail } from "../shell.ts";
-import { EngineApi } from "./api.ts";
+import { engineAnswers } from "../../engine/container-engine.ts";
+import { engineAt } from "../docker.ts";
 import { mountsUnder, unmountUnder } from "./mounts.ts";
 import { ENGINE_DATA_DIR, type EnginePlan } from "./paths.ts";
 import { argvOf, daemonPid, engineProcesses, isEngineDaemon, killAll, removeCgroups, removeShimSockets, shimSocket } from "./processes.ts";
@@ -47,10 +48,10 @@ export async function startEngine(e: EnginePlan, netns: string, started: (pid: n
   child.unref();
   if (!child.pid) throw new IconError("UNSUPPORTED", `cannot start dockerd in ${netns}`, "Install nsenter (util-linux) and dockerd (docker.io); scripts/setup.sh does.");
   started(child.pid);
-  const api = new EngineApi(e.socket);
+  const engine = await engineAt(e.socket);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await api.ping(500)) return child.pid;
+    if (await engineAnswers(engine, 500)) return child.pid;
     if (exited !== undefined)
       throw new IconError("DOCKER", `the Docker engine in ${netns} stopped (${exited}): ${logTail(e.log, 3)}`,
         /ENOENT|exit 127/.test(exited) ? "Install dockerd and nsenter (Debian: apt-get install docker.io util-linux; scripts/setup.sh does)."
@@ -84,10 +85,10 @@ async function waitGone(pid: number, e: EnginePlan, ms: number): Promise<boolean
  */
 export async function removeEngine(e: EnginePlan, recordedPid?: number): Promise<EngineRemoval> {
   const r: EngineRemoval = { containers: 0, daemon: false, killed: 0, unmounted: 0 };
-  const api = new EngineApi(e.socket);
-  if (existsSync(e.socket) && (await api.ping(2000))) {
-    const containers = await api.listContainers().catch(() => []);
-    await Promise.all(containers.map((c) => api.removeContainer(c.id).then(() => r.containers++, () => {})));
+  const engine = await engineAt(e.socket);
+  if (existsSync(e.socket) && (await engineAnswers(engine, 2000))) {
+    const containers = await engine.listContainers({}).catch(() => []);
+    await Promise.all(containers.map((c) => engine.removeContainer(c.id, { force: true }).then(() => r.containers++, () => {})));
   }
   const pid = daemonPid(e, recordedPid);
   if (pid) {

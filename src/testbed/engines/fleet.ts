@@ -6,7 +6,8 @@
 import type { Progress } from "../lifecycle.ts";
 import type { NodePlan } from "../plan.ts";
 import type { TestbedState } from "../state.ts";
-import { EngineApi } from "./api.ts";
+import { engineAnswers } from "../../engine/container-engine.ts";
+import { engineAt } from "../docker.ts";
 import { engineLeftovers, removeEngine, startEngine, type EngineRemoval } from "./daemon.ts";
 import type { EnginePlan } from "./paths.ts";
 import { daemonPid } from "./processes.ts";
@@ -25,7 +26,7 @@ export const engineAlive = (s: TestbedState, host: string): boolean => {
 };
 
 export async function enginesHealthy(s: TestbedState): Promise<boolean> {
-  const checks = await Promise.all(engineNodes(s).map(async (n) => engineAlive(s, n.name) && (await new EngineApi(n.engine.socket).ping(2000))));
+  const checks = await Promise.all(engineNodes(s).map(async (n) => engineAlive(s, n.name) && (await engineAnswers(await engineAt(n.engine.socket), 2000))));
   return checks.every(Boolean);
 }
 

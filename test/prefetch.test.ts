@@ -8,7 +8,7 @@ import { engineImageHost } from "../src/images/engine-host.ts";
 import { LayerSource, OP_LAYERS } from "../src/images/ship.ts";
 import { silentLogger } from "../src/log.ts";
 import { OP } from "../src/peer/ops.ts";
-import { ReplicaHost } from "../src/peer/replica-host.ts";
+import { ReplicateTarget } from "../src/peer/replicate-target.ts";
 import { copyImage, dockerSocket, down, parseTopology, up, type TestbedStatus } from "../src/testbed/index.ts";
 import type { ContainerEngine } from "../src/engine/container-engine.ts";
 import { tarStream } from "../src/util/tar.ts";
@@ -46,8 +46,8 @@ describeWith(["root", "docker"], "prefetch", () => {
   test("an offered image is fetched in the background: only its missing layer, verified", async () => {
     const [a, b] = [await network(), await network()];
     a.handle(OP_LAYERS, new LayerSource(engineImageHost(source), silentLogger).serve);
-    const host = new ReplicaHost({ nodeId: b.nodeId, network: b, yard: () => Promise.reject(new Error("no yard in this test")), images: engineImageHost(target), log: silentLogger });
-    b.onMessage(OP.offer, host.offer);
+    const replicas = new ReplicateTarget({ nodeId: b.nodeId, network: b, yard: () => Promise.reject(new Error("no yard in this test")), images: engineImageHost(target), log: silentLogger });
+    b.onMessage(OP.offer, replicas.offer);
 
     const meta = (await engineImageHost(source).inspectImage(APP))!;
     expect(await target.inspectImage(meta.id)).toBeUndefined();

@@ -107,7 +107,7 @@ describe("yard on the memory engine", () => {
 
   test("ready on another port than ICON_PORT fails the ICON", async () => {
     const my = await setup();
-    my.engine.program(APP, iconProgram({ ready: false, then: async (icon) => void (await icon.ready(9999).catch(() => {})) }));
+    my.engine.program(APP, iconProgram({ ready: false, setup: async (icon) => void (await icon.ready(9999).catch(() => {})) }));
     const err = await my.yard.run({ image: APP, name: "wrong" }).catch((e) => e);
     expect(err.message).toContain("said ready on port 9999, but its port is 20000");
     expect(my.yard.get("wrong")?.state).toBe("FAILED");
@@ -116,7 +116,7 @@ describe("yard on the memory engine", () => {
   test("a RUNNING ICON that exits 0 is STOPPED; one killed for memory is FAILED naming its limit", async () => {
     const my = await setup();
     const exits: ((code: number, oom: boolean) => void)[] = [];
-    my.engine.program(APP, iconProgram({ then: (_icon, p) => void exits.push((code, oomKilled) => p.exit(code, { oomKilled })) }));
+    my.engine.program(APP, iconProgram({ setup: (_icon, p) => void exits.push((code, oomKilled) => p.exit(code, { oomKilled })) }));
     await my.yard.run({ image: APP, name: "a" });
     await my.yard.run({ image: APP, name: "b", memory: "64m" });
     await until("both runtimes answered", () => exits.length === 2);
@@ -179,7 +179,7 @@ describe("yard reconcile after a restart", () => {
     const clock = new FakeClock();
     const my = await setup({ clock, config: { iconReadySec: 10 } });
     let readyAgain = true;
-    my.engine.program(APP, iconProgram({ ready: false, then: (icon, p) => void (readyAgain && icon.ready(Number(p.spec.env.ICON_PORT)).catch(() => {})) }));
+    my.engine.program(APP, iconProgram({ ready: false, setup: (icon, p) => void (readyAgain && icon.ready(Number(p.spec.env.ICON_PORT)).catch(() => {})) }));
     // The first run is ready; after the restart the same program stays silent.
     await my.yard.run({ image: APP, name: "web" });
     await my.yard.close();
@@ -198,7 +198,7 @@ describe("yard idle policy", () => {
     const clock = new FakeClock();
     const my = await setup({ clock });
     let reported = false;
-    my.engine.program(APP, iconProgram({ then: async (icon) => void (await icon.clients(0), (reported = true)) }));
+    my.engine.program(APP, iconProgram({ setup: async (icon) => void (await icon.clients(0), (reported = true)) }));
     const parent = { nodeId: "cd".repeat(20), icon: "web" };
     await my.yard.createReplica({ image: APP, name: "rep", parent, policy: { idleStopSec: 60, idleRemoveSec: 600 } });
     await until("the runtime reported its clients", () => my.engine.all()[0] && my.yard.get("rep")?.state === "RUNNING" && reported);

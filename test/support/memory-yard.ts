@@ -18,11 +18,11 @@ const defaults = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v
 export const randomNodeId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(20))).toString("hex");
 
 /**
- * An ICON's process: the runtime on the container's socket, ready on ICON_PORT unless `ready` is
- * false; `then` runs with the connected runtime (to send messages, read the initial state...).
- * Stopped, it exits 0, as the runtime does after its terminate handlers.
+ * An ICON's process: the runtime on the container's socket; `setup` runs first (listeners, initial
+ * state, as an ICON's code does before it serves), then it is ready on ICON_PORT unless `ready` is
+ * false. Stopped, it exits 0, as the runtime does after its terminate handlers.
  */
-export function iconProgram(o: { ready?: boolean; then?: (icon: Icon, p: ContainerProcess) => void | Promise<void> } = {}): Program {
+export function iconProgram(o: { ready?: boolean; setup?: (icon: Icon, p: ContainerProcess) => void | Promise<void> } = {}): Program {
   return async (p) => {
     const icon = createIcon({ socketPath: join(p.hostPath(SOCKET_DIR)!, "icon.sock"), exitOnTerminate: false });
     p.signal.addEventListener("abort", () => {
@@ -30,8 +30,8 @@ export function iconProgram(o: { ready?: boolean; then?: (icon: Icon, p: Contain
       p.exit(0);
     });
     p.log(`${p.spec.env.ICON_NAME} starting`);
+    await o.setup?.(icon, p);
     if (o.ready ?? true) await icon.ready(Number(p.spec.env.ICON_PORT));
-    await o.then?.(icon, p);
   };
 }
 
@@ -54,9 +54,9 @@ export interface MemoryYard {
 }
 
 /** A yard on a fresh data dir, reconciled as a starting node's is, on `engine` (a new memory engine by default). */
-export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; config?: Partial<YardConfig> } = {}): Promise<MemoryYard> {
+export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; config?: Partial<YardConfig>; nodeId?: string } = {}): Promise<MemoryYard> {
   const engine = o.engine ?? new MemoryEngine();
-  const nodeId = randomNodeId();
+  const nodeId = o.nodeId ?? randomNodeId();
   const dir = await mkdtemp(join(tmpdir(), "icon-myard-"));
   const config: YardConfig = { ...defaults, dataDir: dir, listen: "127.0.0.1", portRange: "20000-20009", iconReadySec: 5, ...o.config };
   const events: StateEvent[] = [];

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { thesisTopology } from "../src/testbed/builtin.ts";
 import { engineAnswers } from "../src/engine/container-engine.ts";
 import { MAIN_DOCKER_SOCKET, engineAt, ensureImageFromBinaries, ensurePauseImage } from "../src/testbed/docker.ts";
-import { copyImage } from "../src/testbed/engines/copy-image.ts";
-import { mountPoints } from "../src/testbed/engines/mounts.ts";
-import { ENGINE_DATA_DIR } from "../src/testbed/engines/paths.ts";
+import { copyImage } from "../src/testbed/dockerd/copy-image.ts";
+import { mountPoints } from "../src/testbed/dockerd/mounts.ts";
+import { DOCKERD_DATA_DIR } from "../src/testbed/dockerd/paths.ts";
 import { down, up, type TestbedEvent } from "../src/testbed/lifecycle.ts";
 import { PAUSE_IMAGE, STATE_DIR, statePath } from "../src/testbed/names.ts";
 import { readState, type TestbedStatus } from "../src/testbed/state.ts";
@@ -25,7 +25,7 @@ const netnsOf = (pid: number) => sh(["ip", "netns", "identify", String(pid)]).st
 
 /** Everything of testbed `name`'s engines the machine still holds: processes, mounts, cgroups, dirs. */
 function traces(name: string) {
-  const marks = [`${STATE_DIR}/${name}-`, `${ENGINE_DATA_DIR}/${name}/`];
+  const marks = [`${STATE_DIR}/${name}-`, `${DOCKERD_DATA_DIR}/${name}/`];
   const mentions = (s: string) => marks.some((m) => s.includes(m));
   const processes = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
     try {
@@ -42,7 +42,7 @@ function traces(name: string) {
     processes,
     mounts: mountPoints(readFileSync("/proc/self/mountinfo", "utf8")).filter((m) => mentions(`${m}/`)),
     cgroups: cgroupProcs,
-    dirs: [join(ENGINE_DATA_DIR, name), ...readdirSync(STATE_DIR).filter((d) => d.startsWith(`${name}-`)).map((d) => join(STATE_DIR, d))].filter((d) => existsSync(d)),
+    dirs: [join(DOCKERD_DATA_DIR, name), ...readdirSync(STATE_DIR).filter((d) => d.startsWith(`${name}-`)).map((d) => join(STATE_DIR, d))].filter((d) => existsSync(d)),
   };
 }
 const nothing = { processes: [], mounts: [], cgroups: [], dirs: [] };

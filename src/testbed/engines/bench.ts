@@ -10,9 +10,9 @@ import { PAUSE_IMAGE } from "../names.ts";
 import { down, up, type Progress, type TestbedEvent } from "../lifecycle.ts";
 import { thesisTopology } from "../builtin.ts";
 import { readState } from "../state.ts";
-import { copyImage } from "./copy-image.ts";
-import { engineNodes } from "./fleet.ts";
-import { engineProcesses } from "./processes.ts";
+import { copyImage } from "../dockerd/copy-image.ts";
+import { dockerdNodes } from "../dockerd/fleet.ts";
+import { dockerdProcesses } from "../dockerd/processes.ts";
 import { quantile } from "../../util/stats.ts";
 
 export interface Spread {
@@ -95,9 +95,9 @@ export async function benchEngines(o: EnginesBenchOptions): Promise<EnginesBench
     try {
       await Bun.sleep(1000); // idle engines: past their start-up allocations
       const state = readState(o.name)!;
-      memory = engineNodes(state).map((n) => {
+      memory = dockerdNodes(state).map((n) => {
         const daemon = state.enginePids![n.name]!;
-        const others = engineProcesses(n.engine).filter((p) => p !== daemon);
+        const others = dockerdProcesses(n.engine).filter((p) => p !== daemon);
         const containerd = others.reduce((kb, p) => kb + statusKb(p, "VmRSS"), 0);
         const pss = [daemon, ...others].reduce((kb, p) => kb + statusKb(p, "Pss", "smaps_rollup"), 0);
         return { host: n.name, dockerdRssKb: statusKb(daemon, "VmRSS"), containerdRssKb: containerd, pssKb: pss };

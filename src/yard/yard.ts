@@ -225,7 +225,7 @@ export class Yard {
   }
 
   private async register(req: RunRequest, extra: Partial<IconRecord>): Promise<IconEntry> {
-    if (typeof req.image !== "string" || !req.image) throw new IconError("USAGE", "an image is required", "Pass the image to run, e.g. icon run hello-icon:latest.");
+    if (typeof req.image !== "string" || !req.image) throw new IconError("INVALID_INPUT", "an image is required", "Name the image to run, e.g. hello-icon:latest.");
     const image = await this.engine.inspectImage(req.image);
     if (!image) throw imageMissing(req.image);
     const name = req.name ?? nameFromImage(req.image, (n) => this.entries.has(n));

@@ -1,7 +1,7 @@
 /**
- * The ContainerEngine on the Docker engine API (20.10, API 1.41) through dockerode, over the Unix socket
- * named by the dockerSocket setting. dockerode is imported only here, and this module only when a
- * command or the node needs Docker, so `icon --version` stays fast.
+ * The ContainerEngine on the Docker engine API (20.10, API 1.41) through dockerode, over an engine's Unix
+ * socket (the node's dockerSocket setting, or one of the testbed's engines). dockerode is imported only
+ * here, and only when a command or the node needs Docker, so `icon --version` stays fast.
  */
 import type { Readable } from "node:stream";
 import type Dockerode from "dockerode";
@@ -157,7 +157,7 @@ export class DockerEngine implements ContainerEngine {
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) yield* demux.push(new Uint8Array(chunk));
     } catch (e) {
-      if (!opts.signal?.aborted) throw fromDocker(e, this.socketPath, `logs of ${id.slice(0, 12)}`);
+      if (!opts.signal?.aborted) throw fromDocker(e, this.socketPath, `logs of ${id.slice(0, 12)}`, this.unreachableFix);
     } finally {
       (stream as { destroy?: () => void }).destroy?.();
     }

@@ -10,8 +10,7 @@ import { mkdtempSync, mkdirSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import type { ContainerEngine, ContainerSpec } from "../engine/container-engine.ts";
-import { engineAnswers } from "../engine/container-engine.ts";
+import { engineAnswers, type ContainerEngine, type ContainerSpec } from "../engine/container-engine.ts";
 import { createDockerEngine } from "../engine/docker-engine.ts";
 import { IconError } from "../errors.ts";
 import { LABEL, PAUSE_IMAGE } from "./names.ts";
@@ -108,5 +107,6 @@ export async function removeContainers(testbed: string): Promise<string[]> {
 }
 
 export async function containerRunning(container: string): Promise<boolean> {
-  return (await (await main()).inspectContainer(container).catch(() => undefined))?.running === true;
+  const engine = await main();
+  return (await engine.inspectContainer(container).catch(() => undefined))?.running === true;
 }

@@ -128,19 +128,16 @@ export class Yard {
   /** Applies idle policy once a second (idle.ts); stops and removals run one at a time. */
   private watchIdle(): void {
     if (this.idleTimer || this.closed) return;
-    const tick = () => {
+    const tick = async () => {
       const { stop, remove } = idleActions(this.entries.values(), this.clock.now());
-      if (!stop.length && !remove.length) return Promise.resolve();
-      return (async () => {
-        for (const name of stop) {
-          const e = this.entries.get(name);
-          if (e) await this.life.stop(e, `idle: no client for ${e.rec.policy.idleStopSec} s`).catch((err) => this.o.log.warn("could not stop an idle ICON", { name, error: err }));
-        }
-        for (const name of remove) {
-          this.o.log.info("removing an ICON stopped longer than its policy allows", { name });
-          await this.remove(name).catch((err) => this.o.log.warn("could not remove an idle ICON", { name, error: err }));
-        }
-      })();
+      for (const name of stop) {
+        const e = this.entries.get(name);
+        if (e) await this.life.stop(e, `idle: no client for ${e.rec.policy.idleStopSec} s`).catch((err) => this.o.log.warn("could not stop an idle ICON", { name, error: err }));
+      }
+      for (const name of remove) {
+        this.o.log.info("removing an ICON stopped longer than its policy allows", { name });
+        await this.remove(name).catch((err) => this.o.log.warn("could not remove an idle ICON", { name, error: err }));
+      }
     };
     // The next look is armed once this one's stops and removals are done: they never overlap.
     const arm = () => (this.idleTimer = this.clock.setTimeout(() => void tick().finally(() => this.closed || arm()), 1000));

@@ -5,6 +5,7 @@
  * loading (the id is the digest of the image config, identical on both engines when the copy is whole).
  */
 import { Readable } from "node:stream";
+import type { ContainerEngine } from "../../engine/container-engine.ts";
 import { IconError } from "../../errors.ts";
 import { MAIN_DOCKER_SOCKET, engineAt } from "../docker.ts";
 
@@ -32,7 +33,7 @@ export async function copyImage(ref: string, o: CopyImageOptions): Promise<CopyI
   const t0 = performance.now();
   const fromSocket = o.from ?? MAIN_DOCKER_SOCKET;
   const [from, to] = await Promise.all([engineAt(fromSocket), engineAt(o.to)]);
-  const idOn = async (engine: typeof to) => (await engine.inspectImage(ref))?.id;
+  const idOn = async (engine: ContainerEngine) => (await engine.inspectImage(ref))?.id;
   const id = await idOn(from);
   if (!id) throw new IconError("NOT_FOUND", `image ${ref} is not in the engine at ${fromSocket}`, `Build or pull it there first (docker -H unix://${fromSocket} images).`);
   if ((await idOn(to)) === id) return { ref, id, copied: false, bytes: 0, ms: elapsed(t0) };

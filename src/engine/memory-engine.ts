@@ -1,7 +1,7 @@
 /**
  * An in-memory ContainerEngine: the container-engine double tests use, as the DHT's tests use its
  * memory hub. Containers have states, exit codes, labels and logs; images have ids, tags and layer
- * chains; save and load speak the legacy `docker save` layout (images/archive.ts), so image
+ * chains; save and load speak the legacy `docker save` layout (memory-images.ts), so image
  * distribution runs over it unchanged, a partial archive loads only onto a held chain. A started
  * container runs the Program a test registered for its image: the stand-in for the image's process
  * (an icon-runtime client on the bind-mounted socket, a crash, silence). Errors are made by the same
@@ -10,11 +10,10 @@
  */
 import type { Readable } from "node:stream";
 import { IconError } from "../errors.ts";
-import { composeLoad, diffIdsOf, parseSave, sha256, type ImageParts } from "../images/archive.ts";
 import { realClock, type Clock } from "../util/clock.ts";
-import { tarBytes, tarStream, type TarItem } from "../util/tar.ts";
 import type { ContainerEngine, ContainerInfo, ContainerSpec, ContainerStatus, ContainerSummary, EngineInfo, ImageInfo, LogLine } from "./container-engine.ts";
 import { fromDocker } from "./docker-errors.ts";
+import { fullTag, MemoryImages } from "./memory-images.ts";
 
 /** What a running container's program sees and can do. */
 export interface ContainerProcess {
@@ -50,32 +49,12 @@ interface Container {
   run?: AbortController;
 }
 
-interface Image {
-  id: string;
-  config: Uint8Array;
-  diffIds: string[];
-  repoTags: string[];
-  user: string;
-  labels: Record<string, string>;
-  created: string;
-}
-
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 const hex64 = () => [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("");
-/** "hello" means "hello:latest", as in Docker. */
-const fullTag = (ref: string) => (ref.lastIndexOf(":") > ref.lastIndexOf("/") ? ref : `${ref}:latest`);
-
-async function readAll(stream: Readable): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const c of stream) chunks.push(c as Uint8Array);
-  return new Uint8Array(Buffer.concat(chunks));
-}
 
 export class MemoryEngine implements ContainerEngine {
   private readonly containers = new Map<string, Container>();
-  private readonly images = new Map<string, Image>();
-  /** Layer tars by diffId: what `docker save` writes out, and what a partial load may leave out. */
-  private readonly layers = new Map<string, Uint8Array>();
+  private readonly images: MemoryImages;
   private readonly programs = new Map<string, Program>();
   private readonly failures = new Map<keyof ContainerEngine, Error[]>();
   private nextPid = 1000;
@@ -86,7 +65,9 @@ export class MemoryEngine implements ContainerEngine {
     /** Named in errors, as a socket path would be. */
     readonly name = "memory-engine",
     private readonly clock: Clock = realClock,
-  ) {}
+  ) {
+    this.images = new MemoryImages((status, message, what) => this.refuse(status, message, what), () => clock.now());
+  }
 
   // ---- test controls ----
 
@@ -105,28 +86,12 @@ export class MemoryEngine implements ContainerEngine {
    * the digest of that tar; equal layers give equal diffIds on every engine, as real builds do.
    */
   async addImage(tag: string, opts: { layers?: string[]; user?: string; labels?: Record<string, string> } = {}): Promise<ImageInfo> {
-    const diffIds: string[] = [];
-    for (const [i, content] of (opts.layers ?? [tag]).entries()) {
-      const tar = await tarBytes([{ path: `layer${i}.txt`, type: "file", mode: 0o644, data: content }]);
-      diffIds.push(sha256(tar));
-      this.layers.set(sha256(tar), tar);
-    }
-    const config = new TextEncoder().encode(JSON.stringify({
-      config: { User: opts.user ?? "", Labels: opts.labels ?? null },
-      rootfs: { type: "layers", diff_ids: diffIds },
-    }));
-    this.register(config, [tag]);
-    return (await this.inspectImage(tag))!;
+    return this.images.info(await this.images.add(tag, opts));
   }
 
   /** Every container, for assertions. */
   all(): ContainerInfo[] {
     return [...this.containers.values()].map((c) => this.info(c));
-  }
-
-  /** The lines a container logged (what `docker logs` shows). */
-  logLines(id: string): string[] {
-    return this.container(id, "logs").logs.map((l) => l.line);
   }
 
   // ---- internals ----
@@ -154,30 +119,6 @@ export class MemoryEngine implements ContainerEngine {
     const c = this.find(ref);
     if (!c) throw this.refuse(404, `No such container: ${ref}`, what);
     return c;
-  }
-
-  private image(ref: string): Image | undefined {
-    if (ref.startsWith("sha256:")) return this.images.get(ref);
-    const tag = fullTag(ref);
-    return [...this.images.values()].find((i) => i.repoTags.includes(tag));
-  }
-
-  private register(config: Uint8Array, tags: string[]): Image {
-    const id = sha256(config);
-    const c = JSON.parse(new TextDecoder().decode(config)) as { config?: { User?: string; Labels?: Record<string, string> | null } };
-    const img = this.images.get(id) ?? {
-      id, config, diffIds: diffIdsOf(config), repoTags: [], user: c.config?.User ?? "", labels: c.config?.Labels ?? {},
-      created: new Date(this.clock.now()).toISOString(),
-    };
-    this.images.set(id, img);
-    for (const t of tags.map(fullTag)) this.tag(img, t);
-    return img;
-  }
-
-  /** A tag names one image: moving it takes it from the other. */
-  private tag(img: Image, tag: string): void {
-    for (const other of this.images.values()) other.repoTags = other.repoTags.filter((t) => t !== tag);
-    img.repoTags.push(tag);
   }
 
   private info(c: Container): ContainerInfo {
@@ -214,7 +155,7 @@ export class MemoryEngine implements ContainerEngine {
   async createContainer(spec: ContainerSpec): Promise<string> {
     await this.check("createContainer");
     const what = `create container ${spec.name}`;
-    const img = this.image(spec.image);
+    const img = this.images.find(spec.image);
     if (!img) throw this.refuse(404, `No such image: ${spec.image}`, what);
     if (this.find(spec.name)) throw this.refuse(409, `Conflict. The container name "/${spec.name}" is already in use`, what);
     const id = hex64();
@@ -236,7 +177,7 @@ export class MemoryEngine implements ContainerEngine {
     const run = new AbortController();
     Object.assign(c, { status: "running", pid: this.nextPid++, run, oomKilled: false, error: "" });
     c.startedAt = new Date(this.clock.now()).toISOString();
-    const img = this.images.get(c.imageId);
+    const img = this.images.find(c.imageId);
     const program = this.programs.get(c.imageId) ?? img?.repoTags.map((t) => this.programs.get(t)).find(Boolean);
     const proc: ContainerProcess = {
       id: c.id,
@@ -328,32 +269,18 @@ export class MemoryEngine implements ContainerEngine {
 
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     await this.check("inspectImage");
-    const i = this.image(ref);
-    if (!i) return undefined;
-    const size = i.diffIds.reduce((n, d) => n + (this.layers.get(d)?.length ?? 0), 0);
-    return { id: i.id, repoTags: [...i.repoTags], diffIds: [...i.diffIds], size, user: i.user, created: i.created, labels: { ...i.labels } };
+    const i = this.images.find(ref);
+    return i && this.images.info(i);
   }
 
   async listImageIds(): Promise<string[]> {
     await this.check("listImageIds");
-    return [...this.images.keys()];
+    return this.images.ids();
   }
 
-  /** One layer from the tar, with the LABEL and USER changes applied (the others are not modelled). */
   async importImage(rootfsTar: Readable, opts: { repo: string; tag: string; changes: string[] }): Promise<string> {
     await this.check("importImage");
-    const layer = await readAll(rootfsTar);
-    this.layers.set(sha256(layer), layer);
-    const labels: Record<string, string> = {};
-    let user = "";
-    for (const ch of opts.changes) {
-      const label = /^LABEL\s+([^=\s]+)=(.*)$/.exec(ch);
-      if (label) labels[label[1]!] = label[2]!;
-      const u = /^USER\s+(\S+)$/.exec(ch);
-      if (u) user = u[1]!;
-    }
-    const config = new TextEncoder().encode(JSON.stringify({ config: { User: user, Labels: labels }, rootfs: { type: "layers", diff_ids: [sha256(layer)] } }));
-    return this.register(config, [`${opts.repo}:${opts.tag}`]).id;
+    return this.images.import(rootfsTar, `${opts.repo}:${opts.tag}`, opts.changes);
   }
 
   async buildImage(): Promise<string> {
@@ -363,58 +290,23 @@ export class MemoryEngine implements ContainerEngine {
 
   async tagImage(ref: string, repo: string, tag: string): Promise<void> {
     await this.check("tagImage");
-    const img = this.image(ref);
+    const img = this.images.find(ref);
     if (!img) throw this.refuse(404, `No such image: ${ref}`, `tag image ${ref}`);
-    this.tag(img, `${repo}:${tag}`);
+    this.images.tag(img, `${repo}:${tag}`);
   }
 
   async removeImage(ref: string, opts: { force?: boolean } = {}): Promise<void> {
     await this.check("removeImage");
-    const img = this.image(ref);
-    if (!img) return;
-    if (!ref.startsWith("sha256:") && img.repoTags.length > 1) {
-      img.repoTags = img.repoTags.filter((t) => t !== fullTag(ref)); // untag only
-      return;
-    }
-    const user = [...this.containers.values()].find((c) => c.imageId === img.id);
-    if (user && !opts.force) throw this.refuse(409, `conflict: unable to remove image ${ref}: image is being used by container ${user.id.slice(0, 12)}`, `remove image ${ref}`);
-    this.images.delete(img.id);
-    const held = new Set([...this.images.values()].flatMap((i) => i.diffIds));
-    for (const d of img.diffIds) if (!held.has(d)) this.layers.delete(d);
+    this.images.remove(ref, (id) => [...this.containers.values()].find((c) => c.imageId === id)?.id, opts.force ?? false);
   }
 
   async saveImages(refs: string[]): Promise<Readable> {
     await this.check("saveImages");
-    const manifest: unknown[] = [];
-    const items = new Map<string, TarItem>();
-    for (const ref of refs) {
-      const img = this.image(ref);
-      if (!img) throw this.refuse(404, `reference does not exist: ${ref}`, `save ${refs.join(", ")}`);
-      const parts: ImageParts = { id: img.id, diffIds: img.diffIds, repoTags: img.repoTags, config: img.config, layers: new Map(img.diffIds.map((d) => [d, this.layers.get(d)!])) };
-      const [head, ...rest] = composeLoad(parts);
-      manifest.push(...(JSON.parse(head!.data as string) as unknown[]));
-      for (const it of rest) items.set(it.path, it);
-    }
-    return tarStream([{ path: "manifest.json", type: "file", mode: 0o644, data: JSON.stringify(manifest) }, ...items.values()]);
+    return this.images.save(refs);
   }
 
-  /** Docker's rule for a partial archive: a layer left out must be held here with the same layers below it. */
   async loadImage(archive: Readable): Promise<void> {
     await this.check("loadImage");
-    let parts: ImageParts;
-    try {
-      parts = parseSave(await readAll(archive));
-    } catch (e) {
-      throw this.refuse(500, (e as Error).message, "load image archive");
-    }
-    const chains = [...this.images.values()].map((i) => i.diffIds);
-    parts.diffIds.forEach((d, i) => {
-      if (parts.layers.has(d)) return;
-      const below = parts.diffIds.slice(0, i + 1).join();
-      if (!chains.some((c) => c.slice(0, i + 1).join() === below))
-        throw this.refuse(500, `open ${d.slice(7)}/layer.tar: no such file or directory`, "load image archive");
-    });
-    for (const [d, tar] of parts.layers) this.layers.set(d, tar);
-    this.register(parts.config, parts.repoTags);
+    await this.images.load(archive);
   }
 }

@@ -15,7 +15,7 @@ import type { StateEvent } from "../../src/yard/state.ts";
 import { Yard, type YardConfig } from "../../src/yard/yard.ts";
 
 const defaults = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
-export const randomNodeId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(20))).toString("hex");
+const randomNodeId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(20))).toString("hex");
 
 /**
  * An ICON's process: the runtime on the container's socket; `setup` runs first (listeners, initial

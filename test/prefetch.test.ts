@@ -8,9 +8,9 @@ import { engineImageHost } from "../src/images/engine-host.ts";
 import { LayerSource, OP_LAYERS } from "../src/images/ship.ts";
 import { silentLogger } from "../src/log.ts";
 import { OP } from "../src/peer/ops.ts";
-import { ReplicaHost } from "../src/peer/replica-host.ts";
+import { ReplicateTarget } from "../src/peer/replicate-target.ts";
 import { copyImage, dockerSocket, down, parseTopology, up, type TestbedStatus } from "../src/testbed/index.ts";
-import type { ContainerEngine } from "../src/yard/engine.ts";
+import type { ContainerEngine } from "../src/engine/container-engine.ts";
 import { tarStream } from "../src/util/tar.ts";
 import { describeWith } from "./support/needs.ts";
 import { loopbackNetworks } from "./support/peers.ts";
@@ -28,7 +28,7 @@ describeWith(["root", "docker"], "prefetch", () => {
     await down(NAME);
     const topology = parseTopology({ hosts: ["IEP1", "IEP2"], routers: ["r"], links: [{ a: "IEP1", b: "r", delayMs: 1 }, { a: "r", b: "IEP2", delayMs: 1 }] }, "prefetch");
     st = await up({ name: NAME, topology, docker: true, engines: true });
-    const { createDockerEngine } = await import("../src/yard/docker-engine.ts");
+    const { createDockerEngine } = await import("../src/engine/docker-engine.ts");
     for (const h of ["IEP1", "IEP2"]) await copyImage(BASE, { to: dockerSocket(st, h) });
     source = await createDockerEngine(dockerSocket(st, "IEP1"));
     target = await createDockerEngine(dockerSocket(st, "IEP2"));
@@ -46,8 +46,8 @@ describeWith(["root", "docker"], "prefetch", () => {
   test("an offered image is fetched in the background: only its missing layer, verified", async () => {
     const [a, b] = [await network(), await network()];
     a.handle(OP_LAYERS, new LayerSource(engineImageHost(source), silentLogger).serve);
-    const host = new ReplicaHost({ nodeId: b.nodeId, network: b, yard: () => Promise.reject(new Error("no yard in this test")), images: engineImageHost(target), log: silentLogger });
-    b.onMessage(OP.offer, host.offer);
+    const replicas = new ReplicateTarget({ nodeId: b.nodeId, network: b, yard: () => Promise.reject(new Error("no yard in this test")), images: engineImageHost(target), log: silentLogger });
+    b.onMessage(OP.offer, replicas.offer);
 
     const meta = (await engineImageHost(source).inspectImage(APP))!;
     expect(await target.inspectImage(meta.id)).toBeUndefined();

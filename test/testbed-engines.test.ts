@@ -7,11 +7,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { thesisTopology } from "../src/testbed/builtin.ts";
-import { ensureImageFromBinaries, ensurePauseImage } from "../src/testbed/docker.ts";
-import { EngineApi, MAIN_DOCKER_SOCKET } from "../src/testbed/engines/api.ts";
-import { copyImage } from "../src/testbed/engines/copy-image.ts";
-import { mountPoints } from "../src/testbed/engines/mounts.ts";
-import { ENGINE_DATA_DIR } from "../src/testbed/engines/paths.ts";
+import { engineAnswers } from "../src/engine/container-engine.ts";
+import { MAIN_DOCKER_SOCKET, engineAt, ensureImageFromBinaries, ensurePauseImage } from "../src/testbed/docker.ts";
+import { copyImage } from "../src/testbed/dockerd/copy-image.ts";
+import { mountPoints } from "../src/testbed/dockerd/mounts.ts";
+import { DOCKERD_DATA_DIR } from "../src/testbed/dockerd/paths.ts";
 import { down, up, type TestbedEvent } from "../src/testbed/lifecycle.ts";
 import { PAUSE_IMAGE, STATE_DIR, statePath } from "../src/testbed/names.ts";
 import { readState, type TestbedStatus } from "../src/testbed/state.ts";
@@ -25,7 +25,7 @@ const netnsOf = (pid: number) => sh(["ip", "netns", "identify", String(pid)]).st
 
 /** Everything of testbed `name`'s engines the machine still holds: processes, mounts, cgroups, dirs. */
 function traces(name: string) {
-  const marks = [`${STATE_DIR}/${name}-`, `${ENGINE_DATA_DIR}/${name}/`];
+  const marks = [`${STATE_DIR}/${name}-`, `${DOCKERD_DATA_DIR}/${name}/`];
   const mentions = (s: string) => marks.some((m) => s.includes(m));
   const processes = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
     try {
@@ -42,7 +42,7 @@ function traces(name: string) {
     processes,
     mounts: mountPoints(readFileSync("/proc/self/mountinfo", "utf8")).filter((m) => mentions(`${m}/`)),
     cgroups: cgroupProcs,
-    dirs: [join(ENGINE_DATA_DIR, name), ...readdirSync(STATE_DIR).filter((d) => d.startsWith(`${name}-`)).map((d) => join(STATE_DIR, d))].filter((d) => existsSync(d)),
+    dirs: [join(DOCKERD_DATA_DIR, name), ...readdirSync(STATE_DIR).filter((d) => d.startsWith(`${name}-`)).map((d) => join(STATE_DIR, d))].filter((d) => existsSync(d)),
   };
 }
 const nothing = { processes: [], mounts: [], cgroups: [], dirs: [] };
@@ -50,6 +50,8 @@ const nothing = { processes: [], mounts: [], cgroups: [], dirs: [] };
 const shimSocketOf = (execRoot: string, id: string) =>
   `/run/containerd/s/${new Bun.CryptoHasher("sha256").update(`${execRoot}/containerd/containerd.sock/moby/${id}`).digest("hex")}`;
 const mainDockerd = () => Number(readFileSync("/var/run/docker.pid", "utf8").trim());
+const answers = async (socket: string) => engineAnswers(await engineAt(socket), 1000);
+const imageIdAt = async (socket: string, ref: string) => (await (await engineAt(socket)).inspectImage(ref))?.id;
 
 describeWith(["root", "docker"], "testbed: a Docker engine per IEP host", () => {
   let st: TestbedStatus;
@@ -76,7 +78,7 @@ describeWith(["root", "docker"], "testbed: a Docker engine per IEP host", () => 
     expect(events.filter((e) => e.phase === "engine").map((e) => "node" in e && e.node).sort()).toEqual(["IEP1", "IEP2"]);
     const pids = readState(NAME)!.enginePids!;
     for (const host of ["IEP1", "IEP2"]) {
-      expect(await new EngineApi(socketOf(st, host)).ping()).toBe(true);
+      expect(await answers(socketOf(st, host))).toBe(true);
       expect(netnsOf(pids[host]!)).toBe(`${NAME}-${host}`);
     }
     const json = JSON.parse(cli("testbed", "status", "--name", NAME, "--json").stdout.toString()) as TestbedStatus;
@@ -85,17 +87,17 @@ describeWith(["root", "docker"], "testbed: a Docker engine per IEP host", () => 
 
   test("copyImage seeds IEP1's engine only, and skips an image it already holds", async () => {
     const iep1 = socketOf(st, "IEP1"), iep2 = socketOf(st, "IEP2");
-    const mainId = await new EngineApi(MAIN_DOCKER_SOCKET).imageId(PAUSE_IMAGE);
+    const mainId = await imageIdAt(MAIN_DOCKER_SOCKET, PAUSE_IMAGE);
     const first = await copyImage(PAUSE_IMAGE, { to: iep1 });
     expect(first).toMatchObject({ copied: true, id: mainId });
     expect(first.bytes).toBeGreaterThan(100_000);
-    expect(await new EngineApi(iep1).imageId(PAUSE_IMAGE)).toBe(mainId);
-    expect(await new EngineApi(iep2).imageId(PAUSE_IMAGE)).toBeUndefined();
+    expect(await imageIdAt(iep1, PAUSE_IMAGE)).toBe(mainId);
+    expect(await imageIdAt(iep2, PAUSE_IMAGE)).toBeUndefined();
     expect(await copyImage(PAUSE_IMAGE, { to: iep1 })).toMatchObject({ copied: false, bytes: 0 });
     // The same through the CLI, into IEP2 this time; a host without an engine is refused with a fix.
     const viaCli = cli("testbed", "copy-image", "--name", NAME, "IEP2", PAUSE_IMAGE, "--json");
     expect(JSON.parse(viaCli.stdout.toString())).toMatchObject({ ref: PAUSE_IMAGE, copied: true, id: mainId });
-    expect(await new EngineApi(iep2).imageId(PAUSE_IMAGE)).toBe(mainId);
+    expect(await imageIdAt(iep2, PAUSE_IMAGE)).toBe(mainId);
     const noEngine = cli("testbed", "copy-image", "--name", NAME, "UD", PAUSE_IMAGE);
     expect([noEngine.exitCode, noEngine.stderr.toString().includes("--engines")]).toEqual([1, true]);
     await expect(copyImage("icon-testbed-none:latest", { to: iep1 })).rejects.toThrow(/not in the engine/);
@@ -137,10 +139,10 @@ describeWith(["root", "docker"], "testbed: a Docker engine per IEP host", () => 
     st = await up({ name: NAME, topology: thesisTopology(), docker: false, engines: true });
     const after = readState(NAME)!.enginePids!;
     expect(after.IEP1).not.toBe(before.IEP1);
-    expect(await new EngineApi(socketOf(st, "IEP1")).ping()).toBe(true);
+    expect(await answers(socketOf(st, "IEP1"))).toBe(true);
     // A fresh engine: the old container and images went with the old one.
-    expect(await new EngineApi(socketOf(st, "IEP1")).listContainers()).toEqual([]);
-    expect(await new EngineApi(socketOf(st, "IEP1")).imageId(BUN_IMAGE)).toBeUndefined();
+    expect(await (await engineAt(socketOf(st, "IEP1"))).listContainers({})).toEqual([]);
+    expect(await imageIdAt(socketOf(st, "IEP1"), BUN_IMAGE)).toBeUndefined();
     expect(existsSync(shimSocket)).toBe(false); // the orphaned shim was killed and its socket removed
   }, 90_000);
 
@@ -152,7 +154,7 @@ describeWith(["root", "docker"], "testbed: a Docker engine per IEP host", () => 
     expect(r.removed.engines.sort()).toEqual(["IEP1", "IEP2"]);
     expect(traces(NAME)).toEqual(nothing);
     expect(mainDockerd()).toBe(mainPid);
-    expect(await new EngineApi(MAIN_DOCKER_SOCKET).ping()).toBe(true);
+    expect(await answers(MAIN_DOCKER_SOCKET)).toBe(true);
     const again = cli("testbed", "down", "--name", NAME, "--json");
     expect(again.exitCode).toBe(0);
     expect(JSON.parse(again.stdout.toString()).removed.engines).toEqual([]);

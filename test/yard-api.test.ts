@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { SCHEMA, type Config } from "../src/config/schema.ts";
 import { silentLogger } from "../src/log.ts";
 import { benchImage } from "../src/bench/yard.ts";
-import { createDockerEngine, type DockerEngine } from "../src/yard/docker-engine.ts";
+import { createDockerEngine, type DockerEngine } from "../src/engine/docker-engine.ts";
 import { runtimeTag } from "../src/yard/runtime-image.ts";
 import type { StateEvent } from "../src/yard/state.ts";
 import { Yard } from "../src/yard/yard.ts";

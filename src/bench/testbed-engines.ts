@@ -10,9 +10,9 @@ import { PAUSE_IMAGE } from "../testbed/names.ts";
 import { down, up, type Progress, type TestbedEvent } from "../testbed/lifecycle.ts";
 import { thesisTopology } from "../testbed/builtin.ts";
 import { readState } from "../testbed/state.ts";
-import { copyImage } from "../testbed/engines/copy-image.ts";
-import { engineNodes } from "../testbed/engines/fleet.ts";
-import { engineProcesses } from "../testbed/engines/processes.ts";
+import { copyImage } from "../testbed/dockerd/copy-image.ts";
+import { dockerdNodes } from "../testbed/dockerd/fleet.ts";
+import { dockerdProcesses } from "../testbed/dockerd/processes.ts";
 import { quantile } from "../util/stats.ts";
 
 export interface Spread {
@@ -95,9 +95,9 @@ export async function benchEngines(o: EnginesBenchOptions): Promise<EnginesBench
     try {
       await Bun.sleep(1000); // idle engines: past their start-up allocations
       const state = readState(o.name)!;
-      memory = engineNodes(state).map((n) => {
+      memory = dockerdNodes(state).map((n) => {
         const daemon = state.enginePids![n.name]!;
-        const others = engineProcesses(n.engine).filter((p) => p !== daemon);
+        const others = dockerdProcesses(n.engine).filter((p) => p !== daemon);
         const containerd = others.reduce((kb, p) => kb + statusKb(p, "VmRSS"), 0);
         const pss = [daemon, ...others].reduce((kb, p) => kb + statusKb(p, "Pss", "smaps_rollup"), 0);
         return { host: n.name, dockerdRssKb: statusKb(daemon, "VmRSS"), containerdRssKb: containerd, pssKb: pss };

@@ -24,7 +24,7 @@ import helloServer from "../../examples/hello-icon/server.ts" with { type: "text
 // @ts-expect-error -- text import (Bun import attribute): the example ICON's Dockerfile (FROM $RUNTIME)
 import helloDockerfile from "../../examples/hello-icon/Dockerfile" with { type: "text" };
 import { containerSpec, DEFAULT_USER, LABELS } from "../yard/container-spec.ts";
-import type { ContainerEngine } from "../yard/engine.ts";
+import type { ContainerEngine } from "../engine/container-engine.ts";
 import { portFree } from "../yard/ports.ts";
 import { buildRuntimeImage, RUNTIME_REPO, runtimeTag } from "../yard/runtime-image.ts";
 import { tarStream } from "../util/tar.ts";

@@ -1,7 +1,7 @@
 /**
  * The DHT as the rest of the node uses it: user values (`icon dht put/get`), router announcements for the
  * topology (thesis §3.1.1, fig 3.3), the peers it knows, the addresses it sees, and its external address.
- * Built from `(options)` with the transport and clock injected (engine.ts), so the same class runs on a
+ * Built from `(options)` with the transport and clock injected (node-core.ts), so the same class runs on a
  * UDP socket in the product and on an in-memory hub in tests and `icon bench dht`.
  */
 import { IconError } from "../errors.ts";
@@ -9,7 +9,7 @@ import { announcementOf, type Announcement, type AnnouncementFields } from "./an
 import { MsgType, type Endpoint } from "./codec.ts";
 import { DEFAULT_RECORD_TTL_MS, MAX_DATAGRAM } from "./constants.ts";
 import { totalDropped } from "./counters.ts";
-import { DhtEngine, type DhtOptions } from "./engine.ts";
+import { DhtNodeCore, type DhtOptions } from "./node-core.ts";
 import type { OnEvent } from "./events.ts";
 import { ExternalAddress } from "./external-address.ts";
 import { keyOf } from "./id.ts";
@@ -50,7 +50,7 @@ export interface PeerSummary {
   lastSeenMsAgo: number;
 }
 
-export class Dht extends DhtEngine {
+export class Dht extends DhtNodeCore {
   private readonly external = new ExternalAddress();
   private readonly publisher: Publisher;
   private restored = false;

@@ -3,7 +3,7 @@
  * Layer chains of local images are cached by image id (an image's layers never change).
  */
 import type { Readable } from "node:stream";
-import type { ContainerEngine } from "../yard/engine.ts";
+import type { ContainerEngine } from "../engine/container-engine.ts";
 import type { ImageHost } from "./host.ts";
 
 async function drain(stream: Readable): Promise<Uint8Array> {

@@ -7,7 +7,7 @@ import { loopbackNetworks } from "../../test/support/peers.ts";
 import { docker } from "../../test/support/run.ts";
 import { silentLogger } from "../log.ts";
 import type { RequestContext } from "../peer/connection.ts";
-import type { ContainerEngine } from "../yard/engine.ts";
+import type { ContainerEngine } from "../engine/container-engine.ts";
 import { tarBytes } from "../util/tar.ts";
 import { engineImageHost } from "./engine-host.ts";
 import { LayerSource, OP_LAYERS, fetchImage } from "./ship.ts";
@@ -36,7 +36,7 @@ describeWith(["docker"], "image shipping between two nodes", () => {
     writeFileSync(join(dir, "Dockerfile"), `FROM ${BASE}\nCOPY app.txt /app.txt\n`);
     writeFileSync(join(dir, "app.txt"), "the application layer ".repeat(500));
     docker(["build", "-q", "-t", APP, dir]);
-    engine = await (await import("../yard/docker-engine.ts")).createDockerEngine("/var/run/docker.sock");
+    engine = await (await import("../engine/docker-engine.ts")).createDockerEngine("/var/run/docker.sock");
     meta = (await engineImageHost(engine).inspectImage(APP))!;
     // Split ahead of need, as a node does when a root ICON starts: it then serves from this, not from the daemon.
     source = new LayerSource(engineImageHost(engine), silentLogger);

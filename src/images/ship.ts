@@ -181,7 +181,11 @@ async function requestLayers(source: PeerConnection, meta: ImageMeta, from: numb
  */
 export async function fetchImage(source: PeerConnection, meta: ImageMeta, host: ImageHost, onProgress?: (e: FetchProgress) => void, inline?: Inline): Promise<number> {
   if (await host.inspectImage(meta.id)) return 0;
-  const held = heldPrefix(meta.diffIds, await host.layerChains()); // 0 = nothing, diffIds.length = all
+  return fetchLayers(source, meta, heldPrefix(meta.diffIds, await host.layerChains()), host, onProgress, inline);
+}
+
+/** fetchImage once the caller knows the daemon holds the first `held` layers as a chain (0 = nothing) and not the image. */
+export async function fetchLayers(source: PeerConnection, meta: ImageMeta, held: number, host: ImageHost, onProgress?: (e: FetchProgress) => void, inline?: Inline): Promise<number> {
   onProgress?.({ type: "image.held", id: meta.id, held, total: meta.diffIds.length });
   const started = performance.now();
   const needed = meta.diffIds.slice(held);

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { IconError } from "../errors.ts";
-import type { ContainerEngine } from "../yard/engine.ts";
+import type { ContainerEngine } from "../engine/container-engine.ts";
 import { runtimeTag, RUNTIME_REPO } from "../yard/runtime-image.ts";
 import { tarStream } from "../util/tar.ts";
 

@@ -15,7 +15,7 @@ import { removeIcons, TestbedNodes } from "./testbed-nodes.ts";
 import { address, inHost, pingMatrix, thesisTopology, withLoss, type TestbedStatus, type NetworkSpec } from "../testbed/index.ts";
 import { wantsContainer } from "../testbed/topology.ts";
 import { selfCommand } from "../testbed/self.ts";
-import type { ContainerEngine } from "../yard/engine.ts";
+import type { ContainerEngine } from "../engine/container-engine.ts";
 import { buildRuntimeImage, runtimeTag, RUNTIME_REPO } from "../yard/runtime-image.ts";
 import { lines } from "../util/lines.ts";
 import { buildAppImage } from "./app-image.ts";
@@ -76,7 +76,7 @@ export class MigrationLab {
   static async open(o: LabOptions): Promise<MigrationLab> {
     const say = o.progress ?? (() => {});
     const { up } = await import("../testbed/lifecycle.ts");
-    const { createDockerEngine } = await import("../yard/docker-engine.ts");
+    const { createDockerEngine } = await import("../engine/docker-engine.ts");
     const topology = o.loss ? withLoss(o.topology ?? thesisTopology(), o.loss) : (o.topology ?? thesisTopology());
     const roles = o.roles ?? THESIS_ROLES;
     checkRoles(topology, roles);

@@ -1,21 +1,17 @@
 /**
  * The peer protocol inside a running node: the authenticated websocket server on --peer-port, the
- * migration services it gives the yard's ICONs, the replica host that answers other nodes, and image
- * shipping. Root ICONs' images are saved and split as soon as they run, so a cold migration does not
- * wait for `docker save`.
+ * source side of replicate (the services it gives the yard's ICONs), the target side that answers
+ * other nodes, and image shipping (replicate.ts).
  */
 import type { Config } from "../config/schema.ts";
 import type { Identity } from "../identity/identity.ts";
-import { engineImageHost } from "../images/engine-host.ts";
-import { LayerSource, OP_LAYERS } from "../images/ship.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
 import type { TopologyComponent } from "../topology/component.ts";
 import type { YardComponent } from "../yard/component.ts";
-import { Migration } from "./migration.ts";
+import { startReplicate } from "./replicate.ts";
+import type { ReplicateSource } from "./replicate-source.ts";
 import { PeerNetwork } from "./network.ts";
-import { OP } from "./ops.ts";
-import { ReplicaHost } from "./replica-host.ts";
 import { peerRoutes } from "./routes.ts";
 
 export interface PeerComponentInit {
@@ -31,7 +27,7 @@ export interface PeerComponentInit {
 export class PeerComponent implements NodeComponent {
   readonly name = "peer";
   network!: PeerNetwork;
-  migration?: Migration;
+  source?: ReplicateSource;
 
   constructor(private readonly init: PeerComponentInit) {}
 
@@ -50,30 +46,9 @@ export class PeerComponent implements NodeComponent {
   async started(): Promise<void> {
     const { config, log, yard: yardComponent, topology } = this.init;
     const yard = yardComponent.yard;
-    const images = engineImageHost(yard.engine);
-    const layers = new LayerSource(images, log.child("images"));
-    const host = new ReplicaHost({ nodeId: this.network.nodeId, network: this.network, yard: () => yardComponent.ready(), images, log });
-    this.migration = new Migration({
-      nodeId: this.network.nodeId,
-      network: this.network,
-      yard,
-      findCloser: (client) => topology.findCloser(client),
-      images,
-      layers,
-      log,
-      prefetchAfter: config.prefetchAfter,
-    });
-    this.network.handle(OP.replicate, host.replicate);
-    this.network.handle(OP_LAYERS, layers.serve);
-    this.network.handle(OP.message, this.migration.message);
-    this.network.onMessage(OP.status, this.migration.status);
-    this.network.onMessage(OP.offer, host.offer);
-    host.watch(yard);
-    yard.setServices(this.migration);
-    yard.events.on("state", (ev) => {
-      const rec = ev.state === "RUNNING" ? yard.record(ev.name) : undefined;
-      if (rec?.role === "root") layers.prepare(rec.image).catch((e) => log.warn("could not prepare the image for shipping", { image: rec.image, error: e as Error }));
-    });
+    this.source = startReplicate({
+      network: this.network, yard, ready: () => yardComponent.ready(), findCloser: (client) => topology.findCloser(client), log, prefetchAfter: config.prefetchAfter,
+    }).source;
   }
 
   async stop(): Promise<void> {

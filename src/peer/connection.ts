@@ -5,6 +5,7 @@
  */
 import { IconError, fromErrorBody, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { Clock, TimerHandle } from "../util/clock.ts";
 import { CHUNK_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_JSON_BYTES, attachedFrame, binaryFrame, parseFrame, type Frame } from "./protocol.ts";
 
 /** What a connection needs from the websocket under it (Bun's server or client socket). */
@@ -45,7 +46,9 @@ interface Pending {
   op: string;
   resolve(v: unknown): void;
   reject(e: IconError): void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: TimerHandle;
+  /** Starts the request's timeout again (bulk data arriving is progress). */
+  rearm(): void;
   opts: RequestOptions;
 }
 
@@ -56,8 +59,8 @@ export class PeerConnection {
   private pending = new Map<number, Pending>();
   private closedReason?: string;
   private readonly closeListeners: ((reason: string) => void)[] = [];
-  readonly openedAt = Date.now();
-  lastActivity = Date.now();
+  readonly openedAt: number;
+  lastActivity: number;
 
   constructor(
     private readonly socket: FrameSocket,
@@ -69,7 +72,10 @@ export class PeerConnection {
     readonly boot: string,
     private readonly handlers: Handlers,
     private readonly log: Logger,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.openedAt = this.lastActivity = clock.now();
+  }
 
   get open(): boolean {
     return this.closedReason === undefined;
@@ -86,11 +92,19 @@ export class PeerConnection {
     if (text.length > MAX_JSON_BYTES || text.length + (opts.attachment?.length ?? 0) > MAX_FRAME_BYTES) return Promise.reject(new IconError("TOO_LARGE", `peer request ${op} is ${text.length} bytes; the limit is ${MAX_JSON_BYTES}`, "Hand less state to the replica."));
     return new Promise<T>((resolve, reject) => {
       const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-      const timer = setTimeout(() => {
+      const expire = () => {
         this.pending.delete(id);
         reject(new IconError("TIMEOUT", `peer ${this.nodeId.slice(0, 8)} did not answer ${op} within ${timeoutMs} ms`, "Check that the peer node is running and reachable."));
-      }, timeoutMs);
-      this.pending.set(id, { op, resolve: resolve as (v: unknown) => void, reject, timer, opts });
+      };
+      const p: Pending = {
+        op, resolve: resolve as (v: unknown) => void, reject, opts,
+        timer: this.clock.setTimeout(expire, timeoutMs),
+        rearm: () => {
+          this.clock.clearTimeout(p.timer);
+          p.timer = this.clock.setTimeout(expire, timeoutMs);
+        },
+      };
+      this.pending.set(id, p);
       opts.signal?.addEventListener("abort", () => this.settle(id, undefined, new IconError("FAILED", `${op} was cancelled`)), { once: true });
       this.socket.send(opts.attachment ? attachedFrame(text, opts.attachment) : text);
     });
@@ -104,7 +118,7 @@ export class PeerConnection {
 
   /** Feeds a frame received from the socket. */
   receive(data: string | Uint8Array): void {
-    this.lastActivity = Date.now();
+    this.lastActivity = this.clock.now();
     if (typeof data !== "string") return this.receiveBinary(data);
     const frame = parseFrame(data);
     if (!frame) {
@@ -145,7 +159,7 @@ export class PeerConnection {
     }
     const p = this.pending.get(id);
     if (!p) return;
-    p.timer.refresh(); // bulk data in flight counts as progress
+    p.rearm(); // bulk data in flight counts as progress
     p.opts.onData?.(data.subarray(4));
   }
 
@@ -179,7 +193,7 @@ export class PeerConnection {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    clearTimeout(p.timer);
+    this.clock.clearTimeout(p.timer);
     if (error) p.reject(error);
     else p.resolve(value);
   }

@@ -11,6 +11,7 @@ import { installErrorHandler } from "../api/http.ts";
 import { IconError } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
+import { realClock, type Clock } from "../util/clock.ts";
 import { VERSION } from "../version.ts";
 import { NonceCache, handshakeHeaders, newBootId, verifyHandshake, verifyWelcome, welcomeFrame, HEADER, type VerifiedClient } from "./auth.ts";
 import { PeerConnection, type Handlers, type MessageHandler, type RequestHandler } from "./connection.ts";
@@ -34,6 +35,8 @@ export interface PeerNetworkInit {
   dataDir?: string;
   connectTimeoutMs?: number;
   maxConnections?: number;
+  /** Request and connect timeouts. @default realClock */
+  clock?: Clock;
 }
 
 type WsData = { client: VerifiedClient; conn?: PeerConnection };
@@ -51,8 +54,10 @@ export class PeerNetwork {
   /** This process's boot id, sent in every handshake. */
   readonly boot = newBootId();
   readonly http = new Hono();
+  private readonly clock: Clock;
 
   constructor(private readonly init: PeerNetworkInit) {
+    this.clock = init.clock ?? realClock;
     this.nodeId = toHex(init.identity.nodeId);
     installErrorHandler(this.http, (e) => init.log.error("peer HTTP request failed", { error: e as Error }));
     this.http.get("/v1/peer/info", (c) => c.json({ nodeId: this.nodeId, version: VERSION }));
@@ -119,7 +124,7 @@ export class PeerNetwork {
     ws.send(welcomeFrame(this.init.identity, client, this.boot));
     const conn = new PeerConnection(
       { send: (d) => void ws.send(d), close: (c, r) => ws.close(c, r), buffered: () => ws.getBufferedAmount() },
-      client.nodeId, "in", client.endpoint, client.boot, this.handlers, this.init.log,
+      client.nodeId, "in", client.endpoint, client.boot, this.handlers, this.init.log, this.clock,
     );
     ws.data.conn = conn;
     if (client.endpoint) this.remember({ nodeId: client.nodeId, ...client.endpoint });
@@ -140,7 +145,7 @@ export class PeerNetwork {
       for (const fn of this.restartListeners) fn(conn.nodeId);
     } else if (old && old !== conn && old.open) {
       // Both nodes may dial each other at once; the newest connection wins, the old one drains.
-      setTimeout(() => old.close("replaced by a newer connection"), 5_000);
+      this.clock.setTimeout(() => old.close("replaced by a newer connection"), 5_000);
     }
     this.init.log.debug("peer connected", { peer: conn.nodeId.slice(0, 8), direction: conn.direction });
     for (const fn of this.connectListeners) fn(conn);
@@ -188,7 +193,7 @@ export class PeerNetwork {
       ws.binaryType = "arraybuffer";
       let conn: PeerConnection | undefined;
       const fail = (why: string, code: "UNREACHABLE" | "UNAUTHORIZED" | "TIMEOUT" = "UNREACHABLE") => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         if (conn) return conn.closed(why);
         try {
           ws.close();
@@ -196,17 +201,17 @@ export class PeerNetwork {
         reject(new IconError(code, `cannot connect to peer ${peer.nodeId.slice(0, 8)} at ${peer.address}:${peer.port}: ${why}`,
           "Check that the node runs and that its peer port is reachable from here."));
       };
-      const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`, "TIMEOUT"), timeoutMs);
+      const timer = this.clock.setTimeout(() => fail(`no answer within ${timeoutMs} ms`, "TIMEOUT"), timeoutMs);
       ws.onmessage = (ev) => {
         const data = typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer);
         if (conn) return conn.receive(data);
         const f = typeof data === "string" ? parseFrame(data) : undefined;
         const boot = f?.t === "welcome" ? verifyWelcome(f, peer.nodeId, this.init.identity, headers[HEADER.nonce]!) : undefined;
         if (boot === undefined) return fail("the peer did not prove it is the node we asked for", "UNAUTHORIZED");
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         conn = new PeerConnection(
           { send: (d) => ws.send(d), close: (c, r) => ws.close(c, r), buffered: () => ws.bufferedAmount },
-          peer.nodeId, "out", { address: peer.address, port: peer.port }, boot, this.handlers, this.init.log,
+          peer.nodeId, "out", { address: peer.address, port: peer.port }, boot, this.handlers, this.init.log, this.clock,
         );
         this.remember(peer);
         this.register(conn);

@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, rmSync } from "node:fs";
 import { IconError } from "../errors.ts";
-import { argvOf } from "./engines/processes.ts";
+import { argvOf } from "./dockerd/processes.ts";
 import { delaydLogPath, STATE_DIR } from "./names.ts";
 import { selfCommand } from "./self.ts";
 import { logTail } from "./shell.ts";

@@ -2,18 +2,37 @@
  * --docker mode: an IEP host's network namespace is the namespace of a long-lived container, so ICON
  * containers started with `--network container:<it>` listen on the IEP's address (DESIGN.md "Testbed
  * facts"). The container runs a tiny image built here from the host's own /bin/sleep and the libraries
- * it links (no registry is assumed anywhere). Everything goes through the main engine's API
- * (./engines/api.ts), so the testbed needs dockerd but not the docker CLI.
+ * it links (no registry is assumed anywhere). Every Docker engine the testbed uses (the main one, and
+ * the hosts' own dockerds of --engines) is reached through the product's ContainerEngine (dockerode on
+ * its socket), so the testbed needs dockerd but not the docker CLI.
  */
 import { mkdtempSync, mkdirSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import { engineAnswers, type ContainerEngine, type ContainerSpec } from "../engine/container-engine.ts";
+import { createDockerEngine } from "../engine/docker-engine.ts";
 import { IconError } from "../errors.ts";
-import { EngineApi, MAIN_DOCKER_SOCKET } from "./engines/api.ts";
 import { LABEL, PAUSE_IMAGE } from "./names.ts";
 import { must } from "./shell.ts";
 
-const main = () => new EngineApi(MAIN_DOCKER_SOCKET);
+/** Where the main engine listens (what `docker` talks to by default). */
+export const MAIN_DOCKER_SOCKET = "/var/run/docker.sock";
+
+/** The engine on `socket`: the main one, or a host's own dockerd (whose fix, when it is dead, is another `up`). */
+export function engineAt(socket: string): Promise<ContainerEngine> {
+  return createDockerEngine(socket, {
+    unreachableFix: socket === MAIN_DOCKER_SOCKET ? "Start the Docker engine (scripts/setup.sh starts dockerd)." : "Run `icon testbed up --engines` again: it restarts a dead engine.",
+  });
+}
+
+const main = () => engineAt(MAIN_DOCKER_SOCKET);
+
+/** "repo:tag" (the tag defaults to latest; a registry port is not a tag). */
+function splitRef(ref: string): { repo: string; tag: string } {
+  const at = ref.lastIndexOf(":");
+  return at > ref.lastIndexOf("/") ? { repo: ref.slice(0, at), tag: ref.slice(at + 1) } : { repo: ref, tag: "latest" };
+}
 
 /** A binary and the libraries ldd says it loads (libc, the loader, ...). */
 async function withLibraries(binary: string): Promise<string[]> {
@@ -27,8 +46,8 @@ async function withLibraries(binary: string): Promise<string[]> {
  * as its command. Returns true if it had to build.
  */
 export async function ensureImageFromBinaries(tag: string, binaries: [string, string][], cmd: string[]): Promise<boolean> {
-  const api = main();
-  if (await api.imageId(tag)) return false;
+  const engine = await main();
+  if (await engine.inspectImage(tag)) return false;
   const dir = mkdtempSync(join(tmpdir(), "icon-image-"));
   try {
     for (const [from, to] of binaries)
@@ -38,7 +57,8 @@ export async function ensureImageFromBinaries(tag: string, binaries: [string, st
         copyFileSync(f, dest); // follows symlinks: the image holds real files
       }
     const tar = Bun.spawn(["tar", "-C", dir, "-cf", "-", "."], { stdout: "pipe", stderr: "pipe" });
-    await api.importImage(tar.stdout, tag, [`CMD ${JSON.stringify(cmd)}`, `LABEL ${LABEL}=image`]);
+    const rootfs = Readable.fromWeb(tar.stdout as import("node:stream/web").ReadableStream<Uint8Array>);
+    await engine.importImage(rootfs, { ...splitRef(tag), changes: [`CMD ${JSON.stringify(cmd)}`, `LABEL ${LABEL}=image`] });
     if ((await tar.exited) !== 0) throw new IconError("FAILED", `building ${tag}: tar failed: ${await new Response(tar.stderr).text()}`, "Check that tar is installed.");
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -49,33 +69,44 @@ export async function ensureImageFromBinaries(tag: string, binaries: [string, st
 /** The pause image: /bin/sleep and its libraries, sleeping forever. */
 export const ensurePauseImage = () => ensureImageFromBinaries(PAUSE_IMAGE, [["/bin/sleep", "/bin/sleep"]], ["/bin/sleep", "infinity"]);
 
+/**
+ * The namespace-owning container of `node`: it only sleeps, in a network namespace the testbed wires
+ * (none of Docker's), with no limits; it never restarts by itself (`down` removes it, `up` makes it anew).
+ */
+export function hostContainerSpec(container: string, testbed: string, node: string): ContainerSpec {
+  return {
+    name: container, image: PAUSE_IMAGE, hostname: node, env: {}, labels: { [LABEL]: testbed, [`${LABEL}.node`]: node },
+    user: "", binds: [], tmpfs: {}, readOnlyRoot: false, capDrop: [], securityOpt: [],
+    memoryBytes: 0, nanoCpus: 0, pidsLimit: 0, init: false, network: { mode: "none" }, stopTimeoutSec: 10,
+  };
+}
+
 /** Starts the namespace-owning container and returns its PID (whose netns `ip netns attach` names). */
 export async function startHostContainer(container: string, testbed: string, node: string): Promise<number> {
-  const api = main();
-  const existing = await api.inspectContainer(container);
+  const engine = await main();
+  const existing = await engine.inspectContainer(container);
   if (existing) {
     if (existing.labels[LABEL] !== testbed)
       throw new IconError("CONFLICT", `a container named ${container} exists and is not testbed ${testbed}'s`, `Remove it (docker rm -f ${container}) or use another --name.`);
-    await api.removeContainer(existing.id);
+    await engine.removeContainer(existing.id, { force: true });
   }
-  const id = await api.runContainer(container, {
-    Image: PAUSE_IMAGE, Hostname: node, Labels: { [LABEL]: testbed, [`${LABEL}.node`]: node },
-    HostConfig: { NetworkMode: "none", RestartPolicy: { Name: "no" } },
-  });
-  const pid = (await api.inspectContainer(id))?.pid ?? 0;
+  const id = await engine.createContainer(hostContainerSpec(container, testbed, node));
+  await engine.startContainer(id);
+  const pid = (await engine.inspectContainer(id))?.pid ?? 0;
   if (!(pid > 0)) throw new IconError("DOCKER", `container ${container} is not running`, `See: docker logs ${container}`);
   return pid;
 }
 
 /** Removes every container labelled as this testbed's; returns their names. */
 export async function removeContainers(testbed: string): Promise<string[]> {
-  const api = main();
-  if (!(await api.ping(2000))) return []; // no Docker (or no daemon): nothing of ours can exist there
-  const ours = await api.listContainers(`${LABEL}=${testbed}`);
-  await Promise.all(ours.map((c) => api.removeContainer(c.id)));
-  return ours.map((c) => c.names[0] ?? c.id.slice(0, 12));
+  const engine = await main();
+  if (!(await engineAnswers(engine, 2000))) return []; // no Docker (or no daemon): nothing of ours can exist there
+  const ours = await engine.listContainers({ [LABEL]: testbed });
+  await Promise.all(ours.map((c) => engine.removeContainer(c.id, { force: true })));
+  return ours.map((c) => c.name || c.id.slice(0, 12));
 }
 
 export async function containerRunning(container: string): Promise<boolean> {
-  return (await main().inspectContainer(container).catch(() => undefined))?.running === true;
+  const engine = await main();
+  return (await engine.inspectContainer(container).catch(() => undefined))?.running === true;
 }

@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { IconError } from "../errors.ts";
 import { containerRunning, ensurePauseImage, removeContainers, startHostContainer } from "./docker.ts";
 import { isDelayd, readyPath, startDelayd, stopDelayd } from "./delayd-process.ts";
-import { engineAlive, enginesHealthy, leftoverEngineDirs, removeEngines, startEngines } from "./engines/fleet.ts";
+import { dockerdAlive, dockerdsHealthy, leftoverDockerdDirs, removeDockerds, startDockerds } from "./dockerd/fleet.ts";
 import { withLock } from "./lock.ts";
 import { delaydLogPath } from "./names.ts";
 import { addLinks, addNamespace, configureNode, deleteNamespace, netnsExists, pidsIn } from "./netns.ts";
@@ -40,7 +40,7 @@ export async function healthy(s: TestbedState): Promise<boolean> {
   }
   const needsDelay = s.plan.nodes.some((n) => n.queues.length);
   if (needsDelay && !(s.delayPid !== undefined && isDelayd(s.delayPid, s.plan.testbed))) return false;
-  return enginesHealthy(s);
+  return dockerdsHealthy(s);
 }
 
 export interface UpOptions {
@@ -75,7 +75,7 @@ async function upLocked(o: UpOptions): Promise<TestbedStatus> {
   if (taken.length)
     throw new IconError("CONFLICT", `network namespaces already exist: ${taken.join(", ")} (not made by a testbed named ${o.name} that is on record)`,
       `Delete them (ip netns delete ${taken[0]}) or choose another --name.`);
-  const dirs = leftoverEngineDirs({ plan });
+  const dirs = leftoverDockerdDirs({ plan });
   if (dirs.length)
     throw new IconError("CONFLICT", `Docker engine directories already exist: ${dirs.join(", ")} (not made by a testbed named ${o.name} that is on record)`,
       `Stop any dockerd using them (its pidfile is d.pid inside), unmount what is mounted under them (grep ${dirs[0]} /proc/self/mountinfo), remove them, or choose another --name.`);
@@ -98,7 +98,7 @@ async function upLocked(o: UpOptions): Promise<TestbedStatus> {
       });
     }
     // The engines need only their namespaces: they start while the links are made and configured.
-    enginesUp = startEngines(state, () => writeState(o.name, state), progress);
+    enginesUp = startDockerds(state, () => writeState(o.name, state), progress);
     enginesUp.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
     progress({ type: "testbed", phase: "links", detail: `${plan.topology.links.length}` }, `creating ${plan.topology.links.length} links`);
     await addLinks(plan);
@@ -144,7 +144,7 @@ async function downLocked(name: string, progress: Progress = quiet): Promise<Dow
   let engineFailure: unknown;
   if (s)
     try {
-      result.removed.engines = [...(await removeEngines(s)).keys()];
+      result.removed.engines = [...(await removeDockerds(s)).keys()];
     } catch (e) {
       engineFailure = e;
     }
@@ -184,5 +184,5 @@ export async function status(name: string): Promise<TestbedStatus> {
     throw new IconError("NOT_FOUND", `no testbed named ${name} is up`,
       `Start it: icon testbed up --name ${name}${others.length ? ` (testbeds up now: ${others.join(", ")}; pick one with --name)` : ""}`);
   }
-  return statusOf(s, s.delayPid !== undefined && isDelayd(s.delayPid, name), (host) => engineAlive(s, host));
+  return statusOf(s, s.delayPid !== undefined && isDelayd(s.delayPid, name), (host) => dockerdAlive(s, host));
 }

@@ -9,7 +9,7 @@
  * trace cache.
  */
 import { IconError } from "../errors.ts";
-import { enginePlan, type EnginePlan } from "./engines/paths.ts";
+import { dockerdPlan, type DockerdPlan } from "./dockerd/paths.ts";
 import { containerName, netnsName } from "./names.ts";
 import { adjacency, shortestPaths } from "./paths.ts";
 import { wantsContainer, type NetworkSpec } from "./topology.ts";
@@ -49,7 +49,7 @@ export interface NodePlan {
   /** Docker container owning the namespace (--docker and an IEP host). */
   container?: string;
   /** Its own Docker engine (`--engines` and a container-owned host): every path it uses. */
-  engine?: EnginePlan;
+  engine?: DockerdPlan;
   /** Host: its address; router: its /29 block. */
   address: string;
   ifaces: IfacePlan[];
@@ -90,7 +90,7 @@ export function makePlan(testbed: string, t: NetworkSpec, docker: boolean, engin
       name: h.name, kind: "host", netns: netnsName(testbed, h.name), address: hostAddress(hostIndex.get(h.name)!),
       ifaces: [], routes: [], rules: [], queues: [],
       ...(docker && wantsContainer(h) ? { container: containerName(testbed, h.name) } : {}),
-      ...(engines && wantsContainer(h) ? { engine: enginePlan(testbed, h.name) } : {}),
+      ...(engines && wantsContainer(h) ? { engine: dockerdPlan(testbed, h.name) } : {}),
     });
   for (const r of t.routers)
     nodes.set(r.name, {

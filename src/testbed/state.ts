@@ -93,8 +93,8 @@ export interface TestbedStatus {
   delayd: "running" | "dead" | "none";
 }
 
-/** `engineAlive(host)`: is that host's dockerd alive (only asked for hosts with an engine)? */
-export function statusOf(state: TestbedState, delaydAlive: boolean, engineAlive: (host: string) => boolean = () => true): TestbedStatus {
+/** `dockerdAlive(host)`: is that host's dockerd alive (only asked for hosts with an engine)? */
+export function statusOf(state: TestbedState, delaydAlive: boolean, dockerdAlive: (host: string) => boolean = () => true): TestbedStatus {
   const { plan } = state;
   const byName = new Map(plan.nodes.map((n) => [n.name, n]));
   const addrOn = (node: string, peer: string) => byName.get(node)!.ifaces.find((i) => i.peerNode === peer)!.address;
@@ -106,7 +106,7 @@ export function statusOf(state: TestbedState, delaydAlive: boolean, engineAlive:
     engines: state.engines === true,
     hosts: plan.nodes.filter((n) => n.kind === "host").map((n) => ({
       name: n.name, netns: n.netns, address: n.address, ...(n.container ? { container: n.container } : {}),
-      ...(n.engine ? { dockerSocket: n.engine.socket, dockerd: engineAlive(n.name) ? "running" as const : "dead" as const } : {}),
+      ...(n.engine ? { dockerSocket: n.engine.socket, dockerd: dockerdAlive(n.name) ? "running" as const : "dead" as const } : {}),
     })),
     routers: plan.nodes.filter((n) => n.kind === "router").map((n) => ({
       name: n.name, netns: n.netns, addresses: n.ifaces.map((i) => i.address), block: n.address,

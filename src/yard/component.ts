@@ -7,7 +7,7 @@ import type { Config } from "../config/schema.ts";
 import { IconError, isIconError, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
-import type { ContainerEngine } from "./engine.ts";
+import type { ContainerEngine } from "../engine/container-engine.ts";
 import { yardRoutes } from "./routes.ts";
 import { Yard } from "./yard.ts";
 
@@ -35,7 +35,7 @@ export class YardComponent implements NodeComponent {
     // uses this data dir.
     const { config, log } = this.init;
     let engine = this.init.engine;
-    if (!engine) engine = await (await import("./docker-engine.ts")).createDockerEngine(config.dockerSocket);
+    if (!engine) engine = await (await import("../engine/docker-engine.ts")).createDockerEngine(config.dockerSocket);
     this.yard = new Yard({ config, nodeId: this.init.nodeId, log, engine, address: this.init.address });
     try {
       await this.ready();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { containerName, containerSpec, DEFAULT_USER, LABELS, parseBytes } from "./container-spec.ts";
-import { createBody } from "./docker-engine.ts";
+import { createBody } from "../engine/docker-engine.ts";
 import type { IconRecord } from "./types.ts";
 
 const NODE = "0123456789abcdef0123456789abcdef01234567";

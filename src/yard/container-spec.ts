@@ -6,7 +6,7 @@
  * namespaces, and never the Docker socket inside.
  */
 import { SOCKET_DIR, SOCKET_PATH } from "./protocol.ts";
-import type { ContainerSpec, NetworkSpec } from "./engine.ts";
+import type { ContainerSpec, NetworkSpec } from "../engine/container-engine.ts";
 import type { IconRecord } from "./types.ts";
 
 export const LABELS = {

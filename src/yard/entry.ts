@@ -13,6 +13,8 @@ import type { IconRecord } from "./types.ts";
 /** What an entry needs from its yard. */
 export interface EntryHost {
   readonly nodeId: string;
+  /** The yard's clock (idle policy compares these times). */
+  now(): number;
   address(): string;
   services(): IconServices;
   /** The ICON said ready on `port`. */
@@ -45,13 +47,15 @@ export class IconEntry implements RuntimeHandler {
   /** Clients the ICON last said it serves; undefined until it reports (then idle policy applies). */
   clients?: number;
   /** When the ICON last had a client, or became RUNNING; when it last stopped. For idle policy. */
-  busyAt = Date.now();
-  stoppedAt = Date.now();
+  busyAt: number;
+  stoppedAt: number;
 
   constructor(
     public rec: IconRecord,
     private readonly host: EntryHost,
-  ) {}
+  ) {
+    this.busyAt = this.stoppedAt = host.now();
+  }
 
   get name(): string {
     return this.rec.name;
@@ -105,7 +109,7 @@ export class IconEntry implements RuntimeHandler {
         await this.host.onPolicy(this);
         return { policy: this.rec.policy };
       case "clients":
-        if (req.count > 0 || this.clients !== 0) this.busyAt = Date.now();
+        if (req.count > 0 || this.clients !== 0) this.busyAt = this.host.now();
         this.clients = req.count;
         return { count: req.count };
     }

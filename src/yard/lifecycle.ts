@@ -5,8 +5,9 @@
  */
 import { IconError, isIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { sleep, type Clock } from "../util/clock.ts";
 import { containerSpec, STOP_TIMEOUT_SEC, type SpecContext } from "./container-spec.ts";
-import type { ContainerEngine } from "./engine.ts";
+import type { ContainerEngine } from "../engine/container-engine.ts";
 import type { IconEntry } from "./entry.ts";
 import type { Emitter, YardEvents } from "./events.ts";
 import { RuntimeSocket } from "./runtime-server.ts";
@@ -15,6 +16,8 @@ import type { IconStore } from "./store.ts";
 
 export interface LifecycleDeps {
   engine: ContainerEngine;
+  /** Ready timeouts, the retry of a lost exit watch, idle times: virtual in tests. */
+  clock: Clock;
   store: IconStore;
   events: Emitter<YardEvents>;
   log: Logger;
@@ -32,13 +35,13 @@ export class Lifecycle {
     const from = e.state;
     assertTransition(e.name, from, to);
     e.state = to;
-    if (to === "RUNNING") e.busyAt = Date.now(); // a replica just started is not idle yet
-    if (to === "STOPPED") e.stoppedAt = Date.now();
+    if (to === "RUNNING") e.busyAt = this.d.clock.now(); // a replica just started is not idle yet
+    if (to === "STOPPED") e.stoppedAt = this.d.clock.now();
     e.reason = to === "FAILED" || to === "STOPPED" ? reason : undefined;
     e.rec.lastState = to;
     e.rec.reason = e.reason;
     this.save(e);
-    const ev: StateEvent = { type: "state", name: e.name, state: to, previous: from, at: new Date().toISOString() };
+    const ev: StateEvent = { type: "state", name: e.name, state: to, previous: from, at: new Date(this.d.clock.now()).toISOString() };
     if (e.reason) ev.reason = e.reason;
     if (to === "RUNNING") Object.assign(ev, { address: this.d.address(), port: e.rec.port });
     this.d.log.info(`ICON ${e.name}: ${from} -> ${to}`, e.reason ? { reason: e.reason } : undefined);
@@ -126,12 +129,12 @@ export class Lifecycle {
   /** Resolves when the ICON becomes RUNNING; rejects when it fails, stops, or is not ready in time. */
   private outcome(e: IconEntry, readySec: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.d.clock.setTimeout(() => {
         void this.failAndStop(e, `did not call icon.ready() within ${readySec} s of starting`);
       }, readySec * 1000);
       const off = this.d.events.on("state", (ev) => {
         if (ev.name !== e.name || ev.state === "STARTING" || ev.state === "WAITING_READY") return;
-        clearTimeout(timer);
+        this.d.clock.clearTimeout(timer);
         off();
         if (ev.state === "RUNNING") resolve();
         else if (ev.state === "FAILED")
@@ -165,7 +168,7 @@ export class Lifecycle {
         // The engine connection broke (dockerd restarting?): look again until Docker answers; an
         // unreachable Docker says nothing about the container.
         for (let wait = 1000; !ac.signal.aborted; wait = Math.min(wait * 2, 30_000)) {
-          await Bun.sleep(wait);
+          await sleep(this.d.clock, wait);
           if (ac.signal.aborted) return;
           let info;
           try {

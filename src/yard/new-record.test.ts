@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { SCHEMA, type Config } from "../config/schema.ts";
-import type { ImageInfo } from "./engine.ts";
+import type { ImageInfo } from "../engine/container-engine.ts";
 import { nameFromImage, newRecord } from "./new-record.ts";
 
 const config = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
@@ -15,14 +15,22 @@ test("a new record takes config defaults and runs as nobody unless the image nam
   expect(newRecord({ image: "x:1", user: "1000:1000" }, "x", 1, image(""), config).user).toBe("1000:1000");
 });
 
-test("bad flags are refused with a fix", () => {
+test("a request the yard cannot run is INVALID_INPUT naming the field, with a fix", () => {
   const run = (over: object) => () => newRecord({ image: "x:1", ...over }, "x", 1, image(""), config);
   expect(run({ env: { ICON_PORT: "1" } })).toThrow("ICON_* variables are set by the node");
   expect(run({ env: { "BAD-NAME": "1" } })).toThrow("not a valid environment variable");
   expect(run({ memory: "1k" })).toThrow("at least 6m");
   expect(run({ memory: "lots" })).toThrow("at least 6m");
   expect(run({ cpus: 999 })).toThrow("this host's CPUs");
-  expect(run({ pids: 2 })).toThrow("below 16");
+  expect(run({ pids: 2 })).toThrow("pids 2 is below 16");
+  const err = (() => {
+    try {
+      run({ cpus: 999 })();
+    } catch (e) {
+      return e;
+    }
+  })();
+  expect(err).toMatchObject({ code: "INVALID_INPUT", message: expect.stringMatching(/^cpus 999 /), fix: expect.stringContaining("Ask for at most") });
 });
 
 test("an ICON's policy can come from its image's labels; wrong ones are refused with a fix", () => {

@@ -6,13 +6,18 @@
 import { cpus } from "node:os";
 import { IconError } from "../errors.ts";
 import { DEFAULT_USER, parseBytes } from "./container-spec.ts";
-import type { ImageInfo } from "./engine.ts";
+import type { ImageInfo } from "../engine/container-engine.ts";
 import type { Policy } from "./protocol.ts";
 import { checkPolicy } from "./request-check.ts";
 import type { IconRecord, RunRequest } from "./types.ts";
 import type { YardConfig } from "./yard.ts";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/**
+ * A request the yard cannot run, from an operator's flags or a peer's replicate alike: errors name the
+ * request's fields (the CLI's flags carry the same names), never a flag a peer could not have passed.
+ */
+const bad = (message: string, fix: string) => new IconError("INVALID_INPUT", message, fix);
 
 export function imageMissing(ref: string): IconError {
   return new IconError("NOT_FOUND", `image ${ref} is not on this node (no registry is used: images are built or loaded locally)`,
@@ -32,17 +37,17 @@ export function nameFromImage(image: string, taken: (name: string) => boolean): 
 export function newRecord(req: RunRequest, name: string, port: number, image: ImageInfo, config: YardConfig): IconRecord {
   const env = req.env ?? {};
   for (const [k, v] of Object.entries(env)) {
-    if (!ENV_NAME.test(k) || typeof v !== "string") throw new IconError("USAGE", `-e ${k}: not a valid environment variable`, "Use -e NAME=VALUE.");
-    if (k.startsWith("ICON_")) throw new IconError("USAGE", `-e ${k}: ICON_* variables are set by the node`, "Rename the variable.");
+    if (!ENV_NAME.test(k) || typeof v !== "string") throw bad(`env ${k}: not a valid environment variable`, "Name it with letters, digits and '_' (not starting with a digit), with a string value.");
+    if (k.startsWith("ICON_")) throw bad(`env ${k}: ICON_* variables are set by the node`, "Rename the variable.");
   }
   const memory = parseBytes(req.memory ?? config.iconMemory);
   if (!memory || memory < 6 * 2 ** 20) // Docker's own minimum
-    throw new IconError("USAGE", `memory limit "${req.memory ?? config.iconMemory}" is not a size of at least 6m`, "Pass e.g. --memory 256m.");
+    throw bad(`memory "${req.memory ?? config.iconMemory}" is not a size of at least 6m`, "Ask for a size such as 256m.");
   const cpuLimit = req.cpus ?? config.iconCpus;
   if (!(cpuLimit >= 0.01 && cpuLimit <= cpus().length))
-    throw new IconError("USAGE", `--cpus ${cpuLimit} is outside 0.01-${cpus().length} (this host's CPUs)`, `Pass a value up to ${cpus().length}.`);
+    throw bad(`cpus ${cpuLimit} is outside 0.01-${cpus().length} (this host's CPUs)`, `Ask for at most ${cpus().length}.`);
   const pids = req.pids ?? config.iconPids;
-  if (!(Number.isInteger(pids) && pids >= 16)) throw new IconError("USAGE", `--pids ${pids} is below 16`, "Pass at least 16.");
+  if (!(Number.isInteger(pids) && pids >= 16)) throw bad(`pids ${pids} is below 16`, "Ask for at least 16.");
   const imageUser = image.user.trim();
   // Non-root where the image allows: an image that names no user (or root) runs as nobody.
   const user = req.user ?? (imageUser === "" || imageUser === "root" || /^0(:|$)/.test(imageUser) ? DEFAULT_USER : "");
@@ -68,6 +73,6 @@ export function policyFromLabels(labels: Record<string, string>): Policy {
   try {
     return checkPolicy(raw);
   } catch (e) {
-    throw new IconError("USAGE", `the image's ${POLICY_LABEL}* labels are wrong: ${(e as Error).message}`, `Fix the LABEL lines of its Dockerfile (${POLICY_LABEL}minRttGainMs=20, ${POLICY_LABEL}prefetch=false, ...).`);
+    throw bad(`the image's ${POLICY_LABEL}* labels are wrong: ${(e as Error).message}`, `Fix the LABEL lines of its Dockerfile (${POLICY_LABEL}minRttGainMs=20, ${POLICY_LABEL}prefetch=false, ...).`);
   }
 }

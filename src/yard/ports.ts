@@ -40,7 +40,7 @@ export class PortAllocator {
   /** Checks an operator's fixed port: not pinned by another ICON, and nothing else listens there. */
   async claim(port: number): Promise<number> {
     if (!Number.isInteger(port) || port < 1 || port > 65535)
-      throw new IconError("USAGE", `--port ${port} is not a TCP port`, "Pass a port between 1 and 65535.");
+      throw new IconError("INVALID_INPUT", `port ${port} is not a TCP port`, "Ask for a port between 1 and 65535.");
     if (this.pinned().has(port))
       throw new IconError("CONFLICT", `port ${port} is taken by another ICON on this node`, 'Choose another --port ("icon ps --all" lists the pinned ports).');
     if (!(await this.free(port)))

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { LABELS } from "./container-spec.ts";
-import type { ContainerSummary } from "./engine.ts";
+import type { ContainerSummary } from "../engine/container-engine.ts";
 import { planReconcile } from "./reconcile.ts";
 import type { IconRecord } from "./types.ts";
 

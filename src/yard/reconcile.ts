@@ -11,7 +11,7 @@
  *
  * The plan is pure so that every case is tested without Docker; yard.ts carries it out.
  */
-import type { ContainerSummary } from "./engine.ts";
+import type { ContainerSummary } from "../engine/container-engine.ts";
 import { LABELS } from "./container-spec.ts";
 import type { IconRecord } from "./types.ts";
 

@@ -39,7 +39,7 @@ describe("yard routes", () => {
   let app: Hono;
   let client: ReturnType<typeof mount>["client"];
   beforeAll(async () => {
-    const { createDockerEngine } = await import("./docker-engine.ts");
+    const { createDockerEngine } = await import("../engine/docker-engine.ts");
     const yard = new Yard({ config, nodeId: "a".repeat(40), log: silentLogger, engine: await createDockerEngine(config.dockerSocket), address: () => "127.0.0.1" });
     ({ app, client } = mount(async () => yard));
   });

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { jsonInput, ndjson, ndjsonLine, ndjsonResponse, queryInput, type Emit } from "../api/http.ts";
 import { IconError, toIconError } from "../errors.ts";
-import type { LogLine } from "./engine.ts";
+import type { LogLine } from "../engine/container-engine.ts";
 import type { StateEvent } from "./state.ts";
 import type { RunRequest } from "./types.ts";
 import { noSuchIcon, type Yard } from "./yard.ts";

@@ -9,7 +9,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { IconError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import type { ContainerEngine } from "./engine.ts";
+import type { ContainerEngine } from "../engine/container-engine.ts";
 import { runtimeLibraryFiles } from "./runtime-files.ts";
 import { tarStream, type TarItem } from "../util/tar.ts";
 

@@ -32,6 +32,7 @@ function host(): EntryHost {
     nodeId: NODE,
     address: () => "10.0.0.7",
     services: () => services,
+    now: Date.now,
     onReady: async (_e, port) => void readies.push(port),
     onPolicy: async () => void policies++,
   };

@@ -16,7 +16,7 @@ const MAX_SOCKET_PATH = 107;
 
 export function checkName(name: string): void {
   if (!NAME_RE.test(name))
-    throw new IconError("USAGE", `"${name}" is not a valid ICON name`, "Use 1-40 characters: lowercase letters, digits, '_', '.', '-', starting with a letter or digit.");
+    throw new IconError("INVALID_INPUT", `name "${name}" is not a valid ICON name`, "Use 1-40 characters: lowercase letters, digits, '_', '.', '-', starting with a letter or digit.");
 }
 
 export class IconStore {

@@ -9,8 +9,9 @@ import { MAX_LINE_BYTES, type ReplicaStatus } from "./protocol.ts";
 import type { Config } from "../config/schema.ts";
 import { IconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
 import { LABELS } from "./container-spec.ts";
-import type { ContainerEngine, LogLine } from "./engine.ts";
+import type { ContainerEngine, LogLine } from "../engine/container-engine.ts";
 import { IconEntry, type EntryHost } from "./entry.ts";
 import { Emitter, type YardEvents } from "./events.ts";
 import { Lifecycle } from "./lifecycle.ts";
@@ -35,6 +36,8 @@ export interface YardOptions {
   services?: IconServices;
   /** Checks a port is free (replaced in tests). */
   portFree?: (port: number) => Promise<boolean>;
+  /** @default realClock */
+  clock?: Clock;
 }
 
 /** The state reaches a replica inside the hello answer, one protocol line; 16 KiB are left for the rest of it. */
@@ -52,16 +55,19 @@ export class Yard {
   private readonly life: Lifecycle;
   private readonly ports: PortAllocator;
   private readonly host: EntryHost;
+  private readonly clock: Clock;
   private services: IconServices;
   /** Serializes name and port allocation. */
   private creating: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: YardOptions) {
     this.engine = o.engine;
+    this.clock = o.clock ?? realClock;
     this.services = o.services ?? unavailableServices;
     this.store = new IconStore(o.config.dataDir, o.log);
     this.life = new Lifecycle({
       engine: o.engine,
+      clock: this.clock,
       store: this.store,
       events: this.events,
       log: o.log,
@@ -73,6 +79,7 @@ export class Yard {
     this.ports = new PortAllocator(parseRange(o.config.portRange), pinned, free);
     this.host = {
       nodeId: o.nodeId,
+      now: () => this.clock.now(),
       address: o.address,
       services: () => this.services,
       onReady: (e, port) => this.life.onReady(e, port),
@@ -109,39 +116,38 @@ export class Yard {
         // Its runtime reconnects to the new socket and says ready again.
         this.life.transition(e, "WAITING_READY");
         this.life.watchExit(e, found.id);
-        setTimeout(() => e.state === "WAITING_READY" && void this.life.failAndStop(e, `did not call icon.ready() within ${this.o.config.iconReadySec} s of the node restarting`), this.o.config.iconReadySec * 1000);
+        this.clock.setTimeout(() => e.state === "WAITING_READY" && void this.life.failAndStop(e, `did not call icon.ready() within ${this.o.config.iconReadySec} s of the node restarting`), this.o.config.iconReadySec * 1000);
       } else if (rec.lastState === "FAILED") this.life.transition(e, "FAILED", rec.reason);
       else this.life.transition(e, "STOPPED");
     }
   }
 
-  private idleTimer?: ReturnType<typeof setInterval>;
-  private idleBusy = false;
+  private idleTimer?: TimerHandle;
+  private closed = false;
 
   /** Applies idle policy once a second (idle.ts); stops and removals run one at a time. */
   private watchIdle(): void {
-    this.idleTimer ??= setInterval(() => {
-      if (this.idleBusy) return;
-      const { stop, remove } = idleActions(this.entries.values(), Date.now());
-      if (!stop.length && !remove.length) return;
-      this.idleBusy = true;
-      void (async () => {
-        for (const name of stop) {
-          const e = this.entries.get(name);
-          if (e) await this.life.stop(e, `idle: no client for ${e.rec.policy.idleStopSec} s`).catch((err) => this.o.log.warn("could not stop an idle ICON", { name, error: err }));
-        }
-        for (const name of remove) {
-          this.o.log.info("removing an ICON stopped longer than its policy allows", { name });
-          await this.remove(name).catch((err) => this.o.log.warn("could not remove an idle ICON", { name, error: err }));
-        }
-      })().finally(() => (this.idleBusy = false));
-    }, 1000);
-    this.idleTimer.unref?.();
+    if (this.idleTimer || this.closed) return;
+    const tick = async () => {
+      const { stop, remove } = idleActions(this.entries.values(), this.clock.now());
+      for (const name of stop) {
+        const e = this.entries.get(name);
+        if (e) await this.life.stop(e, `idle: no client for ${e.rec.policy.idleStopSec} s`).catch((err) => this.o.log.warn("could not stop an idle ICON", { name, error: err }));
+      }
+      for (const name of remove) {
+        this.o.log.info("removing an ICON stopped longer than its policy allows", { name });
+        await this.remove(name).catch((err) => this.o.log.warn("could not remove an idle ICON", { name, error: err }));
+      }
+    };
+    // The next look is armed once this one's stops and removals are done: they never overlap.
+    const arm = () => (this.idleTimer = this.clock.setTimeout(() => void tick().finally(() => this.closed || arm()), 1000));
+    arm();
   }
 
   /** Node shutdown: running ICONs are stopped and kept, for a fast (hot) restart later. */
   async close(): Promise<void> {
-    clearInterval(this.idleTimer);
+    this.closed = true;
+    this.clock.clearTimeout(this.idleTimer);
     const active = [...this.entries.values()].filter((e) => ACTIVE.includes(e.state));
     await Promise.all(active.map((e) => this.life.stop(e, "node stopping").catch((err) => this.o.log.warn("could not stop ICON", { name: e.name, error: err }))));
     for (const e of this.entries.values()) {
@@ -216,7 +222,7 @@ export class Yard {
   }
 
   private async register(req: RunRequest, extra: Partial<IconRecord>): Promise<IconEntry> {
-    if (typeof req.image !== "string" || !req.image) throw new IconError("USAGE", "an image is required", "Pass the image to run, e.g. icon run hello-icon:latest.");
+    if (typeof req.image !== "string" || !req.image) throw new IconError("INVALID_INPUT", "an image is required", "Name the image to run, e.g. hello-icon:latest.");
     const image = await this.engine.inspectImage(req.image);
     if (!image) throw imageMissing(req.image);
     const name = req.name ?? nameFromImage(req.image, (n) => this.entries.has(n));

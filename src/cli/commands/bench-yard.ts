@@ -21,7 +21,7 @@ export const command = defineCommand({
   async run({ values, out }) {
     const n = numberFlag(values, "iterations", 10, { int: true, min: 1, max: 1000 });
     const { config } = await resolveConfig({ flags: { dataDir: values["data-dir"] } });
-    const { createDockerEngine } = await import("../../yard/docker-engine.ts");
+    const { createDockerEngine } = await import("../../engine/docker-engine.ts");
     const { benchYard } = await import("../../bench/yard.ts");
     const engine = await createDockerEngine(config.dockerSocket);
     await engine.ping();

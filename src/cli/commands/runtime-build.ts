@@ -13,7 +13,7 @@ export const command = defineCommand({
   options: { ...DATA_DIR_OPTION, repo: { type: "string", arg: "NAME", doc: "Image repository name (default icon-runtime)." }, ...JSON_OPTION },
   async run({ values, out }) {
     const { config } = await resolveConfig({ flags: { dataDir: values["data-dir"] } });
-    const { createDockerEngine } = await import("../../yard/docker-engine.ts");
+    const { createDockerEngine } = await import("../../engine/docker-engine.ts");
     const { buildRuntimeImage } = await import("../../yard/runtime-image.ts");
     const engine = await createDockerEngine(config.dockerSocket);
     out.info("building the icon-runtime image...");

@@ -57,7 +57,7 @@ export interface DhtOptions {
   storeLimits?: { maxKeys?: number; maxBytes?: number };
 }
 
-export class DhtEngine {
+export class DhtNodeCore {
   readonly id: Id;
   readonly nodeId: string;
   readonly counters = newCounters();

@@ -1,12 +1,12 @@
 /**
- * The ContainerEngine on the Docker engine API (20.10, API 1.41) through dockerode, over the Unix socket
- * named by the dockerSocket setting. dockerode is imported only here, and this module only when a
- * command or the node needs Docker, so `icon --version` stays fast.
+ * The ContainerEngine on the Docker engine API (20.10, API 1.41) through dockerode, over an engine's Unix
+ * socket (the node's dockerSocket setting, or one of the testbed's engines). dockerode is imported only
+ * here, and only when a command or the node needs Docker, so `icon --version` stays fast.
  */
 import type { Readable } from "node:stream";
 import type Dockerode from "dockerode";
-import { fromDocker } from "./docker-errors.ts";
-import type { ContainerEngine, ContainerInfo, ContainerSpec, ContainerStatus, ContainerSummary, EngineInfo, ImageInfo, LogLine } from "./engine.ts";
+import { DOCKER_FIX, fromDocker } from "./docker-errors.ts";
+import type { ContainerEngine, ContainerInfo, ContainerSpec, ContainerStatus, ContainerSummary, EngineInfo, ImageInfo, LogLine } from "./container-engine.ts";
 import { LogDemuxer } from "./log-demux.ts";
 
 /** Docker API request body for one ContainerSpec. Exported for the unit test of the mapping. */
@@ -22,6 +22,7 @@ export function createBody(spec: ContainerSpec): Dockerode.ContainerCreateOption
   return {
     name: spec.name,
     Image: spec.image,
+    Hostname: spec.hostname,
     Cmd: spec.cmd,
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     Labels: spec.labels,
@@ -43,7 +44,7 @@ export function createBody(spec: ContainerSpec): Dockerode.ContainerCreateOption
       IpcMode: "private",
       NetworkMode: net.mode === "container" ? `container:${net.container}` : net.mode === "publish" ? "bridge" : net.mode,
       PortBindings: net.mode === "publish" ? bindings : undefined,
-      RestartPolicy: { Name: "no" }, // the node decides when an ICON runs
+      RestartPolicy: { Name: "no" }, // the node (or the testbed) decides when a container runs
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "2" } },
     },
   };
@@ -63,19 +64,23 @@ export class DockerEngine implements ContainerEngine {
   constructor(
     private readonly docker: Dockerode,
     readonly socketPath: string,
+    /** What to do when the engine does not answer at all (the testbed's own dockerds have their own fix). */
+    private readonly unreachableFix = DOCKER_FIX,
   ) {}
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      throw fromDocker(e, this.socketPath, what);
+      throw fromDocker(e, this.socketPath, what, this.unreachableFix);
     }
   }
 
-  ping(): Promise<EngineInfo> {
+  ping(opts: { timeoutMs?: number } = {}): Promise<EngineInfo> {
     return this.call("Docker ping", async () => {
-      const v = await this.docker.version();
+      // dockerode passes abortSignal on for every call, though its typings omit it for version().
+      const version = this.docker.version.bind(this.docker) as (o: { abortSignal?: AbortSignal }) => Promise<Dockerode.DockerVersion>;
+      const v = await version(opts.timeoutMs ? { abortSignal: AbortSignal.timeout(opts.timeoutMs) } : {});
       return { version: v.Version, apiVersion: v.ApiVersion };
     });
   }
@@ -112,6 +117,7 @@ export class DockerEngine implements ContainerEngine {
         labels: c.Config.Labels ?? {},
         startedAt: c.State.StartedAt,
         finishedAt: c.State.FinishedAt,
+        pid: c.State.Pid,
       };
     });
   }
@@ -151,7 +157,7 @@ export class DockerEngine implements ContainerEngine {
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) yield* demux.push(new Uint8Array(chunk));
     } catch (e) {
-      if (!opts.signal?.aborted) throw fromDocker(e, this.socketPath, `logs of ${id.slice(0, 12)}`);
+      if (!opts.signal?.aborted) throw fromDocker(e, this.socketPath, `logs of ${id.slice(0, 12)}`, this.unreachableFix);
     } finally {
       (stream as { destroy?: () => void }).destroy?.();
     }
@@ -227,7 +233,7 @@ export class DockerEngine implements ContainerEngine {
 }
 
 /** Opens the engine on a socket; dockerode is loaded here, on first use. */
-export async function createDockerEngine(socketPath: string): Promise<DockerEngine> {
+export async function createDockerEngine(socketPath: string, opts: { unreachableFix?: string } = {}): Promise<DockerEngine> {
   const { default: Docker } = await import("dockerode");
-  return new DockerEngine(new Docker({ socketPath }), socketPath);
+  return new DockerEngine(new Docker({ socketPath }), socketPath, opts.unreachableFix);
 }

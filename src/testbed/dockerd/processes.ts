@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isUnder } from "./mounts.ts";
-import type { EnginePlan } from "./paths.ts";
+import type { DockerdPlan } from "./paths.ts";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 /** containerd (1.5-1.7) puts every shim's socket here, whatever its own state directory. */
@@ -25,7 +25,7 @@ export function argvOf(pid: number): string[] | undefined {
 }
 
 /** This engine's dockerd (or the nsenter about to become it: same PID, same arguments). */
-export function isEngineDaemon(pid: number | undefined, e: EnginePlan): boolean {
+export function isDockerd(pid: number | undefined, e: DockerdPlan): boolean {
   if (!pid || pid <= 0) return false;
   const argv = argvOf(pid);
   const i = argv?.indexOf("--exec-root") ?? -1;
@@ -33,18 +33,18 @@ export function isEngineDaemon(pid: number | undefined, e: EnginePlan): boolean 
 }
 
 /** The daemon's PID: recorded at spawn, else from its pidfile (an `up` killed before recording it). */
-export function daemonPid(e: EnginePlan, recorded?: number): number | undefined {
-  if (isEngineDaemon(recorded, e)) return recorded;
+export function daemonPid(e: DockerdPlan, recorded?: number): number | undefined {
+  if (isDockerd(recorded, e)) return recorded;
   try {
     const pid = Number(readFileSync(e.pidfile, "utf8").trim());
-    return isEngineDaemon(pid, e) ? pid : undefined;
+    return isDockerd(pid, e) ? pid : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** Every cgroup directory (one per hierarchy: v1 has several, v2 one) under the engine's parent. */
-export function cgroupDirs(e: EnginePlan): string[] {
+export function cgroupDirs(e: DockerdPlan): string[] {
   const roots = [CGROUP_ROOT];
   try {
     for (const d of readdirSync(CGROUP_ROOT)) {
@@ -64,7 +64,7 @@ function walk(dir: string): string[] {
   return [...subs, dir];
 }
 
-function pidsInCgroups(e: EnginePlan): number[] {
+function pidsInCgroups(e: DockerdPlan): number[] {
   const pids: number[] = [];
   for (const d of cgroupDirs(e).flatMap(walk))
     try {
@@ -74,7 +74,7 @@ function pidsInCgroups(e: EnginePlan): number[] {
 }
 
 /** PIDs of the engine's daemon, containerd, shims and container processes. */
-export function engineProcesses(e: EnginePlan): number[] {
+export function dockerdProcesses(e: DockerdPlan): number[] {
   const found = new Set(pidsInCgroups(e));
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
@@ -89,7 +89,7 @@ export function engineProcesses(e: EnginePlan): number[] {
  * /run/containerd/s/sha256(<containerd address>/<namespace>/<container id>), and the shim removes it
  * only when it is shut down properly, so `down` removes it after killing a shim.
  */
-export function shimSocket(argv: string[], e: EnginePlan): string | undefined {
+export function shimSocket(argv: string[], e: DockerdPlan): string | undefined {
   const arg = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -115,7 +115,7 @@ export async function killAll(pids: number[], waitMs = 5000): Promise<number> {
 }
 
 /** Removes the engine's cgroups (empty by now), and the shared parent when no other engine uses it. */
-export function removeCgroups(e: EnginePlan): void {
+export function removeCgroups(e: DockerdPlan): void {
   for (const dir of cgroupDirs(e)) {
     for (const d of walk(dir))
       try {

@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { IconError } from "../../errors.ts";
 import { STATE_DIR } from "../names.ts";
 
-export const ENGINE_DATA_DIR = "/var/lib/icon-testbed";
+export const DOCKERD_DATA_DIR = "/var/lib/icon-testbed";
 /** Parent of every engine's container cgroups, in each cgroup hierarchy. */
-export const ENGINE_CGROUP_DIR = "/icon-testbed";
+export const DOCKERD_CGROUP_DIR = "/icon-testbed";
 
-export interface EnginePlan {
+export interface DockerdPlan {
   /** dockerd --data-root: images, containers, overlay layers. */
   dataRoot: string;
   /** Directory holding everything below except the data root; removed whole by `down`. */
@@ -37,19 +37,19 @@ export interface EnginePlan {
 const LONGEST_SOCKET_SUFFIX = "/x/containerd/containerd.sock.ttrpc";
 const SUN_PATH_MAX = 107;
 
-export function enginePlan(testbed: string, host: string, stateDir = STATE_DIR): EnginePlan {
+export function dockerdPlan(testbed: string, host: string, stateDir = STATE_DIR): DockerdPlan {
   const runDir = join(stateDir, `${testbed}-${host}`);
   if (runDir.length + LONGEST_SOCKET_SUFFIX.length > SUN_PATH_MAX)
     throw new IconError("USAGE", `the engine directory ${runDir} is too long for the Unix sockets dockerd makes in it`,
       "Use a shorter testbed name or a shorter ICON_TESTBED_STATE_DIR.");
   return {
-    dataRoot: join(ENGINE_DATA_DIR, testbed, host),
+    dataRoot: join(DOCKERD_DATA_DIR, testbed, host),
     runDir,
     execRoot: join(runDir, "x"),
     socket: join(runDir, "d.sock"),
     pidfile: join(runDir, "d.pid"),
     log: join(runDir, "dockerd.log"),
     config: join(runDir, "daemon.json"),
-    cgroupParent: `${ENGINE_CGROUP_DIR}/${testbed}-${host}`,
+    cgroupParent: `${DOCKERD_CGROUP_DIR}/${testbed}-${host}`,
   };
 }

@@ -6,37 +6,38 @@
 import type { Progress } from "../lifecycle.ts";
 import type { NodePlan } from "../plan.ts";
 import type { TestbedState } from "../state.ts";
-import { EngineApi } from "./api.ts";
-import { engineLeftovers, removeEngine, startEngine, type EngineRemoval } from "./daemon.ts";
-import type { EnginePlan } from "./paths.ts";
+import { engineAnswers } from "../../engine/container-engine.ts";
+import { engineAt } from "../docker.ts";
+import { dockerdLeftovers, removeDockerd, startDockerd, type DockerdRemoval } from "./daemon.ts";
+import type { DockerdPlan } from "./paths.ts";
 import { daemonPid } from "./processes.ts";
 
-type EngineNode = NodePlan & { engine: EnginePlan };
+type DockerdNode = NodePlan & { engine: DockerdPlan };
 
-export const engineNodes = (s: Pick<TestbedState, "plan">): EngineNode[] => s.plan.nodes.filter((n): n is EngineNode => !!n.engine);
+export const dockerdNodes = (s: Pick<TestbedState, "plan">): DockerdNode[] => s.plan.nodes.filter((n): n is DockerdNode => !!n.engine);
 
 /** Directories of the planned engines that exist already (not made by a testbed on record). */
-export const leftoverEngineDirs = (s: Pick<TestbedState, "plan">): string[] => engineNodes(s).flatMap((n) => engineLeftovers(n.engine));
+export const leftoverDockerdDirs = (s: Pick<TestbedState, "plan">): string[] => dockerdNodes(s).flatMap((n) => dockerdLeftovers(n.engine));
 
 /** Is the host's dockerd (as recorded, or per its pidfile) alive? Cheap: reads /proc only. */
-export const engineAlive = (s: TestbedState, host: string): boolean => {
-  const n = engineNodes(s).find((x) => x.name === host);
+export const dockerdAlive = (s: TestbedState, host: string): boolean => {
+  const n = dockerdNodes(s).find((x) => x.name === host);
   return !!n && daemonPid(n.engine, s.enginePids?.[host]) !== undefined;
 };
 
-export async function enginesHealthy(s: TestbedState): Promise<boolean> {
-  const checks = await Promise.all(engineNodes(s).map(async (n) => engineAlive(s, n.name) && (await new EngineApi(n.engine.socket).ping(2000))));
+export async function dockerdsHealthy(s: TestbedState): Promise<boolean> {
+  const checks = await Promise.all(dockerdNodes(s).map(async (n) => dockerdAlive(s, n.name) && (await engineAnswers(await engineAt(n.engine.socket), 2000))));
   return checks.every(Boolean);
 }
 
 /** Starts every engine in parallel; `save` persists the state after each PID is recorded. */
-export async function startEngines(s: TestbedState, save: () => void, progress: Progress): Promise<void> {
-  const nodes = engineNodes(s);
+export async function startDockerds(s: TestbedState, save: () => void, progress: Progress): Promise<void> {
+  const nodes = dockerdNodes(s);
   if (!nodes.length) return;
   progress({ type: "testbed", phase: "engines", detail: nodes.map((n) => n.name).join(",") }, `starting ${nodes.length} Docker engines (one per host)`);
   await Promise.all(nodes.map(async (n) => {
     const t0 = performance.now();
-    await startEngine(n.engine, n.netns, (pid) => {
+    await startDockerd(n.engine, n.netns, (pid) => {
       s.enginePids = { ...s.enginePids, [n.name]: pid };
       save();
     });
@@ -46,11 +47,11 @@ export async function startEngines(s: TestbedState, save: () => void, progress: 
 }
 
 /** Removes every engine; all are attempted, the first failure is thrown afterwards. */
-export async function removeEngines(s: TestbedState): Promise<Map<string, EngineRemoval>> {
-  const done = new Map<string, EngineRemoval>();
+export async function removeDockerds(s: TestbedState): Promise<Map<string, DockerdRemoval>> {
+  const done = new Map<string, DockerdRemoval>();
   const failures: unknown[] = [];
-  await Promise.all(engineNodes(s).map((n) =>
-    removeEngine(n.engine, s.enginePids?.[n.name]).then((r) => void done.set(n.name, r), (e) => void failures.push(e))));
+  await Promise.all(dockerdNodes(s).map((n) =>
+    removeDockerd(n.engine, s.enginePids?.[n.name]).then((r) => void done.set(n.name, r), (e) => void failures.push(e))));
   if (failures.length) throw failures[0];
   return done;
 }

@@ -1,6 +1,7 @@
 /**
- * The source's side of migration: the services an ICON reaches through its runtime socket (yard
- * services.ts) backed by the topology (findCloser) and the peer protocol (replicate, messages).
+ * The source's side of a replicate (thesis figure 3.4): the services an ICON reaches through its
+ * runtime socket (yard services.ts) backed by the topology (findCloser) and the peer protocol
+ * (replicate, messages); replicate-target.ts is the other node's side.
  * Policy lives here: minimum RTT gain, maximum replicas, budget against announced prices, prefetch.
  */
 import { IconError } from "../errors.ts";
@@ -23,7 +24,7 @@ import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, 
  */
 const INLINE_BUDGET = 13 * 1024;
 
-export interface MigrationDeps {
+export interface ReplicateSourceDeps {
   nodeId: string;
   network: PeerNetwork;
   yard: Yard;
@@ -37,14 +38,14 @@ export interface MigrationDeps {
   replicateTimeoutMs?: number;
 }
 
-export class Migration implements IconServices {
+export class ReplicateSource implements IconServices {
   readonly children = new Children();
   /** Where candidates said they are, and what they charge: a replicate target may name only a node id. */
   private readonly seen = new Map<string, { endpoint: PeerEndpoint; price: number }>();
   private readonly candidateCounts = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<ReplicateResult>>();
 
-  constructor(private readonly d: MigrationDeps) {
+  constructor(private readonly d: ReplicateSourceDeps) {
     // What a node said about its replicas holds while we are connected to it, and until it restarts.
     d.network.onConnect((c) => c.onClose(() => d.network.connection(c.nodeId) || this.children.forgetNode(c.nodeId)));
     d.network.onPeerRestart((nodeId) => this.children.forgetNode(nodeId));
@@ -223,6 +224,9 @@ export class Migration implements IconServices {
     if (!s || parseReplicaId(s.replica)?.nodeId !== peer.nodeId) return;
     const rec = this.d.yard.record(s.icon);
     if (!rec?.children.includes(s.replica)) return;
+    // While a replicate of this replica is in flight its answer decides: what the run it replaces says
+    // meanwhile (stopped, or removed to make way for a new image) is stale, and must not undo the new one.
+    if (this.inflight.has(s.replica)) return;
     if (s.state === "removed") {
       this.children.delete(s.replica);
       void this.d.yard.updateChildren(s.icon, (c) => c.filter((id) => id !== s.replica));
@@ -230,9 +234,9 @@ export class Migration implements IconServices {
       return;
     }
     const known = this.children.get(s.replica);
-    // The replicate answer tells the ICON (with the mode); the same news by status message is not repeated.
+    // The replicate answer told the ICON (with the mode); the same news by status message is not repeated.
     const sameRun = known?.state === "running" && known.endpoint?.address === s.endpoint?.address && known.endpoint?.port === s.endpoint?.port;
-    if (s.state === "running" && (this.inflight.has(s.replica) || sameRun)) return;
+    if (s.state === "running" && sameRun) return;
     const price = known?.price ?? this.seen.get(peer.nodeId)?.price ?? 0;
     this.children.set(s.replica, { icon: s.icon, state: s.state, endpoint: s.endpoint, price });
     const status: ReplicaStatus =

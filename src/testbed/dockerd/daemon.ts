@@ -12,12 +12,13 @@ import { dirname } from "node:path";
 import { IconError } from "../../errors.ts";
 import { netnsPath } from "../netns.ts";
 import { logTail } from "../shell.ts";
-import { EngineApi } from "./api.ts";
+import { engineAnswers } from "../../engine/container-engine.ts";
+import { engineAt } from "../docker.ts";
 import { mountsUnder, unmountUnder } from "./mounts.ts";
-import { ENGINE_DATA_DIR, type EnginePlan } from "./paths.ts";
-import { argvOf, daemonPid, engineProcesses, isEngineDaemon, killAll, removeCgroups, removeShimSockets, shimSocket } from "./processes.ts";
+import { DOCKERD_DATA_DIR, type DockerdPlan } from "./paths.ts";
+import { argvOf, daemonPid, dockerdProcesses, isDockerd, killAll, removeCgroups, removeShimSockets, shimSocket } from "./processes.ts";
 
-export function daemonArgv(e: EnginePlan, netns: string): string[] {
+export function daemonArgv(e: DockerdPlan, netns: string): string[] {
   return ["nsenter", `--net=${netnsPath(netns)}`, "dockerd",
     "--config-file", e.config, "--data-root", e.dataRoot, "--exec-root", e.execRoot, "--pidfile", e.pidfile,
     "-H", `unix://${e.socket}`, "--cgroup-parent", e.cgroupParent,
@@ -25,7 +26,7 @@ export function daemonArgv(e: EnginePlan, netns: string): string[] {
 }
 
 /** Are the engine's directories free (nothing left by an engine this testbed no longer records)? */
-export function engineLeftovers(e: EnginePlan): string[] {
+export function dockerdLeftovers(e: DockerdPlan): string[] {
   return [e.runDir, e.dataRoot].filter((d) => existsSync(d));
 }
 
@@ -33,7 +34,7 @@ export function engineLeftovers(e: EnginePlan): string[] {
  * Starts the daemon and waits until it answers a ping on its socket. `started` gets the PID the
  * moment it exists, so the caller records it in the state file before the (slower) wait.
  */
-export async function startEngine(e: EnginePlan, netns: string, started: (pid: number) => void, timeoutMs = 30_000): Promise<number> {
+export async function startDockerd(e: DockerdPlan, netns: string, started: (pid: number) => void, timeoutMs = 30_000): Promise<number> {
   mkdirSync(e.runDir, { recursive: true, mode: 0o700 });
   mkdirSync(e.dataRoot, { recursive: true, mode: 0o710 });
   writeFileSync(e.config, "{}\n");
@@ -47,10 +48,10 @@ export async function startEngine(e: EnginePlan, netns: string, started: (pid: n
   child.unref();
   if (!child.pid) throw new IconError("UNSUPPORTED", `cannot start dockerd in ${netns}`, "Install nsenter (util-linux) and dockerd (docker.io); scripts/setup.sh does.");
   started(child.pid);
-  const api = new EngineApi(e.socket);
+  const engine = await engineAt(e.socket);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await api.ping(500)) return child.pid;
+    if (await engineAnswers(engine, 500)) return child.pid;
     if (exited !== undefined)
       throw new IconError("DOCKER", `the Docker engine in ${netns} stopped (${exited}): ${logTail(e.log, 3)}`,
         /ENOENT|exit 127/.test(exited) ? "Install dockerd and nsenter (Debian: apt-get install docker.io util-linux; scripts/setup.sh does)."
@@ -62,7 +63,7 @@ export async function startEngine(e: EnginePlan, netns: string, started: (pid: n
   }
 }
 
-export interface EngineRemoval {
+export interface DockerdRemoval {
   containers: number;
   /** True when its dockerd was running. */
   daemon: boolean;
@@ -71,10 +72,10 @@ export interface EngineRemoval {
   unmounted: number;
 }
 
-async function waitGone(pid: number, e: EnginePlan, ms: number): Promise<boolean> {
+async function waitGone(pid: number, e: DockerdPlan, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (isEngineDaemon(pid, e) && Date.now() < deadline) await Bun.sleep(25);
-  return !isEngineDaemon(pid, e);
+  while (isDockerd(pid, e) && Date.now() < deadline) await Bun.sleep(25);
+  return !isDockerd(pid, e);
 }
 
 /**
@@ -82,12 +83,12 @@ async function waitGone(pid: number, e: EnginePlan, ms: number): Promise<boolean
  * (SIGTERM, up to 20 s, then SIGKILL), any process still naming its paths or in its cgroups, the
  * mounts under its directories, its cgroups and its directories. Safe to repeat and after any crash.
  */
-export async function removeEngine(e: EnginePlan, recordedPid?: number): Promise<EngineRemoval> {
-  const r: EngineRemoval = { containers: 0, daemon: false, killed: 0, unmounted: 0 };
-  const api = new EngineApi(e.socket);
-  if (existsSync(e.socket) && (await api.ping(2000))) {
-    const containers = await api.listContainers().catch(() => []);
-    await Promise.all(containers.map((c) => api.removeContainer(c.id).then(() => r.containers++, () => {})));
+export async function removeDockerd(e: DockerdPlan, recordedPid?: number): Promise<DockerdRemoval> {
+  const r: DockerdRemoval = { containers: 0, daemon: false, killed: 0, unmounted: 0 };
+  const engine = await engineAt(e.socket);
+  if (existsSync(e.socket) && (await engineAnswers(engine, 2000))) {
+    const containers = await engine.listContainers({}).catch(() => []);
+    await Promise.all(containers.map((c) => engine.removeContainer(c.id, { force: true }).then(() => r.containers++, () => {})));
   }
   const pid = daemonPid(e, recordedPid);
   if (pid) {
@@ -103,7 +104,7 @@ export async function removeEngine(e: EnginePlan, recordedPid?: number): Promise
       await waitGone(pid, e, 5000);
     }
   }
-  const left = engineProcesses(e);
+  const left = dockerdProcesses(e);
   const sockets = left.map((p) => shimSocket(argvOf(p) ?? [], e)).filter((s): s is string => !!s);
   r.killed = await killAll(left);
   removeShimSockets(sockets);
@@ -114,7 +115,7 @@ export async function removeEngine(e: EnginePlan, recordedPid?: number): Promise
   if (stuck.length) throw new IconError("FAILED", `still mounted: ${stuck.join(", ")}`, `Unmount by hand (umount --lazy ${stuck[0]}), then run \`icon testbed down\` again.`);
   rmSync(e.runDir, { recursive: true, force: true });
   rmSync(e.dataRoot, { recursive: true, force: true });
-  for (let d = dirname(e.dataRoot); d.startsWith(`${ENGINE_DATA_DIR}`); d = dirname(d))
+  for (let d = dirname(e.dataRoot); d.startsWith(`${DOCKERD_DATA_DIR}`); d = dirname(d))
     try {
       if (readdirSync(d).length) break;
       rmdirSync(d);

@@ -27,16 +27,16 @@ export function isPortTaken(e: unknown): boolean {
   return /port is already allocated|address already in use/i.test(dockerMessage(e));
 }
 
-export function fromDocker(e: unknown, socket: string, what: string): IconError {
+export function fromDocker(e: unknown, socket: string, what: string, unreachableFix = DOCKER_FIX): IconError {
   if (e instanceof IconError) return e;
   const m = e as ModemError;
   switch (m?.code) {
     case "ENOENT":
-      return new IconError("DOCKER", `Docker is not reachable: no engine socket at ${socket}`, DOCKER_FIX, { cause: e });
+      return new IconError("DOCKER", `Docker is not reachable: no engine socket at ${socket}`, unreachableFix, { cause: e });
     case "ECONNREFUSED":
     case "ECONNRESET":
     case "EPIPE":
-      return new IconError("DOCKER", `Docker is not running: ${socket} refuses connections`, DOCKER_FIX, { cause: e });
+      return new IconError("DOCKER", `Docker is not running: ${socket} refuses connections`, unreachableFix, { cause: e });
     case "EACCES":
       return new IconError("PERMISSION", `no permission to use the Docker socket ${socket}`, "Run the node as root, or as a member of the docker group.", { cause: e });
   }
@@ -46,5 +46,5 @@ export function fromDocker(e: unknown, socket: string, what: string): IconError 
   if (status === 409) return new IconError("CONFLICT", `${what}: ${msg}`, undefined, { cause: e });
   if (isPortTaken(e))
     return new IconError("CONFLICT", `${what}: ${msg}`, "Choose another --port, or stop whatever holds it (ss -ltnp shows it).", { cause: e });
-  return new IconError("DOCKER", `${what}: ${msg}`, status ? "See the Docker engine's log for details." : DOCKER_FIX, { cause: e });
+  return new IconError("DOCKER", `${what}: ${msg}`, status ? "See the Docker engine's log for details." : unreachableFix, { cause: e });
 }

@@ -1,20 +1,22 @@
 /**
- * The target's side of a migration (thesis figure 3.4): run a replica of another node's ICON here.
- * A replica that runs is answered at once (direct); a stopped one is restarted (hot); otherwise the
- * image is fetched from the source, only the layers missing here (cold), and a new replica created.
- * The replica's later state changes are reported to its parent's node.
+ * The target's side of a replicate (thesis figure 3.4): run a replica of another node's ICON here.
+ * What it does follows from what it holds (replica-plan.ts): a replica that runs is answered at once
+ * (direct); a stopped one is restarted (hot); otherwise a new replica is created, after fetching from
+ * the source only the layers missing here (cold). The replica's later state changes are reported to
+ * its parent's node. replicate-source.ts is the other side.
  */
 import { IconError } from "../errors.ts";
-import { fetchImage } from "../images/ship.ts";
+import { fetchImage, fetchLayers } from "../images/ship.ts";
 import type { ImageHost } from "../images/host.ts";
 import type { Logger } from "../log.ts";
 import type { StateEvent } from "../yard/state.ts";
 import type { Yard } from "../yard/yard.ts";
 import type { PeerConnection, RequestContext } from "./connection.ts";
 import type { PeerNetwork } from "./network.ts";
-import { OP, checkImageRef, checkReplicate, replicaId, replicaName, type ImageRef, type ReplicaMode, type ReplicateResult, type StatusBody } from "./ops.ts";
+import { OP, checkImageRef, checkReplicate, replicaId, replicaName, type ImageRef, type ReplicateResult, type StatusBody } from "./ops.ts";
+import { planReplica, type TargetHoldings } from "./replica-plan.ts";
 
-export interface ReplicaHostDeps {
+export interface ReplicateTargetDeps {
   nodeId: string;
   network: PeerNetwork;
   yard: () => Promise<Yard>;
@@ -22,11 +24,11 @@ export interface ReplicaHostDeps {
   log: Logger;
 }
 
-export class ReplicaHost {
+export class ReplicateTarget {
   private readonly inflight = new Map<string, Promise<ReplicateResult>>();
   private readonly fetching = new Set<string>();
 
-  constructor(private readonly d: ReplicaHostDeps) {}
+  constructor(private readonly d: ReplicateTargetDeps) {}
 
   /** Peer handler for OP.replicate. Two requests for the same replica share one start. */
   replicate = async (body: unknown, ctx: RequestContext): Promise<ReplicateResult> => {
@@ -43,49 +45,54 @@ export class ReplicaHost {
     return run;
   };
 
+  /** What this node holds for the replica `name` of `image`: the input of planReplica. */
+  private async holdings(yard: Yard, name: string, image: ImageRef): Promise<TargetHoldings> {
+    const rec = yard.record(name);
+    const replica = rec && { state: yard.get(name)!.state, imageId: (await this.d.images.inspectImage(rec.image))?.id };
+    if (replica?.imageId === image.id) return { replica, imageHeld: true, chains: [] };
+    const imageHeld = !!(await this.d.images.inspectImage(image.id));
+    // The chains are read only when the image must come (cold): a direct replicate asks Docker nothing more.
+    return { replica, imageHeld, chains: imageHeld ? [] : await this.d.images.layerChains() };
+  }
+
   private async run(name: string, req: ReturnType<typeof checkReplicate>, ctx: RequestContext): Promise<ReplicateResult> {
     const t0 = performance.now();
     const yard = await this.d.yard();
     const parent = { nodeId: ctx.peer.nodeId, icon: req.icon };
-    let rec = yard.record(name);
+    const rec = yard.record(name);
     if (rec && rec.parent?.nodeId !== parent.nodeId) throw new IconError("CONFLICT", `replica name ${name} is taken by another ICON on this node`);
-    if (rec && (await this.d.images.inspectImage(rec.image))?.id !== req.image.id) {
-      this.d.log.info("replacing a replica that runs an older image", { name });
-      await yard.remove(name, { force: true });
-      rec = undefined;
-    }
-    let mode: ReplicaMode;
+    const plan = planReplica(req.image, await this.holdings(yard, name, req.image));
     let transferredBytes = 0;
     let imageMs = 0;
     const t1 = performance.now();
-    if (rec) {
-      const running = yard.get(name)?.state === "RUNNING";
-      mode = running ? "direct" : "hot";
-      ctx.emit({ type: "replica.starting", mode });
-      if (!running) await yard.start(name);
+    if (plan.mode === "direct" || plan.mode === "hot") {
+      ctx.emit({ type: "replica.starting", mode: plan.mode });
+      if (plan.mode === "hot") await yard.start(name);
       if (req.state !== undefined) yard.deliver(name, { from: "parent", data: req.state });
     } else {
-      const held = await this.d.images.inspectImage(req.image.id);
-      mode = held ? "prefetched" : "cold";
-      if (!held) {
+      if (plan.replace) {
+        this.d.log.info("replacing a replica that runs an older image", { name });
+        await yard.remove(name, { force: true });
+      }
+      if (plan.mode === "cold") {
         const inline = req.inline && ctx.attachment ? { image: req.inline, bytes: ctx.attachment } : undefined;
-        transferredBytes = await fetchImage(ctx.peer, req.image, this.d.images, (e) => {
+        transferredBytes = await fetchLayers(ctx.peer, req.image, plan.held, this.d.images, (e) => {
           ctx.emit(e);
           if (e.type === "image.loaded") this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, loadMs: e.loadMs, askedSource: e.asked });
         }, inline);
         imageMs = performance.now() - t1;
       }
-      ctx.emit({ type: "replica.starting", mode });
+      ctx.emit({ type: "replica.starting", mode: plan.mode });
       await yard.createReplica({ image: await this.localRef(req.image), name, env: req.env, parent, initialState: req.state, policy: req.policy });
     }
     const view = yard.get(name);
     if (view?.state !== "RUNNING") throw new IconError("FAILED", `replica ${name} is ${view?.state ?? "gone"}${view?.reason ? `: ${view.reason}` : ""}`);
     const total = performance.now() - t0;
-    this.d.log.info("replica running", { name, mode, port: view.port, ms: Math.round(total), bytes: transferredBytes });
+    this.d.log.info("replica running", { name, mode: plan.mode, port: view.port, ms: Math.round(total), bytes: transferredBytes });
     return {
       replica: replicaId(this.d.nodeId, name),
       endpoint: { address: view.address, port: view.port },
-      mode,
+      mode: plan.mode,
       transferredBytes,
       ms: { image: Math.round(imageMs), start: Math.round(performance.now() - t1 - imageMs), total: Math.round(total) },
     };

@@ -3,7 +3,7 @@
  * (stream type, 3 zero bytes, big-endian length) and the payload. This splits frames, which may arrive
  * cut anywhere, into whole lines per stream.
  */
-import type { LogLine } from "./engine.ts";
+import type { LogLine } from "./container-engine.ts";
 
 const HEADER = 8;
 

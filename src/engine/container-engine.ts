@@ -1,7 +1,10 @@
 /**
- * The container engine seam: everything the yard (and image distribution) asks of Docker, in the
- * product's own terms. docker-engine.ts implements it with dockerode over the engine's Unix socket;
- * tests may substitute another engine. Errors are IconErrors with a fix (see docker-errors.ts).
+ * The container engine seam: everything the product asks of Docker, in its own terms. It lives in its
+ * own folder, not in the yard, because three parts use it: the yard (ICON containers), image
+ * distribution (save/load of layers) and the testbed (namespace-owning containers, the per-host
+ * dockerds, copying images between them). docker-engine.ts implements it with dockerode over an
+ * engine's Unix socket, the one Docker client of the product; memory-engine.ts is the in-memory double
+ * tests use. Errors are IconErrors with a fix (see docker-errors.ts).
  */
 import type { Readable } from "node:stream";
 
@@ -24,6 +27,8 @@ export type NetworkSpec =
 export interface ContainerSpec {
   name: string;
   image: string;
+  /** The container's hostname (the testbed names a host's namespace container after the host). */
+  hostname?: string;
   /** Replaces the image's CMD when set. */
   cmd?: string[];
   env: Record<string, string>;
@@ -61,6 +66,8 @@ export interface ContainerInfo {
   labels: Record<string, string>;
   startedAt: string;
   finishedAt: string;
+  /** Its main process on the host (0 when not running): the testbed attaches its network namespace. */
+  pid: number;
 }
 
 export interface ContainerSummary {
@@ -95,8 +102,8 @@ export interface EngineInfo {
 }
 
 export interface ContainerEngine {
-  /** Checks the engine answers; throws a DOCKER error naming the socket and the fix otherwise. */
-  ping(): Promise<EngineInfo>;
+  /** Checks the engine answers (within timeoutMs when given); throws a DOCKER error naming the socket and the fix otherwise. */
+  ping(opts?: { timeoutMs?: number }): Promise<EngineInfo>;
 
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
@@ -106,7 +113,7 @@ export interface ContainerEngine {
   removeContainer(id: string, opts?: { force?: boolean }): Promise<void>;
   /** undefined when there is no such container. */
   inspectContainer(id: string): Promise<ContainerInfo | undefined>;
-  /** All containers (running or not) carrying every one of these labels. */
+  /** All containers (running or not) carrying every one of these labels ({} lists every container). */
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   /** Resolves with the exit code once the container is not running (at once when it has already exited). */
   waitExit(id: string, signal?: AbortSignal): Promise<number>;
@@ -125,8 +132,13 @@ export interface ContainerEngine {
   removeImage(ref: string, opts?: { force?: boolean }): Promise<void>;
 
   // Image distribution without a registry (DESIGN.md; the peer protocol, issue 6, builds on these):
-  /** `docker save` of the given images (legacy layout: manifest.json, config, one folder per layer). */
+  /** `docker save` of the given images (legacy layout: manifest.json, config, one folder per layer), streamed. */
   saveImages(refs: string[]): Promise<Readable>;
-  /** `docker load`; a partial archive loads when the daemon holds the missing layers' chain. */
+  /** `docker load`, streamed; a partial archive loads when the daemon holds the missing layers' chain. */
   loadImage(archive: Readable): Promise<void>;
+}
+
+/** True when the engine answers within timeoutMs (a dockerd that is starting, or gone, does not). */
+export async function engineAnswers(engine: ContainerEngine, timeoutMs: number): Promise<boolean> {
+  return engine.ping({ timeoutMs }).then(() => true, () => false);
 }

@@ -1,0 +1,213 @@
+/**
+ * The yard on the in-memory container engine: every path of an ICON's life (run, stop, hot start,
+ * rm, failures, reconcile after a restart, idle policy) without root or Docker. The ICON's process is
+ * the icon-runtime library on the real runtime socket; timeouts run on a fake clock.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { crashProgram, iconProgram, memoryYard, until, untilState, type MemoryYard } from "../../test/support/memory-yard.ts";
+import { MemoryEngine } from "../engine/memory-engine.ts";
+import { isIconError } from "../errors.ts";
+import { FakeClock } from "../util/clock.ts";
+import { LABELS } from "./container-spec.ts";
+import { IconStore } from "./store.ts";
+import { silentLogger } from "../log.ts";
+
+const APP = "app:1";
+let yards: MemoryYard[] = [];
+
+async function setup(o: Parameters<typeof memoryYard>[0] = {}): Promise<MemoryYard> {
+  const engine = o.engine ?? new MemoryEngine();
+  if (!(await engine.inspectImage(APP))) await engine.addImage(APP);
+  const my = await memoryYard({ ...o, engine });
+  yards.push(my);
+  return my;
+}
+
+afterEach(async () => {
+  await Promise.all(yards.map((y) => y.close()));
+  yards = [];
+});
+
+const states = (my: MemoryYard, name: string) => my.events.filter((e) => e.name === name).map((e) => e.state);
+
+describe("yard on the memory engine", () => {
+  test("run: STARTING, WAITING_READY, RUNNING on a labelled, hardened container; stop; hot start on the same container; rm", async () => {
+    const my = await setup();
+    my.engine.program(APP, iconProgram());
+    const view = await my.yard.run({ image: APP, name: "web" });
+    expect(view).toMatchObject({ name: "web", state: "RUNNING", port: 20000, role: "root", address: "127.0.0.1" });
+    expect(states(my, "web")).toEqual(["STARTING", "WAITING_READY", "RUNNING"]);
+    const [c] = my.engine.all();
+    expect(c).toMatchObject({ running: true, labels: { [LABELS.node]: my.nodeId, [LABELS.name]: "web", [LABELS.role]: "root" } });
+
+    expect((await my.yard.stop("web")).state).toBe("STOPPED");
+    expect(my.engine.all().map((x) => [x.id, x.status])).toEqual([[c!.id, "exited"]]);
+    expect(my.yard.list().map((v) => v.name)).toEqual([]); // stopped ICONs only with --all
+    expect((await my.yard.start("web")).state).toBe("RUNNING");
+    expect(my.engine.all().map((x) => [x.id, x.status])).toEqual([[c!.id, "running"]]); // hot: the same container
+
+    await expect(my.yard.remove("web")).rejects.toMatchObject({ code: "CONFLICT" });
+    await my.yard.remove("web", { force: true });
+    expect(my.engine.all()).toEqual([]);
+    expect(my.yard.list(true)).toEqual([]);
+    expect(await new IconStore(my.dir, silentLogger).loadAll()).toEqual([]);
+  });
+
+  test("an image the engine does not hold: NOT_FOUND, and no record is left", async () => {
+    const my = await setup();
+    const err = await my.yard.run({ image: "nope:1" }).catch((e) => e);
+    expect(isIconError(err, "NOT_FOUND")).toBe(true);
+    expect(err.message).toContain("image nope:1 is not on this node");
+    expect(my.yard.list(true)).toEqual([]);
+  });
+
+  test("a start the engine refuses (its port published by another container) leaves nothing behind", async () => {
+    const my = await setup();
+    my.engine.program(APP, iconProgram());
+    await my.engine.addImage("squatter:1", { layers: ["squat"] }); // no program: it just runs
+    const squatter = await my.engine.createContainer({
+      name: "squatter", image: "squatter:1", env: {}, labels: {}, user: "", binds: [], tmpfs: {}, readOnlyRoot: false, capDrop: [], securityOpt: [],
+      memoryBytes: 0, nanoCpus: 0, pidsLimit: 0, init: false, network: { mode: "publish", hostIp: "127.0.0.1", ports: [{ host: 20000, container: 80 }] }, stopTimeoutSec: 1,
+    });
+    await my.engine.startContainer(squatter);
+    const err = await my.yard.run({ image: APP, name: "web" }).catch((e) => e);
+    expect(isIconError(err, "CONFLICT")).toBe(true);
+    expect(err.message).toContain("port is already allocated");
+    expect(my.yard.list(true)).toEqual([]);
+    expect(my.engine.all().map((c) => c.name)).toEqual(["squatter"]);
+  });
+
+  test("a container that exits before ready: FAILED with its exit code and last log lines, kept for icon logs", async () => {
+    const my = await setup();
+    my.engine.program(APP, crashProgram(3, "fixture: crashing on purpose"));
+    const err = await my.yard.run({ image: APP, name: "crash" }).catch((e) => e);
+    expect(isIconError(err, "FAILED")).toBe(true);
+    expect(err.message).toContain("exited with code 3 before it called icon.ready()");
+    expect(err.message).toContain("fixture: crashing on purpose");
+    expect(my.yard.get("crash")?.state).toBe("FAILED");
+    const lines = [];
+    for await (const l of my.yard.logs("crash", {})) lines.push(l.line);
+    expect(lines).toEqual(["fixture: crashing on purpose"]);
+  });
+
+  test("no ready within iconReadySec (fake clock): FAILED and its container stopped", async () => {
+    const clock = new FakeClock();
+    const my = await setup({ clock, config: { iconReadySec: 30 } });
+    my.engine.program(APP, iconProgram({ ready: false }));
+    const run = my.yard.run({ image: APP, name: "slow" }).catch((e) => e);
+    await untilState(my, (e) => e.state === "WAITING_READY");
+    await clock.advance(29_000);
+    expect(my.yard.get("slow")?.state).toBe("WAITING_READY");
+    await clock.advance(1_000);
+    const err = await run;
+    expect(err.message).toContain("did not call icon.ready() within 30 s of starting");
+    expect(my.yard.get("slow")?.state).toBe("FAILED");
+    await until("the container stopped", () => my.engine.all()[0]?.running === false);
+  });
+
+  test("ready on another port than ICON_PORT fails the ICON", async () => {
+    const my = await setup();
+    my.engine.program(APP, iconProgram({ ready: false, setup: async (icon) => void (await icon.ready(9999).catch(() => {})) }));
+    const err = await my.yard.run({ image: APP, name: "wrong" }).catch((e) => e);
+    expect(err.message).toContain("said ready on port 9999, but its port is 20000");
+    expect(my.yard.get("wrong")?.state).toBe("FAILED");
+  });
+
+  test("a RUNNING ICON that exits 0 is STOPPED; one killed for memory is FAILED naming its limit", async () => {
+    const my = await setup();
+    const exits: ((code: number, oom: boolean) => void)[] = [];
+    my.engine.program(APP, iconProgram({ setup: (_icon, p) => void exits.push((code, oomKilled) => p.exit(code, { oomKilled })) }));
+    await my.yard.run({ image: APP, name: "a" });
+    await my.yard.run({ image: APP, name: "b", memory: "64m" });
+    await until("both runtimes answered", () => exits.length === 2);
+    exits[0]!(0, false);
+    exits[1]!(137, true);
+    expect((await untilState(my, (e) => e.name === "a" && e.state !== "RUNNING" && e.previous === "RUNNING")).state).toBe("STOPPED");
+    const b = await untilState(my, (e) => e.name === "b" && e.state === "FAILED");
+    expect(b.reason).toContain("more than its memory limit (64 MiB");
+  });
+
+  test("hot start after the container was removed behind the node's back: a new container, the same port", async () => {
+    const my = await setup();
+    my.engine.program(APP, iconProgram());
+    const before = await my.yard.run({ image: APP, name: "web" });
+    await my.yard.stop("web");
+    await my.engine.removeContainer(before.containerId!, { force: true });
+    const after = await my.yard.start("web");
+    expect(after).toMatchObject({ state: "RUNNING", port: before.port });
+    expect(after.containerId).not.toBe(before.containerId);
+    expect(my.engine.all().map((c) => c.id)).toEqual([after.containerId!]);
+  });
+
+  test("Docker unreachable: run fails with the DOCKER error and its fix", async () => {
+    const my = await setup();
+    my.engine.reachable = false;
+    const err = await my.yard.run({ image: APP }).catch((e) => e);
+    expect(isIconError(err, "DOCKER")).toBe(true);
+    expect(err.fix).toContain("dockerSocket");
+  });
+});
+
+describe("yard reconcile after a restart", () => {
+  test("its running container is adopted (RUNNING once the runtime says ready again); orphans and duplicates go; FAILED stays FAILED", async () => {
+    const my = await setup();
+    my.engine.program(APP, iconProgram());
+    const web = await my.yard.run({ image: APP, name: "web" });
+    my.engine.program("crash:1", crashProgram(2));
+    await my.engine.addImage("crash:1", { layers: ["crash"] });
+    await my.yard.run({ image: "crash:1", name: "bad" }).catch(() => {});
+    const bad = my.yard.get("bad")!.containerId!;
+    await my.yard.close(); // a clean stop: the ICON is stopped and kept
+    // While the node is down: its container runs again, a stray one carries its label, and a second "web".
+    await my.engine.startContainer(web.containerId!);
+    const spec = (name: string) => ({
+      name, image: APP, env: {}, labels: { [LABELS.node]: my.nodeId, [LABELS.name]: name === "ghost" ? "ghost" : "web" }, user: "", binds: [], tmpfs: {},
+      readOnlyRoot: false, capDrop: [], securityOpt: [], memoryBytes: 0, nanoCpus: 0, pidsLimit: 0, init: false, network: { mode: "none" as const }, stopTimeoutSec: 1,
+    });
+    await my.engine.createContainer(spec("ghost"));
+    await my.engine.createContainer(spec("web-copy"));
+
+    my.events.length = 0;
+    await my.restart();
+    await untilState(my, (e) => e.name === "web" && e.state === "RUNNING");
+    expect(my.yard.get("web")).toMatchObject({ state: "RUNNING", containerId: web.containerId, port: web.port });
+    expect(my.yard.get("bad")).toMatchObject({ state: "FAILED", containerId: bad });
+    expect(my.engine.all().map((c) => c.id).sort()).toEqual([web.containerId!, bad].sort()); // ghost and the second "web" removed
+  });
+
+  test("an adopted container whose runtime never says ready again fails after iconReadySec (fake clock)", async () => {
+    const clock = new FakeClock();
+    const my = await setup({ clock, config: { iconReadySec: 10 } });
+    let readyAgain = true;
+    my.engine.program(APP, iconProgram({ ready: false, setup: (icon, p) => void (readyAgain && icon.ready(Number(p.spec.env.ICON_PORT)).catch(() => {})) }));
+    // The first run is ready; after the restart the same program stays silent.
+    await my.yard.run({ image: APP, name: "web" });
+    await my.yard.close();
+    readyAgain = false;
+    await my.engine.startContainer(my.engine.all()[0]!.id);
+    await my.restart();
+    expect(my.yard.get("web")?.state).toBe("WAITING_READY");
+    await clock.advance(10_000);
+    const failed = await untilState(my, (e) => e.name === "web" && e.state === "FAILED");
+    expect(failed.reason).toContain("within 10 s of the node restarting");
+  });
+});
+
+describe("yard idle policy", () => {
+  test("a replica with no clients for idleStopSec is stopped, and removed after idleRemoveSec stopped (fake clock)", async () => {
+    const clock = new FakeClock();
+    const my = await setup({ clock });
+    let reported = false;
+    my.engine.program(APP, iconProgram({ setup: async (icon) => void (await icon.clients(0), (reported = true)) }));
+    const parent = { nodeId: "cd".repeat(20), icon: "web" };
+    await my.yard.createReplica({ image: APP, name: "rep", parent, policy: { idleStopSec: 60, idleRemoveSec: 600 } });
+    await until("the runtime reported its clients", () => my.engine.all()[0] && my.yard.get("rep")?.state === "RUNNING" && reported);
+    await clock.advance(59_000);
+    expect(my.yard.get("rep")?.state).toBe("RUNNING");
+    await clock.advance(2_000);
+    await untilState(my, (e) => e.name === "rep" && e.state === "STOPPED");
+    await clock.advance(601_000);
+    await until("the idle replica removed", () => !my.yard.get("rep"));
+    expect(my.engine.all()).toEqual([]);
+  });
+});

@@ -131,7 +131,7 @@ export interface ContainerEngine {
   tagImage(ref: string, repo: string, tag: string): Promise<void>;
   removeImage(ref: string, opts?: { force?: boolean }): Promise<void>;
 
-  // Image distribution without a registry (DESIGN.md; the peer protocol, issue 6, builds on these):
+  // Image distribution without a registry (DESIGN.md; the peer protocol builds on these):
   /** `docker save` of the given images (legacy layout: manifest.json, config, one folder per layer), streamed. */
   saveImages(refs: string[]): Promise<Readable>;
   /** `docker load`, streamed; a partial archive loads when the daemon holds the missing layers' chain. */

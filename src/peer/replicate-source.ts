@@ -164,7 +164,7 @@ export class ReplicateSource implements IconServices {
       .catch((e) => this.d.log.warn("could not hand a client's state to its replica", { replica, error: e as Error }));
   }
 
-  /** Sends the replicate request (issue 6) for a new run of replica `id`. */
+  /** Sends the replicate request for a new run of replica `id`. */
   private async request(rec: IconRecord, id: string, endpoint: PeerEndpoint, state: unknown): Promise<ReplicateResult> {
     const image = await this.imageRef(rec.image);
     const known = rec.children.includes(id);

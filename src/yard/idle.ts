@@ -1,5 +1,5 @@
 /**
- * An ICON's idle policy (issue 6): a replica that served no client for policy.idleStopSec is stopped,
+ * An ICON's idle policy: a replica that served no client for policy.idleStopSec is stopped,
  * and kept stopped for a fast hot restart; one stopped for policy.idleRemoveSec is removed. It applies
  * to replicas whose runtime reports its clients (icon.clients(n)): the node cannot count them itself.
  */

@@ -1,7 +1,7 @@
 /**
  * What an ICON may ask of the network through its runtime socket, beyond its own lifecycle: find
- * closer orchestrators (topology, issue 4), replicate, and talk to its parent and children (peer
- * protocol, issue 6). The yard dispatches those requests here; the node plugs in the implementation
+ * closer orchestrators (topology), replicate, and talk to its parent and children (peer
+ * protocol). The yard dispatches those requests here; the node plugs in the implementation
  * (yard.setServices). Until then every call fails with a clear UNSUPPORTED error: no fake answers.
  */
 import type { Candidate, ReplicaStatus, ReplicaTarget, ReplicateOptions } from "./protocol.ts";

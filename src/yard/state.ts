@@ -1,5 +1,5 @@
 /**
- * The ICON state machine (issue 5, after the thesis's STOPPED/RUNNING states of figure 3.4):
+ * The ICON state machine (after the thesis's STOPPED/RUNNING states of figure 3.4):
  *
  *   STOPPED ──start──▶ STARTING ──container up──▶ WAITING_READY ──runtime ready──▶ RUNNING
  *      ▲                  │                           │                               │

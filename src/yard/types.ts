@@ -74,7 +74,7 @@ export interface RunRequest {
   readyTimeoutSec?: number;
 }
 
-/** How the peer protocol asks for a replica (issue 6); the port is always allocated. */
+/** How the peer protocol asks for a replica; the port is always allocated. */
 export interface ReplicaRequest extends Omit<RunRequest, "port"> {
   parent: ParentRef;
   initialState?: unknown;

@@ -1,7 +1,7 @@
 /**
  * The container yard (thesis 3.1.2): the ICONs of one node on Docker. It owns the records, the state
  * machine's events and the runtime sockets; lifecycle.ts moves single ICONs, reconcile.ts plans what a
- * restarted node does with the containers it finds. The peer protocol (issue 6) uses createReplica,
+ * restarted node does with the containers it finds. The peer protocol uses createReplica,
  * start, stop, remove, deliver, updateChildren and the events; it plugs its services in with
  * setServices.
  */

@@ -12,6 +12,7 @@ import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
 import type { TopologyComponent } from "../topology/component.ts";
 import type { YardComponent } from "../yard/component.ts";
+import { MigrationHistory } from "./history.ts";
 import { Migration } from "./migration.ts";
 import { PeerNetwork } from "./network.ts";
 import { OP } from "./ops.ts";
@@ -32,8 +33,13 @@ export class PeerComponent implements NodeComponent {
   readonly name = "peer";
   network!: PeerNetwork;
   migration?: Migration;
+  readonly history: MigrationHistory;
+  /** Replicates refused by a quota or policy, by reason (the metrics read it). */
+  readonly refusals: Record<string, number> = {};
 
-  constructor(private readonly init: PeerComponentInit) {}
+  constructor(private readonly init: PeerComponentInit) {
+    this.history = new MigrationHistory(init.config.migrationHistory);
+  }
 
   get port(): number {
     return this.network?.port ?? this.init.config.peerPort;
@@ -62,6 +68,8 @@ export class PeerComponent implements NodeComponent {
       layers,
       log,
       prefetchAfter: config.prefetchAfter,
+      history: this.history,
+      onRefused: (reason) => (this.refusals[reason] = (this.refusals[reason] ?? 0) + 1),
     });
     this.network.handle(OP.replicate, host.replicate);
     this.network.handle(OP_LAYERS, layers.serve);
@@ -81,7 +89,7 @@ export class PeerComponent implements NodeComponent {
   }
 
   routes() {
-    return peerRoutes(() => this.network);
+    return peerRoutes(() => this.network, this.history);
   }
 
   status() {

@@ -12,6 +12,7 @@ import type { IconRef, IconServices } from "../yard/services.ts";
 import type { IconRecord } from "../yard/types.ts";
 import type { Yard } from "../yard/yard.ts";
 import { Children } from "./children.ts";
+import type { MigrationHistory } from "./history.ts";
 import type { PeerConnection } from "./connection.ts";
 import type { PeerEndpoint, PeerNetwork } from "./network.ts";
 import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, type ImageRef, type MessageBody, type OfferBody, type ReplicateBody, type ReplicateResult } from "./ops.ts";
@@ -35,6 +36,10 @@ export interface MigrationDeps {
   /** Offer an ICON's image to a node after it was a candidate this many times (0: never). */
   prefetchAfter: number;
   replicateTimeoutMs?: number;
+  /** Where each replicate this node makes is recorded (dashboard, metrics). */
+  history?: MigrationHistory;
+  /** Told of each replicate refused by the ICON's policy (maxReplicas, budget), for the metrics. */
+  onRefused?: (reason: string) => void;
 }
 
 export class Migration implements IconServices {
@@ -115,9 +120,11 @@ export class Migration implements IconServices {
     // Direct: the replica runs and its node is connected. The state goes ahead of the client, on the
     // open connection, and arrives long before the client has connected there.
     const conn = this.d.network.connection(target.nodeId);
+    const startedAt = new Date().toISOString();
     if (known?.state === "running" && known.endpoint && conn) {
       if (options.state !== undefined) this.handOver(conn, id, options.state);
       const endpoint = known.endpoint;
+      this.d.history?.add({ icon: icon.name, replica: id, target: target.nodeId, mode: "direct", ok: true, endpoint, startedAt, ms: { total: 0 }, bytes: 0 });
       queueMicrotask(() => onStatus({ replica: id, target: target.nodeId, state: "running", endpoint, mode: "direct" }));
       return { replica: id };
     }
@@ -127,12 +134,17 @@ export class Migration implements IconServices {
     // One request per replica at a time: a second client's replicate joins the first (checked and set
     // before any await, so two calls cannot both start one).
     let run = this.inflight.get(id);
+    const first = !run;
     if (!run) {
       const policy = rec.policy;
+      const refuse = (reason: string, e: IconError) => {
+        this.d.onRefused?.(reason);
+        return e;
+      };
       if (policy.maxReplicas !== undefined && !rec.children.includes(id) && rec.children.length >= policy.maxReplicas)
-        throw new IconError("CONFLICT", `ICON ${icon.name} already has ${rec.children.length} replicas (policy maxReplicas ${policy.maxReplicas})`, "Raise maxReplicas with icon.policy(), or let idle replicas stop first.");
+        throw refuse("maxReplicas", new IconError("CONFLICT", `ICON ${icon.name} already has ${rec.children.length} replicas (policy maxReplicas ${policy.maxReplicas})`, "Raise maxReplicas with icon.policy(), or let idle replicas stop first."));
       if (policy.budget !== undefined && this.children.spending(icon.name) + price > policy.budget)
-        throw new IconError("CONFLICT", `a replica on ${target.nodeId.slice(0, 8)} (price ${price}) would exceed ICON ${icon.name}'s budget ${policy.budget}`, "Choose a cheaper candidate or raise the budget.");
+        throw refuse("budget", new IconError("CONFLICT", `a replica on ${target.nodeId.slice(0, 8)} (price ${price}) would exceed ICON ${icon.name}'s budget ${policy.budget}`, "Choose a cheaper candidate or raise the budget."));
       run = this.request(rec, id, this.endpoint(target), options.state).finally(() => this.inflight.delete(id));
       this.inflight.set(id, run);
     } else if (options.state !== undefined) {
@@ -147,10 +159,14 @@ export class Migration implements IconServices {
         this.children.set(id, { icon: icon.name, state: "running", endpoint: r.endpoint, price });
         this.d.log.info("replica running", { icon: icon.name, on: target.nodeId.slice(0, 8), mode: r.mode, ms: r.ms.total, bytes: r.transferredBytes });
         const timings = { replicateMs: Math.round(performance.now() - asked), imageMs: r.ms.image, startMs: r.ms.start, targetMs: r.ms.total };
+        // A second client joining a replicate in flight is not a second migration.
+        if (first) this.d.history?.add({ icon: icon.name, replica: id, target: target.nodeId, mode: r.mode, ok: true, endpoint: r.endpoint, startedAt,
+          ms: { total: timings.replicateMs, image: r.ms.image, start: r.ms.start, target: r.ms.total }, bytes: r.transferredBytes });
         onStatus({ replica: id, target: target.nodeId, state: "running", endpoint: r.endpoint, mode: r.mode, timings });
       },
       (e: Error) => {
         this.d.log.warn("replicate failed", { icon: icon.name, on: target.nodeId.slice(0, 8), error: e });
+        if (first) this.d.history?.add({ icon: icon.name, replica: id, target: target.nodeId, mode: "unknown", ok: false, error: e.message, startedAt, ms: { total: Math.round(performance.now() - asked) }, bytes: 0 });
         onStatus({ replica: id, target: target.nodeId, state: "failed", reason: e.message });
       },
     );

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CLI } from "../../test/support/run.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { silentLogger } from "../log.ts";
 import { IconNode } from "../node/node.ts";
@@ -138,6 +139,12 @@ describe("the listener", () => {
     const viaSocket = await fetch("http://127.0.0.1/api/snapshot", { unix: join(dir, "dashboard.sock") });
     expect(((await viaSocket.json()) as Snapshot).node.nodeId).toBe(node.nodeId);
     expect((await stat(join(dir, "dashboard.sock"))).mode & 0o777).toBe(0o600);
+  });
+
+  test("`icon dashboard` prints its URL and opens nothing", async () => {
+    const p = Bun.spawn([...CLI, "dashboard", "--data-dir", dir], { stdout: "pipe", stderr: "pipe" });
+    expect((await new Response(p.stdout).text()).trim()).toBe(dashboardUrl());
+    expect(await p.exited).toBe(0);
   });
 
   test("outside loopback it makes a token, keeps it 0600, and refuses a websocket without it", async () => {

@@ -12,7 +12,7 @@ import type { IconRef, IconServices } from "../yard/services.ts";
 import type { IconRecord } from "../yard/types.ts";
 import type { Yard } from "../yard/yard.ts";
 import { Children } from "./children.ts";
-import type { MigrationHistory } from "./history.ts";
+import type { MigrationHistory, MigrationRecord } from "./history.ts";
 import type { PeerConnection } from "./connection.ts";
 import type { PeerEndpoint, PeerNetwork } from "./network.ts";
 import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, type ImageRef, type MessageBody, type OfferBody, type ReplicateBody, type ReplicateResult } from "./ops.ts";
@@ -48,6 +48,8 @@ export class Migration implements IconServices {
   private readonly seen = new Map<string, { endpoint: PeerEndpoint; price: number }>();
   private readonly candidateCounts = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<ReplicateResult>>();
+  /** Replicates without state per replica, whose follow-up with the client's state is a handover. */
+  private readonly awaitingState = new Map<string, number>();
 
   constructor(private readonly d: MigrationDeps) {
     // What a node said about its replicas holds while we are connected to it, and until it restarts.
@@ -120,11 +122,14 @@ export class Migration implements IconServices {
     // Direct: the replica runs and its node is connected. The state goes ahead of the client, on the
     // open connection, and arrives long before the client has connected there.
     const conn = this.d.network.connection(target.nodeId);
+    const handover = this.isHandover(id, options);
     const startedAt = new Date().toISOString();
+    const record = (m: Pick<MigrationRecord, "mode" | "ok" | "ms" | "bytes" | "endpoint" | "error">) =>
+      handover || this.d.history?.add({ icon: icon.name, replica: id, target: target.nodeId, startedAt, ...m });
     if (known?.state === "running" && known.endpoint && conn) {
       if (options.state !== undefined) this.handOver(conn, id, options.state);
       const endpoint = known.endpoint;
-      this.d.history?.add({ icon: icon.name, replica: id, target: target.nodeId, mode: "direct", ok: true, endpoint, startedAt, ms: { total: 0 }, bytes: 0 });
+      record({ mode: "direct", ok: true, endpoint, ms: { total: 0 }, bytes: 0 });
       queueMicrotask(() => onStatus({ replica: id, target: target.nodeId, state: "running", endpoint, mode: "direct" }));
       return { replica: id };
     }
@@ -160,17 +165,34 @@ export class Migration implements IconServices {
         this.d.log.info("replica running", { icon: icon.name, on: target.nodeId.slice(0, 8), mode: r.mode, ms: r.ms.total, bytes: r.transferredBytes });
         const timings = { replicateMs: Math.round(performance.now() - asked), imageMs: r.ms.image, startMs: r.ms.start, targetMs: r.ms.total };
         // A second client joining a replicate in flight is not a second migration.
-        if (first) this.d.history?.add({ icon: icon.name, replica: id, target: target.nodeId, mode: r.mode, ok: true, endpoint: r.endpoint, startedAt,
-          ms: { total: timings.replicateMs, image: r.ms.image, start: r.ms.start, target: r.ms.total }, bytes: r.transferredBytes });
+        if (first) record({ mode: r.mode, ok: true, endpoint: r.endpoint, ms: { total: timings.replicateMs, image: r.ms.image, start: r.ms.start, target: r.ms.total }, bytes: r.transferredBytes });
         onStatus({ replica: id, target: target.nodeId, state: "running", endpoint: r.endpoint, mode: r.mode, timings });
       },
       (e: Error) => {
         this.d.log.warn("replicate failed", { icon: icon.name, on: target.nodeId.slice(0, 8), error: e });
-        if (first) this.d.history?.add({ icon: icon.name, replica: id, target: target.nodeId, mode: "unknown", ok: false, error: e.message, startedAt, ms: { total: Math.round(performance.now() - asked) }, bytes: 0 });
+        if (first) record({ mode: "unknown", ok: false, error: e.message, ms: { total: Math.round(performance.now() - asked) }, bytes: 0 });
         onStatus({ replica: id, target: target.nodeId, state: "failed", reason: e.message });
       },
     );
     return { replica: id };
+  }
+
+  /**
+   * Whether this replicate only hands a client's state over. An ICON may replicate as soon as a client
+   * connects, without state, and again with the client's state once the replica runs
+   * (examples/migrate-app): one migration, recorded once. A replicate with state that follows none
+   * without is a migration of its own.
+   */
+  private isHandover(id: string, options: ReplicateOptions): boolean {
+    const early = this.awaitingState.get(id) ?? 0;
+    if (options.state === undefined) {
+      this.awaitingState.set(id, Math.min(early + 1, 64)); // bounded: clients that left never follow up
+      return false;
+    }
+    if (!early) return false;
+    if (early === 1) this.awaitingState.delete(id);
+    else this.awaitingState.set(id, early - 1);
+    return true;
   }
 
   /** Sends a client's state to a running replica, without waiting: it travels ahead of the client. */

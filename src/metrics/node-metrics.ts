@@ -78,7 +78,10 @@ export class NodeMetrics {
       const t = topology.traceCounts();
       return t ? [[{ result: "ok" }, t.ok], [{ result: "failed" }, t.failed]] : [];
     });
-    gauge(r, "icon_topology_routers", "Routers in the topology map.", [], () => [[{}, topology.knownRouters().length]]);
+    gauge(r, "icon_topology_routers", "Routers in the topology map.", [], () => {
+      const t = topology.status();
+      return "routers" in t ? [[{}, t.routers]] : [];
+    });
 
     gauge(r, "icon_icons", "ICONs on this node, by state and role.", ["state", "role"], () => {
       const views = yard.yard.list(true);

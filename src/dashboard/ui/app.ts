@@ -110,7 +110,7 @@ function renderMigrations(list: MigrationRecord[]): Node[] {
       h("time", {}, new Date(m.startedAt).toLocaleTimeString()), " ",
       h("b", {}, m.icon), ` → node ${short(m.target)} `,
       h("span", { class: `mode ${m.mode}` }, m.mode), " ",
-      m.ok ? `${ms(m.ms.total)}` : h("span", { class: "reason" }, `failed: ${m.error ?? ""}`),
+      m.ok ? (m.ms.total ? ms(m.ms.total) : "at once (the replica ran)") : h("span", { class: "reason" }, `failed: ${m.error ?? ""}`),
       m.bytes ? ` · ${bytes(m.bytes)} shipped` : "",
       m.ok && m.ms.total > 0 ? phases(m) : null,
       m.ok && m.ms.target !== undefined ? h("div", { class: "muted small" }, `target ${ms(m.ms.target)}: image ${ms(m.ms.image)}, start ${ms(m.ms.start)}`) : null,

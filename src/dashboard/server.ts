@@ -50,13 +50,12 @@ export async function serveDashboard(o: DashboardOptions): Promise<DashboardServ
   const token = isLoopback(host) ? undefined : await newToken(o.dataDir);
   if (!token) await rm(join(o.dataDir, TOKEN_FILE), { force: true });
   const viewers = new Set<ServerWebSocket<unknown>>();
-  const send = (ws: ServerWebSocket<unknown>, text: string) => ws.send(text);
   const message = () => JSON.stringify({ type: "snapshot", snapshot: o.snapshot() } satisfies DashboardMessage);
   const onInternal = (e: unknown) => o.log.error("dashboard request failed", { error: e as Error });
   const websocket = {
     open(ws: ServerWebSocket<unknown>) {
       viewers.add(ws);
-      send(ws, message());
+      ws.send(message());
     },
     message() {}, // read-only: pages send nothing
     close(ws: ServerWebSocket<unknown>) {
@@ -81,7 +80,7 @@ export async function serveDashboard(o: DashboardOptions): Promise<DashboardServ
     pending = undefined;
     if (!viewers.size) return;
     const text = message();
-    for (const ws of viewers) send(ws, text);
+    for (const ws of viewers) ws.send(text);
   };
   const refresh = setInterval(push, o.refreshMs ?? 2000);
   refresh.unref?.();

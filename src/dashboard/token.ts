@@ -31,7 +31,7 @@ export async function newToken(dataDir: string): Promise<string> {
 
 /** The running dashboard's token, if it has one. */
 export async function readToken(dataDir: string): Promise<string | undefined> {
-  return (await readFile(join(dataDir, TOKEN_FILE), "utf8").catch(() => ""))?.trim() || undefined;
+  return (await readFile(join(dataDir, TOKEN_FILE), "utf8").catch(() => "")).trim() || undefined;
 }
 
 function same(a: string, b: string): boolean {

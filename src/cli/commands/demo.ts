@@ -1,7 +1,6 @@
 import type { MigrationLab } from "../../lab/lab.ts";
 import { JSON_OPTION, defineCommand } from "../command.ts";
-import type { Output } from "../output.ts";
-import { table } from "../output.ts";
+import { table, type Output } from "../output.ts";
 import { numberFlag } from "../flags.ts";
 
 type Case = "cold" | "direct" | "hot";

@@ -16,6 +16,7 @@ import { copyFile, mkdir, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import pkg from "./package.json" with { type: "json" };
 import { APP_ASSET, appBundle } from "./src/lab/app-image.ts";
+import { UI_ASSETS, bundleUi } from "./src/dashboard/assets.ts";
 import { RELEASE_PUBLIC_KEY, loadSigningKey, publicKeyText } from "./src/release/keys.ts";
 import { signRelease } from "./src/release/sign.ts";
 
@@ -61,17 +62,26 @@ async function bundleSampleApp(): Promise<string> {
   return path;
 }
 
+/** The dashboard page's script (the graph library inside) and style, embedded the same way (src/dashboard/assets.ts). */
+async function bundleDashboard(): Promise<string[]> {
+  const ui = await bundleUi();
+  const paths = [join(outdir, "assets", UI_ASSETS.js), join(outdir, "assets", UI_ASSETS.css)];
+  await Bun.write(paths[0]!, ui.js);
+  await Bun.write(paths[1]!, ui.css);
+  return paths;
+}
+
 type Target = "x64" | "arm64";
 const outfileOf = (target: Target) => join(outdir, target === "x64" ? "icon" : "icon-linux-arm64");
 
-async function build(target: Target, asset: string) {
+async function build(target: Target, assets: string[]) {
   const outfile = outfileOf(target);
   const args = [
     process.execPath, "build", "--compile", "--bytecode", "--format=esm", "--minify-syntax", "--minify-whitespace",
     `--target=bun-linux-${target}`,
     "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     `--define`, `ICON_VERSION=${JSON.stringify(version)}`,
-    `--asset=${relative(root, asset)}`,
+    ...assets.map((a) => `--asset=${relative(root, a)}`),
     "--outfile", outfile, join(root, "src/cli/main.ts"),
   ];
   const exe = await runtimeFor(target);
@@ -102,9 +112,9 @@ for (const t of targets) if (t !== "x64" && t !== "arm64") throw new Error(`unkn
 const keyPath = values["sign-key"] ?? process.env.ICON_RELEASE_KEY;
 if (values.release && !keyPath) throw new Error("--release needs the signing key: --sign-key FILE or $ICON_RELEASE_KEY (a PEM ed25519 private key)");
 const key = values.release ? loadSigningKey(keyPath!) : undefined;
-const asset = await bundleSampleApp();
+const assets = [await bundleSampleApp(), ...(await bundleDashboard())];
 for (const t of targets) {
   await rm(outfileOf(t), { force: true });
-  await build(t, asset);
+  await build(t, assets);
 }
 if (key) await release(targets, key);

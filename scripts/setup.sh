@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 machine (run as root) to the point where `icon` builds, tests and demos:
-# Debian packages (Docker engine, iptables, iproute2, systemd-analyze, qemu for the arm64 binary), the npm
+# Debian packages (Docker engine, iptables, iproute2, systemd-analyze, qemu for the arm64 binary, chromium), the npm
 # packages (which bring Bun), a running dockerd, and dist/icon. Idempotent: a second run only checks and
 # rebuilds what changed.
 set -euo pipefail
@@ -20,6 +20,8 @@ command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
 # The arm64 binary is tested under user-mode emulation with arm64 glibc (test/arm64.test.ts).
 command -v qemu-aarch64-static >/dev/null 2>&1 || need_pkgs+=(qemu-user-static)
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || need_pkgs+=(libc6-arm64-cross)
+# The dashboard's browser test drives Debian's headless chromium with playwright-core (test/dashboard-browser.test.ts).
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing Debian packages: ${need_pkgs[*]}; run this script as root to install them"

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 node_modules/.bin/tsc --noEmit -p .
+node_modules/.bin/tsc --noEmit -p src/dashboard/ui  # the page: browser types only there
 exec node_modules/.bin/bun test "$@"

@@ -46,6 +46,7 @@ export const REGISTRY: Entry[] = [
   { name: "bench migrate", summary: "Measure migration time per case like thesis chapter 4 (root, Docker)", load: () => import("./commands/bench-migrate.ts") },
   { name: "demo", summary: "Migrate a client to the edge on an emulated Internet (root, Docker)", load: () => import("./commands/demo.ts") },
   { name: "demo client", summary: "The sample migration client (the demo and the benchmark run it on UD)", hidden: true, load: () => import("./commands/demo-client.ts") },
+  { name: "dashboard", summary: "Print the URL of the node's web dashboard (it opens nothing)", load: () => import("./commands/dashboard.ts") },
   { name: "peers", summary: "List the node's open peer connections (one per peer node)", load: () => import("./commands/peers.ts") },
   { name: "service install", summary: "Run this node as a systemd service: write, verify, enable and start its unit", load: () => import("./commands/service-install.ts") },
   { name: "service uninstall", summary: "Stop and disable the node's systemd service and remove its unit (the data dir stays)", load: () => import("./commands/service-uninstall.ts") },
@@ -55,7 +56,7 @@ export const REGISTRY: Entry[] = [
 
 /** Sections of `icon --help`, in order: a heading and the first words of the commands under it. */
 export const GROUPS: [string, string[]][] = [
-  ["node", ["node", "peers", "version"]],
+  ["node", ["node", "peers", "dashboard", "version"]],
   ["operations", ["service", "verify-release"]],
   ["DHT", ["dht"]],
   ["topology", ["trace", "topology", "closest"]],

@@ -29,6 +29,9 @@ describe("resolveConfig", () => {
   test("errors name the bad field and its source", async () => {
     await expect(resolveConfig({ env: { ICON_DHT_PORT: "70000" }, flags: { dataDir: dir } })).rejects.toThrow(/environment ICON_DHT_PORT: dhtPort must be at most 65535/);
     await expect(resolveConfig({ flags: { dataDir: dir, bootstrap: ["nohost"] } })).rejects.toThrow(/bootstrap .*"nohost" is not HOST:PORT/);
+    await expect(resolveConfig({ flags: { dataDir: dir, dashboardListen: "127.0.0.1" } })).rejects.toThrow(/dashboardListen .*must be IPv4:PORT/);
+    await expect(resolveConfig({ flags: { dataDir: dir, dashboardListen: "localhost:4180" } })).rejects.toThrow(/dashboardListen .*must be IPv4:PORT/);
+    expect((await resolveConfig({ flags: { dataDir: dir, dashboardListen: "127.0.0.1:0" } })).config.dashboardListen).toBe("127.0.0.1:0");
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ dhtPrt: 1 }));
     await expect(resolveConfig({ configFile: bad })).rejects.toThrow(/unknown field "dhtPrt"/);

@@ -33,6 +33,13 @@ function isHostPort(s: string): boolean {
   return Number.isInteger(p) && p > 0 && p < 65536;
 }
 
+/** IPv4:PORT, port 0 meaning a free one. */
+function isListenAddress(s: string): boolean {
+  const i = s.lastIndexOf(":");
+  const p = Number(s.slice(i + 1));
+  return i > 0 && isIPv4(s.slice(0, i)) && s.slice(i + 1) !== "" && Number.isInteger(p) && p >= 0 && p < 65536;
+}
+
 function badHostPort(list: string[]): string | undefined {
   const bad = list.find((s) => !isHostPort(s));
   return bad === undefined ? undefined : `"${bad}" is not HOST:PORT`;
@@ -48,6 +55,8 @@ export const SCHEMA = {
   bootstrap: { type: "list", default: [], flag: "bootstrap", doc: "HOST:PORT of a DHT node to join through; repeat the flag or separate with commas.", check: (v: string[]) => badHostPort(v) },
   logLevel: { type: "enum", default: "info", flag: "log-level", values: ["debug", "info", "warn", "error"], doc: "Least severe log level printed." },
   logFormat: { type: "enum", default: "human", flag: "log-format", values: ["human", "json"], doc: "Log lines for people, or JSON lines for machines." },
+  dashboardListen: { type: "string", default: "", flag: "dashboard", doc: "IPv4:PORT the read-only web dashboard (and /metrics) listens on, e.g. 127.0.0.1:4180; empty: off. Any address outside 127.0.0.0/8 needs the token the node prints at start.", check: (v: string) => (v === "" || isListenAddress(v) ? undefined : "must be IPv4:PORT, e.g. 127.0.0.1:4180, or empty") },
+  migrationHistory: { type: "int", default: 50, min: 1, max: 10_000, doc: "Migrations this node keeps in memory for the dashboard and GET /v1/migrations (the newest)." },
 
   routerMask: { type: "int", default: 29, min: 8, max: 32, doc: "Prefix length that turns a router address into a routerId (thesis 3.1.1: /29)." },
   clientPrefix: { type: "int", default: 24, min: 8, max: 32, doc: "Prefix length under which client traces are cached." },

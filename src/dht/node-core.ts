@@ -88,6 +88,8 @@ export class DhtNodeCore {
   protected addressKnown?: () => boolean;
   /** Own records to save, filled in by dht.ts. */
   protected ownRecords: () => DhtState["published"] = () => [];
+  /** Told how long each lookup and each store at the k closest took (the node's metrics set it). */
+  onTiming?: (op: "lookup" | "store", ms: number) => void;
 
   constructor(readonly opts: DhtOptions) {
     this.clock = opts.clock ?? realClock;
@@ -262,12 +264,17 @@ export class DhtNodeCore {
     this.counters.lookups++;
     this.table.markLookup(target, this.clock.now());
     const initial = this.table.closest(target, this.k);
-    return new Lookup(this.lookupDeps, { target, initial, kind, k: this.k, alpha: this.opts.alpha, onEvent, signal }).done;
+    const done = new Lookup(this.lookupDeps, { target, initial, kind, k: this.k, alpha: this.opts.alpha, onEvent, signal }).done;
+    if (this.onTiming) void done.then((r) => this.onTiming?.("lookup", r.ms));
+    return done;
   }
 
   /** Stores a signed record at the k closest nodes (and here, if this node is one of them). */
   storeAtClosest(kind: RecordKind, key: Id, record: SignedRecord, onEvent?: OnEvent): Promise<{ replicas: number; targets: number }> {
-    return this.replication.storeAtClosest(kind, key, record, onEvent);
+    const started = this.clock.now();
+    const done = this.replication.storeAtClosest(kind, key, record, onEvent);
+    if (this.onTiming) void done.then(() => this.onTiming?.("store", this.clock.now() - started), () => {});
+    return done;
   }
 
   private onAdded(c: Contact): void {

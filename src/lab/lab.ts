@@ -7,7 +7,9 @@
  * sample clients on the client host. `icon demo`, `icon bench migrate` and the end-to-end
  * tests all use it, so what the demo shows is what the benchmark measures.
  */
+import { join } from "node:path";
 import { answer, readStream } from "../api/client.ts";
+import { DASHBOARD_SOCKET } from "../dashboard/server.ts";
 import { IconError } from "../errors.ts";
 import type { ClientResult, Phase } from "./client.ts";
 import { WS_PATH } from "./app-protocol.ts";
@@ -142,7 +144,13 @@ export class MigrationLab {
 
   private nodeEnv(host: string): Record<string, string> {
     const socket = this.st.hosts.find((h) => h.name === host)!.dockerSocket!;
-    return { ICON_DOCKER_SOCKET: socket, ICON_NETWORK_CONTAINER: "host", ICON_LOG_LEVEL: "info", ...this.o.nodeEnv };
+    // The dashboard listens on the namespace's own loopback; dashboardSocket() reaches it from the host.
+    return { ICON_DOCKER_SOCKET: socket, ICON_NETWORK_CONTAINER: "host", ICON_LOG_LEVEL: "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ...this.o.nodeEnv };
+  }
+
+  /** The Unix socket of a node's dashboard (dashboard/server.ts), reachable from outside its namespace. */
+  dashboardSocket(host: string): string {
+    return join(this.nodes.get(host).dataDir, DASHBOARD_SOCKET);
   }
 
   async startNode(host: string): Promise<void> {

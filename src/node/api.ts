@@ -1,5 +1,5 @@
 /**
- * The node's local API as one Hono app: /v1/status, then each component's routes under its own prefix.
+ * The node's local API as one Hono app: /v1/status, /metrics (Prometheus text), then each component's routes under its own prefix.
  * Routes are chained and mounted with app.route() so that the app's type, NodeApi, describes every path,
  * input and answer: the typed client (api/client.ts) is built from it.
  */
@@ -12,6 +12,7 @@ export function nodeApi(node: IconNode, log: Logger) {
   const { dht, peer, topology, yard } = node.parts;
   const app = new Hono()
     .get("/v1/status", (c) => c.json(node.status()))
+    .get("/metrics", async (c) => c.body(await node.metrics.text(), 200, { "content-type": node.metrics.contentType }))
     .route("/v1/dht", dht.routes())
     .route("/v1", topology.routes())
     .route("/v1/icons", yard.routes())

@@ -17,6 +17,8 @@ import { DhtComponent } from "../dht/component.ts";
 import { TopologyComponent } from "../topology/component.ts";
 import { PeerComponent } from "../peer/component.ts";
 import { toHex } from "../util/hex.ts";
+import { NodeMetrics } from "../metrics/node-metrics.ts";
+import type { startNodeDashboard } from "../dashboard/node-dashboard.ts";
 
 interface Parts {
   dht: DhtComponent;
@@ -28,6 +30,9 @@ interface Parts {
 export class IconNode {
   private api?: ApiServer;
   private started = false;
+  private startedAt = Date.now();
+  private metricsOf?: NodeMetrics;
+  private dashboard?: Awaited<ReturnType<typeof startNodeDashboard>>;
 
   private constructor(
     readonly config: Config,
@@ -63,6 +68,12 @@ export class IconNode {
     return [dht, peer, topology, yard];
   }
 
+  /** The node's Prometheus metrics; there once it has started. */
+  get metrics(): NodeMetrics {
+    if (!this.metricsOf) throw new IconError("NOT_RUNNING", "the node's metrics exist once it has started", "Wait until the node has started.");
+    return this.metricsOf;
+  }
+
   /** `icon node status`: who and where this node is (the ports it really bound), then each component's own status. */
   status() {
     const { dht, peer, topology, yard } = this.parts;
@@ -78,6 +89,7 @@ export class IconNode {
       peer: peer.status(),
       topology: topology.status(),
       yard: yard.status(),
+      dashboard: this.dashboard ? { url: this.dashboard.server.url, token: this.dashboard.server.token !== undefined, socket: this.dashboard.server.socketPath } : { off: "dashboardListen is empty" },
     };
   }
 
@@ -93,8 +105,15 @@ export class IconNode {
         done.push(c);
       }
       for (const c of this.components) await c.started?.();
+      this.startedAt = Date.now();
+      this.metricsOf = new NodeMetrics(this.parts, { nodeId: this.nodeId, version: VERSION, startedAt: this.startedAt });
       this.api = await serveApi(nodeApi(this, this.log.child("api")), this.config.dataDir);
+      if (this.config.dashboardListen) {
+        const { startNodeDashboard } = await import("../dashboard/node-dashboard.ts");
+        this.dashboard = await startNodeDashboard(this, this.metricsOf, this.startedAt);
+      }
     } catch (e) {
+      await this.api?.stop().catch(() => {});
       for (const c of done.reverse()) await c.stop().catch(() => {});
       throw e;
     }
@@ -104,6 +123,8 @@ export class IconNode {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    await this.dashboard?.stop().catch((e) => this.log.warn("could not stop the dashboard", { error: e }));
+    this.metricsOf?.close();
     await this.api?.stop().catch((e) => this.log.warn("could not close the local API socket", { error: e }));
     for (const c of [...this.components].reverse()) {
       try {

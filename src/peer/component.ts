@@ -9,6 +9,7 @@ import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
 import type { TopologyComponent } from "../topology/component.ts";
 import type { YardComponent } from "../yard/component.ts";
+import { MigrationHistory } from "./history.ts";
 import { startReplicate } from "./replicate.ts";
 import type { ReplicateSource } from "./replicate-source.ts";
 import { PeerNetwork } from "./network.ts";
@@ -28,8 +29,13 @@ export class PeerComponent implements NodeComponent {
   readonly name = "peer";
   network!: PeerNetwork;
   source?: ReplicateSource;
+  readonly history: MigrationHistory;
+  /** Replicates refused by a quota or policy, by reason (the metrics read it). */
+  readonly refusals: Record<string, number> = {};
 
-  constructor(private readonly init: PeerComponentInit) {}
+  constructor(private readonly init: PeerComponentInit) {
+    this.history = new MigrationHistory(init.config.migrationHistory);
+  }
 
   get port(): number {
     return this.network?.port ?? this.init.config.peerPort;
@@ -48,6 +54,8 @@ export class PeerComponent implements NodeComponent {
     const yard = yardComponent.yard;
     this.source = startReplicate({
       network: this.network, yard, ready: () => yardComponent.ready(), findCloser: (client) => topology.findCloser(client), log, prefetchAfter: config.prefetchAfter,
+      history: this.history,
+      onRefused: (reason) => (this.refusals[reason] = (this.refusals[reason] ?? 0) + 1),
     }).source;
   }
 
@@ -56,7 +64,7 @@ export class PeerComponent implements NodeComponent {
   }
 
   routes() {
-    return peerRoutes(() => this.network);
+    return peerRoutes(() => this.network, this.history);
   }
 
   status() {

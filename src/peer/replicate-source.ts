@@ -13,6 +13,7 @@ import type { IconRef, IconServices } from "../yard/services.ts";
 import type { IconRecord } from "../yard/types.ts";
 import type { Yard } from "../yard/yard.ts";
 import { Children } from "./children.ts";
+import type { MigrationHistory, MigrationRecord } from "./history.ts";
 import type { PeerConnection } from "./connection.ts";
 import type { PeerEndpoint, PeerNetwork } from "./network.ts";
 import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, type ImageRef, type MessageBody, type OfferBody, type ReplicateBody, type ReplicateResult } from "./ops.ts";
@@ -36,6 +37,10 @@ export interface ReplicateSourceDeps {
   /** Offer an ICON's image to a node after it was a candidate this many times (0: never). */
   prefetchAfter: number;
   replicateTimeoutMs?: number;
+  /** Where each replicate this node makes is recorded (dashboard, metrics). */
+  history?: MigrationHistory;
+  /** Told of each replicate refused by the ICON's policy (maxReplicas, budget), for the metrics. */
+  onRefused?: (reason: string) => void;
 }
 
 export class ReplicateSource implements IconServices {
@@ -44,6 +49,8 @@ export class ReplicateSource implements IconServices {
   private readonly seen = new Map<string, { endpoint: PeerEndpoint; price: number }>();
   private readonly candidateCounts = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<ReplicateResult>>();
+  /** Replicates without state per replica, whose follow-up with the client's state is a handover. */
+  private readonly awaitingState = new Map<string, number>();
 
   constructor(private readonly d: ReplicateSourceDeps) {
     // What a node said about its replicas holds while we are connected to it, and until it restarts.
@@ -116,9 +123,14 @@ export class ReplicateSource implements IconServices {
     // Direct: the replica runs and its node is connected. The state goes ahead of the client, on the
     // open connection, and arrives long before the client has connected there.
     const conn = this.d.network.connection(target.nodeId);
+    const handover = this.isHandover(id, options);
+    const startedAt = new Date().toISOString();
+    const record = (m: Pick<MigrationRecord, "mode" | "ok" | "ms" | "bytes" | "endpoint" | "error">) =>
+      handover || this.d.history?.add({ icon: icon.name, replica: id, target: target.nodeId, startedAt, ...m });
     if (known?.state === "running" && known.endpoint && conn) {
       if (options.state !== undefined) this.handOver(conn, id, options.state);
       const endpoint = known.endpoint;
+      record({ mode: "direct", ok: true, endpoint, ms: { total: 0 }, bytes: 0 });
       queueMicrotask(() => onStatus({ replica: id, target: target.nodeId, state: "running", endpoint, mode: "direct" }));
       return { replica: id };
     }
@@ -128,12 +140,17 @@ export class ReplicateSource implements IconServices {
     // One request per replica at a time: a second client's replicate joins the first (checked and set
     // before any await, so two calls cannot both start one).
     let run = this.inflight.get(id);
+    const first = !run;
     if (!run) {
       const policy = rec.policy;
+      const refuse = (reason: string, e: IconError) => {
+        this.d.onRefused?.(reason);
+        return e;
+      };
       if (policy.maxReplicas !== undefined && !rec.children.includes(id) && rec.children.length >= policy.maxReplicas)
-        throw new IconError("CONFLICT", `ICON ${icon.name} already has ${rec.children.length} replicas (policy maxReplicas ${policy.maxReplicas})`, "Raise maxReplicas with icon.policy(), or let idle replicas stop first.");
+        throw refuse("maxReplicas", new IconError("CONFLICT", `ICON ${icon.name} already has ${rec.children.length} replicas (policy maxReplicas ${policy.maxReplicas})`, "Raise maxReplicas with icon.policy(), or let idle replicas stop first."));
       if (policy.budget !== undefined && this.children.spending(icon.name) + price > policy.budget)
-        throw new IconError("CONFLICT", `a replica on ${target.nodeId.slice(0, 8)} (price ${price}) would exceed ICON ${icon.name}'s budget ${policy.budget}`, "Choose a cheaper candidate or raise the budget.");
+        throw refuse("budget", new IconError("CONFLICT", `a replica on ${target.nodeId.slice(0, 8)} (price ${price}) would exceed ICON ${icon.name}'s budget ${policy.budget}`, "Choose a cheaper candidate or raise the budget."));
       run = this.request(rec, id, this.endpoint(target), options.state).finally(() => this.inflight.delete(id));
       this.inflight.set(id, run);
     } else if (options.state !== undefined) {
@@ -148,14 +165,35 @@ export class ReplicateSource implements IconServices {
         this.children.set(id, { icon: icon.name, state: "running", endpoint: r.endpoint, price });
         this.d.log.info("replica running", { icon: icon.name, on: target.nodeId.slice(0, 8), mode: r.mode, ms: r.ms.total, bytes: r.transferredBytes });
         const timings = { replicateMs: Math.round(performance.now() - asked), imageMs: r.ms.image, startMs: r.ms.start, targetMs: r.ms.total };
+        // A second client joining a replicate in flight is not a second migration.
+        if (first) record({ mode: r.mode, ok: true, endpoint: r.endpoint, ms: { total: timings.replicateMs, image: r.ms.image, start: r.ms.start, target: r.ms.total }, bytes: r.transferredBytes });
         onStatus({ replica: id, target: target.nodeId, state: "running", endpoint: r.endpoint, mode: r.mode, timings });
       },
       (e: Error) => {
         this.d.log.warn("replicate failed", { icon: icon.name, on: target.nodeId.slice(0, 8), error: e });
+        if (first) record({ mode: "unknown", ok: false, error: e.message, ms: { total: Math.round(performance.now() - asked) }, bytes: 0 });
         onStatus({ replica: id, target: target.nodeId, state: "failed", reason: e.message });
       },
     );
     return { replica: id };
+  }
+
+  /**
+   * Whether this replicate only hands a client's state over. An ICON may replicate as soon as a client
+   * connects, without state, and again with the client's state once the replica runs
+   * (examples/migrate-app): one migration, recorded once. A replicate with state that follows none
+   * without is a migration of its own.
+   */
+  private isHandover(id: string, options: ReplicateOptions): boolean {
+    const early = this.awaitingState.get(id) ?? 0;
+    if (options.state === undefined) {
+      this.awaitingState.set(id, Math.min(early + 1, 64)); // bounded: clients that left never follow up
+      return false;
+    }
+    if (!early) return false;
+    if (early === 1) this.awaitingState.delete(id);
+    else this.awaitingState.set(id, early - 1);
+    return true;
   }
 
   /** Sends a client's state to a running replica, without waiting: it travels ahead of the client. */

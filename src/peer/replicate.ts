@@ -8,6 +8,7 @@ import { LayerSource, OP_LAYERS } from "../images/ship.ts";
 import type { Logger } from "../log.ts";
 import type { Candidate } from "../yard/protocol.ts";
 import type { Yard } from "../yard/yard.ts";
+import type { MigrationHistory } from "./history.ts";
 import type { PeerNetwork } from "./network.ts";
 import { OP } from "./ops.ts";
 import { ReplicateSource } from "./replicate-source.ts";
@@ -21,6 +22,10 @@ export interface ReplicateInit {
   findCloser: (client: string) => Promise<Candidate[]>;
   log: Logger;
   prefetchAfter: number;
+  /** Where the source records the migrations it made (the dashboard and `GET /v1/migrations` read it). */
+  history?: MigrationHistory;
+  /** Counts replicates refused by policy or quota, by reason. */
+  onRefused?: (reason: string) => void;
 }
 
 export function startReplicate(o: ReplicateInit): { source: ReplicateSource; target: ReplicateTarget } {
@@ -28,7 +33,7 @@ export function startReplicate(o: ReplicateInit): { source: ReplicateSource; tar
   const images = engineImageHost(yard.engine);
   const layers = new LayerSource(images, log.child("images"));
   const target = new ReplicateTarget({ nodeId: network.nodeId, network, yard: o.ready, images, log });
-  const source = new ReplicateSource({ nodeId: network.nodeId, network, yard, findCloser: o.findCloser, images, layers, log, prefetchAfter: o.prefetchAfter });
+  const source = new ReplicateSource({ nodeId: network.nodeId, network, yard, findCloser: o.findCloser, images, layers, log, prefetchAfter: o.prefetchAfter, history: o.history, onRefused: o.onRefused });
   network.handle(OP.replicate, target.replicate);
   network.handle(OP_LAYERS, layers.serve);
   network.handle(OP.message, source.message);

@@ -10,6 +10,8 @@ import { IconError, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
 import { DhtDirectory } from "./dht-directory.ts";
+import type { RouterAnnouncement } from "./directory.ts";
+import type { RouterEntry } from "./map.ts";
 import type { Candidate } from "../yard/protocol.ts";
 import { closerCandidates, type ClosestAnswer } from "./finder.ts";
 import { topologyRoutes } from "./routes.ts";
@@ -98,6 +100,26 @@ export class TopologyComponent implements NodeComponent {
 
   routes() {
     return topologyRoutes(() => this.running(), () => this.settings);
+  }
+
+  /** Traces run by result, or undefined while discovery is off. */
+  traceCounts(): { ok: number; failed: number } | undefined {
+    return this.topology?.traceCounts;
+  }
+
+  /**
+   * The routers this node traced, nearest first, each with the other nodes it knows announced under it:
+   * what its last lookups found and what its own DHT store holds. Never touches the network.
+   */
+  knownRouters(): (RouterEntry & { announcedAt?: number; nodes: RouterAnnouncement[] })[] {
+    const topology = this.topology;
+    if (!topology) return [];
+    const dht = this.init.dht();
+    return topology.snapshot().routers.map((r) => {
+      const byNode = new Map<string, RouterAnnouncement>();
+      for (const a of [...(topology.lookups.peek(r.routerId) ?? []), ...dht.localAnnouncements(r.routerId)]) if (a.nodeId !== dht.nodeId) byNode.set(a.nodeId, a);
+      return { ...r, nodes: [...byNode.values()].sort((a, b) => a.rttMs - b.rttMs) };
+    });
   }
 
   status(): { off: string } | { routers: number; announced: number; cachedTraces: number; tracesRun: number } {

@@ -51,6 +51,11 @@ export class LookupCache {
     return this.start(routerId, e ?? this.insert(routerId));
   }
 
+  /** What the last lookup of a router found, however old, without looking it up (the dashboard's map). */
+  peek(routerId: string): RouterAnnouncement[] | undefined {
+    return this.entries.get(routerId)?.value;
+  }
+
   private insert(routerId: string): Entry {
     const e: Entry = { at: 0 };
     this.entries.set(routerId, e);

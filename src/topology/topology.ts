@@ -44,6 +44,8 @@ export class Topology {
   readonly finder: Finder;
   readonly harvester: Harvester;
   readonly announcer: Announcer;
+  /** Every trace this node ran (harvested addresses and clients alike), by result: the metrics read it. */
+  readonly traceCounts = { ok: 0, failed: 0 };
   private readonly abort = new AbortController();
   private unsubscribe?: () => void;
 
@@ -133,7 +135,11 @@ export class Topology {
       signal: this.abort.signal,
       ...(onHop ? { onHop } : {}),
       ...(prior ? { prior } : {}),
+    }).catch((e) => {
+      this.traceCounts.failed++;
+      throw e;
     });
+    this.traceCounts.ok++;
     this.announcer.changed(this.map.addTrace(trace));
     return trace;
   }

@@ -184,6 +184,11 @@ export class Yard {
     return e && this.view(e);
   }
 
+  /** Clients the ICON last reported through icon.clients(n); undefined until it reports. */
+  clients(name: string): number | undefined {
+    return this.entries.get(name)?.clients;
+  }
+
   /** A copy of the record (policy, parent, children, image) for the peer protocol. */
   record(name: string): IconRecord | undefined {
     const e = this.entries.get(name);

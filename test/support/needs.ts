@@ -6,12 +6,14 @@ import { describe, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-export type Need = "root" | "docker" | "binary" | "systemd-analyze" | "qemu-arm64";
+export type Need = "root" | "docker" | "binary" | "systemd-analyze" | "qemu-arm64" | "chromium";
 
 export const ROOT_DIR = join(import.meta.dir, "../..");
 export const BINARY = join(ROOT_DIR, "dist/icon");
 /** arm64 glibc for qemu-user (Debian's libc6-arm64-cross), given to it as QEMU_LD_PREFIX. */
 export const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
+/** Debian's chromium, driven by playwright-core (no browser download). */
+export const CHROMIUM = "/usr/bin/chromium";
 const inCI = process.env.CI === "true" || process.env.CI === "1";
 
 function dockerAnswers(): boolean {
@@ -30,6 +32,7 @@ const checks: Record<Need, () => string | undefined> = {
   "systemd-analyze": () => (Bun.which("systemd-analyze") ? undefined : "needs systemd-analyze (Debian package systemd; scripts/setup.sh installs it)"),
   "qemu-arm64": () => (Bun.which("qemu-aarch64-static") && existsSync(join(ARM64_SYSROOT, "lib/ld-linux-aarch64.so.1")) ? undefined
     : "needs qemu-aarch64-static and arm64 glibc (Debian packages qemu-user-static, libc6-arm64-cross; scripts/setup.sh installs them)"),
+  chromium: () => (existsSync(CHROMIUM) ? undefined : `needs ${CHROMIUM} (Debian package chromium; scripts/setup.sh installs it)`),
 };
 
 /** The first unmet need, or undefined. */

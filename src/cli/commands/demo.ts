@@ -1,27 +1,50 @@
+import type { MigrationLab } from "../../lab/lab.ts";
 import { JSON_OPTION, defineCommand } from "../command.ts";
-import { table } from "../output.ts";
+import { table, type Output } from "../output.ts";
 import { numberFlag } from "../flags.ts";
 
 type Case = "cold" | "direct" | "hot";
 
+/**
+ * The origin node runs in IEP1's namespace, where 127.0.0.1 is not the host's: its dashboard socket is
+ * relayed to this machine's 127.0.0.1 (dashboard/relay.ts) until SIGINT or SIGTERM.
+ */
+async function serveDashboardUntilSignal(lab: MigrationLab, port: number, out: Output): Promise<void> {
+  const { relayToSocket } = await import("../../dashboard/relay.ts");
+  const socketPath = lab.dashboardSocket(lab.roles.origin);
+  const relay = await relayToSocket({ host: "127.0.0.1", port, socketPath }).catch(() => relayToSocket({ host: "127.0.0.1", port: 0, socketPath }));
+  const url = `http://127.0.0.1:${relay.port}/`;
+  out.progress({ type: "dashboard", host: lab.roles.origin, url }, `\nDashboard of the origin node (${lab.roles.origin}): ${url}\nPress Ctrl-C to stop the demo and take the testbed down.`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await relay.stop();
+}
+
 export const command = defineCommand({
   name: "demo",
-  usage: "icon demo [--keep] [--loss P] [--json]",
+  usage: "icon demo [--exit] [--dashboard-port N] [--keep] [--loss P] [--json]",
   description:
     "Brings up the thesis network (UD, IEP1 far away, IEP2 at the edge) with one Docker engine per IEP,\n" +
     "starts a node on IEP1 and IEP2, runs the sample ICON on IEP1 and a client on UD. The ICON finds\n" +
     "that IEP2 is closer to the client, replicates itself there and moves the client. Three clients show\n" +
     "the three cases of thesis 4.1: cold (the image is shipped), direct (the replica runs), hot (the edge\n" +
-    "node restarted, its stopped replica is started). Each phase prints as it happens; then it tears down.",
+    "node restarted, its stopped replica is started). Each phase prints as it happens. Then it prints the\n" +
+    "URL of the origin node's dashboard on this machine's 127.0.0.1 and keeps everything up until Ctrl-C\n" +
+    "(--exit: tear down at once).",
   options: {
     ...JSON_OPTION,
     keep: { type: "boolean", doc: "Leave the testbed and nodes up afterwards (testbed name: demo)." },
     loss: { type: "string", arg: "P", doc: "Packet loss on every link, e.g. 0.01." },
+    exit: { type: "boolean", doc: "Tear down after the three cases instead of serving the dashboard until Ctrl-C." },
+    "dashboard-port": { type: "string", arg: "N", doc: "Port on 127.0.0.1 for the origin's dashboard (default 4180; 0: a free one)." },
   },
   async run({ values, out }) {
     const { requireRoot } = await import("../../testbed/lifecycle.ts");
     requireRoot("the demo", "Run it as root: sudo icon demo (or make demo).");
     const loss = numberFlag(values, "loss", 0, { min: 0, below: 1 });
+    const dashboardPort = numberFlag(values, "dashboard-port", 4180, { min: 0, max: 65535, int: true });
     const { MigrationLab } = await import("../../lab/lab.ts");
     const t0 = performance.now();
     out.info("icon demo: a client on UD connects to an ICON on IEP1 (92 ms away); IEP2 is 14 ms from UD.\n");
@@ -51,6 +74,7 @@ export const command = defineCommand({
         "\n" + table(["case", "switched in", "F", "mode"], results.map((r) => [r.case, r.ok ? `${r.totalMs} ms` : `failed: ${r.error}`, r.ok ? (r.totalMs! / floor).toFixed(2) : "-", r.mode])) +
         `\n(thesis IPO: direct 575 ms = 1.81 F, hot 4197 ms = 13.2 F, cold 11613 ms = 36.5 F)`,
       );
+      if (!values.exit) await serveDashboardUntilSignal(lab, dashboardPort, out);
     } finally {
       if (values.keep)
         out.info(`\nleft up: ${Object.entries(lab.dataDirs()).map(([h, d]) => `${h}: icon ps --data-dir ${d}`).join("; ")}\nicon testbed down --name demo removes everything`);

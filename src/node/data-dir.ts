@@ -9,7 +9,9 @@ import { IconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
 export async function prepareDataDir(dir: string, log?: Logger): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== "EEXIST") throw e; // a file in its place: said below
+  });
   const st = await stat(dir);
   if (!st.isDirectory()) throw new IconError("CONFIG", `data dir ${dir} is not a directory`, "Pass another --data-dir.");
   const uid = process.getuid?.();

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { Icon } from "../../icon-runtime/src/index.ts";
 import { manifestForgery } from "../../src/bench/hostile/manifest-forgery.ts";
 import { launderThroughReplica } from "../../src/bench/hostile/replica-laundering.ts";
-import { replicateFlood } from "../../src/bench/hostile/replicate-flood.ts";
+import { floodOutcome, replicateFlood } from "../../src/bench/hostile/replicate-flood.ts";
 import { signManifest } from "../../src/yard/manifest.ts";
 import { iconProgram, until } from "../support/memory-yard.ts";
 import { endpointOf } from "../support/peers.ts";
@@ -31,6 +31,7 @@ describe("finding 3: who may have a node run a replica", () => {
     const a = await attacker(network);
     const r = await replicateFlood(a, endpointOf(t.net), { image: await held(t, "evil:1"), count: 1 });
     expect(r).toMatchObject({ ran: 0, refused: { NOT_ADMITTED: 1 } });
+    expect(floodOutcome(r, 0)).toBe("refused");
     expect(replicas(t)).toEqual([]);
     expect(t.admission.view().refused).toBe(1);
   });

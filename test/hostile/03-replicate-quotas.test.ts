@@ -9,7 +9,7 @@
  * In-memory engines, real peer websockets on loopback; test nodes have portRange 20000-20009.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { replicateFlood } from "../../src/bench/hostile/replicate-flood.ts";
+import { floodOutcome, replicateFlood } from "../../src/bench/hostile/replicate-flood.ts";
 import { generateIdentity } from "../../src/identity/identity.ts";
 import { crashProgram, iconProgram } from "../support/memory-yard.ts";
 import { endpointOf } from "../support/peers.ts";
@@ -24,6 +24,7 @@ describe("finding 3: how much a node runs for others", () => {
     const t = await node();
     const r = await replicateFlood(await attacker(network), endpointOf(t.net), { image: await held(t, "evil:1"), count: 8 });
     expect(r).toMatchObject({ ran: 4, refused: { QUOTA: 4 } });
+    expect(floodOutcome(r, 4)).toBe("contained");
     expect(replicas(t).length).toBe(4);
     expect(t.target.refused().quotaPerPeer).toBe(4);
   });

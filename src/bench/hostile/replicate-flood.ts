@@ -6,7 +6,7 @@
  */
 import type { PeerEndpoint } from "../../peer/network.ts";
 import type { ImageRef } from "../../peer/ops.ts";
-import type { ReplicateAttacker } from "./replicate-attacker.ts";
+import type { Outcome, ReplicateAttacker } from "./replicate-attacker.ts";
 
 export interface FloodOptions {
   image: ImageRef;
@@ -43,4 +43,9 @@ export async function replicateFlood(attacker: ReplicateAttacker, target: PeerEn
   await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, o.count) }, worker));
   out.ms = Math.round(performance.now() - t0);
   return out;
+}
+
+/** Refused when nothing ran, contained when no more ran than the quota that applies (`cap`), else succeeded. */
+export function floodOutcome(r: FloodResult, cap: number): Outcome {
+  return r.ran === 0 ? "refused" : r.ran <= cap ? "contained" : "succeeded";
 }

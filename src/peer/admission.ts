@@ -71,6 +71,11 @@ export class Admission {
     return new Admission(path, setting, text === undefined ? { owners: [] } : parseFile(path, text), self);
   }
 
+  /** Requests refused since the node started. */
+  get refused(): number {
+    return this.refusedCount;
+  }
+
   get mode(): AdmissionMode {
     return this.file.mode ?? this.setting;
   }

@@ -35,7 +35,7 @@ export interface ReplicateTargetDeps {
 }
 
 /** A replica's share of the quotas, from its record. */
-export function holdingOf(rec: IconRecord): Holding | undefined {
+export function holdingOf(rec: Readonly<IconRecord>): Holding | undefined {
   if (rec.role !== "replica" || !rec.parent) return undefined;
   return { name: rec.name, owner: rec.manifest?.owner ?? "", requester: rec.parent.nodeId, imageId: rec.manifest?.imageId ?? rec.image, memoryBytes: rec.limits.memoryBytes, cpus: rec.limits.cpus };
 }
@@ -65,7 +65,7 @@ export class ReplicateTarget {
   /** Refusals since start, by reason; the quotas under the names of their settings. */
   refused() {
     const q = this.d.quota.refused;
-    return { notAdmitted: this.d.admission.view().refused, manifest: this.refusedManifests, quotaPerOwner: q.perOwner, quotaPerPeer: q.perPeer, quotaTotal: q.total };
+    return { notAdmitted: this.d.admission.refused, manifest: this.refusedManifests, quotaPerOwner: q.perOwner, quotaPerPeer: q.perPeer, quotaTotal: q.total };
   }
 
   /** Peer handler for OP.replicate. Two requests for the same replica share one start. */

@@ -338,9 +338,9 @@ export class Yard {
     return this.entry(name).deliver({ event: "replica", ...status });
   }
 
-  /** Copies of every record (quotas sum the replicas'). */
-  records(): IconRecord[] {
-    return [...this.entries.values()].map((e) => structuredClone(e.rec));
+  /** Every record, not copied (quotas sum the replicas' at each request): read them, never change them. */
+  records(): readonly Readonly<IconRecord>[] {
+    return [...this.entries.values()].map((e) => e.rec);
   }
 
   async updateChildren(name: string, change: (children: string[]) => string[]): Promise<void> {

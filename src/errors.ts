@@ -15,6 +15,8 @@ export type ErrorCode =
   | "INVALID_INPUT" // malformed request, datagram, JSON
   | "TOO_LARGE"
   | "UNAUTHORIZED" // bad signature, replay
+  | "NOT_ADMITTED" // this node does not run ICONs of that owner (admission allowlist)
+  | "QUOTA" // a per-owner, per-peer or node-wide quota would be exceeded
   | "DOCKER" // Docker daemon missing or failing
   | "PERMISSION" // needs root / capability
   | "UNSUPPORTED" // kernel or platform lacks a feature
@@ -33,6 +35,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   INVALID_INPUT: 6,
   TOO_LARGE: 6,
   UNAUTHORIZED: 7,
+  NOT_ADMITTED: 7,
+  QUOTA: 11,
   DOCKER: 8,
   PERMISSION: 9,
   UNSUPPORTED: 9,
@@ -52,6 +56,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_INPUT: 400,
   TOO_LARGE: 413,
   UNAUTHORIZED: 401,
+  NOT_ADMITTED: 403,
+  QUOTA: 429,
   DOCKER: 503,
   PERMISSION: 403,
   UNSUPPORTED: 501,

@@ -47,6 +47,24 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
     expectOnEdge(lab, await lab.client(), "cold");
   }, 180_000);
 
+  test("an edge in allowlist mode: the stranger's client stays and is served (NOT_ADMITTED); admitted, it migrates", async () => {
+    await lab.resetEdgeCold();
+    const edge = lab.nodes.get(lab.roles.edge).api;
+    const originKey = (await answer(lab.nodes.get(lab.roles.origin).api.v1.status.$get())).ownerKey;
+    await answer(edge.v1.admission.mode.$put({ json: { mode: "allowlist" } }));
+    try {
+      const r = await lab.client();
+      expect(r.ok).toBe(false);
+      expect(r.stayed).toBe(true);
+      expect(r.error).toContain("NOT_ADMITTED");
+      expect(await answer(edge.v1.icons.$get({ query: { all: "1" } }))).toEqual([]);
+      await answer(edge.v1.admission.owners.$post({ json: { key: originKey, note: "the origin" } }));
+      expectOnEdge(lab, await lab.client(), "cold");
+    } finally {
+      await answer(edge.v1.admission.mode.$put({ json: { mode: "open" } }));
+    }
+  }, 180_000);
+
   test("the peer port refuses unsigned and replayed handshakes from inside the network", async () => {
     const edgeId = (await answer(lab.nodes.get(lab.roles.edge).api.v1.status.$get())).nodeId;
     const url = `http://${address(lab.st, lab.roles.edge)}:4101${WS_PATH}`;

@@ -7,13 +7,17 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { engineImageHost } from "../src/images/engine-host.ts";
 import { LayerSource, OP_LAYERS } from "../src/images/ship.ts";
 import { silentLogger } from "../src/log.ts";
+import { generateIdentity } from "../src/identity/identity.ts";
+import { Admission } from "../src/peer/admission.ts";
 import { OP } from "../src/peer/ops.ts";
 import { ReplicateTarget } from "../src/peer/replicate-target.ts";
+import { signManifest } from "../src/yard/manifest.ts";
 import { copyImage, dockerSocket, down, parseTopology, up, type TestbedStatus } from "../src/testbed/index.ts";
 import type { ContainerEngine } from "../src/engine/container-engine.ts";
 import { tarStream } from "../src/util/tar.ts";
 import { describeWith } from "./support/needs.ts";
 import { loopbackNetworks } from "./support/peers.ts";
+import { unusedQuota } from "./support/replicate-nodes.ts";
 
 const NAME = "t-prefetch";
 const BASE = "icon-testbed-pause:latest";
@@ -44,15 +48,18 @@ describeWith(["root", "docker"], "prefetch", () => {
   }, 60_000);
 
   test("an offered image is fetched in the background: only its missing layer, verified", async () => {
-    const [a, b] = [await network(), await network()];
+    const owner = generateIdentity();
+    const [a, b] = [await network(owner), await network()];
     a.handle(OP_LAYERS, new LayerSource(engineImageHost(source), silentLogger).serve);
-    const replicas = new ReplicateTarget({ nodeId: b.nodeId, network: b, yard: () => Promise.reject(new Error("no yard in this test")), images: engineImageHost(target), log: silentLogger });
+    const admission = await Admission.open("/nonexistent", "open"); // open: no file is read or written
+    const replicas = new ReplicateTarget({ nodeId: b.nodeId, network: b, yard: () => Promise.reject(new Error("no yard in this test")), images: engineImageHost(target), admission, quota: unusedQuota(), log: silentLogger });
     b.onMessage(OP.offer, replicas.offer);
 
     const meta = (await engineImageHost(source).inspectImage(APP))!;
     expect(await target.inspectImage(meta.id)).toBeUndefined();
     const conn = await a.connect({ nodeId: b.nodeId, address: "127.0.0.1", port: b.port });
-    conn.notify(OP.offer, { icon: "app", image: { ref: APP, id: meta.id, diffIds: meta.diffIds, repoTags: meta.repoTags } });
+    const manifest = signManifest(owner, { name: "app", imageId: meta.id, env: {}, policy: {} });
+    conn.notify(OP.offer, { icon: "app", image: { ref: APP, id: meta.id, diffIds: meta.diffIds, repoTags: meta.repoTags }, manifest });
 
     let got;
     for (let i = 0; i < 200 && !(got = await target.inspectImage(APP)); i++) await Bun.sleep(50);

@@ -15,6 +15,7 @@ import { runtimeTag } from "../src/yard/runtime-image.ts";
 import type { StateEvent } from "../src/yard/state.ts";
 import { Yard } from "../src/yard/yard.ts";
 import { describeWith } from "./support/needs.ts";
+import { replicaManifest } from "./support/memory-yard.ts";
 
 const defaults = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
 const randomId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(20))).toString("hex");
@@ -69,7 +70,7 @@ describeWith(["docker", "binary"], "yard API on Docker", () => {
     const events: StateEvent[] = [];
     y.events.on("state", (e) => events.push(e));
     const parent = { nodeId: randomId(), icon: "root1" };
-    const v = await y.createReplica({ image, parent, initialState: { greeting: "hallo" }, policy: { maxReplicas: 3 } });
+    const v = await y.createReplica({ image, parent, initialState: { greeting: "hallo" }, manifest: replicaManifest({ maxReplicas: 3 }) });
     expect(v).toMatchObject({ role: "replica", parent: `${parent.nodeId}/root1`, state: "RUNNING" });
     expect(v.port).toBeGreaterThanOrEqual(base);
     expect(v.port).toBeLessThanOrEqual(base + 9);
@@ -94,7 +95,7 @@ describeWith(["docker", "binary"], "yard API on Docker", () => {
     expect(fresh.containerId).not.toBe(v.containerId);
     expect(fresh).toMatchObject({ state: "RUNNING", port: v.port });
     expect(y.record(v.name)!.policy).toEqual({ maxReplicas: 3 });
-    await expect(y.createReplica({ image, parent, initialState: "x".repeat(300_000) })).rejects.toThrow("initial state");
+    await expect(y.createReplica({ image, parent, initialState: "x".repeat(300_000), manifest: replicaManifest() })).rejects.toThrow("initial state");
   }, 60_000);
 
   test("Docker mode: the ICON joins the network container's namespace, nothing is published", async () => {

@@ -183,7 +183,7 @@ export function createIcon(opts: IconOptions = {}): Icon {
       running.catch(() => {}); // an unobserved failure must not crash the ICON
       const settle = (s: ReplicaStatus) => {
         if (s.state === "running") resolveRunning(s.endpoint);
-        else rejectRunning(new IconRuntimeError("REPLICA_" + s.state.toUpperCase(), s.state === "failed" ? `replica ${id} failed: ${s.reason}` : `replica ${id} stopped`));
+        else rejectRunning(new IconRuntimeError("REPLICA_" + s.state.toUpperCase(), s.state === "failed" ? `replica ${id} failed${s.code ? ` (${s.code})` : ""}: ${s.reason}` : `replica ${id} stopped`));
       };
       // A status that came after the request (it may beat the answer) is this replicate's; older ones are not.
       // Once settled, later statuses change nothing, so the listener goes (one per replicate would pile up).

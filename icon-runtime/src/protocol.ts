@@ -57,7 +57,7 @@ export interface ReplicateOptions {
 
 export type ReplicaStatus =
   | { replica: string; target: string; state: "running"; endpoint: Endpoint; /** how it came to run: direct, hot, prefetched or cold */ mode?: string; timings?: ReplicaTimings }
-  | { replica: string; target: string; state: "failed"; reason: string }
+  | { replica: string; target: string; state: "failed"; reason: string; /** the error code, e.g. NOT_ADMITTED or QUOTA when the target refused */ code?: string }
   | { replica: string; target: string; state: "stopped" };
 
 /** Where a replicate's time went, in ms (for researchers; absent on a direct answer). */

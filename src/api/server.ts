@@ -3,7 +3,7 @@
  * drive it. node/api.ts builds the app; this file owns the socket.
  */
 import type { Hono } from "hono";
-import { chmod, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { SOCKET_NAME } from "./client.ts";
 
@@ -19,8 +19,16 @@ export interface ApiServer {
 export async function serveApi(app: Hono<any, any, any>, dataDir: string): Promise<ApiServer> {
   const socketPath = join(dataDir, SOCKET_NAME);
   await rm(socketPath, { force: true });
-  const server = Bun.serve({ unix: socketPath, fetch: app.fetch });
-  await chmod(socketPath, 0o600);
+  // bind(2) makes the socket with the umask's mode: a umask that leaves only the owner's bits gives it
+  // 0600 at once, where a chmod afterwards would leave a moment in which anyone could connect. The bind
+  // is synchronous, so no other file of this process is made under that umask.
+  const umask = process.umask(0o177);
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({ unix: socketPath, fetch: app.fetch });
+  } finally {
+    process.umask(umask);
+  }
   return {
     socketPath,
     async stop() {

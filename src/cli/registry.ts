@@ -48,6 +48,10 @@ export const REGISTRY: Entry[] = [
   { name: "demo client", summary: "The sample migration client (the demo and the benchmark run it on UD)", hidden: true, load: () => import("./commands/demo-client.ts") },
   { name: "dashboard", summary: "Print the URL of the node's web dashboard (it opens nothing)", load: () => import("./commands/dashboard.ts") },
   { name: "peers", summary: "List the node's open peer connections (one per peer node)", load: () => import("./commands/peers.ts") },
+  { name: "admission list", summary: "Show whose ICONs this node runs as replicas: the mode and the owner keys", load: () => import("./commands/admission-list.ts") },
+  { name: "admission allow", summary: "Admit an owner's ICONs as replicas here (add its key to the list)", load: () => import("./commands/admission-allow.ts") },
+  { name: "admission deny", summary: "Take an owner's key off the list", load: () => import("./commands/admission-deny.ts") },
+  { name: "admission mode", summary: "Run replicas of any owner (open) or only of listed owners (allowlist)", load: () => import("./commands/admission-mode.ts") },
   { name: "service install", summary: "Run this node as a systemd service: write, verify, enable and start its unit", load: () => import("./commands/service-install.ts") },
   { name: "service uninstall", summary: "Stop and disable the node's systemd service and remove its unit (the data dir stays)", load: () => import("./commands/service-uninstall.ts") },
   { name: "service status", summary: "Show whether the node's service is installed, enabled and active, and whether the node answers", load: () => import("./commands/service-status.ts") },
@@ -56,7 +60,7 @@ export const REGISTRY: Entry[] = [
 
 /** Sections of `icon --help`, in order: a heading and the first words of the commands under it. */
 export const GROUPS: [string, string[]][] = [
-  ["node", ["node", "peers", "dashboard", "version"]],
+  ["node", ["node", "peers", "admission", "dashboard", "version"]],
   ["operations", ["service", "verify-release"]],
   ["DHT", ["dht"]],
   ["topology", ["trace", "topology", "closest"]],

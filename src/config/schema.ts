@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_MAX_TTL, MAX_TTL_LIMIT } from "../topology/trace/types.ts";
 import { isIPv4 } from "../util/ipv4.ts";
+import { quotaProblem } from "./quota.ts";
 
 export type FieldType = "string" | "int" | "number" | "bool" | "list" | "enum";
 
@@ -46,6 +47,23 @@ function badHostPort(list: string[]): string | undefined {
 }
 
 
+/**
+ * Quotas for a home node: replicas get the node's own iconMemory/iconCpus (256m, 1 CPU by default), so
+ * one owner fills at most 8 such replicas and one requesting node 4; all peers together 32.
+ */
+export const QUOTA_DEFAULTS = {
+  perOwner: ["replicas=8", "memory=2g", "cpus=8", "disk=4g"],
+  perPeer: ["replicas=4", "memory=1g", "cpus=4", "disk=2g"],
+  total: ["replicas=32", "memory=8g", "cpus=32", "disk=16g"],
+} as const;
+
+const quota = (defaults: readonly string[], whose: string) => ({
+  type: "list",
+  default: [...defaults],
+  doc: `Most that ${whose} may take on this node, as replicas=N,memory=SIZE,cpus=N,disk=SIZE (sums of the replicas' limits; disk counts each image once plus capped logs); a dimension left out keeps its default (${defaults.join(",")}). Beyond it a replicate is refused with QUOTA.`,
+  check: (v: string[]) => quotaProblem(v, defaults),
+}) as const;
+
 export const SCHEMA = {
   dataDir: { type: "string", default: join(homedir(), ".icon"), flag: "data-dir", doc: "Directory for the node's identity, state and local API socket." },
   listen: { type: "string", default: "0.0.0.0", flag: "listen", doc: "IPv4 address the DHT and peer sockets bind to.", check: (v: string) => (isIPv4(v) ? undefined : "must be an IPv4 address") },
@@ -74,6 +92,11 @@ export const SCHEMA = {
   iconPids: { type: "int", default: 256, min: 16, doc: "Default PIDs limit of an ICON container." },
   iconReadySec: { type: "int", default: 60, min: 1, doc: "Seconds an ICON has from container start to icon.ready() before it is marked FAILED and stopped." },
   prefetchAfter: { type: "int", default: 3, min: 0, doc: "Offer an ICON's image to a node after it was a candidate this many times (0: never)." },
+
+  admission: { type: "enum", default: "open", values: ["open", "allowlist"], doc: "Whose ICONs this node runs as replicas: open (any owner's) or allowlist (only owners listed with `icon admission allow`, and this node's own). `icon admission mode` overrides it, in <data-dir>/admission.json." },
+  quotaPerOwner: quota(QUOTA_DEFAULTS.perOwner, "the replicas of one owner (the key that ran their root ICON)"),
+  quotaPerPeer: quota(QUOTA_DEFAULTS.perPeer, "the replicas one node asked for"),
+  quotaTotal: quota(QUOTA_DEFAULTS.total, "all replicas together"),
 } as const satisfies Record<string, FieldSpec>;
 
 export type ConfigKey = keyof typeof SCHEMA;

@@ -4,11 +4,12 @@
  * Signing and verification use the runtime's native ed25519 (about 13 us / 44 us here).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
-import { chmod, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { IconError } from "../errors.ts";
 import { toHex } from "../util/hex.ts";
+import { createPrivateFile } from "../util/private-file.ts";
 
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
@@ -65,7 +66,7 @@ export function generateIdentity(): Identity {
   return fromPrivate(privateKey.export({ format: "der", type: "pkcs8" }).subarray(PKCS8_PREFIX.length));
 }
 
-/** Loads `<dataDir>/identity.json`, creating it (mode 0600) on first start. */
+/** Loads `<dataDir>/identity.json`, creating it on first start (mode 0600 from the start, and only if absent). */
 export async function loadOrCreateIdentity(dataDir: string): Promise<{ identity: Identity; created: boolean }> {
   const path = join(dataDir, "identity.json");
   const file = Bun.file(path);
@@ -86,7 +87,6 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<{ identity:
   const { privateKey } = generateKeyPairSync("ed25519");
   const raw = privateKey.export({ format: "der", type: "pkcs8" }).subarray(PKCS8_PREFIX.length);
   const identity = fromPrivate(raw);
-  await Bun.write(path, JSON.stringify({ privateKey: raw.toString("base64"), nodeId: toHex(identity.nodeId) }) + "\n");
-  await chmod(path, 0o600);
+  await createPrivateFile(path, JSON.stringify({ privateKey: raw.toString("base64"), nodeId: toHex(identity.nodeId) }) + "\n");
   return { identity, created: true };
 }

@@ -98,7 +98,9 @@ export class NodeMetrics {
       const conns = peer.network.connections();
       return (["in", "out"] as const).map((direction) => [{ direction }, conns.filter((c) => c.direction === direction).length]);
     });
-    mirrored(r, "icon_quota_refusals_total", "Replicas refused by a quota or an ICON's policy, by reason (maxReplicas, budget).", ["reason"], () => Object.entries(peer.refusals).map(([reason, v]) => [{ reason }, v]));
+    // Both sides: what this node's ICONs' policies refused as a source, and what admission and quotas refused as a target.
+    mirrored(r, "icon_quota_refusals_total", "Replicas refused by an ICON's policy (maxReplicas, budget) as the source, or by admission or a quota (notAdmitted, manifest, quotaPerOwner, quotaPerPeer, quotaTotal) as the target, by reason.", ["reason"], () =>
+      [...Object.entries(peer.refusals), ...Object.entries(peer.target?.refused() ?? {})].map(([reason, v]) => [{ reason }, v]));
 
     const migrations = new Counter({ name: "icon_migrations_total", help: "Replicates this node made as the source, by mode and result.", labelNames: ["mode", "result"], registers: [r] });
     const migrationSeconds = new Histogram({ name: "icon_migration_duration_seconds", help: "Duration of successful replicates as the source saw them (request to answer), by mode.", labelNames: ["mode"], buckets: MIGRATION_BUCKETS, registers: [r] });

@@ -16,7 +16,8 @@ export function nodeApi(node: IconNode, log: Logger) {
     .route("/v1/dht", dht.routes())
     .route("/v1", topology.routes())
     .route("/v1/icons", yard.routes())
-    .route("/v1", peer.routes());
+    .route("/v1", peer.routes())
+    .route("/v1/admission", peer.admissionRoutes());
   installErrorHandler(app, (e) => log.error("local API request failed", { error: e as Error }));
   return app;
 }

@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { answer, nodeAnswers, nodeClient, readStream } from "../api/client.ts";
 import { renderStatus } from "../cli/commands/node-status.ts";
+import { main } from "../cli/main.ts";
+import { Admission } from "../peer/admission.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { silentLogger } from "../log.ts";
@@ -40,7 +42,7 @@ describe("a node on loopback", () => {
     expect(s.dhtPort).toBeGreaterThan(0);
     expect(s.peerPort).toBeGreaterThan(0);
     expect(s.dht.listen).toBe(`127.0.0.1:${s.dhtPort}`);
-    expect(s.peer).toEqual({ port: s.peerPort, connections: 0 });
+    expect(s.peer).toEqual({ port: s.peerPort, connections: 0, admission: { mode: "open", owners: 0, refused: { notAdmitted: 0, manifest: 0, quotaPerOwner: 0, quotaPerPeer: 0, quotaTotal: 0 } } });
     expect(s.topology).toMatchObject({ routers: 0 });
     expect(s.yard.docker).toStartWith("unavailable");
     // The peer port answers as this node.
@@ -60,6 +62,27 @@ describe("a node on loopback", () => {
     expect(put).toMatchObject({ key: "k", replicas: 1, targets: 1, ok: true }); // alone: only its own copy
     await expect(readStream(client.v1.dht.get.$post({ json: { key: "other" } }))).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(answer(client.v1.closest.$get({ query: { client: "" } }))).rejects.toMatchObject({ code: "INVALID_INPUT" });
+  });
+
+  test("icon admission changes the running node at once, and its file", async () => {
+    const key = "ab".repeat(32);
+    // The commands print the view on stdout: kept out of the test's output.
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      expect(await main(["admission", "allow", key, "--note", "alice", "--data-dir", dir, "--json"])).toBe(0);
+      expect(await main(["admission", "mode", "allowlist", "--data-dir", dir, "--json"])).toBe(0);
+      expect(node.parts.peer.admission.admits(key)).toBe(true);
+      expect(node.parts.peer.admission.admits("cd".repeat(32))).toBe(false);
+      const onDisk = (await Admission.open(dir, "open")).view();
+      expect(onDisk).toMatchObject({ mode: "allowlist", owners: [{ key, note: "alice" }] });
+      const view = await answer(nodeClient(dir).v1.admission.$get());
+      expect(view).toMatchObject({ mode: "allowlist", self: (await answer(nodeClient(dir).v1.status.$get())).ownerKey });
+      expect(await main(["admission", "deny", "cd".repeat(32), "--data-dir", dir, "--json"])).toBe(1);
+      expect(await main(["admission", "mode", "open", "--data-dir", dir, "--json"])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
   });
 
   test("a second node on the same data dir is refused before any component starts", async () => {

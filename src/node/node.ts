@@ -2,7 +2,6 @@
  * A running node: its identity, its components (DHT, topology, yard, peer protocol) and its local API.
  * Components start in order and stop in reverse; SIGINT/SIGTERM handling lives in `icon node start`.
  */
-import { mkdir } from "node:fs/promises";
 import { nodeAnswers } from "../api/client.ts";
 import { serveApi, type ApiServer } from "../api/server.ts";
 import type { Config } from "../config/schema.ts";
@@ -11,6 +10,7 @@ import { loadOrCreateIdentity, type Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import { nodeApi } from "./api.ts";
+import { prepareDataDir } from "./data-dir.ts";
 import type { NodeComponent } from "./component.ts";
 import { YardComponent } from "../yard/component.ts";
 import { DhtComponent } from "../dht/component.ts";
@@ -42,7 +42,7 @@ export class IconNode {
   ) {}
 
   static async create(config: Config, log: Logger): Promise<IconNode> {
-    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    await prepareDataDir(config.dataDir, log);
     const { identity, created } = await loadOrCreateIdentity(config.dataDir);
     const nodeId = toHex(identity.nodeId);
     if (created) log.info("created a new node identity", { nodeId, dataDir: config.dataDir });
@@ -50,7 +50,7 @@ export class IconNode {
     const address = () => advertisedAddress(config, dht);
     let peer: PeerComponent | undefined;
     const topology = new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort });
-    const yard = new YardComponent({ config, nodeId, log: log.child("yard"), address });
+    const yard = new YardComponent({ config, nodeId, owner: identity, log: log.child("yard"), address });
     peer = new PeerComponent({ config, identity, log: log.child("peer"), address, topology, yard });
     return new IconNode(config, log, identity, { dht, peer, topology, yard });
   }
@@ -79,6 +79,8 @@ export class IconNode {
     const { dht, peer, topology, yard } = this.parts;
     return {
       nodeId: this.nodeId,
+      /** The key this node signs its ICONs' manifests with: what another operator allows with `icon admission allow`. */
+      ownerKey: toHex(this.identity.publicKey),
       version: VERSION,
       dataDir: this.config.dataDir,
       address: advertisedAddress(this.config, dht),

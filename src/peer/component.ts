@@ -3,15 +3,20 @@
  * source side of replicate (the services it gives the yard's ICONs), the target side that answers
  * other nodes, and image shipping (replicate.ts).
  */
-import type { Config } from "../config/schema.ts";
+import { quotaFrom } from "../config/quota.ts";
+import { QUOTA_DEFAULTS, type Config } from "../config/schema.ts";
 import type { Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
 import type { TopologyComponent } from "../topology/component.ts";
 import type { YardComponent } from "../yard/component.ts";
 import { MigrationHistory } from "./history.ts";
+import { toHex } from "../util/hex.ts";
+import { Admission } from "./admission.ts";
+import { admissionRoutes } from "./admission-routes.ts";
 import { startReplicate } from "./replicate.ts";
 import type { ReplicateSource } from "./replicate-source.ts";
+import type { ReplicateTarget } from "./replicate-target.ts";
 import { PeerNetwork } from "./network.ts";
 import { peerRoutes } from "./routes.ts";
 
@@ -28,10 +33,12 @@ export interface PeerComponentInit {
 export class PeerComponent implements NodeComponent {
   readonly name = "peer";
   network!: PeerNetwork;
+  admission!: Admission;
   source?: ReplicateSource;
   readonly history: MigrationHistory;
   /** Replicates refused by a quota or policy, by reason (the metrics read it). */
   readonly refusals: Record<string, number> = {};
+  target?: ReplicateTarget;
 
   constructor(private readonly init: PeerComponentInit) {
     this.history = new MigrationHistory(init.config.migrationHistory);
@@ -43,6 +50,7 @@ export class PeerComponent implements NodeComponent {
 
   async start(): Promise<void> {
     const { config, identity, log, address } = this.init;
+    this.admission = await Admission.open(config.dataDir, config.admission, toHex(identity.publicKey));
     this.network = new PeerNetwork({ identity, log, listen: config.listen, port: config.peerPort, advertisedAddress: address, dataDir: config.dataDir });
     await this.network.start();
     log.info("peer protocol listening", { address: `${config.listen}:${this.network.port}` });
@@ -52,11 +60,17 @@ export class PeerComponent implements NodeComponent {
   async started(): Promise<void> {
     const { config, log, yard: yardComponent, topology } = this.init;
     const yard = yardComponent.yard;
-    this.source = startReplicate({
+    const quotas = {
+      perOwner: quotaFrom(config.quotaPerOwner, QUOTA_DEFAULTS.perOwner),
+      perPeer: quotaFrom(config.quotaPerPeer, QUOTA_DEFAULTS.perPeer),
+      total: quotaFrom(config.quotaTotal, QUOTA_DEFAULTS.total),
+    };
+    ({ source: this.source, target: this.target } = startReplicate({
       network: this.network, yard, ready: () => yardComponent.ready(), findCloser: (client) => topology.findCloser(client), log, prefetchAfter: config.prefetchAfter,
+      admission: this.admission, quotas,
       history: this.history,
       onRefused: (reason) => (this.refusals[reason] = (this.refusals[reason] ?? 0) + 1),
-    }).source;
+    }));
   }
 
   async stop(): Promise<void> {
@@ -67,7 +81,12 @@ export class PeerComponent implements NodeComponent {
     return peerRoutes(() => this.network, this.history);
   }
 
+  admissionRoutes() {
+    return admissionRoutes(() => this.admission);
+  }
+
   status() {
-    return { port: this.port, connections: this.network.connections().length };
+    const { mode, owners } = this.admission.view();
+    return { port: this.port, connections: this.network.connections().length, admission: { mode, owners: owners.length, refused: this.target?.refused() } };
   }
 }

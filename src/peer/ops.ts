@@ -2,11 +2,13 @@
  * The operations nodes ask of each other over the peer protocol (migration, thesis figure 3.4), with
  * their bodies and the checks a receiver makes before acting on one.
  */
+import { sha256 } from "@noble/hashes/sha2.js";
 import { IconError } from "../errors.ts";
 import { DIGEST } from "../images/archive.ts";
 import type { InlineImage } from "../images/ship.ts";
 import { MAX_FRAME_BYTES } from "./protocol.ts";
-import type { Endpoint, Policy } from "../yard/protocol.ts";
+import { checkManifest, type SignedManifest } from "../yard/manifest.ts";
+import type { Endpoint } from "../yard/protocol.ts";
 
 export const OP = {
   /** source → target: run a replica of an ICON (hot restart, or cold with an image fetch). */
@@ -32,7 +34,8 @@ export interface ReplicateBody {
   icon: string;
   image: ImageRef;
   env: Record<string, string>;
-  policy: Policy;
+  /** The owner's signed manifest, as the root's node signed it: the image and env must be what it names; the replica runs under its policy. */
+  manifest: SignedManifest;
   state?: unknown;
   /** Describes the request's attachment: the image's config and top layers, sent when the source guesses the target lacks them (cold). */
   inline?: InlineImage;
@@ -70,6 +73,8 @@ export interface StatusBody {
 export interface OfferBody {
   icon: string;
   image: ImageRef;
+  /** The ICON's manifest: a node fetches images only for owners it admits. */
+  manifest: SignedManifest;
 }
 
 const bad = (what: string) => new IconError("INVALID_INPUT", `malformed peer request: ${what}`);
@@ -90,9 +95,12 @@ export function checkReplicate(v: unknown): ReplicateBody {
   if (typeof v.icon !== "string" || !/^[a-z0-9][a-z0-9_.-]{0,39}$/.test(v.icon)) throw bad("icon must be an ICON name");
   const env = v.env ?? {};
   if (!isObj(env) || !Object.values(env).every((x) => typeof x === "string")) throw bad("env must map names to strings");
-  const policy = v.policy ?? {};
-  if (!isObj(policy)) throw bad("policy must be an object");
-  return { icon: v.icon, image: checkImageRef(v.image), env: env as Record<string, string>, policy: policy as Policy, state: v.state, inline: checkInline(v.inline) };
+  return { icon: v.icon, image: checkImageRef(v.image), env: env as Record<string, string>, manifest: checkManifest(v.manifest), state: v.state, inline: checkInline(v.inline) };
+}
+
+export function checkOffer(v: unknown): OfferBody {
+  if (!isObj(v) || typeof v.icon !== "string") throw bad("offer needs {icon, image, manifest}");
+  return { icon: v.icon, image: checkImageRef(v.image), manifest: checkManifest(v.manifest) };
 }
 
 function checkInline(v: unknown): InlineImage | undefined {
@@ -118,9 +126,24 @@ export function checkStatus(v: unknown): StatusBody | undefined {
   return { icon: v.icon, replica: v.replica, state: v.state, endpoint: ep, reason: typeof v.reason === "string" ? v.reason : undefined };
 }
 
-/** The replica's name on its node: one replica per (parent ICON, parent node) there. */
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+/**
+ * The replica's name on its node: one replica per (parent ICON, parent node) there. The ICON's first
+ * characters (for people), then 160 bits of a hash of the full parent id and ICON name in base32 (for
+ * uniqueness): a name that two parents can share only by finding a hash collision, within the 40
+ * characters of an ICON name.
+ */
 export function replicaName(icon: string, parentNodeId: string): string {
-  return `${icon.slice(0, 31)}-${parentNodeId.slice(0, 8)}`;
+  const h = sha256(new TextEncoder().encode(`icon-replica\n${parentNodeId}\n${icon}`));
+  let bits = 0;
+  let acc = 0;
+  let out = "";
+  for (const byte of h.subarray(0, 20)) {
+    acc = ((acc << 8) | byte) & 0xfff; // at most 12 bits are pending
+    for (bits += 8; bits >= 5; bits -= 5) out += BASE32[(acc >> (bits - 5)) & 31];
+  }
+  return `${icon.slice(0, 7)}-${out}`;
 }
 
 export function replicaId(nodeId: string, name: string): string {

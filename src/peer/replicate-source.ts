@@ -4,7 +4,7 @@
  * (replicate, messages); replicate-target.ts is the other node's side.
  * Policy lives here: minimum RTT gain, maximum replicas, budget against announced prices, prefetch.
  */
-import { IconError } from "../errors.ts";
+import { IconError, isIconError, type ErrorCode } from "../errors.ts";
 import type { ImageHost } from "../images/host.ts";
 import type { LayerSource } from "../images/ship.ts";
 import type { Logger } from "../log.ts";
@@ -24,6 +24,9 @@ import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, 
  * trip; more would need a second trip anyway, which is what asking for the layers costs.
  */
 const INLINE_BUDGET = 13 * 1024;
+
+/** What a target answers when it runs nothing for a request: the client stays with this ICON. */
+const REFUSALS: ErrorCode[] = ["NOT_ADMITTED", "QUOTA", "UNAUTHORIZED", "INVALID_INPUT"];
 
 export interface ReplicateSourceDeps {
   nodeId: string;
@@ -90,9 +93,10 @@ export class ReplicateSource implements IconServices {
     const key = `${icon.name}|${c.nodeId}`;
     const n = (this.candidateCounts.get(key) ?? 0) + 1;
     this.candidateCounts.set(key, n);
-    if (n !== after || this.children.get(replicaId(c.nodeId, replicaName(icon.name, this.d.nodeId)))) return;
+    const manifest = rec.manifest;
+    if (n !== after || !manifest || this.children.get(replicaId(c.nodeId, replicaName(icon.name, this.d.nodeId)))) return;
     void this.imageRef(rec.image)
-      .then(async (image) => (await this.d.network.connect({ nodeId: c.nodeId, address: c.address, port: c.peerPort })).notify(OP.offer, { icon: icon.name, image } satisfies OfferBody))
+      .then(async (image) => (await this.d.network.connect({ nodeId: c.nodeId, address: c.address, port: c.peerPort })).notify(OP.offer, { icon: icon.name, image, manifest } satisfies OfferBody))
       .then(() => this.d.log.info("offered an image for prefetch", { icon: icon.name, to: c.nodeId.slice(0, 8) }), (e) => {
         // Counted again from zero: a node that was down gets the offer after `after` more candidacies.
         this.candidateCounts.delete(key);
@@ -172,7 +176,7 @@ export class ReplicateSource implements IconServices {
       (e: Error) => {
         this.d.log.warn("replicate failed", { icon: icon.name, on: target.nodeId.slice(0, 8), error: e });
         if (first) record({ mode: "unknown", ok: false, error: e.message, ms: { total: Math.round(performance.now() - asked) }, bytes: 0 });
-        onStatus({ replica: id, target: target.nodeId, state: "failed", reason: e.message });
+        onStatus({ replica: id, target: target.nodeId, state: "failed", reason: e.message, ...(e instanceof IconError ? { code: e.code } : {}) });
       },
     );
     return { replica: id };
@@ -204,15 +208,25 @@ export class ReplicateSource implements IconServices {
 
   /** Sends the replicate request for a new run of replica `id`. */
   private async request(rec: IconRecord, id: string, endpoint: PeerEndpoint, state: unknown): Promise<ReplicateResult> {
+    const { manifest } = rec;
+    if (!manifest) throw new IconError("FAILED", `ICON ${rec.name} has no owner manifest (a replica made by an older node), so no node would run a replica of it`, `Remove it ("icon rm ${rec.name}"); its parent makes a new one when needed.`);
     const image = await this.imageRef(rec.image);
+    if (image.id !== manifest.imageId)
+      throw new IconError("FAILED", `the image ${rec.image} of ICON ${rec.name} is no longer the image its owner signed`, `Run the ICON again ("icon rm ${rec.name}", then "icon run") so that its owner signs the new image.`);
     const known = rec.children.includes(id);
     if (!known) await this.d.yard.updateChildren(rec.name, (c) => [...c, id]);
     // A target that never ran this replica probably lacks the application layers: send the small top
     // layers along, and spare it the round trip of asking for them (DESIGN.md: hide behind round trips).
     const inline = known ? undefined : await this.d.layers.inline(image.id, INLINE_BUDGET).catch(() => undefined);
-    const body: ReplicateBody = { icon: rec.name, image, env: rec.env, policy: rec.policy, state, ...(inline ? { inline: inline.image } : {}) };
+    const body: ReplicateBody = { icon: rec.name, image, env: rec.env, manifest, state, ...(inline ? { inline: inline.image } : {}) };
     const conn = await this.d.network.connect(endpoint);
-    return conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });
+    try {
+      return await conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });
+    } catch (e) {
+      // Refused before anything was made there: it is no child of this ICON, and takes no maxReplicas slot.
+      if (!known && REFUSALS.some((code) => isIconError(e, code))) await this.d.yard.updateChildren(rec.name, (c) => c.filter((x) => x !== id)).catch(() => {});
+      throw e;
+    }
   }
 
   async sendToParent(icon: IconRef, data: unknown): Promise<boolean> {

@@ -4,16 +4,24 @@
  * (direct); a stopped one is restarted (hot); otherwise a new replica is created, after fetching from
  * the source only the layers missing here (cold). The replica's later state changes are reported to
  * its parent's node. replicate-source.ts is the other side.
+ *
+ * Before any of it the request is judged by its owner: the manifest must be signed by the owner and name
+ * exactly the image and env asked for, the owner must be admitted here (admission.ts), and a new
+ * replica must fit the quotas of its owner, of the requesting node and of the node (quota.ts).
  */
-import { IconError } from "../errors.ts";
+import { IconError, isIconError } from "../errors.ts";
 import { fetchImage, fetchLayers } from "../images/ship.ts";
 import type { ImageHost } from "../images/host.ts";
 import type { Logger } from "../log.ts";
 import type { StateEvent } from "../yard/state.ts";
+import { checkAgainstManifest } from "../yard/manifest.ts";
+import type { IconRecord } from "../yard/types.ts";
 import type { Yard } from "../yard/yard.ts";
+import type { Admission } from "./admission.ts";
 import type { PeerConnection, RequestContext } from "./connection.ts";
 import type { PeerNetwork } from "./network.ts";
-import { OP, checkImageRef, checkReplicate, replicaId, replicaName, type ImageRef, type ReplicateResult, type StatusBody } from "./ops.ts";
+import { OP, checkOffer, checkReplicate, replicaId, replicaName, type ImageRef, type ReplicateBody, type ReplicateResult, type StatusBody } from "./ops.ts";
+import type { Holding, QuotaLedger } from "./quota.ts";
 import { planReplica, type TargetHoldings } from "./replica-plan.ts";
 
 export interface ReplicateTargetDeps {
@@ -21,18 +29,48 @@ export interface ReplicateTargetDeps {
   network: PeerNetwork;
   yard: () => Promise<Yard>;
   images: ImageHost;
+  admission: Admission;
+  quota: QuotaLedger;
   log: Logger;
+}
+
+/** A replica's share of the quotas, from its record. */
+export function holdingOf(rec: Readonly<IconRecord>): Holding | undefined {
+  if (rec.role !== "replica" || !rec.parent) return undefined;
+  return { name: rec.name, owner: rec.manifest?.owner ?? "", requester: rec.parent.nodeId, imageId: rec.manifest?.imageId ?? rec.image, memoryBytes: rec.limits.memoryBytes, cpus: rec.limits.cpus };
 }
 
 export class ReplicateTarget {
   private readonly inflight = new Map<string, Promise<ReplicateResult>>();
   private readonly fetching = new Set<string>();
+  /** Requests refused for a manifest that was forged or did not match them, since start. */
+  private refusedManifests = 0;
 
   constructor(private readonly d: ReplicateTargetDeps) {}
 
+  /** The request, if its manifest holds and its owner is admitted here; throws (and counts) otherwise. */
+  private admit(body: unknown): ReplicateBody {
+    let req: ReplicateBody;
+    try {
+      req = checkReplicate(body);
+      checkAgainstManifest(req.manifest, req.image.id, req.env);
+    } catch (e) {
+      if (isIconError(e, "UNAUTHORIZED")) this.refusedManifests++;
+      throw e;
+    }
+    this.d.admission.check(req.manifest.owner);
+    return req;
+  }
+
+  /** Refusals since start, by reason; the quotas under the names of their settings. */
+  refused() {
+    const q = this.d.quota.refused;
+    return { notAdmitted: this.d.admission.refused, manifest: this.refusedManifests, quotaPerOwner: q.perOwner, quotaPerPeer: q.perPeer, quotaTotal: q.total };
+  }
+
   /** Peer handler for OP.replicate. Two requests for the same replica share one start. */
   replicate = async (body: unknown, ctx: RequestContext): Promise<ReplicateResult> => {
-    const req = checkReplicate(body);
+    const req = this.admit(body);
     const name = replicaName(req.icon, ctx.peer.nodeId);
     let run = this.inflight.get(name);
     if (!run) {
@@ -55,12 +93,13 @@ export class ReplicateTarget {
     return { replica, imageHeld, chains: imageHeld ? [] : await this.d.images.layerChains() };
   }
 
-  private async run(name: string, req: ReturnType<typeof checkReplicate>, ctx: RequestContext): Promise<ReplicateResult> {
+  private async run(name: string, req: ReplicateBody, ctx: RequestContext): Promise<ReplicateResult> {
     const t0 = performance.now();
     const yard = await this.d.yard();
     const parent = { nodeId: ctx.peer.nodeId, icon: req.icon };
     const rec = yard.record(name);
-    if (rec && rec.parent?.nodeId !== parent.nodeId) throw new IconError("CONFLICT", `replica name ${name} is taken by another ICON on this node`);
+    if (rec && (rec.parent?.nodeId !== parent.nodeId || rec.parent.icon !== parent.icon || rec.manifest?.owner !== req.manifest.owner))
+      throw new IconError("CONFLICT", `replica name ${name} is taken by another ICON on this node`);
     const plan = planReplica(req.image, await this.holdings(yard, name, req.image));
     let transferredBytes = 0;
     let imageMs = 0;
@@ -70,20 +109,32 @@ export class ReplicateTarget {
       if (plan.mode === "hot") await yard.start(name);
       if (req.state !== undefined) yard.deliver(name, { from: "parent", data: req.state });
     } else {
-      if (plan.replace) {
-        this.d.log.info("replacing a replica that runs an older image", { name });
-        await yard.remove(name, { force: true });
+      // A new replica: its share is reserved before any byte is fetched, and again with its image's real size.
+      const share: Holding = { name, owner: req.manifest.owner, requester: parent.nodeId, imageId: req.image.id, ...yard.replicaLimits() };
+      const replacing = (h: Holding) => h.name === name;
+      let release: (() => void) | undefined = await this.d.quota.reserve(share, replacing);
+      try {
+        if (plan.replace) {
+          this.d.log.info("replacing a replica that runs an older image", { name });
+          await yard.remove(name, { force: true });
+        }
+        if (plan.mode === "cold") {
+          const inline = req.inline && ctx.attachment ? { image: req.inline, bytes: ctx.attachment } : undefined;
+          transferredBytes = await fetchLayers(ctx.peer, req.image, plan.held, this.d.images, (e) => {
+            ctx.emit(e);
+            if (e.type === "image.loaded") this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, loadMs: e.loadMs, askedSource: e.asked });
+          }, inline);
+          imageMs = performance.now() - t1;
+          release();
+          release = await this.d.quota.reserve(share, replacing);
+        }
+        ctx.emit({ type: "replica.starting", mode: plan.mode });
+        // Once its record exists (its first state) the replica counts as a holding, no longer as a reservation.
+        const started = () => (release?.(), (release = undefined));
+        await yard.createReplica({ image: await this.localRef(req.image), name, env: req.env, parent, initialState: req.state, manifest: req.manifest }, started);
+      } finally {
+        release?.();
       }
-      if (plan.mode === "cold") {
-        const inline = req.inline && ctx.attachment ? { image: req.inline, bytes: ctx.attachment } : undefined;
-        transferredBytes = await fetchLayers(ctx.peer, req.image, plan.held, this.d.images, (e) => {
-          ctx.emit(e);
-          if (e.type === "image.loaded") this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, loadMs: e.loadMs, askedSource: e.asked });
-        }, inline);
-        imageMs = performance.now() - t1;
-      }
-      ctx.emit({ type: "replica.starting", mode: plan.mode });
-      await yard.createReplica({ image: await this.localRef(req.image), name, env: req.env, parent, initialState: req.state, policy: req.policy });
     }
     const view = yard.get(name);
     if (view?.state !== "RUNNING") throw new IconError("FAILED", `replica ${name} is ${view?.state ?? "gone"}${view?.reason ? `: ${view.reason}` : ""}`);
@@ -109,7 +160,9 @@ export class ReplicateTarget {
   offer = (body: unknown, peer: PeerConnection): void => {
     let image: ImageRef;
     try {
-      image = checkImageRef((body as { image?: unknown })?.image);
+      const offer = checkOffer(body);
+      if (offer.image.id !== offer.manifest.imageId || !this.d.admission.admits(offer.manifest.owner)) return;
+      image = offer.image;
     } catch {
       return;
     }

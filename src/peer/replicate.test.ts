@@ -5,59 +5,16 @@
  * ICON does; the replica's process is the same library on the edge's runtime socket.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { crashProgram, iconProgram, memoryYard, until, untilState, type MemoryYard } from "../../test/support/memory-yard.ts";
-import { loopbackNetworks } from "../../test/support/peers.ts";
-import type { Icon, Replica } from "../../icon-runtime/src/index.ts";
-import { MemoryEngine } from "../engine/memory-engine.ts";
-import { generateIdentity } from "../identity/identity.ts";
-import { silentLogger } from "../log.ts";
+import { crashProgram, iconProgram, until, untilState } from "../../test/support/memory-yard.ts";
+import { APP, LAYERS, replicateNodes, to } from "../../test/support/replicate-nodes.ts";
+import type { Replica } from "../../icon-runtime/src/index.ts";
 import { FakeClock } from "../util/clock.ts";
-import type { PeerNetwork } from "./network.ts";
 import { replicaName } from "./ops.ts";
-import { startReplicate } from "./replicate.ts";
-import type { ReplicateSource } from "./replicate-source.ts";
 
-const APP = "app:1";
-const LAYERS = ["the runtime base layer", "the application layer"];
-const { network, stopAll } = loopbackNetworks();
-let yards: MemoryYard[] = [];
-
-interface TestNode {
-  net: PeerNetwork;
-  my: MemoryYard;
-  engine: MemoryEngine;
-  source: ReplicateSource;
-}
-
-async function node(o: { clock?: FakeClock; readySec?: number } = {}): Promise<TestNode> {
-  const net = await network(generateIdentity(), o.clock);
-  const engine = new MemoryEngine();
-  await engine.addImage("base:1", { layers: LAYERS.slice(0, 1) }); // every node holds the runtime's base layer
-  const my = await memoryYard({ engine, nodeId: net.nodeId, config: { iconReadySec: o.readySec ?? 5 } });
-  yards.push(my);
-  const { source } = startReplicate({ network: net, yard: my.yard, ready: async () => my.yard, findCloser: async () => [], log: silentLogger, prefetchAfter: 0 });
-  return { net, my, engine, source };
-}
-
-/** The origin with its root ICON "web" running APP; resolves with the ICON's runtime, to replicate from. */
-async function origin(o: { clock?: FakeClock } = {}): Promise<TestNode & { icon: Icon }> {
-  const n = await node(o);
-  await n.engine.addImage(APP, { layers: LAYERS });
-  let icon: Icon | undefined;
-  n.engine.program(APP, iconProgram({ setup: (i) => void (icon = i) }));
-  await n.my.yard.run({ image: APP, name: "web" });
-  await until("the root ICON's runtime", () => icon);
-  return { ...n, icon: icon! };
-}
-
-const to = (n: TestNode) => ({ nodeId: n.net.nodeId, address: "127.0.0.1", peerPort: n.net.port });
+const { node, origin, runRoot, closeAll } = replicateNodes();
 const modeOf = (r: Replica) => (r.status?.state === "running" ? r.status.mode : r.status?.state);
 
-afterEach(async () => {
-  await Promise.all(yards.map((y) => y.close()));
-  yards = [];
-  await stopAll();
-});
+afterEach(closeAll);
 
 describe("replicate on memory engines", () => {
   test("cold (the image's missing layer comes from the origin), then direct, then hot: the state arrives each time", async () => {
@@ -99,7 +56,7 @@ describe("replicate on memory engines", () => {
     expect([states, messages]).toEqual([[{ n: 1 }, { n: 1 }], [{ n: 2 }]]);
   });
 
-  test("a replica that crashes on the edge: the ICON hears it failed, with the edge's reason", async () => {
+  test("a replica that crashes on the edge: the ICON hears it failed, with the edge's reason; the edge keeps nothing of it", async () => {
     const a = await origin();
     const b = await node();
     b.engine.program(APP, crashProgram(4, "replica: cannot start"));
@@ -108,7 +65,9 @@ describe("replicate on memory engines", () => {
     expect(err.code).toBe("REPLICA_FAILED");
     expect(err.message).toContain("exited with code 4 before it called icon.ready()");
     expect(err.message).toContain("replica: cannot start");
-    expect(b.my.yard.get(replicaName("web", a.net.nodeId))?.state).toBe("FAILED");
+    // Removed with its port: a failed replica is never restarted as it is.
+    expect(b.my.yard.get(replicaName("web", a.net.nodeId))).toBeUndefined();
+    expect(b.engine.all()).toEqual([]);
   });
 
   test("a stopped replica of an older image is replaced by a new one of the image asked for (cold again)", async () => {
@@ -125,11 +84,8 @@ describe("replicate on memory engines", () => {
     await a.my.yard.remove("web", { force: true });
     const v2 = await a.engine.addImage("app:2", { layers: [LAYERS[0]!, "the application, rebuilt"] });
     b.engine.program("app:2", iconProgram());
-    let icon: Icon | undefined;
-    a.engine.program("app:2", iconProgram({ setup: (i) => void (icon = i) }));
-    await a.my.yard.run({ image: "app:2", name: "web" });
-    await until("the new root ICON's runtime", () => icon);
-    const again = await icon!.replicate(to(b));
+    const icon = await runRoot(a, "web", "app:2");
+    const again = await icon.replicate(to(b));
     await again.running;
     expect(modeOf(again)).toBe("cold");
     const containers = b.engine.all();

@@ -9,10 +9,12 @@ import type { Logger } from "../log.ts";
 import type { Candidate } from "../yard/protocol.ts";
 import type { Yard } from "../yard/yard.ts";
 import type { MigrationHistory } from "./history.ts";
+import type { Admission } from "./admission.ts";
 import type { PeerNetwork } from "./network.ts";
 import { OP } from "./ops.ts";
 import { ReplicateSource } from "./replicate-source.ts";
-import { ReplicateTarget } from "./replicate-target.ts";
+import { QuotaLedger, type Holding, type Quotas } from "./quota.ts";
+import { ReplicateTarget, holdingOf } from "./replicate-target.ts";
 
 export interface ReplicateInit {
   network: PeerNetwork;
@@ -26,13 +28,21 @@ export interface ReplicateInit {
   history?: MigrationHistory;
   /** Counts replicates refused by policy or quota, by reason. */
   onRefused?: (reason: string) => void;
+  /** Whose ICONs this node runs as replicas, and how much of them. */
+  admission: Admission;
+  quotas: Quotas;
 }
 
 export function startReplicate(o: ReplicateInit): { source: ReplicateSource; target: ReplicateTarget } {
   const { network, yard, log } = o;
   const images = engineImageHost(yard.engine);
   const layers = new LayerSource(images, log.child("images"));
-  const target = new ReplicateTarget({ nodeId: network.nodeId, network, yard: o.ready, images, log });
+  const quota = new QuotaLedger({
+    quotas: o.quotas,
+    holdings: () => yard.records().map(holdingOf).filter((h): h is Holding => !!h),
+    imageSize: async (id) => (await yard.engine.inspectImage(id))?.size,
+  });
+  const target = new ReplicateTarget({ nodeId: network.nodeId, network, yard: o.ready, images, admission: o.admission, quota, log });
   const source = new ReplicateSource({ nodeId: network.nodeId, network, yard, findCloser: o.findCloser, images, layers, log, prefetchAfter: o.prefetchAfter, history: o.history, onRefused: o.onRefused });
   network.handle(OP.replicate, target.replicate);
   network.handle(OP_LAYERS, layers.serve);

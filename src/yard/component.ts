@@ -4,6 +4,7 @@
  * again (ping + reconcile) on the next request.
  */
 import type { Config } from "../config/schema.ts";
+import type { Identity } from "../identity/identity.ts";
 import { IconError, isIconError, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
@@ -14,6 +15,8 @@ import { Yard } from "./yard.ts";
 export interface YardComponentInit {
   config: Config;
   nodeId: string;
+  /** The node's key: it signs the manifests of the root ICONs run here. */
+  owner: Identity;
   log: Logger;
   /** Where clients reach this node's ICONs. */
   address: () => string;
@@ -36,7 +39,7 @@ export class YardComponent implements NodeComponent {
     const { config, log } = this.init;
     let engine = this.init.engine;
     if (!engine) engine = await (await import("../engine/docker-engine.ts")).createDockerEngine(config.dockerSocket);
-    this.yard = new Yard({ config, nodeId: this.init.nodeId, log, engine, address: this.init.address });
+    this.yard = new Yard({ config, nodeId: this.init.nodeId, owner: this.init.owner, log, engine, address: this.init.address });
     try {
       await this.ready();
     } catch (e) {

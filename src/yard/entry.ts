@@ -39,6 +39,8 @@ export class IconEntry implements RuntimeHandler {
   starting?: Promise<unknown>;
   /** The last start failed before the container ran (create or start refused). */
   startRefused = false;
+  /** The removal in progress, joined by a second one. */
+  discarding?: Promise<void>;
   /** Cancels the wait for the current container's exit. */
   exitWatch?: AbortController;
   /** Serializes record writes. */

@@ -13,6 +13,7 @@ import { installErrorHandler } from "../api/http.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { silentLogger } from "../log.ts";
+import { generateIdentity } from "../identity/identity.ts";
 import { YardComponent } from "./component.ts";
 import { yardRoutes } from "./routes.ts";
 import { Yard } from "./yard.ts";
@@ -69,7 +70,7 @@ describe("yard routes", () => {
 });
 
 test("while Docker is down, the yard component's routes answer 503 DOCKER with the fix", async () => {
-  const component = new YardComponent({ config, nodeId: "b".repeat(40), log: silentLogger, address: () => "127.0.0.1" });
+  const component = new YardComponent({ config, nodeId: "b".repeat(40), owner: generateIdentity(), log: silentLogger, address: () => "127.0.0.1" });
   await component.start(); // starts anyway: the node stays useful without Docker
   const { app } = mount(() => component.ready());
   const res = await app.request("/v1/icons");

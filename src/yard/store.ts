@@ -3,11 +3,12 @@
  * node killed mid-write keeps the previous record. Beside it, `sock/` is the only directory an ICON's
  * container sees (mounted at /run/icon): the record itself stays out of the container's reach.
  */
-import { chmod, mkdir, readdir, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { IconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { IconRecord } from "./types.ts";
+import { writePrivateFile } from "../util/private-file.ts";
 
 /** Docker-compatible, short enough for container names and socket paths. */
 export const NAME_RE = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
@@ -49,12 +50,10 @@ export class IconStore {
     await chmod(this.socketDir(name), 0o711);
   }
 
+  /** The record holds the ICON's env (its secrets): 0600, replaced atomically. */
   async save(rec: IconRecord): Promise<void> {
-    const file = join(this.dir(rec.name), "icon.json");
-    const tmp = `${file}.${process.pid}.tmp`;
     await mkdir(this.dir(rec.name), { recursive: true, mode: 0o700 });
-    await Bun.write(tmp, JSON.stringify(rec, null, 2) + "\n");
-    await rename(tmp, file);
+    await writePrivateFile(join(this.dir(rec.name), "icon.json"), JSON.stringify(rec, null, 2) + "\n");
   }
 
   async remove(name: string): Promise<void> {

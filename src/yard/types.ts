@@ -2,6 +2,7 @@
  * What the yard knows about an ICON: the persisted record (what to run and with which pinned port) and
  * the view the local API shows. The state itself lives in state.ts.
  */
+import type { SignedManifest } from "./manifest.ts";
 import type { Endpoint, Policy } from "./protocol.ts";
 import type { IconState } from "./state.ts";
 
@@ -36,6 +37,11 @@ export interface IconRecord {
   /** Replica ids of this ICON's children, kept by the peer protocol. */
   children: string[];
   policy: Policy;
+  /**
+   * What the ICON is, signed by its owner: this node's key for a root ICON (signed again when its
+   * policy changes), the manifest the request carried for a replica. Replicates send it unchanged.
+   */
+  manifest?: SignedManifest;
   /** What a replica gets from icon.initialState(). */
   initialState?: unknown;
   /** Last state and failure reason, so a restarted node can report a FAILED ICON as failed. */
@@ -56,6 +62,8 @@ export interface IconView {
   parent: string | null;
   children: string[];
   createdAt: string;
+  /** The owner's key (hex): the node key that ran the root ICON; null for a record without a manifest. */
+  owner: string | null;
   reason?: string;
   containerId?: string;
 }
@@ -74,11 +82,11 @@ export interface RunRequest {
   readyTimeoutSec?: number;
 }
 
-/** How the peer protocol asks for a replica; the port is always allocated. */
+/** How the peer protocol asks for a replica; the port is always allocated, the policy is the manifest's. */
 export interface ReplicaRequest extends Omit<RunRequest, "port"> {
   parent: ParentRef;
   initialState?: unknown;
-  policy?: Policy;
+  manifest: SignedManifest;
 }
 
 export type { Endpoint };

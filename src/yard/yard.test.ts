@@ -4,7 +4,7 @@
  * the icon-runtime library on the real runtime socket; timeouts run on a fake clock.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { crashProgram, iconProgram, memoryYard, until, untilState, type MemoryYard } from "../../test/support/memory-yard.ts";
+import { crashProgram, iconProgram, memoryYard, replicaManifest, until, untilState, type MemoryYard } from "../../test/support/memory-yard.ts";
 import { MemoryEngine } from "../engine/memory-engine.ts";
 import { isIconError } from "../errors.ts";
 import { FakeClock } from "../util/clock.ts";
@@ -200,7 +200,7 @@ describe("yard idle policy", () => {
     let reported = false;
     my.engine.program(APP, iconProgram({ setup: async (icon) => void (await icon.clients(0), (reported = true)) }));
     const parent = { nodeId: "cd".repeat(20), icon: "web" };
-    await my.yard.createReplica({ image: APP, name: "rep", parent, policy: { idleStopSec: 60, idleRemoveSec: 600 } });
+    await my.yard.createReplica({ image: APP, name: "rep", parent, manifest: replicaManifest({ idleStopSec: 60, idleRemoveSec: 600 }) });
     await until("the runtime reported its clients", () => my.engine.all()[0] && my.yard.get("rep")?.state === "RUNNING" && reported);
     await clock.advance(59_000);
     expect(my.yard.get("rep")?.state).toBe("RUNNING");

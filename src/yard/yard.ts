@@ -8,13 +8,15 @@
 import { MAX_LINE_BYTES, type ReplicaStatus } from "./protocol.ts";
 import type { Config } from "../config/schema.ts";
 import { IconError } from "../errors.ts";
+import type { Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
 import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
-import { LABELS } from "./container-spec.ts";
+import { LABELS, parseBytes } from "./container-spec.ts";
 import type { ContainerEngine, LogLine } from "../engine/container-engine.ts";
 import { IconEntry, type EntryHost } from "./entry.ts";
 import { Emitter, type YardEvents } from "./events.ts";
 import { Lifecycle } from "./lifecycle.ts";
+import { signManifest } from "./manifest.ts";
 import { imageMissing, nameFromImage, newRecord } from "./new-record.ts";
 import { PortAllocator, parseRange, portFree } from "./ports.ts";
 import { planReconcile } from "./reconcile.ts";
@@ -29,6 +31,8 @@ export type YardConfig = Pick<Config, "dataDir" | "listen" | "portRange" | "netw
 export interface YardOptions {
   config: YardConfig;
   nodeId: string;
+  /** The key that signs the manifests of the root ICONs run here (the node's); none: they get none and cannot replicate. */
+  owner?: Identity;
   log: Logger;
   engine: ContainerEngine;
   /** The node's advertised address: where clients reach its ICONs. */
@@ -74,6 +78,13 @@ export class Yard {
       address: o.address,
       spec: { nodeId: o.nodeId, networkContainer: o.config.networkContainer, hostIp: o.config.listen },
     });
+    // A replica that fails later (it crashed, or a hot start failed) gives its port back too.
+    this.events.on("state", (ev) => {
+      const e = this.entries.get(ev.name);
+      if (ev.state !== "FAILED" || e?.rec.role !== "replica") return;
+      void Promise.resolve(e.starting).catch(() => {}).then(() => (e.state === "FAILED" ? this.discard(e) : undefined))
+        .catch((err) => o.log.warn("could not remove a failed replica", { name: e.name, error: err as Error }));
+    });
     const pinned = () => new Set([...this.entries.values()].map((e) => e.rec.port));
     const free = o.portFree ?? ((p: number) => (o.config.networkContainer ? portFree(p) : portFree(p, o.config.listen)));
     this.ports = new PortAllocator(parseRange(o.config.portRange), pinned, free);
@@ -84,10 +95,16 @@ export class Yard {
       services: () => this.services,
       onReady: (e, port) => this.life.onReady(e, port),
       onPolicy: async (e) => {
+        // The owner signs the root's new policy, so replicas made from now on carry it.
+        if (e.rec.role === "root" && e.rec.manifest) e.rec.manifest = this.sign(e.rec, e.rec.manifest.imageId);
         await this.life.save(e);
         this.events.emit("policy", { name: e.name, policy: { ...e.rec.policy } });
       },
     };
+  }
+
+  private sign(rec: Pick<IconRecord, "name" | "env" | "policy">, imageId: string) {
+    return this.o.owner && signManifest(this.o.owner, { name: rec.name, imageId, env: rec.env, policy: rec.policy });
   }
 
   setServices(services: IconServices): void {
@@ -107,6 +124,11 @@ export class Yard {
     for (const name of plan.finishRemoval) await this.store.remove(name);
     for (const rec of records) {
       if (rec.removing) continue;
+      // A root ICON recorded by an older node gets its owner's manifest now (a replica cannot: it stays put).
+      if (rec.role === "root" && !rec.manifest) {
+        const id = (await this.engine.inspectImage(rec.image))?.id;
+        if (id) rec.manifest = this.sign(rec, id);
+      }
       const found = plan.keep.get(rec.name);
       rec.containerId = found?.id;
       const e = new IconEntry(rec, this.host);
@@ -168,7 +190,7 @@ export class Yard {
     const r = e.rec;
     const v: IconView = {
       name: r.name, image: r.image, state: e.state, address: this.o.address(), port: r.port, role: r.role,
-      parent: r.parent ? `${r.parent.nodeId}/${r.parent.icon}` : null, children: [...r.children], createdAt: r.createdAt,
+      parent: r.parent ? `${r.parent.nodeId}/${r.parent.icon}` : null, children: [...r.children], createdAt: r.createdAt, owner: r.manifest?.owner ?? null,
     };
     if (e.reason) v.reason = e.reason;
     if (r.containerId) v.containerId = r.containerId;
@@ -200,12 +222,22 @@ export class Yard {
     return this.launch(req, { role: "root" }, onEvent);
   }
 
-  /** Runs a replica for the peer protocol: port from portRange, parent and initial state recorded. */
+  /**
+   * Runs a replica for the peer protocol: port from portRange, parent, manifest and initial state
+   * recorded. A replica that fails is removed (container, record, port): a failed replica is never
+   * restarted as it is, and keeping its port would let failing requests use up the range.
+   */
   createReplica(req: ReplicaRequest, onEvent?: (e: StateEvent) => void): Promise<IconView> {
     const size = Buffer.byteLength(JSON.stringify(req.initialState ?? null));
     if (size > MAX_INITIAL_STATE_BYTES)
       return Promise.reject(new IconError("TOO_LARGE", `initial state of ${size} bytes is over the ${MAX_INITIAL_STATE_BYTES} bytes a replica can receive`, "Hand over less state, or let the replica fetch the rest from its parent."));
-    return this.launch({ ...req, port: undefined }, { role: "replica", parent: req.parent, initialState: req.initialState, policy: req.policy ?? {} }, onEvent);
+    const extra: Partial<IconRecord> = { role: "replica", parent: req.parent, initialState: req.initialState, policy: { ...req.manifest.policy }, manifest: req.manifest };
+    return this.launch({ ...req, port: undefined }, extra, onEvent);
+  }
+
+  /** The limits a replica gets here (it never chooses its own). */
+  replicaLimits(): { memoryBytes: number; cpus: number } {
+    return { memoryBytes: parseBytes(this.o.config.iconMemory) ?? 0, cpus: this.o.config.iconCpus };
   }
 
   private async launch(req: RunRequest, extra: Partial<IconRecord>, onEvent?: (e: StateEvent) => void): Promise<IconView> {
@@ -217,13 +249,25 @@ export class Yard {
       await this.life.boot(e, req.readyTimeoutSec ?? this.o.config.iconReadySec);
     } catch (err) {
       // Nothing usable was started (no image, port refused, no network container): leave nothing behind.
-      // A container that ran and failed stays, FAILED, so that "icon logs" can show why.
-      if (e.state === "FAILED" && e.startRefused) await this.life.remove(e).then(() => this.entries.delete(e.name), () => {});
+      // A root ICON that ran and failed stays, FAILED, so that "icon logs" can show why.
+      if (e.state === "FAILED" && (e.startRefused || e.rec.role === "replica")) await this.discard(e).catch(() => {});
       throw err;
     } finally {
       off?.();
     }
     return this.view(e);
+  }
+
+  /** Removes an ICON for good; concurrent calls share one removal. */
+  private discard(e: IconEntry): Promise<void> {
+    e.discarding ??= this.life.remove(e).then(
+      () => void (this.entries.get(e.name) === e && this.entries.delete(e.name)),
+      (err) => {
+        e.discarding = undefined;
+        throw err;
+      },
+    );
+    return e.discarding;
   }
 
   private async register(req: RunRequest, extra: Partial<IconRecord>): Promise<IconEntry> {
@@ -236,6 +280,7 @@ export class Yard {
     const checked = newRecord(req, name, 0, image, this.o.config); // check everything before claiming a port
     const port = req.port !== undefined ? await this.ports.claim(req.port) : await this.ports.allocate();
     const rec: IconRecord = { ...checked, port, ...extra };
+    if (rec.role === "root") rec.manifest = this.sign(rec, image.id);
     await this.store.prepare(name);
     await this.store.save(rec);
     const e = new IconEntry(rec, this.host);
@@ -279,8 +324,7 @@ export class Yard {
     const e = this.entry(name);
     if (ACTIVE.includes(e.state) && !opts.force)
       throw new IconError("CONFLICT", `ICON ${name} is ${e.state}`, `Stop it first ("icon stop ${name}"), or use "icon rm --force ${name}".`);
-    await this.life.remove(e);
-    this.entries.delete(name);
+    await this.discard(e);
   }
 
   logs(name: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogLine> {
@@ -297,6 +341,11 @@ export class Yard {
   /** A status of one of the ICON's replicas that did not come through replicate's callback. */
   replicaStatus(name: string, status: ReplicaStatus): boolean {
     return this.entry(name).deliver({ event: "replica", ...status });
+  }
+
+  /** Every record, not copied (quotas sum the replicas' at each request): read them, never change them. */
+  records(): readonly Readonly<IconRecord>[] {
+    return [...this.entries.values()].map((e) => e.rec);
   }
 
   async updateChildren(name: string, change: (children: string[]) => string[]): Promise<void> {

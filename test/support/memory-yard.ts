@@ -10,12 +10,19 @@ import { SCHEMA, type Config } from "../../src/config/schema.ts";
 import { MemoryEngine, type ContainerProcess, type Program } from "../../src/engine/memory-engine.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { Clock } from "../../src/util/clock.ts";
-import { SOCKET_DIR } from "../../src/yard/protocol.ts";
+import { generateIdentity, type Identity } from "../../src/identity/identity.ts";
+import { toHex } from "../../src/util/hex.ts";
+import { signManifest, type SignedManifest } from "../../src/yard/manifest.ts";
+import { SOCKET_DIR, type Policy } from "../../src/yard/protocol.ts";
 import type { StateEvent } from "../../src/yard/state.ts";
 import { Yard, type YardConfig } from "../../src/yard/yard.ts";
 
 const defaults = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
-const randomNodeId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(20))).toString("hex");
+
+/** A manifest some other node's owner signed, for a replica made directly on a yard. */
+export function replicaManifest(policy: Policy = {}, imageId = `sha256:${"0".repeat(64)}`): SignedManifest {
+  return signManifest(generateIdentity(), { name: "root", imageId, env: {}, policy });
+}
 
 /**
  * An ICON's process: the runtime on the container's socket; `setup` runs first (listeners, initial
@@ -53,15 +60,19 @@ export interface MemoryYard {
   close(): Promise<void>;
 }
 
-/** A yard on a fresh data dir, reconciled as a starting node's is, on `engine` (a new memory engine by default). */
-export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; config?: Partial<YardConfig>; nodeId?: string } = {}): Promise<MemoryYard> {
+/**
+ * A yard on a fresh data dir, reconciled as a starting node's is, on `engine` (a new memory engine by
+ * default); `identity` is the node's (a new one by default), the owner of its root ICONs.
+ */
+export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; config?: Partial<YardConfig>; identity?: Identity } = {}): Promise<MemoryYard> {
   const engine = o.engine ?? new MemoryEngine();
-  const nodeId = o.nodeId ?? randomNodeId();
+  const owner = o.identity ?? generateIdentity();
+  const nodeId = toHex(owner.nodeId);
   const dir = await mkdtemp(join(tmpdir(), "icon-myard-"));
   const config: YardConfig = { ...defaults, dataDir: dir, listen: "127.0.0.1", portRange: "20000-20009", iconReadySec: 5, ...o.config };
   const events: StateEvent[] = [];
   const open = () => {
-    const y = new Yard({ config, nodeId, log: silentLogger, engine, address: () => "127.0.0.1", portFree: async () => true, clock: o.clock });
+    const y = new Yard({ config, nodeId, owner, log: silentLogger, engine, address: () => "127.0.0.1", portFree: async () => true, clock: o.clock });
     y.events.on("state", (e) => void events.push(e));
     return y;
   };

@@ -43,7 +43,10 @@ fi
 if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null 2>&1; then
   if ! docker info >/dev/null 2>&1; then
     say "starting dockerd (log: /var/log/icon-dockerd.log)"
-    setsid nohup dockerd >/var/log/icon-dockerd.log 2>&1 </dev/null &
+    # Started with no descriptor but stdio: a lock the caller holds (flock LOCK scripts/test.sh) must not
+    # stay held by the daemon for its whole life.
+    (for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"; done
+     exec setsid nohup dockerd >/var/log/icon-dockerd.log 2>&1 </dev/null) &
     for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
     docker info >/dev/null 2>&1 || { say "dockerd did not start; see /var/log/icon-dockerd.log"; exit 1; }
   fi

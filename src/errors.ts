@@ -15,6 +15,7 @@ export type ErrorCode =
   | "INVALID_INPUT" // malformed request, datagram, JSON
   | "TOO_LARGE"
   | "UNAUTHORIZED" // bad signature, replay
+  | "RATE_LIMITED" // a source over its rate or its share of a table: wait and retry
   | "DOCKER" // Docker daemon missing or failing
   | "PERMISSION" // needs root / capability
   | "UNSUPPORTED" // kernel or platform lacks a feature
@@ -33,6 +34,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   INVALID_INPUT: 6,
   TOO_LARGE: 6,
   UNAUTHORIZED: 7,
+  RATE_LIMITED: 5,
   DOCKER: 8,
   PERMISSION: 9,
   UNSUPPORTED: 9,
@@ -52,6 +54,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_INPUT: 400,
   TOO_LARGE: 413,
   UNAUTHORIZED: 401,
+  RATE_LIMITED: 429,
   DOCKER: 503,
   PERMISSION: 403,
   UNSUPPORTED: 501,

@@ -60,6 +60,6 @@ export class PeerComponent implements NodeComponent {
   }
 
   status() {
-    return { port: this.port, connections: this.network.connections().length };
+    return { port: this.port, ...this.network.status() };
   }
 }

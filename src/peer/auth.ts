@@ -10,6 +10,7 @@
  *   2. the server's first frame              <- e, ee, s, es     payload: identity key, signature, boot id
  *   3. the client's first frame              -> s, se            payload: the same, and the client's endpoint claim
  * Message 3 leaves at once and the client's first request follows it without waiting for anything.
+ * A dial made only to check a peer's endpoint claim says so in message 3 ("probe") and ends there.
  */
 import { IconError } from "../errors.ts";
 import { nodeIdOf, verifySignature, type Identity } from "../identity/identity.ts";
@@ -38,6 +39,8 @@ export interface PeerHello {
   boot: string;
   /** Where the peer says it accepts connections (a claim: nothing has dialled it yet). */
   endpoint?: { address: string; port: number };
+  /** The dial only checks this node's endpoint: no connection to keep. */
+  probe: boolean;
 }
 
 /** A fresh boot id for a process: connections from an earlier run of the same node carry another. */
@@ -62,8 +65,8 @@ export class LocalPeer {
   }
 
   /** The payload of message 2 or 3: who this node is. */
-  hello(endpoint?: string): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify({ key: b64(this.identity.publicKey), sig: b64(this.signature), boot: this.boot, ...(endpoint ? { endpoint } : {}) }));
+  hello(endpoint?: string, probe = false): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify({ key: b64(this.identity.publicKey), sig: b64(this.signature), boot: this.boot, ...(endpoint ? { endpoint } : {}), ...(probe ? { probe } : {}) }));
   }
 
   private handshake(initiator: boolean): XXHandshake {
@@ -93,10 +96,10 @@ export class LocalPeer {
   }
 
   /** Dialling side: reads message 2, checks it is the node dialled, writes message 3. */
-  finishDial(hs: XXHandshake, message2: Uint8Array, expectedNodeId: string, endpoint: string): { peer: PeerHello; message3: Uint8Array; keys: ChannelKeys } {
+  finishDial(hs: XXHandshake, message2: Uint8Array, expectedNodeId: string, endpoint: string, probe = false): { peer: PeerHello; message3: Uint8Array; keys: ChannelKeys } {
     const peer = checkHello(hs, hs.readMessage(message2));
     if (peer.nodeId !== expectedNodeId) throw deny(`the peer is node ${peer.nodeId.slice(0, 8)}, not ${expectedNodeId.slice(0, 8)}`);
-    const message3 = hs.writeMessage(this.hello(endpoint));
+    const message3 = hs.writeMessage(this.hello(endpoint, probe));
     return { peer, message3, keys: hs.split() };
   }
 }
@@ -110,7 +113,7 @@ export function finishAccept(hs: XXHandshake, message3: Uint8Array): { peer: Pee
 /** The identity in a hello payload, checked against the Noise static key the handshake just proved. */
 function checkHello(hs: XXHandshake, payload: Uint8Array): PeerHello {
   if (payload.length > MAX_PAYLOAD_BYTES) throw deny("oversized hello");
-  let h: { key?: unknown; sig?: unknown; boot?: unknown; endpoint?: unknown };
+  let h: { key?: unknown; sig?: unknown; boot?: unknown; endpoint?: unknown; probe?: unknown };
   try {
     h = JSON.parse(new TextDecoder().decode(payload));
   } catch {
@@ -121,5 +124,5 @@ function checkHello(hs: XXHandshake, payload: Uint8Array): PeerHello {
   if (!verifySignature(publicKey, Buffer.concat([STATIC_KEY_PREFIX, hs.remoteStatic!]), new Uint8Array(Buffer.from(h.sig, "base64")))) throw deny("the channel key is not signed by the node's identity");
   const m = typeof h.endpoint === "string" ? /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(h.endpoint) : null;
   const endpoint = m && Number(m[2]) > 0 && Number(m[2]) < 65536 ? { address: m[1]!, port: Number(m[2]) } : undefined;
-  return { nodeId: toHex(nodeIdOf(publicKey)), publicKey, boot: typeof h.boot === "string" ? h.boot.slice(0, 64) : "", endpoint };
+  return { nodeId: toHex(nodeIdOf(publicKey)), publicKey, boot: typeof h.boot === "string" ? h.boot.slice(0, 64) : "", endpoint, probe: h.probe === true };
 }

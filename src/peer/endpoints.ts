@@ -1,9 +1,9 @@
 /**
  * Where other nodes accept connections. An endpoint is known once this node dialled it and the node
  * there proved its id in the handshake; only known endpoints are saved and redialled after a restart.
- * What a peer says about itself when it dials in is a claim: kept apart, used only to dial that node
- * when this node needs to reach it (which proves or refutes the claim), never saved. Both tables are
- * bounded, oldest forgotten first, so fresh ids cannot grow them.
+ * What a peer says about itself when it dials in is a claim: kept apart until a dial proves it (the
+ * network probes claims of the peer's own address at once; others only when it needs to reach that
+ * node), never saved before. Both tables are bounded, oldest forgotten first, so fresh ids cannot grow them.
  */
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
@@ -37,11 +37,12 @@ export class PeerEndpoints {
     put(this.known, ep);
   }
 
-  /** A peer that dialled in says it accepts connections at `ep`. */
-  claim(ep: PeerEndpoint): void {
+  /** A peer that dialled in says it accepts connections at `ep`; false when that is already known. */
+  claim(ep: PeerEndpoint): boolean {
     const k = this.known.get(ep.nodeId);
-    if (k?.address === ep.address && k.port === ep.port) return;
+    if (k?.address === ep.address && k.port === ep.port) return false;
     put(this.claimed, ep);
+    return true;
   }
 
   /** The known endpoint of a node, else its claim. */

@@ -63,6 +63,8 @@ export interface InboundCounters {
   /** Connections closed because a frame failed authentication (tampering, or a broken peer). */
   badFrame: number;
   httpRate: number;
+  /** Endpoint claims left unprobed: more new peers per second than the probe rate. */
+  probeRate: number;
 }
 
 /** The /24 of an IPv4 address (an IPv4-mapped IPv6 one too); any other address is its own group. */
@@ -74,7 +76,7 @@ export function subnetOf(ip: string): string {
 
 export class InboundLimits {
   readonly config: InboundLimitsConfig;
-  readonly counters: InboundCounters = { handshakeRate: 0, perIp: 0, perSubnet: 0, handshakesPerSubnet: 0, full: 0, evicted: 0, handshakeTimeout: 0, badHandshake: 0, badFrame: 0, httpRate: 0 };
+  readonly counters: InboundCounters = { handshakeRate: 0, perIp: 0, perSubnet: 0, handshakesPerSubnet: 0, full: 0, evicted: 0, handshakeTimeout: 0, badHandshake: 0, badFrame: 0, httpRate: 0, probeRate: 0 };
   private readonly slots = new Set<InboundSlot>();
   private readonly handshakeRate: TokenBuckets;
   private readonly httpRate: TokenBuckets;

@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { generateIdentity } from "../identity/identity.ts";
 import { LocalPeer, NOISE_HEADER } from "./auth.ts";
 import { WS_PATH } from "./protocol.ts";
@@ -105,6 +108,27 @@ describe("peer network", () => {
     const again = await a.reach(b.nodeId); // b's endpoint is known from the first dial
     expect(again?.open).toBe(true);
     expect(again).not.toBe(conn);
+  });
+
+  test("the endpoint a node claims when it dials in is probed, then known and saved", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "icon-peers-"));
+    try {
+      const a = await network(undefined, undefined, { dataDir });
+      const b = await network();
+      await b.connect(endpointOf(a)); // b claims 127.0.0.1:<its port>, the address it dials from
+      for (let i = 0; i < 200 && !a.status().endpoints.known; i++) await Bun.sleep(5);
+      expect(a.status().endpoints).toEqual({ known: 1, claimed: 0 });
+      expect(a.endpointOf(b.nodeId)).toEqual(endpointOf(b));
+      // The probe ended at its handshake (b closed it: no inbound socket left), and b kept the
+      // connection it dialled: nothing replaced it.
+      for (let i = 0; i < 200 && b.status().inbound; i++) await Bun.sleep(5);
+      expect(b.status().inbound).toBe(0);
+      expect(b.connections().map((c) => c.direction)).toEqual(["out"]);
+      await a.stop();
+      expect(await Bun.file(join(dataDir, "peers.json")).json()).toEqual([endpointOf(b)]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   test("a peer that stops fails requests in flight instead of hanging", async () => {

@@ -11,8 +11,9 @@ import { installErrorHandler } from "../api/http.ts";
 import { HTTP_STATUS, IconError, toIconError } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
+import { TokenBuckets } from "../dht/rate-limit.ts";
 import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
-import { LocalPeer, NOISE_HEADER, finishAccept, newBootId, type PeerHello } from "./auth.ts";
+import { LocalPeer, NOISE_HEADER, finishAccept, newBootId, type ChannelKeys, type PeerHello } from "./auth.ts";
 import { SecureChannel, type RawSocket } from "./channel.ts";
 import { PeerConnection, type Handlers, type MessageHandler, type RequestHandler } from "./connection.ts";
 import { PeerEndpoints, type PeerEndpoint } from "./endpoints.ts";
@@ -57,6 +58,9 @@ export class PeerNetwork {
   private readonly connectListeners: ((c: PeerConnection) => void)[] = [];
   private readonly restartListeners: ((nodeId: string) => void)[] = [];
   private readonly local: LocalPeer;
+  private readonly probing = new Set<string>();
+  /** Endpoint probes per second, all peers together. */
+  private readonly probeRate: TokenBuckets;
   readonly limits: InboundLimits;
   readonly nodeId: string;
   /** This process's boot id, sent in every handshake. */
@@ -69,6 +73,7 @@ export class PeerNetwork {
     this.local = new LocalPeer(init.identity, this.boot);
     this.nodeId = this.local.nodeId;
     this.limits = new InboundLimits(this.clock, init.limits);
+    this.probeRate = new TokenBuckets(this.clock, 5, 20, 1);
     this.endpoints = new PeerEndpoints(init.dataDir, init.log);
     installErrorHandler(this.http, (e) => init.log.error("peer HTTP request failed", { error: e as Error }));
     // Only what a dialler needs to name the node it reaches; no version to help pick an exploit.
@@ -172,10 +177,25 @@ export class PeerNetwork {
       return ws.close(1008, "handshake failed");
     }
     this.clock.clearTimeout(d.timer);
+    if (hello.probe) return ws.close(1000, "endpoint verified");
     d.slot.handshaking = false;
     d.conn = new PeerConnection(d.channel, hello.nodeId, "in", hello.endpoint, hello.boot, this.handlers, this.init.log, this.clock);
-    if (hello.endpoint) this.endpoints.claim({ nodeId: hello.nodeId, ...hello.endpoint });
+    if (hello.endpoint) this.checkClaim({ nodeId: hello.nodeId, ...hello.endpoint }, d.ip);
     this.register(d.conn);
+  }
+
+  /**
+   * A peer that dialled in claims an endpoint. A claim of the address it dialled from is probed at once
+   * (a handshake that ends there), so that the endpoint is known and saved for the next run; a claim
+   * of any other address is never dialled on its own: nobody can make this node dial a third party.
+   */
+  private checkClaim(ep: PeerEndpoint, fromIp: string): void {
+    if (!this.endpoints.claim(ep) || ep.address !== fromIp.replace(/^::ffff:/, "") || this.probing.has(ep.nodeId)) return;
+    if (!this.probeRate.take("all")) return void this.limits.counters.probeRate++;
+    this.probing.add(ep.nodeId);
+    this.dial(ep, true)
+      .catch((e) => this.init.log.debug("a peer's endpoint claim did not answer as that node", { peer: ep.nodeId.slice(0, 8), error: e as Error }))
+      .finally(() => this.probing.delete(ep.nodeId));
   }
 
   /** Decrypts a frame for a connection; anything that fails authentication closes it. */
@@ -249,11 +269,14 @@ export class PeerNetwork {
     return { connections: this.connections().length, inbound: this.limits.size, endpoints: this.endpoints.sizes, refused: { ...this.limits.counters } };
   }
 
-  private dial(peer: PeerEndpoint): Promise<PeerConnection> {
+  /** Opens a connection; a probe only proves the endpoint and closes (resolving undefined). */
+  private dial(peer: PeerEndpoint): Promise<PeerConnection>;
+  private dial(peer: PeerEndpoint, probe: true): Promise<undefined>;
+  private dial(peer: PeerEndpoint, probe = false): Promise<PeerConnection | undefined> {
     const { header, hs } = this.local.dial(peer.nodeId);
     const url = `ws://${peer.address}:${peer.port}${WS_PATH}`;
     const timeoutMs = this.init.connectTimeoutMs ?? 5_000;
-    return new Promise<PeerConnection>((resolve, reject) => {
+    return new Promise<PeerConnection | undefined>((resolve, reject) => {
       const ws = new WebSocket(url, { headers: { [NOISE_HEADER]: header } } as unknown as string[]);
       ws.binaryType = "arraybuffer";
       let channel: SecureChannel | undefined;
@@ -271,19 +294,22 @@ export class PeerNetwork {
       ws.onmessage = (ev) => {
         const data = typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer);
         if (conn) return this.deliver(channel!, conn, data);
-        let hello: PeerHello;
+        let hello: PeerHello, keys: ChannelKeys;
         try {
           if (typeof data === "string") throw new IconError("UNAUTHORIZED", "handshake message 2 must be binary");
-          const done = this.local.finishDial(hs, data, peer.nodeId, this.endpoint);
+          const done = this.local.finishDial(hs, data, peer.nodeId, this.endpoint, probe);
           ws.send(done.message3);
           hello = done.peer;
-          channel = new SecureChannel(rawClient(ws), done.keys);
+          keys = done.keys;
         } catch (e) {
           return fail((e as Error).message, "UNAUTHORIZED");
         }
         this.clock.clearTimeout(timer);
-        conn = new PeerConnection(channel, peer.nodeId, "out", { address: peer.address, port: peer.port }, hello.boot, this.handlers, this.init.log, this.clock);
         this.endpoints.verified(peer);
+        if (probe) return resolve(undefined); // the other side closes
+        channel = new SecureChannel(rawClient(ws), keys);
+
+        conn = new PeerConnection(channel, peer.nodeId, "out", { address: peer.address, port: peer.port }, hello.boot, this.handlers, this.init.log, this.clock);
         this.register(conn);
         resolve(conn);
       };

@@ -8,6 +8,7 @@
 import { IconError } from "../errors.ts";
 import type { ChannelKeys } from "./auth.ts";
 import type { FrameSocket } from "./connection.ts";
+import { MAX_MESSAGE_BYTES } from "./noise.ts";
 import { FRAGMENT_BYTES, MAX_FRAME_BYTES } from "./protocol.ts";
 
 const BINARY = 1;
@@ -43,6 +44,7 @@ export class SecureChannel implements FrameSocket {
    */
   open(message: string | Uint8Array): string | Uint8Array | undefined {
     if (typeof message === "string") throw new IconError("UNAUTHORIZED", "peer channel: a plaintext frame after the handshake");
+    if (message.length > MAX_MESSAGE_BYTES) throw new IconError("TOO_LARGE", "peer channel: a message above the Noise limit");
     const plain = this.keys.receive.decryptWithAd(NO_AD, message);
     if (plain.length < 1) throw new IconError("UNAUTHORIZED", "peer channel: an empty message");
     const flags = plain[0]!;

@@ -139,12 +139,12 @@ export class PeerNetwork {
   }
 
   /** Plain HTTP, or a handshake's first message: refused by the limits before any work is done for it. */
-  private upgrade(req: Request, server: Server<WsData>): Response | undefined {
+  private upgrade(req: Request, server: Server<WsData>): Response | Promise<Response> | undefined {
     const ip = server.requestIP(req)?.address ?? "";
     const refuse = (e: IconError) => Response.json(e.toJSON(), { status: HTTP_STATUS[e.code] });
     if (new URL(req.url).pathname !== WS_PATH) {
       if (!this.limits.allowHttp(ip)) return refuse(new IconError("RATE_LIMITED", "too many requests from your network", "Ask less often."));
-      return this.http.fetch(req) as Response;
+      return this.http.fetch(req);
     }
     const slot = this.limits.admit(ip);
     if (slot instanceof IconError) return refuse(slot);

@@ -15,3 +15,4 @@ export interface AttackReport {
 export { floodPeerConnections } from "./peer-connection-flood.ts";
 export { claimEndpoints, victimListener } from "./peer-endpoint-claims.ts";
 export { floodPeerInfo } from "./peer-info-flood.ts";
+export { readWebSocketStream, startOnPathRelay, type OnPathMode } from "./peer-on-path.ts";

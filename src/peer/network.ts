@@ -13,7 +13,7 @@ import type { Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
 import { TokenBuckets } from "../dht/rate-limit.ts";
 import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
-import { LocalPeer, NOISE_HEADER, finishAccept, newBootId, type ChannelKeys, type PeerHello } from "./auth.ts";
+import { LocalPeer, NOISE_HEADER, finishAccept, newBootId, type PeerHello } from "./auth.ts";
 import { SecureChannel, type RawSocket } from "./channel.ts";
 import { PeerConnection, type Handlers, type MessageHandler, type RequestHandler } from "./connection.ts";
 import { PeerEndpoints, type PeerEndpoint } from "./endpoints.ts";
@@ -294,22 +294,19 @@ export class PeerNetwork {
       ws.onmessage = (ev) => {
         const data = typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer);
         if (conn) return this.deliver(channel!, conn, data);
-        let hello: PeerHello, keys: ChannelKeys;
+        let done: ReturnType<LocalPeer["finishDial"]>;
         try {
           if (typeof data === "string") throw new IconError("UNAUTHORIZED", "handshake message 2 must be binary");
-          const done = this.local.finishDial(hs, data, peer.nodeId, this.endpoint, probe);
+          done = this.local.finishDial(hs, data, peer.nodeId, this.endpoint, probe);
           ws.send(done.message3);
-          hello = done.peer;
-          keys = done.keys;
         } catch (e) {
           return fail((e as Error).message, "UNAUTHORIZED");
         }
         this.clock.clearTimeout(timer);
         this.endpoints.verified(peer);
         if (probe) return resolve(undefined); // the other side closes
-        channel = new SecureChannel(rawClient(ws), keys);
-
-        conn = new PeerConnection(channel, peer.nodeId, "out", { address: peer.address, port: peer.port }, hello.boot, this.handlers, this.init.log, this.clock);
+        channel = new SecureChannel(rawClient(ws), done.keys);
+        conn = new PeerConnection(channel, peer.nodeId, "out", { address: peer.address, port: peer.port }, done.peer.boot, this.handlers, this.init.log, this.clock);
         this.register(conn);
         resolve(conn);
       };

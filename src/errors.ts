@@ -17,6 +17,7 @@ export type ErrorCode =
   | "UNAUTHORIZED" // bad signature, replay
   | "NOT_ADMITTED" // this node does not run ICONs of that owner (admission allowlist)
   | "QUOTA" // a per-owner, per-peer or node-wide quota would be exceeded
+  | "RATE_LIMITED" // a source over its rate or its share of a table: wait and retry
   | "DOCKER" // Docker daemon missing or failing
   | "PERMISSION" // needs root / capability
   | "UNSUPPORTED" // kernel or platform lacks a feature
@@ -37,6 +38,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   UNAUTHORIZED: 7,
   NOT_ADMITTED: 7,
   QUOTA: 11,
+  RATE_LIMITED: 5,
   DOCKER: 8,
   PERMISSION: 9,
   UNSUPPORTED: 9,
@@ -58,6 +60,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHORIZED: 401,
   NOT_ADMITTED: 403,
   QUOTA: 429,
+  RATE_LIMITED: 429,
   DOCKER: 503,
   PERMISSION: 403,
   UNSUPPORTED: 501,

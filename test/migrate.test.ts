@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { answer } from "../src/api/client.ts";
 import { generateIdentity } from "../src/identity/identity.ts";
-import { handshakeHeaders } from "../src/peer/auth.ts";
+import { LocalPeer, NOISE_HEADER } from "../src/peer/auth.ts";
 import { WS_PATH } from "../src/peer/protocol.ts";
 import { MigrationLab } from "../src/lab/lab.ts";
 import { address, inHost } from "../src/testbed/index.ts";
@@ -65,10 +65,10 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
     }
   }, 180_000);
 
-  test("the peer port refuses unsigned and replayed handshakes from inside the network", async () => {
+  test("the peer port refuses handshakes without a Noise message or addressed to another node, from inside the network", async () => {
     const edgeId = (await answer(lab.nodes.get(lab.roles.edge).api.v1.status.$get())).nodeId;
     const url = `http://${address(lab.st, lab.roles.edge)}:4101${WS_PATH}`;
-    const signed = handshakeHeaders(generateIdentity(), edgeId, "10.9.9.9:1");
+    const client = new LocalPeer(generateIdentity(), "test");
     // Each request runs in UD's namespace through this binary acting as plain Bun.
     const statusOf = (headers: Record<string, string>) => {
       const script = `const r = await fetch(${JSON.stringify(url)}, { headers: ${JSON.stringify({ connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", ...headers })} }); console.log(r.status); process.exit(0);`;
@@ -76,8 +76,8 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
       return Number(p.stdout.toString().trim());
     };
     expect(statusOf({})).toBe(401);
-    expect(statusOf(signed)).toBe(101);
-    expect(statusOf(signed)).toBe(401); // the same handshake again: a replay
+    expect(statusOf({ [NOISE_HEADER]: client.dial("00".repeat(20)).header })).toBe(401);
+    expect(statusOf({ [NOISE_HEADER]: client.dial(edgeId).header })).toBe(101);
   }, 60_000);
 
   test("the edge killed during a replicate: the client stays with the origin; no orphan once the edge is back", async () => {

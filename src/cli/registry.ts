@@ -43,6 +43,7 @@ export const REGISTRY: Entry[] = [
   { name: "logs", summary: "Print an ICON's output (stdout and stderr)", load: () => import("./commands/logs.ts") },
   { name: "runtime build", summary: "Build the icon-runtime base image locally from this binary", load: () => import("./commands/runtime-build.ts") },
   { name: "bench yard", summary: "Measure ICON start times against bare Docker (cold run and hot start)", load: () => import("./commands/bench-yard.ts") },
+  { name: "bench peer", summary: "Measure the encrypted peer channel on loopback: new connection, bulk throughput", load: () => import("./commands/bench-peer.ts") },
   { name: "bench migrate", summary: "Measure migration time per case like thesis chapter 4 (root, Docker)", load: () => import("./commands/bench-migrate.ts") },
   { name: "demo", summary: "Migrate a client to the edge on an emulated Internet (root, Docker)", load: () => import("./commands/demo.ts") },
   { name: "demo client", summary: "The sample migration client (the demo and the benchmark run it on UD)", hidden: true, load: () => import("./commands/demo-client.ts") },

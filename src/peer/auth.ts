@@ -1,117 +1,128 @@
 /**
- * The signed handshake that opens a peer websocket (the thesis had no authentication at all, 3.3).
+ * Who is at the other end of a peer connection: the Noise XX handshake (noise.ts) bound to both nodes'
+ * ed25519 identities the way libp2p-noise binds it to peer ids. Each process makes a Noise static key at
+ * start and signs it once with its node identity; the handshake carries that key, the identity key and
+ * the signature, so each side derives the other's node id and knows the channel's keys belong to it.
+ * Freshness comes from both sides' ephemeral keys: a recorded handshake cannot be replayed.
  *
- * The client signs its upgrade request: who it is (public key), whom it means to reach (the server's
- * node id, so a captured handshake cannot be relayed to another node), when, and a random nonce. The
- * server accepts a handshake once: a nonce seen inside the time window is a replay. The server's first
- * frame signs the client's nonce back, so the client knows it reached the node it asked for. Together
- * this gives a mutually authenticated channel in the same round trips as a plain websocket.
+ * The three messages keep the round trips of a plain websocket:
+ *   1. upgrade request, header x-icon-noise  -> e                 payload (clear): version, the node id dialled
+ *   2. the server's first frame              <- e, ee, s, es     payload: identity key, signature, boot id
+ *   3. the client's first frame              -> s, se            payload: the same, and the client's endpoint claim
+ * Message 3 leaves at once and the client's first request follows it without waiting for anything.
+ * A dial made only to check a peer's endpoint claim says so in message 3 ("probe") and ends there.
  */
-import { randomBytes } from "node:crypto";
 import { IconError } from "../errors.ts";
 import { nodeIdOf, verifySignature, type Identity } from "../identity/identity.ts";
-import { HANDSHAKE_WINDOW_MS, PROTOCOL_VERSION } from "./protocol.ts";
 import { toHex } from "../util/hex.ts";
+import { generateKeyPair, XXHandshake, type CipherState, type KeyPair } from "./noise.ts";
+import { PROTOCOL_VERSION } from "./protocol.ts";
 
-export const HEADER = {
-  key: "x-icon-key",
-  to: "x-icon-to",
-  time: "x-icon-time",
-  nonce: "x-icon-nonce",
-  sig: "x-icon-sig",
-  /** The client's own peer endpoint, so the server can dial it back later: "ADDRESS:PORT". */
-  endpoint: "x-icon-endpoint",
-  /** Random per process start: a new value from a known node means it restarted. */
-  boot: "x-icon-boot",
-} as const;
+/** The upgrade request's header that carries handshake message 1 (base64url). */
+export const NOISE_HEADER = "x-icon-noise";
+/** Mixed into the handshake hash: both sides must speak this protocol version. */
+const PROLOGUE = new TextEncoder().encode(`icon-peer/${PROTOCOL_VERSION}`);
+/** What a node signs with its identity key: this prefix and its Noise static key (libp2p-noise's scheme). */
+const STATIC_KEY_PREFIX = new TextEncoder().encode("icon-peer-noise-static-key:");
+const MAX_PAYLOAD_BYTES = 1024;
 
-const enc = new TextEncoder();
-const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
-const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
-
-function clientMessage(to: string, time: string, nonce: string, endpoint: string, boot: string): Uint8Array {
-  return enc.encode(`icon-peer/${PROTOCOL_VERSION} hello\n${to}\n${time}\n${nonce}\n${endpoint}\n${boot}`);
+export interface ChannelKeys {
+  send: CipherState;
+  receive: CipherState;
 }
-function welcomeMessage(clientKey: string, nonce: string, boot: string): Uint8Array {
-  return enc.encode(`icon-peer/${PROTOCOL_VERSION} welcome\n${clientKey}\n${nonce}\n${boot}`);
+
+/** The other node, as its handshake proved it. */
+export interface PeerHello {
+  nodeId: string;
+  publicKey: Uint8Array;
+  /** Random per process start: a new value from a known node means it restarted. */
+  boot: string;
+  /** Where the peer says it accepts connections (a claim: nothing has dialled it yet). */
+  endpoint?: { address: string; port: number };
+  /** The dial only checks this node's endpoint: no connection to keep. */
+  probe: boolean;
 }
 
 /** A fresh boot id for a process: connections from an earlier run of the same node carry another. */
 export function newBootId(): string {
-  return randomBytes(8).toString("hex");
+  return toHex(crypto.getRandomValues(new Uint8Array(8)));
 }
 
-export function handshakeHeaders(identity: Identity, toNodeId: string, endpoint: string, boot = "", now = Date.now()): Record<string, string> {
-  const time = String(now);
-  const nonce = b64(randomBytes(16));
-  return {
-    [HEADER.key]: b64(identity.publicKey),
-    [HEADER.to]: toNodeId,
-    [HEADER.time]: time,
-    [HEADER.nonce]: nonce,
-    [HEADER.endpoint]: endpoint,
-    [HEADER.boot]: boot,
-    [HEADER.sig]: b64(identity.sign(clientMessage(toNodeId, time, nonce, endpoint, boot))),
-  };
-}
+const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
+const deny = (why: string) => new IconError("UNAUTHORIZED", `peer handshake refused: ${why}`, "Connect with a node of the same protocol version (icon node start), to the node id you meant.");
 
-/** Remembers nonces for the handshake window; bounded so a flood cannot grow it without limit. */
-export class NonceCache {
-  private seen = new Map<string, number>();
-  constructor(private readonly max = 100_000) {}
+/** This process's side of every handshake. */
+export class LocalPeer {
+  readonly staticKey: KeyPair = generateKeyPair();
+  private readonly signature: Uint8Array;
 
-  /** True the first time a nonce is seen within the window. */
-  add(nonce: string, now: number): boolean {
-    if (this.seen.has(nonce)) return false;
-    if (this.seen.size >= this.max) this.prune(now);
-    if (this.seen.size >= this.max) return false; // still full: refuse rather than forget
-    this.seen.set(nonce, now);
-    return true;
+  constructor(readonly identity: Identity, readonly boot: string) {
+    this.signature = identity.sign(Buffer.concat([STATIC_KEY_PREFIX, this.staticKey.publicKey]));
   }
 
-  prune(now: number): void {
-    for (const [n, t] of this.seen) {
-      if (now - t <= 2 * HANDSHAKE_WINDOW_MS) break; // insertion order is time order
-      this.seen.delete(n);
+  get nodeId(): string {
+    return toHex(this.identity.nodeId);
+  }
+
+  /** The payload of message 2 or 3: who this node is. */
+  hello(endpoint?: string, probe = false): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify({ key: b64(this.identity.publicKey), sig: b64(this.signature), boot: this.boot, ...(endpoint ? { endpoint } : {}), ...(probe ? { probe } : {}) }));
+  }
+
+  private handshake(initiator: boolean): XXHandshake {
+    return new XXHandshake({ initiator, prologue: PROLOGUE, s: this.staticKey });
+  }
+
+  /** Dialling side, message 1: the header value, and the handshake to finish with the answer. */
+  dial(toNodeId: string): { header: string; hs: XXHandshake } {
+    const hs = this.handshake(true);
+    const m1 = hs.writeMessage(new TextEncoder().encode(JSON.stringify({ v: PROTOCOL_VERSION, to: toNodeId })));
+    return { header: Buffer.from(m1).toString("base64url"), hs };
+  }
+
+  /** Accepting side: reads message 1 from the upgrade request and writes message 2. */
+  accept(header: string | null): { hs: XXHandshake; reply: Uint8Array } {
+    if (!header) throw deny(`no ${NOISE_HEADER} header`);
+    const hs = this.handshake(false);
+    let first: { v?: unknown; to?: unknown };
+    try {
+      first = JSON.parse(new TextDecoder().decode(hs.readMessage(Buffer.from(header, "base64url"))));
+    } catch {
+      throw deny("malformed handshake message");
     }
+    if (first.v !== PROTOCOL_VERSION) throw deny(`protocol version ${String(first.v)}; this node speaks ${PROTOCOL_VERSION}`);
+    if (first.to !== this.nodeId) throw deny("addressed to another node");
+    return { hs, reply: hs.writeMessage(this.hello()) };
+  }
+
+  /** Dialling side: reads message 2, checks it is the node dialled, writes message 3. */
+  finishDial(hs: XXHandshake, message2: Uint8Array, expectedNodeId: string, endpoint: string, probe = false): { peer: PeerHello; message3: Uint8Array; keys: ChannelKeys } {
+    const peer = checkHello(hs, hs.readMessage(message2));
+    if (peer.nodeId !== expectedNodeId) throw deny(`the peer is node ${peer.nodeId.slice(0, 8)}, not ${expectedNodeId.slice(0, 8)}`);
+    const message3 = hs.writeMessage(this.hello(endpoint, probe));
+    return { peer, message3, keys: hs.split() };
   }
 }
 
-export interface VerifiedClient {
-  nodeId: string;
-  publicKey: Uint8Array;
-  nonce: string;
-  endpoint?: { address: string; port: number };
-  boot: string;
+/** Accepting side: reads message 3; the client is now known. */
+export function finishAccept(hs: XXHandshake, message3: Uint8Array): { peer: PeerHello; keys: ChannelKeys } {
+  const peer = checkHello(hs, hs.readMessage(message3));
+  return { peer, keys: hs.split() };
 }
 
-/** Checks an upgrade request's handshake; throws UNAUTHORIZED saying what was wrong. */
-export function verifyHandshake(headers: Headers, self: Identity, nonces: NonceCache, now = Date.now()): VerifiedClient {
-  const get = (h: string) => headers.get(h) ?? "";
-  const [key, to, time, nonce, sig, endpoint, boot] = [get(HEADER.key), get(HEADER.to), get(HEADER.time), get(HEADER.nonce), get(HEADER.sig), get(HEADER.endpoint), get(HEADER.boot)];
-  const deny = (why: string) => new IconError("UNAUTHORIZED", `peer handshake refused: ${why}`, "Connect with a signed handshake from a node identity (icon node start).");
-  if (!key || !time || !nonce || !sig) throw deny("missing signature headers");
-  if (to !== toHex(self.nodeId)) throw deny("addressed to another node");
-  const t = Number(time);
-  if (!Number.isFinite(t) || Math.abs(now - t) > HANDSHAKE_WINDOW_MS) throw deny("timestamp outside the allowed window (check the clocks)");
-  const publicKey = unb64(key);
-  if (!verifySignature(publicKey, clientMessage(to, time, nonce, endpoint, boot), unb64(sig))) throw deny("bad signature");
-  if (!nonces.add(nonce, now)) throw deny("replayed handshake");
-  let ep: VerifiedClient["endpoint"];
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(endpoint);
-  if (m && Number(m[2]) > 0 && Number(m[2]) < 65536) ep = { address: m[1]!, port: Number(m[2]) };
-  return { nodeId: toHex(nodeIdOf(publicKey)), publicKey, nonce, endpoint: ep, boot: boot.slice(0, 64) };
-}
-
-export function welcomeFrame(self: Identity, client: VerifiedClient, boot: string): string {
-  const clientKey = b64(client.publicKey);
-  return JSON.stringify({ t: "welcome", v: PROTOCOL_VERSION, key: b64(self.publicKey), boot, sig: b64(self.sign(welcomeMessage(clientKey, client.nonce, boot))) });
-}
-
-/** The client's check of the server's welcome: right node, right nonce. Gives the server's boot id, or undefined when the check fails. */
-export function verifyWelcome(frame: { key: string; sig: string; boot?: string }, expectedNodeId: string, self: Identity, sentNonce: string): string | undefined {
-  const key = unb64(frame.key);
-  const boot = typeof frame.boot === "string" ? frame.boot.slice(0, 64) : "";
-  if (toHex(nodeIdOf(key)) !== expectedNodeId) return undefined;
-  return verifySignature(key, welcomeMessage(b64(self.publicKey), sentNonce, boot), unb64(frame.sig)) ? boot : undefined;
+/** The identity in a hello payload, checked against the Noise static key the handshake just proved. */
+function checkHello(hs: XXHandshake, payload: Uint8Array): PeerHello {
+  if (payload.length > MAX_PAYLOAD_BYTES) throw deny("oversized hello");
+  let h: { key?: unknown; sig?: unknown; boot?: unknown; endpoint?: unknown; probe?: unknown };
+  try {
+    h = JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    throw deny("malformed hello");
+  }
+  if (typeof h.key !== "string" || typeof h.sig !== "string") throw deny("hello without key and signature");
+  const publicKey = new Uint8Array(Buffer.from(h.key, "base64"));
+  if (!verifySignature(publicKey, Buffer.concat([STATIC_KEY_PREFIX, hs.remoteStatic!]), new Uint8Array(Buffer.from(h.sig, "base64")))) throw deny("the channel key is not signed by the node's identity");
+  const m = typeof h.endpoint === "string" ? /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(h.endpoint) : null;
+  const endpoint = m && Number(m[2]) > 0 && Number(m[2]) < 65536 ? { address: m[1]!, port: Number(m[2]) } : undefined;
+  return { nodeId: toHex(nodeIdOf(publicKey)), publicKey, boot: typeof h.boot === "string" ? h.boot.slice(0, 64) : "", endpoint, probe: h.probe === true };
 }

@@ -87,6 +87,6 @@ export class PeerComponent implements NodeComponent {
 
   status() {
     const { mode, owners } = this.admission.view();
-    return { port: this.port, connections: this.network.connections().length, admission: { mode, owners: owners.length, refused: this.target?.refused() } };
+    return { port: this.port, ...this.network.status(), admission: { mode, owners: owners.length, refused: this.target?.refused() } };
   }
 }

@@ -1,5 +1,5 @@
 /**
- * One authenticated peer websocket, whichever side opened it: request/response with ids and a timer
+ * One authenticated, encrypted peer websocket, whichever side opened it: request/response with ids and a timer
  * each (a timeout is an error value for the caller, never a hang), progress events, one-way messages,
  * and bulk binary data answering a request.
  */
@@ -142,8 +142,6 @@ export class PeerConnection {
         }
         return;
       }
-      case "welcome":
-        return; // handled by the dialer before the connection exists
     }
   }
 

@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { generateIdentity } from "../identity/identity.ts";
-import { handshakeHeaders } from "./auth.ts";
+import { LocalPeer, NOISE_HEADER } from "./auth.ts";
 import { WS_PATH } from "./protocol.ts";
-import { endpointOf, loopbackNetworks } from "../../test/support/peers.ts";
+import { connectionAt, endpointOf, loopbackNetworks } from "../../test/support/peers.ts";
 import { toHex } from "../util/hex.ts";
 
 const { network, stopAll } = loopbackNetworks();
@@ -26,7 +29,7 @@ describe("peer network", () => {
 
     // The accepting side uses the same connection to reach back, without dialling.
     a.handle("who", async (_b, ctx) => ctx.peer.nodeId);
-    const back = b.connection(a.nodeId);
+    const back = await connectionAt(b, a.nodeId);
     expect(back?.direction).toBe("in");
     expect(await back!.request("who", null)).toBe(b.nodeId);
 
@@ -54,25 +57,20 @@ describe("peer network", () => {
     await expect(conn.request("fail", {})).rejects.toMatchObject({ code: "CONFLICT", message: "busy", fix: "later" });
   });
 
-  test("unsigned, replayed and misaddressed handshakes are refused", async () => {
+  test("handshakes without a Noise message, addressed to another node or garbled are refused before the upgrade", async () => {
     const [a, b] = [await network(), await network()];
     const url = `http://127.0.0.1:${b.port}${WS_PATH}`;
     const upgrade = { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" };
-    const unsigned = await fetch(url, { headers: upgrade });
-    expect(unsigned.status).toBe(401);
-    expect(((await unsigned.json()) as { error: string }).error).toContain("missing signature");
-
-    const identity = generateIdentity();
-    const headers = handshakeHeaders(identity, b.nodeId, "127.0.0.1:1");
-    const first = await fetch(url, { headers: { ...upgrade, ...headers } });
-    expect(first.status).toBe(101);
-    const replay = await fetch(url, { headers: { ...upgrade, ...headers } });
-    expect(replay.status).toBe(401);
-    expect(((await replay.json()) as { error: string }).error).toContain("replayed");
-
-    const elsewhere = await fetch(url, { headers: { ...upgrade, ...handshakeHeaders(identity, a.nodeId, "127.0.0.1:1") } });
-    expect(elsewhere.status).toBe(401);
-    expect(((await elsewhere.json()) as { error: string }).error).toContain("another node");
+    const refusal = async (headers: Record<string, string>) => {
+      const r = await fetch(url, { headers: { ...upgrade, ...headers } });
+      return r.status === 101 ? "upgraded" : `${r.status} ${((await r.json()) as { error: string }).error}`;
+    };
+    const client = new LocalPeer(generateIdentity(), "test");
+    expect(await refusal({})).toBe("401 peer handshake refused: no x-icon-noise header");
+    expect(await refusal({ [NOISE_HEADER]: client.dial(a.nodeId).header })).toBe("401 peer handshake refused: addressed to another node");
+    expect(await refusal({ [NOISE_HEADER]: "AAAA" })).toBe("401 peer handshake refused: malformed handshake message");
+    expect(await refusal({ [NOISE_HEADER]: client.dial(b.nodeId).header })).toBe("upgraded");
+    expect(b.status().refused.badHandshake).toBe(3);
   });
 
   test("a dial that names the wrong node id is refused", async () => {
@@ -88,14 +86,14 @@ describe("peer network", () => {
     const b = await network(identity);
     b.handle("slow", () => new Promise(() => {}));
     await b.connect(endpointOf(a));
-    const oldAtA = a.connection(b.nodeId)!;
+    const oldAtA = await connectionAt(a, b.nodeId);
     const pending = oldAtA.request("slow", {}, { timeoutMs: 60_000 }).then(() => "answered", (e) => e.code);
     const restarted: string[] = [];
     a.onPeerRestart((id) => restarted.push(id));
     // The same node again (same identity), as after a restart whose old connection has not closed yet.
     const b2 = await network(identity);
     await b2.connect(endpointOf(a));
-    expect(await pending).toBe("UNREACHABLE");
+    expect(await pending).toBe("UNREACHABLE"); // a replaced the old connection when the new one came in
     expect(restarted).toEqual([b.nodeId]);
     expect(oldAtA.open).toBe(false);
     expect(a.connection(b.nodeId)?.boot).toBe(b2.boot);
@@ -110,6 +108,27 @@ describe("peer network", () => {
     const again = await a.reach(b.nodeId); // b's endpoint is known from the first dial
     expect(again?.open).toBe(true);
     expect(again).not.toBe(conn);
+  });
+
+  test("the endpoint a node claims when it dials in is probed, then known and saved", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "icon-peers-"));
+    try {
+      const a = await network(undefined, undefined, { dataDir });
+      const b = await network();
+      await b.connect(endpointOf(a)); // b claims 127.0.0.1:<its port>, the address it dials from
+      for (let i = 0; i < 200 && !a.status().endpoints.known; i++) await Bun.sleep(5);
+      expect(a.status().endpoints).toEqual({ known: 1, claimed: 0 });
+      expect(a.endpointOf(b.nodeId)).toEqual(endpointOf(b));
+      // The probe ended at its handshake (b closed it: no inbound socket left), and b kept the
+      // connection it dialled: nothing replaced it.
+      for (let i = 0; i < 200 && b.status().inbound; i++) await Bun.sleep(5);
+      expect(b.status().inbound).toBe(0);
+      expect(b.connections().map((c) => c.direction)).toEqual(["out"]);
+      await a.stop();
+      expect(await Bun.file(join(dataDir, "peers.json")).json()).toEqual([endpointOf(b)]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   test("a peer that stops fails requests in flight instead of hanging", async () => {

@@ -1,28 +1,27 @@
 /**
- * The peer network of one node: a server on the peer port that accepts authenticated websockets, a
- * dialer that opens them to other nodes, and a pool that keeps one open connection per peer node and
- * hands it to whichever side needs it next. A node restarted dials the peers it knew, so the first
- * request after a restart does not pay for a new handshake on the critical path.
+ * The peer network of one node: a server on the peer port that accepts websockets and runs the
+ * accepting side of the Noise handshake (auth.ts), a dialer that runs the other side, and a pool that
+ * keeps one open, encrypted connection per peer node and hands it to whichever side needs it next.
+ * The port's limits (limits.ts) keep what one source can hold bounded. A node restarted dials the peers
+ * it knew, so the first request after a restart does not pay for a new handshake on the critical path.
  */
 import type { Server, ServerWebSocket } from "bun";
 import { Hono } from "hono";
-import { join } from "node:path";
 import { installErrorHandler } from "../api/http.ts";
-import { IconError } from "../errors.ts";
+import { HTTP_STATUS, IconError, toIconError } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
-import { realClock, type Clock } from "../util/clock.ts";
-import { VERSION } from "../version.ts";
-import { NonceCache, handshakeHeaders, newBootId, verifyHandshake, verifyWelcome, welcomeFrame, HEADER, type VerifiedClient } from "./auth.ts";
+import { TokenBuckets } from "../dht/rate-limit.ts";
+import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
+import { LocalPeer, NOISE_HEADER, finishAccept, newBootId, type PeerHello } from "./auth.ts";
+import { SecureChannel, type RawSocket } from "./channel.ts";
 import { PeerConnection, type Handlers, type MessageHandler, type RequestHandler } from "./connection.ts";
-import { MAX_FRAME_BYTES, WS_PATH, parseFrame } from "./protocol.ts";
-import { toHex } from "../util/hex.ts";
+import { PeerEndpoints, type PeerEndpoint } from "./endpoints.ts";
+import { InboundLimits, type InboundLimitsConfig, type InboundSlot } from "./limits.ts";
+import { MAX_MESSAGE_BYTES, type XXHandshake } from "./noise.ts";
+import { WS_PATH } from "./protocol.ts";
 
-export interface PeerEndpoint {
-  nodeId: string;
-  address: string;
-  port: number;
-}
+export type { PeerEndpoint } from "./endpoints.ts";
 
 export interface PeerNetworkInit {
   identity: Identity;
@@ -34,22 +33,35 @@ export interface PeerNetworkInit {
   /** Where known peers are saved between runs; none in tests that do not care. */
   dataDir?: string;
   connectTimeoutMs?: number;
-  maxConnections?: number;
+  /** What one source may hold on the peer port. @default DEFAULT_INBOUND_LIMITS */
+  limits?: Partial<InboundLimitsConfig>;
   /** Request and connect timeouts. @default realClock */
   clock?: Clock;
 }
 
-type WsData = { client: VerifiedClient; conn?: PeerConnection };
+type WsData = {
+  ip: string;
+  slot: InboundSlot;
+  hs: XXHandshake;
+  reply: Uint8Array;
+  timer?: TimerHandle;
+  channel?: SecureChannel;
+  conn?: PeerConnection;
+};
 
 export class PeerNetwork {
   private server?: Server<WsData>;
   private readonly byNode = new Map<string, PeerConnection>();
   private readonly dialing = new Map<string, Promise<PeerConnection>>();
-  private readonly known = new Map<string, PeerEndpoint>();
-  private readonly nonces = new NonceCache();
+  private readonly endpoints: PeerEndpoints;
   private readonly handlers: Handlers = { requests: new Map(), messages: new Map() };
   private readonly connectListeners: ((c: PeerConnection) => void)[] = [];
   private readonly restartListeners: ((nodeId: string) => void)[] = [];
+  private readonly local: LocalPeer;
+  private readonly probing = new Set<string>();
+  /** Endpoint probes per second, all peers together. */
+  private readonly probeRate: TokenBuckets;
+  readonly limits: InboundLimits;
   readonly nodeId: string;
   /** This process's boot id, sent in every handshake. */
   readonly boot = newBootId();
@@ -58,9 +70,14 @@ export class PeerNetwork {
 
   constructor(private readonly init: PeerNetworkInit) {
     this.clock = init.clock ?? realClock;
-    this.nodeId = toHex(init.identity.nodeId);
+    this.local = new LocalPeer(init.identity, this.boot);
+    this.nodeId = this.local.nodeId;
+    this.limits = new InboundLimits(this.clock, init.limits);
+    this.probeRate = new TokenBuckets(this.clock, 5, 20, 1);
+    this.endpoints = new PeerEndpoints(init.dataDir, init.log);
     installErrorHandler(this.http, (e) => init.log.error("peer HTTP request failed", { error: e as Error }));
-    this.http.get("/v1/peer/info", (c) => c.json({ nodeId: this.nodeId, version: VERSION }));
+    // Only what a dialler needs to name the node it reaches; no version to help pick an exploit.
+    this.http.get("/v1/peer/info", (c) => c.json({ nodeId: this.nodeId }));
   }
 
   handle(op: string, handler: RequestHandler): void {
@@ -86,49 +103,112 @@ export class PeerNetwork {
   }
 
   async start(): Promise<void> {
-    const max = this.init.maxConnections ?? 512;
     try {
       this.server = Bun.serve<WsData>({
         hostname: this.init.listen,
         port: this.init.port,
-        fetch: (req, server) => {
-          if (new URL(req.url).pathname !== WS_PATH) return this.http.fetch(req);
-          if (this.byNode.size >= max) return Response.json({ error: "too many peer connections", code: "CONFLICT" }, { status: 503 });
-          let client: VerifiedClient;
-          try {
-            client = verifyHandshake(req.headers, this.init.identity, this.nonces);
-          } catch (e) {
-            this.init.log.warn("refused a peer handshake", { from: server.requestIP(req)?.address, reason: (e as Error).message });
-            return Response.json((e as IconError).toJSON(), { status: 401 });
-          }
-          return server.upgrade(req, { data: { client } }) ? undefined : Response.json({ error: "websocket upgrade failed", code: "INVALID_INPUT" }, { status: 400 });
-        },
+        maxRequestBodySize: 64 * 1024,
+        fetch: (req, server) => this.upgrade(req, server),
         websocket: {
-          maxPayloadLength: MAX_FRAME_BYTES + 4,
+          maxPayloadLength: MAX_MESSAGE_BYTES,
           idleTimeout: 120,
           sendPings: true,
-          open: (ws) => this.accepted(ws),
-          message: (ws, data) => ws.data.conn?.receive(typeof data === "string" ? data : new Uint8Array(data)),
-          close: (ws, code, reason) => ws.data.conn?.closed(`closed by peer (${code}${reason ? " " + reason : ""})`),
+          open: (ws) => {
+            ws.data.slot.evict = () => ws.close(1013, "room made for another peer");
+            if (!this.limits.holds(ws.data.slot)) return ws.close(1013, "room made for another peer");
+            ws.send(ws.data.reply);
+            ws.data.timer = this.clock.setTimeout(() => {
+              this.limits.counters.handshakeTimeout++;
+              ws.close(1008, "handshake not finished in time");
+            }, this.limits.config.handshakeTimeoutMs);
+          },
+          message: (ws, data) => this.inbound(ws, typeof data === "string" ? data : new Uint8Array(data)),
+          close: (ws, code, reason) => {
+            this.clock.clearTimeout(ws.data.timer);
+            this.limits.release(ws.data.slot);
+            ws.data.conn?.closed(`closed by peer (${code}${reason ? " " + reason : ""})`);
+          },
         },
       });
     } catch (e) {
       throw new IconError("CONFLICT", `cannot listen for peers on ${this.init.listen}:${this.init.port}: ${(e as Error).message}`,
         "Pick a free --peer-port (0 picks one), or stop what holds the port.");
     }
-    await this.loadKnown();
+    for (const p of await this.endpoints.load())
+      this.connect(p).catch((e) => this.init.log.debug("could not redial a known peer", { peer: p.nodeId.slice(0, 8), error: e }));
   }
 
-  private accepted(ws: ServerWebSocket<WsData>): void {
-    const { client } = ws.data;
-    ws.send(welcomeFrame(this.init.identity, client, this.boot));
-    const conn = new PeerConnection(
-      { send: (d) => void ws.send(d), close: (c, r) => ws.close(c, r), buffered: () => ws.getBufferedAmount() },
-      client.nodeId, "in", client.endpoint, client.boot, this.handlers, this.init.log, this.clock,
-    );
-    ws.data.conn = conn;
-    if (client.endpoint) this.remember({ nodeId: client.nodeId, ...client.endpoint });
-    this.register(conn);
+  /** Plain HTTP, or a handshake's first message: refused by the limits before any work is done for it. */
+  private upgrade(req: Request, server: Server<WsData>): Response | Promise<Response> | undefined {
+    const ip = server.requestIP(req)?.address ?? "";
+    const refuse = (e: IconError) => Response.json(e.toJSON(), { status: HTTP_STATUS[e.code] });
+    if (new URL(req.url).pathname !== WS_PATH) {
+      if (!this.limits.allowHttp(ip)) return refuse(new IconError("RATE_LIMITED", "too many requests from your network", "Ask less often."));
+      return this.http.fetch(req);
+    }
+    const slot = this.limits.admit(ip);
+    if (slot instanceof IconError) return refuse(slot);
+    try {
+      const { hs, reply } = this.local.accept(req.headers.get(NOISE_HEADER));
+      if (server.upgrade(req, { data: { ip, slot, hs, reply } })) return undefined;
+      throw new IconError("INVALID_INPUT", "websocket upgrade failed");
+    } catch (e) {
+      this.limits.release(slot);
+      this.limits.counters.badHandshake++;
+      this.init.log.debug("refused a peer handshake", { from: ip, reason: (e as Error).message });
+      return refuse(toIconError(e));
+    }
+  }
+
+  /** A message on an accepted socket: handshake message 3 first, then encrypted frames. */
+  private inbound(ws: ServerWebSocket<WsData>, data: string | Uint8Array): void {
+    const d = ws.data;
+    d.slot.lastActivity = this.clock.now();
+    if (d.conn) return this.deliver(d.channel!, d.conn, data);
+    let hello: PeerHello;
+    try {
+      if (typeof data === "string") throw new IconError("UNAUTHORIZED", "handshake message 3 must be binary");
+      const { peer, keys } = finishAccept(d.hs, data);
+      hello = peer;
+      d.channel = new SecureChannel({ send: (m) => void ws.send(m), close: (c, r) => ws.close(c, r), buffered: () => ws.getBufferedAmount() }, keys);
+    } catch (e) {
+      this.limits.counters.badHandshake++;
+      this.init.log.debug("peer handshake failed", { from: d.ip, reason: (e as Error).message });
+      return ws.close(1008, "handshake failed");
+    }
+    this.clock.clearTimeout(d.timer);
+    if (hello.probe) return ws.close(1000, "endpoint verified");
+    d.slot.handshaking = false;
+    d.conn = new PeerConnection(d.channel, hello.nodeId, "in", hello.endpoint, hello.boot, this.handlers, this.init.log, this.clock);
+    if (hello.endpoint) this.checkClaim({ nodeId: hello.nodeId, ...hello.endpoint }, d.ip);
+    this.register(d.conn);
+  }
+
+  /**
+   * A peer that dialled in claims an endpoint. A claim of the address it dialled from is probed at once
+   * (a handshake that ends there), so that the endpoint is known and saved for the next run; a claim
+   * of any other address is never dialled on its own: nobody can make this node dial a third party.
+   */
+  private checkClaim(ep: PeerEndpoint, fromIp: string): void {
+    if (!this.endpoints.claim(ep) || ep.address !== fromIp.replace(/^::ffff:/, "") || this.probing.has(ep.nodeId)) return;
+    if (!this.probeRate.take("all")) return void this.limits.counters.probeRate++;
+    this.probing.add(ep.nodeId);
+    this.dial(ep, true)
+      .catch((e) => this.init.log.debug("a peer's endpoint claim did not answer as that node", { peer: ep.nodeId.slice(0, 8), error: e as Error }))
+      .finally(() => this.probing.delete(ep.nodeId));
+  }
+
+  /** Decrypts a frame for a connection; anything that fails authentication closes it. */
+  private deliver(channel: SecureChannel, conn: PeerConnection, data: string | Uint8Array): void {
+    let frame: string | Uint8Array | undefined;
+    try {
+      frame = channel.open(data);
+    } catch (e) {
+      this.limits.counters.badFrame++;
+      this.init.log.warn("closing a peer connection: a frame failed authentication", { peer: conn.nodeId.slice(0, 8), reason: (e as Error).message });
+      return conn.close("a frame failed authentication");
+    }
+    if (frame !== undefined) conn.receive(frame);
   }
 
   private register(conn: PeerConnection): void {
@@ -171,26 +251,35 @@ export class PeerNetwork {
 
   /** The open connection to a node, else a dial to where it was last heard of; undefined when neither exists. */
   async reach(nodeId: string): Promise<PeerConnection | undefined> {
-    const ep = this.known.get(nodeId);
+    const ep = this.endpoints.get(nodeId);
     return this.connection(nodeId) ?? (ep && this.connect(ep));
   }
 
-  /** Where a peer accepts connections, when this node has heard it (dialled it, or it said on dialling us). */
+  /** Where a peer accepts connections: where this node dialled it, else what it claimed when it dialled in. */
   endpointOf(nodeId: string): PeerEndpoint | undefined {
-    return this.known.get(nodeId);
+    return this.endpoints.get(nodeId);
   }
 
   connections(): PeerConnection[] {
     return [...this.byNode.values()].filter((c) => c.open);
   }
 
-  private dial(peer: PeerEndpoint): Promise<PeerConnection> {
-    const headers = handshakeHeaders(this.init.identity, peer.nodeId, this.endpoint, this.boot);
+  /** What the peer port holds and what its limits refused, for the component's status. */
+  status() {
+    return { connections: this.connections().length, inbound: this.limits.size, endpoints: this.endpoints.sizes, refused: { ...this.limits.counters } };
+  }
+
+  /** Opens a connection; a probe only proves the endpoint and closes (resolving undefined). */
+  private dial(peer: PeerEndpoint): Promise<PeerConnection>;
+  private dial(peer: PeerEndpoint, probe: true): Promise<undefined>;
+  private dial(peer: PeerEndpoint, probe = false): Promise<PeerConnection | undefined> {
+    const { header, hs } = this.local.dial(peer.nodeId);
     const url = `ws://${peer.address}:${peer.port}${WS_PATH}`;
     const timeoutMs = this.init.connectTimeoutMs ?? 5_000;
-    return new Promise<PeerConnection>((resolve, reject) => {
-      const ws = new WebSocket(url, { headers } as unknown as string[]);
+    return new Promise<PeerConnection | undefined>((resolve, reject) => {
+      const ws = new WebSocket(url, { headers: { [NOISE_HEADER]: header } } as unknown as string[]);
       ws.binaryType = "arraybuffer";
+      let channel: SecureChannel | undefined;
       let conn: PeerConnection | undefined;
       const fail = (why: string, code: "UNREACHABLE" | "UNAUTHORIZED" | "TIMEOUT" = "UNREACHABLE") => {
         this.clock.clearTimeout(timer);
@@ -204,16 +293,20 @@ export class PeerNetwork {
       const timer = this.clock.setTimeout(() => fail(`no answer within ${timeoutMs} ms`, "TIMEOUT"), timeoutMs);
       ws.onmessage = (ev) => {
         const data = typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer);
-        if (conn) return conn.receive(data);
-        const f = typeof data === "string" ? parseFrame(data) : undefined;
-        const boot = f?.t === "welcome" ? verifyWelcome(f, peer.nodeId, this.init.identity, headers[HEADER.nonce]!) : undefined;
-        if (boot === undefined) return fail("the peer did not prove it is the node we asked for", "UNAUTHORIZED");
+        if (conn) return this.deliver(channel!, conn, data);
+        let done: ReturnType<LocalPeer["finishDial"]>;
+        try {
+          if (typeof data === "string") throw new IconError("UNAUTHORIZED", "handshake message 2 must be binary");
+          done = this.local.finishDial(hs, data, peer.nodeId, this.endpoint, probe);
+          ws.send(done.message3);
+        } catch (e) {
+          return fail((e as Error).message, "UNAUTHORIZED");
+        }
         this.clock.clearTimeout(timer);
-        conn = new PeerConnection(
-          { send: (d) => ws.send(d), close: (c, r) => ws.close(c, r), buffered: () => ws.bufferedAmount },
-          peer.nodeId, "out", { address: peer.address, port: peer.port }, boot, this.handlers, this.init.log, this.clock,
-        );
-        this.remember(peer);
+        this.endpoints.verified(peer);
+        if (probe) return resolve(undefined); // the other side closes
+        channel = new SecureChannel(rawClient(ws), done.keys);
+        conn = new PeerConnection(channel, peer.nodeId, "out", { address: peer.address, port: peer.port }, done.peer.boot, this.handlers, this.init.log, this.clock);
         this.register(conn);
         resolve(conn);
       };
@@ -222,35 +315,14 @@ export class PeerNetwork {
     });
   }
 
-  private remember(peer: PeerEndpoint): void {
-    this.known.set(peer.nodeId, peer);
-  }
-
-  private get knownFile(): string | undefined {
-    return this.init.dataDir ? join(this.init.dataDir, "peers.json") : undefined;
-  }
-
-  /** Dials the peers of the last run in the background, so they find us connected. */
-  private async loadKnown(): Promise<void> {
-    const file = this.knownFile;
-    if (!file || !(await Bun.file(file).exists())) return;
-    try {
-      const list = (await Bun.file(file).json()) as PeerEndpoint[];
-      for (const p of list.slice(0, 64)) {
-        if (typeof p.nodeId !== "string" || typeof p.address !== "string" || typeof p.port !== "number") continue;
-        this.remember(p);
-        this.connect(p).catch((e) => this.init.log.debug("could not redial a known peer", { peer: p.nodeId.slice(0, 8), error: e }));
-      }
-    } catch (e) {
-      this.init.log.warn("ignoring an unreadable peers file", { path: file, error: e as Error });
-    }
-  }
-
   async stop(): Promise<void> {
-    const file = this.knownFile;
-    if (file) await Bun.write(file, JSON.stringify([...this.known.values()].slice(-64)) + "\n").catch(() => {});
+    await this.endpoints.save();
     for (const c of this.byNode.values()) c.close("node stopping");
     this.byNode.clear();
     await this.server?.stop(true);
   }
+}
+
+function rawClient(ws: WebSocket): RawSocket {
+  return { send: (m) => ws.send(m), close: (c, r) => ws.close(c, r), buffered: () => ws.bufferedAmount };
 }

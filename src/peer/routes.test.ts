@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
 import { Hono } from "hono";
-import { endpointOf, loopbackNetworks } from "../../test/support/peers.ts";
+import { connectionAt, endpointOf, loopbackNetworks } from "../../test/support/peers.ts";
 import { MigrationHistory } from "./history.ts";
 import { peerRoutes } from "./routes.ts";
 
@@ -17,6 +17,7 @@ test("GET /v1/peers lists each open connection once, from this node's side", asy
   expect(rows).toEqual([{ nodeId: b.nodeId, direction: "out", endpoint: { address: "127.0.0.1", port: b.port }, openedAt: expect.any(String) }]);
   expect(Date.parse(rows[0]!.openedAt)).toBeGreaterThanOrEqual(before - 1000);
   // The accepting side sees the same connection as incoming.
+  await connectionAt(b, a.nodeId);
   const atB = (await (await new Hono().route("/v1", peerRoutes(() => b, new MigrationHistory())).request("/v1/peers")).json()) as { nodeId: string; direction: string }[];
   expect(atB.map((r) => [r.nodeId, r.direction])).toEqual([[a.nodeId, "in"]]);
 });

@@ -18,7 +18,8 @@ export const command = defineCommand({
   usage: "icon node status [--data-dir DIR] [--json]",
   description:
     "The node's id, version, data dir, advertised address and bound ports, then the status of each of its\n" +
-    "parts under its own key: dht (routing table, stored keys, traffic and drop counters), peer, topology, yard.",
+    "parts under its own key: dht (routing table, stored keys, traffic and drop counters), peer (connections,\n" +
+    "inbound sockets, endpoints known and claimed, refusals by reason), topology, yard.",
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   async run({ values, out }) {
     const status = await answer(clientFor(values).v1.status.$get());

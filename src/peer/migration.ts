@@ -12,6 +12,7 @@ import type { IconRef, IconServices } from "../yard/services.ts";
 import type { IconRecord } from "../yard/types.ts";
 import type { Yard } from "../yard/yard.ts";
 import { Children } from "./children.ts";
+import { checkReplicaEndpoint, onNodeAddress } from "./replica-endpoint.ts";
 import type { PeerConnection } from "./connection.ts";
 import type { PeerEndpoint, PeerNetwork } from "./network.ts";
 import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, type ImageRef, type MessageBody, type OfferBody, type ReplicateBody, type ReplicateResult } from "./ops.ts";
@@ -173,7 +174,9 @@ export class Migration implements IconServices {
     const inline = known ? undefined : await this.d.layers.inline(image.id, INLINE_BUDGET).catch(() => undefined);
     const body: ReplicateBody = { icon: rec.name, image, env: rec.env, policy: rec.policy, state, ...(inline ? { inline: inline.image } : {}) };
     const conn = await this.d.network.connect(endpoint);
-    return conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });
+    const r = await conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });
+    checkReplicaEndpoint(r.endpoint, endpoint.address, endpoint.nodeId);
+    return r;
   }
 
   async sendToParent(icon: IconRef, data: unknown): Promise<boolean> {
@@ -229,6 +232,8 @@ export class Migration implements IconServices {
       this.d.yard.replicaStatus(s.icon, { replica: s.replica, target: peer.nodeId, state: "stopped" });
       return;
     }
+    const at = this.seen.get(peer.nodeId)?.endpoint ?? this.d.network.endpointOf(peer.nodeId);
+    if (s.state === "running" && !onNodeAddress(s.endpoint, at?.address)) return;
     const known = this.children.get(s.replica);
     // The replicate answer tells the ICON (with the mode); the same news by status message is not repeated.
     const sameRun = known?.state === "running" && known.endpoint?.address === s.endpoint?.address && known.endpoint?.port === s.endpoint?.port;

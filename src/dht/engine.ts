@@ -226,9 +226,8 @@ export class DhtEngine {
           return;
         }
         // A proof from a node already proven at this address is not worth a signature check.
-        const known = p.proof && this.membership.isProven(toHex(p.sender), address, port);
-        const proven = p.proof && !known ? checkRequestProof(p.proof, p.sender, p.rid, this.id, p.token) : false;
-        if (p.proof && !known && !proven) {
+        const proven = !!p.proof && !this.membership.isProven(toHex(p.sender), address, port);
+        if (proven && !checkRequestProof(p.proof!, p.sender, p.rid, this.id, p.token)) {
           c.dropped.badProof++;
           return;
         }

@@ -53,8 +53,9 @@ interface PeerInfo {
   id?: Id;
   /** It answered us, or sent us a request with a valid token: it wants our datagrams. */
   verified: boolean;
-  /** A request proof of ours has reached it, or is on its way. */
+  /** A request proof of ours has reached it. */
   proved: boolean;
+  /** A PING carrying our proof is on its way (it asked for one). */
   proving?: boolean;
 }
 

@@ -34,6 +34,7 @@ export class RawDhtPeer {
   /** Datagrams and bytes this peer received and sent. */
   received = { datagrams: 0, bytes: 0 };
   sent = { datagrams: 0, bytes: 0 };
+  /** Requests this peer received (the latest 10,000). */
   readonly requests: { packet: Packet; from: Endpoint }[] = [];
   private readonly tokens = new Map<string, Uint8Array>();
   private readonly ids = new Map<string, Id>();
@@ -115,7 +116,7 @@ export class RawDhtPeer {
       this.waiting.delete(rid);
       return;
     }
-    this.requests.push({ packet: p, from });
+    if (this.requests.push({ packet: p, from }) > 10_000) this.requests.shift(); // bounded at full rate
     const body = this.answer(p, from);
     if (!body) return;
     const proof = p.flags & Flag.WANT_PROOF ? makeProof(this.identity, p.rid, p.sender) : undefined;

@@ -83,14 +83,18 @@ describeWith(["binary"], "DHT with the compiled binary: 13 nodes on loopback", (
     expect(ports.size).toBe(N);
   });
 
+  /** A node's id, for --publisher. */
+  const idOf = (n: Proc) => (JSON.parse(cli("node", "status", "--data-dir", n.dir, "--json").stdout) as Status).nodeId;
+
   test("put through one node, get through every node", () => {
     const put = cli("dht", "put", "--data-dir", nodes[4]!.dir, "greeting", "hello from node 4");
     expect(put.code).toBe(0);
     expect(put.stdout).toContain("closest nodes");
+    const publisher = idOf(nodes[4]!);
     for (const n of nodes) {
-      const got = cli("dht", "get", "--data-dir", n.dir, "greeting", "--json");
+      const got = cli("dht", "get", "--data-dir", n.dir, "greeting", "--publisher", publisher, "--json");
       expect(got.code).toBe(0);
-      expect(JSON.parse(got.stdout)).toEqual({ key: "greeting", value: "hello from node 4" });
+      expect(JSON.parse(got.stdout)).toEqual({ key: "greeting", value: "hello from node 4", publisher });
     }
     const missing = cli("dht", "get", "--data-dir", nodes[2]!.dir, "no-such-key");
     expect(missing.code).toBe(1);
@@ -122,10 +126,10 @@ describeWith(["binary"], "DHT with the compiled binary: 13 nodes on loopback", (
     expect(after.pid).not.toBe(before.pid);
     expect(after.dhtPort).toBe(before.dhtPort); // asked for 0, it took back the port its neighbours know
     // It reads the network's values and its writes reach the others.
-    const got = cli("dht", "get", "--data-dir", victim.dir, "greeting", "--json");
+    const got = cli("dht", "get", "--data-dir", victim.dir, "greeting", "--publisher", idOf(nodes[4]!), "--json");
     expect(JSON.parse(got.stdout).value).toBe("hello from node 4");
     expect(cli("dht", "put", "--data-dir", victim.dir, "back", "node 7 is back").code).toBe(0);
-    const seen = cli("dht", "get", "--data-dir", nodes[0]!.dir, "back", "--json");
+    const seen = cli("dht", "get", "--data-dir", nodes[0]!.dir, "back", "--publisher", after.nodeId, "--json");
     expect(JSON.parse(seen.stdout).value).toBe("node 7 is back");
   }, 60_000);
 });

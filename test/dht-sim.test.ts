@@ -18,14 +18,16 @@ describe("200 DHT nodes in memory, 5% loss, churn", () => {
     expect(Math.min(...sizes)).toBeGreaterThanOrEqual(20);
 
     const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
-    const puts = await net.run(Promise.all(keys.map((k) => pick(net.live, net.random).put(k, `value ${k}`))));
+    // A value lives under its publisher's keys: the readers below ask for the publisher's.
+    const publishers = new Map(keys.map((k) => [k, pick(net.live, net.random)] as const));
+    const puts = await net.run(Promise.all(keys.map((k) => publishers.get(k)!.put(k, `value ${k}`))));
     for (const p of puts) expect(p.ok).toBe(true);
 
     // Churn: 40 nodes die without a word (publishers among them), 40 new ones join, interleaved with lookups.
     const found: boolean[] = [];
     const lookupRound = async () => {
       const gets = keys.map(async (k) => {
-        const r = await pick(net.live, net.random).get(k);
+        const r = await pick(net.live, net.random).get(k, { publisher: publishers.get(k)!.nodeId });
         return r !== undefined && new TextDecoder().decode(r.value) === `value ${k}`;
       });
       found.push(...(await net.run(Promise.all(gets))));

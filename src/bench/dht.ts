@@ -5,7 +5,7 @@
  * fraction of the network is replaced (churn). Lookup times are VIRTUAL milliseconds: the simulated network
  * time a lookup takes, not CPU time.
  */
-import { keyOf } from "../dht/id.ts";
+import { keyOf, valueKey } from "../dht/id.ts";
 import { RecordKind } from "../dht/record.ts";
 import { PlaneModel } from "../dht/sim/latency.ts";
 import { SimNetwork } from "../dht/sim/network.ts";
@@ -89,7 +89,9 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
 
   const keyCount = Math.max(1, o.keys ?? Math.min(100, o.lookups));
   const names = Array.from({ length: keyCount }, (_, i) => `bench-key-${i}`);
-  const reports = await net.run(Promise.all(names.map((k) => pick(net.live, net.random).put(k, `value of ${k}`))));
+  // A value lives under its publisher's keys: lookups need to know whose it is.
+  const keys = new Map(names.map((k) => [k, pick(net.live, net.random)] as const));
+  const reports = await net.run(Promise.all(names.map((k) => keys.get(k)!.put(k, `value of ${k}`))));
   for (const r of reports) if (!r.ok) progress({ type: "put-short", key: r.key, replicas: r.replicas, targets: r.targets });
   progress({ type: "published", keys: keyCount });
 
@@ -112,11 +114,11 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
       new Promise((resolve) => {
         net.clock.setTimeout(() => {
           const from = pick(net.live, net.random);
-          from.lookup(keyOf("value", name), RecordKind.VALUE).then((r) => {
+          const key = valueKey(keys.get(name)!.id, keyOf("value", name));
+          from.lookup(key, RecordKind.VALUE).then((r) => {
             // A lookup whose own node was killed meanwhile measures nothing: counted apart.
             const aborted = !net.isLive(from);
             if (!r.records && !aborted) {
-              const key = keyOf("value", name);
               const holders = net.live.filter((n) => n.store.get(RecordKind.VALUE, key).length > 0).length;
               progress({ type: "lookup-failed", key: name, from: from.nodeId.slice(0, 8), peers: from.table.size, queried: r.queried, ms: Math.round(r.ms), liveHolders: holders });
             }

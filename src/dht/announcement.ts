@@ -1,8 +1,8 @@
 /**
  * Router announcements (thesis §3.1.1, fig 3.3): "node N is rttMs / hops away from router R". Under the key of
  * one routerId the DHT keeps a LIST of these, one per announcing node, each signed by its node; the store
- * merges them (newer per node replaces older), orders them by RTT and culls the tail so that the list always
- * fits one FIND_VALUE reply (record-store.ts).
+ * merges them (newer per node replaces older), orders them by RTT, keeps at most MAX_PER_NET per announced
+ * /24 and culls the tail so that the list always fits one FIND_VALUE reply (record-store.ts).
  *
  * Payload layout (20 or 24 bytes): IPv4 4 | dhtPort u16 | peerPort u16 | rtt µs u32 | hops u8 | flags u8 |
  * timestamp ms u48 | price f32 (when flags bit 0).
@@ -49,6 +49,12 @@ export type AnnouncementPayload = Required<Omit<AnnouncementFields, "price">> & 
 
 const PRICE_FLAG = 0x01;
 
+/**
+ * Announcements kept per announced /24 under one router key, in the store's list and in the finder's
+ * answer (discv5 keeps 2 per /24 per bucket): one cheap subnet of Sybil ids cannot fill either.
+ */
+export const MAX_PER_NET = 2;
+
 export function encodeAnnouncement(a: AnnouncementPayload): Uint8Array {
   const w = new Writer();
   const rttUs = Math.round(a.rttMs * 1000);
@@ -92,8 +98,4 @@ export function announcementOf(r: SignedRecord): Announcement {
   return { nodeId: publisherOf(r), publicKey: toHex(r.publicKey), ...p, seq: r.seq, expiresAt: r.expiresAt * 1000 };
 }
 
-/** Sort key of an announcement record: lower RTT first (the closest node answers a client). */
-export function announcementRank(r: SignedRecord): number {
-  return decodeAnnouncement(r.payload).rttMs;
-}
 

@@ -68,7 +68,7 @@ describe("codec round trip", () => {
     expect(back.flags).toBe(Flag.HAS_PROOF | Flag.TRUNCATED);
   });
   test("a request may carry a proof of its sender's id", () => {
-    const proof = makeRequestProof(me, rid);
+    const proof = makeRequestProof(me, rid, randomId(), token);
     const back = decode(encode(packet({ type: MsgType.FIND_NODE, target: key }, { proof, flags: Flag.WANT_PROOF })));
     expect(back.proof).toEqual(proof);
     expect(back.flags).toBe(Flag.WANT_PROOF | Flag.HAS_PROOF);
@@ -110,10 +110,11 @@ describe("codec rejects every malformed field", () => {
     expectReject(mutate(ping, 1, 0), "type");
     expectReject(mutate(ping, 1, 9), "type");
   });
-  test("flags: unknown bits, reply flags on requests, request flags on replies", () => {
+  test("flags: unknown bits, reply-only flags on requests", () => {
     expectReject(mutate(ping, 2, 0x80), "flags");
+    expectReject(mutate(stored, 2, 0x08), "flags");
     expectReject(mutate(ping, 2, Flag.TRUNCATED), "flags");
-    expectReject(mutate(stored, 2, Flag.WANT_PROOF), "flags");
+    expect(decode(mutate(stored, 2, Flag.WANT_PROOF)).flags).toBe(Flag.WANT_PROOF); // a reply asking for our proof
   });
   test("proof announced but missing", () => expectReject(mutate(stored, 2, Flag.HAS_PROOF), "proof.publicKey"));
   test("PONG observed address and port", () => {
@@ -155,7 +156,7 @@ describe("codec rejects every malformed field", () => {
     expectReject(store.slice(0, store.length - 1), "record.length");
   });
   test("STORE kind", () => expectReject(mutate(store, body, 3), "kind"));
-  test("STORED status", () => expectReject(mutate(stored, body, 6), "status"));
+  test("STORED status", () => expectReject(mutate(stored, body, 7), "status"));
   test("bytes after a reply", () => {
     const b = new Uint8Array(stored.length + 1);
     b.set(stored);

@@ -9,7 +9,8 @@
  *     FIND_NODE   target 20               NODES  count u8 (≤ k) | count × (id 20 | IPv4 4 | port u16)
  *     FIND_VALUE  kind u8 | key 20        VALUE  kind u8 | count u8 | count × record (record.ts)
  *     STORE       kind u8 | key 20 | record                STORED status u8
- *   requests may end in zero padding (see token.ts: a requester without a token pads so the reply may be as large).
+ *   requests may end in zero padding (see token.ts: a requester without a token pads so the reply may be as large
+ *   as a NODES list).
  */
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from "../identity/identity.ts";
 import { ID_BYTES, K, MAX_DATAGRAM } from "./constants.ts";
@@ -30,7 +31,10 @@ export const REQUEST_TYPES: ReadonlySet<number> = new Set([MsgType.PING, MsgType
 export const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(MsgType).map(([k, v]) => [v, k]));
 
 export const Flag = {
-  /** Request: sign your reply with your public key (we do not know your id yet). */
+  /**
+   * Request: sign your reply with your public key (we do not know your id yet). Reply: I would keep you
+   * in my routing table, so prove your id (a request echoing my token, with a request proof, proof.ts).
+   */
   WANT_PROOF: 0x01,
   /** A proof of the sender's id follows the header (a reply asked for one; a request to a new node). */
   HAS_PROOF: 0x02,
@@ -39,8 +43,9 @@ export const Flag = {
 } as const;
 
 /** STORED reply: stored; already held; older than held (or a replay); refused (bad signature or payload);
- * storage full of closer keys; valid but culled (the list under the key is full of better records). */
-export const StoreStatus = { STORED: 0, UNCHANGED: 1, STALE: 2, REJECTED: 3, FULL: 4, CULLED: 5 } as const;
+ * storage full (this sender's share of it); valid but culled (the list under the key is full of better
+ * records); no valid address token (ask again with the token of this reply). */
+export const StoreStatus = { STORED: 0, UNCHANGED: 1, STALE: 2, REJECTED: 3, FULL: 4, CULLED: 5, NO_TOKEN: 6 } as const;
 export type StoreStatus = (typeof StoreStatus)[keyof typeof StoreStatus];
 
 export interface Endpoint {
@@ -137,7 +142,7 @@ export function decode(buf: Uint8Array): Packet {
   if (!(type in TYPE_NAMES)) throw new DecodeError("type", `unknown message type ${type}`);
   const flags = r.u8("flags");
   const request = REQUEST_TYPES.has(type);
-  const allowed = request ? Flag.WANT_PROOF | Flag.HAS_PROOF : Flag.HAS_PROOF | Flag.TRUNCATED;
+  const allowed = request ? Flag.WANT_PROOF | Flag.HAS_PROOF : Flag.WANT_PROOF | Flag.HAS_PROOF | Flag.TRUNCATED;
   if (flags & ~allowed) throw new DecodeError("flags", `0x${flags.toString(16)} not valid for ${TYPE_NAMES[type]}`);
   const rid = r.bytes(RID_BYTES, "rid");
   const sender = r.bytes(ID_BYTES, "sender");
@@ -195,7 +200,7 @@ export function decode(buf: Uint8Array): Packet {
     }
     default: {
       const status = r.u8("status");
-      if (status > StoreStatus.CULLED) throw new DecodeError("status", `unknown store status ${status}`);
+      if (status > StoreStatus.NO_TOKEN) throw new DecodeError("status", `unknown store status ${status}`);
       body = { type: MsgType.STORED, status: status as StoreStatus };
     }
   }

@@ -86,3 +86,13 @@ export const BOOTSTRAP_RETRY_MAX_MS = 60_000;
 
 /** Verification pings of new contacts in flight at once (each is one datagram and one signature). */
 export const MAX_VERIFY_IN_FLIGHT = 32;
+
+/**
+ * Reflection (finding 12): an address that has never answered us may be a victim named by a hostile NODES
+ * reply. Requests to it are padded no further than a NODES reply needs, sent at most UNVERIFIED_ATTEMPTS
+ * times, and all such datagrams to one IP share a budget: a burst, then one per 10 s. Bootstrap nodes,
+ * saved neighbours and this node's own IP are exempt.
+ */
+export const UNVERIFIED_ATTEMPTS = 2;
+export const UNVERIFIED_BURST = 4;
+export const UNVERIFIED_PER_SECOND = 0.1;

@@ -35,6 +35,15 @@ export function newCounters() {
       storeFull: 0,
       /** A datagram from our own id (a loop, or someone replaying us). */
       fromSelf: 0,
+      /** A STORE from an address that did not echo a valid token (asked to come back with one). */
+      storeNoToken: 0,
+    },
+    /** What this node declined to do, by reason (finding 12 and 11 of the security review). */
+    refused: {
+      /** Datagrams not sent to an address that never answered: its IP's budget was spent (reflection). */
+      unverifiedSends: 0,
+      /** Contacts from NODES replies not queried: a private or reserved range this node is not on. */
+      specialRange: 0,
     },
   };
 }

@@ -6,9 +6,9 @@ import { generateIdentity } from "../identity/identity.ts";
 import { decode, encode, Flag, HEADER_BYTES, MsgType, StoreStatus, zeroToken, type Body, type Packet } from "./codec.ts";
 import { MAX_DATAGRAM } from "./constants.ts";
 import { Dht } from "./dht.ts";
-import { keyOf, randomId } from "./id.ts";
+import { keyOf, randomId, valueKey } from "./id.ts";
 import { makeRequestProof } from "./proof.ts";
-import { RecordKind, signRecord } from "./record.ts";
+import { RecordKind, signRecord, valuePayload } from "./record.ts";
 import { SimNetwork } from "./sim/network.ts";
 import { uniformLinks, type MemoryEndpoint } from "./transport/memory-hub.ts";
 import { toHex } from "../util/hex.ts";
@@ -45,10 +45,11 @@ describe("DHT protocol on the in-memory hub", () => {
     expect(report.ok).toBe(true);
     expect(report.replicas).toBeGreaterThanOrEqual(15);
     for (const n of net.nodes) {
-      const r = await net.run(n.get("greeting"));
+      const r = await net.run(n.get("greeting", { publisher: net.nodes[3]!.nodeId }));
       expect(r && new TextDecoder().decode(r.value)).toBe("hello");
     }
-    expect(await net.run(net.nodes[0]!.get("no such key"))).toBeUndefined();
+    expect(await net.run(net.nodes[0]!.get("greeting"))).toBeUndefined(); // node 0's own "greeting": never put
+    expect(await net.run(net.nodes[0]!.get("no such key", { publisher: net.nodes[3]!.nodeId }))).toBeUndefined();
     await net.stopAll();
   });
 
@@ -75,7 +76,7 @@ describe("DHT protocol on the in-memory hub", () => {
     const a = net.nodes[1]!;
     await net.run(net.nodes[5]!.put("k", "v"));
     links.loss = () => 1; // everything lost for a moment...
-    const lookup = a.lookup(keyOf("value", "k"), RecordKind.VALUE);
+    const lookup = a.lookup(valueKey(net.nodes[5]!.id, keyOf("value", "k")), RecordKind.VALUE);
     net.clock.setTimeout(() => (links.loss = () => 0), 50); // ...then the network heals
     const r = await net.run(lookup);
     expect(r.records?.length).toBe(1);
@@ -133,70 +134,99 @@ describe("DHT security on the in-memory hub", () => {
     await net.stopAll();
   });
 
-  test("unsigned, forged, stale and replayed records are refused and counted", async () => {
+  test("unsigned, forged, stale and replayed records are refused and counted; STOREs need a token", async () => {
     const net = await network(3);
     const target = net.nodes[1]!;
     const raw = rawPeer(net);
     const mallory = generateIdentity();
-    const key = keyOf("value", "x");
+    const name = keyOf("value", "x");
+    const key = valueKey(mallory.nodeId, name);
     const expiresAt = Math.floor(net.clock.now() / 1000) + 600;
-    const good = signRecord(mallory, RecordKind.VALUE, key, { seq: 5, expiresAt, payload: new Uint8Array([1]) });
-    const send = async (record: typeof good) => {
-      const req = raw.send(target, { type: MsgType.STORE, kind: RecordKind.VALUE, key, record });
+    const good = signRecord(mallory, RecordKind.VALUE, key, { seq: 5, expiresAt, payload: valuePayload(name, new Uint8Array([1])) });
+    let token = zeroToken();
+    const send = async (record: typeof good, at = key) => {
+      const req = raw.send(target, { type: MsgType.STORE, kind: RecordKind.VALUE, key: at, record }, { token });
       await net.clock.advance(50);
       const p = raw.replyTo(req)!.packet;
+      token = p.token;
       return p.body.type === MsgType.STORED ? p.body.status : -1;
     };
+    expect(await send(good)).toBe(StoreStatus.NO_TOKEN); // no token yet: come back with this reply's
+    expect(target.counters.dropped.storeNoToken).toBe(1);
     expect(await send({ ...good, signature: new Uint8Array(64) })).toBe(StoreStatus.REJECTED); // unsigned
-    expect(await send({ ...good, payload: new Uint8Array([2]) })).toBe(StoreStatus.REJECTED); // altered
-    expect(target.counters.dropped.badRecord).toBe(2);
+    expect(await send({ ...good, payload: valuePayload(name, new Uint8Array([2])) })).toBe(StoreStatus.REJECTED); // altered
+    const foreign = signRecord(mallory, RecordKind.VALUE, valueKey(target.id, name), { seq: 2 ** 48 - 1, expiresAt, payload: valuePayload(name, new Uint8Array([3])) });
+    expect(await send(foreign, valueKey(target.id, name))).toBe(StoreStatus.REJECTED); // under another publisher's key
+    expect(target.counters.dropped.badRecord).toBe(3);
     expect(await send(good)).toBe(StoreStatus.STORED);
     expect(await send(good)).toBe(StoreStatus.UNCHANGED); // replay of the same record
-    const older = signRecord(mallory, RecordKind.VALUE, key, { seq: 4, expiresAt, payload: new Uint8Array([9]) });
+    const older = signRecord(mallory, RecordKind.VALUE, key, { seq: 4, expiresAt, payload: valuePayload(name, new Uint8Array([9])) });
     expect(await send(older)).toBe(StoreStatus.STALE);
     expect(target.counters.dropped.staleRecord).toBe(1);
     await net.stopAll();
   });
 
-  test("a sender that cannot prove its id never enters a routing table", async () => {
+  test("a sender without a valid token draws one small reply and nothing else; with one it must prove its id", async () => {
     const net = await network(3);
     const target = net.nodes[1]!;
+    const seen: string[] = [];
+    target.onAddress((a) => seen.push(a));
     const raw = rawPeer(net);
-    raw.send(target, { type: MsgType.FIND_NODE, target: randomId() });
+    const first = raw.send(target, { type: MsgType.PING }, { padTo: 45 });
     await net.clock.advance(5000);
-    // The node asked the stranger for a proof (a PING with WANT_PROOF) and, without an answer, kept it out.
+    expect(raw.got.length).toBe(1); // the PONG: no proof ping, no trace of an address that may be spoofed
+    expect(seen).not.toContain(raw.ep.address);
+    raw.send(target, { type: MsgType.FIND_NODE, target: randomId() }, { token: raw.replyTo(first)!.packet.token });
+    await net.clock.advance(5000);
+    // Its address is verified now: the node asked the stranger for a proof (a PING with WANT_PROOF) and,
+    // without an answer, kept it out.
     const challenges = raw.got.filter((g) => g.packet.body.type === MsgType.PING && g.packet.flags & Flag.WANT_PROOF);
     expect(challenges.length).toBeGreaterThan(0);
+    expect(seen).toContain(raw.ep.address);
     expect(target.peers().some((p) => p.address === raw.ep.address)).toBe(false);
     await net.stopAll();
   });
 
-  test("a first request carrying a proof of its id gets the sender in; forged or replayed proofs are dropped", async () => {
+  test("a request proof bound to the receiver and the sender's token gets it in; forged or replayed ones do not", async () => {
     const net = await network(3);
-    const target = net.nodes[1]!;
+    const [target, other] = [net.nodes[1]!, net.nodes[2]!];
     const raw = rawPeer(net);
     const who = generateIdentity();
+    const ping = raw.send(target, { type: MsgType.PING }, { padTo: 45, sender: who.nodeId });
+    await net.clock.advance(50);
+    const token = raw.replyTo(ping)!.packet.token;
     const rid = new Uint8Array(8).fill(3);
     const body: Body = { type: MsgType.FIND_NODE, target: randomId() };
     // Forged: signed by another key than the one behind the claimed id.
-    const forged = encode({ flags: 0, rid, sender: who.nodeId, token: zeroToken(), proof: makeRequestProof(generateIdentity(), rid), body });
+    const forged = encode({ flags: 0, rid, sender: who.nodeId, token, proof: makeRequestProof(generateIdentity(), rid, target.id, token), body });
     raw.ep.send(forged, target.opts.transport.address, target.port);
     await net.clock.advance(50);
     expect(raw.replyTo(forged)).toBeUndefined();
     expect(target.counters.dropped.badProof).toBe(1);
     // Genuine: answered, and the sender enters the table at once, no verification ping needed.
-    const good = encode({ flags: 0, rid, sender: who.nodeId, token: zeroToken(), proof: makeRequestProof(who, rid), body });
+    const good = encode({ flags: 0, rid, sender: who.nodeId, token, proof: makeRequestProof(who, rid, target.id, token), body });
     raw.ep.send(good, target.opts.transport.address, target.port);
     await net.clock.advance(50);
     expect(raw.replyTo(good)).toBeDefined();
     expect(target.peers().some((p) => p.id === toHex(who.nodeId) && p.address === raw.ep.address)).toBe(true);
     expect(raw.got.some((g) => g.packet.body.type === MsgType.PING)).toBe(false);
-    // Replayed from another address (to plant that id there): refused by its request id.
+    // Replayed from another address, or at another node: the token is not theirs, the id goes nowhere.
     const mallory = rawPeer(net);
     mallory.ep.send(good, target.opts.transport.address, target.port);
+    mallory.ep.send(good, other.opts.transport.address, other.port);
     await net.clock.advance(50);
-    expect(target.counters.dropped.badProof).toBe(2);
-    expect(mallory.got.length).toBe(0);
+    for (const n of [target, other]) expect(n.peers().some((p) => p.address === mallory.ep.address)).toBe(false);
+    await net.stopAll();
+  });
+
+  test("a stranger's first query draws a request for its proof, and it proves itself at once: the node keeps it", async () => {
+    const net = await network(3);
+    const target = net.nodes[1]!;
+    const stranger = await net.addNode(null); // knows nobody, and nobody knows it
+    const r = await net.run(stranger.request({ address: target.opts.transport.address, port: target.port }, { type: MsgType.FIND_NODE, target: randomId() }));
+    expect(r.ok && r.packet.flags & Flag.WANT_PROOF).toBe(Flag.WANT_PROOF);
+    await net.clock.advance(100);
+    expect(target.peers().some((p) => p.id === stranger.nodeId)).toBe(true);
     await net.stopAll();
   });
 
@@ -256,7 +286,7 @@ describe("DHT state in the data dir", () => {
     await again.start();
     expect(await net.run(again.join())).toBe(8);
     await net.clock.advance(1000);
-    const r = await net.run(net.nodes[2]!.get("mine"));
+    const r = await net.run(net.nodes[2]!.get("mine", { publisher: first.nodeId }));
     expect(r && new TextDecoder().decode(r.value)).toBe("survives restarts");
     await again.stop();
     await net.stopAll();

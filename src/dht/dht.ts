@@ -7,25 +7,25 @@
 import { IconError } from "../errors.ts";
 import { announcementOf, type Announcement, type AnnouncementFields } from "./announcement.ts";
 import { MsgType, type Endpoint } from "./codec.ts";
-import { DEFAULT_RECORD_TTL_MS, MAX_DATAGRAM } from "./constants.ts";
+import { DEFAULT_RECORD_TTL_MS, ID_BYTES, MAX_DATAGRAM } from "./constants.ts";
 import { totalDropped } from "./counters.ts";
 import { DhtNodeCore, type DhtOptions } from "./node-core.ts";
 import type { OnEvent } from "./events.ts";
 import { ExternalAddress } from "./external-address.ts";
-import { keyOf } from "./id.ts";
+import { equalIds, fromHex, keyOf, valueKey } from "./id.ts";
 import { Publisher, type PutReport } from "./publisher.ts";
-import { publisherOf, RECORD_OVERHEAD, RecordKind, type SignedRecord } from "./record.ts";
+import { publisherOf, RECORD_OVERHEAD, RecordKind, valueOf, type SignedRecord } from "./record.ts";
 import { VALUE_BUDGET } from "./record-store.ts";
 
 export type { DhtOptions, Announcement, AnnouncementFields, PutReport, Endpoint, OnEvent };
 
-/** Largest value `put` accepts: one record must fit one FIND_VALUE reply. */
-export const MAX_VALUE_BYTES = VALUE_BUDGET - RECORD_OVERHEAD;
+/** Largest value `put` accepts: one record (its name's hash and the value) must fit one FIND_VALUE reply. */
+export const MAX_VALUE_BYTES = VALUE_BUDGET - RECORD_OVERHEAD - ID_BYTES;
 
 export interface GetResult {
   key: string;
   value: Uint8Array;
-  /** Node id of the publisher of this (the newest) value. */
+  /** Node id of the value's publisher (a value lives under its publisher's keys only). */
   publisher: string;
   seq: number;
   /** "local" when this node held the key, else the node that answered. */
@@ -39,6 +39,11 @@ export interface LookupOptions {
   onEvent?: OnEvent;
   /** Ends the lookup early: it resolves with what it has found so far. */
   signal?: AbortSignal;
+}
+
+export interface GetOptions extends LookupOptions {
+  /** Whose value to read (node id, hex); this node's own by default. */
+  publisher?: string;
 }
 
 export interface PeerSummary {
@@ -76,6 +81,10 @@ export class Dht extends DhtNodeCore {
     };
   }
 
+  protected override ownAddresses(): (string | undefined)[] {
+    return [...super.ownAddresses(), this.external.get()?.address];
+  }
+
   override async stop(): Promise<void> {
     this.publisher.stop();
     await super.stop();
@@ -92,9 +101,15 @@ export class Dht extends DhtNodeCore {
     return report;
   }
 
-  /** The newest value under a key: from the local store when this node holds it, else by lookup. */
-  async get(key: string, opts: LookupOptions = {}): Promise<GetResult | undefined> {
-    const k = keyOf("value", key);
+  /**
+   * A publisher's newest value under a key (this node's own unless `publisher` names another node): from
+   * the local store when this node holds it, else by lookup.
+   */
+  async get(key: string, opts: GetOptions = {}): Promise<GetResult | undefined> {
+    const publisher = opts.publisher ?? this.nodeId;
+    if (!/^[0-9a-f]{40}$/.test(publisher))
+      throw new IconError("INVALID_INPUT", `publisher "${publisher}" is not a node id`, "Give the publisher's node id: 40 hex digits (icon node status shows a node's).");
+    const k = valueKey(fromHex(publisher), keyOf("value", key));
     const local = this.store.get(RecordKind.VALUE, k);
     if (local.length) return valueResult(key, local, "local", 0, 0);
     const r = await this.lookup(k, RecordKind.VALUE, opts.onEvent, opts.signal);
@@ -143,6 +158,21 @@ export class Dht extends DhtNodeCore {
     return toAnnouncements(this.store.get(RecordKind.ANNOUNCEMENT, keyOf("router", routerId)));
   }
 
+  /**
+   * This node's own RTT to node `nodeId` at `at`: the smoothed RTT when it is a proven contact there, else a
+   * PING that must prove the node's id at that address (whose RTT the DHT then keeps); undefined when
+   * nobody answers there as that node.
+   */
+  async rttTo(nodeId: string, at: Endpoint): Promise<number | undefined> {
+    const proven = this.membership.isProven(nodeId, at.address, at.port);
+    const srtt = this.rpc.srtt(at.address, at.port);
+    if (proven && srtt !== undefined) return srtt;
+    const id = fromHex(nodeId);
+    const r = await this.request({ ...at, id }, { type: MsgType.PING }, { wantProof: !proven });
+    if (!r.ok || !(r.proven || proven) || !equalIds(r.packet.sender, id)) return undefined;
+    return this.rpc.srtt(at.address, at.port) ?? r.rttMs;
+  }
+
   peers(): PeerSummary[] {
     const now = this.clock.now();
     return this.table.all().map((c) => ({
@@ -179,6 +209,8 @@ export class Dht extends DhtNodeCore {
       peers: this.table.size,
       storedKeys: this.store.keys,
       storedBytes: this.store.bytes,
+      /** Records evicted to keep every sender's /24 within its share of the store. */
+      storeEvicted: this.store.evicted,
       published: this.publisher.count,
       outstandingRpcs: this.rpc.outstanding,
       srttMs: round(this.rpc.globalRtt.srtt),
@@ -203,7 +235,7 @@ function newest(records: SignedRecord[]): SignedRecord {
 
 function valueResult(key: string, records: SignedRecord[], source: string, hops: number, ms: number): GetResult {
   const r = newest(records);
-  return { key, value: r.payload, publisher: publisherOf(r), seq: r.seq, source, hops, ms };
+  return { key, value: valueOf(r), publisher: publisherOf(r), seq: r.seq, source, hops, ms };
 }
 
 function toAnnouncements(records: SignedRecord[]): Announcement[] {

@@ -68,3 +68,18 @@ export type KeySpace = "value" | "router";
 export function keyOf(space: KeySpace, name: string): Id {
   return sha1(new TextEncoder().encode(`icon/${space}/${name}`));
 }
+
+const VALUE_DOMAIN = new TextEncoder().encode("icon/value-of/");
+
+/**
+ * The key a publisher's value lives under: SHA-1 of its node id and the hash of the value's name
+ * (keyOf("value", name)). Only that publisher can store there (record.ts checks the record's key against
+ * its signer), as with BEP 44's mutable items, so nobody can lock or crowd out another's value (finding 11).
+ */
+export function valueKey(publisher: Id, nameHash: Id): Id {
+  const bytes = new Uint8Array(VALUE_DOMAIN.length + 2 * ID_BYTES);
+  bytes.set(VALUE_DOMAIN);
+  bytes.set(publisher, VALUE_DOMAIN.length);
+  bytes.set(nameHash, VALUE_DOMAIN.length + ID_BYTES);
+  return sha1(bytes);
+}

@@ -13,7 +13,7 @@ import type { OnEvent } from "./events.ts";
 import { compareDistance, equalIds, type Id } from "./id.ts";
 import type { RecordKind, SignedRecord } from "./record.ts";
 import type { RequestOptions, RpcResult, RpcTarget } from "./rpc.ts";
-import { isContactAddress, isLoopback } from "./wire.ts";
+import { isContactAddress } from "./wire.ts";
 import { toHex } from "../util/hex.ts";
 
 const NEW = 0, INFLIGHT = 1, SLOW = 2, DONE = 3, FAILED = 4;
@@ -37,6 +37,8 @@ export interface LookupDeps {
   onFailure(idHex: string): void;
   /** The records of a VALUE reply that verify (signature, payload, expiry). */
   validRecords(kind: RecordKind, key: Id, records: SignedRecord[]): SignedRecord[];
+  /** Whether a contact another node named may be queried (not a private range this node is not on). */
+  mayQuery(address: string): boolean;
 }
 
 export interface LookupOptions {
@@ -178,10 +180,9 @@ export class Lookup {
     }
     let closer = 0;
     if (body.type === MsgType.NODES) {
-      const local = isLoopback(c.address);
       for (const n of body.contacts) {
-        // A remote node naming loopback addresses would turn us against ourselves.
-        if (!isContactAddress(n.address) || (isLoopback(n.address) && !local)) continue;
+        // A node naming private or loopback addresses could turn us against a LAN, or ourselves.
+        if (!isContactAddress(n.address) || (!this.byId.has(toHex(n.id)) && !this.deps.mayQuery(n.address))) continue;
         if (this.add(n.id, n.address, n.port, c.hop + 1)) closer++;
       }
     }

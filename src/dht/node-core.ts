@@ -3,7 +3,12 @@
  * rate limits, then the responder or the RPC layer), lookups, storing at the k closest, and handing records
  * to new close nodes (paper §2.5). Joining and refresh live in upkeep.ts, saving in state-keeper.ts; dht.ts
  * puts the public API on top.
+ *
+ * A request is answered whoever sent it (within the size its sender paid for, token.ts), but only a sender
+ * whose address is verified (it echoed a valid address token) is taken any further: its id proof checked,
+ * verification pings, the routing table, the topology's traces. A spoofed source draws one small reply.
  */
+import { networkInterfaces } from "node:os";
 import type { Identity } from "../identity/identity.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { realClock, type Clock } from "../util/clock.ts";
@@ -13,6 +18,7 @@ import { newCounters } from "./counters.ts";
 import type { OnEvent } from "./events.ts";
 import { equalIds, type Id } from "./id.ts";
 import type { Contact } from "./k-bucket.ts";
+import { AddressScope } from "./address-scope.ts";
 import { Lookup, type LookupDeps, type LookupResult } from "./lookup.ts";
 import { Membership } from "./membership.ts";
 import { checkRequestProof } from "./proof.ts";
@@ -75,15 +81,16 @@ export class DhtNodeCore {
   private readonly upkeep: Upkeep;
   private readonly state: StateKeeper;
   private readonly replication: Replication;
-  /** Request ids whose request proofs were accepted, so a replayed one is refused. */
-  private readonly provenRids = new Set<string>();
+  private readonly tokens: AddressTokens;
+  /** Where contacts named by other nodes may be queried (address-scope.ts). */
+  readonly scope: AddressScope;
   /** What the previous run saved (neighbours, own records). */
   protected saved: DhtState | undefined;
   protected running = false;
   /** Called after every join that found peers (dht.ts restores saved records then). */
   protected onJoined?: () => void;
-  /** Called with every PONG's view of our address (external-address voting). */
-  protected onObserved?: (voter: string, observed: Endpoint) => void;
+  /** Called with every proven PONG's view of our address and the voter's address (external-address voting). */
+  protected onObserved?: (voterAddress: string, observed: Endpoint) => void;
   /** Whether the external address is settled (dht.ts). */
   protected addressKnown?: () => boolean;
   /** Own records to save, filled in by dht.ts. */
@@ -101,15 +108,19 @@ export class DhtNodeCore {
     this.store = new RecordStore({ self: this.id, clock: this.clock, ...opts.storeLimits });
     this.limiter = new RequestLimiter(this.clock, opts.rateLimits);
     this.harvest = new AddressHarvest(this.clock, this.log);
-    this.rpc = new Rpc(opts.transport, this.clock, opts.identity, this.counters, (p, a, port, proven) => this.onReply(p, a, port, proven));
+    this.scope = new AddressScope(() => this.ownAddresses(), () => this.clock.now());
+    const bound = opts.transport.address;
+    this.rpc = new Rpc(opts.transport, this.clock, opts.identity, this.counters, (p, a, port, proven) => this.onReply(p, a, port, proven), (ip) => ip === bound);
+    this.tokens = new AddressTokens(this.clock);
     const ping = (to: RpcTarget, wantProof: boolean, attempts?: number) => this.request(to, { type: MsgType.PING }, { wantProof, attempts });
     this.membership = new Membership({ table: this.table, clock: this.clock, ping, onAdded: (c) => this.onAdded(c) });
     this.responder = new Responder({
       identity: opts.identity,
       table: this.table,
       store: this.store,
-      tokens: new AddressTokens(this.clock),
+      tokens: this.tokens,
       counters: this.counters,
+      wouldKeep: (sender) => !this.table.get(toHex(sender)) && !this.table.bucket(this.table.bucketIndex(sender)).full,
       send: (data, address, port) => this.rpc.sendRaw(data, address, port),
     });
     this.lookupDeps = {
@@ -119,6 +130,11 @@ export class DhtNodeCore {
       wantsProof: (idHex, address, port) => this.membership.wantsProof(idHex, address, port),
       onFailure: (idHex) => this.membership.failed(idHex),
       validRecords: (kind, key, records) => this.replication.validRecords(kind, key, records),
+      mayQuery: (address) => {
+        if (this.scope.allows(address)) return true;
+        this.counters.refused.specialRange++;
+        return false;
+      },
     };
     this.upkeep = new Upkeep({
       self: this.id,
@@ -129,7 +145,7 @@ export class DhtNodeCore {
       refreshIntervalMs: opts.refreshIntervalMs ?? C.REFRESH_INTERVAL_MS,
       bootstrap: () => opts.bootstrap ?? [],
       saved: () => this.saved?.contacts ?? [],
-      ping,
+      ping: (to, wantProof, attempts) => this.request(to, { type: MsgType.PING }, { wantProof, attempts, trusted: true }),
       lookup: (t) => this.lookupNow(t),
       sweep: () => this.store.sweep(),
       addressKnown: () => this.addressKnown?.() ?? false,
@@ -206,12 +222,20 @@ export class DhtNodeCore {
           c.dropped.rateLimited++;
           return;
         }
+        const verified = this.tokens.check(address, port, p.token);
+        if (!verified) {
+          this.responder.handle(p, address, port, data.length, false);
+          return;
+        }
         // A proof from a node already proven at this address is not worth a signature check.
-        const known = p.proof && this.membership.isProven(toHex(p.sender), address, port);
-        const proven = p.proof && !known ? this.checkRequestProof(p) : false;
-        if (proven === undefined) return;
+        const proven = !!p.proof && !this.membership.isProven(toHex(p.sender), address, port);
+        if (proven && !checkRequestProof(p.proof!, p.sender, p.rid, this.id, p.token)) {
+          c.dropped.badProof++;
+          return;
+        }
+        this.rpc.markVerified(address, port);
         this.harvest.saw(address);
-        this.responder.handle(p, address, port, data.length);
+        this.responder.handle(p, address, port, data.length, true);
         this.membership.saw(p.sender, address, port, proven);
       } else this.rpc.handleReply(p, address, port);
     } catch (e) {
@@ -221,30 +245,29 @@ export class DhtNodeCore {
     }
   }
 
-  /** A request's proof of its sender's id: true if valid and fresh, undefined (drop it) if forged or replayed. */
-  private checkRequestProof(p: Packet): boolean | undefined {
-    const rid = toHex(p.rid);
-    if (this.provenRids.has(rid) || !checkRequestProof(p.proof!, p.sender, p.rid)) {
-      this.counters.dropped.badProof++;
-      return undefined;
-    }
-    if (this.provenRids.size >= 8192) this.provenRids.clear();
-    this.provenRids.add(rid);
-    return true;
-  }
-
   private onReply(p: Packet, address: string, port: number, proven: boolean): void {
     this.harvest.saw(address);
     this.membership.saw(p.sender, address, port, proven);
-    if (p.body.type === MsgType.PONG && (proven || this.membership.isProven(toHex(p.sender), address, port))) this.onObserved?.(toHex(p.sender), p.body.observed);
+    if (p.body.type === MsgType.PONG && (proven || this.membership.isProven(toHex(p.sender), address, port))) this.onObserved?.(address, p.body.observed);
   }
 
   request(to: RpcTarget, body: Body, opts: RequestOptions = {}): Promise<RpcResult> {
-    this.harvest.saw(to.address);
     return this.rpc.request(to, body, opts);
   }
 
-  /** Calls cb with every remote IPv4 address seen in DHT traffic (once an hour per address). */
+  /**
+   * The addresses that say which networks this node is on (address-scope.ts): the bound one (or, bound to
+   * 0.0.0.0, the host's non-loopback interfaces), the advertised or learned one, and the bootstrap nodes'.
+   */
+  protected ownAddresses(): (string | undefined)[] {
+    const bound = this.opts.transport.address;
+    const own = [bound !== "0.0.0.0" ? bound : undefined, this.opts.advertise, ...(this.opts.bootstrap ?? []).map((b) => b.address)];
+    if (bound === "0.0.0.0")
+      for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) own.push(a.address);
+    return own;
+  }
+
+  /** Calls cb with every verified remote IPv4 address of DHT traffic (once an hour per address). */
   onAddress(cb: (address: string) => void): () => void {
     return this.harvest.listen(cb);
   }

@@ -5,7 +5,8 @@
  * temporary file and renamed, so a kill -9 mid-write leaves the previous state whole. A damaged file is
  * reported and ignored: the node then joins through --bootstrap alone.
  */
-import { chmod, rename, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { chmod, rename, rm, writeFile } from "node:fs/promises";
 import type { Endpoint } from "./codec.ts";
 import { fromHex, type Id } from "./id.ts";
 import { isRecordKind, type RecordKind } from "./record.ts";
@@ -41,10 +42,16 @@ export async function saveState(path: string, state: DhtState): Promise<void> {
     contacts: state.contacts.map((c) => ({ id: toHex(c.id), address: c.address, port: c.port })),
     published: state.published,
   };
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(json) + "\n", { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+  // A name of its own per write: two overlapping saves sharing one renamed each other's file away (issue 13).
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify(json) + "\n", { mode: 0o600 });
+    await chmod(tmp, 0o600);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Reads the state; undefined when there is none. Throws with the reason when the file is damaged. */

@@ -11,9 +11,9 @@ import type { Clock, TimerHandle } from "../util/clock.ts";
 import { encodeAnnouncement, type AnnouncementFields } from "./announcement.ts";
 import { MAX_RECORD_TTL_MS, REPUBLISH_FRACTION } from "./constants.ts";
 import type { OnEvent } from "./events.ts";
-import { keyOf, type Id } from "./id.ts";
+import { keyOf, valueKey, type Id } from "./id.ts";
 import type { SavedRecord } from "./persistence.ts";
-import { RecordKind, signRecord, type SignedRecord } from "./record.ts";
+import { RecordKind, signRecord, valuePayload, type SignedRecord } from "./record.ts";
 
 /** How a put or announcement went: `replicas` of the `targets` closest nodes acknowledged it. */
 export interface PutReport {
@@ -60,7 +60,7 @@ export class Publisher {
   /** Signs and stores a value or announcement, and keeps republishing it until withdrawn. */
   async publish(kind: RecordKind, name: string, content: { value?: Uint8Array; fields?: AnnouncementFields }, ttlMs: number, onEvent?: OnEvent): Promise<PutReport> {
     const ttl = Math.min(Math.max(ttlMs, 1000), MAX_RECORD_TTL_MS);
-    const key = keyOf(kind === RecordKind.VALUE ? "value" : "router", name);
+    const key = kind === RecordKind.VALUE ? valueKey(this.d.identity.nodeId, keyOf("value", name)) : keyOf("router", name);
     const prev = this.own.get(slot(kind, name));
     const own: Own = { kind, name, key, ttlMs: ttl, ...content, seq: prev?.seq ?? 0 };
     const record = this.sign(own); // throws before anything changes if the content is bad
@@ -71,7 +71,7 @@ export class Publisher {
   }
 
   private payload(own: Own): Uint8Array {
-    if (own.value) return own.value;
+    if (own.value) return valuePayload(keyOf("value", own.name), own.value);
     const f = own.fields!;
     const self = this.d.self();
     const address = f.address ?? self.address;

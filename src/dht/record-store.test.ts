@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { generateIdentity, type Identity } from "../identity/identity.ts";
 import { FakeClock } from "../util/clock.ts";
 import { announcementOf, decodeAnnouncement, encodeAnnouncement } from "./announcement.ts";
-import { commonPrefixLength, keyOf, randomId } from "./id.ts";
-import { RecordKind, recordSize, signRecord, verifyRecord, type SignedRecord } from "./record.ts";
+import { keyOf, randomId, valueKey } from "./id.ts";
+import { RecordKind, recordSize, signRecord, valueOf, valuePayload, verifyRecord, type SignedRecord } from "./record.ts";
 import { RecordStore, VALUE_BUDGET } from "./record-store.ts";
 import { toHex } from "../util/hex.ts";
 
@@ -12,13 +12,14 @@ const nowS = () => Math.floor(clock.now() / 1000);
 const router = keyOf("router", "10.0.2.0/29");
 const people = Array.from({ length: 12 }, () => generateIdentity());
 
-function announcement(who: Identity, rttMs: number, seq = 1, ttlS = 600): SignedRecord {
-  const payload = encodeAnnouncement({ address: "10.0.0.1", dhtPort: 4100, peerPort: 4101, rttMs, hops: 4, timestamp: clock.now() });
+/** An announcement of `who`, from an address in a /24 of its own unless `address` says otherwise. */
+function announcement(who: Identity, rttMs: number, seq = 1, ttlS = 600, address = `10.0.${people.indexOf(who) + 1}.1`): SignedRecord {
+  const payload = encodeAnnouncement({ address, dhtPort: 4100, peerPort: 4101, rttMs, hops: 4, timestamp: clock.now() });
   return signRecord(who, RecordKind.ANNOUNCEMENT, router, { seq, expiresAt: nowS() + ttlS, payload });
 }
 
 function value(who: Identity, key: Uint8Array, text: string, seq: number, ttlS = 600): SignedRecord {
-  return signRecord(who, RecordKind.VALUE, key, { seq, expiresAt: nowS() + ttlS, payload: new TextEncoder().encode(text) });
+  return signRecord(who, RecordKind.VALUE, key, { seq, expiresAt: nowS() + ttlS, payload: valuePayload(keyOf("value", "k"), new TextEncoder().encode(text)) });
 }
 
 describe("signed records", () => {
@@ -34,11 +35,21 @@ describe("signed records", () => {
     expect(verifyRecord(RecordKind.ANNOUNCEMENT, router, { ...r, payload })).toBe(false);
     expect(verifyRecord(RecordKind.ANNOUNCEMENT, router, { ...r, publicKey: people[1]!.publicKey })).toBe(false);
   });
+  test("a value verifies only under its own publisher's key for its name", () => {
+    const name = keyOf("value", "greeting");
+    const mine = valueKey(me.nodeId, name);
+    expect(verifyRecord(RecordKind.VALUE, mine, value(me, mine, "hi", 1))).toBe(false); // payload names another key ("k")
+    const sign = (who: Identity, key: Uint8Array) => signRecord(who, RecordKind.VALUE, key, { seq: 1, expiresAt: nowS() + 60, payload: valuePayload(name, new Uint8Array([1])) });
+    expect(verifyRecord(RecordKind.VALUE, mine, sign(me, mine))).toBe(true);
+    // Someone else's signature under my key, even with the largest seq there is, is not a value of mine.
+    expect(verifyRecord(RecordKind.VALUE, mine, sign(people[1]!, mine))).toBe(false);
+    expect(verifyRecord(RecordKind.VALUE, name, sign(me, name))).toBe(false); // the bare name's key: nobody's
+  });
   test("an announcement carries the thesis fig 3.3 fields and names its node", () => {
     const a = announcementOf(announcement(me, 12.345));
     expect(a.nodeId).toBe(toHex(me.nodeId));
     expect(a.publicKey).toBe(toHex(me.publicKey));
-    expect(a).toMatchObject({ address: "10.0.0.1", dhtPort: 4100, peerPort: 4101, rttMs: 12.345, hops: 4, timestamp: clock.now() });
+    expect(a).toMatchObject({ address: "10.0.1.1", dhtPort: 4100, peerPort: 4101, rttMs: 12.345, hops: 4, timestamp: clock.now() });
     expect(a.price).toBeUndefined();
   });
   test("announcement payloads reject bad fields", () => {
@@ -77,7 +88,7 @@ describe("record store", () => {
     expect(s.put(RecordKind.VALUE, key, v2)).toBe("stored");
     expect(s.put(RecordKind.VALUE, key, v1)).toBe("stale");
     expect(s.put(RecordKind.VALUE, key, value(me, key, "other two", 11))).toBe("stale"); // same seq, other content
-    expect(s.get(RecordKind.VALUE, key).map((r) => new TextDecoder().decode(r.payload))).toEqual(["two"]);
+    expect(s.get(RecordKind.VALUE, key).map((r) => new TextDecoder().decode(valueOf(r)))).toEqual(["two"]);
   });
 
   test("expired records are refused, and expire in the store unless refreshed", async () => {
@@ -125,23 +136,38 @@ describe("record store", () => {
     expect(s.put(RecordKind.ANNOUNCEMENT, router, old)).toBe("stale");
   });
 
-  test("storage is bounded: when full, the key farthest from us goes first", () => {
-    const s = new RecordStore({ self, clock, maxKeys: 3 });
-    const far = (bucket: number) => {
-      // a key sharing `bucket` leading bits with self: smaller bucket = farther
-      for (;;) {
-        const k = randomId();
-        if (commonPrefixLength(self, k) === bucket) return k;
-      }
+  test("storage is shared fairly: when full, the source holding most goes first, whatever the keys", () => {
+    const s = new RecordStore({ self, clock, maxKeys: 6 });
+    const near = () => {
+      const k = randomId();
+      k.set(self.subarray(0, 10)); // 80 bits shared with our id: the keys a flood would pick
+      return k;
     };
-    const [k0, k1, k2, k3] = [far(0), far(1), far(2), far(3)];
-    for (const k of [k0, k1, k2]) expect(s.put(RecordKind.VALUE, k, value(people[0]!, k, "v", 1))).toBe("stored");
-    expect(s.put(RecordKind.VALUE, k3, value(people[0]!, k3, "v", 1))).toBe("stored");
-    expect(s.get(RecordKind.VALUE, k0)).toEqual([]);
-    expect(s.keys).toBe(3);
-    // A key farther than everything held is refused.
-    const k00 = far(0);
-    expect(s.put(RecordKind.VALUE, k00, value(people[0]!, k00, "v", 1))).toBe("full");
+    const honest = [randomId(), randomId()];
+    for (const k of honest) expect(s.put(RecordKind.VALUE, k, value(people[0]!, k, "v", 1), "192.0.2")).toBe("stored");
+    for (let i = 0; i < 20; i++) {
+      const k = near();
+      expect(s.put(RecordKind.VALUE, k, value(people[1]!, k, "v", 1), "203.0.113")).toBe("stored");
+    }
+    // The flood filled the store and then evicted only its own oldest records.
+    expect(s.keys).toBe(6);
+    for (const k of honest) expect(s.get(RecordKind.VALUE, k).length).toBe(1);
+    expect(s.evicted).toBe(16);
+    // A third source gets in by evicting from the heaviest, not from the honest one.
+    const k = randomId();
+    expect(s.put(RecordKind.VALUE, k, value(people[2]!, k, "v", 1), "198.51.100")).toBe("stored");
+    for (const h of honest) expect(s.get(RecordKind.VALUE, h).length).toBe(1);
+  });
+
+  test("at most 2 announcements per announced /24 stay under a router key, the best ones", () => {
+    const s = store();
+    const sameNet = (i: number, rtt: number) => announcement(people[i]!, rtt, 1, 600, `10.9.9.${i + 1}`);
+    expect(s.put(RecordKind.ANNOUNCEMENT, router, sameNet(0, 30))).toBe("stored");
+    expect(s.put(RecordKind.ANNOUNCEMENT, router, sameNet(1, 20))).toBe("stored");
+    expect(s.put(RecordKind.ANNOUNCEMENT, router, sameNet(2, 40))).toBe("culled");
+    expect(s.put(RecordKind.ANNOUNCEMENT, router, sameNet(3, 10))).toBe("stored"); // displaces the 30 ms one
+    expect(s.put(RecordKind.ANNOUNCEMENT, router, announcement(people[4]!, 50))).toBe("stored"); // another /24
+    expect(s.get(RecordKind.ANNOUNCEMENT, router).map((r) => announcementOf(r).rttMs)).toEqual([10, 20, 50]);
   });
 
   test("byte bound holds", () => {

@@ -1,21 +1,28 @@
 /**
  * What this node stores for others. Under each (kind, key) it keeps a LIST of signed records, one per
  * publisher: a record replaces the same publisher's older one (larger seq), is refused when stale or
- * replayed, and the list is ordered (announcements by RTT, values newest first) and culled by the tail
- * so that it always fits one FIND_VALUE reply (thesis §3.1.1). Storage is bounded in keys and bytes;
- * when full, the key farthest from our id goes first (it is the one we are least responsible for).
- * Signatures are checked by the caller before put().
+ * replayed, and the list is ordered (announcements by RTT, at most MAX_PER_NET per announced /24, values
+ * newest first) and culled by the tail so that it always fits one FIND_VALUE reply (thesis §3.1.1).
+ *
+ * Storage is bounded in keys and bytes, and shared fairly: every record is charged to the /24 of the node
+ * that sent it (verified by its address token; "self" for this node's own), and when the store is full the
+ * oldest record of the source holding the most bytes goes first. Keys cost nothing to pick, so "evict the
+ * key farthest from our id" let records under keys next to our id evict everything else (finding 11);
+ * now a flood only churns its own share. Signatures are checked by the caller before put().
  */
 import type { Clock } from "../util/clock.ts";
-import { announcementRank } from "./announcement.ts";
+import { net24 } from "../util/ipv4.ts";
+import { decodeAnnouncement, MAX_PER_NET } from "./announcement.ts";
 import { HEADER_BYTES, PROOF_BYTES } from "./codec.ts";
 import { CLOCK_SKEW_MS, MAX_DATAGRAM, MAX_RECORD_TTL_MS, STORE_MAX_BYTES, STORE_MAX_KEYS } from "./constants.ts";
-import { compareDistance, type Id } from "./id.ts";
+import type { Id } from "./id.ts";
 import { publisherOf, RecordKind, recordSize, type SignedRecord } from "./record.ts";
 import { toHex } from "../util/hex.ts";
 
 /** Room for records in a VALUE reply: the datagram minus header, proof, kind and count. */
 export const VALUE_BUDGET = MAX_DATAGRAM - HEADER_BYTES - PROOF_BYTES - 2;
+/** The source of this node's own records. */
+export const SELF = "self";
 
 export type StoreOutcome = "stored" | "unchanged" | "stale" | "expired" | "culled" | "full" | "invalid";
 
@@ -23,16 +30,28 @@ interface Held {
   record: SignedRecord;
   publisher: string;
   rank: number;
+  /** An announcement's announced /24. */
+  net?: string;
   size: number;
+  /** Who sent it: a /24, or SELF. */
+  source: string;
+  entry: Entry;
 }
 
 interface Entry {
+  slot: string;
   kind: RecordKind;
   key: Id;
   held: Held[];
   bytes: number;
   /** Highest seq seen per publisher, kept after a record is culled so that it cannot be replayed. */
   maxSeq: Map<string, number>;
+}
+
+/** What one source holds, oldest first. */
+interface Share {
+  bytes: number;
+  held: Set<Held>;
 }
 
 export interface RecordStoreOptions {
@@ -44,14 +63,24 @@ export interface RecordStoreOptions {
   budget?: number;
 }
 
-/** Sort key: lower ranks first. Throws on a payload the kind does not accept. */
-export function rankOf(kind: RecordKind, r: SignedRecord): number {
-  return kind === RecordKind.ANNOUNCEMENT ? announcementRank(r) : -r.seq;
+/** Sort key (lower ranks first) and announced /24. Throws on a payload the kind does not accept. */
+export function orderOf(kind: RecordKind, r: SignedRecord): { rank: number; net?: string } {
+  if (kind !== RecordKind.ANNOUNCEMENT) return { rank: -r.seq };
+  const a = decodeAnnouncement(r.payload);
+  return { rank: a.rttMs, net: net24(a.address) };
+}
+
+/** The source a STORE from this address is charged to. */
+export function sourceOf(address: string): string {
+  return net24(address);
 }
 
 export class RecordStore {
   private readonly map = new Map<string, Entry>();
+  private readonly shares = new Map<string, Share>();
   private totalBytes = 0;
+  /** Records evicted to keep the sources within their shares. */
+  evicted = 0;
   readonly maxKeys: number;
   readonly maxBytes: number;
   readonly budget: number;
@@ -73,69 +102,102 @@ export class RecordStore {
     return kind + toHex(key);
   }
 
-  put(kind: RecordKind, key: Id, record: SignedRecord): StoreOutcome {
+  put(kind: RecordKind, key: Id, record: SignedRecord, source = SELF): StoreOutcome {
     const now = this.opts.clock.now();
     const expiresMs = record.expiresAt * 1000;
     if (expiresMs <= now) return "expired";
     if (expiresMs > now + MAX_RECORD_TTL_MS + CLOCK_SKEW_MS) return "invalid";
-    let rank: number;
+    let order: { rank: number; net?: string };
     try {
-      rank = rankOf(kind, record);
+      order = orderOf(kind, record);
     } catch {
       return "invalid";
     }
     const size = recordSize(record);
     if (size > this.budget) return "invalid";
     const slot = RecordStore.slot(kind, key);
-    let entry = this.map.get(slot);
     const publisher = publisherOf(record);
-    if (entry) {
-      const seen = entry.maxSeq.get(publisher);
+    const known = this.map.get(slot);
+    if (known) {
+      const seen = known.maxSeq.get(publisher);
       if (seen !== undefined && record.seq <= seen) {
-        const same = entry.held.find((h) => h.publisher === publisher);
+        const same = known.held.find((h) => h.publisher === publisher);
         const identical = same && same.record.seq === record.seq && Buffer.compare(same.record.signature, record.signature) === 0;
         return identical ? "unchanged" : "stale";
       }
-    } else {
-      if (!this.makeRoom(key, size)) return "full";
-      entry = { kind, key, held: [], bytes: 0, maxSeq: new Map() };
+    }
+    if (!this.makeRoom(size, !known, source)) return "full";
+    let entry = this.map.get(slot); // makeRoom may have emptied it
+    if (!entry) {
+      entry = { slot, kind, key, held: [], bytes: 0, maxSeq: known?.maxSeq ?? new Map() };
       this.map.set(slot, entry);
     }
     entry.maxSeq.set(publisher, record.seq);
-    const old = entry.held.findIndex((h) => h.publisher === publisher);
-    if (old >= 0) this.drop(entry, old);
-    const held: Held = { record, publisher, rank, size };
-    entry.held.push(held);
+    const old = entry.held.find((h) => h.publisher === publisher);
+    const held: Held = { record, publisher, ...order, size, source, entry };
+    entry.held.push(held); // before the old one goes, so that the key is never left empty
+    if (old) this.drop(old);
     entry.held.sort((a, b) => a.rank - b.rank || (a.publisher < b.publisher ? -1 : 1));
     entry.bytes += size;
     this.totalBytes += size;
-    while (entry.bytes > this.budget) this.drop(entry, entry.held.length - 1);
-    if (!entry.held.includes(held)) return "culled";
-    if (this.totalBytes > this.maxBytes) this.makeRoom(key, 0);
-    return "stored";
+    this.charge(held);
+    this.cull(entry);
+    return entry.held.includes(held) ? "stored" : "culled";
   }
 
-  private drop(entry: Entry, i: number): void {
-    const [h] = entry.held.splice(i, 1);
-    if (!h) return;
+  /** Keeps the best-ranked records that fit one reply, at most MAX_PER_NET per announced /24. */
+  private cull(entry: Entry): void {
+    const perNet = new Map<string, number>();
+    for (const h of [...entry.held]) {
+      if (h.net === undefined) continue;
+      const n = (perNet.get(h.net) ?? 0) + 1;
+      perNet.set(h.net, n);
+      if (n > MAX_PER_NET) this.drop(h);
+    }
+    while (entry.bytes > this.budget) this.drop(entry.held.at(-1)!);
+  }
+
+  private charge(h: Held): void {
+    let share = this.shares.get(h.source);
+    if (!share) this.shares.set(h.source, (share = { bytes: 0, held: new Set() }));
+    share.bytes += h.size;
+    share.held.add(h);
+  }
+
+  /** Removes one record (and its key, when it was the last there). */
+  private drop(h: Held): void {
+    const entry = h.entry;
+    const i = entry.held.indexOf(h);
+    if (i < 0) return;
+    entry.held.splice(i, 1);
     entry.bytes -= h.size;
     this.totalBytes -= h.size;
+    const share = this.shares.get(h.source)!;
+    share.bytes -= h.size;
+    share.held.delete(h);
+    if (!share.held.size) this.shares.delete(h.source);
+    if (!entry.held.length) this.map.delete(entry.slot);
   }
 
-  /** Frees a key slot and `bytes`, evicting keys farther from us than `key`; false if that is not possible. */
-  private makeRoom(key: Id, bytes: number): boolean {
-    while (this.map.size >= this.maxKeys || this.totalBytes + bytes > this.maxBytes) {
-      let farthest: [string, Entry] | undefined;
-      for (const e of this.map) if (!farthest || compareDistance(this.opts.self, e[1].key, farthest[1].key) > 0) farthest = e;
-      if (!farthest || compareDistance(this.opts.self, farthest[1].key, key) <= 0) return false;
-      this.removeSlot(farthest[0], farthest[1]);
+  /**
+   * Frees room for `bytes` (and a key slot when `newKey`) by evicting the oldest records of the source
+   * holding the most bytes, counting the newcomer's record in its source (a source over its share evicts
+   * its own); false when the newcomer alone outweighs every share (nothing fair to evict).
+   */
+  private makeRoom(bytes: number, newKey: boolean, source: string): boolean {
+    while ((newKey && this.map.size >= this.maxKeys) || this.totalBytes + bytes > this.maxBytes) {
+      let heaviest: string | undefined;
+      let most = -1;
+      for (const [s, share] of this.shares) {
+        const b = share.bytes + (s === source ? bytes : 0);
+        if (b > most) [heaviest, most] = [s, b];
+      }
+      const oldest = this.shares.get(heaviest!)?.held.values().next().value;
+      if (!oldest) return false;
+      this.drop(oldest);
+      this.evicted++;
     }
     return true;
-  }
-
-  private removeSlot(slot: string, entry: Entry): void {
-    this.totalBytes -= entry.bytes;
-    this.map.delete(slot);
   }
 
   /** The unexpired records under (kind, key), in list order. */
@@ -150,15 +212,12 @@ export class RecordStore {
   sweep(): number {
     const nowS = this.opts.clock.now() / 1000;
     let removed = 0;
-    for (const [slot, entry] of this.map) {
-      for (let i = entry.held.length - 1; i >= 0; i--) {
-        if (entry.held[i]!.record.expiresAt <= nowS) {
-          this.drop(entry, i);
+    for (const entry of [...this.map.values()])
+      for (const h of [...entry.held])
+        if (h.record.expiresAt <= nowS) {
+          this.drop(h);
           removed++;
         }
-      }
-      if (entry.held.length === 0) this.removeSlot(slot, entry);
-    }
     return removed;
   }
 

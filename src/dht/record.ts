@@ -2,12 +2,14 @@
  * Signed records: what the DHT stores. Each is signed by its publisher over the key it lives under, so a
  * storing node cannot move it to another key or alter it, and carries a sequence number (newer replaces
  * older, replays are refused) and an absolute expiry (a replay after expiry is refused too, and a record
- * lives only as long as its publisher keeps refreshing it).
+ * lives only as long as its publisher keeps refreshing it). A value's payload starts with the hash of its
+ * name, and its key must be valueKey(publisher, that hash): a value can only live under its publisher's keys.
  *
  * Wire layout: publicKey 32 | seq u48 | expiresAt u32 (Unix seconds) | length u16 | payload | signature 64.
  */
 import { nodeIdOf, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature, type Identity } from "../identity/identity.ts";
-import type { Id } from "./id.ts";
+import { ID_BYTES } from "./constants.ts";
+import { equalIds, valueKey, type Id } from "./id.ts";
 import { DecodeError, type Reader, type Writer } from "./wire.ts";
 import { toHex } from "../util/hex.ts";
 
@@ -64,7 +66,22 @@ export function signRecord(identity: Identity, kind: RecordKind, key: Id, fields
 }
 
 export function verifyRecord(kind: RecordKind, key: Id, r: SignedRecord): boolean {
+  if (kind === RecordKind.VALUE && !(r.payload.length >= ID_BYTES && equalIds(key, valueKey(nodeIdOf(r.publicKey), r.payload.subarray(0, ID_BYTES)))))
+    return false;
   return verifySignature(r.publicKey, signedBytes(kind, key, r), r.signature);
+}
+
+/** A value's payload: the hash of its name, then its bytes. */
+export function valuePayload(nameHash: Id, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ID_BYTES + value.length);
+  out.set(nameHash);
+  out.set(value, ID_BYTES);
+  return out;
+}
+
+/** The bytes of a value record (its payload after the name hash). */
+export function valueOf(r: SignedRecord): Uint8Array {
+  return r.payload.subarray(ID_BYTES);
 }
 
 /** Hex node id of the record's publisher. */

@@ -12,7 +12,7 @@ import { compareDistance, type Id } from "./id.ts";
 import type { Contact } from "./k-bucket.ts";
 import type { LookupResult } from "./lookup.ts";
 import { verifyRecord, type RecordKind, type SignedRecord } from "./record.ts";
-import { rankOf, type RecordStore } from "./record-store.ts";
+import { orderOf, type RecordStore } from "./record-store.ts";
 import type { RoutingTable } from "./routing-table.ts";
 import type { RequestOptions, RpcResult, RpcTarget } from "./rpc.ts";
 
@@ -69,7 +69,7 @@ export class Replication {
       let ok = r.expiresAt > nowS && verifyRecord(kind, key, r);
       if (ok) {
         try {
-          rankOf(kind, r);
+          orderOf(kind, r);
         } catch {
           ok = false;
         }

@@ -2,7 +2,9 @@
  * The answering side: PING, FIND_NODE, FIND_VALUE and STORE (paper §2.3). Every reply carries a fresh
  * address token; a requester that did not echo a valid one gets a reply no larger than its request
  * (contacts or records cut from the tail, TRUNCATED set), so the node cannot be used to amplify a spoofed
- * flood (token.ts). Records are verified before they are stored.
+ * flood (token.ts), and its STOREs are refused (NO_TOKEN: it asks again with the token), so per-IP limits
+ * hold for storage too. Records are verified before they are stored, and charged to the sender's /24.
+ * Contacts in a private or reserved range are given only to requesters in that range (address-scope.ts).
  */
 import type { Identity } from "../identity/identity.ts";
 import { CONTACT_BYTES, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, StoreStatus, encode, type Body, type Packet, type WireContact } from "./codec.ts";
@@ -12,10 +14,11 @@ import type { RecordKind, SignedRecord } from "./record.ts";
 import { recordSize, verifyRecord } from "./record.ts";
 import type { RecordStore, StoreOutcome } from "./record-store.ts";
 import type { RoutingTable } from "./routing-table.ts";
-import type { AddressTokens } from "./token.ts";
 import { makeProof } from "./proof.ts";
+import type { AddressTokens } from "./token.ts";
 import type { Id } from "./id.ts";
-import { isLoopback } from "./wire.ts";
+import { sameScope } from "./address-scope.ts";
+import { sourceOf } from "./record-store.ts";
 import { toHex } from "../util/hex.ts";
 
 export interface ResponderDeps {
@@ -25,6 +28,8 @@ export interface ResponderDeps {
   tokens: AddressTokens;
   counters: DhtCounters;
   send(data: Uint8Array, address: string, port: number): void;
+  /** Whether a sender not proven yet would enter the routing table (its bucket has room). */
+  wouldKeep(sender: Id): boolean;
   /** A record was stored (for logs and the maintenance of own records). */
   onStored?(kind: RecordKind, key: Id, record: SignedRecord): void;
 }
@@ -42,13 +47,14 @@ const OUTCOME_STATUS: Record<StoreOutcome, StoreStatus> = {
 export class Responder {
   constructor(private readonly d: ResponderDeps) {}
 
-  /** Answers one decoded request of `length` bytes from address:port. */
-  handle(req: Packet, address: string, port: number, length: number): void {
-    const verified = this.d.tokens.check(address, port, req.token);
+  /** Answers one decoded request of `length` bytes from address:port; `verified`: it echoed a valid token. */
+  handle(req: Packet, address: string, port: number, length: number, verified: boolean): void {
     const cap = verified ? MAX_DATAGRAM : length;
-    const body = this.answer(req, address, port);
+    const body = this.answer(req, address, port, verified);
     let proof = req.flags & Flag.WANT_PROOF ? makeProof(this.d.identity, req.rid, req.sender) : undefined;
-    let flags = 0;
+    // A stranger this node would keep: ask it to prove its id from a verified address (it cannot be pinged
+    // for that: its address may be spoofed).
+    let flags = !verified && this.d.wouldKeep(req.sender) ? Flag.WANT_PROOF : 0;
     let fitted = body;
     const fixed = HEADER_BYTES + (proof ? PROOF_BYTES : 0);
     if (fixed + bodySize(body) > cap) {
@@ -66,7 +72,7 @@ export class Responder {
     this.d.send(encode(reply), address, port);
   }
 
-  private answer(req: Packet, address: string, port: number): Body {
+  private answer(req: Packet, address: string, port: number, verified: boolean): Body {
     const b = req.body;
     switch (b.type) {
       case MsgType.PING:
@@ -79,29 +85,31 @@ export class Responder {
         return { type: MsgType.NODES, contacts: this.closest(b.key, req.sender, address) };
       }
       case MsgType.STORE:
-        return { type: MsgType.STORED, status: this.store(b.kind, b.key, b.record) };
+        if (!verified) {
+          this.d.counters.dropped.storeNoToken++;
+          return { type: MsgType.STORED, status: StoreStatus.NO_TOKEN };
+        }
+        return { type: MsgType.STORED, status: this.store(b.kind, b.key, b.record, sourceOf(address)) };
       default:
         throw new Error(`not a request: ${b.type}`);
     }
   }
 
   private closest(target: Id, requester: Id, requesterAddress: string): WireContact[] {
-    const local = isLoopback(requesterAddress);
     const out: WireContact[] = [];
-    // Loopback contacts mean nothing to a remote requester.
+    // A LAN or loopback contact means nothing to a requester outside that network, and tells it about ours.
     for (const c of this.d.table.closest(target, K, toHex(requester))) {
-      if (!local && isLoopback(c.address)) continue;
-      out.push({ id: c.id, address: c.address, port: c.port });
+      if (sameScope(c.address, requesterAddress)) out.push({ id: c.id, address: c.address, port: c.port });
     }
     return out;
   }
 
-  private store(kind: RecordKind, key: Id, record: SignedRecord): StoreStatus {
+  private store(kind: RecordKind, key: Id, record: SignedRecord, source: string): StoreStatus {
     if (!verifyRecord(kind, key, record)) {
       this.d.counters.dropped.badRecord++;
       return StoreStatus.REJECTED;
     }
-    const outcome = this.d.store.put(kind, key, record);
+    const outcome = this.d.store.put(kind, key, record, source);
     if (outcome === "stored") {
       this.d.counters.storesAccepted++;
       this.d.onStored?.(kind, key, record);

@@ -35,7 +35,7 @@ describe("DHT routes", () => {
     expect(events.some((e) => e.type === "lookup-done")).toBe(true);
 
     const b = api(net.nodes[7]!);
-    const got = await net.run(readStream(b.client.v1.dht.get.$post({ json: { key: "greeting" } })));
+    const got = await net.run(readStream(b.client.v1.dht.get.$post({ json: { key: "greeting", publisher: net.nodes[0]!.nodeId } })));
     expect(got).toMatchObject({ key: "greeting", value: "hallo", publisher: net.nodes[0]!.nodeId, source: "local" });
     expect(got.encoding).toBeUndefined();
   });

@@ -30,6 +30,14 @@ const putInput = jsonInput((body) => {
   return { key, value: body.value };
 });
 
+const getInput = jsonInput((body): { key: string; publisher?: string } => {
+  const key = keyField(body);
+  const publisher = body.publisher;
+  if (publisher !== undefined && (typeof publisher !== "string" || !/^[0-9a-f]{40}$/.test(publisher)))
+    throw new IconError("INVALID_INPUT", '"publisher" must be a node id (40 hex digits)');
+  return publisher === undefined ? { key } : { key, publisher: publisher as string };
+});
+
 export function dhtRoutes(dht: () => Dht) {
   return new Hono()
     .get("/peers", (c) => c.json(dht().peers()))
@@ -43,13 +51,13 @@ export function dhtRoutes(dht: () => Dht) {
         return r;
       });
     })
-    .post("/get", jsonInput((body) => ({ key: keyField(body) })), (c) => {
-      const { key } = c.req.valid("json");
+    .post("/get", getInput, (c) => {
+      const { key, publisher } = c.req.valid("json");
       return ndjson(async (emit: Emit<DhtEvent>) => {
-        const r = await dht().get(key, { onEvent: emit });
+        const r = await dht().get(key, { onEvent: emit, publisher });
         if (!r)
-          throw new IconError("NOT_FOUND", `no value under key "${key}"`,
-            "Check the key. A value lives only while its publisher runs and republishes it (1 h after it stops).");
+          throw new IconError("NOT_FOUND", `no value under key "${key}"${publisher ? ` from publisher ${publisher.slice(0, 8)}` : " from this node"}`,
+            "Check the key and the publisher (--publisher NODE_ID reads another node's value). A value lives only while its publisher runs and republishes it (1 h after it stops).");
         return { key, ...renderValue(r.value), publisher: r.publisher, seq: r.seq, source: r.source, hops: r.hops, ms: Math.round(r.ms * 10) / 10 };
       });
     })

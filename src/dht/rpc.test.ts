@@ -2,10 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { generateIdentity } from "../identity/identity.ts";
 import { FakeClock } from "../util/clock.ts";
 import { decode, encode, Flag, MsgType, zeroToken, type Packet } from "./codec.ts";
-import { INITIAL_RTO_MS, RPC_ATTEMPTS } from "./constants.ts";
+import { INITIAL_RTO_MS, RPC_ATTEMPTS, UNVERIFIED_BURST } from "./constants.ts";
 import { newCounters } from "./counters.ts";
-import { makeProof } from "./proof.ts";
-import { Rpc } from "./rpc.ts";
+import { checkRequestProof, makeProof } from "./proof.ts";
+import { requestPadding, Rpc } from "./rpc.ts";
 import { MemoryHub, uniformLinks } from "./transport/memory-hub.ts";
 
 /** An Rpc and a hand-driven peer that answers (or not) as the test says. */
@@ -46,11 +46,34 @@ describe("rpc", () => {
   test("no answer at all resolves to a timeout value after every attempt, with doubled timeouts", async () => {
     const s = setup(() => undefined);
     let slow = 0;
-    const r = await s.clock.run(s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { onSlow: () => slow++ }));
+    const r = await s.clock.run(s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { onSlow: () => slow++, trusted: true }));
     expect(r).toEqual({ ok: false, reason: "timeout" });
     expect(s.seen.length).toBe(RPC_ATTEMPTS);
     expect(slow).toBe(1);
     expect(s.clock.now()).toBe(INITIAL_RTO_MS * (1 + 2 + 4));
+  });
+
+  test("an address that never answered gets fewer attempts, and its IP a small budget of datagrams", async () => {
+    const s = setup(() => undefined);
+    const to = (port: number) => ({ address: s.remote.address, port });
+    const results = await s.clock.run(Promise.all([1, 2, 3].map((p) => s.rpc.request(to(p), { type: MsgType.FIND_VALUE, kind: 1, key: new Uint8Array(20) }))));
+    expect(results.every((r) => !r.ok)).toBe(true);
+    // Three victims' ports on one IP: 2 attempts each would be 6 datagrams; the IP's budget allows 4.
+    expect(s.counters.tx).toBe(UNVERIFIED_BURST);
+    expect(s.counters.refused.unverifiedSends).toBe(2);
+    // Nor is any of them padded to a full datagram.
+    expect(s.counters.txBytes).toBeLessThanOrEqual(UNVERIFIED_BURST * requestPadding({ type: MsgType.FIND_NODE, target: new Uint8Array(20) }, true));
+  });
+
+  test("with a token from an address, the next request proves our id to that node, once", async () => {
+    const s = setup((req) => s.pong(req));
+    const to = { address: s.remote.address, port: s.remote.port, id: s.peerId.nodeId };
+    for (let i = 0; i < 3; i++) await s.clock.run(s.rpc.request(to, { type: MsgType.PING }));
+    expect(s.seen.map((p) => p.proof !== undefined)).toEqual([false, true, false]);
+    const req = s.seen[1]!;
+    expect(checkRequestProof(req.proof!, s.me.nodeId, req.rid, s.peerId.nodeId, req.token)).toBe(true);
+    expect(checkRequestProof(req.proof!, s.me.nodeId, req.rid, generateIdentity().nodeId, req.token)).toBe(false); // another receiver
+    expect(checkRequestProof(req.proof!, s.me.nodeId, req.rid, s.peerId.nodeId, new Uint8Array(8).fill(6))).toBe(false); // another token
   });
 
   test("timeouts follow the measured RTT once there are samples", async () => {

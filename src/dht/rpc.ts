@@ -3,17 +3,19 @@
  * after the contact's RTO (RFC 6298 estimate, doubled per attempt), each attempt under a fresh request id
  * so every reply is an exact RTT sample; after the last attempt it resolves to `{ ok: false }` (a value,
  * not an exception). `onSlow` fires at the first timeout so a lookup can move on at once instead of
- * waiting for the retries (the thesis's DHT waited 5 s per lost datagram).
+ * waiting for the retries (the thesis's DHT waited 5 s per lost datagram). Requests to an address that has
+ * never answered are held to a budget (constants.ts, UNVERIFIED_*), so that nobody can aim them at a victim.
  */
 import { randomBytes } from "node:crypto";
 import type { Identity } from "../identity/identity.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
-import { CONTACT_BYTES, encode, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, zeroToken, type Body, type Packet } from "./codec.ts";
-import { K, MAX_DATAGRAM, MAX_RTO_MS, RPC_ATTEMPTS, TOKEN_USE_MS } from "./constants.ts";
+import { CONTACT_BYTES, encode, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, StoreStatus, zeroToken, type Body, type Packet } from "./codec.ts";
+import { K, MAX_RTO_MS, RPC_ATTEMPTS, TOKEN_USE_MS, UNVERIFIED_ATTEMPTS, UNVERIFIED_BURST, UNVERIFIED_PER_SECOND } from "./constants.ts";
 import type { DhtCounters } from "./counters.ts";
 import { forgetOldest } from "./forget-oldest.ts";
 import { equalIds, type Id } from "./id.ts";
 import { checkProof, makeRequestProof } from "./proof.ts";
+import { TokenBuckets } from "./rate-limit.ts";
 import { RttEstimator } from "./rtt.ts";
 import type { DatagramTransport } from "./transport/types.ts";
 import { toHex } from "../util/hex.ts";
@@ -37,13 +39,24 @@ export interface RequestOptions {
   /** Called for every datagram this request sends (lookups count their messages). */
   onSend?: () => void;
   attempts?: number;
+  /** An address the operator gave (bootstrap) or a neighbour saved by an earlier run: not held to the unverified budget. */
+  trusted?: boolean;
 }
 
-/** What we know about an address: its RTT and the last token it gave us. */
+/** What we know about an address. */
 interface PeerInfo {
   rtt: RttEstimator;
+  /** The last token it gave us. */
   token?: Uint8Array;
   tokenAt: number;
+  /** The node id that last answered there (a request proof names its receiver). */
+  id?: Id;
+  /** It answered us, or sent us a request with a valid token: it wants our datagrams. */
+  verified: boolean;
+  /** A request proof of ours has reached it. */
+  proved: boolean;
+  /** A PING carrying our proof is on its way (it asked for one). */
+  proving?: boolean;
 }
 
 interface Pending {
@@ -54,6 +67,8 @@ interface Pending {
   rids: string[];
   sentAt: number[];
   ridBytes: Uint8Array[];
+  /** Per attempt: whether it carried our request proof. */
+  withProof: boolean[];
   timer?: TimerHandle;
   tokenRetry: boolean;
   slow: boolean;
@@ -67,6 +82,8 @@ export class Rpc {
   private readonly peerInfo = new Map<string, PeerInfo>();
   /** RTT over all contacts: the prior for contacts never measured. */
   readonly globalRtt = new RttEstimator();
+  /** Datagrams per IP to addresses that never answered (reflection budget). */
+  private readonly unverified: TokenBuckets;
   private closed = false;
 
   constructor(
@@ -76,7 +93,11 @@ export class Rpc {
     private readonly counters: DhtCounters,
     /** Sees every matched reply before its request resolves (routing-table upkeep). */
     private readonly onReply?: (packet: Packet, address: string, port: number, proven: boolean) => void,
-  ) {}
+    /** This node's own IPs: never a victim of its own reflection. */
+    private readonly ownIp: (address: string) => boolean = () => false,
+  ) {
+    this.unverified = new TokenBuckets(clock, UNVERIFIED_PER_SECOND, UNVERIFIED_BURST);
+  }
 
   get outstanding(): number {
     return new Set(this.pending.values()).size;
@@ -87,7 +108,7 @@ export class Rpc {
     let p = this.peerInfo.get(k);
     if (!p) {
       if (this.peerInfo.size >= MAX_PEER_INFO) forgetOldest(this.peerInfo, MAX_PEER_INFO >> 2);
-      p = { rtt: new RttEstimator(), tokenAt: 0 };
+      p = { rtt: new RttEstimator(), tokenAt: 0, verified: false, proved: false };
       this.peerInfo.set(k, p);
     }
     return p;
@@ -102,6 +123,11 @@ export class Rpc {
     return this.info(address, port).rtt.rto(this.globalRtt);
   }
 
+  /** The address sent us a request with a valid token: it receives our datagrams. */
+  markVerified(address: string, port: number): void {
+    this.info(address, port).verified = true;
+  }
+
   /** Sends a datagram that is not a tracked request (replies). */
   sendRaw(data: Uint8Array, address: string, port: number): void {
     this.counters.tx++;
@@ -112,45 +138,42 @@ export class Rpc {
   request(to: RpcTarget, body: Body, opts: RequestOptions = {}): Promise<RpcResult> {
     if (this.closed) return Promise.resolve({ ok: false, reason: "closed" });
     return new Promise((resolve) => {
-      const p: Pending = { to, body, opts, attempt: 0, rids: [], sentAt: [], ridBytes: [], tokenRetry: false, slow: false, resolve };
+      const p: Pending = { to, body, opts, attempt: 0, rids: [], sentAt: [], ridBytes: [], withProof: [], tokenRetry: false, slow: false, resolve };
       this.send(p);
     });
   }
 
-  /** The padded size for a request to an address we hold no fresh token from: the largest reply it can draw. */
-  private padFor(body: Body, wantProof: boolean): number {
-    const proof = wantProof ? PROOF_BYTES : 0;
-    switch (body.type) {
-      case MsgType.PING:
-        return HEADER_BYTES + proof + 6;
-      case MsgType.FIND_NODE:
-        return HEADER_BYTES + proof + 1 + K * CONTACT_BYTES;
-      case MsgType.FIND_VALUE:
-        return MAX_DATAGRAM; // a VALUE reply may fill a datagram
-      default:
-        return 0; // a STORE is larger than its STORED reply
-    }
+  /** Whether requests to this address are held to the unverified budget. */
+  private unverifiedTarget(p: Pending, info: PeerInfo): boolean {
+    return !info.verified && p.opts.trusted !== true && !this.ownIp(p.to.address);
   }
 
   private send(p: Pending): void {
     const info = this.info(p.to.address, p.to.port);
+    if (this.unverifiedTarget(p, info) && !this.unverified.take(p.to.address)) {
+      this.counters.refused.unverifiedSends++;
+      this.finish(p, { ok: false, reason: "timeout" });
+      return;
+    }
     const fresh = info.token && this.clock.now() - info.tokenAt < TOKEN_USE_MS;
     const rid = new Uint8Array(randomBytes(8));
     const ridHex = toHex(rid);
     const wantProof = p.opts.wantProof === true;
+    // With a token from this address, prove our id once (proof.ts): it saves the responder a verification ping.
+    const receiver = p.to.id ?? info.id;
+    const proof = fresh && receiver && !info.proved ? makeRequestProof(this.identity, rid, receiver, info.token!) : undefined;
     const packet: Packet = {
       flags: wantProof ? Flag.WANT_PROOF : 0,
       rid,
       sender: this.identity.nodeId,
       token: fresh ? info.token! : zeroToken(),
-      // Never had a token from this address: a first contact, so prove our id along (proof.ts), which
-      // saves the responder a verification ping. Later requests need not (it knows us, or pings to check).
-      proof: info.token ? undefined : makeRequestProof(this.identity, rid),
+      proof,
       body: p.body,
-      padTo: fresh ? undefined : this.padFor(p.body, wantProof),
+      padTo: fresh ? undefined : requestPadding(p.body, wantProof),
     };
     p.rids.push(ridHex);
     p.ridBytes.push(rid);
+    p.withProof.push(proof !== undefined);
     p.sentAt.push(this.clock.now());
     this.pending.set(ridHex, p);
     const timeout = Math.min(MAX_RTO_MS, info.rtt.rto(this.globalRtt) * 2 ** p.attempt);
@@ -165,7 +188,9 @@ export class Rpc {
       p.opts.onSlow?.();
     }
     p.attempt++;
-    if (p.attempt < (p.opts.attempts ?? RPC_ATTEMPTS)) {
+    const attempts = p.opts.attempts ?? RPC_ATTEMPTS;
+    const unverified = this.unverifiedTarget(p, this.info(p.to.address, p.to.port));
+    if (p.attempt < (unverified ? Math.min(attempts, UNVERIFIED_ATTEMPTS) : attempts)) {
       this.counters.retransmits++;
       this.send(p);
       return;
@@ -200,6 +225,9 @@ export class Rpc {
     const info = this.info(address, port);
     info.rtt.sample(rttMs);
     this.globalRtt.sample(rttMs);
+    info.verified = true;
+    info.id = packet.sender;
+    if (p.withProof[attempt]) info.proved = true;
     if (packet.token.some((b) => b !== 0)) {
       info.token = packet.token;
       info.tokenAt = this.clock.now();
@@ -212,10 +240,16 @@ export class Rpc {
       }
       proven = true;
     }
+    if (packet.flags & Flag.WANT_PROOF && !info.proved && !info.proving) {
+      // It would keep us: prove our id at once (the PING carries the proof, bound to the token just received).
+      info.proving = true;
+      void this.request({ address, port, id: packet.sender }, { type: MsgType.PING }).finally(() => (info.proving = false));
+    }
     this.onReply?.(packet, address, port, proven);
     const truncated = (packet.flags & Flag.TRUNCATED) !== 0;
     const missingProof = p.opts.wantProof === true && !proven;
-    if (truncated && (packet.body.type === MsgType.VALUE || missingProof) && !p.tokenRetry) {
+    const noToken = packet.body.type === MsgType.STORED && packet.body.status === StoreStatus.NO_TOKEN;
+    if (((truncated && (packet.body.type === MsgType.VALUE || missingProof)) || noToken) && !p.tokenRetry) {
       // The responder did not know our address yet; we now hold its token, so ask again at once.
       p.tokenRetry = true;
       this.clock.clearTimeout(p.timer);
@@ -235,5 +269,23 @@ export class Rpc {
   close(): void {
     this.closed = true;
     for (const p of new Set(this.pending.values())) this.finish(p, { ok: false, reason: "closed" });
+  }
+}
+
+/**
+ * The padded size of a request to an address we hold no fresh token from: room for the largest NODES reply
+ * it can draw, never more (a VALUE that does not fit comes back TRUNCATED and is asked for again with the
+ * token), since a hostile NODES reply may have named a victim.
+ */
+export function requestPadding(body: Body, wantProof: boolean): number {
+  const proof = wantProof ? PROOF_BYTES : 0;
+  switch (body.type) {
+    case MsgType.PING:
+      return HEADER_BYTES + proof + 6;
+    case MsgType.FIND_NODE:
+    case MsgType.FIND_VALUE:
+      return HEADER_BYTES + proof + 1 + K * CONTACT_BYTES;
+    default:
+      return 0; // a STORE is larger than its STORED reply
   }
 }

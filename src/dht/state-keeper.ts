@@ -13,6 +13,7 @@ export class StateKeeper {
   private dirty = false;
   private everSaved = false;
   private active = false;
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly d: { path?: string; clock: Clock; log: Logger; collect: () => DhtState },
@@ -57,14 +58,15 @@ export class StateKeeper {
   async save(force = false): Promise<void> {
     this.d.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    if (!this.d.path || (!this.dirty && !force)) return;
+    const path = this.d.path;
+    if (!path || (!this.dirty && !force)) return;
     this.dirty = false;
     this.everSaved = true;
-    try {
-      await saveState(this.d.path, this.d.collect());
-    } catch (e) {
-      this.d.log.warn("could not save the DHT state", { path: this.d.path, error: (e as Error).message });
-    }
+    const state = this.d.collect();
+    // One write at a time, in the order asked: a timer's save and stop()'s may overlap.
+    const write = this.writing.then(() => saveState(path, state)).catch((e) => this.d.log.warn("could not save the DHT state", { path, error: (e as Error).message }));
+    this.writing = write;
+    await write;
   }
 
   async stop(): Promise<void> {

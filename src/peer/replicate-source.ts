@@ -14,6 +14,7 @@ import type { IconRecord } from "../yard/types.ts";
 import type { Yard } from "../yard/yard.ts";
 import { Children } from "./children.ts";
 import type { MigrationHistory, MigrationRecord } from "./history.ts";
+import { checkReplicaEndpoint, onNodeAddress } from "./replica-endpoint.ts";
 import type { PeerConnection } from "./connection.ts";
 import type { PeerEndpoint, PeerNetwork } from "./network.ts";
 import { OP, checkMessage, checkStatus, parseReplicaId, replicaId, replicaName, type ImageRef, type MessageBody, type OfferBody, type ReplicateBody, type ReplicateResult } from "./ops.ts";
@@ -221,7 +222,9 @@ export class ReplicateSource implements IconServices {
     const body: ReplicateBody = { icon: rec.name, image, env: rec.env, manifest, state, ...(inline ? { inline: inline.image } : {}) };
     const conn = await this.d.network.connect(endpoint);
     try {
-      return await conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });
+      const r = await conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });
+      checkReplicaEndpoint(r.endpoint, endpoint.address, endpoint.nodeId);
+      return r;
     } catch (e) {
       // Refused before anything was made there: it is no child of this ICON, and takes no maxReplicas slot.
       if (!known && REFUSALS.some((code) => isIconError(e, code))) await this.d.yard.updateChildren(rec.name, (c) => c.filter((x) => x !== id)).catch(() => {});
@@ -285,6 +288,8 @@ export class ReplicateSource implements IconServices {
       this.d.yard.replicaStatus(s.icon, { replica: s.replica, target: peer.nodeId, state: "stopped" });
       return;
     }
+    const at = this.seen.get(peer.nodeId)?.endpoint ?? this.d.network.endpointOf(peer.nodeId);
+    if (s.state === "running" && !onNodeAddress(s.endpoint, at?.address)) return;
     const known = this.children.get(s.replica);
     // The replicate answer told the ICON (with the mode); the same news by status message is not repeated.
     const sameRun = known?.state === "running" && known.endpoint?.address === s.endpoint?.address && known.endpoint?.port === s.endpoint?.port;

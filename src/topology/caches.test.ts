@@ -81,7 +81,7 @@ describe("LookupCache", () => {
 
   test("a failed lookup answers [] (or the last answer) and is tried again next time", async () => {
     let fail = true;
-    const flaky: Directory = { nodeId: "a", onAddress: () => () => {}, announce: async () => {}, withdraw: () => {}, lookup: async () => {
+    const flaky: Directory = { nodeId: "a", onAddress: () => () => {}, announce: async () => {}, withdraw: () => {}, measure: async () => undefined, lookup: async () => {
       if (fail) throw new Error("timeout");
       return [];
     } };

@@ -8,12 +8,15 @@ import { generateIdentity } from "../identity/identity.ts";
 import { silentLogger } from "../log.ts";
 import { Dht } from "../dht/dht.ts";
 import { SimNetwork } from "../dht/sim/network.ts";
-import { uniformLinks } from "../dht/transport/memory-hub.ts";
+import type { LinkModel } from "../dht/transport/memory-hub.ts";
 import { DhtDirectory } from "./dht-directory.ts";
 import { ScriptedTracer } from "./scripted-tracer.ts";
 import { Topology, type TopologySettings } from "./topology.ts";
 
-const UD = "172.16.9.10", IEP1 = "172.16.1.10", IEP2 = "172.16.3.10", IEP3 = "172.16.6.10";
+const UD = "10.200.9.10", IEP1 = "10.200.1.10", IEP2 = "10.200.3.10", IEP3 = "10.200.6.10";
+/** One-way delays between the IEPs as on the thesis network (the finder checks claims against them); others 5 ms. */
+const ONE_WAY: Record<string, number> = { [`${IEP1}|${IEP2}`]: 51, [`${IEP1}|${IEP3}`]: 11, [`${IEP2}|${IEP3}`]: 42 };
+const links: LinkModel = { delayMs: (a, b) => ONE_WAY[`${a}|${b}`] ?? ONE_WAY[`${b}|${a}`] ?? 5, loss: () => 0 };
 const SETTINGS: TopologySettings = { routerMask: 29, clientPrefix: 24, traceCacheSec: 600, traceConcurrency: 4, maxTtl: 30, announceSec: 300 };
 
 let net: SimNetwork | undefined;
@@ -24,7 +27,7 @@ afterEach(async () => {
 });
 
 async function build() {
-  net = new SimNetwork({ links: uniformLinks(5), seed: 3 });
+  net = new SimNetwork({ links, seed: 3 });
   await net.grow(20, 5);
   const node = async (address: string, tracer: ScriptedTracer) => {
     const dht = new Dht({ identity: generateIdentity(), transport: net!.hub.endpoint(address), clock: net!.clock, bootstrap: [{ address: net!.nodes[0]!.opts.transport.address, port: net!.nodes[0]!.port }] });
@@ -75,14 +78,17 @@ describe("Topology over the DHT (in memory, virtual time)", () => {
     expect(net!.hub.sent).toBeGreaterThan(sent0);
   });
 
-  test("a node that stops disappears once its announcements expire; a live one stays", async () => {
+  test("a node that stops is not offered (it does not answer), and its announcements expire; a live one stays", async () => {
     const { iep1, iep2, iep3 } = await build();
     await net!.run(iep2.topology.stop());
     await iep2.dht.stop();
     const lifetimeMs = 3 * SETTINGS.announceSec * 1000;
+    const announcers = async () => (await net!.run(iep1.dht.findAnnouncements("10.0.2.0/29"))).map((a) => a.nodeId);
     await net!.clock.advance(lifetimeMs / 2);
-    expect((await net!.run(iep1.topology.closest(UD))).candidates.map((c) => c.address)).toEqual([IEP2, IEP3]); // not yet expired
+    expect(await announcers()).toContain(iep2.dht.nodeId); // not yet expired...
+    expect((await net!.run(iep1.topology.closest(UD))).candidates.map((c) => c.address)).toEqual([IEP3]); // ...but silent
     await net!.clock.advance(lifetimeMs); // past expiry, and past the lookup cache
+    expect(await announcers()).not.toContain(iep2.dht.nodeId);
     const after = await net!.run(iep1.topology.closest(UD));
     expect(after.candidates.map((c) => c.nodeId)).toEqual([iep3.dht.nodeId]); // republished by its DHT all along
   });

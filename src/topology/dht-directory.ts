@@ -55,4 +55,8 @@ export class DhtDirectory implements Directory {
   onAddress(listener: (address: string) => void): () => void {
     return this.dht.onAddress(listener);
   }
+
+  measure(a: Pick<RouterAnnouncement, "nodeId" | "address" | "dhtPort">): Promise<number | undefined> {
+    return this.dht.rttTo(a.nodeId, { address: a.address, port: a.dhtPort });
+  }
 }

@@ -30,4 +30,10 @@ export interface Directory {
   lookup(routerId: string): Promise<RouterAnnouncement[]>;
   /** Calls `listener` with the IPv4 address of every DHT peer this node exchanges datagrams with. */
   onAddress(listener: (address: string) => void): () => void;
+  /**
+   * This node's own RTT to an announcing node at the DHT endpoint it announced: the smoothed RTT when the
+   * node is a proven contact there, else a ping that must prove its id; undefined when it does not answer
+   * as that node.
+   */
+  measure(a: Pick<RouterAnnouncement, "nodeId" | "address" | "dhtPort">): Promise<number | undefined>;
 }

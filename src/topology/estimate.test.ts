@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { RouterAnnouncement } from "./directory.ts";
-import { clientRttMs, pathRouters, rankCandidates } from "./estimate.ts";
+import { clientRttMs, pathRouters, plausibleClaim, rankCandidates } from "./estimate.ts";
 import { closerCandidates } from "./finder.ts";
 import type { TraceResult } from "./trace/types.ts";
 
@@ -19,6 +19,8 @@ function traceOf(path: [string, number][], destination: string, reached = true):
 }
 
 const NOW = 1_000_000;
+/** IEP1's own RTTs to the nodes (as its DHT measured them): IEP2 102 ms, IEP3 (next to r6) 22 ms. */
+const MEASURED = new Map([["iep2", 102], ["iep3", 22]]);
 function ann(nodeId: string, rttMs: number, extra: Partial<RouterAnnouncement> = {}): RouterAnnouncement {
   return { nodeId, address: `192.0.2.${nodeId.length}`, dhtPort: 4100, peerPort: 4101, rttMs, hops: 1, timestamp: NOW, expiresAt: NOW + 60_000, ...extra };
 }
@@ -54,7 +56,7 @@ describe("rankCandidates on the thesis network", () => {
       ["10.0.4.0/29", [ann("iep2", 22), ann("iep1", 80), ann("iep3", 62)]],
       ["10.0.6.0/29", [ann("iep3", 2), ann("iep1", 20)]],
     ]);
-    const ranked = rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW });
+    const ranked = rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW, measured: MEASURED });
     expect(ranked.map((c) => c.nodeId)).toEqual(["iep2", "iep3"]);
     expect(ranked[0]).toEqual({ nodeId: "iep2", address: "192.0.2.4", peerPort: 4101, estimatedRttMs: 14, via: "10.0.2.0/29" });
     expect(ranked[1]!.estimatedRttMs).toBe(74);
@@ -70,12 +72,12 @@ describe("rankCandidates on the thesis network", () => {
 
   test("expired announcements and this node's own are left out", () => {
     const lookups = new Map([["10.0.2.0/29", [ann("iep2", 12, { expiresAt: NOW }), ann("iep1", 90)]]]);
-    expect(rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW })).toEqual([]);
+    expect(rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW, measured: MEASURED })).toEqual([]);
   });
 
   test("a node heard only at a router far from the client is estimated through it", () => {
     const lookups = new Map([["10.0.6.0/29", [ann("far", 2)]]]);
-    const [c] = rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW });
+    const [c] = rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW, measured: new Map([["far", 21]]) });
     expect(c).toMatchObject({ nodeId: "far", estimatedRttMs: 74, via: "10.0.6.0/29" }); // 2 + (92 - 20)
   });
 
@@ -84,7 +86,38 @@ describe("rankCandidates on the thesis network", () => {
     odd.hops[4] = { ...odd.hops[4]!, rttMs: 95 }; // r2, slow to answer ICMP
     const lookups = new Map([["10.0.2.0/29", [ann("n", 3)]]]);
     const p = pathRouters(odd, 29);
-    expect(rankCandidates(odd, p, lookups, { selfNodeId: "x", now: NOW })[0]!.estimatedRttMs).toBe(3);
+    expect(rankCandidates(odd, p, lookups, { selfNodeId: "x", now: NOW, measured: new Map([["n", 93]]) })[0]!.estimatedRttMs).toBe(3);
+  });
+});
+
+describe("announced RTTs are checked against this node's own", () => {
+  const trace = traceOf(IEP1_TO_UD, "10.0.1.2");
+  const path = pathRouters(trace, 29);
+
+  test("the triangle check: |d - r| <= claim <= d + r, give or take 5 ms + 20%", () => {
+    expect(plausibleClaim(12, 102, 90)).toBe(true); // IEP2 at r2: on the path between IEP1 and IEP2, the band's edge
+    expect(plausibleClaim(72, 22, 90)).toBe(true); // IEP3 at r2
+    expect(plausibleClaim(0.5, 4, 20)).toBe(false); // 4 ms from us, 20 ms from r: at least 16 - 9.8 from r
+    expect(plausibleClaim(30, 4, 20)).toBe(true);
+    expect(plausibleClaim(200, 4, 20)).toBe(false); // farther than going through us
+  });
+
+  test("a node that lies about its RTT, or that was not measured, is left out; honest ones stay", () => {
+    const lookups = new Map<string, RouterAnnouncement[]>([["10.0.2.0/29", [ann("liar", 0.5), ann("iep2", 12), ann("silent", 1)]]]);
+    const ranked = rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW, measured: new Map([["liar", 5], ["iep2", 102]]) });
+    expect(ranked.map((c) => c.nodeId)).toEqual(["iep2"]);
+  });
+
+  test("a node caught at one router is out, even where its claim would pass", () => {
+    const lookups = new Map([["10.0.2.0/29", [ann("n", 12)]], ["10.0.6.0/29", [ann("n", 0.1)]]]);
+    expect(rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW, measured: new Map([["n", 102]]) })).toEqual([]);
+  });
+
+  test("at most 2 nodes per /24 are kept, the best estimated", () => {
+    const sameNet = (id: string, rtt: number) => ann(id, rtt, { address: `198.51.100.${rtt}` });
+    const lookups = new Map([["10.0.2.0/29", [sameNet("a", 12), sameNet("b", 13), sameNet("c", 14), ann("d", 20, { address: "192.0.2.99" })]]]);
+    const measured = new Map(["a", "b", "c", "d"].map((id) => [id, 102]));
+    expect(rankCandidates(trace, path, lookups, { selfNodeId: "iep1", now: NOW, measured }).map((c) => c.nodeId)).toEqual(["a", "b", "d"]);
   });
 });
 

@@ -4,10 +4,15 @@
  * parallel, each as soon as its hop answers rather than after the trace ends, and ranks the nodes found
  * (estimate.ts). It sits on the migration's critical path (DESIGN.md "The migration sequence"), so
  * everything it can reuse, it does: traces per prefix, lookups per router, work already in flight.
+ *
+ * Announced RTTs are checked against this node's own RTT to each node (estimate.ts). A node it has never
+ * exchanged a datagram with is measured first, by a DHT ping that proves the node's id at its announced
+ * address: a node that does not answer as itself there is dropped (it would not answer a replicate either),
+ * and the ping costs one RTT to that node, once: the DHT keeps the RTT for the next client.
  */
 import { requireIPv4 } from "../util/ipv4.ts";
 import { routerIdOf } from "./router-id.ts";
-import { clientRttMs, pathRouters, rankCandidates, type NodeEstimate } from "./estimate.ts";
+import { clientRttMs, liveAnnouncements, pathRouters, rankCandidates, type NodeEstimate } from "./estimate.ts";
 import type { RouterAnnouncement } from "./directory.ts";
 import type { LookupCache } from "./lookup-cache.ts";
 import type { TraceCache } from "./trace-cache.ts";
@@ -41,6 +46,8 @@ export interface FinderDeps {
   runTrace: (ip: string, onHop: (hop: Hop) => void) => Promise<TraceResult>;
   routerMask: number;
   selfNodeId: string;
+  /** This node's own RTT to an announcing node, measured (undefined: it does not answer as that node). */
+  measure: (a: RouterAnnouncement) => Promise<number | undefined>;
   now?: () => number;
 }
 
@@ -76,7 +83,11 @@ export class Finder {
     const warm = got.cached && path.every((r) => lookups.isFresh(r.routerId));
     const found = await Promise.all(path.map((r) => lookup(r.routerId)));
     const byRouter = new Map(path.map((r, i) => [r.routerId, found[i]!]));
-    const candidates = rankCandidates(trace, path, byRouter, { selfNodeId: this.deps.selfNodeId, now: this.deps.now?.() ?? Date.now() });
+    const who = { selfNodeId: this.deps.selfNodeId, now: this.deps.now?.() ?? Date.now() };
+    const nodes = new Map(liveAnnouncements(byRouter, who).map((a) => [a.nodeId, a]));
+    const rtts = await Promise.all([...nodes.values()].map(async (a) => [a.nodeId, await this.deps.measure(a)] as const));
+    const measured = new Map(rtts.filter((e): e is readonly [string, number] => e[1] !== undefined));
+    const candidates = rankCandidates(trace, path, byRouter, { ...who, measured });
     return {
       client,
       selfRttMs: clientRttMs(trace) ?? null,

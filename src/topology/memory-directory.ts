@@ -11,6 +11,8 @@ export class MemoryDirectoryHub {
   lookupDelayMs = 0;
   lookups = 0;
   now: () => number = () => Date.now();
+  /** The RTT between two nodes' addresses, as measure() finds it (undefined: no answer). */
+  rtt: (from: string, to: string) => number | undefined = () => undefined;
 
   node(self: { nodeId: string; address: string; dhtPort?: number; peerPort?: number }): MemoryDirectory {
     return new MemoryDirectory(this, self);
@@ -62,6 +64,10 @@ export class MemoryDirectory implements Directory {
   onAddress(listener: (address: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  async measure(a: Pick<RouterAnnouncement, "address">): Promise<number | undefined> {
+    return this.hub.rtt(this.self.address, a.address);
   }
 
   /** Pretends the DHT exchanged datagrams with `address`. */

@@ -12,6 +12,7 @@ import { Topology, type TopologySettings } from "./topology.ts";
 
 const SETTINGS: TopologySettings = { routerMask: 29, clientPrefix: 24, traceCacheSec: 600, traceConcurrency: 4, maxTtl: 30, announceSec: 300 };
 const hub = new MemoryDirectoryHub();
+hub.rtt = () => 102; // the edge: 12 ms past the router this node reaches in 90
 const edge = hub.node({ nodeId: "edge", address: "10.9.0.2", peerPort: 4201 });
 const tracer = new ScriptedTracer().route("10.1.1.10", [["10.0.0.1", 2], ["10.0.0.17", 90], ["10.1.1.10", 92]]);
 const topology = new Topology({ tracer, directory: hub.node({ nodeId: "self", address: "10.9.0.1" }), settings: SETTINGS, log: silentLogger, isSelf: () => false });

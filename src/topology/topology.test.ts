@@ -14,8 +14,12 @@ const UD = "10.0.1.6", IEP1 = "10.0.7.6", IEP2 = "10.0.3.6", IEP3 = "10.0.6.5";
 // announceSec 0.05: announcements live 150 ms, lookups are cached 50 ms (config allows ≥ 5 s).
 const SETTINGS: TopologySettings = { routerMask: 29, clientPrefix: 24, traceCacheSec: 60, traceConcurrency: 2, maxTtl: 30, announceSec: 0.05 };
 
+/** The nodes' RTTs to each other, as their DHTs measure them. */
+const RTT: Record<string, number> = { [`${IEP1}|${IEP2}`]: 102, [`${IEP1}|${IEP3}`]: 22, [`${IEP2}|${IEP3}`]: 84 };
+
 function network(settings = SETTINGS) {
   const hub = new MemoryDirectoryHub();
+  hub.rtt = (a, b) => RTT[`${a}|${b}`] ?? RTT[`${b}|${a}`];
   const make = (nodeId: string, address: string, tracer: ScriptedTracer) => {
     const directory = hub.node({ nodeId, address });
     directories.push(directory);

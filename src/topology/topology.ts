@@ -97,6 +97,7 @@ export class Topology {
       runTrace: (ip, onHop) => this.runTrace(ip, onHop),
       routerMask: s.routerMask,
       selfNodeId: deps.directory.nodeId,
+      measure: (a) => deps.directory.measure(a),
       now,
     });
   }

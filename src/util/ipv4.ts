@@ -55,3 +55,9 @@ export function isUnicastIPv4(n: number): boolean {
   const first = n >>> 24;
   return n !== 0 && first !== 0 && first < 224 && n !== 0xffffffff;
 }
+
+/** The /24 an IPv4 address lies in, as its first three octets ("192.0.2"): the unit of Sybil limits. */
+export function net24(address: string): string {
+  const a = address.startsWith("::ffff:") ? address.slice(7) : address;
+  return a.slice(0, a.lastIndexOf("."));
+}

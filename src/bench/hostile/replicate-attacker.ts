@@ -12,15 +12,7 @@ import { OP, type ImageRef, type ReplicateResult } from "../../peer/ops.ts";
 import { signManifest, type SignedManifest } from "../../yard/manifest.ts";
 import type { Policy } from "../../yard/protocol.ts";
 
-/** How an attack ended for the node under attack. */
-export type Outcome = "refused" | "contained" | "succeeded";
-
-export interface AttackReport {
-  finding: number;
-  attack: string;
-  outcome: Outcome;
-  detail: Record<string, unknown>;
-}
+export type { AttackReport, Outcome } from "./report.ts";
 
 export interface ReplicateAsk {
   /** The ICON's name as the attacker claims it runs it (the replica's name derives from it). */

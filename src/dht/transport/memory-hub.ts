@@ -35,7 +35,7 @@ export class MemoryHub {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** A new endpoint; without an address it gets the next 10.x.y.z, port 4100 unless given. */
+  /** A new endpoint; without an address it gets the next 10.x.y.1, port 4100 unless given. */
   endpoint(address?: string, port = 4100): MemoryEndpoint {
     const addr = address ?? this.allocate();
     const key = `${addr}:${port}`;
@@ -45,9 +45,10 @@ export class MemoryHub {
     return ep;
   }
 
+  /** Every host in a /24 of its own (10.0.1.1, 10.0.2.1, ...), as on the Internet: limits per /24 apply per host. */
   private allocate(): string {
     const n = this.nextHost++;
-    return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+    return `10.${(n >> 8) & 255}.${n & 255}.${1 + (n >> 16)}`;
   }
 
   /** @internal */

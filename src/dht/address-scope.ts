@@ -1,0 +1,65 @@
+/**
+ * Which addresses this node may send DHT queries to on a stranger's word. A contact named in a NODES reply
+ * is unverified: a hostile peer can name the home LAN behind a node, its loopback services, or a reserved
+ * range, and turn the node against them (finding 12). Such a contact is queried only when it lies in a
+ * special-purpose range (RFC 6890: private, loopback, link-local, CGNAT, TEST-NETs, benchmarking) that
+ * this node is itself on: one of its own addresses (bound, advertised, learned, an interface's, or a
+ * bootstrap node's) lies in that range. The testbed numbers its hosts in 10/8, so there 10/8 is fine.
+ */
+import { ipv4ToNumber } from "../util/ipv4.ts";
+
+/** Special-purpose IPv4 ranges, as [first address, prefix length, name]. */
+const RANGES: [string, number, string][] = [
+  ["0.0.0.0", 8, "0/8"],
+  ["10.0.0.0", 8, "10/8"],
+  ["100.64.0.0", 10, "100.64/10"],
+  ["127.0.0.0", 8, "127/8"],
+  ["169.254.0.0", 16, "169.254/16"],
+  ["172.16.0.0", 12, "172.16/12"],
+  ["192.0.0.0", 24, "192.0.0/24"],
+  ["192.0.2.0", 24, "192.0.2/24"],
+  ["192.88.99.0", 24, "192.88.99/24"],
+  ["192.168.0.0", 16, "192.168/16"],
+  ["198.18.0.0", 15, "198.18/15"],
+  ["198.51.100.0", 24, "198.51.100/24"],
+  ["203.0.113.0", 24, "203.0.113/24"],
+  ["224.0.0.0", 3, "224/3"], // multicast, reserved and broadcast
+];
+const PARSED = RANGES.map(([a, len, name]) => ({ base: ipv4ToNumber(a)!, mask: len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0, name }));
+
+/** The special-purpose range an address lies in ("10/8"), or undefined for a global unicast address. */
+export function specialRange(address: string): string | undefined {
+  const n = ipv4ToNumber(address.startsWith("::ffff:") ? address.slice(7) : address);
+  if (n === undefined) return "invalid";
+  for (const r of PARSED) if (((n & r.mask) >>> 0) === r.base) return r.name;
+  return undefined;
+}
+
+/** Whether a node on `requester`'s side may be told about (or sent to) `address`: both in its range, or it is global. */
+export function sameScope(address: string, requester: string): boolean {
+  const range = specialRange(address);
+  return range === undefined || range === specialRange(requester);
+}
+
+export class AddressScope {
+  private ranges = new Set<string>();
+  private at = -Infinity;
+
+  /** `own`: this node's addresses; re-read at most every `refreshMs` (the learned address may change). */
+  constructor(private readonly own: () => Iterable<string | undefined>, private readonly now: () => number, private readonly refreshMs = 10_000) {}
+
+  /** Whether an unverified contact at `address` may be queried. */
+  allows(address: string): boolean {
+    const range = specialRange(address);
+    if (range === undefined) return true;
+    if (this.now() - this.at > this.refreshMs) {
+      this.ranges = new Set();
+      for (const a of this.own()) {
+        const r = a && specialRange(a);
+        if (r) this.ranges.add(r);
+      }
+      this.at = this.now();
+    }
+    return this.ranges.has(range);
+  }
+}

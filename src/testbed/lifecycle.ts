@@ -11,7 +11,7 @@ import { isDelayd, readyPath, startDelayd, stopDelayd } from "./delayd-process.t
 import { engineAlive, enginesHealthy, leftoverEngineDirs, removeEngines, startEngines } from "./engines/fleet.ts";
 import { withLock } from "./lock.ts";
 import { delaydLogPath } from "./names.ts";
-import { addLinks, addNamespace, configureNode, deleteNamespace, netnsExists, pidsIn } from "./netns.ts";
+import { addLinks, addNamespace, configureNode, deleteNamespace, netnsExists, pidsIn, waitLinksUp } from "./netns.ts";
 import { makePlan, networkOf } from "./plan.ts";
 import { guardsOf, installGuards, removeGuards } from "./guard.ts";
 import { must, parallel } from "./shell.ts";
@@ -117,6 +117,7 @@ async function upLocked(o: UpOptions): Promise<TestbedStatus> {
       await configureNode(n);
       progress({ type: "testbed", phase: "node", node: n.name }, `  ${n.name} ready`);
     });
+    await waitLinksUp(plan);
     const upnp = upnpNodes(plan.nodes);
     if (upnp.length) {
       progress({ type: "testbed", phase: "upnp", detail: upnp.map((n) => n.name).join(",") }, `starting miniupnpd in ${upnp.map((n) => n.name).join(", ")}`);

@@ -114,6 +114,24 @@ export function configScript(n: NodePlan): string {
   return lines.join("\n") + "\n";
 }
 
+/**
+ * Waits until every link is really up. The kernel activates a new link's queueing some time after it
+ * gets carrier (linkwatch, up to a second later), and drops what is sent before: right after `up`,
+ * IPv6 neighbour discovery then stalled a second. The operational state turns UP at the same moment.
+ */
+export async function waitLinksUp(plan: Plan, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const n of plan.nodes)
+    for (;;) {
+      const out = await must(["ip", "-n", n.netns, "-o", "link", "show"], `listing the links of ${n.name}`);
+      const down = out.split("\n").filter((l) => /^\d+: /.test(l) && !l.includes(" lo:") && !/ state UP /.test(l));
+      if (!down.length) break;
+      if (Date.now() > deadline)
+        throw new IconError("TIMEOUT", `links of ${n.name} did not come up: ${down.map((l) => l.split(":")[1]!.trim()).join(", ")}`, "Run `icon testbed down` and try again.");
+      await Bun.sleep(20);
+    }
+}
+
 export async function configureNode(n: NodePlan): Promise<void> {
   await must(["ip", "netns", "exec", n.netns, "sh", "-c", configScript(n)], `configuring ${n.name} (${n.netns})`);
 }

@@ -16,10 +16,9 @@ import { IconError } from "../errors.ts";
  * The public-looking IPv4 pool (homes' WAN sides, carriers' outside): miniupnpd refuses an external
  * address in any reserved or private range (its getifaddr.c list: 0/8, 10/8, 100.64/10, 127/8,
  * 169.254/16, 172.16/12, 192.0.0/24, the TEST-NETs, 192.168/16, 198.18/15, 224/4, 240/4...), so the pool
- * must be ordinary unicast space. 6.0.0.0/8 is a legacy block of the US Army that was never announced
- * on the public Internet for decades, and is used as unofficial private space elsewhere too. It exists
- * only inside testbed namespaces; while one is up the machine's own namespace holds an `unreachable`
- * route for it (guard.ts), so nothing on the machine can send there.
+ * must be ordinary unicast space. 6.0.0.0/8 is a legacy block of the US Army, chosen over someone's
+ * customer space. It exists only inside testbed namespaces; while one is up the machine's own
+ * namespace holds an `unreachable` route for it (guard.ts), so nothing on the machine can send there.
  */
 export const PUBLIC_V4 = "6.0.0.0/16";
 /**

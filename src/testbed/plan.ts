@@ -9,7 +9,6 @@
  * as the Internet numbers links, so one /29 can hold both ends of a link. Routes are shortest paths
  * to the nearest node holding an address in each announced prefix, never written by hand.
  */
-import { IconError } from "../errors.ts";
 import {
   cgnatLink, homeLan, homePublic, HOST_IID, hostAddress, hostGateway, hostPrefix, linkPrefix, routerAddress, routerBlockPrefix,
   v6, V6_AREA, v6Prefix,
@@ -17,7 +16,7 @@ import {
 import { enginePlan, type EnginePlan } from "./engines/paths.ts";
 import { expandHomes, miniupnpdConfig, natTables, NATPMP_PORT, UPNP_HTTP_PORT, type Home, type NatTables } from "./homes.ts";
 import { containerName, netnsName, upnpDir } from "./names.ts";
-import { adjacency, shortestPaths } from "./paths.ts";
+import { addRoutes, type Announcement } from "./routes.ts";
 import { wantsContainer, type LinkSpec, type NetworkSpec, type Numbering } from "./topology.ts";
 
 export interface IfacePlan {
@@ -121,12 +120,6 @@ interface End {
   prefixLen6?: number;
 }
 
-/** A prefix the routers route to, and the nodes holding an address in it (routes go to the nearest). */
-interface Announcement {
-  prefix: string;
-  owners: string[];
-}
-
 /** `engines` (a Docker engine per container-owned host) implies `docker`. */
 export function makePlan(testbed: string, t: NetworkSpec, docker: boolean, engines = false): Plan {
   docker ||= engines;
@@ -169,26 +162,22 @@ export function makePlan(testbed: string, t: NetworkSpec, docker: boolean, engin
   const endsOf = (l: LinkSpec): [End, End] => {
     const home = homeOf.get(l.a) ?? homeOf.get(l.b);
     if (home) {
+      // expandHomes makes every home link from the inside out: l.a is the end nearer the host.
       const j = hostIndex.get(home.host)!;
-      const inside = [home.host, home.gateway, home.carrier];
-      // Order the ends inside-out: x is nearer the host.
-      const swap = !inside.includes(l.a) || (inside.includes(l.b) && inside.indexOf(l.b) < inside.indexOf(l.a));
-      const [x, y] = swap ? [l.b, l.a] : [l.a, l.b];
-      const ordered = (e: [End, End]): [End, End] => (swap ? [e[1], e[0]] : e);
-      if (x === home.host) {
+      if (l.a === home.host) {
         // The home LAN: the host and its home router share a /24 (and a /64).
         const lan = homeLan(j), six = (iid: number) => v6(V6_AREA.host, j + 1, iid);
-        return ordered([subnet(lan.host, 24, six(HOST_IID)), subnet(lan.gateway, 24, six(1))]);
+        return [subnet(lan.host, 24, six(HOST_IID)), subnet(lan.gateway, 24, six(1))];
       }
-      if (y === home.carrier) {
+      if (l.b === home.carrier) {
         const c = cgnatLink(j), six = (iid: number) => v6(V6_AREA.cgnat, j + 1, iid);
-        return ordered([subnet(c.home, 30, six(2)), subnet(c.carrier, 30, six(1))]);
+        return [subnet(c.home, 30, six(2)), subnet(c.carrier, 30, six(1))];
       }
-      // The access link between the home's outermost NAT and the ISP's router y: numbered from the
+      // The access link between the home's outermost NAT and the ISP's router: numbered from the
       // home's public /24 (per-link), or the router's own /29 with the NAT's public /32 (per-router).
       const pub = homePublic(j), six = (iid: number) => v6(V6_AREA.access, j + 1, iid);
-      if (perLink) return ordered([subnet(pub.outer, 30, six(2)), subnet(pub.isp, 30, six(1))]);
-      return ordered([{ address: pub.outer, ...(ipv6 ? { address6: six(2) } : {}) }, fromBlock(y)]);
+      if (perLink) return [subnet(pub.outer, 30, six(2)), subnet(pub.isp, 30, six(1))];
+      return [{ address: pub.outer, ...(ipv6 ? { address6: six(2) } : {}) }, fromBlock(l.b)];
     }
     const host = hostIndex.has(l.a) ? l.a : hostIndex.has(l.b) ? l.b : undefined;
     if (host) {
@@ -250,32 +239,10 @@ export function makePlan(testbed: string, t: NetworkSpec, docker: boolean, engin
       if (ipv6) head6.push({ prefix: v6Prefix(V6_AREA.router, i + 1), owners: [r.name] });
     }
 
-  const adj = adjacency(network);
+  addRoutes(network, [...nodes.values()], [...head, ...announce], ipv6 ? [...head6, ...announce6] : undefined);
   for (const n of nodes.values()) {
-    const i0 = n.ifaces[0]!;
-    if (n.kind === "host") {
-      n.routes.push({ to: "default", via: i0.peerAddress, dev: i0.name });
-      if (ipv6) n.routes6 = [{ to: "default", via: i0.peerAddress6!, dev: i0.name }];
-      continue;
-    }
-    const tree = shortestPaths(network, n.name, adj);
-    const viaTo = (owners: string[], six: boolean): RoutePlan | undefined => {
-      if (owners.includes(n.name)) return undefined; // connected
-      const nearest = [...owners].sort((x, y) => tree.dist.get(x)! - tree.dist.get(y)! || (x < y ? -1 : 1))[0]!;
-      const hop = tree.firstHop.get(nearest);
-      const i = n.ifaces.find((f) => f.peerNode === hop);
-      if (!i) throw new IconError("INTERNAL", `no path from ${n.name} to ${nearest}`);
-      return { to: "", via: six ? i.peerAddress6! : i.peerAddress, dev: i.name };
-    };
-    const routes = (list: Announcement[], six: boolean) =>
-      list.flatMap((a) => {
-        const r = viaTo(a.owners, six);
-        return r ? [{ ...r, to: a.prefix }] : [];
-      });
-    n.routes = routes([...head, ...announce], false);
-    if (ipv6) n.routes6 = routes([...head6, ...announce6], true);
     const home = homeOf.get(n.name);
-    if (home) {
+    if (home && n.kind === "router") {
       // A home router or carrier is a stub: a default route upstream, as real ones have.
       const role = n.name === home.gateway ? "gateway" : "carrier";
       const inside = role === "gateway" ? home.host : home.gateway;

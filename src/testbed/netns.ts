@@ -55,6 +55,7 @@ function table(name: string, builtins: string[], chains: string[], rules: string
   return [`*${name}`, ...builtins.map((c) => `:${c} ACCEPT [0:0]`), ...chains.map((c) => `:${c} - [0:0]`), ...rules.map((r) => `-A ${r}`), "COMMIT"];
 }
 const MANGLE = ["PREROUTING", "POSTROUTING"];
+const ND_FIRST = MANGLE.flatMap((c) => ["neighbour-solicitation", "neighbour-advertisement"].map((t) => `${c} -p ipv6-icmp --icmpv6-type ${t} -j ACCEPT`));
 
 /** The shell script that configures one node inside its namespace. */
 export function configScript(n: NodePlan): string {
@@ -108,8 +109,10 @@ export function configScript(n: NodePlan): string {
       ...table("mangle", MANGLE, nat.chains.mangle, [...nat.mangle, ...n.rules]),
       ...table("filter", ["FORWARD"], nat.chains.filter, nat.filter), "EOF");
   else if (n.rules.length) lines.push("iptables-restore <<'EOF'", ...table("mangle", MANGLE, [], n.rules), "EOF");
-  // The delay process reads IPv6 packets from the same queues (it copies metadata only).
-  if (six && n.rules.length) lines.push("ip6tables-restore <<'EOF'", ...table("mangle", MANGLE, [], n.rules), "EOF");
+  // The delay process reads IPv6 packets from the same queues (it copies metadata only). Neighbour
+  // discovery passes undelayed, as ARP does for IPv4 (it is not IP): otherwise the first packets to
+  // a new neighbour wait a round trip per hop.
+  if (six && n.rules.length) lines.push("ip6tables-restore <<'EOF'", ...table("mangle", MANGLE, [], [...ND_FIRST, ...n.rules]), "EOF");
   for (const i of n.ifaces) if (i.rateMbit) lines.push(tbf(i.name, i.rateMbit));
   return lines.join("\n") + "\n";
 }

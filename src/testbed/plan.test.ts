@@ -145,6 +145,8 @@ describe("plan of home networks, IPv6 and per-link numbering", () => {
     const r1 = configScript(node("r1"));
     expect(r1).toContain("echo 0 > ipv6/icmp/ratelimit");
     expect(r1).toContain("ip6tables-restore");
+    // Neighbour discovery is not delayed, like ARP (not IP, so never queued).
+    expect(r1.indexOf("-A PREROUTING -p ipv6-icmp --icmpv6-type neighbour-solicitation -j ACCEPT")).toBeLessThan(r1.lastIndexOf("NFQUEUE"));
     expect(r1).toMatch(/route replace 2d00:1c0:\S+ via \S+ dev \S+ onlink/);
     expect(configScript(makePlan("tb", thesisTopology(), false).nodes[0]!)).toContain("echo 1 > $f");
   });

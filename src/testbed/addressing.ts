@@ -28,7 +28,7 @@ export const PUBLIC_V4 = "6.0.0.0/16";
  */
 export const V6_PREFIX = "2d00:1c0::/32";
 
-export const ip4 = (n: number) => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+const ip4 = (n: number) => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 const BASE10 = (10 << 24) >>> 0;
 
 /** Order in which a router hands out the addresses of its /29: the "nice" ones first. */

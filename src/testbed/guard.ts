@@ -42,9 +42,3 @@ export async function removeGuards(name: string, prefixes: string[]): Promise<st
     if ((await run(route("del", p))).code === 0) removed.push(p);
   return removed;
 }
-
-/** The guard routes present in the machine's own namespace. */
-export async function guardRoutes(): Promise<string[]> {
-  const out = await Promise.all(["-4", "-6"].map((f) => run(["ip", f, "route", "show", "type", "unreachable"])));
-  return out.flatMap((r) => r.stdout.split("\n")).map((l) => l.trim().split(/\s+/)[1] ?? "").filter((p) => p === PUBLIC_V4 || p === V6_PREFIX);
-}

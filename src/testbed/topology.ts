@@ -100,7 +100,7 @@ function hostOf(v: unknown): HostSpec {
 }
 
 /** 4100 or "20000-20009" (a string "4100" too). */
-export function portRange(v: unknown, what: string): PortRange {
+function portRange(v: unknown, what: string): PortRange {
   const m = typeof v === "number" ? [String(v), String(v), String(v)] : typeof v === "string" ? v.match(/^(\d+)(?:-(\d+))?$/) : null;
   const first = Number(m?.[1]), last = Number(m?.[2] ?? m?.[1]);
   if (!m || !(first >= 1 && last <= 65535 && first <= last && Number.isInteger(first) && Number.isInteger(last)))

@@ -14,7 +14,7 @@ import { netnsPath } from "./netns.ts";
 import type { NodePlan } from "./plan.ts";
 import { logTail } from "./shell.ts";
 
-export const upnpFiles = (dir: string) => ({ config: join(dir, "miniupnpd.conf"), log: join(dir, "miniupnpd.log"), pidfile: join(dir, "miniupnpd.pid") });
+const upnpFiles = (dir: string) => ({ config: join(dir, "miniupnpd.conf"), log: join(dir, "miniupnpd.log"), pidfile: join(dir, "miniupnpd.pid") });
 
 /** Home routers that run miniupnpd. */
 export const upnpNodes = (nodes: NodePlan[]) => nodes.filter((n) => n.nat?.upnp);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 machine (run as root) to the point where `icon` builds, tests and demos:
-# Debian packages (Docker engine, iptables, iproute2, systemd-analyze, qemu for the arm64 binary, chromium), the npm
+# Debian packages (Docker engine, iptables, iproute2, miniupnpd, systemd-analyze, qemu for the arm64 binary, chromium), the npm
 # packages (which bring Bun), a running dockerd, and dist/icon. Idempotent: a second run only checks and
 # rebuilds what changed.
 set -euo pipefail
@@ -15,6 +15,12 @@ command -v ping >/dev/null 2>&1 || need_pkgs+=(iputils-ping)
 command -v ps >/dev/null 2>&1 || need_pkgs+=(procps)
 # traceroute: an independent reference tracer for the testbed's hop and per-hop RTT checks (tests, bench testbed).
 command -v traceroute >/dev/null 2>&1 || need_pkgs+=(traceroute)
+# Testbed home routers: miniupnpd (a real UPnP IGD + NAT-PMP/PCP daemon) and upnpc to map ports in tests.
+# miniupnpd-iptables ships no service (the miniupnpd metapackage does), so installing it starts no daemon
+# in this machine's namespace; the testbed starts its own in each home router. iptables-legacy, whose
+# tables miniupnpd programs, comes with iptables.
+command -v miniupnpd >/dev/null 2>&1 || need_pkgs+=(miniupnpd-iptables)
+command -v upnpc >/dev/null 2>&1 || need_pkgs+=(miniupnpc)
 # systemd-analyze checks the unit `icon service install` writes (it verifies even where systemd is not PID 1).
 command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
 # The arm64 binary is tested under user-mode emulation with arm64 glibc (test/arm64.test.ts).

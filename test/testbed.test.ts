@@ -74,7 +74,7 @@ describeWith(["root"], "testbed: thesis topology", () => {
     expect(hops).toEqual(ingress);
     expect(hops.at(-1)).toBe(st.hosts.find((h) => h.name === "IEP1")!.address);
     for (const [i, n] of path.slice(1, -1).entries()) {
-      const block = st.routers.find((r) => r.name === n)!.block.split("/")[0]!.split(".").map(Number);
+      const block = st.routers.find((r) => r.name === n)!.block!.split("/")[0]!.split(".").map(Number);
       const hop = hops[i]!.split(".").map(Number);
       expect(hop.slice(0, 3)).toEqual(block.slice(0, 3));
       expect(hop[3]! & ~7).toBe(block[3]!);

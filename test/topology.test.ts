@@ -75,7 +75,7 @@ describeWith(["root"], "topology discovery on the thesis network", () => {
   test("icon topology on IEP2 lists the routers towards IEP1 with hop counts 1..6", async () => {
     const r = Bun.spawnSync([...CLI, "topology", "--data-dir", ctx.nodes.get("IEP2").dataDir, "--json"], { stdout: "pipe" });
     const t = JSON.parse(r.stdout.toString()) as { routers: { routerId: string; hops: number }[] };
-    const blocks = ["r3", "r2", "r4", "r5", "r6", "r7"].map((n) => ctx.st.routers.find((x) => x.name === n)!.block);
+    const blocks = ["r3", "r2", "r4", "r5", "r6", "r7"].map((n) => ctx.st.routers.find((x) => x.name === n)!.block!);
     expect(t.routers.map((x) => x.routerId)).toEqual(blocks);
     expect(t.routers.map((x) => x.hops)).toEqual([1, 2, 3, 4, 5, 6]);
   });

@@ -5,6 +5,9 @@
  *   Bun.spawn(inHost(st, "UD", ["ping", "-c", "1", address(st, "IEP1")]));
  *   await down("dht1");
  *
+ * Home networks, IPv6 and per-link numbering: `topology: withVariant(thesisTopology(), { nat: [["IEP2",
+ * "upnp"]], ipv6: true })`; a NAT host's status has `nat` (its public address, the IGD's URL...).
+ *
  * With `engines: true` each IEP host also runs its own Docker engine: `dockerSocket(st, "IEP2")`, and
  * `copyImage(ref, { to: dockerSocket(st, "IEP2") })` seeds it from the main engine.
  *
@@ -16,9 +19,9 @@ import type { StatusHost, TestbedStatus } from "./state.ts";
 
 export { down, status, up, type UpOptions, type TestbedEvent } from "./lifecycle.ts";
 export { randomTopology, thesisTopology } from "./builtin.ts";
-export { parseTopology, withLoss, type NetworkSpec } from "./topology.ts";
+export { parseTopology, withLoss, withVariant, type NatKind, type NetworkSpec, type Variant } from "./topology.ts";
 export { pingMatrix, rttTargets } from "./ping.ts";
-export type { TestbedStatus, StatusHost, StatusLink, StatusRouter } from "./state.ts";
+export type { TestbedStatus, StatusHost, StatusLink, StatusNat, StatusRouter } from "./state.ts";
 export { copyImage, type CopyImageOptions, type CopyImageResult } from "./dockerd/copy-image.ts";
 export { MAIN_DOCKER_SOCKET } from "./docker.ts";
 

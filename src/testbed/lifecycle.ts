@@ -11,14 +11,16 @@ import { isDelayd, readyPath, startDelayd, stopDelayd } from "./delayd-process.t
 import { dockerdAlive, dockerdsHealthy, leftoverDockerdDirs, removeDockerds, startDockerds } from "./dockerd/fleet.ts";
 import { withLock } from "./lock.ts";
 import { delaydLogPath } from "./names.ts";
-import { addLinks, addNamespace, configureNode, deleteNamespace, netnsExists, pidsIn } from "./netns.ts";
-import { makePlan } from "./plan.ts";
+import { addLinks, addNamespace, configureNode, deleteNamespace, netnsExists, pidsIn, waitLinksUp } from "./netns.ts";
+import { makePlan, networkOf } from "./plan.ts";
+import { guardsOf, installGuards, removeGuards } from "./guard.ts";
 import { must, parallel } from "./shell.ts";
+import { isMiniupnpd, startMiniupnpd, stopMiniupnpd, upnpNodes } from "./upnp.ts";
 import { listTestbeds, readState, removeState, statusOf, writeState, type TestbedState, type TestbedStatus } from "./state.ts";
 import type { NetworkSpec } from "./topology.ts";
 
 export type TestbedEvent =
-  | { type: "testbed"; phase: "reuse" | "recreate" | "namespaces" | "containers" | "engines" | "links" | "configure" | "delay" | "ready" | "down"; detail: string }
+  | { type: "testbed"; phase: "reuse" | "recreate" | "guards" | "namespaces" | "containers" | "engines" | "links" | "configure" | "upnp" | "delay" | "ready" | "down"; detail: string }
   | { type: "testbed"; phase: "node"; node: string }
   /** One host's Docker engine answers (`--engines`), `ms` after it was spawned. */
   | { type: "testbed"; phase: "engine"; node: string; socket: string; ms: number };
@@ -40,6 +42,7 @@ export async function healthy(s: TestbedState): Promise<boolean> {
   }
   const needsDelay = s.plan.nodes.some((n) => n.queues.length);
   if (needsDelay && !(s.delayPid !== undefined && isDelayd(s.delayPid, s.plan.testbed))) return false;
+  if (upnpNodes(s.plan.nodes).some((n) => !isMiniupnpd(s.upnpPids?.[n.name], n))) return false;
   return dockerdsHealthy(s);
 }
 
@@ -79,10 +82,16 @@ async function upLocked(o: UpOptions): Promise<TestbedStatus> {
   if (dirs.length)
     throw new IconError("CONFLICT", `Docker engine directories already exist: ${dirs.join(", ")} (not made by a testbed named ${o.name} that is on record)`,
       `Stop any dockerd using them (its pidfile is d.pid inside), unmount what is mounted under them (grep ${dirs[0]} /proc/self/mountinfo), remove them, or choose another --name.`);
-  const state: TestbedState = { version: 1, phase: "creating", docker, ...(engines ? { engines } : {}), request, plan, createdAt: new Date().toISOString() };
+  const guards = guardsOf(plan);
+  const state: TestbedState = { version: 1, phase: "creating", docker, ...(engines ? { engines } : {}), request, plan, ...(guards.length ? { guards } : {}), createdAt: new Date().toISOString() };
   writeState(o.name, state);
   let enginesUp: Promise<void> = Promise.resolve();
   try {
+    if (guards.length) {
+      // Before any namespace holds a public-looking address (guard.ts).
+      progress({ type: "testbed", phase: "guards", detail: guards.join(",") }, `guarding ${guards.join(" and ")} with unreachable routes in this machine's namespace`);
+      await installGuards(guards);
+    }
     const containers = plan.nodes.filter((n) => n.container);
     if (containers.length) {
       await removeContainers(o.name); // leftovers of a run whose state file was lost
@@ -100,13 +109,23 @@ async function upLocked(o: UpOptions): Promise<TestbedStatus> {
     // The engines need only their namespaces: they start while the links are made and configured.
     enginesUp = startDockerds(state, () => writeState(o.name, state), progress);
     enginesUp.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
-    progress({ type: "testbed", phase: "links", detail: `${plan.topology.links.length}` }, `creating ${plan.topology.links.length} links`);
+    const links = networkOf(plan).links.length;
+    progress({ type: "testbed", phase: "links", detail: `${links}` }, `creating ${links} links`);
     await addLinks(plan);
     progress({ type: "testbed", phase: "configure", detail: "addresses, routes, rules" }, "configuring addresses, routes, delay rules and rate limits");
     await parallel(plan.nodes, 4, async (n) => {
       await configureNode(n);
       progress({ type: "testbed", phase: "node", node: n.name }, `  ${n.name} ready`);
     });
+    await waitLinksUp(plan);
+    const upnp = upnpNodes(plan.nodes);
+    if (upnp.length) {
+      progress({ type: "testbed", phase: "upnp", detail: upnp.map((n) => n.name).join(",") }, `starting miniupnpd in ${upnp.map((n) => n.name).join(", ")}`);
+      await Promise.all(upnp.map((n) => startMiniupnpd(n, (pid) => {
+        state.upnpPids = { ...state.upnpPids, [n.name]: pid };
+        writeState(o.name, state);
+      })));
+    }
     if (plan.nodes.some((n) => n.queues.length)) {
       const queues = plan.nodes.reduce((s, n) => s + n.queues.length, 0);
       progress({ type: "testbed", phase: "delay", detail: `${queues} queues` }, `starting the delay process for ${queues} queues`);
@@ -127,7 +146,7 @@ async function upLocked(o: UpOptions): Promise<TestbedStatus> {
 export interface DownResult {
   name: string;
   /** `engines`: hosts whose Docker engine (or what was left of it) was removed. */
-  removed: { namespaces: string[]; containers: string[]; delayd: boolean; processes: number; engines: string[] };
+  removed: { namespaces: string[]; containers: string[]; delayd: boolean; processes: number; engines: string[]; miniupnpd: string[]; guards: string[] };
 }
 
 /** Removes everything the testbed made. Safe to call twice, or after a crash. */
@@ -137,7 +156,7 @@ export async function down(name: string, progress: Progress = quiet): Promise<Do
 }
 
 async function downLocked(name: string, progress: Progress = quiet): Promise<DownResult> {
-  const result: DownResult = { name, removed: { namespaces: [], containers: [], delayd: false, processes: 0, engines: [] } };
+  const result: DownResult = { name, removed: { namespaces: [], containers: [], delayd: false, processes: 0, engines: [], miniupnpd: [], guards: [] } };
   const s = readState(name);
   // Engines first: they run inside container-owned namespaces and hold mounts on the machine. A failure
   // here keeps the state file, so the next `down` tries again; everything else is still removed.
@@ -155,6 +174,11 @@ async function downLocked(name: string, progress: Progress = quiet): Promise<Dow
     if (await ready.exists()) pid = Number((await ready.text()).trim());
   }
   result.removed.delayd = await stopDelayd(pid, name);
+  if (s)
+    for (const n of upnpNodes(s.plan.nodes)) {
+      if (await stopMiniupnpd(s.upnpPids?.[n.name], n)) result.removed.miniupnpd.push(n.name);
+      rmSync(n.nat!.upnp!.dir, { recursive: true, force: true });
+    }
   if (s) {
     // Processes left in plain namespaces (e.g. from `testbed exec`) would keep them alive.
     for (const n of s.plan.nodes.filter((n) => !n.container && netnsExists(n.netns)))
@@ -168,6 +192,8 @@ async function downLocked(name: string, progress: Progress = quiet): Promise<Dow
   }
   result.removed.containers = await removeContainers(name);
   if (s) for (const n of s.plan.nodes) if (await deleteNamespace(n.netns)) result.removed.namespaces.push(n.netns);
+  // Only once no namespace holds the guarded addresses any more.
+  if (s?.guards?.length) result.removed.guards = await removeGuards(name, s.guards);
   if (engineFailure) throw engineFailure;
   removeState(name);
   rmSync(readyPath(name), { force: true });
@@ -184,5 +210,7 @@ export async function status(name: string): Promise<TestbedStatus> {
     throw new IconError("NOT_FOUND", `no testbed named ${name} is up`,
       `Start it: icon testbed up --name ${name}${others.length ? ` (testbeds up now: ${others.join(", ")}; pick one with --name)` : ""}`);
   }
-  return statusOf(s, s.delayPid !== undefined && isDelayd(s.delayPid, name), (host) => dockerdAlive(s, host));
+  const nodes = new Map(s.plan.nodes.map((n) => [n.name, n]));
+  return statusOf(s, s.delayPid !== undefined && isDelayd(s.delayPid, name), (host) => dockerdAlive(s, host),
+    (node) => isMiniupnpd(s.upnpPids?.[node], nodes.get(node)!));
 }

@@ -28,3 +28,5 @@ export const netnsName = (testbed: string, node: string) => `${testbed}-${node}`
 export const containerName = (testbed: string, node: string) => `icon-tb-${testbed}-${node}`;
 export const statePath = (testbed: string) => join(STATE_DIR, `${testbed}.json`);
 export const delaydLogPath = (testbed: string) => join(STATE_DIR, `${testbed}.delayd.log`);
+/** A home router's miniupnpd: config, log and pid file (removed whole by `down`). */
+export const upnpDir = (testbed: string, node: string) => join(STATE_DIR, `${testbed}-${node}`);

@@ -3,6 +3,7 @@
  * next to the target the topology promises: twice the summed one-way delays of the routed path.
  */
 import { IconError } from "../errors.ts";
+import { expandHomes } from "./homes.ts";
 import { rttTargetMs, shortestPaths } from "./paths.ts";
 import { run } from "./shell.ts";
 import type { TestbedStatus } from "./state.ts";
@@ -53,22 +54,48 @@ export interface PingOptions {
   interval: number;
   /** Only these pairs, as [from, to]; default every unordered host pair. */
   pairs?: [string, string][];
+  /** Ping the hosts' IPv6 addresses (a testbed with `"ipv6": true`). */
+  ipv6?: boolean;
+}
+
+interface Probe {
+  from: string;
+  to: string;
+  address: string;
+  targetMs: number;
+}
+
+/**
+ * Who pings what for a pair. Nothing reaches a host behind NAT unasked, so such a pair is pinged from
+ * the NAT side (same RTT); between two NAT hosts the ping goes to the far home's public address and is
+ * answered by its outermost NAT (its target stops there). IPv6 has no NAT.
+ */
+function probeOf(st: TestbedStatus, t: NetworkSpec, targets: Map<string, number>, from: string, to: string, ipv6: boolean): Probe {
+  const a = st.hosts.find((h) => h.name === from), b = st.hosts.find((h) => h.name === to);
+  if (!a || !b) throw new IconError("NOT_FOUND", `no host ${a ? to : from} in testbed ${st.name}`, "Run `icon testbed status` for the host names.");
+  const targetMs = targets.get(`${from} ${to}`)!;
+  if (ipv6) {
+    if (!b.address6) throw new IconError("USAGE", `testbed ${st.name} has no IPv6`, "Bring it up with --ipv6 (or \"ipv6\": true in the topology).");
+    return { from, to, address: b.address6, targetMs };
+  }
+  if (!b.nat) return { from, to, address: b.address, targetMs };
+  if (!a.nat) return { from: to, to: from, address: a.address, targetMs };
+  const outer = b.nat.carrier ?? b.nat.gateway;
+  return { from, to, address: b.nat.publicAddress, targetMs: rttTargetMs(shortestPaths(expandHomes(t).network, from), outer) };
 }
 
 export async function pingMatrix(st: TestbedStatus, t: NetworkSpec, o: PingOptions): Promise<PingResult[]> {
-  const hosts = new Map(st.hosts.map((h) => [h.name, h]));
+  const netns = new Map(st.hosts.map((h) => [h.name, h.netns]));
   const targets = rttTargets(t);
   const pairs = o.pairs ?? st.hosts.flatMap((a, i) => st.hosts.slice(i + 1).map((b): [string, string] => [a.name, b.name]));
   return Promise.all(pairs.map(async ([from, to]) => {
-    const a = hosts.get(from), b = hosts.get(to);
-    if (!a || !b) throw new IconError("NOT_FOUND", `no host ${a ? to : from} in testbed ${st.name}`, "Run `icon testbed status` for the host names.");
-    const targetMs = targets.get(`${from} ${to}`)!;
-    const wait = Math.max(2, Math.ceil((targetMs * 3) / 1000));
-    const r = await run(["ip", "netns", "exec", a.netns, "ping", "-n", "-c", String(o.count), "-i", String(o.interval), "-W", String(wait), b.address]);
+    const p = probeOf(st, t, targets, from, to, o.ipv6 === true);
+    const wait = Math.max(2, Math.ceil((p.targetMs * 3) / 1000));
+    const r = await run(["ip", "netns", "exec", netns.get(p.from)!, "ping", "-n", "-c", String(o.count), "-i", String(o.interval), "-W", String(wait), p.address]);
     if (r.code !== 0 && !/packets transmitted/.test(r.stdout))
-      throw new IconError("UNSUPPORTED", `ping failed in ${a.netns}: ${r.stderr.trim() || r.stdout.trim()}`, "Install iputils-ping (scripts/setup.sh does).");
-    const p = parsePing(r.stdout);
-    return { from, to, address: b.address, targetMs, ...p, ...(p.meanMs !== undefined ? { errorMs: Math.round((p.meanMs - targetMs) * 1000) / 1000 } : {}) };
+      throw new IconError("UNSUPPORTED", `ping failed in ${netns.get(p.from)}: ${r.stderr.trim() || r.stdout.trim()}`, "Install iputils-ping (scripts/setup.sh does).");
+    const m = parsePing(r.stdout);
+    return { ...p, ...m, ...(m.meanMs !== undefined ? { errorMs: Math.round((m.meanMs - p.targetMs) * 1000) / 1000 } : {}) };
   }));
 }
 

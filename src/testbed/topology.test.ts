@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { isIconError } from "../errors.ts";
-import { parseTopology, wantsContainer, withLoss } from "./topology.ts";
+import { parseTopology, wantsContainer, withLoss, withVariant } from "./topology.ts";
 
 const ok = {
   hosts: ["A", { name: "B", docker: true }],
@@ -42,5 +42,35 @@ describe("topology file", () => {
     expect(wantsContainer({ name: "UD" })).toBe(false);
     expect(wantsContainer({ name: "IEP1", docker: false })).toBe(false);
     expect(wantsContainer({ name: "X", docker: true })).toBe(true);
+  });
+});
+
+describe("home networks, IPv6 and numbering in a topology", () => {
+  const home = {
+    ...ok, ipv6: true, numbering: "per-link",
+    hosts: [{ name: "A", nat: "upnp" }, { name: "B", nat: "static", forward: [4100, "20000-20009", "53"] }],
+  };
+  test("parses nat, forward, ipv6 and numbering", () => {
+    const t = parseTopology(home, "t.json");
+    expect(t.hosts).toEqual([{ name: "A", nat: "upnp" }, { name: "B", nat: "static", forward: [{ first: 4100, last: 4100 }, { first: 20000, last: 20009 }, { first: 53, last: 53 }] }]);
+    expect([t.ipv6, t.numbering]).toEqual([true, "per-link"]);
+    // The defaults stay out of the spec, so a default topology's `up` request is what it always was.
+    const plain = parseTopology({ ...ok, ipv6: false, numbering: "per-router" }, "t.json");
+    expect("ipv6" in plain || "numbering" in plain).toBe(false);
+  });
+  test("rejects unknown kinds, bad ports, forward without static, names a home cannot get", () => {
+    rejects({ ...home, hosts: [{ name: "A", nat: "full-cone" }, "B"] }, /"nat" must be one of upnp, cgnat, static/);
+    rejects({ ...home, hosts: ["A", { name: "B", nat: "upnp", forward: [1] }] }, /"forward" needs "nat": "static"/);
+    rejects({ ...home, hosts: ["A", { name: "B", nat: "static", forward: ["9-2"] }] }, /"9-2" is not a port/);
+    rejects({ ...home, hosts: ["A", { name: "B", nat: "static", forward: [70000] }] }, /70000 is not a port/);
+    rejects({ ...home, numbering: "per-subnet" }, /"numbering" must be one of per-router, per-link/);
+    rejects({ ...ok, routers: ["r1", "A_gw"], links: [...ok.links, { a: "r1", b: "A_gw", delayMs: 1 }], hosts: [{ name: "A", nat: "upnp" }, "B"] }, /needs a node "A_gw"/);
+    rejects({ ...ok, hosts: [{ name: "Abcdefghijkl", nat: "cgnat" }, "B"], links: [{ a: "Abcdefghijkl", b: "r1", delayMs: 1 }, ok.links[1]] }, /shorten the host's name/);
+  });
+  test("withVariant applies the up flags to any topology and checks the hosts it names", () => {
+    const t = withVariant(parseTopology(ok, "t.json"), { ipv6: true, numbering: "per-link", nat: [["B", "cgnat"]] });
+    expect([t.ipv6, t.numbering, t.hosts[1]]).toEqual([true, "per-link", { name: "B", docker: true, nat: "cgnat" }]);
+    expect(() => withVariant(t, { nat: [["C", "upnp"]] })).toThrow(/no host "C"/);
+    expect(withVariant(t, { numbering: "per-router" }).numbering).toBeUndefined();
   });
 });

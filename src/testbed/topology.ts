@@ -6,10 +6,24 @@
 import { IconError } from "../errors.ts";
 import { adjacency } from "./paths.ts";
 
+/** How a home host reaches the Internet (docs/testbed.md "Home networks"). */
+export type NatKind = "upnp" | "cgnat" | "static";
+export const NAT_KINDS: readonly NatKind[] = ["upnp", "cgnat", "static"];
+
+/** An inclusive port range; a single port has first === last. */
+export interface PortRange {
+  first: number;
+  last: number;
+}
+
 export interface HostSpec {
   name: string;
   /** Give this host's namespace to a long-lived container (default: hosts named IEP*). */
   docker?: boolean;
+  /** Behind a home router that masquerades (absent: the host has its own routed address). */
+  nat?: NatKind;
+  /** `nat: "static"`: the ports forwarded to the host, UDP and TCP alike (default DEFAULT_FORWARD). */
+  forward?: PortRange[];
 }
 
 export interface RouterSpec {
@@ -34,7 +48,20 @@ export interface NetworkSpec {
   hosts: HostSpec[];
   routers: RouterSpec[];
   links: LinkSpec[];
+  /** Every link dual stack, with global-looking IPv6 addresses (default: IPv4 only). */
+  ipv6?: boolean;
+  /** "per-router" (default; thesis 3.1.1: each router numbers its interfaces from its own /29) or "per-link". */
+  numbering?: Numbering;
 }
+
+export type Numbering = "per-router" | "per-link";
+const NUMBERINGS: readonly Numbering[] = ["per-router", "per-link"];
+
+/**
+ * What a statically forwarded home forwards unless the topology says otherwise: the node's default
+ * DHT and peer ports and its default portRange for ICONs (src/config/schema.ts).
+ */
+export const DEFAULT_FORWARD: PortRange[] = [{ first: 4100, last: 4100 }, { first: 4101, last: 4101 }, { first: 20000, last: 20999 }];
 
 /**
  * Node names become namespace names (NAME-node) and interface names inside peers (≤ 15 bytes), so
@@ -47,14 +74,38 @@ export const MAX_ROUTER_LINKS = 8;
 const bad = (message: string) =>
   new IconError("INVALID_INPUT", `topology: ${message}`, 'Fix the topology file; README "Testbed" describes the format.');
 
-function nameOf(v: unknown, what: string): { name: string; docker?: boolean } {
+function nameOf(v: unknown, what: string): { name: string } & Record<string, unknown> {
   if (typeof v === "string") return { name: v };
-  if (v && typeof v === "object" && typeof (v as { name?: unknown }).name === "string") {
-    const o = v as { name: string; docker?: unknown };
-    if (o.docker !== undefined && typeof o.docker !== "boolean") throw bad(`${what} "${o.name}": "docker" must be true or false`);
-    return o.docker === undefined ? { name: o.name } : { name: o.name, docker: o.docker };
-  }
+  if (v && typeof v === "object" && typeof (v as { name?: unknown }).name === "string") return v as { name: string };
   throw bad(`each ${what} must be a name or an object with a "name"`);
+}
+
+function hostOf(v: unknown): HostSpec {
+  const o = nameOf(v, "host");
+  const h: HostSpec = { name: o.name };
+  if (o.docker !== undefined) {
+    if (typeof o.docker !== "boolean") throw bad(`host "${o.name}": "docker" must be true or false`);
+    h.docker = o.docker;
+  }
+  if (o.nat !== undefined) {
+    if (!NAT_KINDS.includes(o.nat as NatKind)) throw bad(`host "${o.name}": "nat" must be one of ${NAT_KINDS.join(", ")}`);
+    h.nat = o.nat as NatKind;
+  }
+  if (o.forward !== undefined) {
+    if (h.nat !== "static") throw bad(`host "${o.name}": "forward" needs "nat": "static"`);
+    if (!Array.isArray(o.forward) || !o.forward.length) throw bad(`host "${o.name}": "forward" must be a non-empty array of ports or "FIRST-LAST" ranges`);
+    h.forward = o.forward.map((p) => portRange(p, `host "${o.name}" forward`));
+  }
+  return h;
+}
+
+/** 4100 or "20000-20009" (a string "4100" too). */
+function portRange(v: unknown, what: string): PortRange {
+  const m = typeof v === "number" ? [String(v), String(v), String(v)] : typeof v === "string" ? v.match(/^(\d+)(?:-(\d+))?$/) : null;
+  const first = Number(m?.[1]), last = Number(m?.[2] ?? m?.[1]);
+  if (!m || !(first >= 1 && last <= 65535 && first <= last && Number.isInteger(first) && Number.isInteger(last)))
+    throw bad(`${what}: ${JSON.stringify(v)} is not a port (1-65535) or a "FIRST-LAST" range`);
+  return { first, last };
 }
 
 function num(v: unknown, what: string, min: number, max: number): number {
@@ -68,7 +119,7 @@ export function parseTopology(json: unknown, source: string): NetworkSpec {
   const o = json as Record<string, unknown>;
   for (const key of ["hosts", "routers", "links"])
     if (!Array.isArray(o[key])) throw bad(`"${key}" must be an array`);
-  const hosts = (o.hosts as unknown[]).map((h) => nameOf(h, "host"));
+  const hosts = (o.hosts as unknown[]).map(hostOf);
   const routers = (o.routers as unknown[]).map((r) => ({ name: nameOf(r, "router").name }));
   const seen = new Set<string>();
   for (const n of [...hosts, ...routers]) {
@@ -90,6 +141,14 @@ export function parseTopology(json: unknown, source: string): NetworkSpec {
     return link;
   });
   const t: NetworkSpec = { source, hosts, routers, links };
+  if (o.ipv6 !== undefined) {
+    if (typeof o.ipv6 !== "boolean") throw bad('"ipv6" must be true or false');
+    if (o.ipv6) t.ipv6 = true;
+  }
+  if (o.numbering !== undefined) {
+    if (!NUMBERINGS.includes(o.numbering as Numbering)) throw bad(`"numbering" must be one of ${NUMBERINGS.join(", ")}`);
+    if (o.numbering !== "per-router") t.numbering = o.numbering as Numbering;
+  }
   checkShape(t);
   return t;
 }
@@ -110,12 +169,49 @@ export function checkShape(t: NetworkSpec): void {
     if (degree.get(h.name) !== 1) throw bad(`host "${h.name}" must have exactly one link (it has ${degree.get(h.name) ?? 0})`);
   for (const r of t.routers)
     if ((degree.get(r.name) ?? 0) > MAX_ROUTER_LINKS) throw bad(`router "${r.name}" has more than ${MAX_ROUTER_LINKS} links`);
+  const names = new Set([...t.hosts, ...t.routers].map((n) => n.name));
+  for (const h of t.hosts.filter((h) => h.nat))
+    for (const made of natNodeNames(h))
+      // Node names become interface names in their neighbours (at most 15 bytes).
+      if (names.has(made) || made.length > 15) throw bad(`host "${h.name}" behind NAT needs a node "${made}": ${names.has(made) ? "rename the node of that name" : "shorten the host's name"}`);
   // Connected: walk from the first host.
   const adj = adjacency(t);
   const reached = new Set([t.hosts[0]!.name]);
   const todo = [t.hosts[0]!.name];
   while (todo.length) for (const { peer } of adj.get(todo.pop()!)!) if (!reached.has(peer)) (reached.add(peer), todo.push(peer));
   for (const n of [...t.hosts, ...t.routers]) if (!reached.has(n.name)) throw bad(`"${n.name}" is not connected to the rest`);
+}
+
+/** The nodes a NAT host's home is made of, by name: its home router, and for cgnat the carrier's NAT. */
+export const gatewayName = (host: string) => `${host}_gw`;
+export const carrierName = (host: string) => `${host}_cgn`;
+export const natNodeNames = (h: HostSpec): string[] => (h.nat === "cgnat" ? [gatewayName(h.name), carrierName(h.name)] : h.nat ? [gatewayName(h.name)] : []);
+
+export interface Variant {
+  ipv6?: boolean;
+  numbering?: Numbering;
+  /** Hosts to put behind a home router: [host, kind]. */
+  nat?: [string, NatKind][];
+}
+
+/** Applies `up --ipv6 --numbering X --nat KIND@HOST` to any topology (thesis, random or a file). */
+export function withVariant(t: NetworkSpec, v: Variant): NetworkSpec {
+  const out: NetworkSpec = { ...t, hosts: t.hosts.map((h) => ({ ...h })) };
+  if (v.ipv6) out.ipv6 = true;
+  if (v.numbering) {
+    if (!NUMBERINGS.includes(v.numbering)) throw new IconError("USAGE", `--numbering ${v.numbering} is not one of ${NUMBERINGS.join(", ")}`, "Give --numbering per-router or per-link.");
+    if (v.numbering === "per-link") out.numbering = "per-link";
+    else delete out.numbering;
+  }
+  for (const [name, kind] of v.nat ?? []) {
+    const h = out.hosts.find((x) => x.name === name);
+    if (!h) throw new IconError("USAGE", `--nat ${kind}@${name}: no host "${name}" in the topology`, `Hosts: ${t.hosts.map((x) => x.name).join(", ")}.`);
+    if (!NAT_KINDS.includes(kind)) throw new IconError("USAGE", `--nat ${kind}@${name}: "${kind}" is not one of ${NAT_KINDS.join(", ")}`, "Give --nat upnp@HOST, cgnat@HOST or static@HOST.");
+    if (h.nat !== kind) delete h.forward;
+    h.nat = kind;
+  }
+  checkShape(out);
+  return out;
 }
 
 /** Sets the loss of every link (each direction), as `up --loss P` asks. */

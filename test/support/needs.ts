@@ -6,7 +6,7 @@ import { describe, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-export type Need = "root" | "docker" | "binary" | "systemd-analyze" | "qemu-arm64" | "chromium";
+export type Need = "root" | "docker" | "binary" | "systemd-analyze" | "qemu-arm64" | "chromium" | "miniupnpd";
 
 export const ROOT_DIR = join(import.meta.dir, "../..");
 export const BINARY = join(ROOT_DIR, "dist/icon");
@@ -33,6 +33,8 @@ const checks: Record<Need, () => string | undefined> = {
   "qemu-arm64": () => (Bun.which("qemu-aarch64-static") && existsSync(join(ARM64_SYSROOT, "lib/ld-linux-aarch64.so.1")) ? undefined
     : "needs qemu-aarch64-static and arm64 glibc (Debian packages qemu-user-static, libc6-arm64-cross; scripts/setup.sh installs them)"),
   chromium: () => (existsSync(CHROMIUM) ? undefined : `needs ${CHROMIUM} (Debian package chromium; scripts/setup.sh installs it)`),
+  miniupnpd: () => (Bun.which("miniupnpd", { PATH: `${process.env.PATH}:/usr/sbin` }) && Bun.which("upnpc") ? undefined
+    : "needs miniupnpd and upnpc (Debian packages miniupnpd-iptables, miniupnpc; scripts/setup.sh installs them)"),
 };
 
 /** The first unmet need, or undefined. */

@@ -6,13 +6,17 @@ import { renderStatus } from "./testbed-status.ts";
 
 export const command = defineCommand({
   name: "testbed up",
-  usage: "icon testbed up [--name NAME] [--topology thesis|random|FILE] [--seed N] [--hosts N] [--loss P] [--docker] [--engines] [--json]",
+  usage: "icon testbed up [--name NAME] [--topology thesis|random|FILE] [--seed N] [--hosts N] [--loss P] [--ipv6] [--numbering per-router|per-link] [--nat KIND@HOST]... [--docker] [--engines] [--json]",
   description: `Hosts and routers are network namespaces joined by veth links; routers forward with real TTL
 decrements and ICMP errors, routes are shortest paths by delay. Link delays come from the delay process
 (NFQUEUE), rates from tbf, loss from iptables. A second "up" with the same arguments on a healthy testbed
 is a no-op; with other arguments, or if anything died, it re-creates the testbed.
 --engines also starts a Docker engine inside each of those hosts (its own images and containers; socket in
 "testbed status --json" as hosts[].dockerSocket), so an image can be on one IEP and not on another.
+--nat KIND@HOST puts a host behind a home router: upnp (masquerade and miniupnpd: UPnP IGD, NAT-PMP/PCP),
+cgnat (masqueraded twice, no mapping) or static (ports 4100, 4101 and 20000-20999 forwarded); --ipv6 makes
+every link dual stack; --numbering per-link gives each router-to-router link its own /30. They apply to any
+topology, as do "nat", "ipv6" and "numbering" in a topology file (docs/testbed.md).
 Progress goes to stderr; the status (as "testbed status") to stdout.`,
   options: {
     ...NAME_OPTION,
@@ -22,7 +26,8 @@ Progress goes to stderr; the status (as "testbed status") to stdout.`,
     engines: { type: "boolean", doc: "Also run a Docker engine inside each IEP host (implies --docker): per-host image stores." },
     ...JSON_OPTION,
   },
-  examples: ["icon testbed up", "icon testbed up --name fuzz --topology random --seed 7 --loss 0.01", "icon testbed up --docker --json", "icon testbed up --engines"],
+  examples: ["icon testbed up", "icon testbed up --name fuzz --topology random --seed 7 --loss 0.01", "icon testbed up --docker --json", "icon testbed up --engines",
+    "icon testbed up --nat upnp@IEP2 --ipv6", "icon testbed up --topology random --seed 3 --numbering per-link --nat cgnat@UD1"],
   async run({ values, out }) {
     const status = await up({
       name: testbedName(values.name),

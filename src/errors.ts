@@ -14,6 +14,7 @@ export type ErrorCode =
   | "UNREACHABLE" // a peer or host did not answer
   | "INVALID_INPUT" // malformed request, datagram, JSON
   | "TOO_LARGE"
+  | "QUOTA" // a per-peer or per-owner quota refuses the request for now
   | "UNAUTHORIZED" // bad signature, replay
   | "DOCKER" // Docker daemon missing or failing
   | "PERMISSION" // needs root / capability
@@ -32,6 +33,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   UNREACHABLE: 5,
   INVALID_INPUT: 6,
   TOO_LARGE: 6,
+  QUOTA: 11,
   UNAUTHORIZED: 7,
   DOCKER: 8,
   PERMISSION: 9,
@@ -51,6 +53,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNREACHABLE: 502,
   INVALID_INPUT: 400,
   TOO_LARGE: 413,
+  QUOTA: 429,
   UNAUTHORIZED: 401,
   DOCKER: 503,
   PERMISSION: 403,

@@ -40,7 +40,7 @@ describe("a node on loopback", () => {
     expect(s.dhtPort).toBeGreaterThan(0);
     expect(s.peerPort).toBeGreaterThan(0);
     expect(s.dht.listen).toBe(`127.0.0.1:${s.dhtPort}`);
-    expect(s.peer).toEqual({ port: s.peerPort, connections: 0 });
+    expect(s.peer).toMatchObject({ port: s.peerPort, connections: 0, images: { cache: { layers: 0 }, served: { refused: 0, refusedNotServed: 0 }, accepted: { refused: 0 } } });
     expect(s.topology).toMatchObject({ routers: 0 });
     expect(s.yard.docker).toStartWith("unavailable");
     // The peer port answers as this node.

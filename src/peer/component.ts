@@ -11,6 +11,7 @@ import type { TopologyComponent } from "../topology/component.ts";
 import type { YardComponent } from "../yard/component.ts";
 import { startReplicate } from "./replicate.ts";
 import type { ReplicateSource } from "./replicate-source.ts";
+import type { ImageShipping } from "../images/images.ts";
 import { PeerNetwork } from "./network.ts";
 import { peerRoutes } from "./routes.ts";
 
@@ -28,6 +29,7 @@ export class PeerComponent implements NodeComponent {
   readonly name = "peer";
   network!: PeerNetwork;
   source?: ReplicateSource;
+  images?: ImageShipping;
 
   constructor(private readonly init: PeerComponentInit) {}
 
@@ -46,12 +48,15 @@ export class PeerComponent implements NodeComponent {
   async started(): Promise<void> {
     const { config, log, yard: yardComponent, topology } = this.init;
     const yard = yardComponent.yard;
-    this.source = startReplicate({
-      network: this.network, yard, ready: () => yardComponent.ready(), findCloser: (client) => topology.findCloser(client), log, prefetchAfter: config.prefetchAfter,
-    }).source;
+    const started = await startReplicate({
+      network: this.network, yard, ready: () => yardComponent.ready(), findCloser: (client) => topology.findCloser(client), log, prefetchAfter: config.prefetchAfter, images: config,
+    });
+    this.source = started.source;
+    this.images = started.shipping;
   }
 
   async stop(): Promise<void> {
+    this.images?.close();
     await this.network?.stop();
   }
 
@@ -60,6 +65,6 @@ export class PeerComponent implements NodeComponent {
   }
 
   status() {
-    return { port: this.port, connections: this.network.connections().length };
+    return { port: this.port, connections: this.network.connections().length, ...(this.images ? { images: this.images.status() } : {}) };
   }
 }

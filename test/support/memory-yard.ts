@@ -14,7 +14,8 @@ import { SOCKET_DIR } from "../../src/yard/protocol.ts";
 import type { StateEvent } from "../../src/yard/state.ts";
 import { Yard, type YardConfig } from "../../src/yard/yard.ts";
 
-const defaults = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
+/** Every setting at its default (a test sets dataDir and what it changes). */
+export const CONFIG_DEFAULTS = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
 const randomNodeId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(20))).toString("hex");
 
 /**
@@ -58,7 +59,7 @@ export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; conf
   const engine = o.engine ?? new MemoryEngine();
   const nodeId = o.nodeId ?? randomNodeId();
   const dir = await mkdtemp(join(tmpdir(), "icon-myard-"));
-  const config: YardConfig = { ...defaults, dataDir: dir, listen: "127.0.0.1", portRange: "20000-20009", iconReadySec: 5, ...o.config };
+  const config: YardConfig = { ...CONFIG_DEFAULTS, dataDir: dir, listen: "127.0.0.1", portRange: "20000-20009", iconReadySec: 5, ...o.config };
   const events: StateEvent[] = [];
   const open = () => {
     const y = new Yard({ config, nodeId, log: silentLogger, engine, address: () => "127.0.0.1", portFree: async () => true, clock: o.clock });

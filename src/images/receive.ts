@@ -96,7 +96,8 @@ class Transfer {
   async run(held: number, inline?: Inline): Promise<number> {
     const { image, d } = this;
     const needed = [...new Set(image.diffIds.slice(held))];
-    this.config = await d.store.config(image.id);
+    const stored = await d.store.config(image.id);
+    if (stored) this.config = this.checkConfig(stored); // the id matches (the store checked); the layers must match the request
     for (const diffId of needed) {
       const l = d.store.layer(diffId);
       if (l) this.layers.set(diffId, { decl: { diffId, bytes: l.bytes, rawBytes: l.rawBytes }, chunks: () => fileChunks(l.path) });

@@ -139,16 +139,12 @@ class Transfer {
     return config;
   }
 
-  private accept(decl: LayerDecl, from: Omit<LayerFrom, "decl">): void {
-    const { maxImageBytes } = this.d.limits;
-    if (decl.rawBytes > maxImageBytes) throw new IconError("TOO_LARGE", `layer ${short(decl.diffId)} is ${decl.rawBytes} bytes raw; this node accepts at most ${maxImageBytes} per image`, "Raise maxImageBytes on the receiving node, or make the image smaller.");
-    this.layers.set(decl.diffId, { decl, ...from });
-  }
-
-  private newWriter(): LayerWriter {
-    const w = this.d.store.writer();
-    if (this.failure) w.fail(this.failure);
-    return w;
+  /** A spool file for a layer that travels: the layer is read from it as it fills. */
+  private spool(decl: LayerDecl): LayerWriter {
+    const writer = this.d.store.writer();
+    if (this.failure) writer.fail(this.failure);
+    this.layers.set(decl.diffId, { decl, chunks: () => writer.chunks(), writer });
+    return writer;
   }
 
   /** Layers (and the config) that rode along with the request, kept when they are among the needed ones. */
@@ -158,16 +154,18 @@ class Transfer {
     const total = image.configBytes + decls.reduce((a, l) => a + l.bytes, 0);
     if (total !== bytes.length) throw new IconError("INVALID_INPUT", `inline image data is ${bytes.length} bytes, its description says ${total}`);
     this.config ??= this.checkConfig(bytes.slice(0, image.configBytes));
+    const kept = decls.filter((l) => needed.includes(l.diffId) && !this.layers.has(l.diffId));
+    this.checkDeclared([...this.layers.keys()], kept);
+    const travelled = kept.reduce((a, l) => a + l.bytes, 0);
+    this.d.quota.take(this.source.nodeId, travelled);
+    this.travelled += travelled;
     let off = image.configBytes;
     for (const decl of decls) {
       const z = bytes.subarray(off, (off += decl.bytes));
-      if (!needed.includes(decl.diffId) || this.layers.has(decl.diffId)) continue;
-      this.d.quota.take(this.source.nodeId, decl.bytes);
-      this.travelled += decl.bytes;
-      const writer = this.newWriter();
+      if (!kept.includes(decl)) continue;
+      const writer = this.spool(decl);
       writer.append(z);
       writer.end();
-      this.accept(decl, { chunks: () => writer.chunks(), writer });
     }
   }
 
@@ -196,11 +194,7 @@ class Transfer {
       const bytes = decls.reduce((a, l) => a + l.bytes, 0);
       this.d.quota.take(this.source.nodeId, bytes);
       this.travelled += bytes;
-      writers = decls.map((decl) => {
-        const writer = this.newWriter();
-        this.accept(decl, { chunks: () => writer.chunks(), writer });
-        return { decl, writer };
-      });
+      writers = decls.map((decl) => ({ decl, writer: this.spool(decl) }));
       advance();
       const ms = DEADLINE_BASE_MS + (bytes / MIN_RATE_BYTES_PER_S) * 1000;
       this.deadline = this.clock.setTimeout(() => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { DEFAULT_MAX_TTL, MAX_TTL_LIMIT } from "../topology/trace/types.ts";
 import { isIPv4 } from "../util/ipv4.ts";
 import { quotaProblem } from "./quota.ts";
+import { parseBytes } from "../yard/container-spec.ts";
 
 export type FieldType = "string" | "int" | "number" | "bool" | "list" | "enum";
 
@@ -26,6 +27,9 @@ export interface FieldSpec {
 }
 
 const port = { min: 0, max: 65535 } as const;
+const size = (v: string) => (parseBytes(v) ? undefined : "must be a size such as 512m or 2g");
+/** A size, or 0 for no limit. */
+const sizeOrZero = (v: string) => (v.trim() === "0" ? undefined : size(v));
 
 function isHostPort(s: string): boolean {
   const i = s.lastIndexOf(":");
@@ -97,6 +101,11 @@ export const SCHEMA = {
   quotaPerOwner: quota(QUOTA_DEFAULTS.perOwner, "the replicas of one owner (the key that ran their root ICON)"),
   quotaPerPeer: quota(QUOTA_DEFAULTS.perPeer, "the replicas one node asked for"),
   quotaTotal: quota(QUOTA_DEFAULTS.total, "all replicas together"),
+  maxImageBytes: { type: "string", default: "2g", check: size, doc: "Largest image (its layers' uncompressed bytes) this node accepts from a peer; a larger declaration is refused before any byte is taken." },
+  layerCacheBytes: { type: "string", default: "4g", check: size, doc: "Disk kept for compressed layers under <data-dir>/layers (what this node serves and received); least recently used go first." },
+  imageBytesInPerHour: { type: "string", default: "4g", check: sizeOrZero, doc: "Compressed image bytes this node accepts from any one peer per hour (0: no limit); beyond it a fetch fails with QUOTA." },
+  imageBytesOutPerHour: { type: "string", default: "8g", check: sizeOrZero, doc: "Compressed image bytes this node serves to any one peer per hour (0: no limit); beyond it the peer's request fails with QUOTA." },
+  imageGcSec: { type: "int", default: 3600, min: 60, doc: "An image received from a peer that no ICON on this node has used for this long is removed from the node's engine." },
 } as const satisfies Record<string, FieldSpec>;
 
 export type ConfigKey = keyof typeof SCHEMA;

@@ -26,6 +26,13 @@ const dec = new TextDecoder();
 /** A sha256 digest as Docker writes one: image ids and layer diffIds. */
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
+/**
+ * The only name an image from a peer gets on this node's engine: a repository only icon writes, tagged
+ * with the image's own (verified) id, so a peer can neither choose a name nor move an existing one.
+ */
+export const PEER_REPO = "icon.local/peer";
+export const peerTag = (id: string) => `${PEER_REPO}:${id.slice("sha256:".length)}`;
+
 export function sha256(data: Uint8Array): string {
   return "sha256:" + new Bun.CryptoHasher("sha256").update(data).digest("hex");
 }

@@ -1,16 +1,9 @@
 /**
- * ImageHost on the yard's container engine (Docker): what image distribution reads and writes there.
+ * ImageHost on the yard's container engine: what image distribution reads and writes there.
  * Layer chains of local images are cached by image id (an image's layers never change).
  */
-import type { Readable } from "node:stream";
 import type { ContainerEngine } from "../engine/container-engine.ts";
 import type { ImageHost } from "./host.ts";
-
-async function drain(stream: Readable): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const c of stream) chunks.push(c as Uint8Array);
-  return Buffer.concat(chunks);
-}
 
 export function engineImageHost(engine: ContainerEngine): ImageHost {
   const chains = new Map<string, string[]>();
@@ -23,6 +16,7 @@ export function engineImageHost(engine: ContainerEngine): ImageHost {
     },
     async layerChains() {
       const ids = await engine.listImageIds();
+      for (const id of chains.keys()) if (!ids.includes(id)) chains.delete(id);
       const out: string[][] = [];
       for (const id of ids) {
         let chain = chains.get(id);
@@ -35,7 +29,9 @@ export function engineImageHost(engine: ContainerEngine): ImageHost {
       }
       return out;
     },
-    saveImage: async (ref) => drain(await engine.saveImages([ref])),
+    listImageIds: () => engine.listImageIds(),
+    saveImage: (ref) => engine.saveImages([ref]),
     loadImage: (archive) => engine.loadImage(archive),
+    removeImage: (ref) => engine.removeImage(ref),
   };
 }

@@ -1,3 +1,7 @@
+/**
+ * Image shipping between two nodes on a real Docker engine (one daemon plays both: the target's copy is
+ * removed before each fetch). The peer protocol runs on loopback.
+ */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,25 +13,33 @@ import { silentLogger } from "../log.ts";
 import type { RequestContext } from "../peer/connection.ts";
 import type { ContainerEngine } from "../engine/container-engine.ts";
 import { tarBytes } from "../util/tar.ts";
+import { peerTag, type ImageMeta } from "./archive.ts";
 import { engineImageHost } from "./engine-host.ts";
-import { LayerSource, OP_LAYERS, fetchImage } from "./ship.ts";
-import type { ImageMeta } from "./archive.ts";
+import { LayerStore } from "./layer-store.ts";
+import { ByteQuota } from "./quota.ts";
+import { fetchImage, type ReceiveDeps } from "./receive.ts";
+import { OP_LAYERS, type FetchProgress } from "./ship.ts";
+import { LayerSource } from "./source.ts";
 
 const BASE = "icon-test-ship-base:1";
 const APP = "icon-test-ship-app:1";
-
-
-/** Removes the application image if the daemon holds it (by id: it may have lost its tag). */
-function dropApp(): void {
-  Bun.spawnSync(["docker", "rmi", "-f", APP], { stdout: "ignore", stderr: "ignore" });
-}
 
 describeWith(["docker"], "image shipping between two nodes", () => {
   let dir: string;
   let engine: ContainerEngine;
   let meta: ImageMeta;
   let source: LayerSource;
+  let stores = 0;
   const { network, stopAll } = loopbackNetworks();
+
+  /** Removes the application image, tags and all (the target then lacks its top layer; the base stays). */
+  const dropApp = () => Bun.spawnSync(["docker", "rmi", "-f", meta.id], { stdout: "ignore", stderr: "ignore" });
+
+  async function receiver(): Promise<ReceiveDeps> {
+    const store = new LayerStore(join(dir, `target-${++stores}`), 1 << 30, silentLogger);
+    await store.open();
+    return { host: engineImageHost(engine), store, quota: new ByteQuota(0, "accepted from"), limits: { maxImageBytes: 1 << 30 } };
+  }
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "icon-ship-"));
@@ -38,8 +50,10 @@ describeWith(["docker"], "image shipping between two nodes", () => {
     docker(["build", "-q", "-t", APP, dir]);
     engine = await (await import("../engine/docker-engine.ts")).createDockerEngine("/var/run/docker.sock");
     meta = (await engineImageHost(engine).inspectImage(APP))!;
-    // Split ahead of need, as a node does when a root ICON starts: it then serves from this, not from the daemon.
-    source = new LayerSource(engineImageHost(engine), silentLogger);
+    const store = new LayerStore(join(dir, "source"), 1 << 30, silentLogger);
+    await store.open();
+    source = new LayerSource({ host: engineImageHost(engine), store, iconImages: async () => new Set([meta.id]), quota: new ByteQuota(0, "served to"), log: silentLogger });
+    // Saved into the store ahead of need, as a node does when a root ICON starts: served from there after.
     await source.prepare(APP);
   });
   afterAll(async () => {
@@ -48,25 +62,30 @@ describeWith(["docker"], "image shipping between two nodes", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Source and target on one Docker engine: the source splits the image first, then the target's copy is removed. */
   async function pair(wrap?: (serve: LayerSource["serve"]) => (body: unknown, ctx: RequestContext) => Promise<unknown>) {
     const [src, dst] = [await network(), await network()];
-    const host = engineImageHost(engine);
     src.handle(OP_LAYERS, wrap ? wrap(source.serve) : source.serve);
-    const conn = await dst.connect({ nodeId: src.nodeId, address: "127.0.0.1", port: src.port });
-    return { conn, host };
+    return dst.connect({ nodeId: src.nodeId, address: "127.0.0.1", port: src.port });
   }
 
-  test("only the layers above the held chain travel, verified, and the image loads", async () => {
-    const { conn, host } = await pair();
-    dropApp(); // the target (same daemon) now lacks the application layer; the base stays
-    const events: string[] = [];
-    const bytes = await fetchImage(conn, meta, host, (e) => events.push(e.type));
+  test("only the layer above the held chain travels, verified, and loads named only by its id", async () => {
+    const conn = await pair();
+    dropApp();
+    const deps = await receiver();
+    const events: FetchProgress[] = [];
+    const bytes = await fetchImage(conn, meta, deps, (e) => events.push(e));
     expect(bytes).toBeGreaterThan(0);
-    expect(events).toContain("image.loaded");
-    const loaded = await host.inspectImage(APP);
-    expect(loaded?.id).toBe(meta.id);
-    expect(await fetchImage(conn, meta, host)).toBe(0); // now held: nothing travels
+    expect(events.filter((e) => e.type === "image.receiving").map((e) => e.type === "image.receiving" && e.layer)).toContain(meta.diffIds[1]!);
+    expect(events.some((e) => e.type === "image.receiving" && e.layer === meta.diffIds[0])).toBe(false); // the base stayed home
+    const loaded = await engine.inspectImage(meta.id);
+    expect(loaded?.repoTags).toEqual([peerTag(meta.id)]); // not APP: the source's names mean nothing here
+    expect(await fetchImage(conn, meta, deps)).toBe(0); // now held: nothing travels
+    // The layer stays in the target's store: once the image is gone again, it loads with no byte on the wire.
+    dropApp();
+    let asked: boolean | undefined;
+    expect(await fetchImage(conn, meta, deps, (e) => e.type === "image.loaded" && (asked = e.asked))).toBe(0);
+    expect(asked).toBe(false);
+    expect((await engine.inspectImage(meta.id))?.id).toBe(meta.id);
   });
 
   test("layers that came inline with the request load without any request to the source", async () => {
@@ -75,11 +94,10 @@ describeWith(["docker"], "image shipping between two nodes", () => {
     const inline = await source.inline(meta.id, 192 * 1024);
     expect(inline?.image.layers.map((l) => l.diffId)).toEqual([meta.diffIds[1]!]); // the application layer only
     dropApp();
-    const host = engineImageHost(engine);
     let asked: boolean | undefined;
-    expect(await fetchImage(conn, meta, host, (e) => e.type === "image.loaded" && (asked = e.asked), inline)).toBeGreaterThan(0);
+    expect(await fetchImage(conn, meta, await receiver(), (e) => e.type === "image.loaded" && (asked = e.asked), inline)).toBeGreaterThan(0);
     expect(asked).toBe(false);
-    expect((await host.inspectImage(meta.id))?.id).toBe(meta.id);
+    expect((await engine.inspectImage(meta.id))?.id).toBe(meta.id);
   });
 
   test("inline data follows the image id: a tag rebuilt after it was prepared does not send the old image", async () => {
@@ -102,19 +120,19 @@ describeWith(["docker"], "image shipping between two nodes", () => {
     }
   });
 
-  test("a corrupted layer is rejected and nothing is loaded", async () => {
-    const { conn, host } = await pair((serve) => (body, ctx) =>
-      serve(body, { ...ctx, sendData: (chunk) => ctx.sendData(chunk.map((b, i) => (i === 40 ? b ^ 0xff : b))) }));
+  test("a corrupted layer aborts the load: nothing is loaded, nothing is kept", async () => {
+    const conn = await pair((serve) => (body, ctx) => serve(body, { ...ctx, sendData: (chunk) => ctx.sendData(chunk.map((b, i) => (i === 40 ? b ^ 0xff : b))) }));
     dropApp();
-    await expect(fetchImage(conn, meta, host)).rejects.toThrow(/corrupt|not valid zstd/);
-    expect(await host.inspectImage(meta.id)).toBeUndefined();
+    const deps = await receiver();
+    await expect(fetchImage(conn, meta, deps)).rejects.toThrow(/corrupt|not valid zstd/);
+    expect(await engine.inspectImage(meta.id)).toBeUndefined();
+    expect(deps.store.status().layers).toBe(0);
   });
 
   test("a truncated transfer is rejected and nothing is loaded", async () => {
-    const { conn, host } = await pair((serve) => (body, ctx) =>
-      serve(body, { ...ctx, sendData: (chunk) => ctx.sendData(chunk.subarray(0, chunk.length - 10)) }));
+    const conn = await pair((serve) => (body, ctx) => serve(body, { ...ctx, sendData: (chunk) => ctx.sendData(chunk.subarray(0, chunk.length - 10)) }));
     dropApp();
-    await expect(fetchImage(conn, meta, host)).rejects.toThrow(/truncated/);
-    expect(await host.inspectImage(meta.id)).toBeUndefined();
+    await expect(fetchImage(conn, meta, await receiver())).rejects.toThrow(/truncated/);
+    expect(await engine.inspectImage(meta.id)).toBeUndefined();
   });
 });

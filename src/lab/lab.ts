@@ -130,7 +130,7 @@ export class MigrationLab {
   async freshNodes(): Promise<void> {
     await this.removeNodes();
     const edge = this.engines.get(this.roles.edge)!;
-    const info = await edge.inspectImage(this.appImage);
+    const info = await this.edgeAppImage();
     if (info) await edge.removeImage(info.id, { force: true });
     this.nodes = new TestbedNodes(this.st, this.o.logsDir);
     await this.startNodes();
@@ -205,7 +205,7 @@ export class MigrationLab {
     await removeIcons(edge.api);
     await this.nodes.stop(this.roles.edge);
     const engine = this.engines.get(this.roles.edge)!;
-    const info = await engine.inspectImage(this.appImage);
+    const info = await this.edgeAppImage();
     if (info) {
       // A replica the node was still creating when it stopped may hold the image: it goes too.
       const left = await engine.listContainers({});
@@ -217,6 +217,12 @@ export class MigrationLab {
     }
     await this.startNode(this.roles.edge);
     if (wasConnected) await this.untilConnected(since);
+  }
+
+  /** The edge's copy of the application image: by the origin's id, since a peer's image has no tag of the origin's there. */
+  private async edgeAppImage() {
+    const id = (await this.engines.get(this.roles.origin)!.inspectImage(this.appImage))?.id;
+    return id ? this.engines.get(this.roles.edge)!.inspectImage(id) : undefined;
   }
 
   /** Whether the origin holds a peer connection to the edge node, opened at or after `since` (ms epoch). */

@@ -42,7 +42,7 @@ describe("a node on loopback", () => {
     expect(s.dhtPort).toBeGreaterThan(0);
     expect(s.peerPort).toBeGreaterThan(0);
     expect(s.dht.listen).toBe(`127.0.0.1:${s.dhtPort}`);
-    expect(s.peer).toMatchObject({ port: s.peerPort, connections: 0, inbound: 0, refused: { full: 0, badFrame: 0 }, admission: { mode: "open", owners: 0, refused: { notAdmitted: 0, manifest: 0, quotaPerOwner: 0, quotaPerPeer: 0, quotaTotal: 0 } } });
+    expect(s.peer).toMatchObject({ port: s.peerPort, connections: 0, inbound: 0, refused: { full: 0, badFrame: 0 }, admission: { mode: "open", owners: 0, refused: { notAdmitted: 0, manifest: 0, quotaPerOwner: 0, quotaPerPeer: 0, quotaTotal: 0 } }, images: { cache: { layers: 0 }, served: { refused: 0, refusedNotServed: 0 }, accepted: { refused: 0 } } });
     expect(s.topology).toMatchObject({ routers: 0 });
     expect(s.yard.docker).toStartWith("unavailable");
     // The peer port answers as this node.

@@ -17,6 +17,7 @@ import { admissionRoutes } from "./admission-routes.ts";
 import { startReplicate } from "./replicate.ts";
 import type { ReplicateSource } from "./replicate-source.ts";
 import type { ReplicateTarget } from "./replicate-target.ts";
+import type { ImageShipping } from "../images/images.ts";
 import { PeerNetwork } from "./network.ts";
 import { peerRoutes } from "./routes.ts";
 
@@ -39,6 +40,7 @@ export class PeerComponent implements NodeComponent {
   /** Replicates refused by a quota or policy, by reason (the metrics read it). */
   readonly refusals: Record<string, number> = {};
   target?: ReplicateTarget;
+  images?: ImageShipping;
 
   constructor(private readonly init: PeerComponentInit) {
     this.history = new MigrationHistory(init.config.migrationHistory);
@@ -65,15 +67,18 @@ export class PeerComponent implements NodeComponent {
       perPeer: quotaFrom(config.quotaPerPeer, QUOTA_DEFAULTS.perPeer),
       total: quotaFrom(config.quotaTotal, QUOTA_DEFAULTS.total),
     };
-    ({ source: this.source, target: this.target } = startReplicate({
+    const started = await startReplicate({
       network: this.network, yard, ready: () => yardComponent.ready(), findCloser: (client) => topology.findCloser(client), log, prefetchAfter: config.prefetchAfter,
+      images: config,
       admission: this.admission, quotas,
       history: this.history,
       onRefused: (reason) => (this.refusals[reason] = (this.refusals[reason] ?? 0) + 1),
-    }));
+    });
+    ({ source: this.source, target: this.target, shipping: this.images } = started);
   }
 
   async stop(): Promise<void> {
+    this.images?.close();
     await this.network?.stop();
   }
 
@@ -87,6 +92,10 @@ export class PeerComponent implements NodeComponent {
 
   status() {
     const { mode, owners } = this.admission.view();
-    return { port: this.port, ...this.network.status(), admission: { mode, owners: owners.length, refused: this.target?.refused() } };
+    return {
+      port: this.port, ...this.network.status(),
+      admission: { mode, owners: owners.length, refused: this.target?.refused() },
+      ...(this.images ? { images: this.images.status() } : {}),
+    };
   }
 }

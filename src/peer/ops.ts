@@ -5,7 +5,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { IconError } from "../errors.ts";
 import { DIGEST } from "../images/archive.ts";
-import type { InlineImage } from "../images/ship.ts";
+import { checkLayerDecl, type InlineImage } from "../images/ship.ts";
 import { MAX_FRAME_BYTES } from "./protocol.ts";
 import { checkManifest, type SignedManifest } from "../yard/manifest.ts";
 import type { Endpoint } from "../yard/protocol.ts";
@@ -21,12 +21,12 @@ export const OP = {
   offer: "image.offer",
 } as const;
 
+/** The image of an ICON as a peer names it: by id only; names (tags) on the source mean nothing on the target. */
 export interface ImageRef {
-  /** What the source runs it as (a tag when it has one). */
+  /** What the source runs it as (a tag when it has one): for logs only. */
   ref: string;
   id: string;
   diffIds: string[];
-  repoTags: string[];
 }
 
 export interface ReplicateBody {
@@ -82,12 +82,11 @@ const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 
 
 export function checkImageRef(v: unknown): ImageRef {
   if (!isObj(v)) throw bad("image must be an object");
-  const { ref, id, diffIds, repoTags } = v;
+  const { ref, id, diffIds } = v;
   if (typeof ref !== "string" || !ref || ref.length > 256) throw bad("image.ref");
   if (typeof id !== "string" || !DIGEST.test(id)) throw bad("image.id must be a sha256 digest");
   if (!Array.isArray(diffIds) || diffIds.length === 0 || diffIds.length > 128 || !diffIds.every((d) => typeof d === "string" && DIGEST.test(d))) throw bad("image.diffIds");
-  if (!Array.isArray(repoTags) || !repoTags.every((t) => typeof t === "string" && t.length < 256)) throw bad("image.repoTags");
-  return { ref, id, diffIds: diffIds as string[], repoTags: repoTags as string[] };
+  return { ref, id, diffIds: diffIds as string[] };
 }
 
 export function checkReplicate(v: unknown): ReplicateBody {
@@ -107,9 +106,8 @@ function checkInline(v: unknown): InlineImage | undefined {
   if (v === undefined) return undefined;
   const size = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= MAX_FRAME_BYTES;
   if (!isObj(v) || !size(v.configBytes) || !Array.isArray(v.layers) || v.layers.length > 32) throw bad("inline must be {configBytes, layers}");
-  for (const l of v.layers as unknown[])
-    if (!isObj(l) || typeof l.diffId !== "string" || !DIGEST.test(l.diffId) || !size(l.bytes)) throw bad("inline.layers must be [{diffId, bytes}]");
-  return v as unknown as InlineImage;
+  for (const l of v.layers as unknown[]) if (!isObj(l) || !size(l.bytes)) throw bad("inline.layers must be [{diffId, bytes, rawBytes}]");
+  return { configBytes: v.configBytes as number, layers: (v.layers as unknown[]).map(checkLayerDecl) };
 }
 
 export function checkMessage(v: unknown): MessageBody {

@@ -6,7 +6,7 @@
  */
 import { IconError, isIconError, type ErrorCode } from "../errors.ts";
 import type { ImageHost } from "../images/host.ts";
-import type { LayerSource } from "../images/ship.ts";
+import type { LayerSource } from "../images/source.ts";
 import type { Logger } from "../log.ts";
 import type { Candidate, ReplicaStatus, ReplicaTarget, ReplicateOptions } from "../yard/protocol.ts";
 import type { IconRef, IconServices } from "../yard/services.ts";
@@ -108,7 +108,7 @@ export class ReplicateSource implements IconServices {
   private async imageRef(ref: string): Promise<ImageRef> {
     const meta = await this.d.images.inspectImage(ref);
     if (!meta) throw new IconError("NOT_FOUND", `image ${ref} is not on this node any more`, "Rebuild or reload the ICON's image.");
-    return { ref, id: meta.id, diffIds: meta.diffIds, repoTags: meta.repoTags };
+    return { ref, id: meta.id, diffIds: meta.diffIds };
   }
 
   private endpoint(target: ReplicaTarget): PeerEndpoint {

@@ -10,8 +10,8 @@
  * replica must fit the quotas of its owner, of the requesting node and of the node (quota.ts).
  */
 import { IconError, isIconError } from "../errors.ts";
-import { fetchImage, fetchLayers } from "../images/ship.ts";
 import type { ImageHost } from "../images/host.ts";
+import type { ImageShipping } from "../images/images.ts";
 import type { Logger } from "../log.ts";
 import type { StateEvent } from "../yard/state.ts";
 import { checkAgainstManifest } from "../yard/manifest.ts";
@@ -31,6 +31,7 @@ export interface ReplicateTargetDeps {
   images: ImageHost;
   admission: Admission;
   quota: QuotaLedger;
+  shipping: ImageShipping;
   log: Logger;
 }
 
@@ -120,7 +121,7 @@ export class ReplicateTarget {
         }
         if (plan.mode === "cold") {
           const inline = req.inline && ctx.attachment ? { image: req.inline, bytes: ctx.attachment } : undefined;
-          transferredBytes = await fetchLayers(ctx.peer, req.image, plan.held, this.d.images, (e) => {
+          transferredBytes = await this.d.shipping.fetchLayers(ctx.peer, req.image, plan.held, (e) => {
             ctx.emit(e);
             if (e.type === "image.loaded") this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, loadMs: e.loadMs, askedSource: e.asked });
           }, inline);
@@ -131,7 +132,8 @@ export class ReplicateTarget {
         ctx.emit({ type: "replica.starting", mode: plan.mode });
         // Once its record exists (its first state) the replica counts as a holding, no longer as a reservation.
         const started = () => (release?.(), (release = undefined));
-        await yard.createReplica({ image: await this.localRef(req.image), name, env: req.env, parent, initialState: req.state, manifest: req.manifest }, started);
+        // By id: the only name a peer's image has here is icon.local/peer:<id>, whatever the peer called it.
+        await yard.createReplica({ image: req.image.id, name, env: req.env, parent, initialState: req.state, manifest: req.manifest }, started);
       } finally {
         release?.();
       }
@@ -149,13 +151,6 @@ export class ReplicateTarget {
     };
   }
 
-  /** The image's tag when the tag names exactly this image here, else its id. */
-  private async localRef(image: ImageRef): Promise<string> {
-    const tag = image.repoTags[0];
-    if (tag && (await this.d.images.inspectImage(tag))?.id === image.id) return tag;
-    return image.id;
-  }
-
   /** Peer message OP.offer (prefetch): fetch the image in the background if it is not here yet. */
   offer = (body: unknown, peer: PeerConnection): void => {
     let image: ImageRef;
@@ -169,7 +164,7 @@ export class ReplicateTarget {
     if (this.fetching.has(image.id) || this.fetching.size >= 2) return;
     this.fetching.add(image.id);
     void (async () => {
-      const bytes = await fetchImage(peer, image, this.d.images);
+      const bytes = await this.d.shipping.fetchImage(peer, image);
       if (bytes) this.d.log.info("prefetched an image offered by a peer", { image: image.ref, bytes, from: peer.nodeId.slice(0, 8) });
     })()
       .catch((e) => this.d.log.warn("prefetch failed", { image: image.ref, error: e as Error }))

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { crashProgram, iconProgram, until, untilState } from "../../test/support/memory-yard.ts";
-import { APP, LAYERS, replicateNodes, to } from "../../test/support/replicate-nodes.ts";
+import { APP, APP_ID, LAYERS, replicateNodes, to } from "../../test/support/replicate-nodes.ts";
 import type { Replica } from "../../icon-runtime/src/index.ts";
 import { FakeClock } from "../util/clock.ts";
 import { replicaName } from "./ops.ts";
@@ -22,7 +22,7 @@ describe("replicate on memory engines", () => {
     const b = await node();
     const states: unknown[] = [];
     const messages: unknown[] = [];
-    b.engine.program(APP, iconProgram({
+    b.engine.program(APP_ID, iconProgram({
       setup: async (icon) => {
         icon.onMessage((m) => messages.push(m.data));
         states.push(await icon.initialState());
@@ -32,7 +32,9 @@ describe("replicate on memory engines", () => {
     const cold = await a.icon.replicate(to(b), { state: { n: 1 } });
     expect(await cold.running).toEqual({ address: "127.0.0.1", port: 20000 });
     expect(modeOf(cold)).toBe("cold");
-    expect((await b.engine.inspectImage(APP))?.id).toBe((await a.engine.inspectImage(APP))!.id);
+    // The image is here by id, named only in icon's own repository, never by the origin's tag.
+    expect((await b.engine.inspectImage(APP_ID))?.repoTags).toEqual([`icon.local/peer:${APP_ID.slice(7)}`]);
+    expect(await b.engine.inspectImage(APP)).toBeUndefined();
     const name = replicaName("web", a.net.nodeId);
     expect(b.my.yard.get(name)).toMatchObject({ state: "RUNNING", role: "replica", parent: `${a.net.nodeId}/web` });
     await until("the replica's initial state", () => states.length === 1);
@@ -59,7 +61,7 @@ describe("replicate on memory engines", () => {
   test("a replica that crashes on the edge: the ICON hears it failed, with the edge's reason; the edge keeps nothing of it", async () => {
     const a = await origin();
     const b = await node();
-    b.engine.program(APP, crashProgram(4, "replica: cannot start"));
+    b.engine.program(APP_ID, crashProgram(4, "replica: cannot start"));
     const r = await a.icon.replicate(to(b));
     const err = await r.running.catch((e) => e);
     expect(err.code).toBe("REPLICA_FAILED");
@@ -73,7 +75,7 @@ describe("replicate on memory engines", () => {
   test("a stopped replica of an older image is replaced by a new one of the image asked for (cold again)", async () => {
     const a = await origin();
     const b = await node();
-    b.engine.program(APP, iconProgram());
+    b.engine.program(APP_ID, iconProgram());
     const name = replicaName("web", a.net.nodeId);
     await (await a.icon.replicate(to(b))).running;
     const stopped = new Promise<void>((resolve) => a.icon.onReplica((s) => s.state === "stopped" && resolve()));
@@ -83,23 +85,23 @@ describe("replicate on memory engines", () => {
     // The origin runs "web" again from a rebuilt image: same name, new top layer.
     await a.my.yard.remove("web", { force: true });
     const v2 = await a.engine.addImage("app:2", { layers: [LAYERS[0]!, "the application, rebuilt"] });
-    b.engine.program("app:2", iconProgram());
+    b.engine.program(v2.id, iconProgram());
     const icon = await runRoot(a, "web", "app:2");
     const again = await icon.replicate(to(b));
     await again.running;
     expect(modeOf(again)).toBe("cold");
     const containers = b.engine.all();
     expect(containers.length).toBe(1);
-    expect(containers[0]).toMatchObject({ image: "app:2", running: true });
+    expect(containers[0]).toMatchObject({ image: v2.id, running: true });
     expect(b.my.yard.get(name)?.state).toBe("RUNNING");
-    expect((await b.engine.inspectImage("app:2"))?.id).toBe(v2.id);
+    expect((await b.engine.inspectImage(v2.id))?.id).toBe(v2.id);
   });
 
   test("an edge that never answers: the replicate fails after its timeout (fake clock on the origin's peer network)", async () => {
     const clock = new FakeClock();
     const a = await origin({ clock });
     const b = await node({ readySec: 600 });
-    b.engine.program(APP, iconProgram({ ready: false }));
+    b.engine.program(APP_ID, iconProgram({ ready: false }));
     const r = await a.icon.replicate(to(b));
     await untilState(b.my, (e) => e.state === "WAITING_READY");
     await clock.advance(119_000);

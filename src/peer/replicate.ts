@@ -4,7 +4,9 @@
  * does this once its yard runs (component.ts); the in-memory tests do the same with a memory engine.
  */
 import { engineImageHost } from "../images/engine-host.ts";
-import { LayerSource, OP_LAYERS } from "../images/ship.ts";
+import type { ImageHost } from "../images/host.ts";
+import { ImageShipping, type ImageConfig } from "../images/images.ts";
+import { OP_LAYERS } from "../images/ship.ts";
 import type { Logger } from "../log.ts";
 import type { Candidate } from "../yard/protocol.ts";
 import type { Yard } from "../yard/yard.ts";
@@ -31,21 +33,34 @@ export interface ReplicateInit {
   /** Whose ICONs this node runs as replicas, and how much of them. */
   admission: Admission;
   quotas: Quotas;
+  /** Data dir, image limits, quotas and collection (config). */
+  images: ImageConfig;
 }
 
-export function startReplicate(o: ReplicateInit): { source: ReplicateSource; target: ReplicateTarget } {
+/** Ids of the images the yard's ICONs use (root ICONs name a tag, replicas an id). */
+async function iconImages(yard: Yard, images: ImageHost): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const v of yard.list(true)) {
+    const id = v.image.startsWith("sha256:") ? v.image : (await images.inspectImage(v.image))?.id;
+    if (id) ids.add(id);
+  }
+  return ids;
+}
+
+export async function startReplicate(o: ReplicateInit): Promise<{ source: ReplicateSource; target: ReplicateTarget; shipping: ImageShipping }> {
   const { network, yard, log } = o;
   const images = engineImageHost(yard.engine);
-  const layers = new LayerSource(images, log.child("images"));
+  const shipping = new ImageShipping({ host: images, config: o.images, iconImages: () => iconImages(yard, images), log: log.child("images") });
+  await shipping.open();
   const quota = new QuotaLedger({
     quotas: o.quotas,
     holdings: () => yard.records().map(holdingOf).filter((h): h is Holding => !!h),
     imageSize: async (id) => (await yard.engine.inspectImage(id))?.size,
   });
-  const target = new ReplicateTarget({ nodeId: network.nodeId, network, yard: o.ready, images, admission: o.admission, quota, log });
-  const source = new ReplicateSource({ nodeId: network.nodeId, network, yard, findCloser: o.findCloser, images, layers, log, prefetchAfter: o.prefetchAfter, history: o.history, onRefused: o.onRefused });
+  const target = new ReplicateTarget({ nodeId: network.nodeId, network, yard: o.ready, images, shipping, admission: o.admission, quota, log });
+  const source = new ReplicateSource({ nodeId: network.nodeId, network, yard, findCloser: o.findCloser, images, layers: shipping.source, log, prefetchAfter: o.prefetchAfter, history: o.history, onRefused: o.onRefused });
   network.handle(OP.replicate, target.replicate);
-  network.handle(OP_LAYERS, layers.serve);
+  network.handle(OP_LAYERS, shipping.source.serve);
   network.handle(OP.message, source.message);
   network.onMessage(OP.status, source.status);
   network.onMessage(OP.offer, target.offer);
@@ -54,7 +69,7 @@ export function startReplicate(o: ReplicateInit): { source: ReplicateSource; tar
   // Root ICONs' images are saved and split as soon as they run, so a cold replicate does not wait for `docker save`.
   yard.events.on("state", (ev) => {
     const rec = ev.state === "RUNNING" ? yard.record(ev.name) : undefined;
-    if (rec?.role === "root") layers.prepare(rec.image).catch((e) => log.warn("could not prepare the image for shipping", { image: rec.image, error: e as Error }));
+    if (rec?.role === "root") shipping.source.prepare(rec.image).catch((e) => log.warn("could not prepare the image for shipping", { image: rec.image, error: e as Error }));
   });
-  return { source, target };
+  return { source, target, shipping };
 }

@@ -50,3 +50,47 @@ test("the reader gets back what the writer wrote, and rejects a corrupted header
   expect(() => readTar(corrupt)).toThrow(/corrupt tar header/);
   expect(() => readTar(tar.slice(0, 1024))).toThrow(/truncated/);
 });
+
+test("the streaming reader gets the same entries from any chunking, skips unread bodies, and rejects a truncated archive", async () => {
+  const { tarBytes, tarEntries } = await import("./tar.ts");
+  const big = new Uint8Array(70_000).map((_, i) => (i * 7) & 255);
+  const longPath = `${"deep/".repeat(25)}file.txt`;
+  const tar = await tarBytes([
+    { path: "a.bin", type: "file", mode: 0o644, data: big },
+    { path: "skipped.bin", type: "file", mode: 0o644, data: new Uint8Array(3000).fill(9) },
+    { path: "c.txt", type: "file", mode: 0o644, stream: { size: 5, chunks: (async function* () { yield new TextEncoder().encode("he"); yield new TextEncoder().encode("llo"); })() } },
+  ]);
+  // A GNU long-name record before an entry, as other writers make for paths over 100 bytes.
+  const gnu = Bun.spawnSync(["sh", "-c", `cd "$(mktemp -d)" && mkdir -p "$(dirname ${longPath})" && echo x > ${longPath} && tar --format=gnu -cf - ${longPath}`]).stdout;
+  for (const chunk of [1, 511, 4096, tar.length]) {
+    async function* pieces(buf: Uint8Array) {
+      for (let o = 0; o < buf.length; o += chunk) yield buf.subarray(o, o + chunk);
+    }
+    const seen: [string, number, Uint8Array | undefined][] = [];
+    for await (const e of tarEntries(pieces(tar))) {
+      if (e.name === "skipped.bin") {
+        seen.push([e.name, e.size, undefined]);
+        continue;
+      }
+      const parts: Uint8Array[] = [];
+      for await (const p of e.body) parts.push(p.slice());
+      seen.push([e.name, e.size, new Uint8Array(Buffer.concat(parts))]);
+    }
+    expect(seen.map(([n, s]) => [n, s])).toEqual([["a.bin", 70_000], ["skipped.bin", 3000], ["c.txt", 5]]);
+    expect(seen[0]![2]).toEqual(big);
+    expect(new TextDecoder().decode(seen[2]![2])).toBe("hello");
+    const names: string[] = [];
+    for await (const e of tarEntries(pieces(new Uint8Array(gnu)))) names.push(e.name);
+    expect(names).toEqual([longPath]);
+  }
+  const drain = async (buf: Uint8Array) => {
+    for await (const e of tarEntries((async function* () { yield buf; })())) for await (const _ of e.body);
+  };
+  await expect(drain(tar.slice(0, 40_000))).rejects.toThrow(/truncated/);
+});
+
+test("an item streamed with a wrong size fails the archive instead of writing a bad header", async () => {
+  const { tarBytes } = await import("./tar.ts");
+  const chunks = (async function* () { yield new Uint8Array(10); })();
+  await expect(tarBytes([{ path: "x", type: "file", mode: 0o644, stream: { size: 4, chunks } }])).rejects.toThrow(/not the 4 bytes/);
+});

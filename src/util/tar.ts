@@ -1,6 +1,6 @@
 /**
  * The one tar implementation of the project. Writing: a streaming ustar writer for image root
- * filesystems, build contexts and partial image archives: files are read from disk
+ * filesystems, build contexts and image archives for `docker load`: files are read from disk (or from a stream)
  * chunk by chunk (the icon binary is over 100 MB), every entry has mtime 0 and owner 0:0, so the same
  * inputs always give the same bytes, hence the same layer diffID on every node (which lets image
  * distribution skip the runtime layer a peer already holds).
@@ -14,8 +14,10 @@ export interface TarItem {
   mode: number;
   /** File content in memory... */
   data?: Uint8Array | string;
-  /** ...or a host file streamed from disk. */
+  /** ...or a host file streamed from disk... */
   source?: string;
+  /** ...or chunks that must add up to `size` exactly (else the archive fails with their error). */
+  stream?: { size: number; chunks: AsyncIterable<Uint8Array> };
 }
 
 const BLOCK = 512;
@@ -48,19 +50,20 @@ async function* generate(items: TarItem[]): AsyncGenerator<Uint8Array> {
       continue;
     }
     const data = typeof it.data === "string" ? enc.encode(it.data) : it.data;
-    const size = data ? data.length : Bun.file(it.source!).size;
+    const size = data ? data.length : it.stream ? it.stream.size : Bun.file(it.source!).size;
     yield header(it.path, size, "file", it.mode);
     let written = 0;
     if (data) {
       yield data;
       written = data.length;
     } else {
-      for await (const chunk of Bun.file(it.source!).stream()) {
-        yield chunk;
+      for await (const chunk of it.stream ? it.stream.chunks : Bun.file(it.source!).stream()) {
         written += chunk.length;
+        if (written > size) break;
+        yield chunk;
       }
     }
-    if (written !== size) throw new Error(`${it.source} changed size while it was archived`);
+    if (written !== size) throw new Error(`${it.source ?? it.path} is not the ${size} bytes its header says`);
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (pad) yield new Uint8Array(pad);
   }
@@ -98,43 +101,135 @@ function octal(b: Uint8Array): number {
   return s ? parseInt(s, 8) : 0;
 }
 
+interface Header {
+  name: string;
+  type: string;
+  size: number;
+}
+
+/** One 512-byte header block, checksum verified; undefined for the zero block that ends an archive. */
+function parseHeader(h: Uint8Array, off: number): Header | undefined {
+  if (h.every((x) => x === 0)) return undefined;
+  const stored = octal(h.subarray(148, 156));
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
+  if (sum !== stored) throw new Error(`corrupt tar header at offset ${off}`);
+  const prefix = cstring(h.subarray(345, 500));
+  const name = prefix ? `${prefix}/${cstring(h.subarray(0, 100))}` : cstring(h.subarray(0, 100));
+  return { name, type: String.fromCharCode(h[156] || 48), size: octal(h.subarray(124, 136)) };
+}
+
+/** Pax and GNU long-name records name the entry after them; "g" (global pax) is skipped. */
+function longNameOf(type: string, data: Uint8Array): string | undefined | null {
+  if (type === "L") return cstring(data);
+  if (type === "x") return /\d+ path=([^\n]*)\n/.exec(dec.decode(data))?.[1] ?? null;
+  if (type === "g") return null;
+  return undefined;
+}
+
 /**
- * Reading: the entries of a whole archive held in memory (what `docker save` writes); throws on a
- * truncated or corrupt one. Pax and GNU long-name records are honoured (Docker's paths fit in 100 bytes,
- * but a reader must not choke on them).
+ * Reading: the entries of a whole archive held in memory; throws on a truncated or corrupt one. Pax and
+ * GNU long-name records are honoured (Docker's paths fit in 100 bytes, but a reader must not choke on them).
  */
 export function readTar(buf: Uint8Array): TarEntry[] {
   const out: TarEntry[] = [];
   let off = 0;
   let longName: string | undefined;
   while (off + BLOCK <= buf.length) {
-    const h = buf.subarray(off, off + BLOCK);
-    if (h.every((x) => x === 0)) break;
-    const stored = octal(h.subarray(148, 156));
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
-    if (sum !== stored) throw new Error(`corrupt tar header at offset ${off}`);
-    const size = octal(h.subarray(124, 136));
-    const type = String.fromCharCode(h[156] || 48);
-    const prefix = cstring(h.subarray(345, 500));
-    const name = prefix ? `${prefix}/${cstring(h.subarray(0, 100))}` : cstring(h.subarray(0, 100));
+    const h = parseHeader(buf.subarray(off, off + BLOCK), off);
+    if (!h) break;
     const start = off + BLOCK;
-    if (start + size > buf.length) throw new Error(`tar entry ${name} is truncated`);
+    if (start + h.size > buf.length) throw new Error(`tar entry ${h.name} is truncated`);
     // A plain Uint8Array view: callers may copy with .slice(), which on a Node Buffer would not copy.
-    const data = new Uint8Array(buf.buffer, buf.byteOffset + start, size);
-    off = start + Math.ceil(size / BLOCK) * BLOCK;
-    if (type === "L") {
-      longName = cstring(data);
+    const data = new Uint8Array(buf.buffer, buf.byteOffset + start, h.size);
+    off = start + Math.ceil(h.size / BLOCK) * BLOCK;
+    const long = longNameOf(h.type, data);
+    if (long === null) continue;
+    if (long !== undefined) {
+      longName = long;
       continue;
     }
-    if (type === "x") {
-      const m = /\d+ path=([^\n]*)\n/.exec(dec.decode(data));
-      if (m) longName = m[1];
-      continue;
-    }
-    if (type === "g") continue;
-    out.push({ name: longName ?? name, type, data });
+    out.push({ name: longName ?? h.name, type: h.type, data });
     longName = undefined;
   }
   return out;
+}
+
+/** An entry of a streamed archive: its body must be read (or is skipped) before the next entry comes. */
+export interface TarStreamEntry {
+  name: string;
+  type: string;
+  size: number;
+  body: AsyncIterable<Uint8Array>;
+}
+
+/** Exact reads from a stream of chunks, holding at most one chunk. */
+class ChunkReader {
+  private buf: Uint8Array = new Uint8Array(0);
+  private readonly it: AsyncIterator<Uint8Array>;
+  offset = 0;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  private async fill(): Promise<boolean> {
+    if (this.buf.length) return true;
+    const r = await this.it.next();
+    if (r.done) return false;
+    this.buf = r.value as Uint8Array;
+    return true;
+  }
+
+  /** Up to n bytes (fewer only at the end of the stream), as they come. */
+  async *take(n: number): AsyncGenerator<Uint8Array> {
+    while (n > 0) {
+      if (!(await this.fill())) throw new Error(`tar archive is truncated at offset ${this.offset}`);
+      const part = this.buf.subarray(0, n);
+      this.buf = this.buf.subarray(part.length);
+      n -= part.length;
+      this.offset += part.length;
+      yield part;
+    }
+  }
+
+  async exactly(n: number): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    for await (const p of this.take(n)) parts.push(p.slice());
+    return parts.length === 1 ? parts[0]! : new Uint8Array(Buffer.concat(parts));
+  }
+
+  async atEnd(): Promise<boolean> {
+    return !(await this.fill());
+  }
+}
+
+/**
+ * Reading a streamed archive (what `docker save` writes) without holding it: entries come one by one,
+ * each body a stream of the source's own chunks. Throws on a truncated or corrupt archive.
+ */
+export async function* tarEntries(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarStreamEntry> {
+  const r = new ChunkReader(source);
+  let longName: string | undefined;
+  while (!(await r.atEnd())) {
+    const at = r.offset;
+    const h = parseHeader(await r.exactly(BLOCK), at);
+    if (!h) return;
+    const padded = Math.ceil(h.size / BLOCK) * BLOCK;
+    if (h.type === "L" || h.type === "x" || h.type === "g") {
+      const long = longNameOf(h.type, (await r.exactly(padded)).subarray(0, h.size));
+      if (long) longName = long;
+      continue;
+    }
+    let left = h.size;
+    const body = (async function* () {
+      for await (const part of r.take(left)) {
+        left -= part.length;
+        yield part;
+      }
+    })();
+    yield { name: longName ?? h.name, type: h.type, size: h.size, body };
+    longName = undefined;
+    for await (const _ of r.take(left + padded - h.size)); // what the consumer left unread, and the padding
+  }
 }

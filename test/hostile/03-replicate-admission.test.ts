@@ -20,7 +20,7 @@ import { signManifest } from "../../src/yard/manifest.ts";
 import { iconProgram, until } from "../support/memory-yard.ts";
 import { endpointOf } from "../support/peers.ts";
 import { attacker, held, replicas } from "./support/replicate-plumbing.ts";
-import { APP, replicateNodes, to } from "../support/replicate-nodes.ts";
+import { APP, APP_ID, replicateNodes, to } from "../support/replicate-nodes.ts";
 
 const { node, origin, network, closeAll } = replicateNodes();
 afterEach(closeAll);
@@ -39,7 +39,7 @@ describe("finding 3: who may have a node run a replica", () => {
   test("allowlist: an honest origin not on the list keeps its client (NOT_ADMITTED), and replicates once admitted", async () => {
     const o = await origin();
     const t = await node({ admission: "allowlist" });
-    t.engine.program(APP, iconProgram());
+    t.engine.program(APP_ID, iconProgram());
     const refused = await (await o.icon.replicate(to(t))).running.catch((e: Error) => e);
     expect(refused).toBeInstanceOf(Error);
     expect((refused as Error).message).toContain("NOT_ADMITTED");
@@ -55,7 +55,7 @@ describe("finding 3: who may have a node run a replica", () => {
     const o = await origin();
     const t = await node({ admission: "allowlist" });
     await t.admission.allow(o.ownerKey);
-    t.engine.program(APP, iconProgram());
+    t.engine.program(APP_ID, iconProgram());
     await (await o.icon.replicate(to(t))).running;
     // A manifest the owner signed, as any node that hosts one of its replicas holds it.
     const captured = signManifest(o.identity, { name: "web", imageId: (await o.engine.inspectImage(APP))!.id, env: {}, policy: {} });
@@ -69,7 +69,7 @@ describe("finding 3: who may have a node run a replica", () => {
     const v = await origin(); // runs its own root ICON "web" too
     const t = await node({ admission: "allowlist" });
     await t.admission.allow(v.ownerKey);
-    t.engine.program(APP, iconProgram());
+    t.engine.program(APP_ID, iconProgram());
     let evil: Icon | undefined;
     const image = await held(v, "evil:1", iconProgram({ setup: (i) => void (evil = i) }));
     t.engine.program(image.id, iconProgram()); // were it to arrive there, it would run

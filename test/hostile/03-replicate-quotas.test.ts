@@ -14,7 +14,7 @@ import { generateIdentity } from "../../src/identity/identity.ts";
 import { crashProgram, iconProgram } from "../support/memory-yard.ts";
 import { endpointOf } from "../support/peers.ts";
 import { attacker, held, replicas } from "./support/replicate-plumbing.ts";
-import { APP, replicateNodes, to } from "../support/replicate-nodes.ts";
+import { APP_ID, replicateNodes, to } from "../support/replicate-nodes.ts";
 
 const { node, origin, network, closeAll } = replicateNodes();
 afterEach(closeAll);
@@ -55,7 +55,7 @@ describe("finding 3: how much a node runs for others", () => {
     expect(t.my.yard.list(true)).toEqual([]);
 
     const o = await origin();
-    t.engine.program(APP, iconProgram());
+    t.engine.program(APP_ID, iconProgram());
     expect(await (await o.icon.replicate(to(t))).running).toMatchObject({ address: "127.0.0.1" });
   });
 });

@@ -15,7 +15,7 @@ import { replicaName } from "../../src/peer/ops.ts";
 import { toHex } from "../../src/util/hex.ts";
 import { NAME_RE } from "../../src/yard/store.ts";
 import { iconProgram } from "../support/memory-yard.ts";
-import { APP, replicateNodes, to } from "../support/replicate-nodes.ts";
+import { APP_ID, replicateNodes, to } from "../support/replicate-nodes.ts";
 
 const { node, origin, runRoot, closeAll } = replicateNodes();
 afterEach(closeAll);
@@ -38,7 +38,7 @@ describe("finding 14: replica names", () => {
     const o = await origin({ name: `${common}-one` });
     const second = await runRoot(o, `${common}-two`);
     const t = await node();
-    t.engine.program(APP, iconProgram());
+    t.engine.program(APP_ID, iconProgram());
     const first = await (await o.icon.replicate(to(t))).running;
     const other = await (await second.replicate(to(t))).running;
     expect(other.port).not.toBe(first.port);

@@ -17,7 +17,8 @@ import { SOCKET_DIR, type Policy } from "../../src/yard/protocol.ts";
 import type { StateEvent } from "../../src/yard/state.ts";
 import { Yard, type YardConfig } from "../../src/yard/yard.ts";
 
-const defaults = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
+/** Every setting at its default (a test sets dataDir and what it changes). */
+export const CONFIG_DEFAULTS = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
 
 /** A manifest some other node's owner signed, for a replica made directly on a yard. */
 export function replicaManifest(policy: Policy = {}, imageId = `sha256:${"0".repeat(64)}`): SignedManifest {
@@ -69,7 +70,7 @@ export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; conf
   const owner = o.identity ?? generateIdentity();
   const nodeId = toHex(owner.nodeId);
   const dir = await mkdtemp(join(tmpdir(), "icon-myard-"));
-  const config: YardConfig = { ...defaults, dataDir: dir, listen: "127.0.0.1", portRange: "20000-20009", iconReadySec: 5, ...o.config };
+  const config: YardConfig = { ...CONFIG_DEFAULTS, dataDir: dir, listen: "127.0.0.1", portRange: "20000-20009", iconReadySec: 5, ...o.config };
   const events: StateEvent[] = [];
   const open = () => {
     const y = new Yard({ config, nodeId, owner, log: silentLogger, engine, address: () => "127.0.0.1", portFree: async () => true, clock: o.clock });

@@ -17,11 +17,13 @@ import type { ReplicateSource } from "../../src/peer/replicate-source.ts";
 import type { ReplicateTarget } from "../../src/peer/replicate-target.ts";
 import { toHex } from "../../src/util/hex.ts";
 import type { FakeClock } from "../../src/util/clock.ts";
-import { iconProgram, memoryYard, until, type MemoryYard } from "./memory-yard.ts";
+import { CONFIG_DEFAULTS, iconProgram, memoryYard, until, type MemoryYard } from "./memory-yard.ts";
 import { loopbackNetworks } from "./peers.ts";
 
 export const APP = "app:1";
 export const LAYERS = ["the runtime base layer", "the application layer"];
+/** APP's id on any memory engine (ids are content digests): a replica runs by id, so its program is registered by id. */
+export const APP_ID = (await new MemoryEngine().addImage(APP, { layers: LAYERS })).id;
 
 export interface TestNode {
   identity: Identity;
@@ -72,7 +74,10 @@ export function replicateNodes() {
     const ownerKey = toHex(identity.publicKey);
     const admission = await Admission.open(my.dir, o.admission ?? "open", ownerKey);
     for (const key of o.allow ?? []) await admission.allow(key);
-    const { source, target } = startReplicate({ network: net, yard: my.yard, ready: async () => my.yard, findCloser: async () => [], log: silentLogger, prefetchAfter: 0, admission, quotas: quotasOf(o.quotas) });
+    const { source, target } = await startReplicate({
+      network: net, yard: my.yard, ready: async () => my.yard, findCloser: async () => [], log: silentLogger, prefetchAfter: 0,
+      images: { ...CONFIG_DEFAULTS, dataDir: my.dir }, admission, quotas: quotasOf(o.quotas),
+    });
     return { identity, ownerKey, net, my, engine, admission, source, target };
   }
 

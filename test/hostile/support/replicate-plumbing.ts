@@ -15,7 +15,7 @@ export async function attacker(network: (id: Identity) => Promise<PeerNetwork>, 
 export async function held(n: TestNode, tag: string, program = iconProgram()): Promise<ImageRef> {
   const info = await n.engine.addImage(tag, { layers: [LAYERS[0]!, `the layer of ${tag}`] });
   n.engine.program(info.id, program);
-  return { ref: tag, id: info.id, diffIds: info.diffIds, repoTags: [] };
+  return { ref: tag, id: info.id, diffIds: info.diffIds };
 }
 
 export const replicas = (n: TestNode) => n.my.yard.list(true).filter((v) => v.role === "replica");

@@ -19,8 +19,7 @@ export { randomTopology, thesisTopology } from "./builtin.ts";
 export { parseTopology, withLoss, type NetworkSpec } from "./topology.ts";
 export { pingMatrix, rttTargets } from "./ping.ts";
 export type { TestbedStatus, StatusHost, StatusLink, StatusRouter } from "./state.ts";
-export { copyImage, type CopyImageOptions, type CopyImageResult } from "./dockerd/copy-image.ts";
-export { MAIN_DOCKER_SOCKET } from "./docker.ts";
+export { copyImage, MAIN_DOCKER_SOCKET, type CopyImageOptions } from "./docker.ts";
 
 function nodeOf(st: TestbedStatus, name: string): { netns: string; address?: string } {
   const n = st.hosts.find((h) => h.name === name) ?? st.routers.find((r) => r.name === name);

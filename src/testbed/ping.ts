@@ -4,7 +4,7 @@
  */
 import { IconError } from "../errors.ts";
 import { rttTargetMs, shortestPaths } from "./paths.ts";
-import { run } from "./shell.ts";
+import { run } from "../util/command.ts";
 import type { TestbedStatus } from "./state.ts";
 import type { NetworkSpec } from "./topology.ts";
 import { quantile } from "../util/stats.ts";

@@ -9,7 +9,8 @@
  * trace cache.
  */
 import { IconError } from "../errors.ts";
-import { dockerdPlan, type DockerdPlan } from "./dockerd/paths.ts";
+import type { DockerdPlan } from "../engine/daemon/plan.ts";
+import { dockerdPlan } from "./dockerd/paths.ts";
 import { containerName, netnsName } from "./names.ts";
 import { adjacency, shortestPaths } from "./paths.ts";
 import { wantsContainer, type NetworkSpec } from "./topology.ts";

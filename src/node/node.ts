@@ -13,12 +13,14 @@ import { VERSION } from "../version.ts";
 import { nodeApi } from "./api.ts";
 import type { NodeComponent } from "./component.ts";
 import { YardComponent } from "../yard/component.ts";
+import { EngineComponent } from "../engine/component.ts";
 import { DhtComponent } from "../dht/component.ts";
 import { TopologyComponent } from "../topology/component.ts";
 import { PeerComponent } from "../peer/component.ts";
 import { toHex } from "../util/hex.ts";
 
 interface Parts {
+  engine: EngineComponent;
   dht: DhtComponent;
   peer: PeerComponent;
   topology: TopologyComponent;
@@ -45,9 +47,10 @@ export class IconNode {
     const address = () => advertisedAddress(config, dht);
     let peer: PeerComponent | undefined;
     const topology = new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort });
-    const yard = new YardComponent({ config, nodeId, log: log.child("yard"), address });
+    const engine = new EngineComponent({ config, log: log.child("engine") });
+    const yard = new YardComponent({ config, nodeId, log: log.child("yard"), address, engine: () => engine });
     peer = new PeerComponent({ config, identity, log: log.child("peer"), address, topology, yard });
-    return new IconNode(config, log, identity, { dht, peer, topology, yard });
+    return new IconNode(config, log, identity, { engine, dht, peer, topology, yard });
   }
 
   get nodeId(): string {
@@ -55,17 +58,18 @@ export class IconNode {
   }
 
   /**
-   * In start order: dht, peer, topology, yard. The peer server binds before the topology announces this
-   * node, so announcements carry its real port.
+   * In start order: dht, peer, topology, engine, yard. The peer server binds before the topology
+   * announces this node, so announcements carry its real port; the engine stops after the yard has
+   * stopped its ICONs.
    */
   get components(): NodeComponent[] {
-    const { dht, peer, topology, yard } = this.parts;
-    return [dht, peer, topology, yard];
+    const { engine, dht, peer, topology, yard } = this.parts;
+    return [dht, peer, topology, engine, yard];
   }
 
   /** `icon node status`: who and where this node is (the ports it really bound), then each component's own status. */
-  status() {
-    const { dht, peer, topology, yard } = this.parts;
+  async status() {
+    const { engine, dht, peer, topology, yard } = this.parts;
     return {
       nodeId: this.nodeId,
       version: VERSION,
@@ -77,6 +81,7 @@ export class IconNode {
       dht: dht.status(),
       peer: peer.status(),
       topology: topology.status(),
+      engine: await engine.status(),
       yard: yard.status(),
     };
   }

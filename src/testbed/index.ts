@@ -13,6 +13,7 @@
  */
 import { IconError } from "../errors.ts";
 import type { StatusHost, TestbedStatus } from "./state.ts";
+import { netnsPath } from "./netns.ts";
 
 export { down, status, up, type UpOptions, type TestbedEvent } from "./lifecycle.ts";
 export { randomTopology, thesisTopology } from "./builtin.ts";
@@ -27,9 +28,13 @@ function nodeOf(st: TestbedStatus, name: string): { netns: string; address?: str
   return n;
 }
 
-/** The argv that runs `cmd` inside a host's (or router's) network namespace. */
+/**
+ * The argv that runs `cmd` inside a host's (or router's) network namespace. nsenter changes only the
+ * network namespace; `ip netns exec` also remounts /sys, and a node started so could not start its
+ * engine (dockerd finds no cgroups there: "Devices cgroup isn't mounted").
+ */
 export function inHost(st: TestbedStatus, name: string, cmd: string[]): string[] {
-  return ["ip", "netns", "exec", nodeOf(st, name).netns, ...cmd];
+  return ["nsenter", `--net=${netnsPath(nodeOf(st, name).netns)}`, ...cmd];
 }
 
 function hostOf(st: TestbedStatus, host: string): StatusHost {

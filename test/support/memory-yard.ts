@@ -12,7 +12,7 @@ import { silentLogger } from "../../src/log.ts";
 import type { Clock } from "../../src/util/clock.ts";
 import { SOCKET_DIR } from "../../src/yard/protocol.ts";
 import type { StateEvent } from "../../src/yard/state.ts";
-import { Yard, type YardConfig } from "../../src/yard/yard.ts";
+import { Yard, type YardConfig, type YardOptions } from "../../src/yard/yard.ts";
 
 const defaults = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
 const randomNodeId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(20))).toString("hex");
@@ -54,14 +54,14 @@ export interface MemoryYard {
 }
 
 /** A yard on a fresh data dir, reconciled as a starting node's is, on `engine` (a new memory engine by default). */
-export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; config?: Partial<YardConfig>; nodeId?: string } = {}): Promise<MemoryYard> {
+export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; config?: Partial<YardConfig>; nodeId?: string; options?: Partial<YardOptions> } = {}): Promise<MemoryYard> {
   const engine = o.engine ?? new MemoryEngine();
   const nodeId = o.nodeId ?? randomNodeId();
   const dir = await mkdtemp(join(tmpdir(), "icon-myard-"));
   const config: YardConfig = { ...defaults, dataDir: dir, listen: "127.0.0.1", portRange: "20000-20009", iconReadySec: 5, ...o.config };
   const events: StateEvent[] = [];
   const open = () => {
-    const y = new Yard({ config, nodeId, log: silentLogger, engine, address: () => "127.0.0.1", portFree: async () => true, clock: o.clock });
+    const y = new Yard({ config, nodeId, log: silentLogger, engine, address: () => "127.0.0.1", portFree: async () => true, clock: o.clock, ...o.options });
     y.events.on("state", (e) => void events.push(e));
     return y;
   };

@@ -6,7 +6,8 @@
  * still naming its paths or in its cgroups, its mounts and its cgroups go; its data stays.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { IconError } from "../../errors.ts";
 import { logTail } from "../../util/command.ts";
 import { engineAnswers } from "../container-engine.ts";
@@ -33,7 +34,8 @@ export interface StartOptions {
 export async function startDockerd(e: DockerdPlan, o: StartOptions): Promise<number> {
   const timeoutMs = o.timeoutMs ?? 30_000;
   mkdirSync(e.runDir, { recursive: true, mode: 0o700 });
-  mkdirSync(e.dataRoot, { recursive: true, mode: 0o710 });
+  // The data root is dockerd's to make: with user namespaces it gives it to the remapped root's group.
+  mkdirSync(dirname(e.dataRoot), { recursive: true, mode: 0o711 });
   writeFileSync(e.config, JSON.stringify(o.config ?? {}) + "\n");
   const log = openSync(e.log, "a", 0o600);
   const [cmd, ...args] = o.argv;
@@ -101,6 +103,9 @@ export async function stopDockerd(e: DockerdPlan, recordedPid: number | undefine
   removeShimSockets(sockets);
   r.unmounted = (await unmountUnder([e.runDir, e.dataRoot], fix)).length;
   removeCgroups(e);
+  // A pidfile left by a killed daemon makes the next one refuse to start (its PID may be reused by now).
+  rmSync(e.pidfile, { force: true });
+  rmSync(e.socket, { force: true });
   return r;
 }
 

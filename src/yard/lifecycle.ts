@@ -120,7 +120,13 @@ export class Lifecycle {
       if (e.state !== "STARTING") return await outcome;
       // Registered once start returned: "not-running" then cannot miss an exit, however early.
       this.watchExit(e, id);
-      await this.attach(e, id);
+      await this.attach(e, id).catch(async (err) => {
+        // No way in (its port is taken): it must not run on unreachable.
+        e.stopping = true;
+        await this.d.engine.stopContainer(id, STOP_TIMEOUT_SEC).catch(() => {});
+        e.stopping = false;
+        throw err;
+      });
       this.transition(e, "WAITING_READY");
       // A wrong port fails the ICON inside onReady; the outcome below reports it.
       if (e.readyPort !== undefined) await this.onReady(e, e.readyPort).catch(() => {});

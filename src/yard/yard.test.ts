@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { crashProgram, iconProgram, memoryYard, until, untilState, type MemoryYard } from "../../test/support/memory-yard.ts";
 import { MemoryEngine } from "../engine/memory-engine.ts";
-import { isIconError } from "../errors.ts";
+import { IconError, isIconError } from "../errors.ts";
 import { FakeClock } from "../util/clock.ts";
 import { LABELS } from "./container-spec.ts";
 import { IconStore } from "./store.ts";
@@ -241,6 +241,16 @@ describe("yard networking, images and users", () => {
     await my.yard.start("web");
     await my.yard.remove("web", { force: true });
     expect(calls.slice(2)).toEqual(["detach 20000", "check", "attach 20000", "detach 20000"]);
+  });
+
+  test("a port that cannot be forwarded (taken on the host): the ICON does not stay up unreachable, and run leaves nothing", async () => {
+    const { network } = recording();
+    network.attach = async (_id, port) => Promise.reject(new IconError("CONFLICT", `port ${port} is taken`));
+    const my = await setup({ options: { network } });
+    my.engine.program(APP, iconProgram());
+    await expect(my.yard.run({ image: APP, name: "web" })).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(my.yard.list(true)).toEqual([]);
+    expect(my.engine.all()).toEqual([]);
   });
 
   test("icon run copies a missing image from the operator's engine; a replica never does", async () => {

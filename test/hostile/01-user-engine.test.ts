@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Readable } from "node:stream";
 import { createDockerEngine } from "../../src/engine/docker-engine.ts";
 import type { ContainerEngine } from "../../src/engine/container-engine.ts";
-import { offerTaggedImage } from "../../src/bench/hostile/user-engine-tags.ts";
+import { offerTaggedImage, tagOutcome } from "../../src/bench/hostile/user-engine-tags.ts";
 import type { PeerNetwork } from "../../src/peer/network.ts";
 import { tarStream } from "../../src/util/tar.ts";
 import { describeWith } from "../support/needs.ts";
@@ -66,5 +66,18 @@ describeWith(["root", "docker", "binary"], "hostile 01: a peer's image never rea
     }
     expect((await user.inspectImage(VICTIM))?.id).toBe(victimId);
     expect(await user.inspectImage(sent.imageId)).toBeUndefined();
+    expect(await tagOutcome(user, { tag: VICTIM, ownerId: victimId, imageId: sent.imageId })).toBe("contained");
+  }, 60_000);
+
+  test("a node's own engine leaves the operator's interfaces and Docker networks as they were (docker0 included)", async () => {
+    const links = () => Bun.spawnSync(["ip", "-o", "link", "show"]).stdout.toString().split("\n").map((l) => l.split(":")[1]?.trim().split("@")[0]).filter((n) => n && !n.startsWith("veth") && !n.startsWith("icon-")).sort();
+    const networks = () => Bun.spawnSync(["docker", "network", "ls", "-q", "--no-trunc"]).stdout.toString().trim();
+    const before = { links: links(), networks: networks() };
+    expect(before.links).toContain("docker0");
+    const node = await nodes.start("bystander");
+    expect((await node.status()).engine).toMatchObject({ mode: "own" });
+    expect({ links: links(), networks: networks() }).toEqual(before);
+    await node.stop();
+    expect({ links: links(), networks: networks() }).toEqual(before);
   }, 60_000);
 });

@@ -13,6 +13,7 @@ import { silentLogger } from "../../log.ts";
 import { PeerNetwork, type PeerEndpoint } from "../../peer/network.ts";
 import { OP } from "../../peer/ops.ts";
 import { Readable } from "node:stream";
+import type { ContainerEngine } from "../../engine/container-engine.ts";
 
 /** An ImageHost that holds one image as a `docker save` archive: what the attacker serves. */
 export function archiveHost(archive: Uint8Array): { host: ImageHost; meta: ImageMeta } {
@@ -44,4 +45,10 @@ export async function offerTaggedImage(o: TagOffer): Promise<{ attacker: PeerNet
   const conn = await attacker.connect(o.target);
   conn.notify(OP.offer, { icon: "app", image: { ref: o.claimTags[0] ?? meta.id, id: meta.id, diffIds: meta.diffIds, repoTags: o.claimTags } });
   return { attacker, imageId: meta.id };
+}
+
+/** contained: the operator's tag still names the operator's image and the attacker's image is not there. */
+export async function tagOutcome(user: ContainerEngine, o: { tag: string; ownerId: string; imageId: string }): Promise<"contained" | "succeeded"> {
+  const tagged = (await user.inspectImage(o.tag))?.id;
+  return tagged === o.ownerId && !(await user.inspectImage(o.imageId)) ? "contained" : "succeeded";
 }

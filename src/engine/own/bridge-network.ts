@@ -41,7 +41,13 @@ export class BridgeNetwork implements IconNetwork {
           "Choose another --port, or stop whatever holds it (ss -ltnp shows it).");
       }
     }
-    await this.firewall.publish(port, address);
+    try {
+      await this.firewall.publish(port, address);
+    } catch (e) {
+      this.holders.get(port)?.stop(true);
+      this.holders.delete(port);
+      throw e;
+    }
     return { egress: this.egress, address };
   }
 

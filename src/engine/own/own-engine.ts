@@ -114,8 +114,8 @@ export class OwnEngine {
 }
 
 /**
- * `icon engine rm`: removes a stopped node's engine with everything it holds (containers, images, the
- * data root) and whatever a crash left of it. Refuses while the engine answers on behalf of a node.
+ * `icon engine rm`: removes a node's engine with everything it holds (containers, images, the data root)
+ * and whatever a crash left of it. Its node must be stopped (the command checks).
  */
 export async function removeOwnEngine(dataDir: string): Promise<{ dataRoot: string; removed: boolean }> {
   const plan = ownEnginePlan(dataDir);

@@ -76,6 +76,7 @@ async function freePort(): Promise<number> {
 class TestNode {
   proc?: ReturnType<typeof Bun.spawn>;
   nodeId = "";
+  engineSocket = "";
   log = "";
   constructor(
     readonly dir: string,
@@ -91,9 +92,10 @@ class TestNode {
     })();
     const st = await until("the node to answer", async () => {
       const r = await this.cli(["node", "status", "--json"]);
-      return r.code === 0 && (JSON.parse(r.stdout) as { nodeId: string; yard?: unknown });
+      return r.code === 0 && (JSON.parse(r.stdout) as { nodeId: string; engine: { socket: string } });
     });
     this.nodeId = st.nodeId;
+    this.engineSocket = st.engine.socket;
   }
   cli(args: string[]): Promise<Result> {
     return icon([...args, "--data-dir", this.dir]);
@@ -106,10 +108,9 @@ class TestNode {
   async state(name: string): Promise<string | undefined> {
     return (await this.ps()).find((v) => v.name === name)?.state;
   }
-  /** `docker` against the node's own engine. */
-  async docker(args: string[]): Promise<Result> {
-    const st = JSON.parse((await this.cli(["node", "status", "--json"])).stdout) as { engine: { socket: string } };
-    return sh(["docker", "-H", `unix://${st.engine.socket}`, ...args]);
+  /** `docker` against the node's own engine (which outlives a node killed with -9). */
+  docker(args: string[]): Promise<Result> {
+    return sh(["docker", "-H", `unix://${this.engineSocket}`, ...args]);
   }
   async kill9(): Promise<void> {
     this.proc?.kill(9);

@@ -65,6 +65,10 @@ describeWith(["root", "docker", "binary"], "hostile 06: an ICON reaches only the
     const attack = await reachFromIcon(node.api, { image: PROBE, name: "attacker", forbidden });
     expect(attack.reachedForbidden).toEqual([]);
     expect(attack.outcome).toBe("contained");
+    // Every refusal is counted, by the rule that made it.
+    const dropped = ((await node.status()) as { engine?: { dropped?: Record<string, number> } }).engine?.dropped;
+    expect(dropped).toMatchObject({ toHost: expect.any(Number), iconToIcon: expect.any(Number), privateRange: expect.any(Number) });
+    for (const k of ["toHost", "iconToIcon", "privateRange"]) expect(dropped![k]).toBeGreaterThan(0);
     for (const name of ["victim", "attacker"]) await removeProbe(node.api, name);
   }, 180_000);
 

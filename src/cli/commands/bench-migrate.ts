@@ -33,7 +33,7 @@ export const command = defineCommand({
     "95%/99% confidence intervals and the median in units of F = 3·RTT(client,origin) + 3·RTT(client,edge)\n" +
     "measured in the same run. --out writes results.json, report.md and SVG plots (CDF/PDF, phases).\n" +
     "Another network: --topology random|FILE (as icon testbed up) and the hosts that play the client, the\n" +
-    "origin and the edge (the origin and the edge need a Docker engine: IEP... hosts or \"docker\": true).",
+    "origin and the edge (any hosts: every node brings its own Docker engine).",
   options: {
     ...JSON_OPTION,
     case: { type: "string", arg: "CASE", doc: "direct, hot, cold or all (default all).", default: "all" },

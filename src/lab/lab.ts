@@ -19,11 +19,11 @@ import type { ContainerEngine } from "../engine/container-engine.ts";
 import { copyImage } from "../engine/copy-image.ts";
 import { buildRuntimeImage, runtimeTag, RUNTIME_REPO } from "../yard/runtime-image.ts";
 import { MAIN_DOCKER_SOCKET } from "../testbed/docker.ts";
-
-const RUNTIME_IMAGE = `${RUNTIME_REPO}:${runtimeTag()}`;
 import { lines } from "../util/lines.ts";
 import { buildAppImage } from "./app-image.ts";
 import { createDockerEngine } from "../engine/docker-engine.ts";
+
+const RUNTIME_IMAGE = `${RUNTIME_REPO}:${runtimeTag()}`;
 
 /** Which testbed host plays which part. */
 export interface Roles {

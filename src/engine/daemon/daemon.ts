@@ -26,8 +26,6 @@ export interface StartOptions {
   /** Gets the PID the moment it exists, so the caller can record it before the (slower) wait. */
   started?: (pid: number) => void;
   timeoutMs?: number;
-  /** Content of the daemon's config file. @default {} */
-  config?: Record<string, unknown>;
 }
 
 /** Starts the daemon and waits until it answers a ping on its socket; returns its PID. */
@@ -36,7 +34,7 @@ export async function startDockerd(e: DockerdPlan, o: StartOptions): Promise<num
   mkdirSync(e.runDir, { recursive: true, mode: 0o700 });
   // The data root is dockerd's to make: with user namespaces it gives it to the remapped root's group.
   mkdirSync(dirname(e.dataRoot), { recursive: true, mode: 0o711 });
-  writeFileSync(e.config, JSON.stringify(o.config ?? {}) + "\n");
+  writeFileSync(e.config, "{}\n");
   const log = openSync(e.log, "a", 0o600);
   const [cmd, ...args] = o.argv;
   const child = spawn(cmd!, args, { detached: true, stdio: ["ignore", log, log] });

@@ -6,7 +6,7 @@
 import { IconError } from "../../errors.ts";
 import type { ContainerEngine } from "../container-engine.ts";
 import type { IconNetFacts, IconNetwork } from "../icon-network.ts";
-import type { Egress, Firewall } from "./firewall.ts";
+import type { EgressPolicy, Firewall } from "./firewall.ts";
 
 type Holder = { stop(closeActive?: boolean): void };
 
@@ -20,7 +20,7 @@ export class BridgeNetwork implements IconNetwork {
     private readonly network: string,
     /** Where published ports answer (config listen). */
     private readonly listen: string,
-    readonly egress: Egress,
+    readonly egress: EgressPolicy,
   ) {}
 
   spec(): { mode: "network"; network: string } {

@@ -14,13 +14,15 @@
 import { IconError } from "../../errors.ts";
 import { complaint, run } from "../../util/command.ts";
 import { formatCidr, type Cidr } from "../../util/ipv4.ts";
+import type { Egress } from "../icon-network.ts";
 
 /** Destinations an ICON never reaches, whatever the egress policy (RFC 6890's non-global ranges that matter at home). */
 export const PRIVATE_RANGES: readonly string[] = [
   "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3",
 ];
 
-export type Egress = "internet" | "none";
+/** What an ICON may open connections to (config iconEgress). */
+export type EgressPolicy = Exclude<Egress, "unfiltered">;
 
 /** Why a packet was dropped: the comment on its rule, and the key under which status counts it. */
 export const DROPS = {
@@ -36,7 +38,7 @@ export interface FirewallPlan {
   chains: string;
   bridge: string;
   subnet: Cidr;
-  egress: Egress;
+  egress: EgressPolicy;
   /** The address published ports answer on (config listen); 0.0.0.0: every address of the host. */
   listen: string;
 }

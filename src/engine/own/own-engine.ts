@@ -21,7 +21,7 @@ import { liveDockerd, startDockerd, stopDockerd, assertUnmounted } from "../daem
 import { dockerdArgs } from "../daemon/plan.ts";
 import { createDockerEngine } from "../docker-engine.ts";
 import { BridgeNetwork } from "./bridge-network.ts";
-import { Firewall, removeFirewall, type Egress } from "./firewall.ts";
+import { Firewall, removeFirewall, type EgressPolicy } from "./firewall.ts";
 import { ENGINE_DATA_DIR, ownEnginePlan, type OwnEnginePlan } from "./plan.ts";
 import { deleteBridge, ensureBridge } from "./bridge.ts";
 
@@ -29,7 +29,7 @@ export interface OwnEngineInit {
   dataDir: string;
   /** "auto" or a CIDR (config iconSubnet). */
   subnet: string;
-  egress: Egress;
+  egress: EgressPolicy;
   /** Where published ports answer (config listen). */
   listen: string;
   log: Logger;

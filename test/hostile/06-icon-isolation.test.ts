@@ -66,9 +66,8 @@ describeWith(["root", "docker", "binary"], "hostile 06: an ICON reaches only the
     expect(attack.reachedForbidden).toEqual([]);
     expect(attack.outcome).toBe("contained");
     // Every refusal is counted, by the rule that made it.
-    const dropped = ((await node.status()) as { engine?: { dropped?: Record<string, number> } }).engine?.dropped;
-    expect(dropped).toMatchObject({ toHost: expect.any(Number), iconToIcon: expect.any(Number), privateRange: expect.any(Number) });
-    for (const k of ["toHost", "iconToIcon", "privateRange"]) expect(dropped![k]).toBeGreaterThan(0);
+    const dropped = ((await node.status()) as { engine?: { dropped?: Record<string, number> } }).engine?.dropped ?? {};
+    for (const reason of ["toHost", "iconToIcon", "privateRange"]) expect({ reason, counted: (dropped[reason] ?? 0) > 0 }).toEqual({ reason, counted: true });
     for (const name of ["victim", "attacker"]) await removeProbe(node.api, name);
   }, 180_000);
 

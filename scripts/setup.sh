@@ -49,10 +49,10 @@ fi
 if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null 2>&1; then
   if ! docker info >/dev/null 2>&1; then
     say "starting dockerd (log: /var/log/icon-dockerd.log)"
-    # Started with no descriptor but stdio: a lock the caller holds (flock LOCK scripts/test.sh) must not
-    # stay held by the daemon for its whole life.
-    (for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"; done
-     exec setsid nohup dockerd >/var/log/icon-dockerd.log 2>&1 </dev/null) &
+    # Closing every inherited descriptor first: run under `flock /tmp/icon-e2e.lock`, dockerd would
+    # otherwise keep the lock's descriptor and hold the lock for as long as it runs.
+    ( for fd in /proc/$BASHPID/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null
+      exec setsid nohup dockerd >/var/log/icon-dockerd.log 2>&1 </dev/null ) &
     for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
     docker info >/dev/null 2>&1 || { say "dockerd did not start; see /var/log/icon-dockerd.log"; exit 1; }
   fi

@@ -55,7 +55,7 @@ describeWith(["root", "docker", "binary"], "icon bench migrate", () => {
 describe("bench migrate refuses parts a topology cannot play, before bringing anything up", () => {
   test.each([
     [["--topology", "random"], /the client host UD is not in topology random:1/],
-    [["--topology", "random", "--client", "UD1", "--edge", "UD2"], /the edge host UD2 runs no Docker engine/],
+    [["--topology", "random", "--client", "UD1", "--origin", "XX"], /the origin host XX is not in topology random:1/],
     [["--client", "IEP1"], /three different hosts/],
   ])("%p", (flags, message) => {
     const p = cli("bench", "migrate", ...flags);

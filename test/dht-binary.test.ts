@@ -43,7 +43,7 @@ describeWith(["binary"], "DHT with the compiled binary: 13 nodes on loopback", (
   const nodes: Proc[] = [];
 
   function start(dir: string, bootstrap?: number): Proc {
-    const args = [BINARY, "node", "start", "--data-dir", dir, "--listen", "127.0.0.1", "--dht-port", "0", "--peer-port", "0", "--log-level", "warn"];
+    const args = [BINARY, "node", "start", "--data-dir", dir, "--listen", "127.0.0.1", "--dht-port", "0", "--peer-port", "0", "--log-level", "warn", "--engine", "external"];
     if (bootstrap) args.push("--bootstrap", `127.0.0.1:${bootstrap}`);
     return { dir, proc: Bun.spawn(args, { stdout: "ignore", stderr: "ignore" }) };
   }

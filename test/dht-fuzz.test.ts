@@ -111,7 +111,7 @@ describeWith(["binary"], "DHT fuzz: 100,000 hostile datagrams at a live node ove
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "icon-dht-fuzz-"));
-    proc = Bun.spawn([BINARY, "node", "start", "--data-dir", dir, "--listen", "127.0.0.1", "--dht-port", "0", "--peer-port", "0", "--log-level", "error"], { stdout: "ignore", stderr: "ignore" });
+    proc = Bun.spawn([BINARY, "node", "start", "--data-dir", dir, "--listen", "127.0.0.1", "--dht-port", "0", "--peer-port", "0", "--log-level", "error", "--engine", "external"], { stdout: "ignore", stderr: "ignore" });
     for (let i = 0; i < 100 && !port; i++) {
       const s = await answer(nodeClient(dir).v1.status.$get()).catch(() => undefined);
       if (s) [port, pid] = [s.dhtPort, s.pid];

@@ -48,7 +48,7 @@ describeWith(["binary", "systemd-analyze"], "icon service (compiled binary)", ()
     expect(down.exitCode).toBe(3);
     expect(JSON.parse(down.stdout.toString())).toMatchObject({ installed: true, dataDir, node: { answers: false } });
 
-    const node = Bun.spawn([BINARY, "node", "start", "--data-dir", dataDir, "--listen", "127.0.0.1", "--dht-port", "0", "--peer-port", "0"], { stdout: "ignore", stderr: "pipe" });
+    const node = Bun.spawn([BINARY, "node", "start", "--data-dir", dataDir, "--listen", "127.0.0.1", "--dht-port", "0", "--peer-port", "0", "--engine", "external"], { stdout: "ignore", stderr: "pipe" });
     try {
       let up = icon("service", "status", ...where, "--json");
       for (let i = 0; i < 100 && up.exitCode !== 0; i++) {

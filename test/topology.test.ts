@@ -16,7 +16,8 @@ import { describeWith } from "./support/needs.ts";
 import { CLI } from "./support/run.ts";
 
 /** Announcements refreshed every 5 s, valid 15 s; lookups cached 5 s. */
-const ENV = { ICON_ANNOUNCE_SEC: "5" };
+// These nodes run no ICON: no engine of their own.
+const ENV = { ICON_ANNOUNCE_SEC: "5", ICON_ENGINE: "external" };
 
 /** The smallest destination RTT of a few traces from `from` to `to` (what that node would measure). */
 function measuredRtt(st: TestbedStatus, from: string, to: string): number {

@@ -1,8 +1,9 @@
 /**
- * The yard on real Docker, driven like an operator would: a node process started from source, the CLI
- * (run/ps/stop/start/logs/rm), the example ICON built FROM the icon-runtime image made by
- * `icon runtime build`, and a fixture ICON that misbehaves on request. Everything created here carries
- * the "icontest-" prefix or this run's node ids, and is removed at the end.
+ * The yard on real Docker, driven like an operator would: a node process started from source with its
+ * own engine (the default), the CLI (run/ps/stop/start/logs/rm), the example ICON built on this machine's
+ * engine FROM the icon-runtime image made by `icon runtime build` and copied into the node's engine by
+ * `icon run`, and a fixture ICON that misbehaves on request. Everything created here carries the
+ * "icontest-" prefix or lives in the test nodes' engines, which are removed at the end.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -75,6 +76,7 @@ async function freePort(): Promise<number> {
 class TestNode {
   proc?: ReturnType<typeof Bun.spawn>;
   nodeId = "";
+  engineSocket = "";
   log = "";
   constructor(
     readonly dir: string,
@@ -90,9 +92,10 @@ class TestNode {
     })();
     const st = await until("the node to answer", async () => {
       const r = await this.cli(["node", "status", "--json"]);
-      return r.code === 0 && (JSON.parse(r.stdout) as { nodeId: string; yard?: unknown });
+      return r.code === 0 && (JSON.parse(r.stdout) as { nodeId: string; engine: { socket: string } });
     });
     this.nodeId = st.nodeId;
+    this.engineSocket = st.engine.socket;
   }
   cli(args: string[]): Promise<Result> {
     return icon([...args, "--data-dir", this.dir]);
@@ -105,6 +108,10 @@ class TestNode {
   async state(name: string): Promise<string | undefined> {
     return (await this.ps()).find((v) => v.name === name)?.state;
   }
+  /** `docker` against the node's own engine (which outlives a node killed with -9). */
+  docker(args: string[]): Promise<Result> {
+    return sh(["docker", "-H", `unix://${this.engineSocket}`, ...args]);
+  }
   async kill9(): Promise<void> {
     this.proc?.kill(9);
     await this.proc?.exited;
@@ -114,7 +121,7 @@ class TestNode {
     await this.proc?.exited;
   }
   async containers(): Promise<{ id: string; name: string; state: string }[]> {
-    const r = await sh(["docker", "ps", "-a", "--filter", `label=icon.node=${this.nodeId}`, "--format", "{{.ID}} {{.Label \"icon.name\"}} {{.State}}"]);
+    const r = await this.docker(["ps", "-a", "--no-trunc", "--filter", `label=icon.node=${this.nodeId}`, "--format", "{{.ID}} {{.Label \"icon.name\"}} {{.State}}"]);
     return r.stdout.trim().split("\n").filter(Boolean).map((l) => {
       const [id, name, state] = l.split(" ");
       return { id: id!, name: name!, state: state! };
@@ -148,10 +155,7 @@ describeWith(["docker", "binary"], "yard on Docker", () => {
 
   afterAll(async () => {
     for (const n of nodes) await n.kill9();
-    for (const n of nodes) {
-      const ids = (await n.containers()).map((c) => c.id);
-      if (ids.length) await sh(["docker", "rm", "-f", ...ids]);
-    }
+    for (const n of nodes) await icon(["engine", "rm", "--data-dir", n.dir]); // its containers and images go with it
     const tags = (await sh(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", RUNTIME])).stdout.trim().split("\n").filter(Boolean);
     await sh(["docker", "rmi", "-f", HELLO, FIXTURE, ...tags]);
     await rm(work, { recursive: true, force: true });
@@ -198,7 +202,7 @@ describeWith(["docker", "binary"], "yard on Docker", () => {
     const n = await newNode("h");
     expect((await n.cli(["run", HELLO, "--name", "hard", "--memory", "128m", "--cpus", "0.5"])).code).toBe(0);
     const [c] = await n.containers();
-    const [info] = JSON.parse((await sh(["docker", "inspect", c!.id])).stdout);
+    const [info] = JSON.parse((await n.docker(["inspect", c!.id])).stdout);
     const h = info.HostConfig;
     expect(h.CapDrop).toEqual(["ALL"]);
     expect(h.CapAdd).toBeNull();
@@ -211,7 +215,8 @@ describeWith(["docker", "binary"], "yard on Docker", () => {
     expect(h.Privileged).toBe(false);
     expect(h.PidMode).toBe("");
     expect(h.IpcMode).toBe("private");
-    expect(h.NetworkMode).toBe("bridge");
+    expect(h.NetworkMode).toBe("bridge"); // the node's own engine's bridge, behind the node's firewall
+    expect(h.Sysctls).toEqual({ "net.ipv6.conf.all.disable_ipv6": "1" });
     expect(info.Config.User).toBe("65534:65534");
     expect(info.Mounts.map((m: { Destination: string }) => m.Destination)).toEqual(["/run/icon"]);
     expect(JSON.stringify(info.Mounts)).not.toContain("docker.sock");
@@ -220,8 +225,11 @@ describeWith(["docker", "binary"], "yard on Docker", () => {
     const probe = `const s = require("fs").readFileSync("/proc/self/status", "utf8");
       let ro = "writable"; try { require("fs").writeFileSync("/app/x", "1"); } catch (e) { ro = e.code; }
       console.log(JSON.stringify({ cap: /CapEff:\\s*(\\w+)/.exec(s)[1], nnp: /NoNewPrivs:\\s*(\\d)/.exec(s)[1], uid: process.getuid(), ro }));`;
-    const inside = await sh(["docker", "exec", c!.id, "/usr/local/bin/icon", "-e", probe]);
+    const inside = await n.docker(["exec", c!.id, "/usr/local/bin/icon", "-e", probe]);
     expect(JSON.parse(inside.stdout)).toEqual({ cap: "0000000000000000", nnp: "1", uid: 65534, ro: "EROFS" });
+    // Outside: user namespaces, so even uid 0 inside would not be root here.
+    const hostUid = Number(/^Uid:\s*(\d+)/m.exec(await Bun.file(`/proc/${info.State.Pid}/status`).text())![1]);
+    expect(hostUid).toBe(100000 + 65534);
   }, 60_000);
 
   test("errors a user meets say what happened and how to fix it", async () => {
@@ -264,7 +272,7 @@ describeWith(["docker", "binary"], "yard on Docker", () => {
     expect(await n.state("flood")).toBe("RUNNING");
 
     // Docker unreachable: the node still starts, and ICON commands name the socket and the fix.
-    const nd = await newNode("nodocker", { ICON_DOCKER_SOCKET: join(work, "no-docker.sock") });
+    const nd = await newNode("nodocker", { ICON_ENGINE: "external", ICON_DOCKER_SOCKET: join(work, "no-docker.sock") });
     const down = await nd.cli(["run", HELLO]);
     expect(down.code).toBe(8);
     expect(down.stderr).toContain(`Docker is not reachable: no engine socket at ${join(work, "no-docker.sock")}`);
@@ -278,9 +286,11 @@ describeWith(["docker", "binary"], "yard on Docker", () => {
     await n.kill9();
     expect((await running).code).not.toBe(0); // its node died under it
     // While the node is down: a stray container with its label (an orphan) and a second copy of "slow".
+    // Its engine outlives it: the container keeps running meanwhile.
     const [slow] = await n.containers();
-    const orphan = await sh(["docker", "create", "--label", `icon.node=${n.nodeId}`, "--label", "icon.name=ghost", FIXTURE]);
-    const dup = await sh(["docker", "create", "--label", `icon.node=${n.nodeId}`, "--label", "icon.name=slow", FIXTURE]);
+    expect(slow!.state).toBe("running");
+    const orphan = await n.docker(["create", "--label", `icon.node=${n.nodeId}`, "--label", "icon.name=ghost", FIXTURE]);
+    const dup = await n.docker(["create", "--label", `icon.node=${n.nodeId}`, "--label", "icon.name=slow", FIXTURE]);
     expect(orphan.code + dup.code).toBe(0);
 
     await n.start();
@@ -290,11 +300,12 @@ describeWith(["docker", "binary"], "yard on Docker", () => {
     expect(n.log).toContain("removing orphan container of ICON ghost");
     expect(n.log).toContain("removing duplicate container of ICON slow");
 
-    // A clean stop (SIGTERM) stops the ICON but keeps it, for a hot start after the restart.
+    // A clean stop (SIGTERM) stops the ICON but keeps it, for a hot start after the restart; its engine
+    // stops with the node and starts again with it.
     await n.stop();
-    expect((await n.containers()).map((c) => c.state)).toEqual(["exited"]);
     await n.start();
     expect(await n.state("slow")).toBe("STOPPED");
+    expect((await n.containers()).map((c) => c.state)).toEqual(["exited"]);
     expect((await n.cli(["start", "slow"])).code).toBe(0);
     expect(await n.state("slow")).toBe("RUNNING");
   }, 60_000);

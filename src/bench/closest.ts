@@ -42,8 +42,10 @@ export async function benchClosest(o: { name: string; samples: number; keep?: bo
   const load0 = loadavg();
   try {
     o.progress("starting nodes on IEP1 and IEP2");
-    await nodes.start("IEP1");
-    await nodes.start("IEP2", { bootstrap: "IEP1" });
+    // The closest() bench runs no ICON: the nodes need no engine of their own.
+    const env = { ICON_ENGINE: "external" };
+    await nodes.start("IEP1", { env });
+    await nodes.start("IEP2", { bootstrap: "IEP1", env });
     o.progress("waiting until IEP2 has traced IEP1 and announced the routers on the way");
     await nodes.warmedUp("IEP2", 6);
     const iep1 = nodes.get("IEP1").api;

@@ -10,9 +10,9 @@ import { PAUSE_IMAGE } from "../testbed/names.ts";
 import { down, up, type Progress, type TestbedEvent } from "../testbed/lifecycle.ts";
 import { thesisTopology } from "../testbed/builtin.ts";
 import { readState } from "../testbed/state.ts";
-import { copyImage } from "../testbed/dockerd/copy-image.ts";
+import { copyImage } from "../testbed/docker.ts";
 import { dockerdNodes } from "../testbed/dockerd/fleet.ts";
-import { dockerdProcesses } from "../testbed/dockerd/processes.ts";
+import { dockerdProcesses } from "../engine/daemon/processes.ts";
 import { quantile } from "../util/stats.ts";
 
 export interface Spread {

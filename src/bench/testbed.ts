@@ -11,7 +11,7 @@ import { hopRtts, type HopResult } from "../testbed/hops.ts";
 import { down, up, type Progress } from "../testbed/lifecycle.ts";
 import { pathOf, shortestPaths } from "../testbed/paths.ts";
 import { parsePing, pingMatrix, withinGoal, type PingResult } from "../testbed/ping.ts";
-import { run } from "../testbed/shell.ts";
+import { run } from "../util/command.ts";
 import type { TestbedStatus } from "../testbed/state.ts";
 
 export interface CpuResult {

@@ -23,7 +23,9 @@ import { quantile } from "../util/stats.ts";
 import helloServer from "../../examples/hello-icon/server.ts" with { type: "text" };
 // @ts-expect-error -- text import (Bun import attribute): the example ICON's Dockerfile (FROM $RUNTIME)
 import helloDockerfile from "../../examples/hello-icon/Dockerfile" with { type: "text" };
-import { containerSpec, DEFAULT_USER, LABELS } from "../yard/container-spec.ts";
+import { containerSpec, LABELS } from "../yard/container-spec.ts";
+import { DEFAULT_USER } from "../yard/user.ts";
+import { publishedNetwork } from "../engine/icon-network.ts";
 import type { ContainerEngine } from "../engine/container-engine.ts";
 import { portFree } from "../yard/ports.ts";
 import { buildRuntimeImage, RUNTIME_REPO, runtimeTag } from "../yard/runtime-image.ts";
@@ -128,7 +130,7 @@ export async function benchYard(engine: ContainerEngine, config: Config, opts: {
     const rec = { name: `bare-${name}`, image, role: "root" as const, port, env: {}, user: DEFAULT_USER, limits, createdAt: "", children: [], policy: {}, lastState: "STOPPED" as const };
     const socketDir = join(dataDir, "bare", name);
     await Bun.write(join(socketDir, ".keep"), "");
-    return { spec: containerSpec(rec, { nodeId, socketDir, networkContainer: "", hostIp: "127.0.0.1" }), port };
+    return { spec: containerSpec(rec, { nodeId, socketDir, network: publishedNetwork(engine, { networkContainer: "", hostIp: "127.0.0.1" }).spec(port) }), port };
   };
   const startCalls = { cold: [] as number[], hot: [] as number[] };
   const iconHttp = { cold: [] as number[], hot: [] as number[] };

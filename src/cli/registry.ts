@@ -16,6 +16,7 @@ export const REGISTRY: Entry[] = [
   { name: "version", summary: "Print the version of this binary", load: () => import("./commands/version.ts") },
   { name: "node start", summary: "Run a node in the foreground until SIGINT or SIGTERM", load: () => import("./commands/node-start.ts") },
   { name: "node status", summary: "Show the running node's identity, addresses and state", load: () => import("./commands/node-status.ts") },
+  { name: "engine rm", summary: "Remove a stopped node's own Docker engine and everything it holds", load: () => import("./commands/engine-rm.ts") },
   { name: "dht put", summary: "Store a value under a key in the DHT", load: () => import("./commands/dht-put.ts") },
   { name: "dht get", summary: "Look up the value under a key in the DHT", load: () => import("./commands/dht-get.ts") },
   { name: "dht peers", summary: "List the DHT nodes in this node's routing table", load: () => import("./commands/dht-peers.ts") },
@@ -63,7 +64,7 @@ export const REGISTRY: Entry[] = [
 
 /** Sections of `icon --help`, in order: a heading and the first words of the commands under it. */
 export const GROUPS: [string, string[]][] = [
-  ["node", ["node", "peers", "admission", "dashboard", "version"]],
+  ["node", ["node", "engine", "peers", "admission", "dashboard", "version"]],
   ["operations", ["service", "verify-release"]],
   ["DHT", ["dht"]],
   ["topology", ["trace", "topology", "closest"]],

@@ -6,7 +6,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_MAX_TTL, MAX_TTL_LIMIT } from "../topology/trace/types.ts";
-import { isIPv4 } from "../util/ipv4.ts";
+import { isIPv4, parseCidr } from "../util/ipv4.ts";
 import { quotaProblem } from "./quota.ts";
 import { parseBytes } from "../yard/container-spec.ts";
 
@@ -88,9 +88,12 @@ export const SCHEMA = {
   announceSec: { type: "int", default: 300, min: 5, doc: "Period at which the node refreshes its router announcements." },
   price: { type: "number", default: 0, min: 0, doc: "Price this node announces per replica-hour (0: free)." },
 
-  dockerSocket: { type: "string", default: "/var/run/docker.sock", doc: "Path of the Docker engine's API socket." },
+  engine: { type: "enum", default: "own", flag: "engine", values: ["own", "external"], doc: "own: the node runs a Docker engine of its own (its own data root, socket, bridge and firewall, user namespaces on) that nothing else uses, started and stopped with the node (needs root); external: ICONs run on the engine at dockerSocket, which must then be dedicated to the node (weaker: no user namespace, no firewall of the node's own)." },
+  dockerSocket: { type: "string", default: "/var/run/docker.sock", doc: "Path of the operator's own Docker engine: where `icon runtime build` puts icon-runtime:<version> and `icon run IMAGE` copies images from (and, with engine external, where ICONs run)." },
+  iconSubnet: { type: "string", default: "auto", doc: "IPv4 /16-/28 of the bridge ICONs sit on with engine own; auto picks a free /24 in 10.201.0.0/16 that no route or address of this host overlaps.", check: (v: string) => (v === "auto" || parseCidr(v) ? undefined : "must be auto or an IPv4 CIDR such as 10.201.7.0/24 (prefix 16-28)") },
+  iconEgress: { type: "enum", default: "internet", values: ["internet", "none"], doc: "What ICONs may connect to with engine own: internet (public addresses only: never this host, private, link-local, CGNAT or multicast ranges, nor another ICON), or none (only answers to connections made to them)." },
   portRange: { type: "string", default: "20000-20999", doc: "Ports the node hands out to replica ICONs, FIRST-LAST.", check: (v: string) => (/^\d+-\d+$/.test(v) && Number(v.split("-")[0]) <= Number(v.split("-")[1]) ? undefined : "must be FIRST-LAST, e.g. 20000-20999") },
-  networkContainer: { type: "string", default: "", doc: "Run ICONs inside this container's network namespace (the testbed's --docker mode), or \"host\": in the Docker engine's own namespace (a per-IEP engine, the testbed's --engines mode); empty publishes ports." },
+  networkContainer: { type: "string", default: "", doc: "With engine external only: run ICONs inside this container's network namespace (the testbed's --docker mode); empty publishes ports on the engine's default bridge." },
   iconMemory: { type: "string", default: "256m", doc: "Default memory limit of an ICON container." },
   iconCpus: { type: "number", default: 1, min: 0.01, doc: "Default CPU limit of an ICON container." },
   iconPids: { type: "int", default: 256, min: 16, doc: "Default PIDs limit of an ICON container." },

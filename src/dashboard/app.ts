@@ -19,7 +19,7 @@ export const WS_PATH = "/ws";
 export type DashboardMessage = { type: "snapshot"; snapshot: Snapshot };
 
 export interface DashboardDeps {
-  snapshot: () => Snapshot;
+  snapshot: () => Promise<Snapshot>;
   metrics: { text(): Promise<string>; contentType: string };
   /** Required on every request when set (a listener outside loopback). */
   token?: string;
@@ -64,7 +64,7 @@ export function dashboardApp(d: DashboardDeps) {
   app.get("/", (c) => c.html(PAGE));
   app.get("/assets/dashboard.js", async (c) => c.body((await uiBundle()).js, 200, { "content-type": "text/javascript; charset=utf-8" }));
   app.get("/assets/dashboard.css", async (c) => c.body((await uiBundle()).css, 200, { "content-type": "text/css; charset=utf-8" }));
-  app.get("/api/snapshot", (c) => c.json(d.snapshot()));
+  app.get("/api/snapshot", async (c) => c.json(await d.snapshot()));
   app.get("/metrics", async (c) => c.body(await d.metrics.text(), 200, { "content-type": d.metrics.contentType }));
   app.get(WS_PATH, (c) => {
     if (c.env?.server?.upgrade(c.req.raw, { data: undefined })) return new Response(null);

@@ -35,7 +35,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const dashboardUrl = () => (node.status().dashboard as { url: string }).url;
+const dashboardUrl = async () => ((await node.status()).dashboard as { url: string }).url;
 const snapshot = () => snapshotOf(node, Date.now());
 const app = (token?: string) => dashboardApp({ snapshot, metrics: node.metrics, token });
 const get = (path: string, headers: Record<string, string> = {}, token?: string) => app(token).request(`http://127.0.0.1:4180${path}`, { headers: { host: "127.0.0.1:4180", ...headers } });
@@ -90,7 +90,7 @@ describe("routes", () => {
 
 describe("metrics", () => {
   const scrape = async (via: "socket" | "dashboard") =>
-    via === "socket" ? (await fetch("http://icon/metrics", { unix: join(dir, "icon.sock") })).text() : (await fetch(`${dashboardUrl()}metrics`)).text();
+    via === "socket" ? (await fetch("http://icon/metrics", { unix: join(dir, "icon.sock") })).text() : (await fetch(`${await dashboardUrl()}metrics`)).text();
 
   test("DHT drops by reason are read live: a malformed datagram shows on the next scrape", async () => {
     const before = Number(/icon_dht_dropped_total\{reason="malformed"\} (\d+)/.exec(await scrape("socket"))?.[1]);
@@ -121,7 +121,7 @@ describe("metrics", () => {
 
 describe("the listener", () => {
   test("pushes a snapshot at once and again after a change, on TCP and on the Unix socket alike", async () => {
-    const ws = new WebSocket(`${dashboardUrl().replace("http", "ws")}ws`);
+    const ws = new WebSocket(`${(await dashboardUrl()).replace("http", "ws")}ws`);
     const got: DashboardMessage[] = [];
     ws.onmessage = (ev) => got.push(JSON.parse(String(ev.data)));
     const until = async (ok: () => boolean) => {
@@ -143,7 +143,7 @@ describe("the listener", () => {
 
   test("`icon dashboard` prints its URL and opens nothing", async () => {
     const p = Bun.spawn([...CLI, "dashboard", "--data-dir", dir], { stdout: "pipe", stderr: "pipe" });
-    expect((await new Response(p.stdout).text()).trim()).toBe(dashboardUrl());
+    expect((await new Response(p.stdout).text()).trim()).toBe(await dashboardUrl());
     expect(await p.exited).toBe(0);
   });
 

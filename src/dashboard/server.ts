@@ -21,7 +21,7 @@ export interface DashboardOptions {
   /** IPv4:PORT (port 0: a free one). */
   listen: string;
   dataDir: string;
-  snapshot: () => Snapshot;
+  snapshot: () => Promise<Snapshot>;
   metrics: DashboardDeps["metrics"];
   log: Logger;
   /** How often open pages get a fresh snapshot without a change (uptime, counters). @default 2000 */
@@ -50,12 +50,12 @@ export async function serveDashboard(o: DashboardOptions): Promise<DashboardServ
   const token = isLoopback(host) ? undefined : await newToken(o.dataDir);
   if (!token) await rm(join(o.dataDir, TOKEN_FILE), { force: true });
   const viewers = new Set<ServerWebSocket<unknown>>();
-  const message = () => JSON.stringify({ type: "snapshot", snapshot: o.snapshot() } satisfies DashboardMessage);
+  const message = async () => JSON.stringify({ type: "snapshot", snapshot: await o.snapshot() } satisfies DashboardMessage);
   const onInternal = (e: unknown) => o.log.error("dashboard request failed", { error: e as Error });
   const websocket = {
     open(ws: ServerWebSocket<unknown>) {
       viewers.add(ws);
-      ws.send(message());
+      void message().then((text) => ws.send(text), (e) => o.log.warn("dashboard snapshot failed", { error: e as Error }));
     },
     message() {}, // read-only: pages send nothing
     close(ws: ServerWebSocket<unknown>) {
@@ -79,8 +79,9 @@ export async function serveDashboard(o: DashboardOptions): Promise<DashboardServ
   const push = () => {
     pending = undefined;
     if (!viewers.size) return;
-    const text = message();
-    for (const ws of viewers) ws.send(text);
+    void message().then((text) => {
+      for (const ws of viewers) ws.send(text);
+    }, (e) => o.log.warn("dashboard snapshot failed", { error: e as Error }));
   };
   const refresh = setInterval(push, o.refreshMs ?? 2000);
   refresh.unref?.();

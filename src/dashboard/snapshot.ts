@@ -66,8 +66,8 @@ export interface Snapshot {
   migrations: MigrationRecord[];
 }
 
-export function snapshotOf(node: IconNode, startedAt: number): Snapshot {
-  const s = node.status();
+export async function snapshotOf(node: IconNode, startedAt: number): Promise<Snapshot> {
+  const s = await node.status();
   const { dht: dhtStatus } = s;
   const { topology, yard, peer } = node.parts;
   const topo = topology.status();

@@ -1,8 +1,8 @@
 /**
  * The container engine seam: everything the product asks of Docker, in its own terms. It lives in its
- * own folder, not in the yard, because three parts use it: the yard (ICON containers), image
- * distribution (save/load of layers) and the testbed (namespace-owning containers, the per-host
- * dockerds, copying images between them). docker-engine.ts implements it with dockerode over an
+ * own folder, not in the yard, because several parts use it: the yard (ICON containers), image
+ * distribution (save/load of layers), the node's own engine and the testbed
+ * (namespace-owning containers, the per-host dockerds, copying images between them). docker-engine.ts implements it with dockerode over an
  * engine's Unix socket, the one Docker client of the product; memory-engine.ts is the in-memory double
  * tests use. Errors are IconErrors with a fix (see docker-errors.ts).
  */
@@ -19,6 +19,8 @@ export type NetworkSpec =
   | { mode: "publish"; hostIp: string; ports: { host: number; container: number }[] }
   /** Join another container's network namespace (the testbed's --docker mode); no publishing there. */
   | { mode: "container"; container: string }
+  /** A network of the engine's by name: the node's own engine's "bridge", on the bridge the node made, behind its firewall. */
+  | { mode: "network"; network: string }
   /** The engine's own network namespace: a per-IEP engine started inside the IEP's namespace (testbed --engines). */
   | { mode: "host" }
   | { mode: "none" };
@@ -38,6 +40,8 @@ export interface ContainerSpec {
   binds: Bind[];
   /** Mount point → tmpfs options. */
   tmpfs: Record<string, string>;
+  /** Namespaced kernel settings of the container (net.ipv6.conf.all.disable_ipv6...). */
+  sysctls?: Record<string, string>;
   readOnlyRoot: boolean;
   capDrop: string[];
   securityOpt: string[];
@@ -68,6 +72,8 @@ export interface ContainerInfo {
   finishedAt: string;
   /** Its main process on the host (0 when not running): the testbed attaches its network namespace. */
   pid: number;
+  /** Its IPv4 address on each network it is attached to (empty when not running). */
+  addresses: Record<string, string>;
 }
 
 export interface ContainerSummary {
@@ -89,7 +95,10 @@ export interface ImageInfo {
   created: string;
   /** The image's labels (an ICON's policy can come from `icon.policy.*` labels). */
   labels: Record<string, string>;
+  /** Its VOLUME paths (Docker would give each an anonymous volume on the host's disk). */
+  volumes: string[];
 }
+
 
 export interface LogLine {
   stream: "stdout" | "stderr";
@@ -130,6 +139,8 @@ export interface ContainerEngine {
   buildImage(contextTar: Readable, opts: { tags: string[]; buildArgs?: Record<string, string> }, onLine?: (line: string) => void): Promise<string>;
   tagImage(ref: string, repo: string, tag: string): Promise<void>;
   removeImage(ref: string, opts?: { force?: boolean }): Promise<void>;
+  /** One file of an image's filesystem (e.g. /etc/passwd, to know which uid a USER name is), undefined when absent. */
+  readImageFile(ref: string, path: string): Promise<Uint8Array | undefined>;
 
   // Image distribution without a registry (DESIGN.md; the peer protocol builds on these):
   /** `docker save` of the given images (legacy layout: manifest.json, config, one folder per layer), streamed. */

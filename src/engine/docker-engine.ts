@@ -7,6 +7,7 @@ import type { Readable } from "node:stream";
 import type Dockerode from "dockerode";
 import { DOCKER_FIX, fromDocker } from "./docker-errors.ts";
 import type { ContainerEngine, ContainerInfo, ContainerSpec, ContainerStatus, ContainerSummary, EngineInfo, ImageInfo, LogLine } from "./container-engine.ts";
+import { readTar } from "../util/tar.ts";
 import { LogDemuxer } from "./log-demux.ts";
 
 /** Docker API request body for one ContainerSpec. Exported for the unit test of the mapping. */
@@ -32,6 +33,7 @@ export function createBody(spec: ContainerSpec): Dockerode.ContainerCreateOption
     HostConfig: {
       Binds: spec.binds.map((b) => `${b.host}:${b.container}:${b.readOnly ? "ro" : "rw"}`),
       Tmpfs: spec.tmpfs,
+      Sysctls: spec.sysctls,
       ReadonlyRootfs: spec.readOnlyRoot,
       CapDrop: spec.capDrop,
       SecurityOpt: spec.securityOpt,
@@ -42,7 +44,7 @@ export function createBody(spec: ContainerSpec): Dockerode.ContainerCreateOption
       Init: spec.init,
       Privileged: false,
       IpcMode: "private",
-      NetworkMode: net.mode === "container" ? `container:${net.container}` : net.mode === "publish" ? "bridge" : net.mode,
+      NetworkMode: net.mode === "container" ? `container:${net.container}` : net.mode === "publish" ? "bridge" : net.mode === "network" ? net.network : net.mode,
       PortBindings: net.mode === "publish" ? bindings : undefined,
       RestartPolicy: { Name: "no" }, // the node (or the testbed) decides when a container runs
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "2" } },
@@ -118,6 +120,7 @@ export class DockerEngine implements ContainerEngine {
         startedAt: c.State.StartedAt,
         finishedAt: c.State.FinishedAt,
         pid: c.State.Pid,
+        addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).filter(([, n]) => n.IPAddress).map(([name, n]) => [name, n.IPAddress])),
       };
     });
   }
@@ -168,7 +171,10 @@ export class DockerEngine implements ContainerEngine {
     return this.call(`inspect image ${ref}`, async () => {
       const i = await unless([404], this.docker.getImage(ref).inspect());
       if (!i) return undefined;
-      return { id: i.Id, repoTags: i.RepoTags ?? [], diffIds: i.RootFS?.Layers ?? [], size: i.Size, user: i.Config?.User ?? "", created: i.Created, labels: i.Config?.Labels ?? {} };
+      return {
+        id: i.Id, repoTags: i.RepoTags ?? [], diffIds: i.RootFS?.Layers ?? [], size: i.Size, user: i.Config?.User ?? "", created: i.Created,
+        labels: i.Config?.Labels ?? {}, volumes: Object.keys(i.Config?.Volumes ?? {}),
+      };
     });
   }
 
@@ -216,6 +222,22 @@ export class DockerEngine implements ContainerEngine {
 
   removeImage(ref: string, opts: { force?: boolean } = {}): Promise<void> {
     return this.call(`remove image ${ref}`, async () => void (await unless([404], this.docker.getImage(ref).remove({ force: opts.force ?? false }))));
+  }
+
+  readImageFile(ref: string, path: string): Promise<Uint8Array | undefined> {
+    return this.call(`read ${path} of image ${ref}`, async () => {
+      // Created, never started: the archive endpoint reads the image's filesystem through the container.
+      const c = await this.docker.createContainer({ Image: ref, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } });
+      try {
+        const stream = await unless([404], c.getArchive({ path }));
+        if (!stream) return undefined;
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+        return readTar(Buffer.concat(chunks)).find((e) => e.type === "0")?.data;
+      } finally {
+        await c.remove({ force: true }).catch(() => {});
+      }
+    });
   }
 
   saveImages(refs: string[]): Promise<Readable> {

@@ -13,7 +13,7 @@ import { IconError } from "../errors.ts";
 import { realClock, type Clock } from "../util/clock.ts";
 import type { ContainerEngine, ContainerInfo, ContainerSpec, ContainerStatus, ContainerSummary, EngineInfo, ImageInfo, LogLine } from "./container-engine.ts";
 import { fromDocker } from "./docker-errors.ts";
-import { fullTag, MemoryImages } from "./memory-images.ts";
+import { fullTag, MemoryImages, type AddImageOptions } from "./memory-images.ts";
 
 /** What a running container's program sees and can do. */
 export interface ContainerProcess {
@@ -85,13 +85,18 @@ export class MemoryEngine implements ContainerEngine {
    * Adds an image as `docker build` would leave it: each layer a tar of one file, so its diffId is
    * the digest of that tar; equal layers give equal diffIds on every engine, as real builds do.
    */
-  async addImage(tag: string, opts: { layers?: string[]; user?: string; labels?: Record<string, string> } = {}): Promise<ImageInfo> {
+  async addImage(tag: string, opts: AddImageOptions = {}): Promise<ImageInfo> {
     return this.images.info(await this.images.add(tag, opts));
   }
 
   /** Every container, for assertions. */
   all(): ContainerInfo[] {
     return [...this.containers.values()].map((c) => this.info(c));
+  }
+
+  /** What a container was created with, for assertions. */
+  specOf(id: string): ContainerSpec {
+    return structuredClone(this.container(id, "spec").spec);
   }
 
   // ---- internals ----
@@ -125,6 +130,8 @@ export class MemoryEngine implements ContainerEngine {
     return {
       id: c.id, name: c.spec.name, image: c.spec.image, status: c.status, running: c.status === "running", exitCode: c.exitCode,
       error: c.error, oomKilled: c.oomKilled, labels: { ...c.spec.labels }, startedAt: c.startedAt, finishedAt: c.finishedAt, pid: c.pid,
+      // On a named network a running container has an address: 10.x.y.z from its pid (unique while it runs).
+      addresses: c.status === "running" && c.spec.network.mode === "network" ? { [c.spec.network.network]: `10.${c.pid >> 16 & 255}.${c.pid >> 8 & 255}.${c.pid & 255}` } : {},
     };
   }
 
@@ -298,6 +305,13 @@ export class MemoryEngine implements ContainerEngine {
   async removeImage(ref: string, opts: { force?: boolean } = {}): Promise<void> {
     await this.check("removeImage");
     this.images.remove(ref, (id) => [...this.containers.values()].find((c) => c.imageId === id)?.id, opts.force ?? false);
+  }
+
+  async readImageFile(ref: string, path: string): Promise<Uint8Array | undefined> {
+    await this.check("readImageFile");
+    const img = this.images.find(ref);
+    if (!img) throw this.refuse(404, `No such image: ${ref}`, `read ${path} of image ${ref}`);
+    return this.images.file(img, path);
   }
 
   async saveImages(refs: string[]): Promise<Readable> {

@@ -7,7 +7,7 @@
 import type { Readable } from "node:stream";
 import type { IconError } from "../errors.ts";
 import { composeLoad, diffIdsOf, parseSave, sha256, type ImageParts } from "../images/archive.ts";
-import { tarBytes, tarStream, type TarItem } from "../util/tar.ts";
+import { readTar, tarBytes, tarStream, type TarItem } from "../util/tar.ts";
 import type { ImageInfo } from "./container-engine.ts";
 
 export interface MemoryImage {
@@ -17,6 +17,7 @@ export interface MemoryImage {
   repoTags: string[];
   user: string;
   labels: Record<string, string>;
+  volumes: string[];
   created: string;
 }
 
@@ -29,8 +30,21 @@ export async function readAll(stream: Readable): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-const configOf = (user: string, labels: Record<string, string> | null, diffIds: string[]) =>
-  new TextEncoder().encode(JSON.stringify({ config: { User: user, Labels: labels }, rootfs: { type: "layers", diff_ids: diffIds } }));
+const configOf = (user: string, labels: Record<string, string> | null, diffIds: string[], volumes: string[] = []) =>
+  new TextEncoder().encode(JSON.stringify({
+    config: { User: user, Labels: labels, ...(volumes.length ? { Volumes: Object.fromEntries(volumes.map((v) => [v, {}])) } : {}) },
+    rootfs: { type: "layers", diff_ids: diffIds },
+  }));
+
+export interface AddImageOptions {
+  /** One layer per string: a tar of one file holding it. */
+  layers?: string[];
+  user?: string;
+  labels?: Record<string, string>;
+  volumes?: string[];
+  /** Files by absolute path, in one more layer on top (e.g. /etc/passwd). */
+  files?: Record<string, string>;
+}
 
 export class MemoryImages {
   private readonly images = new Map<string, MemoryImage>();
@@ -43,10 +57,20 @@ export class MemoryImages {
   ) {}
 
   /** Each layer a tar of one file, so equal contents give equal diffIds on every engine, as real builds do. */
-  async add(tag: string, opts: { layers?: string[]; user?: string; labels?: Record<string, string> }): Promise<MemoryImage> {
+  async add(tag: string, opts: AddImageOptions): Promise<MemoryImage> {
     const diffIds: string[] = [];
     for (const [i, content] of (opts.layers ?? [tag]).entries()) diffIds.push(this.keep(await tarBytes([{ path: `layer${i}.txt`, type: "file", mode: 0o644, data: content }])));
-    return this.register(configOf(opts.user ?? "", opts.labels ?? null, diffIds), [tag]);
+    if (opts.files) diffIds.push(this.keep(await tarBytes(Object.entries(opts.files).map(([path, data]) => ({ path: path.slice(1), type: "file" as const, mode: 0o644, data })))));
+    return this.register(configOf(opts.user ?? "", opts.labels ?? null, diffIds, opts.volumes), [tag]);
+  }
+
+  /** A file of the image's filesystem: the topmost layer that holds it wins. */
+  file(i: MemoryImage, path: string): Uint8Array | undefined {
+    for (const d of [...i.diffIds].reverse()) {
+      const hit = readTar(this.layers.get(d) ?? new Uint8Array()).find((e) => e.name === path.slice(1) && e.type === "0");
+      if (hit) return hit.data;
+    }
+    return undefined;
   }
 
   /** One layer from a root filesystem tar, with the LABEL and USER changes applied (the others are not modelled). */
@@ -77,7 +101,7 @@ export class MemoryImages {
 
   info(i: MemoryImage): ImageInfo {
     const size = i.diffIds.reduce((n, d) => n + (this.layers.get(d)?.length ?? 0), 0);
-    return { id: i.id, repoTags: [...i.repoTags], diffIds: [...i.diffIds], size, user: i.user, created: i.created, labels: { ...i.labels } };
+    return { id: i.id, repoTags: [...i.repoTags], diffIds: [...i.diffIds], size, user: i.user, created: i.created, labels: { ...i.labels }, volumes: [...i.volumes] };
   }
 
   ids(): string[] {
@@ -86,10 +110,10 @@ export class MemoryImages {
 
   private register(config: Uint8Array, tags: string[]): MemoryImage {
     const id = sha256(config);
-    const c = JSON.parse(new TextDecoder().decode(config)) as { config?: { User?: string; Labels?: Record<string, string> | null } };
+    const c = JSON.parse(new TextDecoder().decode(config)) as { config?: { User?: string; Labels?: Record<string, string> | null; Volumes?: Record<string, object> } };
     const img = this.images.get(id) ?? {
       id, config, diffIds: diffIdsOf(config), repoTags: [], user: c.config?.User ?? "", labels: c.config?.Labels ?? {},
-      created: new Date(this.now()).toISOString(),
+      volumes: Object.keys(c.config?.Volumes ?? {}), created: new Date(this.now()).toISOString(),
     };
     this.images.set(id, img);
     for (const t of tags) this.tag(img, t);

@@ -1,11 +1,12 @@
 /**
  * The migration lab: the thesis's experiment (section 4.1) as one object. It brings up the thesis
- * network (or another topology) with one Docker engine per IEP, gives the origin's and the edge's engines
- * the icon-runtime base (built from this binary: the same layer on both), builds the sample ICON on the
- * origin's engine only, starts a node on the origin (IEP1) and the edge (IEP2) in one DHT, runs the sample
- * ICON on the origin, waits until the origin knows the edge is closer to the client (UD), and then runs
- * sample clients on the client host. `icon demo`, `icon bench migrate` and the end-to-end
- * tests all use it, so what the demo shows is what the benchmark measures.
+ * network (or another topology), builds the icon-runtime base and the sample ICON on this machine's
+ * Docker engine (the operator's, as an ICON author would), starts a node on the origin (IEP1) and the edge
+ * (IEP2) in one DHT, each with its own engine as every node has, gives the edge's engine the
+ * icon-runtime base (thesis 4.1: base layers already there), runs the sample ICON on the origin with
+ * `icon run` (which copies it from the operator's engine), waits until the origin knows the edge is
+ * closer to the client (UD), and then runs sample clients on the client host. `icon demo`, `icon bench
+ * migrate` and the end-to-end tests all use it, so what the demo shows is what the benchmark measures.
  */
 import { join } from "node:path";
 import { answer, readStream } from "../api/client.ts";
@@ -15,12 +16,16 @@ import type { ClientResult, Phase } from "./client.ts";
 import { WS_PATH } from "./app-protocol.ts";
 import { removeIcons, TestbedNodes } from "./testbed-nodes.ts";
 import { address, inHost, pingMatrix, thesisTopology, withLoss, type TestbedStatus, type NetworkSpec } from "../testbed/index.ts";
-import { wantsContainer } from "../testbed/topology.ts";
 import { selfCommand } from "../testbed/self.ts";
 import type { ContainerEngine } from "../engine/container-engine.ts";
+import { copyImage } from "../engine/copy-image.ts";
 import { buildRuntimeImage, runtimeTag, RUNTIME_REPO } from "../yard/runtime-image.ts";
+import { MAIN_DOCKER_SOCKET } from "../testbed/docker.ts";
 import { lines } from "../util/lines.ts";
 import { buildAppImage } from "./app-image.ts";
+import { createDockerEngine } from "../engine/docker-engine.ts";
+
+const RUNTIME_IMAGE = `${RUNTIME_REPO}:${runtimeTag()}`;
 
 /** Which testbed host plays which part. */
 export interface Roles {
@@ -66,10 +71,14 @@ export class MigrationLab {
     readonly topology: NetworkSpec,
     readonly roles: Roles,
     public nodes: TestbedNodes,
-    readonly engines: Map<string, ContainerEngine>,
+    /** The operator's engine: where the images are built. */
+    private readonly user: ContainerEngine,
     readonly appImage: string,
     private readonly o: LabOptions,
   ) {}
+
+  /** The engines of the running nodes (their own), by host. */
+  readonly engines = new Map<string, ContainerEngine>();
 
   get originUrl(): string {
     return `ws://${address(this.st, this.roles.origin)}:${APP_PORT}${WS_PATH}`;
@@ -78,31 +87,19 @@ export class MigrationLab {
   static async open(o: LabOptions): Promise<MigrationLab> {
     const say = o.progress ?? (() => {});
     const { up } = await import("../testbed/lifecycle.ts");
-    const { createDockerEngine } = await import("../engine/docker-engine.ts");
     const topology = o.loss ? withLoss(o.topology ?? thesisTopology(), o.loss) : (o.topology ?? thesisTopology());
     const roles = o.roles ?? THESIS_ROLES;
     checkRoles(topology, roles);
     say("testbed", { name: o.name, loss: o.loss ?? 0 });
-    const st = await up({ name: o.name, topology, docker: true, engines: true, progress: (e, human) => say("testbed", { detail: human }) });
-    const engines = new Map<string, ContainerEngine>();
-    for (const host of [roles.origin, roles.edge]) {
-      const socket = st.hosts.find((h) => h.name === host)?.dockerSocket;
-      if (!socket) throw new IconError("FAILED", `testbed ${o.name} has no Docker engine in ${host}`, `Take it down (icon testbed down --name ${o.name}) and run again: the lab brings it up with engines.`);
-      engines.set(host, await createDockerEngine(socket));
+    const st = await up({ name: o.name, topology, docker: false, progress: (e, human) => say("testbed", { detail: human }) });
+    const user = await createDockerEngine(MAIN_DOCKER_SOCKET);
+    if (!(await user.inspectImage(RUNTIME_IMAGE))) {
+      say("runtime image", { engine: MAIN_DOCKER_SOCKET });
+      await buildRuntimeImage(user);
     }
-    // The base layer is built from this binary on each engine: the same bytes, so the same diffId, and
-    // only the application layer ever travels (thesis 4.1: "base layers already exist").
-    await Promise.all(
-      [...engines].map(async ([host, engine]) => {
-        if (await engine.inspectImage(`${RUNTIME_REPO}:${runtimeTag()}`)) return;
-        say("runtime image", { host });
-        await buildRuntimeImage(engine);
-      }),
-    );
-    const origin = engines.get(roles.origin)!;
-    say("app image", { host: roles.origin });
-    const appImage = await buildAppImage(origin);
-    const lab = new MigrationLab(st, topology, roles, new TestbedNodes(st, o.logsDir), engines, appImage, o);
+    say("app image", { engine: MAIN_DOCKER_SOCKET });
+    const appImage = await buildAppImage(user);
+    const lab = new MigrationLab(st, topology, roles, new TestbedNodes(st, o.logsDir), user, appImage, o);
     try {
       await lab.startNodes();
     } catch (e) {
@@ -112,11 +109,17 @@ export class MigrationLab {
     return lab;
   }
 
-  /** Two nodes in one DHT, the root ICON on the origin, and the warm-up. */
+  /**
+   * Two nodes in one DHT, the edge's engine given the base layer, the root ICON on the origin, and the
+   * warm-up. The runtime base is built once from this binary, so it is the same layer everywhere and
+   * only the application layer ever travels (thesis 4.1: "base layers already exist").
+   */
   private async startNodes(): Promise<void> {
     const say = this.o.progress ?? (() => {});
     await this.startNode(this.roles.origin);
     await this.startNode(this.roles.edge);
+    say("runtime image", { host: this.roles.edge });
+    await copyImage(RUNTIME_IMAGE, { engine: this.user, name: "this machine's engine" }, { engine: this.engines.get(this.roles.edge)!, name: `the engine of the node in ${this.roles.edge}` });
     say("root ICON", { host: this.roles.origin, image: this.appImage, port: APP_PORT });
     await readStream(this.nodes.get(this.roles.origin).api.v1.icons.$post({ json: { image: this.appImage, name: APP_NAME, port: APP_PORT } }));
     say("warm-up", { detail: "edge announces its routers; origin learns the edge is closer to the client" });
@@ -124,28 +127,20 @@ export class MigrationLab {
   }
 
   /**
-   * Pristine nodes, as the thesis starts each case (4.1): both nodes' ICONs removed, the nodes stopped,
-   * the edge's copy of the application image removed, and two new nodes (new identities) started.
+   * Pristine nodes, as the thesis starts each case (4.1): both nodes' ICONs removed, the nodes stopped
+   * and their engines removed, and two new nodes (new identities, new engines) started.
    */
   async freshNodes(): Promise<void> {
     await this.removeNodes();
-    const edge = this.engines.get(this.roles.edge)!;
-    const info = await this.edgeAppImage();
-    if (info) await edge.removeImage(info.id, { force: true });
     this.nodes = new TestbedNodes(this.st, this.o.logsDir);
     await this.startNodes();
   }
 
-  /** Removes every node's ICONs (containers included) and stops the nodes. */
+  /** Removes every node's ICONs (containers included), stops the nodes and removes their engines. */
   private async removeNodes(): Promise<void> {
     for (const n of this.nodes.nodes.values()) await removeIcons(n.api).catch(() => {});
     await this.nodes.stopAll();
-  }
-
-  private nodeEnv(host: string): Record<string, string> {
-    const socket = this.st.hosts.find((h) => h.name === host)!.dockerSocket!;
-    // The dashboard listens on the namespace's own loopback; dashboardSocket() reaches it from the host.
-    return { ICON_DOCKER_SOCKET: socket, ICON_NETWORK_CONTAINER: "host", ICON_LOG_LEVEL: "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ...this.o.nodeEnv };
+    this.engines.clear();
   }
 
   /** The Unix socket of a node's dashboard (dashboard/server.ts), reachable from outside its namespace. */
@@ -155,7 +150,9 @@ export class MigrationLab {
 
   async startNode(host: string): Promise<void> {
     this.o.progress?.("node", { host });
-    await this.nodes.start(host, { bootstrap: host === this.roles.origin ? undefined : this.roles.origin, env: this.nodeEnv(host) });
+    const node = await this.nodes.start(host, { bootstrap: host === this.roles.origin ? undefined : this.roles.origin, env: { ICON_LOG_LEVEL: "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ...this.o.nodeEnv } });
+    const socket = (await answer(node.api.v1.status.$get())).engine.socket;
+    this.engines.set(host, await createDockerEngine(socket));
   }
 
   /** Waits until the edge has announced the routers it shares with the client's path, and the origin sees the edge as closer. */
@@ -197,17 +194,17 @@ export class MigrationLab {
     if (wasConnected) await this.untilConnected(since);
   }
 
-  /** The thesis's cold procedure: restart the edge and remove its replica container and the application image. */
+  /** The thesis's cold procedure: remove the edge's replica container and the application image, and restart the edge. */
   async resetEdgeCold(): Promise<void> {
     const edge = this.nodes.get(this.roles.edge);
     const wasConnected = await this.originSeesEdge();
     const since = Date.now();
     await removeIcons(edge.api);
-    await this.nodes.stop(this.roles.edge);
+    // The node's own engine runs while the node does: the image goes first, then the node restarts.
     const engine = this.engines.get(this.roles.edge)!;
     const info = await this.edgeAppImage();
     if (info) {
-      // A replica the node was still creating when it stopped may hold the image: it goes too.
+      // A replica the node was still creating may hold the image: it goes too.
       const left = await engine.listContainers({});
       for (const c of left) {
         const image = (await engine.inspectContainer(c.id))?.image ?? "";
@@ -215,6 +212,7 @@ export class MigrationLab {
       }
       await engine.removeImage(info.id, { force: true });
     }
+    await this.nodes.stop(this.roles.edge);
     await this.startNode(this.roles.edge);
     if (wasConnected) await this.untilConnected(since);
   }
@@ -279,11 +277,6 @@ export function checkRoles(t: NetworkSpec, r: Roles): void {
   const fix = `Pick hosts of the topology (${t.hosts.map((h) => h.name).join(", ")}) with --client, --origin and --edge.`;
   const names = [r.client, r.origin, r.edge];
   if (new Set(names).size !== 3) throw new IconError("USAGE", `client, origin and edge must be three different hosts (got ${names.join(", ")})`, fix);
-  for (const [part, name] of Object.entries(r)) {
-    const host = t.hosts.find((h) => h.name === name);
-    if (!host) throw new IconError("USAGE", `the ${part} host ${name} is not in topology ${t.source}`, fix);
-    if (part !== "client" && !wantsContainer(host))
-      throw new IconError("USAGE", `the ${part} host ${name} runs no Docker engine in topology ${t.source}`,
-        `Name it IEP... or give it "docker": true in the topology file, or pick another host.`);
-  }
+  for (const [part, name] of Object.entries(r))
+    if (!t.hosts.some((h) => h.name === name)) throw new IconError("USAGE", `the ${part} host ${name} is not in topology ${t.source}`, fix);
 }

@@ -1,7 +1,8 @@
 /**
  * Real nodes (`icon node start`) inside testbed hosts, for `icon bench closest` and the end-to-end
- * tests: each listens on its host's address, joins the DHT through the first node, and is driven through
- * its local API socket (a Unix socket in its data dir, reachable from outside the namespace).
+ * tests: each listens on its host's address, joins the DHT through the first node, runs its own Docker
+ * engine in that host's namespace, and is driven through its local API socket (a Unix socket in its data
+ * dir, reachable from outside the namespace). stopAll removes their engines with their data dirs.
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { answer, nameParam, nodeAnswers, nodeClient, type NodeClient } from "../api/client.ts";
 import { inHost, type TestbedStatus } from "../testbed/index.ts";
 import { selfCommand } from "../testbed/self.ts";
+import { removeOwnEngine } from "../engine/own/own-engine.ts";
 import type { TopologySnapshot } from "../topology/topology.ts";
 
 export const DHT_PORT = 4100;
@@ -41,6 +43,8 @@ export async function removeIcons(api: NodeClient): Promise<void> {
 export class TestbedNodes {
   readonly nodes = new Map<string, TestbedNode>();
   private readonly root = mkdtempSync(join(tmpdir(), "icon-topo-nodes-"));
+  /** Data dirs of every node started here, running or not: their engines go with stopAll. */
+  private readonly started = new Set<string>();
 
   /**
    * `logsDir`: where the nodes' logs go and stay after stopAll (for a benchmark's post-mortem); by
@@ -73,7 +77,9 @@ export class TestbedNodes {
     closeSync(log);
     const node: TestbedNode = { host, address, dataDir, api: nodeClient(dataDir), proc, logPath };
     this.nodes.set(host, node);
-    for (let i = 0; i < 200; i++) {
+    this.started.add(dataDir);
+    // Its engine starts with it: under load that takes a few seconds.
+    for (let i = 0; i < 600; i++) {
       if (await nodeAnswers(dataDir)) return node;
       if (proc.exitCode !== null) break;
       await Bun.sleep(50);
@@ -119,6 +125,7 @@ export class TestbedNodes {
 
   async stopAll(): Promise<void> {
     await Promise.all([...this.nodes.keys()].map((h) => this.stop(h)));
+    for (const d of this.started) await removeOwnEngine(d);
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -11,7 +11,7 @@ import type { IconNode } from "./node.ts";
 export function nodeApi(node: IconNode, log: Logger) {
   const { dht, peer, topology, yard } = node.parts;
   const app = new Hono()
-    .get("/v1/status", (c) => c.json(node.status()))
+    .get("/v1/status", async (c) => c.json(await node.status()))
     .get("/metrics", async (c) => c.body(await node.metrics.text(), 200, { "content-type": node.metrics.contentType }))
     .route("/v1/dht", dht.routes())
     .route("/v1", topology.routes())

@@ -17,7 +17,7 @@ import { nodeApi } from "./api.ts";
 import { IconNode } from "./node.ts";
 
 async function configFor(dataDir: string, flags: Partial<Config> = {}): Promise<Config> {
-  const flagged = { dataDir, listen: "127.0.0.1", dhtPort: 0, peerPort: 0, dockerSocket: join(dataDir, "no-docker.sock"), ...flags };
+  const flagged = { dataDir, listen: "127.0.0.1", dhtPort: 0, peerPort: 0, engine: "external", dockerSocket: join(dataDir, "no-docker.sock"), ...flags };
   return (await resolveConfig({ env: {}, flags: flagged })).config;
 }
 
@@ -37,7 +37,7 @@ describe("a node on loopback", () => {
   test("GET /v1/status: who and where the node is (the ports it bound, not the 0 it asked for), then each component under its own key", async () => {
     const res = await nodeApi(node, silentLogger).request("/v1/status");
     expect(res.status).toBe(200);
-    const s = (await res.json()) as ReturnType<IconNode["status"]>;
+    const s = (await res.json()) as Awaited<ReturnType<IconNode["status"]>>;
     expect(s).toMatchObject({ nodeId: node.nodeId, dataDir: dir, address: "127.0.0.1", pid: process.pid });
     expect(s.dhtPort).toBeGreaterThan(0);
     expect(s.peerPort).toBeGreaterThan(0);

@@ -13,6 +13,7 @@ import { nodeApi } from "./api.ts";
 import { prepareDataDir } from "./data-dir.ts";
 import type { NodeComponent } from "./component.ts";
 import { YardComponent } from "../yard/component.ts";
+import { EngineComponent } from "../engine/component.ts";
 import { DhtComponent } from "../dht/component.ts";
 import { TopologyComponent } from "../topology/component.ts";
 import { PeerComponent } from "../peer/component.ts";
@@ -21,6 +22,7 @@ import { NodeMetrics } from "../metrics/node-metrics.ts";
 import type { startNodeDashboard } from "../dashboard/node-dashboard.ts";
 
 interface Parts {
+  engine: EngineComponent;
   dht: DhtComponent;
   peer: PeerComponent;
   topology: TopologyComponent;
@@ -50,9 +52,10 @@ export class IconNode {
     const address = () => advertisedAddress(config, dht);
     let peer: PeerComponent | undefined;
     const topology = new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort });
-    const yard = new YardComponent({ config, nodeId, owner: identity, log: log.child("yard"), address });
+    const engine = new EngineComponent({ config, log: log.child("engine") });
+    const yard = new YardComponent({ config, nodeId, owner: identity, log: log.child("yard"), address, engine: () => engine });
     peer = new PeerComponent({ config, identity, log: log.child("peer"), address, topology, yard });
-    return new IconNode(config, log, identity, { dht, peer, topology, yard });
+    return new IconNode(config, log, identity, { engine, dht, peer, topology, yard });
   }
 
   get nodeId(): string {
@@ -60,12 +63,13 @@ export class IconNode {
   }
 
   /**
-   * In start order: dht, peer, topology, yard. The peer server binds before the topology announces this
-   * node, so announcements carry its real port.
+   * In start order: dht, peer, topology, engine, yard. The peer server binds before the topology
+   * announces this node, so announcements carry its real port; the engine stops after the yard has
+   * stopped its ICONs.
    */
   get components(): NodeComponent[] {
-    const { dht, peer, topology, yard } = this.parts;
-    return [dht, peer, topology, yard];
+    const { engine, dht, peer, topology, yard } = this.parts;
+    return [dht, peer, topology, engine, yard];
   }
 
   /** The node's Prometheus metrics; there once it has started. */
@@ -75,8 +79,8 @@ export class IconNode {
   }
 
   /** `icon node status`: who and where this node is (the ports it really bound), then each component's own status. */
-  status() {
-    const { dht, peer, topology, yard } = this.parts;
+  async status() {
+    const { engine, dht, peer, topology, yard } = this.parts;
     return {
       nodeId: this.nodeId,
       /** The key this node signs its ICONs' manifests with: what another operator allows with `icon admission allow`. */
@@ -90,6 +94,7 @@ export class IconNode {
       dht: dht.status(),
       peer: peer.status(),
       topology: topology.status(),
+      engine: await engine.status(),
       yard: yard.status(),
       dashboard: this.dashboard ? { url: this.dashboard.server.url, token: this.dashboard.server.token !== undefined, socket: this.dashboard.server.socketPath } : { off: "dashboardListen is empty" },
     };

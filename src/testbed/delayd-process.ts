@@ -7,10 +7,10 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, rmSync } from "node:fs";
 import { IconError } from "../errors.ts";
-import { argvOf } from "./dockerd/processes.ts";
+import { argvOf } from "../engine/daemon/processes.ts";
 import { delaydLogPath, STATE_DIR } from "./names.ts";
 import { selfCommand } from "./self.ts";
-import { logTail } from "./shell.ts";
+import { logTail } from "../util/command.ts";
 
 export const readyPath = (testbed: string) => `${STATE_DIR}/${testbed}.delayd.ready`;
 

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { engineAnswers, type ContainerEngine, type ContainerSpec } from "../engine/container-engine.ts";
+import { copyImage as copy, type CopyImageResult } from "../engine/copy-image.ts";
 import { createDockerEngine } from "../engine/docker-engine.ts";
 import { IconError } from "../errors.ts";
 import { LABEL, PAUSE_IMAGE } from "./names.ts";
@@ -27,6 +28,20 @@ export function engineAt(socket: string): Promise<ContainerEngine> {
 }
 
 const main = () => engineAt(MAIN_DOCKER_SOCKET);
+
+export interface CopyImageOptions {
+  /** Socket of the engine that holds the image (default the main engine, /var/run/docker.sock). */
+  from?: string;
+  /** Socket of the engine to load it into, e.g. a host's `dockerSocket` from `icon testbed status --json`. */
+  to: string;
+}
+
+/** Seeds one engine with an image from another (by default from the main engine into a host's own engine). */
+export async function copyImage(ref: string, o: CopyImageOptions): Promise<CopyImageResult> {
+  const from = o.from ?? MAIN_DOCKER_SOCKET;
+  const [a, b] = await Promise.all([engineAt(from), engineAt(o.to)]);
+  return copy(ref, { engine: a, name: `the engine at ${from}` }, { engine: b, name: `the engine at ${o.to}` });
+}
 
 /** "repo:tag" (the tag defaults to latest; a registry port is not a tag). */
 function splitRef(ref: string): { repo: string; tag: string } {

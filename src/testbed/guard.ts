@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { IconError } from "../errors.ts";
 import { PUBLIC_V4, V6_PREFIX } from "./addressing.ts";
 import type { Plan } from "./plan.ts";
-import { run } from "./shell.ts";
+import { run } from "../util/command.ts";
 import { listTestbeds, readState } from "./state.ts";
 
 /** The guarded prefixes a plan uses. */

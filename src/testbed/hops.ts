@@ -6,7 +6,7 @@
 import { IconError } from "../errors.ts";
 import { mean } from "../util/stats.ts";
 import { pathOf, rttTargetMs, shortestPaths } from "./paths.ts";
-import { run } from "./shell.ts";
+import { run } from "../util/command.ts";
 import type { TestbedStatus } from "./state.ts";
 import type { NetworkSpec } from "./topology.ts";
 

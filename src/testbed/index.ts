@@ -16,14 +16,14 @@
  */
 import { IconError } from "../errors.ts";
 import type { StatusHost, TestbedStatus } from "./state.ts";
+import { netnsPath } from "./netns.ts";
 
 export { down, status, up, type UpOptions, type TestbedEvent } from "./lifecycle.ts";
 export { randomTopology, thesisTopology } from "./builtin.ts";
 export { parseTopology, withLoss, withVariant, type NatKind, type NetworkSpec, type Variant } from "./topology.ts";
 export { pingMatrix, rttTargets } from "./ping.ts";
 export type { TestbedStatus, StatusHost, StatusLink, StatusNat, StatusRouter } from "./state.ts";
-export { copyImage, type CopyImageOptions, type CopyImageResult } from "./dockerd/copy-image.ts";
-export { MAIN_DOCKER_SOCKET } from "./docker.ts";
+export { copyImage, MAIN_DOCKER_SOCKET, type CopyImageOptions } from "./docker.ts";
 
 function nodeOf(st: TestbedStatus, name: string): { netns: string; address?: string } {
   const n = st.hosts.find((h) => h.name === name) ?? st.routers.find((r) => r.name === name);
@@ -31,9 +31,13 @@ function nodeOf(st: TestbedStatus, name: string): { netns: string; address?: str
   return n;
 }
 
-/** The argv that runs `cmd` inside a host's (or router's) network namespace. */
+/**
+ * The argv that runs `cmd` inside a host's (or router's) network namespace. nsenter changes only the
+ * network namespace; `ip netns exec` also remounts /sys, and a node started so could not start its
+ * engine (dockerd finds no cgroups there: "Devices cgroup isn't mounted").
+ */
 export function inHost(st: TestbedStatus, name: string, cmd: string[]): string[] {
-  return ["ip", "netns", "exec", nodeOf(st, name).netns, ...cmd];
+  return ["nsenter", `--net=${netnsPath(nodeOf(st, name).netns)}`, ...cmd];
 }
 
 function hostOf(st: TestbedStatus, host: string): StatusHost {

@@ -6,7 +6,8 @@
 import { existsSync } from "node:fs";
 import { IconError } from "../errors.ts";
 import { networkOf, type NodePlan, type Plan } from "./plan.ts";
-import { must, run } from "./shell.ts";
+import { run } from "../util/command.ts";
+import { must } from "./shell.ts";
 
 export const netnsPath = (netns: string) => `/run/netns/${netns}`;
 export const netnsExists = (netns: string) => existsSync(netnsPath(netns));

@@ -5,7 +5,7 @@
 import { IconError } from "../errors.ts";
 import { expandHomes } from "./homes.ts";
 import { rttTargetMs, shortestPaths } from "./paths.ts";
-import { run } from "./shell.ts";
+import { run } from "../util/command.ts";
 import type { TestbedStatus } from "./state.ts";
 import type { NetworkSpec } from "./topology.ts";
 import { quantile } from "../util/stats.ts";

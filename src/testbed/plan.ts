@@ -13,7 +13,8 @@ import {
   cgnatLink, homeLan, homePublic, HOST_IID, hostAddress, hostGateway, hostPrefix, linkPrefix, routerAddress, routerBlockPrefix,
   v6, V6_AREA, v6Prefix,
 } from "./addressing.ts";
-import { dockerdPlan, type DockerdPlan } from "./dockerd/paths.ts";
+import type { DockerdPlan } from "../engine/daemon/plan.ts";
+import { dockerdPlan } from "./dockerd/paths.ts";
 import { expandHomes, miniupnpdConfig, natTables, NATPMP_PORT, UPNP_HTTP_PORT, type Home, type NatTables } from "./homes.ts";
 import { containerName, netnsName, upnpDir } from "./names.ts";
 import { addRoutes, type Announcement } from "./routes.ts";

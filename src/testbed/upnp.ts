@@ -9,10 +9,10 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IconError } from "../errors.ts";
-import { argvOf } from "./dockerd/processes.ts";
+import { argvOf } from "../engine/daemon/processes.ts";
 import { netnsPath } from "./netns.ts";
 import type { NodePlan } from "./plan.ts";
-import { logTail } from "./shell.ts";
+import { logTail } from "../util/command.ts";
 
 const upnpFiles = (dir: string) => ({ config: join(dir, "miniupnpd.conf"), log: join(dir, "miniupnpd.log"), pidfile: join(dir, "miniupnpd.pid") });
 

@@ -61,3 +61,28 @@ export function net24(address: string): string {
   const a = address.startsWith("::ffff:") ? address.slice(7) : address;
   return a.slice(0, a.lastIndexOf("."));
 }
+
+export interface Cidr {
+  /** The network address (host bits cleared). */
+  base: number;
+  prefix: number;
+}
+
+/** "10.201.7.0/24" with a prefix of 16-28 (a bridge for ICONs), or undefined. */
+export function parseCidr(s: string, minPrefix = 16, maxPrefix = 28): Cidr | undefined {
+  const m = /^([\d.]+)\/(\d{1,2})$/.exec(s);
+  const n = m && ipv4ToNumber(m[1]!);
+  const prefix = Number(m?.[2]);
+  if (n === undefined || n === null || !(prefix >= minPrefix && prefix <= maxPrefix)) return undefined;
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return { base: (n & mask) >>> 0, prefix };
+}
+
+export const formatCidr = (c: Cidr) => `${formatIPv4(c.base)}/${c.prefix}`;
+
+/** Whether two prefixes share any address. */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  const p = Math.min(a.prefix, b.prefix);
+  const mask = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
+  return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
+}

@@ -1,14 +1,14 @@
 /**
- * The yard as a part of a running node. A node starts even when Docker is down (its DHT and topology
- * are still useful); the yard then answers every request with the DOCKER error and its fix, and tries
- * again (ping + reconcile) on the next request.
+ * The yard as a part of a running node, on the node's engine (engine/component.ts). A node starts even
+ * when an external Docker engine is down (its DHT and topology are still useful); the yard then answers
+ * every request with the DOCKER error and its fix, and tries again (ping + reconcile) on the next request.
  */
 import type { Config } from "../config/schema.ts";
 import type { Identity } from "../identity/identity.ts";
 import { IconError, isIconError, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
-import type { ContainerEngine } from "../engine/container-engine.ts";
+import type { NodeEngine } from "../engine/component.ts";
 import { yardRoutes } from "./routes.ts";
 import { Yard } from "./yard.ts";
 
@@ -20,7 +20,8 @@ export interface YardComponentInit {
   log: Logger;
   /** Where clients reach this node's ICONs. */
   address: () => string;
-  engine?: ContainerEngine;
+  /** The engine, once its component started. */
+  engine: () => NodeEngine;
 }
 
 export class YardComponent implements NodeComponent {
@@ -37,9 +38,8 @@ export class YardComponent implements NodeComponent {
     // Reconciling takes over the ICONs' sockets and containers: IconNode.start() made sure no live node
     // uses this data dir.
     const { config, log } = this.init;
-    let engine = this.init.engine;
-    if (!engine) engine = await (await import("../engine/docker-engine.ts")).createDockerEngine(config.dockerSocket);
-    this.yard = new Yard({ config, nodeId: this.init.nodeId, owner: this.init.owner, log, engine, address: this.init.address });
+    const { engine, network, userns, importImage } = this.init.engine();
+    this.yard = new Yard({ config, nodeId: this.init.nodeId, owner: this.init.owner, log, engine, network, userns, importImage, address: this.init.address });
     try {
       await this.ready();
     } catch (e) {

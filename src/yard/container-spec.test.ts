@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { containerName, containerSpec, DEFAULT_USER, LABELS, parseBytes } from "./container-spec.ts";
+import { containerName, containerSpec, LABELS, parseBytes } from "./container-spec.ts";
+import { DEFAULT_USER } from "./user.ts";
 import { createBody } from "../engine/docker-engine.ts";
 import type { IconRecord } from "./types.ts";
+import { publishedNetwork } from "../engine/icon-network.ts";
+import { MemoryEngine } from "../engine/memory-engine.ts";
 
 const NODE = "0123456789abcdef0123456789abcdef01234567";
 const rec: IconRecord = {
@@ -9,7 +12,8 @@ const rec: IconRecord = {
   env: { GREETING: "hi" }, user: DEFAULT_USER, createdAt: "", children: [], policy: {},
   limits: { memoryBytes: 128 * 2 ** 20, cpus: 0.5, pids: 64 }, lastState: "STOPPED",
 };
-const ctx = { nodeId: NODE, socketDir: "/data/icons/hello/sock", networkContainer: "", hostIp: "0.0.0.0" };
+const published = publishedNetwork(new MemoryEngine(), { networkContainer: "", hostIp: "0.0.0.0" });
+const ctx = { nodeId: NODE, socketDir: "/data/icons/hello/sock", network: published.spec(rec.port) };
 
 describe("container spec", () => {
   test("hardening defaults reach the Docker create body", () => {
@@ -20,6 +24,7 @@ describe("container spec", () => {
     expect(h.SecurityOpt).toEqual(["no-new-privileges"]);
     expect(h.ReadonlyRootfs).toBe(true);
     expect(Object.keys(h.Tmpfs!)).toEqual(["/tmp"]);
+    expect(h.Sysctls).toEqual({ "net.ipv6.conf.all.disable_ipv6": "1" });
     expect(h.Memory).toBe(128 * 2 ** 20);
     expect(h.MemorySwap).toBe(h.Memory);
     expect(h.NanoCpus).toBe(5e8);
@@ -44,17 +49,25 @@ describe("container spec", () => {
   });
 
   test("the testbed's Docker mode joins the IEP container's namespace and publishes nothing", () => {
-    const body = createBody(containerSpec(rec, { ...ctx, networkContainer: "icon-tb-IEP2" }));
+    const network = publishedNetwork(new MemoryEngine(), { networkContainer: "icon-tb-IEP2", hostIp: "0.0.0.0" }).spec(rec.port);
+    const body = createBody(containerSpec(rec, { ...ctx, network }));
     expect(body.HostConfig!.NetworkMode).toBe("container:icon-tb-IEP2");
     expect(body.HostConfig!.PortBindings).toBeUndefined();
+    expect(body.HostConfig!.Sysctls).toBeUndefined(); // another container's namespace: not ours to set
     expect(body.ExposedPorts).toBeUndefined();
   });
 
-  test("with a per-IEP engine (networkContainer \"host\") ICONs share the engine's namespace and publish nothing", () => {
-    const body = createBody(containerSpec(rec, { ...ctx, networkContainer: "host" }));
-    expect(body.HostConfig!.NetworkMode).toBe("host");
+  test("on the node's own engine an ICON joins the node's network and publishes nothing through Docker", () => {
+    const body = createBody(containerSpec(rec, { ...ctx, network: { mode: "network", network: "icon" } }));
+    expect(body.HostConfig!.NetworkMode).toBe("icon");
     expect(body.HostConfig!.PortBindings).toBeUndefined();
-    expect(body.ExposedPorts).toBeUndefined();
+    expect(body.HostConfig!.Sysctls).toEqual({ "net.ipv6.conf.all.disable_ipv6": "1" });
+  });
+
+  test("each of the image's VOLUMEs is a size-capped tmpfs, never an anonymous volume on the host's disk", () => {
+    const h = createBody(containerSpec({ ...rec, volumes: ["/data", "/var/cache"] }, ctx)).HostConfig!;
+    expect(h.Tmpfs).toEqual({ "/tmp": "rw,nosuid,nodev,size=64m", "/data": "rw,nosuid,nodev,size=64m", "/var/cache": "rw,nosuid,nodev,size=64m" });
+    expect(h.Binds).toEqual(["/data/icons/hello/sock:/run/icon:rw"]);
   });
 
   test("an ICON's env cannot override the ICON_* variables", () => {

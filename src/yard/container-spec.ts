@@ -1,9 +1,10 @@
 /**
  * How an ICON record becomes a container: its name and labels (so a restarted node finds its own
- * containers among other nodes' on a shared daemon), the socket mount, the port, and the hardening
+ * containers among other nodes' on a shared daemon), the socket mount, the network, and the hardening
  * defaults of DESIGN.md (CIS Docker Benchmark): no capabilities, no-new-privileges, read-only root with
- * a tmpfs /tmp, memory/CPU/PIDs limits, a non-root user, the default seccomp profile, no host
- * namespaces, and never the Docker socket inside.
+ * a tmpfs /tmp, memory/CPU/PIDs limits, a non-root user (user.ts), the default seccomp profile, no host
+ * namespaces, no IPv6, and never the Docker socket inside. The image's VOLUMEs get a size-capped tmpfs
+ * each instead of an anonymous volume on the host's disk (tmpfs pages count against the memory limit).
  */
 import { SOCKET_DIR, SOCKET_PATH } from "./protocol.ts";
 import type { ContainerSpec, NetworkSpec } from "../engine/container-engine.ts";
@@ -18,8 +19,6 @@ export const LABELS = {
   port: "icon.port",
 } as const;
 
-/** The user an ICON runs as when its image names none (nobody:nogroup). */
-export const DEFAULT_USER = "65534:65534";
 /** Seconds between SIGTERM and SIGKILL when an ICON is stopped. */
 export const STOP_TIMEOUT_SEC = 5;
 
@@ -41,23 +40,19 @@ export function iconEnv(rec: IconRecord, nodeId: string): Record<string, string>
   };
 }
 
+/** Options of the tmpfs mounts: /tmp and each of the image's VOLUMEs. */
+export const TMPFS = "rw,nosuid,nodev,size=64m";
+
 export interface SpecContext {
   nodeId: string;
   /** Host directory mounted at SOCKET_DIR (holds only the ICON's socket). */
   socketDir: string;
-  /** config.networkContainer: join that container's namespace instead of publishing. */
-  networkContainer: string;
-  /** Host address published ports bind to (config.listen). */
-  hostIp: string;
+  /** What the container joins (IconNetwork.spec). */
+  network: NetworkSpec;
 }
 
 export function containerSpec(rec: IconRecord, ctx: SpecContext): ContainerSpec {
-  const network: NetworkSpec = ctx.networkContainer === "host"
-    ? { mode: "host" }
-    : ctx.networkContainer
-    ? { mode: "container", container: ctx.networkContainer }
-    : // Same number inside and out: the ICON listens on ICON_PORT whichever mode the node runs in.
-      { mode: "publish", hostIp: ctx.hostIp === "0.0.0.0" ? "" : ctx.hostIp, ports: [{ host: rec.port, container: rec.port }] };
+  const network = ctx.network;
   return {
     name: containerName(ctx.nodeId, rec.name),
     image: rec.image,
@@ -71,7 +66,9 @@ export function containerSpec(rec: IconRecord, ctx: SpecContext): ContainerSpec 
     },
     user: rec.user,
     binds: [{ host: ctx.socketDir, container: SOCKET_DIR, readOnly: false }],
-    tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m" },
+    tmpfs: Object.fromEntries(["/tmp", ...(rec.volumes ?? [])].map((path) => [path, TMPFS])),
+    // A namespace of its own: no IPv6 in it, so nothing reaches past the node's IPv4 firewall.
+    sysctls: network.mode === "network" || network.mode === "publish" ? { "net.ipv6.conf.all.disable_ipv6": "1" } : undefined,
     readOnlyRoot: true,
     capDrop: ["ALL"],
     securityOpt: ["no-new-privileges"],

@@ -9,10 +9,13 @@ import type { RuntimeConn, RuntimeHandler, RuntimeSocket } from "./runtime-serve
 import type { IconRef, IconServices } from "./services.ts";
 import type { IconState } from "./state.ts";
 import type { IconRecord } from "./types.ts";
+import type { Egress, IconNetFacts } from "../engine/icon-network.ts";
 
 /** What an entry needs from its yard. */
 export interface EntryHost {
   readonly nodeId: string;
+  /** The egress policy its ICONs run under. */
+  readonly egress: Egress;
   /** The yard's clock (idle policy compares these times). */
   now(): number;
   address(): string;
@@ -45,6 +48,8 @@ export class IconEntry implements RuntimeHandler {
   exitWatch?: AbortController;
   /** Serializes record writes. */
   saving: Promise<void> = Promise.resolve();
+  /** What its network lets it reach, and its address while it runs. */
+  net: IconNetFacts;
   private queued: Event[] = [];
   /** Clients the ICON last said it serves; undefined until it reports (then idle policy applies). */
   clients?: number;
@@ -57,6 +62,7 @@ export class IconEntry implements RuntimeHandler {
     private readonly host: EntryHost,
   ) {
     this.busyAt = this.stoppedAt = host.now();
+    this.net = { egress: host.egress };
   }
 
   get name(): string {

@@ -1,13 +1,15 @@
 /**
- * Moving one ICON through its states on the engine: create and start its container, wait for the
- * runtime's ready (RUNNING) or the container's exit (FAILED, with its last log lines), stop it, remove
- * it. Every transition is checked (state.ts), saved in the record, and emitted as an event.
+ * Moving one ICON through its states on the engine: create and start its container, make its port reach
+ * it (IconNetwork.attach), wait for the runtime's ready (RUNNING) or the container's exit (FAILED, with
+ * its last log lines), stop it, remove it. Every transition is checked (state.ts), saved in the record,
+ * and emitted as an event; leaving the active states lets go of the ICON's port.
  */
 import { IconError, isIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { sleep, type Clock } from "../util/clock.ts";
-import { containerSpec, STOP_TIMEOUT_SEC, type SpecContext } from "./container-spec.ts";
+import { containerSpec, STOP_TIMEOUT_SEC } from "./container-spec.ts";
 import type { ContainerEngine } from "../engine/container-engine.ts";
+import type { IconNetwork } from "../engine/icon-network.ts";
 import type { IconEntry } from "./entry.ts";
 import type { Emitter, YardEvents } from "./events.ts";
 import { RuntimeSocket } from "./runtime-server.ts";
@@ -21,7 +23,8 @@ export interface LifecycleDeps {
   store: IconStore;
   events: Emitter<YardEvents>;
   log: Logger;
-  spec: Omit<SpecContext, "socketDir">;
+  nodeId: string;
+  network: IconNetwork;
   address(): string;
 }
 
@@ -38,6 +41,7 @@ export class Lifecycle {
     if (to === "RUNNING") e.busyAt = this.d.clock.now(); // a replica just started is not idle yet
     if (to === "STOPPED") e.stoppedAt = this.d.clock.now();
     e.reason = to === "FAILED" || to === "STOPPED" ? reason : undefined;
+    if (to === "FAILED" || to === "STOPPED") this.detach(e);
     e.rec.lastState = to;
     e.rec.reason = e.reason;
     this.save(e);
@@ -46,6 +50,18 @@ export class Lifecycle {
     if (to === "RUNNING") Object.assign(ev, { address: this.d.address(), port: e.rec.port });
     this.d.log.info(`ICON ${e.name}: ${from} -> ${to}`, e.reason ? { reason: e.reason } : undefined);
     this.d.events.emit("state", ev);
+  }
+
+  /** Lets go of the ICON's port and forgets its address (the next start gets them again). */
+  private detach(e: IconEntry): void {
+    if (!e.net.address) return;
+    e.net = { egress: this.d.network.egress };
+    void this.d.network.detach(e.rec.port);
+  }
+
+  /** Makes the ICON's port reach its running container; its address is then known. */
+  async attach(e: IconEntry, containerId: string): Promise<void> {
+    e.net = await this.d.network.attach(containerId, e.rec.port);
   }
 
   save(e: IconEntry): Promise<void> {
@@ -76,9 +92,10 @@ export class Lifecycle {
     outcome.catch(() => {}); // awaited below; an early error is thrown from the catch instead
     try {
       await this.openSocket(e);
-      await this.checkNetworkContainer();
+      await this.d.network.check();
       const create = async () => {
-        const id = await this.d.engine.createContainer(containerSpec(e.rec, { ...this.d.spec, socketDir: this.d.store.socketDir(e.name) }));
+        const spec = containerSpec(e.rec, { nodeId: this.d.nodeId, socketDir: this.d.store.socketDir(e.name), network: this.d.network.spec(e.rec.port) });
+        const id = await this.d.engine.createContainer(spec);
         e.rec.containerId = id;
         await this.save(e);
         return id;
@@ -103,6 +120,13 @@ export class Lifecycle {
       if (e.state !== "STARTING") return await outcome;
       // Registered once start returned: "not-running" then cannot miss an exit, however early.
       this.watchExit(e, id);
+      await this.attach(e, id).catch(async (err) => {
+        // No way in (its port is taken): it must not run on unreachable.
+        e.stopping = true;
+        await this.d.engine.stopContainer(id, STOP_TIMEOUT_SEC).catch(() => {});
+        e.stopping = false;
+        throw err;
+      });
       this.transition(e, "WAITING_READY");
       // A wrong port fails the ICON inside onReady; the outcome below reports it.
       if (e.readyPort !== undefined) await this.onReady(e, e.readyPort).catch(() => {});
@@ -114,16 +138,6 @@ export class Lifecycle {
       throw ie;
     }
     await outcome;
-  }
-
-  /** In the testbed's Docker mode the namespace to join must exist and run, or Docker's error is obscure. */
-  private async checkNetworkContainer(): Promise<void> {
-    const name = this.d.spec.networkContainer;
-    if (!name || name === "host") return;
-    const c = await this.d.engine.inspectContainer(name);
-    if (!c?.running)
-      throw new IconError("CONFIG", `networkContainer "${name}" ${c ? "is not running" : "does not exist"}: ICONs join its network namespace`,
-        `Start that container (the testbed does), or clear the networkContainer setting to publish ports instead.`);
   }
 
   /** Resolves when the ICON becomes RUNNING; rejects when it fails, stops, or is not ready in time. */
@@ -244,6 +258,7 @@ export class Lifecycle {
     await this.save(e);
     e.exitWatch?.abort();
     if (e.rec.containerId) await this.d.engine.removeContainer(e.rec.containerId, { force: true });
+    this.detach(e);
     await e.socket?.close();
     e.socket = undefined;
     await e.saving;

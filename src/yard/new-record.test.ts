@@ -4,19 +4,15 @@ import type { ImageInfo } from "../engine/container-engine.ts";
 import { nameFromImage, newRecord } from "./new-record.ts";
 
 const config = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
-const image = (user: string, labels: Record<string, string> = {}): ImageInfo => ({ id: "sha256:1", repoTags: [], diffIds: [], size: 1, user, created: "", labels });
+const image = (labels: Record<string, string> = {}, volumes: string[] = []): ImageInfo => ({ id: "sha256:1", repoTags: [], diffIds: [], size: 1, user: "", created: "", labels, volumes });
 
-test("a new record takes config defaults and runs as nobody unless the image names a user", () => {
-  const r = newRecord({ image: "x:1" }, "x", 20000, image(""), config);
-  expect(r).toMatchObject({ name: "x", port: 20000, role: "root", user: "65534:65534", limits: { memoryBytes: 256 * 2 ** 20, cpus: 1, pids: 256 } });
-  expect(newRecord({ image: "x:1" }, "x", 1, image("root"), config).user).toBe("65534:65534");
-  expect(newRecord({ image: "x:1" }, "x", 1, image("0:0"), config).user).toBe("65534:65534");
-  expect(newRecord({ image: "x:1" }, "x", 1, image("app"), config).user).toBe(""); // the image's own user
-  expect(newRecord({ image: "x:1", user: "1000:1000" }, "x", 1, image(""), config).user).toBe("1000:1000");
+test("a new record takes config defaults, the chosen user and the image's volumes", () => {
+  const r = newRecord({ image: "x:1" }, "x", 20000, image({}, ["/data"]), config, "1000:1000");
+  expect(r).toMatchObject({ name: "x", port: 20000, role: "root", user: "1000:1000", volumes: ["/data"], limits: { memoryBytes: 256 * 2 ** 20, cpus: 1, pids: 256 } });
 });
 
 test("a request the yard cannot run is INVALID_INPUT naming the field, with a fix", () => {
-  const run = (over: object) => () => newRecord({ image: "x:1", ...over }, "x", 1, image(""), config);
+  const run = (over: object) => () => newRecord({ image: "x:1", ...over }, "x", 1, image(), config, "");
   expect(run({ env: { ICON_PORT: "1" } })).toThrow("ICON_* variables are set by the node");
   expect(run({ env: { "BAD-NAME": "1" } })).toThrow("not a valid environment variable");
   expect(run({ memory: "1k" })).toThrow("at least 6m");
@@ -35,9 +31,9 @@ test("a request the yard cannot run is INVALID_INPUT naming the field, with a fi
 
 test("an ICON's policy can come from its image's labels; wrong ones are refused with a fix", () => {
   const labels = { "icon.policy.minRttGainMs": "20", "icon.policy.maxReplicas": "4", "icon.policy.prefetch": "false", "org.other": "x" };
-  expect(newRecord({ image: "x:1" }, "x", 1, image("", labels), config).policy).toEqual({ minRttGainMs: 20, maxReplicas: 4, prefetch: false });
-  expect(() => newRecord({ image: "x:1" }, "x", 1, image("", { "icon.policy.maxReplicas": "many" }), config)).toThrow(/labels are wrong: policy.maxReplicas must be a number/);
-  expect(() => newRecord({ image: "x:1" }, "x", 1, image("", { "icon.policy.speed": "1" }), config)).toThrow(/unknown policy field "speed"/);
+  expect(newRecord({ image: "x:1" }, "x", 1, image(labels), config, "").policy).toEqual({ minRttGainMs: 20, maxReplicas: 4, prefetch: false });
+  expect(() => newRecord({ image: "x:1" }, "x", 1, image({ "icon.policy.maxReplicas": "many" }), config, "")).toThrow(/labels are wrong: policy.maxReplicas must be a number/);
+  expect(() => newRecord({ image: "x:1" }, "x", 1, image({ "icon.policy.speed": "1" }), config, "")).toThrow(/unknown policy field "speed"/);
 });
 
 test("names come from the image and avoid taken ones", () => {

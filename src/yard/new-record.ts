@@ -5,7 +5,7 @@
  */
 import { cpus } from "node:os";
 import { IconError } from "../errors.ts";
-import { DEFAULT_USER, parseBytes } from "./container-spec.ts";
+import { parseBytes } from "./container-spec.ts";
 import type { ImageInfo } from "../engine/container-engine.ts";
 import type { Policy } from "./protocol.ts";
 import { checkPolicy } from "./request-check.ts";
@@ -33,8 +33,8 @@ export function nameFromImage(image: string, taken: (name: string) => boolean): 
   }
 }
 
-/** The record, with limits checked against this host; the port is claimed by the caller. */
-export function newRecord(req: RunRequest, name: string, port: number, image: ImageInfo, config: YardConfig): IconRecord {
+/** The record, with limits checked against this host; the user is chosen (user.ts) and the port claimed by the caller. */
+export function newRecord(req: RunRequest, name: string, port: number, image: ImageInfo, config: YardConfig, user: string): IconRecord {
   const env = req.env ?? {};
   for (const [k, v] of Object.entries(env)) {
     if (!ENV_NAME.test(k) || typeof v !== "string") throw bad(`env ${k}: not a valid environment variable`, "Name it with letters, digits and '_' (not starting with a digit), with a string value.");
@@ -48,11 +48,8 @@ export function newRecord(req: RunRequest, name: string, port: number, image: Im
     throw bad(`cpus ${cpuLimit} is outside 0.01-${cpus().length} (this host's CPUs)`, `Ask for at most ${cpus().length}.`);
   const pids = req.pids ?? config.iconPids;
   if (!(Number.isInteger(pids) && pids >= 16)) throw bad(`pids ${pids} is below 16`, "Ask for at least 16.");
-  const imageUser = image.user.trim();
-  // Non-root where the image allows: an image that names no user (or root) runs as nobody.
-  const user = req.user ?? (imageUser === "" || imageUser === "root" || /^0(:|$)/.test(imageUser) ? DEFAULT_USER : "");
   return {
-    name, image: req.image, role: "root", port, env, user, limits: { memoryBytes: memory, cpus: cpuLimit, pids },
+    name, image: req.image, role: "root", port, env, user, volumes: image.volumes, limits: { memoryBytes: memory, cpus: cpuLimit, pids },
     createdAt: new Date().toISOString(), children: [], policy: policyFromLabels(image.labels ?? {}), lastState: "STOPPED",
   };
 }

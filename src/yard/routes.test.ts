@@ -15,6 +15,7 @@ import type { Config } from "../config/schema.ts";
 import { silentLogger } from "../log.ts";
 import { generateIdentity } from "../identity/identity.ts";
 import { YardComponent } from "./component.ts";
+import { EngineComponent } from "../engine/component.ts";
 import { yardRoutes } from "./routes.ts";
 import { Yard } from "./yard.ts";
 
@@ -22,7 +23,7 @@ let dir: string;
 let config: Config;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "icon-yard-routes-"));
-  config = (await resolveConfig({ env: {}, flags: { dataDir: dir, dockerSocket: join(dir, "no-docker.sock") } })).config;
+  config = (await resolveConfig({ env: {}, flags: { dataDir: dir, engine: "external", dockerSocket: join(dir, "no-docker.sock") } })).config;
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -70,7 +71,9 @@ describe("yard routes", () => {
 });
 
 test("while Docker is down, the yard component's routes answer 503 DOCKER with the fix", async () => {
-  const component = new YardComponent({ config, nodeId: "b".repeat(40), owner: generateIdentity(), log: silentLogger, address: () => "127.0.0.1" });
+  const engine = new EngineComponent({ config, log: silentLogger });
+  await engine.start();
+  const component = new YardComponent({ config, nodeId: "b".repeat(40), owner: generateIdentity(), log: silentLogger, address: () => "127.0.0.1", engine: () => engine });
   await component.start(); // starts anyway: the node stays useful without Docker
   const { app } = mount(() => component.ready());
   const res = await app.request("/v1/icons");

@@ -30,6 +30,7 @@ let policies = 0;
 function host(): EntryHost {
   return {
     nodeId: NODE,
+    egress: "unfiltered",
     address: () => "10.0.0.7",
     services: () => services,
     now: Date.now,

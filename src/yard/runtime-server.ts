@@ -8,7 +8,8 @@
  * connections. Malformed JSON gets an error answer and the connection stays open; a connection that
  * keeps flooding after being told is closed. None of it can harm the node.
  */
-import { chmod, rm } from "node:fs/promises";
+import { chmodSync, closeSync, constants, fstatSync, openSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { MAX_LINE_BYTES, type Answer, type Event, type Request } from "./protocol.ts";
 import { IconError, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -184,6 +185,23 @@ class Conn implements RuntimeConn {
   }
 }
 
+/** Linux O_PATH: a handle on the file itself, whatever its type, that reads nothing. */
+const O_PATH = 0o10000000;
+
+/**
+ * chmod of the socket the node just made, never of what a symlink in its place points to: the file is
+ * opened without following links, checked to be a socket, and changed through its handle.
+ */
+export function chmodSocket(path: string, mode: number): void {
+  const fd = openSync(path, O_PATH | constants.O_NOFOLLOW);
+  try {
+    if (!fstatSync(fd).isSocket()) throw new IconError("CONFLICT", `${path} is not the socket the node made`, "Stop the ICON and remove it; its socket directory was tampered with.");
+    chmodSync(`/proc/self/fd/${fd}`, mode);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export class RuntimeSocket {
   private readonly conns = new Set<Conn>();
   private nextId = 1;
@@ -212,7 +230,7 @@ export class RuntimeSocket {
     });
     // The container's user is not root: it must be able to connect. Host users cannot reach the
     // directory (the data dir is 0700), and the container sees only this directory.
-    await chmod(path, 0o666);
+    chmodSocket(path, 0o666);
     return rs;
   }
 

@@ -3,7 +3,7 @@
  * node killed mid-write keeps the previous record. Beside it, `sock/` is the only directory an ICON's
  * container sees (mounted at /run/icon): the record itself stays out of the container's reach.
  */
-import { chmod, mkdir, readdir, rm } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { IconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -18,6 +18,15 @@ const MAX_SOCKET_PATH = 107;
 export function checkName(name: string): void {
   if (!NAME_RE.test(name))
     throw new IconError("INVALID_INPUT", `name "${name}" is not a valid ICON name`, "Use 1-40 characters: lowercase letters, digits, '_', '.', '-', starting with a letter or digit.");
+}
+
+/** A directory of the node's, with exactly `mode`: never chmod through a symlink planted in its place. */
+async function ownDir(path: string, mode: number): Promise<void> {
+  await mkdir(path, { recursive: true, mode });
+  const st = await lstat(path);
+  if (!st.isDirectory())
+    throw new IconError("CONFLICT", `${path} is not a directory the node made`, `Remove it (rm ${path}) and start the ICON again.`);
+  if ((st.mode & 0o7777) !== mode) await chmod(path, mode);
 }
 
 export class IconStore {
@@ -39,15 +48,17 @@ export class IconStore {
     return join(this.socketDir(name), "icon.sock");
   }
 
-  /** Creates the ICON's directories; the socket directory is traversable by the container's user. */
+  /**
+   * Creates the ICON's directories, owned by the node: the socket directory is traversable by the
+   * container's user but not writable (no files to fill the disk, no symlink in the socket's place).
+   */
   async prepare(name: string): Promise<void> {
     const path = this.socketPath(name);
     if (Buffer.byteLength(path) > MAX_SOCKET_PATH)
       throw new IconError("CONFIG", `the ICON socket path ${path} is longer than the ${MAX_SOCKET_PATH} bytes a Unix socket allows`, "Use a shorter --data-dir or ICON name.");
-    await mkdir(this.socketDir(name), { recursive: true, mode: 0o700 });
-    await chmod(this.dir(name), 0o700);
+    await ownDir(this.dir(name), 0o700);
     // The container user (not root) must reach the socket; the data dir above stays 0700 for host users.
-    await chmod(this.socketDir(name), 0o711);
+    await ownDir(this.socketDir(name), 0o711);
   }
 
   /** The record holds the ICON's env (its secrets): 0600, replaced atomically. */

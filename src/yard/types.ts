@@ -5,6 +5,7 @@
 import type { SignedManifest } from "./manifest.ts";
 import type { Endpoint, Policy } from "./protocol.ts";
 import type { IconState } from "./state.ts";
+import type { IconNetFacts } from "../engine/icon-network.ts";
 
 export type Role = "root" | "replica";
 
@@ -32,6 +33,8 @@ export interface IconRecord {
   limits: Limits;
   /** uid:gid the container runs as. */
   user: string;
+  /** The image's VOLUME paths (each gets a capped tmpfs); absent in records of older nodes. */
+  volumes?: string[];
   createdAt: string;
   containerId?: string;
   /** Replica ids of this ICON's children, kept by the peer protocol. */
@@ -66,6 +69,8 @@ export interface IconView {
   owner: string | null;
   reason?: string;
   containerId?: string;
+  /** What the node lets it reach, and its address on the node's bridge while it runs. */
+  network: IconNetFacts;
 }
 
 export interface RunRequest {

@@ -6,11 +6,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { crashProgram, iconProgram, memoryYard, replicaManifest, until, untilState, type MemoryYard } from "../../test/support/memory-yard.ts";
 import { MemoryEngine } from "../engine/memory-engine.ts";
-import { isIconError } from "../errors.ts";
+import { IconError, isIconError } from "../errors.ts";
 import { FakeClock } from "../util/clock.ts";
 import { LABELS } from "./container-spec.ts";
 import { IconStore } from "./store.ts";
 import { silentLogger } from "../log.ts";
+import type { IconNetwork } from "../engine/icon-network.ts";
 
 const APP = "app:1";
 let yards: MemoryYard[] = [];
@@ -209,5 +210,73 @@ describe("yard idle policy", () => {
     await clock.advance(601_000);
     await until("the idle replica removed", () => !my.yard.get("rep"));
     expect(my.engine.all()).toEqual([]);
+  });
+});
+
+describe("yard networking, images and users", () => {
+  /** An IconNetwork that records what the yard asks of it. */
+  const recording = () => {
+    const calls: string[] = [];
+    const network: IconNetwork = {
+      egress: "none",
+      spec: () => ({ mode: "network", network: "bridge" }),
+      check: async () => void calls.push("check"),
+      attach: async (id, port) => (calls.push(`attach ${port}`), { egress: "none", address: `10.9.9.${port % 256}` }),
+      detach: async (port) => void calls.push(`detach ${port}`),
+    };
+    return { network, calls };
+  };
+
+  test("a running ICON's port is attached after its container started, detached when it stops or goes; ps states its network", async () => {
+    const { network, calls } = recording();
+    const my = await setup({ options: { network } });
+    my.engine.program(APP, iconProgram());
+    const view = await my.yard.run({ image: APP, name: "web" });
+    expect(view.network).toEqual({ egress: "none", address: "10.9.9.32" }); // port 20000
+    expect(my.engine.all()[0]!.addresses).toEqual({ bridge: expect.stringMatching(/^10\./) });
+    expect(calls).toEqual(["check", "attach 20000"]);
+    await my.yard.stop("web");
+    expect(calls.at(-1)).toBe("detach 20000");
+    expect(my.yard.get("web")?.network).toEqual({ egress: "none" });
+    await my.yard.start("web");
+    await my.yard.remove("web", { force: true });
+    expect(calls.slice(2)).toEqual(["detach 20000", "check", "attach 20000", "detach 20000"]);
+  });
+
+  test("a port that cannot be forwarded (taken on the host): the ICON does not stay up unreachable, and run leaves nothing", async () => {
+    const { network } = recording();
+    network.attach = async (_id, port) => Promise.reject(new IconError("CONFLICT", `port ${port} is taken`));
+    const my = await setup({ options: { network } });
+    my.engine.program(APP, iconProgram());
+    await expect(my.yard.run({ image: APP, name: "web" })).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(my.yard.list(true)).toEqual([]);
+    expect(my.engine.all()).toEqual([]);
+  });
+
+  test("icon run copies a missing image from the operator's engine; a replica never does", async () => {
+    const imported: string[] = [];
+    let my: MemoryYard;
+    const importImage = async (ref: string) => {
+      imported.push(ref);
+      await my.engine.addImage(ref, { layers: ["copied"] });
+    };
+    my = await setup({ options: { importImage } });
+    my.engine.program("copied:1", iconProgram());
+    const parent = { nodeId: "cd".repeat(20), icon: "web" };
+    await expect(my.yard.createReplica({ image: "copied:1", name: "rep", parent, manifest: replicaManifest() })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(imported).toEqual([]);
+    expect((await my.yard.run({ image: "copied:1", name: "web" })).state).toBe("RUNNING");
+    expect(imported).toEqual(["copied:1"]);
+  });
+
+  test("an image whose USER is root by another name runs as nobody, and the yard counts it", async () => {
+    const my = await setup();
+    await my.engine.addImage("rooty:1", { user: "admin", files: { "/etc/passwd": "admin:x:0:0::/:/bin/false\n" }, volumes: ["/data"] });
+    my.engine.program("rooty:1", iconProgram());
+    await my.yard.run({ image: "rooty:1", name: "rooty" });
+    const spec = my.engine.specOf(my.engine.all()[0]!.id);
+    expect(spec.user).toBe("65534:65534");
+    expect(Object.keys(spec.tmpfs)).toEqual(["/tmp", "/data"]);
+    expect(my.yard.status()).toMatchObject({ rootRemapped: 1 });
   });
 });

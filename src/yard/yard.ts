@@ -7,12 +7,13 @@
  */
 import { MAX_LINE_BYTES, type ReplicaStatus } from "./protocol.ts";
 import type { Config } from "../config/schema.ts";
-import { IconError } from "../errors.ts";
+import { IconError, isIconError } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
 import type { Logger } from "../log.ts";
 import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
 import { LABELS, parseBytes } from "./container-spec.ts";
 import type { ContainerEngine, LogLine } from "../engine/container-engine.ts";
+import { publishedNetwork, type IconNetwork } from "../engine/icon-network.ts";
 import { IconEntry, type EntryHost } from "./entry.ts";
 import { Emitter, type YardEvents } from "./events.ts";
 import { Lifecycle } from "./lifecycle.ts";
@@ -25,6 +26,7 @@ import { unavailableServices, type IconServices } from "./services.ts";
 import { ACTIVE, type StateEvent } from "./state.ts";
 import { checkName, IconStore } from "./store.ts";
 import type { IconRecord, IconView, ReplicaRequest, RunRequest } from "./types.ts";
+import { iconUser } from "./user.ts";
 
 export type YardConfig = Pick<Config, "dataDir" | "listen" | "portRange" | "networkContainer" | "iconMemory" | "iconCpus" | "iconPids" | "iconReadySec">;
 
@@ -35,6 +37,12 @@ export interface YardOptions {
   owner?: Identity;
   log: Logger;
   engine: ContainerEngine;
+  /** How ICONs are networked. @default ports published by `engine` (an external engine) */
+  network?: IconNetwork;
+  /** Whether uid 0 in a container is another uid on the host (the node's own engine). @default false */
+  userns?: boolean;
+  /** Brings an image the engine lacks from the operator's engine, for `icon run` (never for a peer's replica). */
+  importImage?: (ref: string) => Promise<unknown>;
   /** The node's advertised address: where clients reach its ICONs. */
   address: () => string;
   services?: IconServices;
@@ -61,6 +69,9 @@ export class Yard {
   private readonly host: EntryHost;
   private readonly clock: Clock;
   private services: IconServices;
+  private readonly network: IconNetwork;
+  /** Images whose USER was root (in some spelling) and that run as another user instead. */
+  private rootRemapped = 0;
   /** Serializes name and port allocation. */
   private creating: Promise<unknown> = Promise.resolve();
 
@@ -69,6 +80,7 @@ export class Yard {
     this.clock = o.clock ?? realClock;
     this.services = o.services ?? unavailableServices;
     this.store = new IconStore(o.config.dataDir, o.log);
+    this.network = o.network ?? publishedNetwork(o.engine, { networkContainer: o.config.networkContainer, hostIp: o.config.listen });
     this.life = new Lifecycle({
       engine: o.engine,
       clock: this.clock,
@@ -76,7 +88,8 @@ export class Yard {
       events: this.events,
       log: o.log,
       address: o.address,
-      spec: { nodeId: o.nodeId, networkContainer: o.config.networkContainer, hostIp: o.config.listen },
+      nodeId: o.nodeId,
+      network: this.network,
     });
     // A replica that fails later (it crashed, or a hot start failed) gives its port back too.
     this.events.on("state", (ev) => {
@@ -90,6 +103,7 @@ export class Yard {
     this.ports = new PortAllocator(parseRange(o.config.portRange), pinned, free);
     this.host = {
       nodeId: o.nodeId,
+      egress: this.network.egress,
       now: () => this.clock.now(),
       address: o.address,
       services: () => this.services,
@@ -135,7 +149,8 @@ export class Yard {
       this.entries.set(rec.name, e);
       await this.life.openSocket(e);
       if (found?.status === "running") {
-        // Its runtime reconnects to the new socket and says ready again.
+        // Its runtime reconnects to the new socket and says ready again; its port reaches it meanwhile.
+        await this.life.attach(e, found.id).catch((err) => this.o.log.warn("could not publish the port of a running ICON", { name: rec.name, error: err }));
         this.life.transition(e, "WAITING_READY");
         this.life.watchExit(e, found.id);
         this.clock.setTimeout(() => e.state === "WAITING_READY" && void this.life.failAndStop(e, `did not call icon.ready() within ${this.o.config.iconReadySec} s of the node restarting`), this.o.config.iconReadySec * 1000);
@@ -190,7 +205,7 @@ export class Yard {
     const r = e.rec;
     const v: IconView = {
       name: r.name, image: r.image, state: e.state, address: this.o.address(), port: r.port, role: r.role,
-      parent: r.parent ? `${r.parent.nodeId}/${r.parent.icon}` : null, children: [...r.children], createdAt: r.createdAt, owner: r.manifest?.owner ?? null,
+      parent: r.parent ? `${r.parent.nodeId}/${r.parent.icon}` : null, children: [...r.children], createdAt: r.createdAt, owner: r.manifest?.owner ?? null, network: { ...e.net },
     };
     if (e.reason) v.reason = e.reason;
     if (r.containerId) v.containerId = r.containerId;
@@ -217,8 +232,17 @@ export class Yard {
     return e && structuredClone(e.rec);
   }
 
-  /** Runs a root ICON at its fixed port (or one from portRange), resolving once it is RUNNING. */
-  run(req: RunRequest, onEvent?: (e: StateEvent) => void): Promise<IconView> {
+  /**
+   * Runs a root ICON at its fixed port (or one from portRange), resolving once it is RUNNING. An image
+   * the node's engine lacks is copied from the operator's engine first: the operator asked for it. A
+   * replica never is (a peer must not pick the operator's images).
+   */
+  async run(req: RunRequest, onEvent?: (e: StateEvent) => void): Promise<IconView> {
+    if (typeof req.image === "string" && req.image && this.o.importImage && !(await this.engine.inspectImage(req.image)))
+      await this.o.importImage(req.image).catch((e) => {
+        if (isIconError(e, "NOT_FOUND")) throw imageMissing(req.image);
+        throw e;
+      });
     return this.launch(req, { role: "root" }, onEvent);
   }
 
@@ -277,7 +301,9 @@ export class Yard {
     const name = req.name ?? nameFromImage(req.image, (n) => this.entries.has(n));
     checkName(name);
     if (this.entries.has(name)) throw new IconError("CONFLICT", `an ICON named "${name}" already exists`, `Choose another --name, or remove it first ("icon rm ${name}").`);
-    const checked = newRecord(req, name, 0, image, this.o.config); // check everything before claiming a port
+    const user = await iconUser(this.engine, { ...image, ref: req.image }, req.user, this.o.userns ?? false);
+    if (user.remapped) this.rootRemapped++;
+    const checked = newRecord(req, name, 0, image, this.o.config, user.user); // check everything before claiming a port
     const port = req.port !== undefined ? await this.ports.claim(req.port) : await this.ports.allocate();
     const rec: IconRecord = { ...checked, port, ...extra };
     if (rec.role === "root") rec.manifest = this.sign(rec, image.id);
@@ -356,6 +382,6 @@ export class Yard {
 
   status(): Record<string, unknown> {
     const views = [...this.entries.values()];
-    return { icons: views.length, iconsRunning: views.filter((e) => e.state === "RUNNING").length };
+    return { icons: views.length, iconsRunning: views.filter((e) => e.state === "RUNNING").length, egress: this.network.egress, rootRemapped: this.rootRemapped };
   }
 }

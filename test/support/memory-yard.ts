@@ -15,7 +15,7 @@ import { toHex } from "../../src/util/hex.ts";
 import { signManifest, type SignedManifest } from "../../src/yard/manifest.ts";
 import { SOCKET_DIR, type Policy } from "../../src/yard/protocol.ts";
 import type { StateEvent } from "../../src/yard/state.ts";
-import { Yard, type YardConfig } from "../../src/yard/yard.ts";
+import { Yard, type YardConfig, type YardOptions } from "../../src/yard/yard.ts";
 
 /** Every setting at its default (a test sets dataDir and what it changes). */
 export const CONFIG_DEFAULTS = Object.fromEntries(Object.entries(SCHEMA).map(([k, v]) => [k, v.default])) as unknown as Config;
@@ -65,7 +65,7 @@ export interface MemoryYard {
  * A yard on a fresh data dir, reconciled as a starting node's is, on `engine` (a new memory engine by
  * default); `identity` is the node's (a new one by default), the owner of its root ICONs.
  */
-export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; config?: Partial<YardConfig>; identity?: Identity } = {}): Promise<MemoryYard> {
+export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; config?: Partial<YardConfig>; identity?: Identity; options?: Partial<YardOptions> } = {}): Promise<MemoryYard> {
   const engine = o.engine ?? new MemoryEngine();
   const owner = o.identity ?? generateIdentity();
   const nodeId = toHex(owner.nodeId);
@@ -73,7 +73,7 @@ export async function memoryYard(o: { engine?: MemoryEngine; clock?: Clock; conf
   const config: YardConfig = { ...CONFIG_DEFAULTS, dataDir: dir, listen: "127.0.0.1", portRange: "20000-20009", iconReadySec: 5, ...o.config };
   const events: StateEvent[] = [];
   const open = () => {
-    const y = new Yard({ config, nodeId, owner, log: silentLogger, engine, address: () => "127.0.0.1", portFree: async () => true, clock: o.clock });
+    const y = new Yard({ config, nodeId, owner, log: silentLogger, engine, address: () => "127.0.0.1", portFree: async () => true, clock: o.clock, ...o.options });
     y.events.on("state", (e) => void events.push(e));
     return y;
   };

@@ -27,13 +27,13 @@ export const command = defineCommand({
   usage: "icon bench migrate [--case direct|hot|cold|all] [-n N] [--loss P] [--topology T --client H --origin H --edge H] [--out DIR] [--json]\n" +
     "       icon bench migrate --from RESULTS.json --out DIR",
   description:
-    "Brings up the thesis network (per-IEP Docker engines), two nodes and the sample ICON; per case one dry\n" +
+    "Brings up the thesis network, two nodes (each with its own Docker engine) and the sample ICON; per case one dry\n" +
     "run (discarded) and N samples of the sample client on UD. hot: the edge node restarts before each\n" +
     "sample; cold: its replica and the application image are removed too. Reports mean, median, p99, sd,\n" +
     "95%/99% confidence intervals and the median in units of F = 3·RTT(client,origin) + 3·RTT(client,edge)\n" +
     "measured in the same run. --out writes results.json, report.md and SVG plots (CDF/PDF, phases).\n" +
     "Another network: --topology random|FILE (as icon testbed up) and the hosts that play the client, the\n" +
-    "origin and the edge (the origin and the edge need a Docker engine: IEP... hosts or \"docker\": true).",
+    "origin and the edge (any hosts: every node brings its own Docker engine).",
   options: {
     ...JSON_OPTION,
     case: { type: "string", arg: "CASE", doc: "direct, hot, cold or all (default all).", default: "all" },

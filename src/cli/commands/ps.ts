@@ -5,7 +5,9 @@ import { table } from "../output.ts";
 export const command = defineCommand({
   name: "ps",
   usage: "icon ps [--all] [--data-dir DIR] [--json]",
-  description: 'Without --all, only ICONs that are starting or running. --json prints\n[{"name", "image", "state", "address", "port", "role", "parent", "children", "createdAt", ...}].',
+  description:
+    'Without --all, only ICONs that are starting or running. --json prints\n[{"name", "image", "state", "address", "port", "role", "parent", "children", "createdAt",\n' +
+    '"network": {"egress": "internet"|"none"|"unfiltered", "address"}, ...}]: what the node lets each ICON reach, and\nits address on the node\'s bridge while it runs.',
   options: { ...DATA_DIR_OPTION, all: { type: "boolean", short: "a", doc: "Also list stopped and failed ICONs." }, ...JSON_OPTION },
   async run({ values, out }) {
     const list = await answer(clientFor(values).v1.icons.$get({ query: values.all ? { all: "1" } : {} }));

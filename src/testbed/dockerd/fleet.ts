@@ -9,8 +9,8 @@ import type { TestbedState } from "../state.ts";
 import { engineAnswers } from "../../engine/container-engine.ts";
 import { engineAt } from "../docker.ts";
 import { dockerdLeftovers, removeDockerd, startDockerd, type DockerdRemoval } from "./daemon.ts";
-import type { DockerdPlan } from "./paths.ts";
-import { daemonPid } from "./processes.ts";
+import type { DockerdPlan } from "../../engine/daemon/plan.ts";
+import { daemonPid } from "../../engine/daemon/processes.ts";
 
 type DockerdNode = NodePlan & { engine: DockerdPlan };
 

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { dockerdPlan } from "./paths.ts";
+import { dockerdPaths } from "./plan.ts";
 import { shimSocket } from "./processes.ts";
 
 describe("engine processes", () => {
-  const e = dockerdPlan("xpx", "A", "/run/icon-testbed");
+  const e = dockerdPaths({ runDir: "/run/icon-testbed/xpx-A", dataRoot: "/var/lib/icon-testbed/xpx/A", cgroupParent: "/icon-testbed/xpx-A", fix: "" });
   const id = "ff14029656abba2e2f850e594ae5d4db4238f7de031d457e91f74c3b29385c54";
   const shim = (address: string) => ["/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", "-id", id, "-address", address];
 

@@ -2,15 +2,15 @@
  * Finding an engine's processes without ever going by a program's name: its dockerd is the PID whose
  * command line carries `--exec-root <its exec-root>`; its containerd and containerd shims name paths
  * under that exec-root in their arguments; its containers' processes sit in cgroups under its
- * --cgroup-parent. All of these paths come from the state file, so nothing of the main engine (or of
- * another testbed) can match. After a SIGKILL of dockerd (its containerd dies with it) the shims and
- * container processes live on; this is how `down` still finds them.
+ * --cgroup-parent. All of these paths come from the engine's plan, so nothing of the machine's own
+ * engine (or of another of icon's engines) can match. After a SIGKILL of dockerd (its containerd dies
+ * with it) the shims and container processes live on; this is how a stop after a crash still finds them.
  */
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isUnder } from "./mounts.ts";
-import type { DockerdPlan } from "./paths.ts";
+import type { DockerdPlan } from "./plan.ts";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 /** containerd (1.5-1.7) puts every shim's socket here, whatever its own state directory. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { isUnder, mountPoints, mountsUnder } from "./mounts.ts";
-import { dockerdPlan } from "./paths.ts";
+import { dockerdPaths } from "./plan.ts";
 
 const INFO = [
   "26 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw",
@@ -20,7 +20,7 @@ describe("engine mounts", () => {
   });
 
   test("only mounts at or under the engine's directories, deepest first; never a sibling with a longer name", () => {
-    const e = dockerdPlan("tb", "IEP1", "/run/icon-testbed");
+    const e = dockerdPaths({ runDir: "/run/icon-testbed/tb-IEP1", dataRoot: "/var/lib/icon-testbed/tb/IEP1", cgroupParent: "/icon-testbed/tb-IEP1", fix: "" });
     expect(mountsUnder([e.runDir, e.dataRoot], INFO)).toEqual([
       "/var/lib/icon-testbed/tb/IEP1/overlay2/abc/merged",
       "/run/icon-testbed/tb-IEP1/x/netns/default",

@@ -1,13 +1,13 @@
 /**
- * Mounts a per-host engine leaves behind: dockerd bind-mounts its data root onto itself, overlay2
+ * Mounts one of icon's engines leaves behind: dockerd bind-mounts its data root onto itself, overlay2
  * mounts each container's root under it, and it pins a namespace at <exec-root>/netns/default. A
- * daemon killed with SIGKILL unmounts none of them, so `down` reads /proc/self/mountinfo (the engine
- * runs in our mount namespace: only its network namespace differs) and unmounts what lies under the
- * engine's own directories, deepest first, before removing them.
+ * daemon killed with SIGKILL unmounts none of them, so its stop reads /proc/self/mountinfo (the engine
+ * runs in our mount namespace: at most its network namespace differs) and unmounts what lies under the
+ * engine's own directories, deepest first.
  */
 import { readFileSync } from "node:fs";
 import { IconError } from "../../errors.ts";
-import { run } from "../shell.ts";
+import { run } from "../../util/command.ts";
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo (proc(5)). */
 const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
@@ -25,8 +25,8 @@ export function mountsUnder(dirs: string[], mountinfo = readFileSync("/proc/self
   return found.sort((a, b) => b.split("/").length - a.split("/").length || b.length - a.length);
 }
 
-/** Unmounts everything at or under `dirs`; returns what it unmounted. Throws if anything stays mounted. */
-export async function unmountUnder(dirs: string[]): Promise<string[]> {
+/** Unmounts everything at or under `dirs`; returns what it unmounted. Throws (with `fix`) if anything stays mounted. */
+export async function unmountUnder(dirs: string[], fix: string): Promise<string[]> {
   const done: string[] = [];
   // A mount point can be stacked (the data root bind-mounted twice): repeat until none is left.
   for (let round = 0; round < 4; round++) {
@@ -41,6 +41,6 @@ export async function unmountUnder(dirs: string[]): Promise<string[]> {
   }
   const left = mountsUnder(dirs);
   if (left.length)
-    throw new IconError("FAILED", `cannot unmount ${left.join(", ")}`, `Unmount by hand (umount --lazy ${left[0]}), then run \`icon testbed down\` again.`);
+    throw new IconError("FAILED", `cannot unmount ${left.join(", ")}`, `Unmount by hand (umount --lazy ${left[0]}), then ${fix}.`);
   return done;
 }

@@ -1,0 +1,65 @@
+/**
+ * ICONs on the node's own engine: each container on the node's bridge network, its pinned port held on
+ * the host (so no other process, nor another node, takes it while the ICON runs) and forwarded to the
+ * container by the node's firewall (DNAT: the client's address reaches the ICON unchanged).
+ */
+import { IconError } from "../../errors.ts";
+import type { ContainerEngine } from "../container-engine.ts";
+import type { IconNetFacts, IconNetwork } from "../icon-network.ts";
+import type { EgressPolicy, Firewall } from "./firewall.ts";
+
+type Holder = { stop(closeActive?: boolean): void };
+
+export class BridgeNetwork implements IconNetwork {
+  private readonly holders = new Map<number, Holder>();
+
+  constructor(
+    private readonly engine: ContainerEngine,
+    private readonly firewall: Firewall,
+    /** The Docker network on the bridge. */
+    private readonly network: string,
+    /** Where published ports answer (config listen). */
+    private readonly listen: string,
+    readonly egress: EgressPolicy,
+  ) {}
+
+  spec(): { mode: "network"; network: string } {
+    return { mode: "network", network: this.network };
+  }
+
+  async check(): Promise<void> {}
+
+  async attach(containerId: string, port: number): Promise<IconNetFacts> {
+    const address = (await this.engine.inspectContainer(containerId))?.addresses[this.network];
+    if (!address) throw new IconError("DOCKER", `container ${containerId.slice(0, 12)} has no address on the node's network ${this.network}`, "See the node's engine.log.");
+    if (!this.holders.has(port)) {
+      try {
+        // Nothing is ever read here: the firewall forwards every connection before it would arrive.
+        this.holders.set(port, Bun.listen({ hostname: this.listen, port, socket: { open: (s) => void s.end(), data() {} } }));
+      } catch (e) {
+        throw new IconError("CONFLICT", `port ${port} is taken on ${this.listen}: ${(e as Error).message}`,
+          "Choose another --port, or stop whatever holds it (ss -ltnp shows it).");
+      }
+    }
+    try {
+      await this.firewall.publish(port, address);
+    } catch (e) {
+      this.holders.get(port)?.stop(true);
+      this.holders.delete(port);
+      throw e;
+    }
+    return { egress: this.egress, address };
+  }
+
+  async detach(port: number): Promise<void> {
+    this.holders.get(port)?.stop(true);
+    this.holders.delete(port);
+    await this.firewall.unpublish(port).catch(() => {});
+  }
+
+  /** Lets go of every held port (the node stops; the firewall goes with the engine). */
+  close(): void {
+    for (const h of this.holders.values()) h.stop(true);
+    this.holders.clear();
+  }
+}

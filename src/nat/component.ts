@@ -7,8 +7,8 @@
  * - public or mapped: at the address and ports peers reached;
  * - unreachable: nowhere (it still uses the DHT and runs ICONs for itself), with the reason in status;
  * - unknown: a node that sees no NAT announces its own address as before; one that sees a NAT (a
- *   gateway answered, peers report another address, a static forward, an advertised address not its
- *   own) waits for the verdict, so that nobody is sent to an address that does not reach it.
+ *   gateway answered, peers report another address, an advertised address not its own) waits for the
+ *   verdict, so that nobody is sent to an address that does not reach it.
  */
 import type { Config } from "../config/schema.ts";
 import type { Dht } from "../dht/dht.ts";
@@ -183,7 +183,6 @@ export class NatComponent implements NodeComponent {
   /** Whether anything says this node sits behind a NAT. */
   private behindNat(): string | undefined {
     const { config } = this.init;
-    if (config.portMapping === "static") return "its ports are forwarded by hand (portMapping static)";
     if (this.mapping.state === "mapped") return `its ports are mapped on the home router (${this.mapping.via})`;
     if (config.advertise && !this.isOwn(config.advertise)) return `its advertised address ${config.advertise} is not its own`;
     const seen = [...this.init.dht().observedAddresses(), ...this.reach.voters().map((v) => v.observed)].find((a) => !this.isOwn(a));
@@ -238,7 +237,7 @@ export class NatComponent implements NodeComponent {
     const v: Verdict = this.reach?.verdict() ?? { ipv4: "unknown", reason: "not started" };
     const as = this.announceAs();
     const { config } = this.init;
-    const mappings: Mapping[] = this.mappings?.list() ?? [];
+    const mappings: (Mapping & { expiresInSec?: number })[] = (this.mappings?.list() ?? []).map(({ expiresAt, ...m }) => (expiresAt ? { ...m, expiresInSec: Math.round((expiresAt - this.clock.now()) / 1000) } : m));
     if (config.portMapping === "static") {
       const { dht, peer } = this.ownPorts();
       mappings.push({ purpose: "dht", protocol: "udp", internalPort: dht, externalPort: dht, via: "static" }, { purpose: "peer", protocol: "tcp", internalPort: peer, externalPort: peer, via: "static" });

@@ -39,7 +39,7 @@ export interface NatComponentInit {
   network: () => PeerNetwork;
   /** Nodes that could dial this one back: announcing nodes it knows of (open connections are asked too). */
   candidates: () => PeerEndpoint[];
-  /** Told when the node may announce itself again (true), or must stop (false). */
+  /** Told after every dial-back round whether the node may announce itself (true: what was held goes out), or not. */
   onAnnounceable?: (yes: boolean) => void;
   isOwn?: (ip: string) => boolean;
   clock?: Clock;
@@ -67,7 +67,6 @@ export class NatComponent implements NodeComponent {
   private readonly mapping: MappingState = { state: "pending", tried: [] };
   private timer?: TimerHandle;
   private stopped = false;
-  private announceable?: boolean;
   private lastVerdict?: string;
 
   constructor(private readonly init: NatComponentInit) {
@@ -168,16 +167,17 @@ export class NatComponent implements NodeComponent {
       this.lastVerdict = key;
       if (v.ipv4 !== "unknown") this.init.log.info("reachability", { ipv4: v.ipv4, address: v.address, reason: v.reason });
     }
-    const yes = !("held" in (this.announceAs() ?? {}));
-    if (yes !== this.announceable) {
-      this.announceable = yes;
-      this.init.onAnnounceable?.(yes);
-    }
+    // Every round, not only on a change: announcements made while no round had seen the NAT yet were held.
+    this.init.onAnnounceable?.(!("held" in (this.announceAs() ?? {})));
   }
 
-  /** The address peers reached this node at, once a quorum agrees. */
+  /**
+   * Where others reach this node: the address peers reached it at, once a quorum agrees; until then the
+   * address its home router says it has outside (so a replica started right after a restart names it).
+   * Announcements wait for the verdict all the same (announceAs).
+   */
   externalAddress(): string | undefined {
-    return this.reach?.verdict().address;
+    return this.reach?.verdict().address ?? this.mapping.routerAddress;
   }
 
   /** Whether anything says this node sits behind a NAT. */

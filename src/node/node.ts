@@ -62,7 +62,7 @@ export class IconNode {
     topology = new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort, announceAs: () => nat.announceAs() });
     const engine = new EngineComponent({ config, log: log.child("engine") });
     // ICON ports are mapped on the home router while the ICONs run (portMapping auto).
-    const iconEngine = () => ({ engine: engine.engine, network: nat.iconNetwork(engine.network), userns: engine.userns, importImage: engine.importImage?.bind(engine) });
+    const iconEngine = () => ({ engine: engine.engine, network: nat.iconNetwork(engine.network), userns: engine.userns, importImage: engine.importImage });
     const yard = new YardComponent({ config, nodeId, owner: identity, log: log.child("yard"), address, engine: iconEngine });
     peer = new PeerComponent({ config, identity, log: log.child("peer"), address, topology, yard });
     return new IconNode(config, log, identity, { engine, dht, peer, nat, topology, yard });

@@ -190,6 +190,11 @@ export class Dht extends DhtNodeCore {
     return this.external.get();
   }
 
+  /** Every address peers' PONGs have reported for this node, before any quorum: a hint that it sits behind a NAT. */
+  observedAddresses(): string[] {
+    return this.external.reported();
+  }
+
   /** The address announcements carry: --advertise, else the learned external one, else a specific --listen. */
   advertisedAddress(): string | undefined {
     if (this.opts.advertise) return this.opts.advertise;

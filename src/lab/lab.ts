@@ -57,6 +57,11 @@ export interface LabOptions {
   nodeEnv?: Record<string, string>;
   /** Keep the nodes' logs here (appended across restarts and fresh nodes). */
   logsDir?: string;
+  /**
+   * The edge cannot be reached (behind carrier-grade NAT): the warm-up waits until it knows it, instead
+   * of until the origin finds it closer.
+   */
+  edgeUnreachable?: boolean;
 }
 
 export interface Rtts {
@@ -150,13 +155,16 @@ export class MigrationLab {
 
   async startNode(host: string): Promise<void> {
     this.o.progress?.("node", { host });
-    const node = await this.nodes.start(host, { bootstrap: host === this.roles.origin ? undefined : this.roles.origin, env: { ICON_LOG_LEVEL: "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ...this.o.nodeEnv } });
+    // Two nodes: each has one peer to dial it back, so one /24 is the quorum here.
+    const env = { ICON_LOG_LEVEL: "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ICON_REACHABILITY_QUORUM: "1", ...this.o.nodeEnv };
+    const node = await this.nodes.start(host, { bootstrap: host === this.roles.origin ? undefined : this.roles.origin, env });
     const socket = (await answer(node.api.v1.status.$get())).engine.socket;
     this.engines.set(host, await createDockerEngine(socket));
   }
 
   /** Waits until the edge has announced the routers it shares with the client's path, and the origin sees the edge as closer. */
   private async warmUp(timeoutMs = 90_000): Promise<void> {
+    if (this.o.edgeUnreachable) return this.nodes.waitReachability(this.roles.edge, "unreachable", timeoutMs);
     await this.nodes.warmedUp(this.roles.edge, 2, timeoutMs);
     const ud = address(this.st, this.roles.client);
     const edgeId = (await answer(this.nodes.get(this.roles.edge).api.v1.status.$get())).nodeId;

@@ -115,6 +115,18 @@ export class TestbedNodes {
     throw new Error(`${host}'s topology did not get there in ${timeoutMs} ms: ${JSON.stringify(last)}`);
   }
 
+  /** Polls a node's status until its IPv4 reachability is `ipv4`; throws with the last one when time runs out. */
+  async waitReachability(host: string, ipv4: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      last = await answer(this.get(host).api.v1.status.$get()).then((s) => s.reachability, (e) => e);
+      if ((last as { ipv4?: string }).ipv4 === ipv4) return;
+      await Bun.sleep(200);
+    }
+    throw new Error(`${host}'s reachability did not become ${ipv4} in ${timeoutMs} ms: ${JSON.stringify(last)}`);
+  }
+
   /**
    * Waits until a node has announced at least `routers` routers from at least two traces (its first and
    * the first confirming one, so that a single busy moment does not set the RTTs).

@@ -22,6 +22,7 @@ import type { AnnounceAs } from "../topology/dht-directory.ts";
 import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
 import { net24 } from "../util/ipv4.ts";
 import { askDialback, DialbackVerifier, OP_DIALBACK } from "./dialback.ts";
+import { IconPorts } from "./icon-ports.ts";
 import { findLan, isOwnAddress } from "./lan.ts";
 import { PortMappings, type Mapping } from "./mappings.ts";
 import { findMapper } from "./port-mapper.ts";
@@ -63,6 +64,7 @@ export class NatComponent implements NodeComponent {
   private reach!: Reachability;
   private verifier?: DialbackVerifier;
   private mappings?: PortMappings;
+  private readonly iconPorts: IconPorts;
   private mapped: Promise<void> = Promise.resolve();
   private readonly mapping: MappingState = { state: "pending", tried: [] };
   private timer?: TimerHandle;
@@ -72,6 +74,7 @@ export class NatComponent implements NodeComponent {
   constructor(private readonly init: NatComponentInit) {
     this.clock = init.clock ?? realClock;
     this.isOwn = init.isOwn ?? isOwnAddress;
+    this.iconPorts = new IconPorts(init.log);
   }
 
   async start(): Promise<void> {
@@ -114,6 +117,7 @@ export class NatComponent implements NodeComponent {
     try {
       await this.mappings.add("dht", "udp", dht);
       await this.mappings.add("peer", "tcp", peer);
+      await this.iconPorts.found(this.mappings);
       this.mapping.routerAddress = await mapper.externalAddress().catch(() => undefined);
       Object.assign(this.mapping, { state: "mapped", ms: Math.round(this.clock.now() - started) });
       log.info("mapped the DHT and peer ports on the home router", { via: mapper.via, gateway: mapper.gateway, outside: this.mapping.routerAddress, ms: this.mapping.ms });
@@ -199,7 +203,7 @@ export class NatComponent implements NodeComponent {
     return nat ? { held: `${nat}; waiting until peers have dialled it back (${v.reason})` } : undefined;
   }
 
-  /** ICONs' networking with their ports mapped on the home router while they run (portMapping auto). */
+  /** ICONs' networking with their ports mapped on the home router while they run (portMapping auto; icon-ports.ts). */
   iconNetwork(inner: IconNetwork): IconNetwork {
     return {
       get egress() {
@@ -209,9 +213,8 @@ export class NatComponent implements NodeComponent {
       check: () => inner.check(),
       attach: async (containerId, port) => {
         const facts = await inner.attach(containerId, port);
-        await this.mapped;
         try {
-          await this.mappings?.add("icon", "tcp", port);
+          await this.iconPorts.attach(port);
         } catch (e) {
           await inner.detach(port);
           throw e;
@@ -220,7 +223,7 @@ export class NatComponent implements NodeComponent {
       },
       detach: async (port) => {
         await inner.detach(port);
-        await this.mappings?.remove("tcp", port);
+        await this.iconPorts.detach(port);
       },
     };
   }

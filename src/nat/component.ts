@@ -31,6 +31,7 @@ import { Reachability, type Verdict } from "./reachability.ts";
 /** Dial-back rounds: soon while the verdict is unknown, then to notice a change (a router rebooted). */
 const UNKNOWN_ROUND_MS = 3_000;
 const ROUND_MS = 5 * 60_000;
+const CLIENT_RECHECK_MS = 1000;
 
 export interface NatComponentInit {
   config: Config;
@@ -70,6 +71,7 @@ export class NatComponent implements NodeComponent {
   private timer?: TimerHandle;
   private stopped = false;
   private lastVerdict?: string;
+  private client = { yes: false, at: -Infinity };
 
   constructor(private readonly init: NatComponentInit) {
     this.clock = init.clock ?? realClock;
@@ -201,6 +203,21 @@ export class NatComponent implements NodeComponent {
     if (v.ipv4 === "unreachable") return { held: `unreachable: ${v.reason}` };
     const nat = this.behindNat();
     return nat ? { held: `${nat}; waiting until peers have dialled it back (${v.reason})` } : undefined;
+  }
+
+  /**
+   * Whether the DHT runs as a client (dht/codec.ts Flag.CLIENT): while the node is announced nowhere
+   * (unreachable, or behind a NAT until peers have dialled it back), other nodes answer it but keep it
+   * out of their routing tables, as libp2p's kad-dht does with nodes AutoNAT finds private. Asked for
+   * every DHT request, so it is worked out at most once a second (isOwn reads the interfaces).
+   */
+  dhtClient(): boolean {
+    const now = this.clock.now();
+    if (this.reach && now - this.client.at >= CLIENT_RECHECK_MS) {
+      const as = this.announceAs();
+      this.client = { yes: !!as && "held" in as, at: now };
+    }
+    return this.client.yes;
   }
 
   /** ICONs' networking with their ports mapped on the home router while they run (portMapping auto; icon-ports.ts). */

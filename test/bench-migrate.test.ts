@@ -57,6 +57,8 @@ describe("bench migrate refuses parts a topology cannot play, before bringing an
     [["--topology", "random"], /the client host UD is not in topology random:1/],
     [["--topology", "random", "--client", "UD1", "--origin", "XX"], /the origin host XX is not in topology random:1/],
     [["--client", "IEP1"], /three different hosts/],
+    // the network's variants are those of `icon testbed up`, checked as early
+    [["--nat", "upnp@XX"], /--nat upnp@XX: no host "XX"/],
   ])("%p", (flags, message) => {
     const p = cli("bench", "migrate", ...flags);
     expect(p.exitCode).toBe(2);

@@ -56,6 +56,10 @@ describeWith(["root", "docker", "binary", "miniupnpd"], "an edge behind a UPnP h
     expect(s.address).toBe(pub);
     // The origin is verified by the edge in turn (after its own search for a gateway has given up).
     await lab.nodes.waitReachability("IEP1", "public", 30_000);
+    // The benchmark's floor F needs the client-edge RTT, pinged from the NAT side (thesis: 14 ms).
+    const rtt = await lab.rtts(5);
+    expect(rtt.clientEdge).toBeGreaterThan(12);
+    expect(rtt.clientEdge).toBeLessThan(20);
   }, 40_000);
 
   test("cold, direct and hot: the client reaches the replica through the mapping; a stopped node removes its mappings", async () => {

@@ -110,9 +110,11 @@ describe("codec rejects every malformed field", () => {
     expectReject(mutate(ping, 1, 0), "type");
     expectReject(mutate(ping, 1, 9), "type");
   });
-  test("flags: unknown bits, reply-only flags on requests", () => {
+  test("flags: unknown bits, reply-only flags on requests, request-only flags on replies", () => {
     expectReject(mutate(ping, 2, 0x80), "flags");
-    expectReject(mutate(stored, 2, 0x08), "flags");
+    expectReject(mutate(stored, 2, Flag.CLIENT), "flags");
+    expect(decode(mutate(ping, 2, Flag.CLIENT)).flags).toBe(Flag.CLIENT);
+    expect(decode(encode(packet(bodies[7]!, { flags: Flag.CLIENT }))).flags).toBe(0); // never sent on a reply
     expectReject(mutate(ping, 2, Flag.TRUNCATED), "flags");
     expect(decode(mutate(stored, 2, Flag.WANT_PROOF)).flags).toBe(Flag.WANT_PROOF); // a reply asking for our proof
   });

@@ -12,7 +12,7 @@ import { networkInterfaces } from "node:os";
 import type { Identity } from "../identity/identity.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { realClock, type Clock } from "../util/clock.ts";
-import { decode, MsgType, REQUEST_TYPES, type Body, type Endpoint, type Packet } from "./codec.ts";
+import { decode, Flag, MsgType, REQUEST_TYPES, type Body, type Endpoint, type Packet } from "./codec.ts";
 import * as C from "./constants.ts";
 import { newCounters } from "./counters.ts";
 import type { OnEvent } from "./events.ts";
@@ -61,6 +61,8 @@ export interface DhtOptions {
   /** Requests per second answered per source address / IP. */
   rateLimits?: RateLimits;
   storeLimits?: { maxKeys?: number; maxBytes?: number };
+  /** Whether this node is a client (codec.ts Flag.CLIENT): others answer it but keep it out of their tables. @default never */
+  client?: () => boolean;
 }
 
 export class DhtNodeCore {
@@ -111,6 +113,7 @@ export class DhtNodeCore {
     this.scope = new AddressScope(() => this.ownAddresses(), () => this.clock.now());
     const bound = opts.transport.address;
     this.rpc = new Rpc(opts.transport, this.clock, opts.identity, this.counters, (p, a, port, proven) => this.onReply(p, a, port, proven), (ip) => ip === bound);
+    if (opts.client) this.rpc.asClient = opts.client;
     this.tokens = new AddressTokens(this.clock);
     const ping = (to: RpcTarget, wantProof: boolean, attempts?: number) => this.request(to, { type: MsgType.PING }, { wantProof, attempts });
     this.membership = new Membership({ table: this.table, clock: this.clock, ping, onAdded: (c) => this.onAdded(c) });
@@ -236,7 +239,7 @@ export class DhtNodeCore {
         this.rpc.markVerified(address, port);
         this.harvest.saw(address);
         this.responder.handle(p, address, port, data.length, true);
-        this.membership.saw(p.sender, address, port, proven);
+        if (!(p.flags & Flag.CLIENT)) this.membership.saw(p.sender, address, port, proven);
       } else this.rpc.handleReply(p, address, port);
     } catch (e) {
       // A bug must not take the node down; it shows in the log and the counters.

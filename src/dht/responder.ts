@@ -54,7 +54,7 @@ export class Responder {
     let proof = req.flags & Flag.WANT_PROOF ? makeProof(this.d.identity, req.rid, req.sender) : undefined;
     // A stranger this node would keep: ask it to prove its id from a verified address (it cannot be pinged
     // for that: its address may be spoofed).
-    let flags = !verified && this.d.wouldKeep(req.sender) ? Flag.WANT_PROOF : 0;
+    let flags = !verified && !(req.flags & Flag.CLIENT) && this.d.wouldKeep(req.sender) ? Flag.WANT_PROOF : 0;
     let fitted = body;
     const fixed = HEADER_BYTES + (proof ? PROOF_BYTES : 0);
     if (fixed + bodySize(body) > cap) {

@@ -85,6 +85,8 @@ export class Rpc {
   /** Datagrams per IP to addresses that never answered (reflection budget). */
   private readonly unverified: TokenBuckets;
   private closed = false;
+  /** Whether requests go out with Flag.CLIENT: this node cannot be reached where it sends from. */
+  asClient: () => boolean = () => false;
 
   constructor(
     private readonly transport: DatagramTransport,
@@ -163,7 +165,7 @@ export class Rpc {
     const receiver = p.to.id ?? info.id;
     const proof = fresh && receiver && !info.proved ? makeRequestProof(this.identity, rid, receiver, info.token!) : undefined;
     const packet: Packet = {
-      flags: wantProof ? Flag.WANT_PROOF : 0,
+      flags: (wantProof ? Flag.WANT_PROOF : 0) | (this.asClient() ? Flag.CLIENT : 0),
       rid,
       sender: this.identity.nodeId,
       token: fresh ? info.token! : zeroToken(),

@@ -255,7 +255,8 @@ export class MigrationLab {
   async rtts(count = 20): Promise<Rtts> {
     const { client, origin, edge } = this.roles;
     const res = await pingMatrix(this.st, this.topology, { count, interval: 0.05, pairs: [[client, origin], [client, edge], [origin, edge]] });
-    const mean = (a: string, b: string) => res.find((r) => r.from === a && r.to === b)?.meanMs ?? NaN;
+    // A host behind NAT pings out instead of being pinged (pingMatrix): either direction is the pair's RTT.
+    const mean = (a: string, b: string) => res.find((r) => (r.from === a && r.to === b) || (r.from === b && r.to === a))?.meanMs ?? NaN;
     return { clientOrigin: mean(client, origin), clientEdge: mean(client, edge), originEdge: mean(origin, edge) };
   }
 

@@ -22,6 +22,7 @@ import type { AnnounceAs } from "../topology/dht-directory.ts";
 import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
 import { net24 } from "../util/ipv4.ts";
 import { askDialback, DialbackVerifier, OP_DIALBACK } from "./dialback.ts";
+import { IconPorts } from "./icon-ports.ts";
 import { findLan, isOwnAddress } from "./lan.ts";
 import { PortMappings, type Mapping } from "./mappings.ts";
 import { findMapper } from "./port-mapper.ts";
@@ -30,6 +31,7 @@ import { Reachability, type Verdict } from "./reachability.ts";
 /** Dial-back rounds: soon while the verdict is unknown, then to notice a change (a router rebooted). */
 const UNKNOWN_ROUND_MS = 3_000;
 const ROUND_MS = 5 * 60_000;
+const CLIENT_RECHECK_MS = 1000;
 
 export interface NatComponentInit {
   config: Config;
@@ -63,15 +65,18 @@ export class NatComponent implements NodeComponent {
   private reach!: Reachability;
   private verifier?: DialbackVerifier;
   private mappings?: PortMappings;
+  private readonly iconPorts: IconPorts;
   private mapped: Promise<void> = Promise.resolve();
   private readonly mapping: MappingState = { state: "pending", tried: [] };
   private timer?: TimerHandle;
   private stopped = false;
   private lastVerdict?: string;
+  private client = { yes: false, at: -Infinity };
 
   constructor(private readonly init: NatComponentInit) {
     this.clock = init.clock ?? realClock;
     this.isOwn = init.isOwn ?? isOwnAddress;
+    this.iconPorts = new IconPorts(init.log);
   }
 
   async start(): Promise<void> {
@@ -114,6 +119,7 @@ export class NatComponent implements NodeComponent {
     try {
       await this.mappings.add("dht", "udp", dht);
       await this.mappings.add("peer", "tcp", peer);
+      await this.iconPorts.found(this.mappings);
       this.mapping.routerAddress = await mapper.externalAddress().catch(() => undefined);
       Object.assign(this.mapping, { state: "mapped", ms: Math.round(this.clock.now() - started) });
       log.info("mapped the DHT and peer ports on the home router", { via: mapper.via, gateway: mapper.gateway, outside: this.mapping.routerAddress, ms: this.mapping.ms });
@@ -199,7 +205,22 @@ export class NatComponent implements NodeComponent {
     return nat ? { held: `${nat}; waiting until peers have dialled it back (${v.reason})` } : undefined;
   }
 
-  /** ICONs' networking with their ports mapped on the home router while they run (portMapping auto). */
+  /**
+   * Whether the DHT runs as a client (dht/codec.ts Flag.CLIENT): while the node is announced nowhere
+   * (unreachable, or behind a NAT until peers have dialled it back), other nodes answer it but keep it
+   * out of their routing tables, as libp2p's kad-dht does with nodes AutoNAT finds private. Asked for
+   * every DHT request, so it is worked out at most once a second (isOwn reads the interfaces).
+   */
+  dhtClient(): boolean {
+    const now = this.clock.now();
+    if (this.reach && now - this.client.at >= CLIENT_RECHECK_MS) {
+      const as = this.announceAs();
+      this.client = { yes: !!as && "held" in as, at: now };
+    }
+    return this.client.yes;
+  }
+
+  /** ICONs' networking with their ports mapped on the home router while they run (portMapping auto; icon-ports.ts). */
   iconNetwork(inner: IconNetwork): IconNetwork {
     return {
       get egress() {
@@ -209,9 +230,8 @@ export class NatComponent implements NodeComponent {
       check: () => inner.check(),
       attach: async (containerId, port) => {
         const facts = await inner.attach(containerId, port);
-        await this.mapped;
         try {
-          await this.mappings?.add("icon", "tcp", port);
+          await this.iconPorts.attach(port);
         } catch (e) {
           await inner.detach(port);
           throw e;
@@ -220,7 +240,7 @@ export class NatComponent implements NodeComponent {
       },
       detach: async (port) => {
         await inner.detach(port);
-        await this.mappings?.remove("tcp", port);
+        await this.iconPorts.detach(port);
       },
     };
   }

@@ -2,30 +2,7 @@ import { expect, test } from "bun:test";
 import { silentLogger } from "../log.ts";
 import { FakeClock } from "../util/clock.ts";
 import { PortMappings } from "./mappings.ts";
-import type { PortMapper, Protocol } from "./port-mapper.ts";
-
-/** A router that holds mappings in a map; `taken` ports are refused as UPnP's 718, `shift` moves what it grants. */
-function router(o: { taken?: number[]; shift?: number } = {}) {
-  const held = new Map<string, number>();
-  const calls: string[] = [];
-  const mapper: PortMapper = {
-    via: "upnp",
-    gateway: "http://192.168.1.1:5000/rootDesc.xml",
-    externalAddress: async () => "6.0.3.2",
-    async map(p: Protocol, internal: number, external: number, lifetimeSec: number) {
-      calls.push(`map ${p} ${internal}->${external}`);
-      if (o.taken?.includes(external)) throw Object.assign(new Error("ConflictInMappingEntry"), { upnpCode: "718" });
-      held.set(`${p}/${external + (o.shift ?? 0)}`, internal);
-      return { externalPort: external + (o.shift ?? 0), lifetimeSec };
-    },
-    async unmap(p: Protocol, _internal: number, external: number) {
-      calls.push(`unmap ${p} ${external}`);
-      held.delete(`${p}/${external}`);
-    },
-    close() {},
-  };
-  return { mapper, held, calls };
-}
+import { fakeRouter as router } from "../../test/support/fake-router.ts";
 
 test("the same port outside; a taken DHT port moves to the next, a taken ICON port fails", async () => {
   const r = router({ taken: [4100, 20000] });

@@ -50,7 +50,8 @@ export class IconNode {
     const { identity, created } = await loadOrCreateIdentity(config.dataDir);
     const nodeId = toHex(identity.nodeId);
     if (created) log.info("created a new node identity", { nodeId, dataDir: config.dataDir });
-    const dht = new DhtComponent({ config, identity, log: log.child("dht") }); // later components use dht.dht once started
+    // later components use dht.dht once started; a node announced nowhere is a DHT client (nat/component.ts)
+    const dht = new DhtComponent({ config, identity, log: log.child("dht"), client: (): boolean => nat.dhtClient() });
     let peer: PeerComponent | undefined;
     let topology: TopologyComponent | undefined;
     const nat = new NatComponent({

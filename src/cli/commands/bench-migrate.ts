@@ -1,7 +1,7 @@
 import { IconError } from "../../errors.ts";
 import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table, type Output } from "../output.ts";
-import { loadTopology, TOPOLOGY_OPTIONS } from "./testbed-common.ts";
+import { loadTopology, natFlags, TOPOLOGY_OPTIONS } from "./testbed-common.ts";
 import type { MigrateBenchResult } from "../../bench/migrate/run.ts";
 import { numberFlag } from "../flags.ts";
 
@@ -24,7 +24,7 @@ async function rerender(file: string, dir: string | undefined, out: Output): Pro
 
 export const command = defineCommand({
   name: "bench migrate",
-  usage: "icon bench migrate [--case direct|hot|cold|all] [-n N] [--loss P] [--topology T --client H --origin H --edge H] [--out DIR] [--json]\n" +
+  usage: "icon bench migrate [--case direct|hot|cold|all] [-n N] [--loss P] [--topology T --client H --origin H --edge H] [--nat KIND@HOST] [--out DIR] [--json]\n" +
     "       icon bench migrate --from RESULTS.json --out DIR",
   description:
     "Brings up the thesis network, two nodes (each with its own Docker engine) and the sample ICON; per case one dry\n" +
@@ -33,7 +33,8 @@ export const command = defineCommand({
     "95%/99% confidence intervals and the median in units of F = 3·RTT(client,origin) + 3·RTT(client,edge)\n" +
     "measured in the same run. --out writes results.json, report.md and SVG plots (CDF/PDF, phases).\n" +
     "Another network: --topology random|FILE (as icon testbed up) and the hosts that play the client, the\n" +
-    "origin and the edge (any hosts: every node brings its own Docker engine).",
+    "origin and the edge (any hosts: every node brings its own Docker engine). --nat, --ipv6 and --numbering\n" +
+    "change the network as in icon testbed up, e.g. --nat upnp@IEP2 puts the edge behind a UPnP home router.",
   options: {
     ...JSON_OPTION,
     case: { type: "string", arg: "CASE", doc: "direct, hot, cold or all (default all).", default: "all" },
@@ -53,6 +54,7 @@ export const command = defineCommand({
     "icon bench migrate -n 5",
     "icon bench migrate --case all -n 1000 --out docs/bench/migrate",
     "icon bench migrate --topology random --seed 3 --client UD1 --origin IEP1 --edge IEP3 -n 20",
+    "icon bench migrate -n 20 --nat upnp@IEP2",
   ],
   async run({ values, out }) {
     if (values.from !== undefined) return rerender(values.from, values.out, out);
@@ -63,7 +65,8 @@ export const command = defineCommand({
     const n = numberFlag(values, "n", 20, { int: true, min: 1 });
     const loss = numberFlag(values, "loss", 0, { min: 0, below: 1 });
     const timeoutMs = numberFlag(values, "timeout-ms", 30_000, { above: 0 });
-    const topology = loadTopology({ topology: values.topology, seed: values.seed, hosts: values.hosts });
+    // --ipv6, --numbering and --nat as `icon testbed up` takes them; the lab applies --loss itself.
+    const topology = loadTopology({ ...values, loss: undefined });
     const role = (part: keyof typeof THESIS_ROLES) => values[part] ?? THESIS_ROLES[part];
     const roles = { client: role("client"), origin: role("origin"), edge: role("edge") };
     checkRoles(topology, roles);
@@ -82,7 +85,8 @@ export const command = defineCommand({
     });
     const network = topology.source === "thesis" ? "" : ` --topology ${values.topology}${values.topology === "random" ? ` --seed ${values.seed ?? 1} --hosts ${values.hosts ?? 6}` : ""}`;
     const parts = Object.entries(roles).filter(([k, v]) => THESIS_ROLES[k as keyof typeof roles] !== v).map(([k, v]) => ` --${k} ${v}`).join("");
-    const commandLine = `icon bench migrate --case ${which} -n ${n}${loss ? ` --loss ${loss}` : ""}${network}${parts}`;
+    const variant = `${values.ipv6 ? " --ipv6" : ""}${values.numbering ? ` --numbering ${values.numbering}` : ""}${natFlags(values).map(([h, k]) => ` --nat ${k}@${h}`).join("")}`;
+    const commandLine = `icon bench migrate --case ${which} -n ${n}${loss ? ` --loss ${loss}` : ""}${network}${variant}${parts}`;
     if (values.out) {
       const { writeReport } = await import("../../bench/migrate/report.ts");
       const files = await writeReport(values.out, result, commandLine);

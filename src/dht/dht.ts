@@ -68,6 +68,7 @@ export class Dht extends DhtNodeCore {
       log: this.log,
       storeAtClosest: (kind, key, record, onEvent) => this.storeAtClosest(kind, key, record, onEvent),
       self: () => ({ address: this.advertisedAddress(), dhtPort: this.port }),
+      random: opts.random ?? Math.random,
     });
     this.ownRecords = () => this.publisher.saved();
     this.onJoined = () => {

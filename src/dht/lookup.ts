@@ -7,7 +7,7 @@
  * value (records are verified before they count).
  */
 import type { Clock } from "../util/clock.ts";
-import { MsgType, type Body, type Endpoint } from "./codec.ts";
+import { Flag, MsgType, type Body, type Endpoint } from "./codec.ts";
 import { ALPHA, K } from "./constants.ts";
 import type { OnEvent } from "./events.ts";
 import { compareDistance, equalIds, type Id } from "./id.ts";
@@ -56,6 +56,11 @@ export interface LookupOptions {
 export interface LookupResult {
   /** The closest nodes that answered, nearest first (at most k). */
   closest: ShortlistEntry[];
+  /**
+   * The k closest not known to be gone, nearest first: those that answered and those whose query was still
+   * being retried when a node lookup ended (it does not wait for them).
+   */
+  closestAlive: ShortlistEntry[];
   records?: SignedRecord[];
   /** The node that returned the records. */
   from?: ShortlistEntry;
@@ -66,6 +71,8 @@ export interface LookupResult {
   /** Datagrams sent (with retransmissions) plus replies received. */
   messages: number;
   queried: number;
+  /** Nodes that answered that they have not joined the network yet (Flag.JOINING: they named nobody). */
+  joining: number;
 }
 
 export class Lookup {
@@ -74,6 +81,11 @@ export class Lookup {
   private active = 0;
   private messages = 0;
   private queried = 0;
+  private joining = 0;
+  /** Answers in a row that named nobody closer than the closest node seen; alpha of them end the narrowing. */
+  private stalled = 0;
+  /** A node lookup that stopped getting closer queries the rest of the k closest at once. */
+  private finishing = false;
   private finished = false;
   private readonly started: number;
   private readonly k: number;
@@ -129,8 +141,10 @@ export class Lookup {
     for (const c of this.shortlist) {
       if (c.state === FAILED) continue;
       if (inWindow++ >= this.k) break;
-      if (c.state === NEW && this.active < this.alpha) this.query(c);
-      if (c.state !== DONE) open = true;
+      if (c.state === NEW && (this.finishing || this.active < this.alpha)) this.query(c);
+      // A node lookup does not wait for slow nodes (a lost datagram, retried): they are named among the
+      // closest as unconfirmed, and whatever follows (a STORE) has its own retries.
+      if (c.state !== DONE && !(c.state === SLOW && this.opts.kind === undefined)) open = true;
     }
     if (!open) this.finish();
   }
@@ -169,6 +183,7 @@ export class Lookup {
     c.state = DONE;
     if (this.finished) return;
     this.messages++;
+    if (r.packet.flags & Flag.JOINING) this.joining++;
     const body = r.packet.body;
     if (body.type === MsgType.VALUE && this.opts.kind !== undefined) {
       const records = this.deps.validRecords(this.opts.kind, this.opts.target, body.records);
@@ -179,6 +194,7 @@ export class Lookup {
       }
     }
     let closer = 0;
+    const closestBefore = this.closestLive();
     if (body.type === MsgType.NODES) {
       for (const n of body.contacts) {
         // A node naming private or loopback addresses could turn us against a LAN, or ourselves.
@@ -186,18 +202,28 @@ export class Lookup {
         if (this.add(n.id, n.address, n.port, c.hop + 1)) closer++;
       }
     }
+    // Paper §2.3: once a round of alpha answers brings nobody closer than the closest node seen, a node
+    // lookup sends FIND_NODE to all of the k closest it has not queried yet (alpha at a time, the last
+    // dozen of them took one RTT each).
+    this.stalled = this.closestLive() === closestBefore ? this.stalled + 1 : 0;
+    if (this.stalled >= this.alpha && this.opts.kind === undefined) this.finishing = true;
     this.opts.onEvent?.({ type: "reply", from: to, hop: c.hop, closer, rttMs: Math.round(r.rttMs * 10) / 10 });
     this.pump();
+  }
+
+  private closestLive(): ShortlistEntry | undefined {
+    return this.shortlist.find((c) => c.state !== FAILED);
   }
 
   private finish(records?: SignedRecord[], from?: ShortlistEntry): void {
     if (this.finished) return;
     this.finished = true;
     const closest = this.shortlist.filter((c) => c.state === DONE).slice(0, this.k);
+    const closestAlive = this.shortlist.filter((c) => c.state === DONE || c.state === SLOW).slice(0, this.k);
     const cacheTarget = records ? closest.find((c) => c !== from) : undefined;
     const hops = from ? from.hop : closest[0]?.hop ?? 0;
     const ms = this.deps.clock.now() - this.started;
     this.opts.onEvent?.({ type: "lookup-done", found: !!records, ms: Math.round(ms * 10) / 10, hops, messages: this.messages, queried: this.queried });
-    this.resolve({ closest, records, from, cacheTarget, hops, ms, messages: this.messages, queried: this.queried });
+    this.resolve({ closest, closestAlive, records, from, cacheTarget, hops, ms, messages: this.messages, queried: this.queried, joining: this.joining });
   }
 }

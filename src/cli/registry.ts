@@ -20,6 +20,7 @@ export const REGISTRY: Entry[] = [
   { name: "dht get", summary: "Look up the value under a key in the DHT", load: () => import("./commands/dht-get.ts") },
   { name: "dht peers", summary: "List the DHT nodes in this node's routing table", load: () => import("./commands/dht-peers.ts") },
   { name: "bench dht", summary: "Simulate N DHT nodes with loss and churn and measure lookups", load: () => import("./commands/bench-dht.ts") },
+  { name: "bench dht-live", summary: "Time puts and gets across N real node processes on loopback with loss (root)", load: () => import("./commands/bench-dht-live.ts") },
   { name: "bench dht-micro", summary: "Micro-benchmarks of DHT codec and routing table (tinybench)", load: () => import("./commands/bench-dht-micro.ts") },
   { name: "trace", summary: "Trace the route to an IPv4 address (parallel UDP probes, no root)", load: () => import("./commands/trace.ts") },
   { name: "topology", summary: "Show the node's map of routers, with its RTT and hops to each", load: () => import("./commands/topology.ts") },

@@ -2,13 +2,15 @@
  * The iterative lookup (paper §2.3), answer-driven. Up to alpha queries are active at once; every answer
  * is merged the moment it arrives and the next closest unqueried node is asked at once, so no round waits
  * for its slowest member. A query whose first timeout passes stops counting against alpha (it keeps being
- * retried and is used if it answers), so a lost datagram costs one RTO, not a stalled round. The lookup
- * ends when the k closest nodes seen have all answered or failed; a value lookup ends at the first valid
- * value (records are verified before they count).
+ * retried and is used if it answers), so a lost datagram costs one RTO, not a stalled round; so does a
+ * query that has waited three times this lookup's median answer (its contact's RTO may be stale). A value
+ * lookup ends at the first valid value (records are verified before they count), or when the k closest
+ * nodes seen have all answered or failed. A node lookup ends when none of the k closest is unqueried or
+ * waiting for a first answer: slow ones are named as unconfirmed (closestAlive), not waited for.
  */
-import type { Clock } from "../util/clock.ts";
+import type { Clock, TimerHandle } from "../util/clock.ts";
 import { Flag, MsgType, type Body, type Endpoint } from "./codec.ts";
-import { ALPHA, K } from "./constants.ts";
+import { ALPHA, K, MIN_RTO_MS } from "./constants.ts";
 import type { OnEvent } from "./events.ts";
 import { compareDistance, equalIds, type Id } from "./id.ts";
 import type { RecordKind, SignedRecord } from "./record.ts";
@@ -17,6 +19,8 @@ import { isContactAddress } from "./wire.ts";
 import { toHex } from "../util/hex.ts";
 
 const NEW = 0, INFLIGHT = 1, SLOW = 2, DONE = 3, FAILED = 4;
+/** A query is a straggler once it has waited this many times the lookup's median answer. */
+const STRAGGLER_FACTOR = 3;
 
 /** A node in a lookup's shortlist: the nodes heard of so far, nearest the target first. */
 export interface ShortlistEntry extends Endpoint {
@@ -86,6 +90,11 @@ export class Lookup {
   private stalled = 0;
   /** A node lookup that stopped getting closer queries the rest of the k closest at once. */
   private finishing = false;
+  /** Queries not answered yet (and not slow), with when they went out and how to mark them slow. */
+  private readonly waiting = new Map<ShortlistEntry, { sentAt: number; slow: () => void }>();
+  /** RTTs of this lookup's answers. */
+  private readonly rtts: number[] = [];
+  private stragglerTimer?: TimerHandle;
   private finished = false;
   private readonly started: number;
   private readonly k: number;
@@ -159,19 +168,41 @@ export class Lookup {
       ? { type: MsgType.FIND_VALUE, kind: this.opts.kind, key: this.opts.target }
       : { type: MsgType.FIND_NODE, target: this.opts.target };
     const onSlow = () => {
+      this.waiting.delete(c);
       if (c.state !== INFLIGHT) return;
       c.state = SLOW;
       this.active--;
       if (!this.finished) this.opts.onEvent?.({ type: "slow", to });
       this.pump();
     };
+    this.waiting.set(c, { sentAt: this.deps.clock.now(), slow: onSlow });
     this.deps
       .request(c, body, { wantProof: this.deps.wantsProof(c.idHex, c.address, c.port), onSlow, onSend: () => this.messages++ })
       .then((r) => this.answered(c, r));
   }
 
+  /**
+   * A query unanswered STRAGGLER_FACTOR times as long as this lookup's median answer (and at least
+   * MIN_RTO_MS) is treated as slow now, whatever its contact's timeout says: that timeout may date from a
+   * busy moment, and one straggler must not hold up the lookup (the query is still retried and used).
+   */
+  private checkStragglers(): void {
+    this.deps.clock.clearTimeout(this.stragglerTimer);
+    if (this.finished || this.rtts.length < this.alpha || !this.waiting.size) return;
+    const sorted = [...this.rtts].sort((a, b) => a - b);
+    const limit = Math.max(MIN_RTO_MS, STRAGGLER_FACTOR * sorted[sorted.length >> 1]!);
+    const now = this.deps.clock.now();
+    let next = Infinity;
+    for (const [, w] of [...this.waiting]) {
+      if (now - w.sentAt >= limit) w.slow();
+      else next = Math.min(next, w.sentAt + limit);
+    }
+    if (next < Infinity) this.stragglerTimer = this.deps.clock.setTimeout(() => this.checkStragglers(), next - now);
+  }
+
   private answered(c: ShortlistEntry, r: RpcResult): void {
     if (c.state === INFLIGHT) this.active--;
+    this.waiting.delete(c);
     const to = `${c.address}:${c.port}`;
     if (!r.ok) {
       c.state = FAILED;
@@ -183,6 +214,7 @@ export class Lookup {
     c.state = DONE;
     if (this.finished) return;
     this.messages++;
+    this.rtts.push(r.rttMs);
     if (r.packet.flags & Flag.JOINING) this.joining++;
     const body = r.packet.body;
     if (body.type === MsgType.VALUE && this.opts.kind !== undefined) {
@@ -208,6 +240,7 @@ export class Lookup {
     this.stalled = this.closestLive() === closestBefore ? this.stalled + 1 : 0;
     if (this.stalled >= this.alpha && this.opts.kind === undefined) this.finishing = true;
     this.opts.onEvent?.({ type: "reply", from: to, hop: c.hop, closer, rttMs: Math.round(r.rttMs * 10) / 10 });
+    this.checkStragglers();
     this.pump();
   }
 
@@ -218,6 +251,7 @@ export class Lookup {
   private finish(records?: SignedRecord[], from?: ShortlistEntry): void {
     if (this.finished) return;
     this.finished = true;
+    this.deps.clock.clearTimeout(this.stragglerTimer);
     const closest = this.shortlist.filter((c) => c.state === DONE).slice(0, this.k);
     const closestAlive = this.shortlist.filter((c) => c.state === DONE || c.state === SLOW).slice(0, this.k);
     const cacheTarget = records ? closest.find((c) => c !== from) : undefined;

@@ -25,6 +25,7 @@ export const REGISTRY: Entry[] = [
   { name: "trace", summary: "Trace the route to an IPv4 address (parallel UDP probes, no root)", load: () => import("./commands/trace.ts") },
   { name: "topology", summary: "Show the node's map of routers, with its RTT and hops to each", load: () => import("./commands/topology.ts") },
   { name: "closest", summary: "Ask the running node which nodes are closest to a client", load: () => import("./commands/closest.ts") },
+  { name: "bench new-edge", summary: "Measure how soon a new edge is offered with a sound estimate on the testbed (root)", load: () => import("./commands/bench-new-edge.ts") },
   { name: "bench trace", summary: "Measure trace time against path RTT on the thesis testbed (root)", load: () => import("./commands/bench-trace.ts") },
   { name: "bench closest", summary: "Measure closest() latency (cold, warm) and accuracy on the testbed (root)", load: () => import("./commands/bench-closest.ts") },
   { name: "testbed up", summary: "Bring up an emulated routed Internet in network namespaces (root)", load: () => import("./commands/testbed-up.ts") },

@@ -126,7 +126,7 @@ export class DhtNodeCore {
       tokens: this.tokens,
       counters: this.counters,
       wouldKeep: (sender) => !this.table.get(toHex(sender)) && !this.table.bucket(this.table.bucketIndex(sender)).full,
-      namesContacts: () => this.upkeep.joined,
+      namesContacts: () => this.upkeep.reachedNetwork,
       send: (data, address, port) => this.rpc.sendRaw(data, address, port),
     });
     this.lookupDeps = {

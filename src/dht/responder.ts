@@ -31,7 +31,7 @@ export interface ResponderDeps {
   /** Whether a sender not proven yet would enter the routing table (its bucket has room). */
   wouldKeep(sender: Id): boolean;
   /**
-   * Whether the routing table is worth naming: not before the node's first join has reached the network.
+   * Whether the routing table is worth naming: not before the node's first self-lookup has reached the network.
    * Until then it knows only the nodes that joined through it, and naming them to each other builds an
    * island, a second network that shares the id space with the first and whose lookups never leave it
    * (seen in the 200-node simulation: a node whose bootstrap ping was lost took 1 s to retry, 50 nodes

@@ -45,6 +45,7 @@ export class Upkeep {
   private timers: { tick?: TimerHandle; retry?: TimerHandle } = {};
   private running = false;
   private joinedOnce = false;
+  private reached = false;
 
   constructor(private readonly d: UpkeepDeps) {}
 
@@ -56,6 +57,15 @@ export class Upkeep {
   /** Whether a join has completed since start. */
   get joined(): boolean {
     return this.joinedOnce;
+  }
+
+  /**
+   * Whether this node's view comes from the network: its first self-lookup was answered by nodes that are
+   * not themselves still joining (or it is the first node). Until then it names nobody (responder.ts); the
+   * rest of the join (bucket refreshes, address votes) takes seconds more and need not be waited for.
+   */
+  get reachedNetwork(): boolean {
+    return this.reached;
   }
 
   start(): void {
@@ -85,6 +95,7 @@ export class Upkeep {
       // The first node of a network: alone, but up (its own saved records go out, to itself for now).
       if (!this.joinedOnce) this.d.onJoined();
       this.joinedOnce = true;
+      this.reached = true;
       return 0;
     }
     const before = table.size;
@@ -105,6 +116,7 @@ export class Upkeep {
         await sleep(this.d.clock, wait);
         r = await this.d.lookup(this.d.self);
       }
+      this.reached = true;
       await Promise.all(table.refreshTargets(this.d.clock.now(), 0, true).map((t) => this.d.lookup(t)));
     }
     await this.askForOurAddress();

@@ -2,7 +2,7 @@
  * `icon bench new-edge`: how soon a new edge is offered, and offered right. On the thesis testbed a fresh
  * node runs on IEP1 (the origin) and has already answered closest(UD) once (nobody closer: it has traced
  * UD and looked up the routers of that path). Then a node starts on IEP2, and from that moment IEP1 is asked
- * closest(UD) every `intervalMs`. A run ends at the first answer that puts IEP2 first with an estimate
+ * closest(UD) every `intervalMs` (100 ms by default). A run ends at the first answer that puts IEP2 first with an estimate
  * within 25% of the RTT IEP2 itself measures to UD (the "sound estimate" of the end-to-end topology test);
  * the figure is the time from starting IEP2's node until that answer arrived. Both nodes start afresh
  * (new data dirs, new identities) in every run.

@@ -24,7 +24,7 @@ export const command = defineCommand({
   options: {
     name: { type: "string", arg: "NAME", doc: "Testbed to use; brought up and removed again unless it is up already (default nebench).", default: "nebench" },
     runs: { type: "string", arg: "N", doc: "Runs, each with two fresh nodes (default 5)." },
-    "interval-ms": { type: "string", arg: "MS", doc: "Time between asks (default 250)." },
+    "interval-ms": { type: "string", arg: "MS", doc: "Time between asks (default 100)." },
     "limit-s": { type: "string", arg: "S", doc: "Give a run up after this long (default 60)." },
     keep: { type: "boolean", doc: "Leave the testbed up afterwards." },
     ...JSON_OPTION,
@@ -32,7 +32,7 @@ export const command = defineCommand({
   examples: ["icon bench new-edge", "icon bench new-edge --runs 10 --json > new-edge.json"],
   async run({ values, out }) {
     const runs = numberFlag(values, "runs", 5, { int: true, min: 1, max: 1000 });
-    const intervalMs = numberFlag(values, "interval-ms", 250, { int: true, min: 10, max: 60_000 });
+    const intervalMs = numberFlag(values, "interval-ms", 100, { int: true, min: 10, max: 60_000 });
     const limitS = numberFlag(values, "limit-s", 60, { min: 1, max: 3600 });
     const { benchNewEdge } = await import("../../bench/new-edge.ts");
     const report = await benchNewEdge({ name: values.name, runs, intervalMs, limitMs: limitS * 1000, keep: values.keep === true, progress: (h) => out.progress({ type: "bench", message: h }, h) });

@@ -109,10 +109,11 @@ export class Upkeep {
     // The lookups of a join: the first time, when a seed answered at last, or while peers are few. A node
     // with a full table whose bootstrap is down only pings it now and then.
     if (!this.joinedOnce || before < this.d.k || seeds.some((s) => this.holds(s))) {
-      // Every node that answered is itself still joining (it names nobody: it knows only nodes that joined
-      // through it). Wait for it and look again, rather than take a lone contact for the network.
+      // No node that has joined answered: those that did are themselves still joining (they name nobody:
+      // they know only nodes that joined through them), or the answers were lost. Wait and look again,
+      // rather than take a lone contact for the network.
       let r = await this.d.lookup(this.d.self);
-      for (let wait = JOIN_WAIT_MS; r.joining > 0 && r.joining >= r.closest.length && wait <= JOIN_WAIT_MAX_MS && this.running; wait *= 2) {
+      for (let wait = JOIN_WAIT_MS; r.joining >= r.closest.length && wait <= JOIN_WAIT_MAX_MS && this.running; wait *= 2) {
         await sleep(this.d.clock, wait);
         r = await this.d.lookup(this.d.self);
       }

@@ -42,9 +42,9 @@ describe("retransmission timeouts", () => {
     const a = new RttEstimator();
     e.feed(a, 100, 0);
     e.feed(a, 300, 10); // 200 ms above the floor: RFC 6298's first sample, SRTT' 200, RTTVAR' 100
-    expect(e.rto(a, 10)).toBeCloseTo(150 + 200 + 400, 5);
-    expect(e.rto(a, 1010)).toBeCloseTo(150 + 100 + 200, 5);
-    expect(e.rto(a, 10_010)).toBeCloseTo(150 + 600 / 1024, 5); // an idle path: its floor and half of it again
+    expect(e.rto(a, 10)).toBeCloseTo(125 + 200 + 400, 5);
+    expect(e.rto(a, 1010)).toBeCloseTo(125 + 100 + 200, 5);
+    expect(e.rto(a, 10_010)).toBeCloseTo(125 + 600 / 1024, 5); // an idle path: its floor and a quarter of it again
   });
 
   test("a contact's floor is its lowest RTT of the window; an old one gives way to the next sample", () => {

@@ -7,12 +7,13 @@
  * measured 67 ms median, 436 ms p99 for loopback peers) kept its timeouts at 0.3-1.2 s long after the
  * machine was idle again, and every lost datagram cost that much. So the timeout has two parts:
  * - the path's own floor, the contact's lowest RTT of the last FLOOR_WINDOW_MS (queueing and a busy machine
- *   only add to it), with half of it again as margin for the path's own jitter;
+ *   only add to it), with a quarter of it again as margin for the path's own jitter (RTTs of a path cluster
+ *   tightly above its minimum: Acharya & Saltz, "A study of Internet round-trip delay", 1996);
  * - the delay above such floors, smoothed RFC 6298-style over every reply from every contact
  *   (DelayAboveFloor): it gets many samples a second, so when this machine or its peers get busy it rises
  *   within a few replies for every contact at once (no storm of spurious retransmissions), and it halves
  *   every second without samples, so a past busy moment does not linger.
- * RTO = 1.5·floor + SRTT' + 4·RTTVAR', clamped to [MIN_RTO_MS, MAX_RTO_MS]. RFC 6298's own estimate per
+ * RTO = 1.25·floor + SRTT' + 4·RTTVAR', clamped to [MIN_RTO_MS, MAX_RTO_MS]. RFC 6298's own estimate per
  * contact is still kept: it is the RTT `dht peers` shows, and over all contacts the prior for new ones.
  */
 import { INITIAL_RTO_MS, MAX_RTO_MS, MIN_RTO_MS } from "./constants.ts";
@@ -102,7 +103,7 @@ export class DelayAboveFloor {
     if (contact.floor === undefined) return prior.rfcRto();
     this.decay(now);
     const s = this.smoothed;
-    return clampRto(1.5 * contact.floor + (s.srtt ?? 0) + 4 * s.rttvar);
+    return clampRto(1.25 * contact.floor + (s.srtt ?? 0) + 4 * s.rttvar);
   }
 }
 

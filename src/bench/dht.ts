@@ -32,6 +32,8 @@ export interface LookupLine {
   ok: boolean;
   /** Its node died (churn) before it ended: not counted. */
   aborted?: boolean;
+  /** Bursty loss: its own node's access link was in a Bad period when it started (nothing gets through). */
+  outage?: boolean;
 }
 
 export interface MacroOptions {
@@ -105,7 +107,7 @@ export function spread(values: number[]): Spread {
 export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
   const seed = o.seed ?? 1;
   const t0 = performance.now();
-  const { net, latency, loss } = simulation(o, seed);
+  const { net, latency, loss, outage } = simulation(o, seed);
   const progress = o.onProgress ?? (() => {});
 
   const v0 = net.clock.now();
@@ -150,11 +152,12 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
           const from = pick(net.live, net.random);
           const publisher = keys.get(name)!;
           const key = valueKey(publisher.id, keyOf("value", name));
+          const cut = outage(from.opts.transport.address);
           from.lookup(key, RecordKind.VALUE).then((r) => {
             // A lookup whose own node was killed meanwhile measures nothing: counted apart.
             const aborted = !net.isLive(from);
             const ok = !!r.records && holdsValue(r.records, publisher.nodeId, valueFor(name));
-            o.onLookup?.({ key: name, from: from.nodeId, ms: Math.round(r.ms * 1000) / 1000, hops: r.hops, ok, ...(aborted ? { aborted } : {}) });
+            o.onLookup?.({ key: name, from: from.nodeId, ms: Math.round(r.ms * 1000) / 1000, hops: r.hops, ok, ...(aborted ? { aborted } : {}), ...(cut ? { outage: cut } : {}) });
             if (!ok && !aborted) {
               const holders = net.live.filter((n) => n.store.get(RecordKind.VALUE, key).length > 0).length;
               progress({ type: "lookup-failed", key: name, from: from.nodeId.slice(0, 8), peers: from.table.size, queried: r.queried, ms: Math.round(r.ms), liveHolders: holders });
@@ -196,14 +199,19 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
 }
 
 /** The network with the chosen latency and loss models, every random choice drawn from the seed. */
-function simulation(o: MacroOptions, seed: number): { net: SimNetwork; latency: string; loss: string } {
+function simulation(o: MacroOptions, seed: number): { net: SimNetwork; latency: string; loss: string; outage: (address: string) => boolean } {
   const plane = o.latency === "lognormal" ? undefined : new PlaneModel(seededRandom(seed + 1));
   const delays = plane ?? new LogNormalModel(seed + 1, seededRandom(seed + 2));
   let lossModel: LossModel = independentLoss(o.loss);
   const links: LinkModel = { delayMs: (a, b) => delays.delayMs(a, b), loss: (a, b) => lossModel.loss(a, b) };
   const net = new SimNetwork({ links, seed });
-  if (o.lossModel === "bursty") lossModel = new GilbertElliottLoss(o.loss, seed + 3, () => net.clock.now());
-  return { net, latency: delays.describe(), loss: lossModel.describe() };
+  let outage = (_: string) => false;
+  if (o.lossModel === "bursty") {
+    const ge = new GilbertElliottLoss(o.loss, seed + 3, () => net.clock.now());
+    lossModel = ge;
+    outage = (a) => ge.isBad(`${a}>`) || ge.isBad(`>${a}`);
+  }
+  return { net, latency: delays.describe(), loss: lossModel.describe(), outage };
 }
 
 /** Whether the records hold the value that was put, signed by its publisher (the newest record counts). */

@@ -2,7 +2,9 @@
  * Joining and keeping the routing table alive (paper §2.3). A join pings the bootstrap nodes and saved
  * neighbours (asking each to prove its id), looks up its own id, then refreshes every bucket up to its
  * closest neighbour that is not full. Nobody answered, or too few peers found: it tries again, backing off
- * (the thesis's DHT gave up silently when its first ping was lost). Periodically: expire records, refresh
+ * (the thesis's DHT gave up silently when its first ping was lost). A self-lookup that no joined node
+ * answered (the others flag their NODES as JOINING) is repeated after a wait, so a node that started next to
+ * another starting node does not take it for the whole network. Periodically: expire records, refresh
  * buckets no lookup touched for an hour, and ask a few peers for our address until it is settled.
  */
 import type { Logger } from "../log.ts";
@@ -52,11 +54,6 @@ export class Upkeep {
   /** The join in progress, if any (lookups on an empty table wait for it). */
   get pendingJoin(): Promise<number> | undefined {
     return this.joining;
-  }
-
-  /** Whether a join has completed since start. */
-  get joined(): boolean {
-    return this.joinedOnce;
   }
 
   /**

@@ -200,8 +200,7 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
 
 /** The network with the chosen latency and loss models, every random choice drawn from the seed. */
 function simulation(o: MacroOptions, seed: number): { net: SimNetwork; latency: string; loss: string; outage: (address: string) => boolean } {
-  const plane = o.latency === "lognormal" ? undefined : new PlaneModel(seededRandom(seed + 1));
-  const delays = plane ?? new LogNormalModel(seed + 1, seededRandom(seed + 2));
+  const delays = o.latency === "lognormal" ? new LogNormalModel(seed + 1, seededRandom(seed + 2)) : new PlaneModel(seededRandom(seed + 1));
   let lossModel: LossModel = independentLoss(o.loss);
   const links: LinkModel = { delayMs: (a, b) => delays.delayMs(a, b), loss: (a, b) => lossModel.loss(a, b) };
   const net = new SimNetwork({ links, seed });

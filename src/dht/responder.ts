@@ -35,7 +35,7 @@ export interface ResponderDeps {
    * Until then it knows only the nodes that joined through it, and naming them to each other builds an
    * island, a second network that shares the id space with the first and whose lookups never leave it
    * (seen in the 200-node simulation: a node whose bootstrap ping was lost took 1 s to retry, 50 nodes
-   * joined through it and its newcomers meanwhile, and a third of all lookups from them failed).
+   * joined through it and its newcomers meanwhile, and 46 of 200 lookups failed).
    */
   namesContacts(): boolean;
   /** A record was stored (for logs and the maintenance of own records). */

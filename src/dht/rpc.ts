@@ -178,7 +178,7 @@ export class Rpc {
     p.withProof.push(proof !== undefined);
     p.sentAt.push(this.clock.now());
     this.pending.set(ridHex, p);
-    const timeout = Math.min(MAX_RTO_MS, this.delay.rto(info.rtt, this.globalRtt, this.clock.now()) * 2 ** p.attempt);
+    const timeout = Math.min(MAX_RTO_MS, this.rto(p.to.address, p.to.port) * 2 ** p.attempt);
     p.timer = this.clock.setTimeout(() => this.expire(p), timeout);
     p.opts.onSend?.();
     this.sendRaw(encode(packet), p.to.address, p.to.port);
@@ -225,9 +225,10 @@ export class Rpc {
     const attempt = p.rids.indexOf(ridHex);
     const rttMs = this.clock.now() - p.sentAt[attempt]!;
     const info = this.info(address, port);
-    const above = info.rtt.sample(rttMs, this.clock.now());
-    if (above !== undefined) this.delay.sample(above, this.clock.now());
-    this.globalRtt.sample(rttMs, this.clock.now());
+    const now = this.clock.now();
+    const above = info.rtt.sample(rttMs, now);
+    if (above !== undefined) this.delay.sample(above, now);
+    this.globalRtt.sample(rttMs, now);
     info.verified = true;
     info.id = packet.sender;
     if (p.withProof[attempt]) info.proved = true;

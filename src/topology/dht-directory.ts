@@ -52,9 +52,12 @@ export class DhtDirectory implements Directory {
    * a first `closest` on the thesis testbed took RTT(client) + RTT(IEP2) + 15 ms for UD's r1).
    */
   async lookup(routerId: string): Promise<RouterAnnouncement[]> {
+    return this.localLookup(routerId) ?? this.dht.findAnnouncements(routerId);
+  }
+
+  localLookup(routerId: string): RouterAnnouncement[] | undefined {
     const local = this.dht.localAnnouncements(routerId);
-    if (local.length || this.holdsKey(routerId)) return local;
-    return this.dht.findAnnouncements(routerId);
+    return local.length || this.holdsKey(routerId) ? local : undefined;
   }
 
   /** Whether fewer than k known nodes are closer to the router's key than this node. */

@@ -29,6 +29,11 @@ export interface Directory {
   withdraw(routerId: string): void;
   /** Every announcement under a router; from the local store when this node holds the key. */
   lookup(routerId: string): Promise<RouterAnnouncement[]>;
+  /**
+   * The same from this node's own store, when that is the answer (it holds the key), without any network;
+   * undefined when a lookup would have to ask other nodes. Answers from here are never cached.
+   */
+  localLookup?(routerId: string): RouterAnnouncement[] | undefined;
   /** Calls `listener` with the IPv4 address of every DHT peer this node exchanges datagrams with. */
   onAddress(listener: (address: string) => void): () => void;
   /**

@@ -39,6 +39,7 @@ export const REGISTRY: Entry[] = [
   { name: "run", summary: "Run an ICON from a local image and wait until it is RUNNING", load: () => import("./commands/run.ts") },
   { name: "ps", summary: "List the node's ICONs", load: () => import("./commands/ps.ts") },
   { name: "stop", summary: "Stop an ICON, keeping its container for a fast (hot) start", load: () => import("./commands/stop.ts") },
+  { name: "pause", summary: "Freeze a running ICON, keeping its memory for a thaw in tens of ms (icon start)", load: () => import("./commands/pause.ts") },
   { name: "start", summary: "Start a stopped or failed ICON again and wait until it is RUNNING", load: () => import("./commands/start.ts") },
   { name: "rm", summary: "Remove an ICON: its container, socket and record", load: () => import("./commands/rm.ts") },
   { name: "logs", summary: "Print an ICON's output (stdout and stderr)", load: () => import("./commands/logs.ts") },
@@ -68,7 +69,7 @@ export const GROUPS: [string, string[]][] = [
   ["operations", ["service", "verify-release"]],
   ["DHT", ["dht"]],
   ["topology", ["trace", "topology", "closest"]],
-  ["ICONs", ["run", "ps", "stop", "start", "rm", "logs", "runtime"]],
+  ["ICONs", ["run", "ps", "stop", "pause", "start", "rm", "logs", "runtime"]],
   ["emulated Internet", ["testbed", "demo"]],
   ["benchmarks", ["bench"]],
 ];

@@ -105,9 +105,9 @@ export class ReplicateTarget {
     let transferredBytes = 0;
     let imageMs = 0;
     const t1 = performance.now();
-    if (plan.mode === "direct" || plan.mode === "hot") {
+    if (plan.mode === "direct" || plan.mode === "warm" || plan.mode === "hot") {
       ctx.emit({ type: "replica.starting", mode: plan.mode });
-      if (plan.mode === "hot") await yard.start(name);
+      if (plan.mode !== "direct") await yard.start(name);
       if (req.state !== undefined) yard.deliver(name, { from: "parent", data: req.state });
     } else {
       // A new replica: its share is reserved before any byte is fetched, and again with its image's real size.
@@ -185,7 +185,8 @@ export class ReplicateTarget {
       if (ep) this.d.network.connect(ep).then((c) => c.notify(OP.status, body), () => {});
     };
     yard.events.on("state", (ev: StateEvent) => {
-      const state = ev.state === "RUNNING" ? "running" : ev.state === "STOPPED" ? "stopped" : ev.state === "FAILED" ? "failed" : undefined;
+      // A paused replica serves nobody until a replicate thaws it: for its parent it is stopped (no direct hand-over).
+      const state = ev.state === "RUNNING" ? "running" : ev.state === "STOPPED" || ev.state === "PAUSED" ? "stopped" : ev.state === "FAILED" ? "failed" : undefined;
       if (!state) return;
       const rec = yard.record(ev.name);
       if (rec?.role !== "replica" || !rec.parent) return;

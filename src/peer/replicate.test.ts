@@ -58,6 +58,26 @@ describe("replicate on memory engines", () => {
     expect([states, messages]).toEqual([[{ n: 1 }, { n: 1 }], [{ n: 2 }]]);
   });
 
+  test("warm: a paused replica is reported stopped to the origin, and the next replicate thaws the same container; the state arrives", async () => {
+    const a = await origin();
+    const b = await node();
+    const messages: unknown[] = [];
+    b.engine.program(APP_ID, iconProgram({ setup: (icon) => void icon.onMessage((m) => messages.push(m.data)) }));
+    await (await a.icon.replicate(to(b))).running;
+    const name = replicaName("web", a.net.nodeId);
+    const container = b.my.yard.get(name)!.containerId;
+    const stopped = new Promise<void>((resolve) => a.icon.onReplica((s) => s.state === "stopped" && resolve()));
+    await b.my.yard.pause(name);
+    await stopped; // not "running" for the origin any more: no direct hand-over to a frozen replica
+    const warm = await a.icon.replicate(to(b), { state: { n: 3 } });
+    await warm.running;
+    expect(modeOf(warm)).toBe("warm");
+    expect(b.my.yard.get(name)).toMatchObject({ state: "RUNNING", containerId: container });
+    expect(b.engine.all().map((c) => c.status)).toEqual(["running"]);
+    await until("the warm replica's state", () => messages.length === 1);
+    expect(messages).toEqual([{ n: 3 }]);
+  });
+
   test("a replica that crashes on the edge: the ICON hears it failed, with the edge's reason; the edge keeps nothing of it", async () => {
     const a = await origin();
     const b = await node();

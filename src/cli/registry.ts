@@ -24,6 +24,7 @@ export const REGISTRY: Entry[] = [
   { name: "bench dht-micro", summary: "Micro-benchmarks of DHT codec and routing table (tinybench)", load: () => import("./commands/bench-dht-micro.ts") },
   { name: "trace", summary: "Trace the route to an IPv4 address (parallel UDP probes, no root)", load: () => import("./commands/trace.ts") },
   { name: "topology", summary: "Show the node's map of routers, with its RTT and hops to each", load: () => import("./commands/topology.ts") },
+  { name: "topology flush", summary: "Forget the cached client traces and router lookups (the next client is a first contact)", load: () => import("./commands/topology-flush.ts") },
   { name: "closest", summary: "Ask the running node which nodes are closest to a client", load: () => import("./commands/closest.ts") },
   { name: "bench trace", summary: "Measure trace time against path RTT on the thesis testbed (root)", load: () => import("./commands/bench-trace.ts") },
   { name: "bench closest", summary: "Measure closest() latency (cold, warm) and accuracy on the testbed (root)", load: () => import("./commands/bench-closest.ts") },

@@ -10,7 +10,6 @@
  */
 import { Readable } from "node:stream";
 import { IconError } from "../errors.ts";
-import { parseSave, sha256 } from "../images/archive.ts";
 import { realClock, type Clock } from "../util/clock.ts";
 import type { ContainerEngine, ContainerInfo, ContainerSpec, ContainerStatus, ContainerSummary, EngineInfo, ImageInfo, LogLine } from "./container-engine.ts";
 import { fromDocker } from "./docker-errors.ts";
@@ -349,13 +348,12 @@ export class MemoryEngine implements ContainerEngine {
     const archive = this.registry?.get(fullTag(ref));
     if (!archive) throw this.refuse(404, `manifest for ${ref} not found: manifest unknown`, `pull ${ref}`);
     await this.images.load(Readable.from([archive]));
-    this.images.tag(this.images.find(sha256(parseSave(archive).config))!, ref);
     return { bytes: archive.length };
   }
 
   async pushImage(ref: string): Promise<void> {
     await this.check("pushImage");
     if (!this.registry) throw this.refuse(500, `no registry reachable for ${ref}`, `push ${ref}`);
-    this.registry.set(fullTag(ref), await readAll(this.images.save([ref])));
+    this.registry.set(fullTag(ref), await readAll(this.images.save([ref], [fullTag(ref)])));
   }
 }

@@ -32,6 +32,8 @@ export interface ReplicateTargetDeps {
   admission: Admission;
   quota: QuotaLedger;
   shipping: ImageShipping;
+  /** Pulls the image from a registry instead of from the source (config registry: IPO's way, for comparison). */
+  pull?: (image: ImageRef) => Promise<number>;
   log: Logger;
 }
 
@@ -102,6 +104,7 @@ export class ReplicateTarget {
     if (rec && (rec.parent?.nodeId !== parent.nodeId || rec.parent.icon !== parent.icon || rec.manifest?.owner !== req.manifest.owner))
       throw new IconError("CONFLICT", `replica name ${name} is taken by another ICON on this node`);
     const plan = planReplica(req.image, await this.holdings(yard, name, req.image));
+    if (plan.mode === "cold" && this.d.pull) plan.mode = "registry";
     let transferredBytes = 0;
     let imageMs = 0;
     const t1 = performance.now();
@@ -119,9 +122,9 @@ export class ReplicateTarget {
           this.d.log.info("replacing a replica that runs an older image", { name });
           await yard.remove(name, { force: true });
         }
-        if (plan.mode === "cold") {
+        if (plan.mode === "cold" || plan.mode === "registry") {
           const inline = req.inline && ctx.attachment ? { image: req.inline, bytes: ctx.attachment } : undefined;
-          transferredBytes = await this.d.shipping.fetchLayers(ctx.peer, req.image, plan.held, (e) => {
+          transferredBytes = plan.mode === "registry" ? await this.d.pull!(req.image) : await this.d.shipping.fetchLayers(ctx.peer, req.image, plan.held, (e) => {
             ctx.emit(e);
             if (e.type === "image.loaded") this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, loadMs: e.loadMs, askedSource: e.asked });
           }, inline);

@@ -78,6 +78,33 @@ describe("replicate on memory engines", () => {
     expect(messages).toEqual([{ n: 3 }]);
   });
 
+  test("with a registry (IPO's way): the edge pulls the image the request names, by the origin's name, and keeps it only under its peer name", async () => {
+    const registry = { images: new Map<string, Uint8Array>(), address: "10.9.0.1:5000" };
+    const a = await origin({ registry });
+    const b = await node({ registry });
+    b.engine.program(APP_ID, iconProgram());
+    await a.engine.tagImage(APP, "10.9.0.1:5000/app", "1");
+    await a.engine.pushImage("10.9.0.1:5000/app:1");
+    const r = await a.icon.replicate(to(b));
+    await r.running;
+    expect(modeOf(r)).toBe("registry");
+    const status = r.status?.state === "running" ? r.status : undefined;
+    expect(status?.timings?.bytes).toBeGreaterThan(0);
+    expect((await b.engine.inspectImage(APP_ID))?.repoTags).toEqual([`icon.local/peer:${APP_ID.slice(7)}`]);
+  });
+
+  test("a registry that holds another image under the name: the edge refuses it and runs nothing", async () => {
+    const registry = { images: new Map<string, Uint8Array>(), address: "10.9.0.1:5000" };
+    const a = await origin({ registry });
+    const b = await node({ registry });
+    await a.engine.addImage("10.9.0.1:5000/app:1", { layers: ["something else"] });
+    await a.engine.pushImage("10.9.0.1:5000/app:1");
+    const err = await (await a.icon.replicate(to(b))).running.catch((e) => e);
+    expect(err.message).toContain("not sha256:");
+    expect(b.engine.all()).toEqual([]);
+    expect(await b.engine.inspectImage("10.9.0.1:5000/app:1")).toBeUndefined();
+  });
+
   test("a replica that crashes on the edge: the ICON hears it failed, with the edge's reason; the edge keeps nothing of it", async () => {
     const a = await origin();
     const b = await node();

@@ -49,6 +49,7 @@ export const REGISTRY: Entry[] = [
   { name: "bench peer", summary: "Measure the encrypted peer channel on loopback: new connection, bulk throughput", load: () => import("./commands/bench-peer.ts") },
   { name: "bench images", summary: "Measure zstd levels and shipping one large layer between two nodes (Docker; --testbed: root)", load: () => import("./commands/bench-images.ts") },
   { name: "bench images-peer", summary: "One side of `bench images` (started by it)", hidden: true, load: () => import("./commands/bench-images-peer.ts") },
+  { name: "bench path-rate", summary: "One side of the path rate measurement of `bench migrate` (started by it)", hidden: true, load: () => import("./commands/bench-path-rate.ts") },
   { name: "bench migrate", summary: "Measure migration time per case like thesis chapter 4 (root, Docker)", load: () => import("./commands/bench-migrate.ts") },
   { name: "demo", summary: "Migrate a client to the edge on an emulated Internet (root, Docker)", load: () => import("./commands/demo.ts") },
   { name: "demo client", summary: "The sample migration client (the demo and the benchmark run it on UD)", hidden: true, load: () => import("./commands/demo-client.ts") },

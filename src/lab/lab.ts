@@ -176,6 +176,7 @@ export class MigrationLab {
     this.appImage = setup.app ?? this.defaultApp;
     if (setup.app) await checkApp(this.user, setup.app);
     this.env = setup.env ?? {};
+    this.dhtIds = undefined;
     this.nodes = new TestbedNodes(this.st, this.o.logsDir);
     await this.startNodes();
   }
@@ -313,9 +314,11 @@ export class MigrationLab {
     const client = await useClientNetwork(this.st, this.roles.client, k);
     await answer(this.nodes.get(this.roles.origin).api.v1.topology.flush.$post());
     const keys = pathRouterIds(this.st, this.topology, this.roles.origin, this.roles.client, client);
-    const ids = await Promise.all([...this.nodes.nodes.values(), ...this.nodes.helpers].map(async (n) => (await answer(n.api.v1.status.$get())).nodeId));
-    return { client, pathKeys: keys.length, heldByOrigin: heldKeys(keys, ids, await this.nodeId(this.roles.origin)) };
+    // Every node's id, once per set of nodes (a restart keeps a node's identity).
+    this.dhtIds ??= await Promise.all([...this.nodes.nodes.values(), ...this.nodes.helpers].map(async (n) => (await answer(n.api.v1.status.$get())).nodeId));
+    return { client, pathKeys: keys.length, heldByOrigin: heldKeys(keys, this.dhtIds, await this.nodeId(this.roles.origin)) };
   }
+  private dhtIds?: string[];
 
   /** The client's connections come from its own address again. */
   ownClientNetwork(): Promise<void> {
@@ -323,22 +326,26 @@ export class MigrationLab {
   }
 
   /**
-   * The registry on the origin, and the root ICON's image and the runtime base pushed to it from the
-   * origin's engine. The edge pulls the base once, so that its engine knows the base's blob and a pull
-   * of the app fetches only the app's layers, as IPO's edge held the base (thesis 4.1). The nodes must
-   * run with the setting registry = `this.registry.endpoint` (their engines trust it).
+   * The registry on the origin filled from the origin's engine with the root ICON's image and the
+   * runtime base. The edge's base came by `docker load`, which records no registry blob for it, so
+   * Docker would pull the base again with the app: the edge pulls the base from the registry once
+   * instead (same image id), and then a pull of the app fetches only the app's layers, as IPO's edge
+   * held the base (thesis 4.1). The nodes run with the setting registry = `this.registry.endpoint`.
    */
   async fillRegistry(): Promise<void> {
     const reg = this.registry!;
     const origin = this.engines.get(this.roles.origin)!;
+    // `icon run` brought the app's chain to the origin, not the base's name.
+    await copyImage(RUNTIME_IMAGE, { engine: this.user, name: "this machine's engine" }, { engine: origin, name: `the engine of the node in ${this.roles.origin}` });
     for (const image of [RUNTIME_IMAGE, this.appImage]) {
-      const [repo, tag] = splitTag(reg.nameOf(image));
-      await origin.tagImage(image, repo, tag);
+      await origin.tagImage(image, ...splitTag(reg.nameOf(image)));
       await origin.pushImage(reg.nameOf(image));
     }
     const edge = this.engines.get(this.roles.edge)!;
+    await edge.removeImage(RUNTIME_IMAGE); // no container uses it yet: new nodes
     await edge.pullImage(reg.nameOf(RUNTIME_IMAGE));
-    await edge.removeImage(reg.nameOf(RUNTIME_IMAGE)); // only the name: the base stays as it was
+    await edge.tagImage(reg.nameOf(RUNTIME_IMAGE), ...splitTag(RUNTIME_IMAGE));
+    await edge.removeImage(reg.nameOf(RUNTIME_IMAGE)); // the registry's name only
   }
 
   async startRegistry(): Promise<LabRegistry> {

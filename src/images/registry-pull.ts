@@ -9,12 +9,14 @@ import { IconError } from "../errors.ts";
 import type { ContainerEngine } from "../engine/container-engine.ts";
 import { PEER_REPO } from "./archive.ts";
 
-/** repo[:tag] as Docker names it (a digest or a registry host of the peer's choosing is refused). */
+/** repo[:tag] as Docker names it (an image id, what a replica runs, names nothing in a registry). */
 const NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
+/** A first path component Docker takes for a registry host (a peer must not choose another registry). */
+const HOST = /^([^/]*[.:][^/]*|localhost)\//;
 
 /** Pulls `registry/ref` and checks it is image `id`; resolves with the compressed bytes downloaded. */
 export async function pullFromRegistry(engine: ContainerEngine, registry: string, image: { ref: string; id: string }): Promise<number> {
-  if (!NAME.test(image.ref) || image.ref.split("/")[0]!.includes("."))
+  if (!NAME.test(image.ref) || HOST.test(image.ref) || image.ref.startsWith("sha256:"))
     throw new IconError("INVALID_INPUT", `image name "${image.ref}" cannot be pulled from the registry ${registry}`, "Name the root ICON's image repo[:tag], as pushed to the registry.");
   const ref = `${registry}/${image.ref}`;
   const { bytes } = await engine.pullImage(ref);

@@ -45,7 +45,8 @@ export function holdingOf(rec: Readonly<IconRecord>): Holding | undefined {
 
 export class ReplicateTarget {
   private readonly inflight = new Map<string, Promise<ReplicateResult>>();
-  private readonly fetching = new Set<string>();
+  /** Prefetches in flight, by image id. */
+  private readonly fetching = new Map<string, Promise<void>>();
   /** Requests refused for a manifest that was forged or did not match them, since start. */
   private refusedManifests = 0;
 
@@ -103,6 +104,8 @@ export class ReplicateTarget {
     const rec = yard.record(name);
     if (rec && (rec.parent?.nodeId !== parent.nodeId || rec.parent.icon !== parent.icon || rec.manifest?.owner !== req.manifest.owner))
       throw new IconError("CONFLICT", `replica name ${name} is taken by another ICON on this node`);
+    // A prefetch of this image in flight: the replica waits for it rather than fetch the same bytes again.
+    await this.fetching.get(req.image.id);
     const plan = planReplica(req.image, await this.holdings(yard, name, req.image));
     if (plan.mode === "cold" && this.d.pull) plan.mode = "registry";
     let transferredBytes = 0;
@@ -165,13 +168,13 @@ export class ReplicateTarget {
       return;
     }
     if (this.fetching.has(image.id) || this.fetching.size >= 2) return;
-    this.fetching.add(image.id);
-    void (async () => {
+    const fetch = (async () => {
       const bytes = await this.d.shipping.fetchImage(peer, image);
       if (bytes) this.d.log.info("prefetched an image offered by a peer", { image: image.ref, bytes, from: peer.nodeId.slice(0, 8) });
     })()
       .catch((e) => this.d.log.warn("prefetch failed", { image: image.ref, error: e as Error }))
       .finally(() => this.fetching.delete(image.id));
+    this.fetching.set(image.id, fetch);
   };
 
   /** Reports a replica's transitions (and removal) to its parent's node (best effort). */

@@ -105,6 +105,32 @@ describe("replicate on memory engines", () => {
     expect(await b.engine.inspectImage("10.9.0.1:5000/app:1")).toBeUndefined();
   });
 
+  test("a replicate while a prefetch of the same image is in flight waits for it: the image is loaded once, and the replica is prefetched", async () => {
+    const a = await origin();
+    const b = await node();
+    b.engine.program(APP_ID, iconProgram());
+    let loads = 0;
+    const gate = Promise.withResolvers<void>();
+    const load = b.engine.loadImage.bind(b.engine);
+    b.engine.loadImage = async (archive) => {
+      loads++;
+      await gate.promise;
+      return load(archive);
+    };
+    // The offer the origin makes to a node that keeps being its best candidate (prefetchAfter).
+    const conn = await b.net.connect({ nodeId: a.net.nodeId, address: "127.0.0.1", port: a.net.port });
+    const manifest = a.my.yard.record("web")!.manifest!;
+    b.target.offer({ icon: "web", image: { ref: APP, id: APP_ID, diffIds: (await a.engine.inspectImage(APP))!.diffIds }, manifest }, conn);
+    await until("the prefetch loading", () => loads === 1);
+    const r = await a.icon.replicate(to(b));
+    await Bun.sleep(100);
+    expect(loads).toBe(1); // the replicate waits; it does not fetch and load the image a second time
+    gate.resolve();
+    await r.running;
+    expect(modeOf(r)).toBe("prefetched");
+    expect(loads).toBe(1);
+  });
+
   test("a replica that crashes on the edge: the ICON hears it failed, with the edge's reason; the edge keeps nothing of it", async () => {
     const a = await origin();
     const b = await node();

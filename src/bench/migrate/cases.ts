@@ -15,9 +15,10 @@ export interface Prepared {
   client?: string;
   pathKeys?: number;
   heldByOrigin?: number;
-  /** warm: the paused replica's memory. */
+  /** warm: the paused replica's memory (containerMemory). */
   pausedUsageBytes?: number;
   pausedRssBytes?: number;
+  pausedProcessRssBytes?: number;
 }
 
 export interface CaseSpec {
@@ -27,6 +28,8 @@ export interface CaseSpec {
   app: "small" | "large";
   /** The nodes pull images from a registry on the origin host. */
   registry?: boolean;
+  /** Settings of both nodes for this case (ICON_*). */
+  env?: Record<string, string>;
   /** The goal: median ≤ ratio × F, or × the cold floor (F + bytes shipped / bottleneck rate). */
   goal?: { ratio: number; of: "F" | "floor" };
   /** The procedure, as the report states it. */
@@ -42,7 +45,10 @@ export interface CaseSpec {
 const COLD =
   "before each sample the edge's replica and the app's image are removed, and the edge node restarted with its " +
   "layer store emptied (it keeps the icon-runtime base, as thesis 4.1's edges did); the sample starts once the " +
-  "origin holds the edge's new peer connection (a reconnection is the hot case's, not this one's)";
+  "origin holds the edge's new peer connection (a reconnection is the hot case's, not this one's); prefetch is " +
+  "off (prefetchAfter 0), else the origin would offer the image to the edge ahead of need and samples would be prefetched";
+/** Prefetch would turn later cold samples into prefetched ones (and fetch beside them). */
+const NO_PREFETCH = { ICON_PREFETCH_AFTER: "0" };
 
 export const CASE_SPECS: Record<Case, CaseSpec> = {
   first: {
@@ -78,7 +84,7 @@ export const CASE_SPECS: Record<Case, CaseSpec> = {
       "replicate thaws it; its memory is read from its cgroup while it is paused",
     prepare: async (lab) => {
       const m = await lab.pauseReplica();
-      return { pausedUsageBytes: m.usageBytes, pausedRssBytes: m.rssBytes };
+      return { pausedUsageBytes: m.usageBytes, pausedRssBytes: m.rssBytes, pausedProcessRssBytes: m.processRssBytes };
     },
   },
   hot: {
@@ -93,6 +99,7 @@ export const CASE_SPECS: Record<Case, CaseSpec> = {
   },
   "cold-small": {
     mode: "cold",
+    env: NO_PREFETCH,
     app: "small",
     goal: { ratio: 2.5, of: "F" },
     procedure: `${COLD}; the small app's one layer (its server, about 11 KB after zstd) rides along with the replicate request`,
@@ -100,6 +107,7 @@ export const CASE_SPECS: Record<Case, CaseSpec> = {
   },
   "cold-large": {
     mode: "cold",
+    env: NO_PREFETCH,
     app: "large",
     goal: { ratio: 1.2, of: "floor" },
     procedure: `${COLD}; the large app's layers (npm packages, 25 MB) are fetched from the origin over the peer channel, zstd level 9`,
@@ -107,6 +115,7 @@ export const CASE_SPECS: Record<Case, CaseSpec> = {
   },
   "cold-registry": {
     mode: "registry",
+    env: NO_PREFETCH,
     app: "large",
     registry: true,
     procedure:
@@ -118,7 +127,7 @@ export const CASE_SPECS: Record<Case, CaseSpec> = {
   },
 };
 
-/** The nodes a case needs: its app, and the registry setting for cold-registry. */
-export function setupOf(spec: CaseSpec, apps: { small: string; large: string }, registry?: string): NodeSetup {
-  return { app: apps[spec.app], env: spec.registry && registry ? { ICON_REGISTRY: registry } : {} };
+/** The nodes a case needs: its app, its settings, and the registry setting for cold-registry. */
+export function setupOf(spec: CaseSpec, apps: { small: string; large: string }, registry?: string): Required<NodeSetup> {
+  return { app: apps[spec.app], env: { ...spec.env, ...(spec.registry && registry ? { ICON_REGISTRY: registry } : {}) } };
 }

@@ -53,7 +53,8 @@ function verdict(c: string, s: CaseSummary, r: MigrateBenchResult): { goal: stri
 function found(s: CaseSummary): string {
   const parts: string[] = [];
   if (s.pathKeys !== undefined) parts.push(`the origin held ${s.heldByOrigin} of the ${s.pathKeys} router keys on the client's path in its own DHT store (mean), and looked the others up on other nodes`);
-  if (s.pausedUsageBytes !== undefined) parts.push(`the paused replica held ${mib(s.pausedUsageBytes)} (its cgroup's usage; ${mib(s.pausedRssBytes ?? NaN)} of it anonymous memory), median`);
+  if (s.pausedUsageBytes !== undefined)
+    parts.push(`the paused replica's cgroup held ${mib(s.pausedUsageBytes)}, ${mib(s.pausedRssBytes ?? NaN)} of it anonymous memory; its processes' resident sets summed ${mib(s.pausedProcessRssBytes ?? NaN)} (medians)`);
   if (s.bytesShipped) parts.push(`${mb(s.bytesShipped)} of image shipped to the edge (median)${s.coldFloorMs ? `: cold floor ${f1(s.coldFloorMs)} ms` : ""}`);
   return parts.length ? ` This run: ${parts.join("; ")}.` : "";
 }

@@ -86,7 +86,9 @@ export async function runMigrateBench(o: MigrateBenchOptions): Promise<MigrateBe
     for (const c of o.cases) {
       const spec = CASE_SPECS[c];
       const registry = spec.registry ? (await lab.startRegistry()).endpoint : undefined;
-      if (c !== first || registry || spec.app === "large") await lab.freshNodes(setupOf(spec, apps, registry));
+      const setup = setupOf(spec, apps, registry);
+      // The lab opened with the small app and no settings: a first case that needs other nodes gets them.
+      if (c !== first || setup.app !== lab.defaultApp || Object.keys(setup.env).length) await lab.freshNodes(setup);
       await spec.setup?.(lab);
       const dry = await lab.client({ timeoutMs: o.timeoutMs });
       o.progress({ type: "dry-run", case: c, ok: dry.ok, totalMs: dry.totalMs, mode: dry.mode, error: dry.error }, `${c}: dry run ${dry.ok ? `${dry.totalMs} ms, ${dry.mode} (discarded)` : `failed: ${dry.error}`}`);

@@ -41,8 +41,8 @@ describe("migration summary", () => {
       ok(360, "direct", { prepared: { client: "10.64.1.10", pathKeys: 8, heldByOrigin: 2 } }),
     ], 318);
     expect([s.pathKeys, s.heldByOrigin]).toEqual([8, 3.5]);
-    const w = summarize([1, 3, 2].map((m) => ok(340, "warm", { prepared: { pausedUsageBytes: m * 2 ** 20, pausedRssBytes: m * 2 ** 19 } })), 318);
-    expect([w.pausedUsageBytes, w.pausedRssBytes]).toEqual([2 * 2 ** 20, 2 ** 20]);
+    const w = summarize([1, 3, 2].map((m) => ok(340, "warm", { prepared: { pausedUsageBytes: m * 2 ** 20, pausedRssBytes: m * 2 ** 19, pausedProcessRssBytes: m * 3 } })), 318);
+    expect([w.pausedUsageBytes, w.pausedRssBytes, w.pausedProcessRssBytes]).toEqual([2 * 2 ** 20, 2 ** 20, 6]);
   });
 
   test("outliers are the samples above the 99.5th percentile", () => {

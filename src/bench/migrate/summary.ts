@@ -36,6 +36,7 @@ export interface CaseSummary {
   /** warm: the paused replica's memory, medians over the samples (bytes). */
   pausedUsageBytes?: number;
   pausedRssBytes?: number;
+  pausedProcessRssBytes?: number;
   /** First few failure reasons, for the report. */
   errors: string[];
 }
@@ -79,6 +80,7 @@ export function summarize(samples: Sample[], floorMs: number, pathBytesPerSec?: 
     heldByOrigin: meanOf(ok.map((s) => s.prepared?.heldByOrigin)),
     pausedUsageBytes: medianOf(ok.map((s) => s.prepared?.pausedUsageBytes)),
     pausedRssBytes: medianOf(ok.map((s) => s.prepared?.pausedRssBytes)),
+    pausedProcessRssBytes: medianOf(ok.map((s) => s.prepared?.pausedProcessRssBytes)),
   };
   return {
     n: samples.length,

@@ -5,6 +5,7 @@
  */
 import { IconError } from "../errors.ts";
 import { adjacency } from "./paths.ts";
+import { blockSize, MAX_CLIENT_PREFIXES } from "./addressing.ts";
 
 /** How a home host reaches the Internet (docs/testbed.md "Home networks"). */
 export type NatKind = "upnp" | "cgnat" | "static";
@@ -24,6 +25,11 @@ export interface HostSpec {
   nat?: NatKind;
   /** `nat: "static"`: the ports forwarded to the host, UDP and TCP alike (default DEFAULT_FORWARD). */
   forward?: PortRange[];
+  /**
+   * Extra /24s the host holds besides its own (addressing.ts clientBlock): a client that can come from
+   * a network nobody has seen yet, as in `icon bench migrate --case first`. Not behind NAT.
+   */
+  clientPrefixes?: number;
 }
 
 export interface RouterSpec {
@@ -90,6 +96,11 @@ function hostOf(v: unknown): HostSpec {
   if (o.nat !== undefined) {
     if (!NAT_KINDS.includes(o.nat as NatKind)) throw bad(`host "${o.name}": "nat" must be one of ${NAT_KINDS.join(", ")}`);
     h.nat = o.nat as NatKind;
+  }
+  if (o.clientPrefixes !== undefined) {
+    if (!Number.isInteger(o.clientPrefixes) || (o.clientPrefixes as number) < 1 || (o.clientPrefixes as number) > MAX_CLIENT_PREFIXES)
+      throw bad(`host "${o.name}": "clientPrefixes" must be a whole number from 1 to ${MAX_CLIENT_PREFIXES}`);
+    h.clientPrefixes = o.clientPrefixes as number;
   }
   if (o.forward !== undefined) {
     if (h.nat !== "static") throw bad(`host "${o.name}": "forward" needs "nat": "static"`);
@@ -165,6 +176,12 @@ export function checkShape(t: NetworkSpec): void {
     pairs.add(key);
     for (const n of [l.a, l.b]) degree.set(n, (degree.get(n) ?? 0) + 1);
   }
+  let blocks = 0;
+  for (const h of t.hosts) {
+    if (h.clientPrefixes && h.nat) throw bad(`host "${h.name}": "clientPrefixes" cannot be given to a host behind NAT`);
+    blocks += blockSize(h.clientPrefixes ?? 0);
+  }
+  if (blocks > MAX_CLIENT_PREFIXES) throw bad(`the hosts' clientPrefixes need ${blocks} /24s; at most ${MAX_CLIENT_PREFIXES} exist`);
   for (const h of t.hosts)
     if (degree.get(h.name) !== 1) throw bad(`host "${h.name}" must have exactly one link (it has ${degree.get(h.name) ?? 0})`);
   for (const r of t.routers)

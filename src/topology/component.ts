@@ -47,6 +47,11 @@ export class TopologyComponent implements NodeComponent {
 
   async start(): Promise<void> {
     const { config, log } = this.init;
+    if (!config.topology) {
+      // A DHT helper: nothing traced, nothing announced, so no ICON is ever sent here.
+      this.problem = new IconError("NOT_RUNNING", "topology discovery is off on this node (topology: false): it only serves the DHT", "Set topology to true (ICON_TOPOLOGY=true) on a node that should run replicas.");
+      return;
+    }
     if (!this.init.tracer) {
       try {
         libc();

@@ -100,4 +100,11 @@ export class LookupCache {
   get size(): number {
     return this.entries.size;
   }
+
+  /** Forgets every answer (lookups in flight finish into entries no longer held); returns how many were held. */
+  clear(): number {
+    const n = this.entries.size;
+    this.entries.clear();
+    return n;
+  }
 }

@@ -40,10 +40,12 @@ describeWith(["root", "docker", "binary", "chromium"], "the dashboard in a real 
   }, 120_000);
 
   const text = (selector: string) => page.locator(selector).first().innerText({ timeout: 10_000 });
+  /** The page says "live" once its first snapshot is rendered (it says "connecting" before). */
+  const live = () => page.locator("[data-testid=live]", { hasText: /^live$/ }).waitFor({ timeout: 10_000 });
 
   test("the node, the ICON with its replica on the edge, the cold migration and the map's nodes", async () => {
     await page.goto(`http://127.0.0.1:${relay.port}/`);
-    expect(await text("[data-testid=live]")).toBe("live");
+    await live();
     const originId = (await answer(lab.nodes.get(lab.roles.origin).api.v1.status.$get())).nodeId;
     expect(await text("[data-testid=node]")).toContain(originId);
 
@@ -67,6 +69,7 @@ describeWith(["root", "docker", "binary", "chromium"], "the dashboard in a real 
   }, 60_000);
 
   test("a new migration appears without a reload", async () => {
+    await live();
     const before = await page.locator("[data-testid=timeline] li").count();
     const direct = await lab.client();
     expect(direct.mode).toBe("direct");

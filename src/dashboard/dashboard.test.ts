@@ -56,7 +56,9 @@ describe("routes", () => {
 
   test("GET /api/snapshot: the node, its map, its ICONs and its migrations", async () => {
     const s = (await (await get("/api/snapshot")).json()) as Snapshot;
-    expect(s.node).toMatchObject({ nodeId: node.nodeId, address: "127.0.0.1", listen: "127.0.0.1", reachable: null, peerPort: node.parts.peer.port });
+    expect(s.node).toMatchObject({ nodeId: node.nodeId, address: "127.0.0.1", listen: "127.0.0.1", peerPort: node.parts.peer.port });
+    // A lone node: nobody has dialled it back, so no verdict and no verified endpoint yet.
+    expect(s.node.reachability).toMatchObject({ ipv4: "unknown", ipv6: "unknown", external: [] });
     expect(s.node.dht.dropped).toHaveProperty("malformed");
     expect(s.map.routers).toEqual([]);
     expect(s.icons).toEqual([]);

@@ -18,8 +18,8 @@ export interface NodeView {
   address: string;
   listen: string;
   externalAddress: string | null;
-  /** Whether the node is reachable from outside; not measured yet (null), a slot for when it is. */
-  reachable: boolean | null;
+  /** Where peers reach the node, as they verified by dialling back (`reachability` of `icon node status`). */
+  reachability: { ipv4: string; ipv6: string; announced: boolean; external: string[]; reason?: string };
   dhtPort: number;
   peerPort: number;
   peerConnections: number;
@@ -82,7 +82,11 @@ export async function snapshotOf(node: IconNode, startedAt: number): Promise<Sna
       address: s.address,
       listen: node.config.listen,
       externalAddress: dhtStatus.externalAddress,
-      reachable: null,
+      reachability: {
+        ipv4: s.reachability.ipv4, ipv6: s.reachability.ipv6, announced: s.reachability.announced,
+        external: s.reachability.external.map((e) => `${e.address} (DHT udp ${e.dhtPort}, peers tcp ${e.peerPort})`),
+        ...(s.reachability.reason ? { reason: s.reachability.reason } : {}),
+      },
       dhtPort: s.dhtPort,
       peerPort: s.peerPort,
       peerConnections: s.peer.connections,

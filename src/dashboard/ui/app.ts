@@ -34,7 +34,8 @@ function row(label: string, value: string | Node) {
 }
 
 function renderNode(n: NodeView): Node[] {
-  const reach = n.reachable === null ? "not measured yet" : n.reachable ? "reachable from outside" : "not reachable from outside";
+  const r = n.reachability;
+  const reach = `IPv4 ${r.ipv4}, IPv6 ${r.ipv6}; ${r.announced ? `announced${r.external.length ? ` at ${r.external.join(", ")}` : ""}` : r.reason ?? "announces nothing"}`;
   const dropped = Object.entries(n.dht.dropped);
   return [
     h("dl", {},
@@ -127,13 +128,15 @@ function render(s: Snapshot): void {
 function connect(delayMs = 1000): void {
   const ws = new WebSocket(new URL("ws", location.href).href.replace(/^http/, "ws"));
   ws.onopen = () => {
-    status.textContent = "live";
-    status.className = "live on";
     delayMs = 1000;
   };
+  // "live" only once the first snapshot is on the page: an open socket with nothing shown yet is not live.
   ws.onmessage = (ev) => {
     const msg = JSON.parse(String(ev.data)) as DashboardMessage;
-    if (msg.type === "snapshot") render(msg.snapshot);
+    if (msg.type !== "snapshot") return;
+    render(msg.snapshot);
+    status.textContent = "live";
+    status.className = "live on";
   };
   ws.onclose = () => {
     status.textContent = "disconnected: retrying";

@@ -252,7 +252,7 @@ describeWith(["docker", "binary"], "yard on Docker", () => {
     expect(await n.ps()).toEqual([]); // nothing left behind by refused runs
 
     const crash = await n.cli(["run", FIXTURE, "--name", "crash", "-e", "FIXTURE=crash"]);
-    expect(crash.code).toBe(10);
+    expect({ code: crash.code, stderr: crash.stderr }).toMatchObject({ code: 10 }); // a failure shows the error
     expect(crash.stderr).toContain("exited with code 3 before it called icon.ready()");
     expect(crash.stderr).toContain("fixture: crashing on purpose");
     expect(crash.stderr).toContain('fix: See "icon logs crash"');

@@ -42,7 +42,7 @@ describe("announcement payload", () => {
     expect(() => encodeAnnouncement({ address: "2d00:1c0::2", address6: "2d00:1c0::3", ...base })).toThrow(/needs an IPv4 address/);
     expect(() => encodeAnnouncement({ address: "10.0.0.1", address6: "fe80::1", ...base })).toThrow(/not a unicast, non-link-local IPv6/);
     expect(() => encodeAnnouncement({ address: "ff02::1", ...base })).toThrow(/not a unicast, non-link-local IPv6/);
-    expect(() => encodeAnnouncement({ address: "::ffff:10.0.0.1", ...base })).toThrow(/not a unicast, non-link-local IPv6/);
+    expect(decodeAnnouncement(encodeAnnouncement({ address: "::ffff:10.0.0.1", ...base })).address).toBe("10.0.0.1"); // mapped is IPv4
     expect(() => encodeAnnouncement({ address: "0.0.0.0", ...base })).toThrow(/not a unicast IPv4/);
   });
   test("malformed payloads are refused by field", () => {

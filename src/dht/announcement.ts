@@ -14,7 +14,7 @@
 import { publisherOf, type SignedRecord } from "./record.ts";
 import { DecodeError, isContactAddress, isContactAddress6, Reader, Writer } from "./wire.ts";
 import { toHex } from "../util/hex.ts";
-import { isIPv6 } from "../util/ipv6.ts";
+import { familyOf } from "../util/ipv6.ts";
 
 /** What a node says about itself and one router. */
 export interface AnnouncementFields {
@@ -66,7 +66,7 @@ const NO_IPV4 = "0.0.0.0";
 
 /** The announced address of one family, or undefined when the node did not announce one. */
 export function addressOf(a: { address: string; address6?: string }, family: 4 | 6): string | undefined {
-  const primary6 = isIPv6(a.address);
+  const primary6 = familyOf(a.address) === 6;
   if (family === 4) return primary6 ? undefined : a.address;
   return primary6 ? a.address : a.address6;
 }

@@ -3,7 +3,7 @@
  * for the wire and prefixes, and formatted back in RFC 5952's canonical text, so that one address always
  * has one string (a map keyed by address, a comparison with a socket's remote address).
  */
-import { formatIPv4, ipv4ToNumber, net24 } from "./ipv4.ts";
+import { formatIPv4, ipv4ToNumber, isIPv4, net24 } from "./ipv4.ts";
 
 const cache = new Map<string, Uint8Array | undefined>();
 
@@ -100,4 +100,26 @@ export function sybilNet(address: string): string {
   const p = new Uint8Array(16);
   p.set(b.subarray(0, 6));
   return `${formatIPv6(p)}/48`;
+}
+
+/** 4 for IPv4 (an IPv4-mapped IPv6 address too: the socket is dual stack, the peer is IPv4), 6 for IPv6. */
+export function familyOf(address: string): 4 | 6 | undefined {
+  if (isIPv4(address.startsWith("::ffff:") ? address.slice(7) : address)) return 4;
+  return isIPv6(address) ? 6 : undefined;
+}
+
+/**
+ * The unit that per-IP limits count in: the address for IPv4, its /64 for IPv6, since one host on an IPv6
+ * LAN may send from (or be reached at) any of its /64's addresses (RFC 8981 temporary addresses do so).
+ */
+export function limitKey(address: string): string {
+  if (familyOf(address) !== 6) return address;
+  const p = new Uint8Array(16);
+  p.set(ipv6ToBytes(address)!.subarray(0, 8));
+  return `${formatIPv6(p)}/64`;
+}
+
+/** address:port, with an IPv6 address in brackets (RFC 3986), as URLs and logs write it. */
+export function hostPort(address: string, port: number): string {
+  return familyOf(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -26,7 +26,7 @@ export class DhtComponent implements NodeComponent {
   readonly name = "dht";
   private instance?: Dht;
 
-  constructor(private readonly deps: { config: Config; identity: Identity; log: Logger; client?: () => boolean }) {}
+  constructor(private readonly deps: { config: Config; identity: Identity; log: Logger; client?: (family: 4 | 6) => boolean }) {}
 
   /** The running DHT; available once this component has started (before any later component starts). */
   get dht(): Dht {
@@ -67,6 +67,11 @@ export class DhtComponent implements NodeComponent {
   /** The address other nodes see this one at, once known (dht.ts advertisedAddress). */
   advertisedAddress(): string | undefined {
     return this.instance?.advertisedAddress();
+  }
+
+  /** The same for IPv6 (dht.ts advertisedAddress6). */
+  advertisedAddress6(): string | undefined {
+    return this.instance?.advertisedAddress6();
   }
 
   /** The UDP port the DHT is bound to; the configured one before it started. */

@@ -6,7 +6,7 @@
 import type { Announcement } from "../dht/announcement.ts";
 
 /** One node's announcement under a router, as the DHT returns it (signature already verified). */
-export type RouterAnnouncement = Pick<Announcement, "nodeId" | "address" | "dhtPort" | "peerPort" | "rttMs" | "hops" | "timestamp" | "expiresAt" | "price">;
+export type RouterAnnouncement = Pick<Announcement, "nodeId" | "address" | "address6" | "dhtPort" | "peerPort" | "rttMs" | "hops" | "timestamp" | "expiresAt" | "price">;
 
 export interface Measurement {
   /** This node's RTT and hop count to the router, and when they were measured (Unix ms). */

@@ -10,6 +10,8 @@ export function newCounters() {
     txBytes: 0,
     requestsAnswered: 0,
     repliesMatched: 0,
+    /** Replies that came after their request had timed out (still an RTT sample and a live contact). */
+    lateReplies: 0,
     retransmits: 0,
     rpcTimeouts: 0,
     lookups: 0,

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { generateIdentity } from "../identity/identity.ts";
 import { FakeClock } from "../util/clock.ts";
 import { CONTACT6_BYTES, decode, encode, Flag, HEADER_BYTES, MsgType, zeroToken, type Packet } from "./codec.ts";
-import { INITIAL_RTO_MS, K, RPC_ATTEMPTS, UNVERIFIED_BURST } from "./constants.ts";
+import { INITIAL_RTO_MS, K, MAX_RTO_MS, RPC_ATTEMPTS, UNVERIFIED_BURST } from "./constants.ts";
 import { newCounters } from "./counters.ts";
 import { checkRequestProof, makeProof } from "./proof.ts";
 import { requestPadding, Rpc } from "./rpc.ts";
@@ -131,6 +131,25 @@ describe("rpc", () => {
     const r = await s.clock.run(s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { wantProof: true }));
     expect(r.ok).toBe(false);
     expect(s.counters.dropped.badProof).toBe(RPC_ATTEMPTS);
+  });
+
+  test("a reply after its request timed out still counts: an RTT sample, not a stray (for MAX_RTO_MS)", async () => {
+    // A far node among near ones: the RTO of an address never measured comes from the near ones.
+    const s = setup(() => undefined);
+    const to = { address: s.remote.address, port: s.remote.port };
+    expect(await s.clock.run(s.rpc.request(to, { type: MsgType.PING }))).toEqual({ ok: false, reason: "timeout" });
+    const gaveUp = s.clock.now();
+    await s.clock.advance(100);
+    expect(s.rpc.handleReply(s.pong(s.seen[0]!), to.address, to.port)).toBe(true);
+    expect(s.counters.lateReplies).toBe(1);
+    expect(s.rpc.srtt(to.address, to.port)).toBe(gaveUp + 100); // the first attempt went out at 0
+    expect(s.rpc.handleReply(s.pong(s.seen[1]!), to.address, to.port)).toBe(false); // one late sample per request
+    expect(s.counters.repliesMatched).toBe(0);
+
+    await s.clock.run(s.rpc.request(to, { type: MsgType.PING }));
+    await s.clock.advance(MAX_RTO_MS + 1);
+    expect(s.rpc.handleReply(s.pong(s.seen.at(-1)!), to.address, to.port)).toBe(false);
+    expect(s.counters.dropped.unsolicited).toBe(2);
   });
 
   test("replies nobody asked for, or from the wrong address, are dropped and counted", async () => {

@@ -73,13 +73,25 @@ interface Pending {
   timer?: TimerHandle;
   tokenRetry: boolean;
   slow: boolean;
+  /** When it timed out: a reply after that still counts (late), but resolves nothing. */
+  gaveUpAt?: number;
   resolve: (r: RpcResult) => void;
 }
 
 const MAX_PEER_INFO = 10_000;
+/**
+ * How long the request ids of a request that timed out are still matched, and how many at most. A node on a
+ * far path among near ones answers after every attempt's timeout (the RTO of an unmeasured address comes
+ * from the near ones, and an unverified one gets 2 attempts): without its late reply, its RTT is never
+ * learnt and it never enters the routing table.
+ */
+const LATE_REPLY_MS = MAX_RTO_MS;
+const MAX_LATE = 4096;
 
 export class Rpc {
   private readonly pending = new Map<string, Pending>();
+  /** Request ids of requests that timed out less than LATE_REPLY_MS ago, oldest first. */
+  private readonly late = new Map<string, Pending>();
   private readonly peerInfo = new Map<string, PeerInfo>();
   /** RTT over all contacts: the prior for contacts never measured. */
   readonly globalRtt = new RttEstimator();
@@ -213,7 +225,24 @@ export class Rpc {
   private finish(p: Pending, r: RpcResult): void {
     this.clock.clearTimeout(p.timer);
     for (const rid of p.rids) this.pending.delete(rid);
+    if (!r.ok && r.reason === "timeout" && p.rids.length) this.rememberLate(p);
     p.resolve(r);
+  }
+
+  private rememberLate(p: Pending): void {
+    const now = this.clock.now();
+    for (const [rid, q] of this.late) {
+      if (now - q.gaveUpAt! <= LATE_REPLY_MS) break;
+      this.late.delete(rid);
+    }
+    if (this.late.size >= MAX_LATE) forgetOldest(this.late, MAX_LATE >> 2);
+    p.gaveUpAt = now;
+    for (const rid of p.rids) this.late.set(rid, p);
+  }
+
+  private latePending(ridHex: string): Pending | undefined {
+    const p = this.late.get(ridHex);
+    return p && this.clock.now() - p.gaveUpAt! <= LATE_REPLY_MS ? p : undefined;
   }
 
   /**
@@ -222,7 +251,7 @@ export class Rpc {
    */
   handleReply(packet: Packet, address: string, port: number): boolean {
     const ridHex = toHex(packet.rid);
-    const p = this.pending.get(ridHex);
+    const p = this.pending.get(ridHex) ?? this.latePending(ridHex);
     if (!p) {
       this.counters.dropped.unsolicited++;
       return false;
@@ -259,6 +288,12 @@ export class Rpc {
       void this.request({ address, port, id: packet.sender }, { type: MsgType.PING }).finally(() => (info.proving = false));
     }
     this.onReply?.(packet, address, port, proven);
+    if (p.gaveUpAt !== undefined) {
+      // Its request already timed out: the RTT sample and the contact count, the caller has moved on.
+      for (const rid of p.rids) this.late.delete(rid);
+      this.counters.lateReplies++;
+      return true;
+    }
     const truncated = (packet.flags & Flag.TRUNCATED) !== 0;
     const missingProof = p.opts.wantProof === true && !proven;
     const noToken = packet.body.type === MsgType.STORED && packet.body.status === StoreStatus.NO_TOKEN;

@@ -53,6 +53,24 @@ describe("estimates on a network that numbers links (issue 14)", () => {
   });
 });
 
+describe("an implausible claim where links are numbered", () => {
+  // An honest node's map keeps one RTT per /29, the smaller of two routers' when two of its links share it:
+  // say IEP3's own access link shares c1's /29, at 2 ms; the origin is 13.8 ms from c1 and 43.5 from IEP3.
+  const aliased = new Map(LOOKUPS);
+  aliased.set("10.0.0.32/29", [ann("iep1", "10.1.1.10", 48), ann("iep3", "10.1.3.10", 2)]);
+
+  test("drops the claim, not the node, when this node traced it: its estimate is its own traces'", () => {
+    const tree = { nodeTraces: new Map([["iep1", TO_IEP1], ["iep3", TO_IEP3]]), routerMask: 29 };
+    const ranked = rankCandidates(TO_UD2, path, aliased, { ...base, tree });
+    expect(ranked.map((c) => [c.nodeId, c.estimatedRttMs])).toEqual([["iep3", 23], ["iep1", 35.4]]);
+  });
+
+  test("leaves the node out when it did not: nothing else checks its claims", () => {
+    const tree = { nodeTraces: new Map([["iep1", TO_IEP1]]), routerMask: 29 };
+    expect(rankCandidates(TO_UD2, path, aliased, { ...base, tree }).map((c) => c.nodeId)).toEqual(["iep1"]);
+  });
+});
+
 describe("the tree estimate", () => {
   test("the paths part at the farthest hop both passed", () => {
     expect(partingHop(TO_UD2, TO_IEP1)).toMatchObject({ ttl: 4, address: "10.0.0.2" });

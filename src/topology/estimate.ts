@@ -130,14 +130,17 @@ function fitsTree(estimateMs: number, treeMs: number): boolean {
 
 /**
  * Candidates best first. `lookups` maps routerId → announcements found there; `measured` maps a node id
- * to this node's own RTT to it. Expired announcements, this node's own, nodes not measured and nodes with
- * an implausible claim are left out; at most MAX_PER_NET per /24 are kept.
+ * to this node's own RTT to it. Expired announcements, this node's own and nodes not measured are left
+ * out; at most MAX_PER_NET per /24 are kept.
  *
- * Each node is estimated through the router nearest the client it announced, as the thesis does, unless
- * `tree.nodeTraces` holds this node's trace of it: then through the nearest router whose estimate agrees with
- * the tree estimate (treeEstimate), and when none does, by the tree estimate itself. `tree.near` are routers
- * off the client's path where nodes may have announced (the second hops of this node's own paths): a node
- * found only there is estimated by its tree estimate alone, or left out when this node has not traced it.
+ * Each node is estimated through the router nearest the client it announced, as the thesis does, and left
+ * out when any of its claims is implausible, unless `tree.nodeTraces` holds this node's trace of it. Then
+ * its implausible claims are dropped instead (where links are numbered, one /29 holds routers an honest node
+ * is 5 and 60 ms from, and its map keeps the smaller), and it is estimated through the router nearest the
+ * client whose estimate agrees with the tree estimate (treeEstimate), or by the tree estimate itself when
+ * none does: its claims can move its estimate by no more than TREE_SLACK. `tree.near` are routers off the
+ * client's path where nodes may have announced (the second hops of this node's own paths): a node found only
+ * there is estimated by its tree estimate alone, or left out when this node has not traced it.
  */
 export function rankCandidates(
   trace: TraceResult,
@@ -146,30 +149,28 @@ export function rankCandidates(
   opts: { selfNodeId: string; now: number; measured: Map<string, number>; tree?: { nodeTraces: Map<string, TraceResult>; routerMask: number; near?: PathRouter[] } },
 ): NodeEstimate[] {
   const c = clientRttMs(trace) ?? 0;
-  const matches = new Map<string, { a: RouterAnnouncement; r: PathRouter }[]>(); // per node, nearest the client first
-  const found = new Map<string, RouterAnnouncement>();
-  const refused = new Set<string>();
+  type Node = { a: RouterAnnouncement; implausible: boolean; matches: { a: RouterAnnouncement; r: PathRouter }[] };
+  const nodes = new Map<string, Node>(); // matches nearest the client first
   const onPath = new Set(path.map((r) => r.routerId));
   for (const r of [...path, ...(opts.tree?.near ?? []).filter((n) => !onPath.has(n.routerId))]) {
     for (const a of lookups.get(r.routerId) ?? []) {
       if (a.nodeId === opts.selfNodeId || a.expiresAt <= opts.now) continue;
       const d = opts.measured.get(a.nodeId);
-      if (d === undefined || !plausibleClaim(a.rttMs, d, r.rttMs)) refused.add(a.nodeId);
-      if (!found.has(a.nodeId)) found.set(a.nodeId, a);
-      const list = matches.get(a.nodeId) ?? [];
-      if (onPath.has(r.routerId) && !list.some((m) => m.r.routerId === r.routerId)) list.push({ a, r });
-      matches.set(a.nodeId, list);
+      if (d === undefined) continue;
+      let n = nodes.get(a.nodeId);
+      if (!n) nodes.set(a.nodeId, (n = { a, implausible: false, matches: [] }));
+      if (!plausibleClaim(a.rttMs, d, r.rttMs)) n.implausible = true;
+      else if (onPath.has(r.routerId) && !n.matches.some((m) => m.r.routerId === r.routerId)) n.matches.push({ a, r });
     }
   }
   const best: (NodeEstimate & { ttl: number })[] = [];
-  for (const [nodeId, list] of matches) {
-    if (refused.has(nodeId)) continue;
-    const a = found.get(nodeId)!;
-    const row = (estimatedRttMs: number, via: string, ttl: number) =>
-      best.push({ nodeId, address: a.address, peerPort: a.peerPort, estimatedRttMs, via, ttl, ...(a.price ? { price: a.price } : {}) });
-    const estimates = list.map((m) => ({ ...m, ms: round2(m.a.rttMs + Math.max(0, c - m.r.rttMs)) }));
+  for (const [nodeId, { a, implausible, matches }] of nodes) {
     const toNode = opts.tree?.nodeTraces.get(nodeId);
     const tree = toNode && treeEstimate(trace, toNode);
+    if (implausible && !tree) continue;
+    const row = (estimatedRttMs: number, via: string, ttl: number) =>
+      best.push({ nodeId, address: a.address, peerPort: a.peerPort, estimatedRttMs, via, ttl, ...(a.price ? { price: a.price } : {}) });
+    const estimates = matches.map((m) => ({ ...m, ms: round2(m.a.rttMs + Math.max(0, c - m.r.rttMs)) }));
     const agreed = tree ? estimates.find((e) => fitsTree(e.ms, tree.rttMs)) : estimates[0];
     if (agreed) row(agreed.ms, agreed.r.routerId, agreed.r.ttl);
     else if (tree) row(tree.rttMs, routerIdOf(tree.via.address!, opts.tree!.routerMask), tree.via.ttl);

@@ -9,6 +9,9 @@
  * migration). This node checks each against what it measured itself, its RTT d to N and r to R: by the
  * triangle inequality |d - r| <= a <= d + r. A node with a claim outside that band (plus a tolerance)
  * is left out, as is a node this node could not measure, and at most MAX_PER_NET nodes per /24 are kept.
+ *
+ * Where links are numbered rather than routers, a /29 routerId can name two routers (issue 14): a node
+ * this node has traced is checked against its tree estimate, from this node's own traces (treeEstimate).
  */
 import { MAX_PER_NET } from "../dht/announcement.ts";
 import { net24 } from "../util/ipv4.ts";

@@ -22,13 +22,13 @@ function render(r: ClosestBenchReport): string {
 }
 
 function renderNetwork(r: NetworkBenchReport): string {
-  const err = (name: string, e: ErrorSummary, n: number) =>
-    [name, n, e.absMs.p50, e.absMs.p90, e.relPct.p50, e.relPct.p90, `${e.withinGoal}/${e.absMs.n}`];
+  const err = (name: string, e: ErrorSummary) =>
+    [name, e.absMs.n, e.absMs.p50, e.absMs.p90, e.relPct.p50, e.relPct.p90, `${e.withinGoal}/${e.absMs.n}`];
   return [
     table(["origin", "client", "expected", "first", "estimates (node est/measured ms)"],
       r.cases.map((c) => [c.origin, c.client, c.expected, `${c.first ?? "-"}${c.rightFirst ? "" : " (WRONG)"}`, c.estimates.map((e) => `${e.node} ${e.estimatedMs}/${e.measuredMs}`).join(", ")])),
     table(["estimates", "n", "|error| ms p50", "p90", "error % p50", "p90", "within 25% or 3 ms"],
-      [err("every candidate", r.all, r.all.absMs.n), err("first candidate", r.first, r.first.absMs.n)]),
+      [err("every candidate", r.all), err("first candidate", r.first)]),
     `right node first in ${r.rightFirst} of ${r.cases.length} cases; ${r.topology}, ${r.numbering} numbering; load average ${r.loadavg.join(" ")}.`,
   ].join("\n");
 }

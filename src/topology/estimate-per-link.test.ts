@@ -77,6 +77,11 @@ describe("the tree estimate", () => {
     expect(treeEstimate(TO_UD2, TO_IEP1)).toMatchObject({ rttMs: 35.4, via: { ttl: 4 } }); // (55.4 - 30) + (40 - 30)
   });
 
+  test("each part is taken within its own trace: the node's from the node's, the client's from the client's", () => {
+    const later = { ...TO_IEP1, hops: TO_IEP1.hops.map((h) => ({ ...h, rttMs: h.rttMs! + 3 })) }; // a busier moment: every hop 3 ms later
+    expect(treeEstimate(TO_UD2, later)!.rttMs).toBe(35.4);
+  });
+
   test("a silent hop on either trace neither joins nor parts the paths", () => {
     const silent = { ...TO_IEP3, hops: TO_IEP3.hops.map((h) => (h.ttl === 3 ? { ttl: 3, kind: "silent" as const } : h)) };
     expect(partingHop(TO_UD2, silent)?.ttl).toBe(4);

@@ -105,16 +105,18 @@ export function partingHop(toClient: TraceResult, toNode: TraceResult): Hop | un
 
 /**
  * Node N's RTT to the client along this node's own traces: from N back to the hop D where the paths part,
- * then on to the client, (t − r) + (c − r) with t this node's RTT to N and r to D. With symmetric routes
- * that path exists, so it bounds N's RTT from above; announcements can only do better where N reaches the
- * client by a way that does not pass D.
+ * then on to the client, (t − r) + (c − r) with t this node's RTT to N and r to D, each difference taken
+ * within one trace (so what both RTTs share, the way from here to D, cancels out of each). With symmetric
+ * routes that path exists, so it bounds N's RTT from above; announcements can only do better where N
+ * reaches the client by a way that does not pass D.
  */
 export function treeEstimate(toClient: TraceResult, toNode: TraceResult): { rttMs: number; via: Hop } | undefined {
   const c = clientRttMs(toClient);
   const t = toNode.reached ? toNode.hops.at(-1)?.rttMs : undefined;
   const d = partingHop(toClient, toNode);
-  if (c === undefined || t === undefined || d?.rttMs === undefined) return undefined;
-  return { rttMs: round2(Math.max(0, t - d.rttMs) + Math.max(0, c - d.rttMs)), via: d };
+  const dNode = d && toNode.hops.find((h) => h.ttl === d.ttl)?.rttMs;
+  if (c === undefined || t === undefined || d?.rttMs === undefined || dNode === undefined) return undefined;
+  return { rttMs: round2(Math.max(0, t - dNode) + Math.max(0, c - d.rttMs)), via: d };
 }
 
 /**

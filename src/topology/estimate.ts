@@ -165,7 +165,7 @@ export function rankCandidates(
       let n = nodes.get(a.nodeId);
       if (!n) nodes.set(a.nodeId, (n = { a, implausible: false, matches: [] }));
       if (!plausibleClaim(a.rttMs, d, r.rttMs)) n.implausible = true;
-      else if (onPath.has(r.routerId) && !n.matches.some((m) => m.r.routerId === r.routerId)) n.matches.push({ a, r });
+      else if (onPath.has(r.routerId)) n.matches.push({ a, r });
     }
   }
   const best: (NodeEstimate & { ttl: number })[] = [];

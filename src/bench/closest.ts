@@ -11,11 +11,11 @@ import { loadavg } from "node:os";
 import { Bench } from "tinybench";
 import { answer } from "../api/client.ts";
 import type { ClosestAnswer } from "../topology/finder.ts";
-import type { TraceResult } from "../topology/trace/types.ts";
+import type { NetworkSpec } from "../testbed/topology.ts";
 import { spread, type Spread } from "../util/stats.ts";
 import { openTestbed } from "../testbed/session.ts";
 import { TestbedNodes } from "../lab/testbed-nodes.ts";
-import { selfCommand } from "../testbed/self.ts";
+import { smallestRtt } from "./closest-network.ts";
 
 export interface ClosestBenchReport {
   testbed: string;
@@ -36,8 +36,9 @@ export interface ClosestBenchReport {
   accuracy: { chosen?: string; expected: string; estimatedMs?: number; measuredMs: number; errorPct?: number };
 }
 
-export async function benchClosest(o: { name: string; samples: number; keep?: boolean; progress: (human: string) => void }): Promise<ClosestBenchReport> {
-  const tb = await openTestbed({ name: o.name, keep: o.keep, progress: o.progress });
+/** `topology`: the thesis network (default), or a variant of it (`--numbering per-link`). */
+export async function benchClosest(o: { name: string; samples: number; topology?: NetworkSpec; keep?: boolean; progress: (human: string) => void }): Promise<ClosestBenchReport> {
+  const tb = await openTestbed({ name: o.name, topology: o.topology, keep: o.keep, progress: o.progress });
   const nodes = new TestbedNodes(tb.status);
   const load0 = loadavg();
   try {
@@ -69,12 +70,8 @@ export async function benchClosest(o: { name: string; samples: number; keep?: bo
     const clientRtt = spread(cold.map((a) => a.selfRttMs ?? NaN));
 
     o.progress("measuring IEP2's own RTT to UD, and IEP1's to IEP2 (the other key holder)");
-    const rtt = async (from: string, to: string) => Math.min(...(await Promise.all([0, 1, 2, 3, 4].map(async () => {
-      const t = JSON.parse(await tb.exec(from, selfCommand(["trace", to, "--json"]))) as TraceResult;
-      return t.reached ? t.hops.at(-1)!.rttMs! : Infinity;
-    }))));
-    const measured = await rtt("IEP2", client);
-    const keyHolderRtt = await rtt("IEP1", nodes.get("IEP2").address);
+    const measured = await smallestRtt(tb, "IEP2", client);
+    const keyHolderRtt = await smallestRtt(tb, "IEP1", nodes.get("IEP2").address);
     const chosen = warm.at(-1)?.candidates[0];
     const expected = nodes.get("IEP2").address;
     // A router nobody announced is in no local store: its lookup asks the other node, the key holder.

@@ -12,7 +12,7 @@
  */
 import { requireIPv4 } from "../util/ipv4.ts";
 import { routerIdOf } from "./router-id.ts";
-import { clientRttMs, liveAnnouncements, pathRouters, rankCandidates, type NodeEstimate } from "./estimate.ts";
+import { clientRttMs, liveAnnouncements, pathRouters, rankCandidates, type NodeEstimate, type PathRouter } from "./estimate.ts";
 import type { RouterAnnouncement } from "./directory.ts";
 import type { LookupCache } from "./lookup-cache.ts";
 import type { TraceCache } from "./trace-cache.ts";
@@ -48,6 +48,12 @@ export interface FinderDeps {
   selfNodeId: string;
   /** This node's own RTT to an announcing node, measured (undefined: it does not answer as that node). */
   measure: (a: RouterAnnouncement) => Promise<number | undefined>;
+  /**
+   * The routers this node's traces meet at the second hop. Where links are numbered rather than routers,
+   * a node whose path to this one leaves the client's path at this node's first router announced that
+   * router under the /29 of the link behind it, which only this node's paths to elsewhere cross.
+   */
+  nearRouters?: () => PathRouter[];
   now?: () => number;
 }
 
@@ -70,6 +76,8 @@ export class Finder {
     const earlyLookup = (hop: Hop) => {
       if (hop.address !== undefined) void lookup(routerIdOf(hop.address, routerMask));
     };
+    const near = this.deps.nearRouters?.() ?? [];
+    for (const r of near) void lookup(r.routerId);
     const got = traces.get(client, () => {
       // The client's own network is known already, and so is the path of an earlier trace of its /24
       // (an expired cache entry): their lookups need not wait for this trace's hops.
@@ -80,14 +88,22 @@ export class Finder {
     }, fresh);
     const trace = await got.trace;
     const path = pathRouters(trace, routerMask);
-    const warm = got.cached && path.every((r) => lookups.isFresh(r.routerId));
-    const found = await Promise.all(path.map((r) => lookup(r.routerId)));
-    const byRouter = new Map(path.map((r, i) => [r.routerId, found[i]!]));
+    const keys = [...new Set([...path, ...near].map((r) => r.routerId))];
+    const warm = got.cached && keys.every((k) => lookups.isFresh(k));
+    const found = await Promise.all(keys.map(lookup));
+    const byRouter = new Map(keys.map((k, i) => [k, found[i]!]));
     const who = { selfNodeId: this.deps.selfNodeId, now: this.deps.now?.() ?? Date.now() };
     const nodes = new Map(liveAnnouncements(byRouter, who).map((a) => [a.nodeId, a]));
     const rtts = await Promise.all([...nodes.values()].map(async (a) => [a.nodeId, await this.deps.measure(a)] as const));
     const measured = new Map(rtts.filter((e): e is readonly [string, number] => e[1] !== undefined));
-    const candidates = rankCandidates(trace, path, byRouter, { ...who, measured });
+    // This node's own traces of the nodes (the harvester traces every DHT contact) check the announcements'
+    // router matches (estimate.ts treeEstimate); one not traced yet is estimated as the thesis does.
+    const nodeTraces = new Map<string, TraceResult>();
+    for (const a of nodes.values()) {
+      const t = traces.previous(a.address);
+      if (t) nodeTraces.set(a.nodeId, t);
+    }
+    const candidates = rankCandidates(trace, path, byRouter, { ...who, measured, tree: { nodeTraces, routerMask, near } });
     return {
       client,
       selfRttMs: clientRttMs(trace) ?? null,

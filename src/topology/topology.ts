@@ -98,6 +98,7 @@ export class Topology {
       routerMask: s.routerMask,
       selfNodeId: deps.directory.nodeId,
       measure: (a) => deps.directory.measure(a),
+      nearRouters: () => this.map.routers().filter((r) => r.hops === 2).map(({ routerId, hops, rttMs }) => ({ routerId, ttl: hops, rttMs })),
       now,
     });
   }

@@ -3,7 +3,8 @@
  * "Addressing"). Pure arithmetic, so the plan and its tests share one source of numbers.
  *
  * IPv4: per-router, router i owns 10.0.0.0 + 8(i+1) /29 (thesis 3.1.1); per-link, core link k is
- * 10.0.0.0 + 4k /30. Host j owns 10.1.(j+1).0/24 either way (a client /24 is the trace-cache unit); a
+ * 10.0.0.0 + 4k /30. Host j owns 10.1.(j+1).0/24 either way (a client /24 is the trace-cache unit), and
+ * its extra /24s 10.(2+k).(j+1).0/24 when the topology gives it some; a
  * host behind NAT has 192.168.(j+1).0/24 as its LAN instead, and its home's public side is
  * 6.0.(j+1).0/24 (PUBLIC_V4). CGNAT subscribers sit in 100.64.(j+1).0/30.
  *
@@ -49,6 +50,8 @@ export function hostAddress(index: number): string {
   return `10.1.${index + 1}.10`;
 }
 export const hostGateway = (index: number) => `10.1.${index + 1}.1`;
+/** Host j's k-th extra /24 (topology "prefixes"): 10.(2+k).(j+1).0/24, every address the host's own. */
+export const extraPrefix = (index: number, k: number) => `10.${2 + k}.${index + 1}.0/24`;
 export const hostPrefix = (index: number) => `10.1.${index + 1}.0/24`;
 
 /** Per-link numbering: core link k's /30 and its two ends (.1 for the link's a, .2 for b). */

@@ -71,6 +71,8 @@ export function configScript(n: NodePlan): string {
       `link set ${i.name} up`,
     ]),
     ...n.routes.map((r) => `route replace ${r.to} via ${r.via} dev ${r.dev}`),
+    // Every address of an extra /24 is this host's: it may bind any of them, and answers for all.
+    ...(n.prefixes ?? []).map((p) => `route replace local ${p} dev lo`),
     // `ip -batch` takes no -6 per line: the family follows from the addresses, "::/0" for a default.
     // onlink: IPv6 refuses a gateway until the link has carrier, which the peer's end gives later.
     ...(n.routes6 ?? []).map((r) => `route replace ${r.to === "default" ? "::/0" : r.to} via ${r.via} dev ${r.dev} onlink`),

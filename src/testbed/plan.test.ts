@@ -163,3 +163,21 @@ describe("plan of home networks, IPv6 and per-link numbering", () => {
     expect(r1.routes.some((r) => r.to === "10.0.0.0/30")).toBe(false); // connected
   });
 });
+
+describe("a host with extra /24s", () => {
+  const t = { ...thesisTopology(), hosts: [...thesisTopology().hosts, { name: "ATK", prefixes: 2 }], links: [...thesisTopology().links, { a: "ATK", b: "r4", delayMs: 1 }] };
+
+  for (const numbering of ["per-router", "per-link"] as const)
+    test(`${numbering}: routers reach each of them through the host's link; the host takes every address in them as its own`, () => {
+      const plan = makePlan("tb", withVariant(t, { numbering }), false);
+      const node = (n: string) => plan.nodes.find((x) => x.name === n)!;
+      expect(node("ATK").prefixes).toEqual(["10.2.4.0/24", "10.3.4.0/24"]);
+      for (const prefix of node("ATK").prefixes!) {
+        expect(node("r4").routes.find((r) => r.to === prefix)?.dev).toBe("ATK");
+        expect(node("r7").routes.find((r) => r.to === prefix)?.dev).toBe("r6");
+        expect(configScript(node("ATK"))).toContain(`route replace local ${prefix} dev lo`);
+      }
+      expect(node("UD").prefixes).toBeUndefined();
+      expect(configScript(node("UD"))).not.toContain("local");
+    });
+});

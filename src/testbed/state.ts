@@ -95,6 +95,8 @@ export interface StatusHost {
   address: string;
   /** `ipv6`: the host's global IPv6 address (homes route IPv6 without NAT). */
   address6?: string;
+  /** Extra /24s routed to the host (topology "prefixes"): it may send from any of their addresses. */
+  prefixes?: string[];
   nat?: StatusNat;
   container?: string;
   /** `--engines`: absolute path of the Unix socket of this host's own Docker engine. */
@@ -182,6 +184,7 @@ export function statusOf(state: TestbedState, delaydAlive: boolean, dockerdAlive
     guards: state.guards ?? [],
     hosts: plan.nodes.filter((n) => n.kind === "host").map((n) => ({
       name: n.name, netns: n.netns, address: n.address, ...(n.address6 ? { address6: n.address6 } : {}),
+      ...(n.prefixes ? { prefixes: n.prefixes } : {}),
       ...(homes.has(n.name) ? { nat: natOf(homes.get(n.name)!, upnpAlive) } : {}),
       ...(n.container ? { container: n.container } : {}),
       ...(n.engine ? { dockerSocket: n.engine.socket, dockerd: dockerdAlive(n.name) ? "running" as const : "dead" as const } : {}),

@@ -24,7 +24,15 @@ export interface HostSpec {
   nat?: NatKind;
   /** `nat: "static"`: the ports forwarded to the host, UDP and TCP alike (default DEFAULT_FORWARD). */
   forward?: PortRange[];
+  /**
+   * Extra /24s routed to the host, every address of which it may bind (addressing.ts extraPrefix): an
+   * attacker holding many networks (peer floods from many /24s, votes from several). At most MAX_PREFIXES.
+   */
+  prefixes?: number;
 }
+
+/** Extra /24s a host may hold: they are numbered 10.2.x.0/24 up, below the node engines' 10.201/16. */
+export const MAX_PREFIXES = 64;
 
 export interface RouterSpec {
   name: string;
@@ -95,6 +103,10 @@ function hostOf(v: unknown): HostSpec {
     if (h.nat !== "static") throw bad(`host "${o.name}": "forward" needs "nat": "static"`);
     if (!Array.isArray(o.forward) || !o.forward.length) throw bad(`host "${o.name}": "forward" must be a non-empty array of ports or "FIRST-LAST" ranges`);
     h.forward = o.forward.map((p) => portRange(p, `host "${o.name}" forward`));
+  }
+  if (o.prefixes !== undefined) {
+    if (!Number.isInteger(o.prefixes)) throw bad(`host "${o.name}": "prefixes" must be a whole number`);
+    if ((o.prefixes as number) > 0) h.prefixes = num(o.prefixes, `host "${o.name}" prefixes`, 1, MAX_PREFIXES);
   }
   return h;
 }
@@ -170,10 +182,12 @@ export function checkShape(t: NetworkSpec): void {
   for (const r of t.routers)
     if ((degree.get(r.name) ?? 0) > MAX_ROUTER_LINKS) throw bad(`router "${r.name}" has more than ${MAX_ROUTER_LINKS} links`);
   const names = new Set([...t.hosts, ...t.routers].map((n) => n.name));
-  for (const h of t.hosts.filter((h) => h.nat))
+  for (const h of t.hosts.filter((h) => h.nat)) {
+    if (h.prefixes) throw bad(`host "${h.name}": "prefixes" cannot be routed to a host behind NAT`);
     for (const made of natNodeNames(h))
       // Node names become interface names in their neighbours (at most 15 bytes).
       if (names.has(made) || made.length > 15) throw bad(`host "${h.name}" behind NAT needs a node "${made}": ${names.has(made) ? "rename the node of that name" : "shorten the host's name"}`);
+  }
   // Connected: walk from the first host.
   const adj = adjacency(t);
   const reached = new Set([t.hosts[0]!.name]);

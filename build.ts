@@ -12,6 +12,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import pkg from "./package.json" with { type: "json" };
@@ -33,7 +34,20 @@ const root = import.meta.dir;
 const outdir = resolve(root, values.outdir!);
 const git = Bun.spawnSync(["git", "-C", root, "rev-parse", "--short", "HEAD"], { stderr: "ignore" });
 const commit = git.exitCode === 0 ? git.stdout.toString().trim() : "";
-const version = process.env.ICON_BUILD_VERSION ?? (commit ? `${pkg.version}+${commit}` : pkg.version);
+/**
+ * A tree with changes not committed gets a digest of them in its version: images are tagged by version
+ * (icon-runtime:<version>), and two checkouts of one commit with different edits must not share a tag.
+ */
+function dirtySuffix(): string {
+  const diff = Bun.spawnSync(["git", "-C", root, "diff", "HEAD", "--", "src", "icon-runtime", "examples", "build.ts", "package.json"], { stderr: "ignore" });
+  const untracked = Bun.spawnSync(["git", "-C", root, "ls-files", "--others", "--exclude-standard", "--", "src", "icon-runtime", "examples"], { stderr: "ignore" });
+  const files = untracked.stdout.toString().split("\n").filter(Boolean);
+  if (!diff.stdout.length && !files.length) return "";
+  const h = new Bun.CryptoHasher("sha256").update(diff.stdout);
+  for (const f of files) h.update(f).update(readFileSync(join(root, f)));
+  return `.dirty-${h.digest("hex").slice(0, 8)}`;
+}
+const version = process.env.ICON_BUILD_VERSION ?? (commit ? `${pkg.version}+${commit}${dirtySuffix()}` : pkg.version);
 
 /** Fetches the Bun runtime for another platform from npm once, into node_modules/.cache. */
 async function runtimeFor(target: string): Promise<string | undefined> {

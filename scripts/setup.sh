@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 machine (run as root) to the point where `icon` builds, tests and demos:
-# Debian packages (Docker engine, iptables, iproute2, miniupnpd, systemd-analyze, qemu for the arm64 binary, chromium), the npm
-# packages (which bring Bun), a running dockerd, and dist/icon. Idempotent: a second run only checks and
+# Debian packages (Docker engine, iptables, iproute2, miniupnpd, systemd-analyze, qemu for the arm64 binary, chromium,
+# docker-registry), the npm packages (which bring Bun), a running dockerd, dist/icon, and the large sample ICON. Idempotent: a second run only checks and
 # rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,9 @@ command -v qemu-aarch64-static >/dev/null 2>&1 || need_pkgs+=(qemu-user-static)
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || need_pkgs+=(libc6-arm64-cross)
 # The dashboard's browser test drives Debian's headless chromium with playwright-core (test/dashboard-browser.test.ts).
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+# icon bench migrate --case cold-registry compares with the thesis's IPO, which pulled images from a registry:
+# distribution's registry, run by the lab in a testbed host (the package's own service is not started here).
+command -v docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing Debian packages: ${need_pkgs[*]}; run this script as root to install them"
@@ -59,7 +62,17 @@ if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null 2>&1; then
 fi
 
 # The binary, rebuilt when any source is newer than it.
-if [ ! -x dist/icon ] || [ -n "$(find src icon-runtime build.ts package.json -newer dist/icon -print -quit 2>/dev/null)" ]; then
+if [ ! -x dist/icon ] || [ -n "$(find src icon-runtime examples build.ts package.json -newer dist/icon -print -quit 2>/dev/null)" ]; then
   say "building dist/icon"
   node_modules/.bin/bun build.ts >&2
+fi
+
+# The large sample ICON of icon bench migrate (cold-large, cold-registry), for this binary's version: npm
+# packages from the npm registry in a layer of their own (examples/playground-app).
+if [ "$(id -u)" = 0 ] && docker info >/dev/null 2>&1; then
+  tag="icon-playground-app:$(dist/icon version | tr -c 'A-Za-z0-9_.\n-' '-')"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    say "building $tag"
+    ICON=dist/icon examples/playground-app/build.sh >/dev/null
+  fi
 fi

@@ -14,7 +14,7 @@ const ROOT = resolve(import.meta.dir, "..");
 /** The top-level modules every part may use. */
 const BASE = ["errors", "log", "version"];
 /** What the node runs. "icon-runtime" is the in-container library, whose protocol the yard speaks. */
-const PRODUCT = ["util", "identity", "config", "api", "node", "dht", "topology", "engine", "yard", "peer", "images", "service", "release", "metrics", "dashboard"];
+const PRODUCT = ["util", "identity", "config", "api", "node", "dht", "topology", "engine", "yard", "peer", "nat", "images", "service", "release", "metrics", "dashboard"];
 const RIG = ["testbed", "lab", "bench"];
 
 /** Allowed targets per folder of src/ (top-level files by name; folders outside src/ by their own name). */

@@ -1,7 +1,8 @@
 /**
  * `icon bench migrate` works end to end with the compiled binary (CI runs a small N as a test that
- * the benchmark works, never as a timing assertion): every case sampled, the JSON in the promised
- * shape, the report and plots written.
+ * the benchmark works, never as a timing assertion): every case sampled and every sample a migration
+ * of its case, the JSON in the promised shape, the report and plots written. The large app is built by
+ * scripts/setup.sh (examples/playground-app).
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -9,34 +10,47 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY, describeWith } from "./support/needs.ts";
 import { cli } from "./support/run.ts";
+import { CASE_SPECS, CASES } from "../src/bench/migrate/cases.ts";
 
 describeWith(["root", "docker", "binary"], "icon bench migrate", () => {
   const out = mkdtempSync(join(tmpdir(), "icon-bench-migrate-"));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  test("samples every case and writes the JSON, report and plots", async () => {
-    const p = Bun.spawn([BINARY, "bench", "migrate", "-n", "2", "--name", "t-bench", "--out", out, "--json"], { stdout: "pipe", stderr: "pipe" });
+  test("samples every case, each sample a successful migration of its case, and writes the JSON, report and plots", async () => {
+    const p = Bun.spawn([BINARY, "bench", "migrate", "-n", "2", "--dht-nodes", "8", "--name", "t-bench", "--out", out, "--json"], { stdout: "pipe", stderr: "pipe" });
     const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect(code, stderr.slice(-2000)).toBe(0);
     const r = JSON.parse(stdout);
     expect(Object.keys(r.rttMs).sort()).toEqual(["clientEdge", "clientOrigin", "originEdge"]);
     expect(r.floorMs).toBeCloseTo(3 * r.rttMs.clientOrigin + 3 * r.rttMs.clientEdge, 0);
-    for (const c of ["direct", "hot", "cold"]) {
+    expect(r.pathBytesPerSec * 8).toBeGreaterThan(5e6); // the 10 Mbit/s core link, measured
+    expect(r.pathBytesPerSec * 8).toBeLessThan(11e6);
+    expect(r.dhtNodes).toBe(8);
+    for (const c of CASES) {
       const s = r.cases[c];
-      expect(s.n).toBe(2);
-      for (const k of ["failures", "meanMs", "medianMs", "p99Ms", "sdMs", "ci95Ms", "ci99Ms", "ratioToFloor", "phasesMs"]) expect(s).toHaveProperty(k);
-      expect(s.successes + s.failures).toBe(2);
-      expect(s.modes[c] ?? 0).toBe(s.successes); // each sample really was of its case
+      expect([c, s.n, s.successes]).toEqual([c, 2, 2]);
+      for (const k of ["meanMs", "medianMs", "p99Ms", "sdMs", "ci95Ms", "ci99Ms", "ratioToFloor", "phasesMs"]) expect(s).toHaveProperty(k);
+      expect([c, s.modes]).toEqual([c, { [CASE_SPECS[c].mode]: 2 }]); // each sample really was of its case
     }
-    expect(code).toBe(r.cases.direct.failures + r.cases.hot.failures + r.cases.cold.failures === 0 ? 0 : 1);
-    expect(readdirSync(out).sort()).toEqual(["cold.svg", "direct.svg", "hot.svg", "phases.svg", "report.md", "results.json"]);
+    // What the preparations found, and what travelled
+    expect(r.cases.first.pathKeys).toBeGreaterThanOrEqual(2);
+    expect(r.cases.first.heldByOrigin).toBeLessThanOrEqual(r.cases.first.pathKeys);
+    expect(r.cases.warm.pausedUsageBytes).toBeGreaterThan(2 ** 20);
+    expect(r.cases["cold-small"].bytesShipped).toBeLessThan(100_000);
+    expect(r.cases["cold-large"].bytesShipped).toBeGreaterThan(2_000_000);
+    expect(r.cases["cold-large"].coldFloorMs).toBeGreaterThan(r.floorMs + 1000);
+    expect(r.cases["cold-registry"].bytesShipped).toBeGreaterThan(2_000_000);
+    expect(readdirSync(out).sort()).toEqual([...CASES.map((c) => `${c}.svg`), "phases.svg", "report.md", "results.json"].sort());
+    const report = await Bun.file(join(out, "report.md")).text();
+    for (const c of CASES) expect(report).toContain(`- **${c}**: ${CASE_SPECS[c].procedure}`);
     // --json: progress is one JSON object per line on stderr, a sample event per sample
     const samples = stderr.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "sample");
-    expect(samples.map((e) => `${e.case} ${e.k}/${e.n}`)).toEqual(["direct 1/2", "direct 2/2", "hot 1/2", "hot 2/2", "cold 1/2", "cold 2/2"]);
-  }, 600_000);
+    expect(samples.map((e) => `${e.case} ${e.k}/${e.n}`)).toEqual(CASES.flatMap((c) => [`${c} 1/2`, `${c} 2/2`]));
+  }, 1_800_000);
 
   test("on another topology, with other hosts in the parts, the run says which network it measured", async () => {
     const dir = join(out, "random");
-    const args = ["bench", "migrate", "--case", "direct", "-n", "1", "--topology", "random", "--seed", "1", "--client", "UD1", "--origin", "IEP1", "--edge", "IEP2"];
+    const args = ["bench", "migrate", "--case", "direct", "-n", "1", "--dht-nodes", "6", "--topology", "random", "--seed", "1", "--client", "UD1", "--origin", "IEP1", "--edge", "IEP2"];
     const p = Bun.spawn([BINARY, ...args, "--name", "t-bench-r", "--out", dir, "--json"], { stdout: "pipe", stderr: "pipe" });
     const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     expect(code, stderr).toBe(0);
@@ -47,7 +61,7 @@ describeWith(["root", "docker", "binary"], "icon bench migrate", () => {
     expect(r.rttMs.clientOrigin).toBeLessThan(80);
     expect(r.rttMs.clientEdge).toBeGreaterThan(20);
     const report = await Bun.file(join(dir, "report.md")).text();
-    expect(report).toContain("--topology random --seed 1 --hosts 6 --client UD1");
+    expect(report).toContain("--dht-nodes 6 --topology random --seed 1 --hosts 6 --client UD1");
     expect(report).toContain("Network: random:1, client UD1, origin IEP1, edge IEP2");
   }, 600_000);
 });
@@ -57,6 +71,9 @@ describe("bench migrate refuses parts a topology cannot play, before bringing an
     [["--topology", "random"], /the client host UD is not in topology random:1/],
     [["--topology", "random", "--client", "UD1", "--origin", "XX"], /the origin host XX is not in topology random:1/],
     [["--client", "IEP1"], /three different hosts/],
+    // the network's variants are those of `icon testbed up`, checked as early
+    [["--nat", "upnp@XX"], /--nat upnp@XX: no host "XX"/],
+    [["--case", "warm,nope"], /--case nope: expected all or first, direct, warm/],
   ])("%p", (flags, message) => {
     const p = cli("bench", "migrate", ...flags);
     expect(p.exitCode).toBe(2);

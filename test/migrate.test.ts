@@ -83,13 +83,16 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
   test("the edge killed during a replicate: the client stays with the origin; no orphan once the edge is back", async () => {
     await lab.resetEdgeCold();
     const edge = lab.nodes.get(lab.roles.edge);
+    const engine = lab.engines.get(lab.roles.edge)!; // the node's own engine outlives a node killed with -9
+    const edgeId = (await answer(edge.api.v1.status.$get())).nodeId;
     const client = lab.client({ timeoutMs: 20_000 });
-    // Kill -9 the edge node as soon as it has recorded the replica it is creating.
-    for (let i = 0; i < 2000; i++) {
-      const icons = await answer(edge.api.v1.icons.$get({ query: { all: "1" } })).catch(() => []);
-      if (icons.length) break;
-      await Bun.sleep(5);
+    // Kill -9 the edge node as soon as its engine holds the replica's container (made, not yet ready).
+    let made: { id: string }[] = [];
+    for (let i = 0; i < 2000 && !made.length; i++) {
+      made = await engine.listContainers({ "icon.node": edgeId });
+      if (!made.length) await Bun.sleep(5);
     }
+    expect(made.length).toBe(1);
     edge.proc.kill("SIGKILL");
     await edge.proc.exited;
     const r = await client;
@@ -100,13 +103,19 @@ describeWith(["root", "docker", "binary"], "migration on the thesis network", ()
     lab.nodes.nodes.delete(lab.roles.edge);
     await lab.startNode(lab.roles.edge);
     const back = lab.nodes.get(lab.roles.edge);
-    const nodeId = (await answer(back.api.v1.status.$get())).nodeId;
-    const recorded = new Set((await answer(back.api.v1.icons.$get({ query: { all: "1" } }))).map((i) => i.containerId).filter(Boolean));
-    const containers = await lab.engines.get(lab.roles.edge)!.listContainers({ "icon.node": nodeId });
-    for (const c of containers) expect(recorded.has(c.id)).toBe(true);
-    // and the next client migrates again
+    expect((await answer(back.api.v1.status.$get())).nodeId).toBe(edgeId);
+    const recordedIds = async () => new Set((await answer(back.api.v1.icons.$get({ query: { all: "1" } }))).map((i) => i.containerId).filter(Boolean));
+    // The container the killed node made is either recorded (kept) or gone (removed as an orphan).
+    const recorded = await recordedIds();
+    const left = await lab.engines.get(lab.roles.edge)!.listContainers({ "icon.node": edgeId });
+    for (const c of made) expect(recorded.has(c.id) || !left.some((x) => x.id === c.id)).toBe(true);
+    for (const c of left) expect(recorded.has(c.id)).toBe(true);
+    // and the next client migrates again, onto a replica whose one container is recorded
     const again = await lab.client();
     expect(again.ok).toBe(true);
+    const now = await lab.engines.get(lab.roles.edge)!.listContainers({ "icon.node": edgeId });
+    expect(now.length).toBe(1);
+    expect((await recordedIds()).has(now[0]!.id)).toBe(true);
   }, 180_000);
 });
 

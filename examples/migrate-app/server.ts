@@ -1,94 +1,9 @@
 /**
- * The sample ICON of the migration demo and benchmark (thesis 3.1.3): a websocket server (Hono on Bun)
- * that, for every new client, asks its orchestrator for a closer node, replicates itself there when the
- * gain beats its policy, and tells the client to move. The client's small state travels with it.
- *
- * The ICON-specific part is the icon-runtime calls; everything else is an ordinary websocket app.
- * Packaged by src/lab/app-image.ts: this file bundled with Hono into /app/server.js, FROM icon-runtime.
+ * The sample ICON of the migration demo and benchmark (thesis 3.1.3): the shared sample server
+ * (sample-server.ts) and nothing else; its one layer is this file bundled with Hono (11 KB after zstd).
+ * Packaged by src/lab/app-image.ts: bundled into /app/server.js, FROM icon-runtime.
  * Its client is the lab's (src/lab/client.ts, `icon demo client`); both speak src/lab/app-protocol.ts.
  */
-import { Hono } from "hono";
-import { getConnInfo, upgradeWebSocket, websocket } from "hono/bun";
-import { icon, type Candidate } from "icon-runtime";
-import { WS_PATH, type ClientMessage, type ClientState, type ServerMessage } from "../../src/lab/app-protocol.ts";
+import { serveSample } from "./sample-server.ts";
 
-const states = new Map<string, ClientState>();
-let clients = 0;
-const waiting = new Map<string, ((s: ClientState) => void)[]>();
-const remember = (s: ClientState) => {
-  states.set(s.clientId, s);
-  for (const w of waiting.get(s.clientId)?.splice(0) ?? []) w(s);
-};
-/** A client that moved here may arrive a moment before its state does. */
-const stateOf = (id: string, ms = 5000) =>
-  states.get(id) ??
-  new Promise<ClientState | null>((resolve) => {
-    const list = waiting.get(id) ?? [];
-    waiting.set(id, list);
-    list.push(resolve);
-    setTimeout(() => resolve(null), ms);
-  });
-
-// ---- becoming migratable: the whole icon-runtime story ----
-icon.onMessage((m) => m.from === "parent" && remember(m.data as ClientState));
-const initial = await icon.initialState<ClientState>();
-if (initial) remember(initial);
-const me = await icon.info();
-await icon.policy({ minRttGainMs: Number(process.env.MIN_GAIN_MS ?? 10), maxReplicas: 16, idleStopSec: 600, idleRemoveSec: 3600 });
-
-/**
- * Replicates towards the closest node as soon as the client's address is known, at the websocket
- * upgrade: a stopped or new replica starts while the client's handshake is still on its way.
- */
-async function replicateEarly(closer: Promise<Candidate[]>) {
-  const [best] = await closer;
-  return best ? { best, replica: await icon.replicate(best) } : undefined; // none: the client stays
-}
-
-async function moveCloser(send: (m: ServerMessage) => void, clientId: string, early: ReturnType<typeof replicateEarly>) {
-  const found = await early;
-  if (!found) return;
-  const endpoint = await found.replica.running;
-  const status = found.replica.status?.state === "running" ? found.replica.status : undefined; // how it came to run
-  await icon.replicate(found.best, { state: states.get(clientId) }); // it runs: the state goes ahead of the client
-  const gainMs = Math.round(((found.best.ownRttMs ?? found.best.rttMs) - found.best.rttMs) * 10) / 10;
-  send({ type: "migrate", url: `ws://${endpoint.address}:${endpoint.port}${WS_PATH}`, gainMs, mode: status?.mode ?? "", timings: status?.timings });
-}
-// ---- end of the ICON-specific part ----
-
-const app = new Hono();
-app.get("/", (c) => c.text(`${me.name} (${me.role})\n`));
-app.get(
-  WS_PATH,
-  upgradeWebSocket((c) => {
-    // Start looking for a closer node at the upgrade: the trace runs while the handshakes travel.
-    const client = (getConnInfo(c).remote.address ?? "").replace(/^::ffff:/, "");
-    const early = me.role === "root" && client ? replicateEarly(icon.findCloser(client)) : undefined;
-    early?.catch(() => {});
-    return {
-      onOpen: () => void icon.clients(++clients).catch(() => {}),
-      onClose: () => void icon.clients(--clients).catch(() => {}),
-      async onMessage(ev, ws) {
-        const send = (m: ServerMessage) => ws.send(JSON.stringify(m));
-        let msg: ClientMessage;
-        try {
-          msg = JSON.parse(String(ev.data)) as ClientMessage;
-        } catch {
-          return send({ type: "error", message: "messages must be JSON" });
-        }
-        if (msg.type !== "hello" || typeof msg.clientId !== "string") return send({ type: "error", message: "expected a hello" });
-        if (msg.state) remember(msg.state);
-        send({ type: "welcome", server: me.name, state: await stateOf(msg.clientId) });
-        if (early)
-          moveCloser(send, msg.clientId, early).catch((e) => {
-            console.error(`client ${msg.clientId} stays here: ${(e as Error).message}`);
-            send({ type: "stay", reason: (e as Error).message });
-          });
-      },
-    };
-  }),
-);
-
-Bun.serve({ port: icon.port, fetch: app.fetch, websocket });
-await icon.ready();
-console.log(`${me.name} (${me.role}) ready on port ${icon.port}`);
+await serveSample();

@@ -56,7 +56,7 @@ export interface ReplicateOptions {
 }
 
 export type ReplicaStatus =
-  | { replica: string; target: string; state: "running"; endpoint: Endpoint; /** how it came to run: direct, hot, prefetched or cold */ mode?: string; timings?: ReplicaTimings }
+  | { replica: string; target: string; state: "running"; endpoint: Endpoint; /** how it came to run: direct, warm, hot, prefetched, cold or registry */ mode?: string; timings?: ReplicaTimings }
   | { replica: string; target: string; state: "failed"; reason: string; /** the error code, e.g. NOT_ADMITTED or QUOTA when the target refused */ code?: string }
   | { replica: string; target: string; state: "stopped" };
 
@@ -68,6 +68,8 @@ export interface ReplicaTimings {
   imageMs: number;
   startMs: number;
   targetMs: number;
+  /** Compressed image bytes that travelled to the target (0 when it held the image). */
+  bytes?: number;
 }
 
 /** An ICON's own rules for replicating; stored by the orchestrator and used by its peer protocol. */
@@ -76,8 +78,13 @@ export interface Policy {
   minRttGainMs?: number;
   /** Most replicas this ICON may have at once. */
   maxReplicas?: number;
-  /** Stop a replica that served no client for this long (seconds). */
+  /**
+   * A replica that served no client for this long (seconds) is paused (frozen, memory kept: the next
+   * client thaws it in tens of ms), or stopped when pausedSec is 0.
+   */
   idleStopSec?: number;
+  /** How long an idle replica stays paused before it is stopped (seconds; default 600, 0: never paused). */
+  pausedSec?: number;
   /** Remove a stopped replica after this long (seconds). */
   idleRemoveSec?: number;
   /** Highest total price per hour the ICON accepts for its replicas. */
@@ -86,7 +93,7 @@ export interface Policy {
   prefetch?: boolean;
 }
 
-export const POLICY_FIELDS = ["minRttGainMs", "maxReplicas", "idleStopSec", "idleRemoveSec", "budget", "prefetch"] as const;
+export const POLICY_FIELDS = ["minRttGainMs", "maxReplicas", "idleStopSec", "pausedSec", "idleRemoveSec", "budget", "prefetch"] as const;
 
 export interface IconInfo {
   name: string;

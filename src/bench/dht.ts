@@ -1,23 +1,51 @@
 /**
  * `icon bench dht`: N real Dht nodes over the in-memory hub with a latency model (dht/sim/latency.ts) and
- * per-datagram loss, on virtual time (a FakeClock), so a thousand nodes fit two shared cores. Nodes join
- * one by one through random earlier nodes, publish values, then random live nodes look them up while a
- * fraction of the network is replaced (churn). Lookup times are VIRTUAL milliseconds: the simulated network
- * time a lookup takes, not CPU time.
+ * a loss model (dht/sim/loss.ts), on virtual time (a FakeClock), so a thousand nodes fit two shared cores.
+ * Nodes join one by one through random earlier nodes, publish values, then random live nodes look them up
+ * while a fraction of the network is replaced (churn); a lookup succeeds when it brings back the value that
+ * was put. Lookup times are VIRTUAL milliseconds: the simulated network time a lookup takes, not CPU time.
+ * Everything random (identities, placement, loss, choices, timer jitter) comes from the seed: the same
+ * seed gives the same figures.
  */
 import { keyOf, valueKey } from "../dht/id.ts";
-import { RecordKind } from "../dht/record.ts";
-import { PlaneModel } from "../dht/sim/latency.ts";
+import { publisherOf, RecordKind, valueOf, type SignedRecord } from "../dht/record.ts";
+import { LogNormalModel, PlaneModel } from "../dht/sim/latency.ts";
+import { GilbertElliottLoss, independentLoss, type LossModel } from "../dht/sim/loss.ts";
 import { SimNetwork } from "../dht/sim/network.ts";
+import type { LinkModel } from "../dht/transport/memory-hub.ts";
 import { pick, seededRandom } from "../util/random.ts";
 
 /** Virtual time between the end of the joins and the first put. */
 const SETTLE_MS = 30_000;
 
+export type LatencyModelName = "uniform" | "lognormal";
+export type LossModelName = "independent" | "bursty";
+
+/** One lookup, as `--out` writes it (a JSON line). */
+export interface LookupLine {
+  key: string;
+  /** Node id of the node that looked it up. */
+  from: string;
+  ms: number;
+  hops: number;
+  /** It brought back the value that was put, from its publisher. */
+  ok: boolean;
+  /** Its node died (churn) before it ended: not counted. */
+  aborted?: boolean;
+  /** Bursty loss: its own node's access link was in a Bad period when it started (nothing gets through). */
+  outage?: boolean;
+}
+
 export interface MacroOptions {
   nodes: number;
-  /** Per-datagram loss probability, every link. */
+  /** Fraction of datagrams lost, every link. */
   loss: number;
+  /** @default "uniform" */
+  latency?: LatencyModelName;
+  /** @default "independent" */
+  lossModel?: LossModelName;
+  /** Called with every lookup as it ends. */
+  onLookup?: (l: LookupLine) => void;
   /** Fraction of nodes replaced (killed and replaced by new ones) during the lookups. */
   churn: number;
   lookups: number;
@@ -55,8 +83,15 @@ export interface MacroReport {
   messagesPerLookup: number;
   timeModel: string;
   latencyModel: string;
+  lossModel: string;
+  /** Datagrams the simulated network carried over the whole run, and the fraction it lost (measured). */
+  datagrams: { sent: number; lostFraction: number };
   join: { mode: "protocol" | "seeded"; virtualMs: number; datagrams: number; medianPeers: number };
-  puts: { keys: number; medianReplicas: number };
+  /**
+   * The values published before the lookups (all at once): virtual ms until a quorum of the closest nodes
+   * acknowledged (when the put returns) and until every one answered or gave up; replicas in the end.
+   */
+  puts: { keys: number; medianReplicas: number; quorumMs: Spread; completeMs: Spread };
   realMs: { join: number; lookups: number; total: number };
   memoryMb: { rss: number; heapUsed: number };
   seed: number;
@@ -72,8 +107,7 @@ export function spread(values: number[]): Spread {
 export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
   const seed = o.seed ?? 1;
   const t0 = performance.now();
-  const model = new PlaneModel(seededRandom(seed + 1), { loss: o.loss });
-  const net = new SimNetwork({ links: model, seed });
+  const { net, latency, loss, outage } = simulation(o, seed);
   const progress = o.onProgress ?? (() => {});
 
   const v0 = net.clock.now();
@@ -91,8 +125,10 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
   const names = Array.from({ length: keyCount }, (_, i) => `bench-key-${i}`);
   // A value lives under its publisher's keys: lookups need to know whose it is.
   const keys = new Map(names.map((k) => [k, pick(net.live, net.random)] as const));
-  const reports = await net.run(Promise.all(names.map((k) => keys.get(k)!.put(k, `value of ${k}`))));
-  for (const r of reports) if (!r.ok) progress({ type: "put-short", key: r.key, replicas: r.replicas, targets: r.targets });
+  const valueFor = (name: string) => `value of ${name}`;
+  const reports = await net.run(Promise.all(names.map((k) => keys.get(k)!.put(k, valueFor(k)))));
+  const completions = await net.run(Promise.all(reports.map((r) => r.complete)));
+  reports.forEach((r, i) => completions[i]!.replicas < r.quorum && progress({ type: "put-short", key: r.key, replicas: completions[i]!.replicas, targets: r.targets }));
   progress({ type: "published", keys: keyCount });
 
   // Lookups start spacingMs apart; churn events are spread over the same span.
@@ -114,15 +150,19 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
       new Promise((resolve) => {
         net.clock.setTimeout(() => {
           const from = pick(net.live, net.random);
-          const key = valueKey(keys.get(name)!.id, keyOf("value", name));
+          const publisher = keys.get(name)!;
+          const key = valueKey(publisher.id, keyOf("value", name));
+          const cut = outage(from.opts.transport.address);
           from.lookup(key, RecordKind.VALUE).then((r) => {
             // A lookup whose own node was killed meanwhile measures nothing: counted apart.
             const aborted = !net.isLive(from);
-            if (!r.records && !aborted) {
+            const ok = !!r.records && holdsValue(r.records, publisher.nodeId, valueFor(name));
+            o.onLookup?.({ key: name, from: from.nodeId, ms: Math.round(r.ms * 1000) / 1000, hops: r.hops, ok, ...(aborted ? { aborted } : {}), ...(cut ? { outage: cut } : {}) });
+            if (!ok && !aborted) {
               const holders = net.live.filter((n) => n.store.get(RecordKind.VALUE, key).length > 0).length;
               progress({ type: "lookup-failed", key: name, from: from.nodeId.slice(0, 8), peers: from.table.size, queried: r.queried, ms: Math.round(r.ms), liveHolders: holders });
             }
-            resolve({ found: !!r.records, aborted, ms: r.ms, hops: r.hops, messages: r.messages });
+            resolve({ found: ok, aborted, ms: r.ms, hops: r.hops, messages: r.messages });
           });
         }, i * spacing);
       }),
@@ -147,11 +187,34 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
     hops: spread(found.map((d) => d.hops)),
     messagesPerLookup: Math.round((done.reduce((n, d) => n + d.messages, 0) / Math.max(1, done.length)) * 10) / 10,
     timeModel: "virtual: lookupMs is simulated network time on a fake clock (datagram delays and timeouts), not CPU time",
-    latencyModel: "nodes at random points of a unit square; one-way delay 2 ms + 60 ms x distance, +0-10% jitter (RTT 4-190 ms, median 69 ms)",
+    latencyModel: latency,
+    lossModel: loss,
+    datagrams: { sent: net.hub.sent, lostFraction: Math.round((net.hub.lost / Math.max(1, net.hub.sent)) * 10_000) / 10_000 },
     join: { mode: o.join ?? "protocol", virtualMs: Math.round(joinVirtual), datagrams: joinDatagrams, medianPeers: spread(peerCounts).median },
-    puts: { keys: keyCount, medianReplicas: spread(reports.map((r) => r.replicas)).median },
+    puts: { keys: keyCount, medianReplicas: spread(completions.map((c) => c.replicas)).median, quorumMs: spread(reports.map((r) => r.ms)), completeMs: spread(completions.map((c) => c.ms)) },
     realMs: { join: Math.round(tJoin - t0), lookups: Math.round(tEnd - tJoin), total: Math.round(tEnd - t0) },
     memoryMb: { rss: Math.round(mem.rss / 2 ** 20), heapUsed: Math.round(mem.heapUsed / 2 ** 20) },
     seed,
   };
+}
+
+/** The network with the chosen latency and loss models, every random choice drawn from the seed. */
+function simulation(o: MacroOptions, seed: number): { net: SimNetwork; latency: string; loss: string; outage: (address: string) => boolean } {
+  const delays = o.latency === "lognormal" ? new LogNormalModel(seed + 1, seededRandom(seed + 2)) : new PlaneModel(seededRandom(seed + 1));
+  let lossModel: LossModel = independentLoss(o.loss);
+  const links: LinkModel = { delayMs: (a, b) => delays.delayMs(a, b), loss: (a, b) => lossModel.loss(a, b) };
+  const net = new SimNetwork({ links, seed });
+  let outage = (_: string) => false;
+  if (o.lossModel === "bursty") {
+    const ge = new GilbertElliottLoss(o.loss, seed + 3, () => net.clock.now());
+    lossModel = ge;
+    outage = (a) => ge.isBad(`${a}>`) || ge.isBad(`>${a}`);
+  }
+  return { net, latency: delays.describe(), loss: lossModel.describe(), outage };
+}
+
+/** Whether the records hold the value that was put, signed by its publisher (the newest record counts). */
+export function holdsValue(records: SignedRecord[], publisher: string, expected: string): boolean {
+  const newest = records.reduce((a, b) => (b.seq > a.seq ? b : a));
+  return publisherOf(newest) === publisher && new TextDecoder().decode(valueOf(newest)) === expected;
 }

@@ -23,7 +23,9 @@ describe("every command", () => {
 test("icon --help lists every visible command once, under a heading", async () => {
   const { topHelp } = await import("./main.ts");
   const help = topHelp();
-  for (const e of REGISTRY.filter((x) => !x.hidden)) expect(help.split("\n").filter((l) => l.startsWith(`  ${e.name} `)).length).toBe(1);
+  // Names padded to the widest: "topology" and "topology flush" are told apart.
+  const width = Math.max(...REGISTRY.filter((x) => !x.hidden).map((x) => x.name.length));
+  for (const e of REGISTRY.filter((x) => !x.hidden)) expect(help.split("\n").filter((l) => l.startsWith(`  ${e.name.padEnd(width)}  `)).length).toBe(1);
   for (const e of REGISTRY.filter((x) => x.hidden)) expect(help).not.toContain(`  ${e.name} `);
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { numberFlag, optionalNumberFlag } from "./flags.ts";
+import { choiceFlag, numberFlag, optionalNumberFlag } from "./flags.ts";
 
 describe("numeric flags", () => {
   test("absent gives the default (or undefined); a value within the bounds is taken", () => {
@@ -18,5 +18,14 @@ describe("numeric flags", () => {
     [{ n: "0" }, "n", { int: true, min: 1 }, "-n 0 is not a whole number of at least 1"],
   ])("%p %s is refused with what it takes", (values, flag, rule, message) => {
     expect(() => numberFlag(values, flag, 1, rule)).toThrow(message);
+  });
+});
+
+describe("choice flags", () => {
+  test("absent gives the default; one of the words is taken; anything else names the choices", () => {
+    expect(choiceFlag({}, "latency", ["uniform", "lognormal"], "uniform")).toBe("uniform");
+    expect(choiceFlag({ latency: "lognormal" }, "latency", ["uniform", "lognormal"], "uniform")).toBe("lognormal");
+    expect(() => choiceFlag({ latency: "pareto" }, "latency", ["uniform", "lognormal"], "uniform")).toThrow("--latency pareto: expected uniform or lognormal");
+    expect(() => choiceFlag({ x: "d" }, "x", ["a", "b", "c"], "a")).toThrow("expected a, b or c");
   });
 });

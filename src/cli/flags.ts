@@ -47,3 +47,12 @@ export function optionalNumberFlag(values: Record<string, unknown>, flag: string
 export function numberFlag(values: Record<string, unknown>, flag: string, fallback: number, rule: NumberRule = {}): number {
   return optionalNumberFlag(values, flag, rule) ?? fallback;
 }
+
+/** A flag that takes one of a few words; `fallback` when it was not given. */
+export function choiceFlag<T extends string>(values: Record<string, unknown>, flag: string, choices: readonly T[], fallback: T): T {
+  const raw = values[flag];
+  if (raw === undefined) return fallback;
+  if (typeof raw === "string" && (choices as readonly string[]).includes(raw)) return raw as T;
+  const list = `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`;
+  throw new IconError("USAGE", `--${flag} ${String(raw)}: expected ${list}`, `Give --${flag} ${list}.`);
+}

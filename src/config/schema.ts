@@ -74,6 +74,8 @@ export const SCHEMA = {
   advertise: { type: "string", default: "", flag: "advertise", doc: "Address announced to other nodes; empty means the listen address, or the address peers report when listening on 0.0.0.0.", check: (v: string) => (v === "" || isIPv4(v) ? undefined : "must be an IPv4 address or empty") },
   dhtPort: { type: "int", default: 4100, flag: "dht-port", doc: "UDP port of the DHT (0 picks a free one; a restarted node first tries the port it had).", ...port },
   peerPort: { type: "int", default: 4101, flag: "peer-port", doc: "TCP port of the peer protocol between nodes (0 picks a free one).", ...port },
+  portMapping: { type: "enum", default: "auto", flag: "port-mapping", values: ["auto", "static", "off"], doc: "How a node behind a home router opens its DHT, peer and ICON ports: auto asks the router (UPnP IGD, then NAT-PMP/PCP), renews the mappings and removes them at stop (a change to the router: see docs/home-networks.md); static: the operator forwarded dhtPort, peerPort and portRange by hand, same ports outside (set advertise, or peers tell the address); off: no mapping. Either way peers dial back before the node announces itself." },
+  reachabilityQuorum: { type: "int", default: 2, min: 1, max: 16, doc: "Distinct /24 networks whose dial-backs must agree before the node trusts its reachability (public, mapped or unreachable). 1 only for networks of two nodes, such as the testbed's thesis network." },
   bootstrap: { type: "list", default: [], flag: "bootstrap", doc: "HOST:PORT of a DHT node to join through; repeat the flag or separate with commas.", check: (v: string[]) => badHostPort(v) },
   logLevel: { type: "enum", default: "info", flag: "log-level", values: ["debug", "info", "warn", "error"], doc: "Least severe log level printed." },
   logFormat: { type: "enum", default: "human", flag: "log-format", values: ["human", "json"], doc: "Log lines for people, or JSON lines for machines." },
@@ -85,6 +87,7 @@ export const SCHEMA = {
   traceCacheSec: { type: "int", default: 600, min: 0, doc: "How long a cached client trace stays valid." },
   traceConcurrency: { type: "int", default: 4, min: 1, max: 64, doc: "Traces of harvested addresses running at once." },
   maxTtl: { type: "int", default: DEFAULT_MAX_TTL, min: 1, max: MAX_TTL_LIMIT, doc: "Largest TTL a trace probes." },
+  topology: { type: "bool", default: true, doc: "Trace the network around the node and announce it in the DHT, so ICONs can be sent here. false: the node only serves the DHT (stores and answers for other nodes) and is never offered as a replica target: a DHT helper." },
   announceSec: { type: "int", default: 300, min: 5, doc: "Period at which the node refreshes its router announcements." },
   price: { type: "number", default: 0, min: 0, doc: "Price this node announces per replica-hour (0: free)." },
 
@@ -108,6 +111,7 @@ export const SCHEMA = {
   layerCacheBytes: { type: "string", default: "4g", check: size, doc: "Disk kept for compressed layers under <data-dir>/layers (what this node serves and received); least recently used go first." },
   imageBytesInPerHour: { type: "string", default: "4g", check: sizeOrZero, doc: "Compressed image bytes this node accepts from any one peer per hour (0: no limit); beyond it a fetch fails with QUOTA." },
   imageBytesOutPerHour: { type: "string", default: "8g", check: sizeOrZero, doc: "Compressed image bytes this node serves to any one peer per hour (0: no limit); beyond it the peer's request fails with QUOTA." },
+  registry: { type: "string", default: "", check: (v: string) => (v === "" || isHostPort(v) ? undefined : "must be HOST:PORT or empty"), doc: "HOST:PORT of a plain-HTTP Docker registry (v2, no auth) that replicas' images are pulled from instead of from the node that asks: how the thesis's IPO distributed images, kept to compare with it (`icon bench migrate --case cold-registry`); the node's own engine trusts it as an insecure registry. Empty (the default): images come from peers, no registry is assumed." },
   imageGcSec: { type: "int", default: 3600, min: 60, doc: "An image received from a peer that no ICON on this node has used for this long is removed from the node's engine." },
 } as const satisfies Record<string, FieldSpec>;
 

@@ -66,6 +66,8 @@ describe("codec round trip", () => {
     const back = decode(encode(packet({ type: MsgType.NODES, contacts: [] }, { proof, flags: Flag.TRUNCATED })));
     expect(back.proof).toEqual(proof);
     expect(back.flags).toBe(Flag.HAS_PROOF | Flag.TRUNCATED);
+    expect(decode(encode(packet({ type: MsgType.NODES, contacts: [] }, { flags: Flag.JOINING }))).flags).toBe(Flag.JOINING);
+    expect(decode(encode(packet({ type: MsgType.PONG, observed: { address: "10.0.0.1", port: 1 } }, { flags: Flag.JOINING }))).flags).toBe(0); // NODES only
   });
   test("a request may carry a proof of its sender's id", () => {
     const proof = makeRequestProof(me, rid, randomId(), token);
@@ -110,9 +112,14 @@ describe("codec rejects every malformed field", () => {
     expectReject(mutate(ping, 1, 0), "type");
     expectReject(mutate(ping, 1, 9), "type");
   });
-  test("flags: unknown bits, reply-only flags on requests", () => {
+  test("flags: unknown bits, reply-only flags on requests, request-only flags on replies", () => {
     expectReject(mutate(ping, 2, 0x80), "flags");
-    expectReject(mutate(stored, 2, 0x08), "flags");
+    expectReject(mutate(stored, 2, Flag.CLIENT), "flags");
+    expect(decode(mutate(ping, 2, Flag.CLIENT)).flags).toBe(Flag.CLIENT);
+    expect(decode(encode(packet(bodies[7]!, { flags: Flag.CLIENT }))).flags).toBe(0); // never sent on a reply
+    expectReject(mutate(stored, 2, Flag.JOINING), "flags"); // only a NODES reply says it is still joining
+    expectReject(mutate(ping, 2, Flag.JOINING), "flags");
+    expect(decode(mutate(nodes, 2, Flag.JOINING)).flags).toBe(Flag.JOINING);
     expectReject(mutate(ping, 2, Flag.TRUNCATED), "flags");
     expect(decode(mutate(stored, 2, Flag.WANT_PROOF)).flags).toBe(Flag.WANT_PROOF); // a reply asking for our proof
   });

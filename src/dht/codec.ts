@@ -40,6 +40,17 @@ export const Flag = {
   HAS_PROOF: 0x02,
   /** Reply: cut to the request's size because the requester's address is not verified yet. */
   TRUNCATED: 0x04,
+  /**
+   * Request: the sender cannot be reached where it sends from (behind a NAT that maps nothing for it):
+   * answer, but keep it out of routing tables (BitTorrent BEP 43's read-only node, libp2p kad-dht's
+   * client mode), so that nobody routes through a contact that only answers while a NAT remembers it.
+   */
+  CLIENT: 0x08,
+  /**
+   * NODES reply: the sender has not joined the network yet, so it names nobody (responder.ts); a node
+   * joining through it waits and asks again (upkeep.ts).
+   */
+  JOINING: 0x10,
 } as const;
 
 /** STORED reply: stored; already held; older than held (or a replay); refused (bad signature or payload);
@@ -88,7 +99,7 @@ export function zeroToken(): Uint8Array {
 
 export function encode(p: Packet): Uint8Array {
   const w = new Writer();
-  let flags = p.flags & (Flag.WANT_PROOF | Flag.TRUNCATED);
+  let flags = p.flags & (Flag.WANT_PROOF | Flag.TRUNCATED | (REQUEST_TYPES.has(p.body.type) ? Flag.CLIENT : 0) | (p.body.type === MsgType.NODES ? Flag.JOINING : 0));
   if (p.proof) flags |= Flag.HAS_PROOF;
   w.u8(MAGIC).u8(p.body.type).u8(flags).bytes(p.rid).bytes(p.sender).bytes(p.token);
   if (p.proof) w.bytes(p.proof.publicKey).bytes(p.proof.signature);
@@ -142,7 +153,9 @@ export function decode(buf: Uint8Array): Packet {
   if (!(type in TYPE_NAMES)) throw new DecodeError("type", `unknown message type ${type}`);
   const flags = r.u8("flags");
   const request = REQUEST_TYPES.has(type);
-  const allowed = request ? Flag.WANT_PROOF | Flag.HAS_PROOF : Flag.WANT_PROOF | Flag.HAS_PROOF | Flag.TRUNCATED;
+  const allowed = request
+    ? Flag.WANT_PROOF | Flag.HAS_PROOF | Flag.CLIENT
+    : Flag.WANT_PROOF | Flag.HAS_PROOF | Flag.TRUNCATED | (type === MsgType.NODES ? Flag.JOINING : 0);
   if (flags & ~allowed) throw new DecodeError("flags", `0x${flags.toString(16)} not valid for ${TYPE_NAMES[type]}`);
   const rid = r.bytes(RID_BYTES, "rid");
   const sender = r.bytes(ID_BYTES, "sender");

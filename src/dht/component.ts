@@ -25,7 +25,7 @@ export class DhtComponent implements NodeComponent {
   readonly name = "dht";
   private instance?: Dht;
 
-  constructor(private readonly deps: { config: Config; identity: Identity; log: Logger }) {}
+  constructor(private readonly deps: { config: Config; identity: Identity; log: Logger; client?: () => boolean }) {}
 
   /** The running DHT; available once this component has started (before any later component starts). */
   get dht(): Dht {
@@ -38,7 +38,7 @@ export class DhtComponent implements NodeComponent {
     const statePath = join(config.dataDir, STATE_FILE);
     const transport = await this.bind(statePath);
     const bootstrap = await resolveAll(config.bootstrap, log);
-    this.instance = new Dht({ identity, transport, log, statePath, bootstrap, advertise: config.advertise || undefined });
+    this.instance = new Dht({ identity, transport, log, statePath, bootstrap, advertise: config.advertise || undefined, client: this.deps.client });
     await this.instance.start();
     log.info("DHT listening", { address: `${transport.address}:${transport.port}`, bootstrap: config.bootstrap.length });
   }

@@ -38,9 +38,10 @@ export const REFRESH_INTERVAL_MS = 60 * 60_000;
 export const MAINTENANCE_TICK_MS = 60_000;
 
 /**
- * Retransmission timeouts, per contact from its smoothed RTT (RFC 6298: RTO = SRTT + 4·RTTVAR). The floor is
- * far below RFC 6298's 1 s because a DHT query is idempotent and cheap: a spurious retransmission costs one
- * datagram, a late one stalls a lookup. Unknown contacts start from the estimate over all contacts.
+ * Retransmission timeouts (rtt.ts): a contact's lowest recent RTT plus the delay above such floors over all
+ * contacts, RFC 6298-smoothed. The minimum is far below RFC 6298's 1 s because a DHT query is idempotent and
+ * cheap: a spurious retransmission costs one datagram (and the first attempt's reply still counts), a late
+ * one stalls a lookup. Unknown contacts start from the estimate over all contacts.
  */
 export const INITIAL_RTO_MS = 1000;
 export const MIN_RTO_MS = 40;

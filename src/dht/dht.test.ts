@@ -97,6 +97,19 @@ describe("DHT protocol on the in-memory hub", () => {
     await net.stopAll();
   });
 
+  test("a node joining through a node that is itself still joining waits for it, and ends up knowing the network", async () => {
+    const links = uniformLinks(10);
+    const net = await network(20, links);
+    const first = net.nodes[0]!;
+    links.loss = (_, to) => (to === first.opts.transport.address ? 1 : 0);
+    const x = await net.addNode(first); // its bootstrap ping is lost: it asks again 1 s later
+    links.loss = () => 0;
+    const y = await net.addNode(x);
+    expect(await net.run(y.join())).toBeGreaterThanOrEqual(15); // not just x (an island of two, and growing)
+    expect(x.table.size).toBeGreaterThanOrEqual(15);
+    await net.stopAll();
+  });
+
   test("a node learns its external address once several peers agree", async () => {
     const net = await network(6);
     const n = net.nodes[5]!;

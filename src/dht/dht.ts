@@ -68,6 +68,7 @@ export class Dht extends DhtNodeCore {
       log: this.log,
       storeAtClosest: (kind, key, record, onEvent) => this.storeAtClosest(kind, key, record, onEvent),
       self: () => ({ address: this.advertisedAddress(), dhtPort: this.port }),
+      random: opts.random ?? Math.random,
     });
     this.ownRecords = () => this.publisher.saved();
     this.onJoined = () => {
@@ -190,6 +191,11 @@ export class Dht extends DhtNodeCore {
     return this.external.get();
   }
 
+  /** Every address peers' PONGs have reported for this node, before any quorum: a hint that it sits behind a NAT. */
+  observedAddresses(): string[] {
+    return this.external.reported();
+  }
+
   /** The address announcements carry: --advertise, else the learned external one, else a specific --listen. */
   advertisedAddress(): string | undefined {
     if (this.opts.advertise) return this.opts.advertise;
@@ -214,6 +220,8 @@ export class Dht extends DhtNodeCore {
       published: this.publisher.count,
       outstandingRpcs: this.rpc.outstanding,
       srttMs: round(this.rpc.globalRtt.srtt),
+      /** The retransmission timeout of the median contact right now (rtt.ts). */
+      rtoMs: round(median(this.table.all().map((c) => this.rpc.rto(c.address, c.port)))),
       droppedTotal: totalDropped(this.counters),
       socketErrors: { send: this.opts.transport.sendErrors ?? 0, receive: this.opts.transport.receiveErrors ?? 0 },
       ...this.counters,
@@ -223,6 +231,10 @@ export class Dht extends DhtNodeCore {
   private get recordTtl(): number {
     return this.opts.recordTtlMs ?? DEFAULT_RECORD_TTL_MS;
   }
+}
+
+function median(xs: number[]): number | undefined {
+  return xs.length ? xs.sort((a, b) => a - b)[xs.length >> 1] : undefined;
 }
 
 function round(ms: number | undefined): number | undefined {

@@ -16,6 +16,10 @@ export type DhtEvent =
   /** The lookup ended. */
   | { type: "lookup-done"; found: boolean; ms: number; hops: number; messages: number; queried: number }
   /** A STORE was acknowledged (or not) by one of the closest nodes. */
-  | { type: "store"; to: string; ok: boolean; status?: string };
+  | { type: "store"; to: string; ok: boolean; status?: string }
+  /** A put or announcement returned: `quorum` acknowledgements waited for, `replicas` had come. */
+  | { type: "quorum"; replicas: number; targets: number; quorum: number; ms: number }
+  /** Every STORE of a put has ended (after it returned, in the background). */
+  | { type: "put-complete"; replicas: number; targets: number; ms: number };
 
 export type OnEvent = (e: DhtEvent) => void;

@@ -44,3 +44,12 @@ test("a tie is not trusted", () => {
   e.vote(voter("d"), at("10.0.0.2"));
   expect(e.get()).toEqual(at("10.0.0.1")); // tie: keep what we had
 });
+
+test("every reported address is listed before any quorum, once each", () => {
+  const e = new ExternalAddress(3);
+  e.vote(voter("a"), at("6.0.3.2", 4100));
+  e.vote(voter("b"), at("6.0.3.2", 4200));
+  e.vote(voter("c"), at("198.51.100.7"));
+  expect(e.get()).toBeUndefined();
+  expect(e.reported().sort()).toEqual(["198.51.100.7", "6.0.3.2"]);
+});

@@ -58,4 +58,9 @@ export class ExternalAddress {
   get(): Endpoint | undefined {
     return this.learned;
   }
+
+  /** Every address some voter reports, trusted or not (a node behind NAT learns so before any quorum). */
+  reported(): string[] {
+    return [...new Set([...this.tally.keys()].map((a) => a.slice(0, a.lastIndexOf(":"))))];
+  }
 }

@@ -13,8 +13,10 @@ export function fromHex(hex: string): Id {
   return new Uint8Array(Buffer.from(hex, "hex"));
 }
 
-export function randomId(): Id {
-  return new Uint8Array(randomBytes(ID_BYTES));
+/** A random id: from `random` when given (seeded simulations), else from the system's CSPRNG. */
+export function randomId(random?: () => number): Id {
+  if (!random) return new Uint8Array(randomBytes(ID_BYTES));
+  return Uint8Array.from({ length: ID_BYTES }, () => Math.floor(random() * 256));
 }
 
 export function equalIds(a: Uint8Array, b: Uint8Array): boolean {
@@ -49,9 +51,9 @@ export function commonPrefixLength(a: Id, b: Id): number {
 }
 
 /** A random id that shares exactly `prefix` leading bits with `self` (a refresh target for bucket `prefix`). */
-export function randomIdInBucket(self: Id, prefix: number): Id {
+export function randomIdInBucket(self: Id, prefix: number, random?: () => number): Id {
   if (prefix < 0 || prefix >= ID_BITS) throw new Error(`bucket ${prefix} out of range`);
-  const id = randomId();
+  const id = randomId(random);
   const byte = prefix >> 3;
   const bit = prefix & 7;
   for (let i = 0; i < byte; i++) id[i] = self[i]!;

@@ -2,13 +2,15 @@
  * The iterative lookup (paper §2.3), answer-driven. Up to alpha queries are active at once; every answer
  * is merged the moment it arrives and the next closest unqueried node is asked at once, so no round waits
  * for its slowest member. A query whose first timeout passes stops counting against alpha (it keeps being
- * retried and is used if it answers), so a lost datagram costs one RTO, not a stalled round. The lookup
- * ends when the k closest nodes seen have all answered or failed; a value lookup ends at the first valid
- * value (records are verified before they count).
+ * retried and is used if it answers), so a lost datagram costs one RTO, not a stalled round; so does a
+ * query that has waited three times this lookup's median answer (its contact's RTO may be stale). A value
+ * lookup ends at the first valid value (records are verified before they count), or when the k closest
+ * nodes seen have all answered or failed. A node lookup ends when none of the k closest is unqueried or
+ * waiting for a first answer: slow ones are named as unconfirmed (closestAlive), not waited for.
  */
-import type { Clock } from "../util/clock.ts";
-import { MsgType, type Body, type Endpoint } from "./codec.ts";
-import { ALPHA, K } from "./constants.ts";
+import type { Clock, TimerHandle } from "../util/clock.ts";
+import { Flag, MsgType, type Body, type Endpoint } from "./codec.ts";
+import { ALPHA, K, MIN_RTO_MS } from "./constants.ts";
 import type { OnEvent } from "./events.ts";
 import { compareDistance, equalIds, type Id } from "./id.ts";
 import type { RecordKind, SignedRecord } from "./record.ts";
@@ -17,6 +19,8 @@ import { isContactAddress } from "./wire.ts";
 import { toHex } from "../util/hex.ts";
 
 const NEW = 0, INFLIGHT = 1, SLOW = 2, DONE = 3, FAILED = 4;
+/** A query is a straggler once it has waited this many times the lookup's median answer. */
+const STRAGGLER_FACTOR = 3;
 
 /** A node in a lookup's shortlist: the nodes heard of so far, nearest the target first. */
 export interface ShortlistEntry extends Endpoint {
@@ -56,6 +60,11 @@ export interface LookupOptions {
 export interface LookupResult {
   /** The closest nodes that answered, nearest first (at most k). */
   closest: ShortlistEntry[];
+  /**
+   * The k closest not known to be gone, nearest first: those that answered and those whose query was still
+   * being retried when a node lookup ended (it does not wait for them).
+   */
+  closestAlive: ShortlistEntry[];
   records?: SignedRecord[];
   /** The node that returned the records. */
   from?: ShortlistEntry;
@@ -66,6 +75,8 @@ export interface LookupResult {
   /** Datagrams sent (with retransmissions) plus replies received. */
   messages: number;
   queried: number;
+  /** Nodes that answered that they have not joined the network yet (Flag.JOINING: they named nobody). */
+  joining: number;
 }
 
 export class Lookup {
@@ -74,6 +85,16 @@ export class Lookup {
   private active = 0;
   private messages = 0;
   private queried = 0;
+  private joining = 0;
+  /** Answers in a row that named nobody closer than the closest node seen; alpha of them end the narrowing. */
+  private stalled = 0;
+  /** A node lookup that stopped getting closer queries the rest of the k closest at once. */
+  private finishing = false;
+  /** Queries not answered yet (and not slow), with when they went out and how to mark them slow. */
+  private readonly waiting = new Map<ShortlistEntry, { sentAt: number; slow: () => void }>();
+  /** RTTs of this lookup's answers. */
+  private readonly rtts: number[] = [];
+  private stragglerTimer?: TimerHandle;
   private finished = false;
   private readonly started: number;
   private readonly k: number;
@@ -129,8 +150,10 @@ export class Lookup {
     for (const c of this.shortlist) {
       if (c.state === FAILED) continue;
       if (inWindow++ >= this.k) break;
-      if (c.state === NEW && this.active < this.alpha) this.query(c);
-      if (c.state !== DONE) open = true;
+      if (c.state === NEW && (this.finishing || this.active < this.alpha)) this.query(c);
+      // A node lookup does not wait for slow nodes (a lost datagram, retried): they are named among the
+      // closest as unconfirmed, and whatever follows (a STORE) has its own retries.
+      if (c.state !== DONE && !(c.state === SLOW && this.opts.kind === undefined)) open = true;
     }
     if (!open) this.finish();
   }
@@ -145,19 +168,41 @@ export class Lookup {
       ? { type: MsgType.FIND_VALUE, kind: this.opts.kind, key: this.opts.target }
       : { type: MsgType.FIND_NODE, target: this.opts.target };
     const onSlow = () => {
+      this.waiting.delete(c);
       if (c.state !== INFLIGHT) return;
       c.state = SLOW;
       this.active--;
       if (!this.finished) this.opts.onEvent?.({ type: "slow", to });
       this.pump();
     };
+    this.waiting.set(c, { sentAt: this.deps.clock.now(), slow: onSlow });
     this.deps
       .request(c, body, { wantProof: this.deps.wantsProof(c.idHex, c.address, c.port), onSlow, onSend: () => this.messages++ })
       .then((r) => this.answered(c, r));
   }
 
+  /**
+   * A query unanswered STRAGGLER_FACTOR times as long as this lookup's median answer (and at least
+   * MIN_RTO_MS) is treated as slow now, whatever its contact's timeout says: that timeout may date from a
+   * busy moment, and one straggler must not hold up the lookup (the query is still retried and used).
+   */
+  private checkStragglers(): void {
+    this.deps.clock.clearTimeout(this.stragglerTimer);
+    if (this.finished || this.rtts.length < this.alpha || !this.waiting.size) return;
+    const sorted = [...this.rtts].sort((a, b) => a - b);
+    const limit = Math.max(MIN_RTO_MS, STRAGGLER_FACTOR * sorted[sorted.length >> 1]!);
+    const now = this.deps.clock.now();
+    let next = Infinity;
+    for (const [, w] of [...this.waiting]) {
+      if (now - w.sentAt >= limit) w.slow();
+      else next = Math.min(next, w.sentAt + limit);
+    }
+    if (next < Infinity) this.stragglerTimer = this.deps.clock.setTimeout(() => this.checkStragglers(), next - now);
+  }
+
   private answered(c: ShortlistEntry, r: RpcResult): void {
     if (c.state === INFLIGHT) this.active--;
+    this.waiting.delete(c);
     const to = `${c.address}:${c.port}`;
     if (!r.ok) {
       c.state = FAILED;
@@ -169,6 +214,8 @@ export class Lookup {
     c.state = DONE;
     if (this.finished) return;
     this.messages++;
+    this.rtts.push(r.rttMs);
+    if (r.packet.flags & Flag.JOINING) this.joining++;
     const body = r.packet.body;
     if (body.type === MsgType.VALUE && this.opts.kind !== undefined) {
       const records = this.deps.validRecords(this.opts.kind, this.opts.target, body.records);
@@ -179,6 +226,7 @@ export class Lookup {
       }
     }
     let closer = 0;
+    const closestBefore = this.closestLive();
     if (body.type === MsgType.NODES) {
       for (const n of body.contacts) {
         // A node naming private or loopback addresses could turn us against a LAN, or ourselves.
@@ -186,18 +234,30 @@ export class Lookup {
         if (this.add(n.id, n.address, n.port, c.hop + 1)) closer++;
       }
     }
+    // Paper §2.3: once a round of alpha answers brings nobody closer than the closest node seen, a node
+    // lookup sends FIND_NODE to all of the k closest it has not queried yet (alpha at a time, the last
+    // dozen of them took one RTT each).
+    this.stalled = this.closestLive() === closestBefore ? this.stalled + 1 : 0;
+    if (this.stalled >= this.alpha && this.opts.kind === undefined) this.finishing = true;
     this.opts.onEvent?.({ type: "reply", from: to, hop: c.hop, closer, rttMs: Math.round(r.rttMs * 10) / 10 });
+    this.checkStragglers();
     this.pump();
+  }
+
+  private closestLive(): ShortlistEntry | undefined {
+    return this.shortlist.find((c) => c.state !== FAILED);
   }
 
   private finish(records?: SignedRecord[], from?: ShortlistEntry): void {
     if (this.finished) return;
     this.finished = true;
+    this.deps.clock.clearTimeout(this.stragglerTimer);
     const closest = this.shortlist.filter((c) => c.state === DONE).slice(0, this.k);
+    const closestAlive = this.shortlist.filter((c) => c.state === DONE || c.state === SLOW).slice(0, this.k);
     const cacheTarget = records ? closest.find((c) => c !== from) : undefined;
     const hops = from ? from.hop : closest[0]?.hop ?? 0;
     const ms = this.deps.clock.now() - this.started;
     this.opts.onEvent?.({ type: "lookup-done", found: !!records, ms: Math.round(ms * 10) / 10, hops, messages: this.messages, queried: this.queried });
-    this.resolve({ closest, records, from, cacheTarget, hops, ms, messages: this.messages, queried: this.queried });
+    this.resolve({ closest, closestAlive, records, from, cacheTarget, hops, ms, messages: this.messages, queried: this.queried, joining: this.joining });
   }
 }

@@ -12,7 +12,7 @@ import { networkInterfaces } from "node:os";
 import type { Identity } from "../identity/identity.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { realClock, type Clock } from "../util/clock.ts";
-import { decode, MsgType, REQUEST_TYPES, type Body, type Endpoint, type Packet } from "./codec.ts";
+import { decode, Flag, MsgType, REQUEST_TYPES, type Body, type Endpoint, type Packet } from "./codec.ts";
 import * as C from "./constants.ts";
 import { newCounters } from "./counters.ts";
 import type { OnEvent } from "./events.ts";
@@ -27,7 +27,7 @@ import type { DhtState } from "./persistence.ts";
 import { RequestLimiter, type RateLimits } from "./rate-limit.ts";
 import type { RecordKind, SignedRecord } from "./record.ts";
 import { RecordStore } from "./record-store.ts";
-import { Replication } from "./replication.ts";
+import { Replication, type StoreOutcomes } from "./replication.ts";
 import { Responder } from "./responder.ts";
 import { RoutingTable } from "./routing-table.ts";
 import { Rpc, type RequestOptions, type RpcResult, type RpcTarget } from "./rpc.ts";
@@ -61,6 +61,13 @@ export interface DhtOptions {
   /** Requests per second answered per source address / IP. */
   rateLimits?: RateLimits;
   storeLimits?: { maxKeys?: number; maxBytes?: number };
+  /** Whether this node is a client (codec.ts Flag.CLIENT): others answer it but keep it out of their tables. @default never */
+  client?: () => boolean;
+  /**
+   * Where the node's random choices come from (refresh targets, timer jitter): a seeded generator makes a
+   * simulation repeat exactly. @default the CSPRNG for ids, Math.random for jitter
+   */
+  random?: () => number;
 }
 
 export class DhtNodeCore {
@@ -104,13 +111,14 @@ export class DhtNodeCore {
     this.id = opts.identity.nodeId;
     this.nodeId = toHex(this.id);
     this.k = opts.k ?? C.K;
-    this.table = new RoutingTable(this.id, this.k, this.clock.now());
+    this.table = new RoutingTable(this.id, this.k, this.clock.now(), opts.random);
     this.store = new RecordStore({ self: this.id, clock: this.clock, ...opts.storeLimits });
     this.limiter = new RequestLimiter(this.clock, opts.rateLimits);
     this.harvest = new AddressHarvest(this.clock, this.log);
     this.scope = new AddressScope(() => this.ownAddresses(), () => this.clock.now());
     const bound = opts.transport.address;
     this.rpc = new Rpc(opts.transport, this.clock, opts.identity, this.counters, (p, a, port, proven) => this.onReply(p, a, port, proven), (ip) => ip === bound);
+    if (opts.client) this.rpc.asClient = opts.client;
     this.tokens = new AddressTokens(this.clock);
     const ping = (to: RpcTarget, wantProof: boolean, attempts?: number) => this.request(to, { type: MsgType.PING }, { wantProof, attempts });
     this.membership = new Membership({ table: this.table, clock: this.clock, ping, onAdded: (c) => this.onAdded(c) });
@@ -121,6 +129,7 @@ export class DhtNodeCore {
       tokens: this.tokens,
       counters: this.counters,
       wouldKeep: (sender) => !this.table.get(toHex(sender)) && !this.table.bucket(this.table.bucketIndex(sender)).full,
+      namesContacts: () => this.upkeep.reachedNetwork,
       send: (data, address, port) => this.rpc.sendRaw(data, address, port),
     });
     this.lookupDeps = {
@@ -149,6 +158,7 @@ export class DhtNodeCore {
       lookup: (t) => this.lookupNow(t),
       sweep: () => this.store.sweep(),
       addressKnown: () => this.addressKnown?.() ?? false,
+      random: opts.random ?? Math.random,
       onJoined: () => {
         this.onJoined?.();
         this.state.saveSoon();
@@ -236,7 +246,7 @@ export class DhtNodeCore {
         this.rpc.markVerified(address, port);
         this.harvest.saw(address);
         this.responder.handle(p, address, port, data.length, true);
-        this.membership.saw(p.sender, address, port, proven);
+        if (!(p.flags & Flag.CLIENT)) this.membership.saw(p.sender, address, port, proven);
       } else this.rpc.handleReply(p, address, port);
     } catch (e) {
       // A bug must not take the node down; it shows in the log and the counters.
@@ -277,9 +287,10 @@ export class DhtNodeCore {
   /** An iterative lookup: FIND_VALUE for `kind` when given, else FIND_NODE. */
   async lookup(target: Id, kind?: RecordKind, onEvent?: OnEvent, signal?: AbortSignal): Promise<LookupResult> {
     // A lookup issued while the node is still joining waits for the join rather than starting from the
-    // one or two contacts it has so far (or none).
+    // one or two contacts it has so far (or none); with k contacts already, it has enough to start from
+    // (a put used to wait for the whole first join, seconds on a busy machine).
     const joining = this.upkeep.pendingJoin;
-    if (joining && (this.table.size === 0 || !this.upkeep.joined)) await joining;
+    if (joining && this.table.size < this.k) await joining;
     return this.lookupNow(target, kind, onEvent, signal);
   }
 
@@ -293,7 +304,7 @@ export class DhtNodeCore {
   }
 
   /** Stores a signed record at the k closest nodes (and here, if this node is one of them). */
-  storeAtClosest(kind: RecordKind, key: Id, record: SignedRecord, onEvent?: OnEvent): Promise<{ replicas: number; targets: number }> {
+  storeAtClosest(kind: RecordKind, key: Id, record: SignedRecord, onEvent?: OnEvent): Promise<StoreOutcomes> {
     const started = this.clock.now();
     const done = this.replication.storeAtClosest(kind, key, record, onEvent);
     if (this.onTiming) void done.then(() => this.onTiming?.("store", this.clock.now() - started), () => {});

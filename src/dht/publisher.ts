@@ -14,14 +14,29 @@ import type { OnEvent } from "./events.ts";
 import { keyOf, valueKey, type Id } from "./id.ts";
 import type { SavedRecord } from "./persistence.ts";
 import { RecordKind, signRecord, valuePayload, type SignedRecord } from "./record.ts";
+import type { StoreOutcomes } from "./replication.ts";
 
-/** How a put or announcement went: `replicas` of the `targets` closest nodes acknowledged it. */
+/**
+ * How a put or announcement went. It returns once a quorum of the closest nodes acknowledged it (or every
+ * one answered or gave up): `replicas` of the `targets` closest hold it by then, after `ms`.
+ */
 export interface PutReport {
   key: string;
   replicas: number;
   targets: number;
-  /** At least half of the closest nodes found (and at least one) hold the record. */
+  /** Replicas it waited for: half of the other closest nodes, plus this node's copy when it is one of them. */
+  quorum: number;
+  /** At least the quorum holds the record. */
   ok: boolean;
+  ms: number;
+  /** The STOREs still out when it returned end in the background; this is how they all ended. */
+  complete: Promise<PutCompletion>;
+}
+
+export interface PutCompletion {
+  replicas: number;
+  targets: number;
+  /** From the start of the put until the last target answered or gave up. */
   ms: number;
 }
 
@@ -40,9 +55,10 @@ export interface PublisherDeps {
   identity: Identity;
   clock: Clock;
   log: Logger;
-  storeAtClosest(kind: RecordKind, key: Id, record: SignedRecord, onEvent?: OnEvent): Promise<{ replicas: number; targets: number }>;
+  storeAtClosest(kind: RecordKind, key: Id, record: SignedRecord, onEvent?: OnEvent): Promise<StoreOutcomes>;
   /** The address and DHT port announcements carry unless their fields say otherwise. */
   self(): { address?: string; dhtPort: number };
+  random(): number;
 }
 
 const slot = (kind: RecordKind, name: string) => `${kind}/${name}`;
@@ -90,14 +106,20 @@ export class Publisher {
 
   private async push(own: Own, record: SignedRecord, onEvent?: OnEvent): Promise<PutReport> {
     const started = this.d.clock.now();
-    const { replicas, targets } = await this.d.storeAtClosest(own.kind, own.key, record, onEvent);
-    const ok = replicas >= Math.max(1, Math.ceil(targets / 2));
-    return { key: own.name, replicas, targets, ok, ms: this.d.clock.now() - started };
+    const { replicas, targets, quorum, complete } = await this.d.storeAtClosest(own.kind, own.key, record, onEvent);
+    const ms = this.d.clock.now() - started;
+    const all = complete.then((c) => {
+      const done = { ...c, ms: this.d.clock.now() - started };
+      onEvent?.({ type: "put-complete", ...done });
+      return done;
+    });
+    onEvent?.({ type: "quorum", replicas, targets, quorum, ms });
+    return { key: own.name, replicas, targets, quorum, ok: replicas >= quorum, ms, complete: all };
   }
 
   private schedule(own: Own): void {
     if (this.stopped) return;
-    const jitter = 0.9 + Math.random() * 0.2; // spread the republishing of many records
+    const jitter = 0.9 + this.d.random() * 0.2; // spread the republishing of many records
     own.timer = this.d.clock.setTimeout(() => {
       if (this.own.get(slot(own.kind, own.name)) !== own) return;
       let record: SignedRecord;

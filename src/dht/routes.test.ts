@@ -40,10 +40,25 @@ describe("DHT routes", () => {
     expect(got.encoding).toBeUndefined();
   });
 
+  test('POST /v1/dht/put with wait "all" answers once every closest node has answered, with both counts', async () => {
+    const a = api(net.nodes[5]!);
+    const events: DhtEvent[] = [];
+    const report = await net.run(readStream(a.client.v1.dht.put.$post({ json: { key: "all-of-them", value: "v", wait: "all" } }), (e) => events.push(e)));
+    const quorum = events.find((e) => e.type === "quorum");
+    // Fewer nodes than k: the publisher is one of the closest; it waits for half of the others and its own copy.
+    expect(quorum).toMatchObject({ replicas: report.replicas, targets: report.targets, quorum: Math.ceil((report.targets - 1) / 2) + 1 });
+    expect(report.replicas).toBeGreaterThanOrEqual(report.quorum);
+    const complete = report.complete!;
+    expect(complete.targets).toBe(report.targets);
+    expect(complete.replicas).toBe(events.filter((e) => e.type === "store" && e.ok).length + 1);
+    expect(complete.ms).toBeGreaterThanOrEqual(report.ms);
+    expect(events.at(-1)).toMatchObject({ type: "put-complete", replicas: complete.replicas });
+  });
+
   test("a missing key ends the stream with NOT_FOUND; a bad body is refused before any stream", async () => {
     const { app, client } = api(net.nodes[3]!);
     await expect(net.run(readStream(client.v1.dht.get.$post({ json: { key: "nobody-put-this" } })))).rejects.toMatchObject({ code: "NOT_FOUND" });
-    for (const [path, body] of [["put", { key: "k" }], ["put", { key: "", value: "v" }], ["get", {}], ["announcements", { routerId: 5 }]] as const) {
+    for (const [path, body] of [["put", { key: "k" }], ["put", { key: "", value: "v" }], ["put", { key: "k", value: "v", wait: "some" }], ["get", {}], ["announcements", { routerId: 5 }]] as const) {
       const res = await app.request(`/v1/dht/${path}`, { method: "POST", body: JSON.stringify(body) });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { code: string }).code).toBe("INVALID_INPUT");

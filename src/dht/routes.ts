@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { jsonInput, ndjson, type Emit } from "../api/http.ts";
 import { IconError } from "../errors.ts";
 import type { Dht } from "./dht.ts";
+import type { PutCompletion } from "./publisher.ts";
 import type { DhtEvent } from "./events.ts";
 
 function keyField(body: Record<string, unknown>, field = "key"): string {
@@ -24,10 +25,12 @@ export function renderValue(bytes: Uint8Array): { value: string; encoding?: "bas
   }
 }
 
-const putInput = jsonInput((body) => {
+const putInput = jsonInput((body): { key: string; value: string; wait?: "quorum" | "all" } => {
   const key = keyField(body);
   if (typeof body.value !== "string") throw new IconError("INVALID_INPUT", '"value" must be a string');
-  return { key, value: body.value };
+  const wait = body.wait ?? "quorum";
+  if (wait !== "quorum" && wait !== "all") throw new IconError("INVALID_INPUT", '"wait" must be "quorum" or "all"');
+  return { key, value: body.value, wait };
 });
 
 const getInput = jsonInput((body): { key: string; publisher?: string } => {
@@ -41,14 +44,18 @@ const getInput = jsonInput((body): { key: string; publisher?: string } => {
 export function dhtRoutes(dht: () => Dht) {
   return new Hono()
     .get("/peers", (c) => c.json(dht().peers()))
+    // Answers once a quorum of the closest nodes holds the value (the rest go on in the background), or with
+    // wait "all" once every one answered or gave up: then `complete` says how they all ended.
     .post("/put", putInput, (c) => {
-      const { key, value } = c.req.valid("json");
+      const { key, value, wait } = c.req.valid("json");
       return ndjson(async (emit: Emit<DhtEvent>) => {
-        const r = await dht().put(key, value, { onEvent: emit });
+        const { complete, ...r } = await dht().put(key, value, { onEvent: emit });
         if (!r.ok)
           throw new IconError("FAILED", `the value reached only ${r.replicas} of the ${r.targets} closest nodes`,
             "Check that the node has peers (icon dht peers) and that they are reachable, then put it again.");
-        return r;
+        const report: typeof r & { complete?: PutCompletion } = r;
+        if (wait === "all") report.complete = await complete;
+        return report;
       });
     })
     .post("/get", getInput, (c) => {

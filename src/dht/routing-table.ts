@@ -21,8 +21,11 @@ export class RoutingTable {
   private readonly buckets: KBucket[] = [];
   private readonly byId = new Map<string, Contact>();
 
-  /** `now`: buckets count as looked up at creation, so the first refresh comes an interval later, not at once. */
-  constructor(readonly self: Id, readonly k = K, now = 0) {
+  /**
+   * `now`: buckets count as looked up at creation, so the first refresh comes an interval later, not at once.
+   * `random`: the source of refresh targets (seeded in simulations; the CSPRNG by default).
+   */
+  constructor(readonly self: Id, readonly k = K, now = 0, private readonly random?: () => number) {
     for (let i = 0; i < 160; i++) {
       const b = new KBucket(k);
       b.lastLookup = now;
@@ -170,7 +173,7 @@ export class RoutingTable {
     for (let i = 0; i <= deepest; i++) {
       const b = this.buckets[i]!;
       if (unfilledOnly && b.full) continue;
-      if (now - b.lastLookup >= intervalMs) out.push(randomIdInBucket(this.self, i));
+      if (now - b.lastLookup >= intervalMs) out.push(randomIdInBucket(this.self, i, this.random));
     }
     return out;
   }

@@ -16,7 +16,7 @@ import { forgetOldest } from "./forget-oldest.ts";
 import { equalIds, type Id } from "./id.ts";
 import { checkProof, makeRequestProof } from "./proof.ts";
 import { TokenBuckets } from "./rate-limit.ts";
-import { RttEstimator } from "./rtt.ts";
+import { DelayAboveFloor, RttEstimator } from "./rtt.ts";
 import type { DatagramTransport } from "./transport/types.ts";
 import { toHex } from "../util/hex.ts";
 
@@ -82,9 +82,13 @@ export class Rpc {
   private readonly peerInfo = new Map<string, PeerInfo>();
   /** RTT over all contacts: the prior for contacts never measured. */
   readonly globalRtt = new RttEstimator();
+  /** The delay above each contact's floor, over all contacts (rtt.ts). */
+  private readonly delay = new DelayAboveFloor();
   /** Datagrams per IP to addresses that never answered (reflection budget). */
   private readonly unverified: TokenBuckets;
   private closed = false;
+  /** Whether requests go out with Flag.CLIENT: this node cannot be reached where it sends from. */
+  asClient: () => boolean = () => false;
 
   constructor(
     private readonly transport: DatagramTransport,
@@ -120,7 +124,7 @@ export class Rpc {
   }
 
   rto(address: string, port: number): number {
-    return this.info(address, port).rtt.rto(this.globalRtt);
+    return this.delay.rto(this.info(address, port).rtt, this.globalRtt, this.clock.now());
   }
 
   /** The address sent us a request with a valid token: it receives our datagrams. */
@@ -163,7 +167,7 @@ export class Rpc {
     const receiver = p.to.id ?? info.id;
     const proof = fresh && receiver && !info.proved ? makeRequestProof(this.identity, rid, receiver, info.token!) : undefined;
     const packet: Packet = {
-      flags: wantProof ? Flag.WANT_PROOF : 0,
+      flags: (wantProof ? Flag.WANT_PROOF : 0) | (this.asClient() ? Flag.CLIENT : 0),
       rid,
       sender: this.identity.nodeId,
       token: fresh ? info.token! : zeroToken(),
@@ -176,7 +180,7 @@ export class Rpc {
     p.withProof.push(proof !== undefined);
     p.sentAt.push(this.clock.now());
     this.pending.set(ridHex, p);
-    const timeout = Math.min(MAX_RTO_MS, info.rtt.rto(this.globalRtt) * 2 ** p.attempt);
+    const timeout = Math.min(MAX_RTO_MS, this.rto(p.to.address, p.to.port) * 2 ** p.attempt);
     p.timer = this.clock.setTimeout(() => this.expire(p), timeout);
     p.opts.onSend?.();
     this.sendRaw(encode(packet), p.to.address, p.to.port);
@@ -223,8 +227,10 @@ export class Rpc {
     const attempt = p.rids.indexOf(ridHex);
     const rttMs = this.clock.now() - p.sentAt[attempt]!;
     const info = this.info(address, port);
-    info.rtt.sample(rttMs);
-    this.globalRtt.sample(rttMs);
+    const now = this.clock.now();
+    const above = info.rtt.sample(rttMs, now);
+    if (above !== undefined) this.delay.sample(above, now);
+    this.globalRtt.sample(rttMs, now);
     info.verified = true;
     info.id = packet.sender;
     if (p.withProof[attempt]) info.proved = true;

@@ -2,11 +2,13 @@
  * Joining and keeping the routing table alive (paper §2.3). A join pings the bootstrap nodes and saved
  * neighbours (asking each to prove its id), looks up its own id, then refreshes every bucket up to its
  * closest neighbour that is not full. Nobody answered, or too few peers found: it tries again, backing off
- * (the thesis's DHT gave up silently when its first ping was lost). Periodically: expire records, refresh
+ * (the thesis's DHT gave up silently when its first ping was lost). A self-lookup that no joined node
+ * answered (the others flag their NODES as JOINING) is repeated after a wait, so a node that started next to
+ * another starting node does not take it for the whole network. Periodically: expire records, refresh
  * buckets no lookup touched for an hour, and ask a few peers for our address until it is settled.
  */
 import type { Logger } from "../log.ts";
-import type { Clock, TimerHandle } from "../util/clock.ts";
+import { sleep, type Clock, type TimerHandle } from "../util/clock.ts";
 import * as C from "./constants.ts";
 import type { Id } from "./id.ts";
 import type { RoutingTable } from "./routing-table.ts";
@@ -14,6 +16,9 @@ import type { RpcResult, RpcTarget } from "./rpc.ts";
 
 /** Attempts of a bootstrap ping (other RPCs: RPC_ATTEMPTS): at 10% loss all 5 fail once in 4000 joins. */
 const BOOTSTRAP_ATTEMPTS = 5;
+/** Waits for nodes still joining, doubling (250 ms ... 4 s, about 8 s in all; then it goes on alone). */
+const JOIN_WAIT_MS = 250;
+const JOIN_WAIT_MAX_MS = 4000;
 
 export interface UpkeepDeps {
   self: Id;
@@ -27,10 +32,11 @@ export interface UpkeepDeps {
   /** Neighbours saved by the previous run. */
   saved(): RpcTarget[];
   ping(to: RpcTarget, wantProof: boolean, attempts?: number): Promise<RpcResult>;
-  lookup(target: Id): Promise<unknown>;
+  lookup(target: Id): Promise<{ closest: unknown[]; joining: number }>;
   /** Expires stored records. */
   sweep(): void;
   addressKnown(): boolean;
+  random(): number;
   /** After every join that found peers. */
   onJoined(): void;
 }
@@ -41,6 +47,7 @@ export class Upkeep {
   private timers: { tick?: TimerHandle; retry?: TimerHandle } = {};
   private running = false;
   private joinedOnce = false;
+  private reached = false;
 
   constructor(private readonly d: UpkeepDeps) {}
 
@@ -49,9 +56,13 @@ export class Upkeep {
     return this.joining;
   }
 
-  /** Whether a join has completed since start. */
-  get joined(): boolean {
-    return this.joinedOnce;
+  /**
+   * Whether this node's view comes from the network: its first self-lookup was answered by nodes that are
+   * not themselves still joining (or it is the first node). Until then it names nobody (responder.ts); the
+   * rest of the join (bucket refreshes, address votes) takes seconds more and need not be waited for.
+   */
+  get reachedNetwork(): boolean {
+    return this.reached;
   }
 
   start(): void {
@@ -81,6 +92,7 @@ export class Upkeep {
       // The first node of a network: alone, but up (its own saved records go out, to itself for now).
       if (!this.joinedOnce) this.d.onJoined();
       this.joinedOnce = true;
+      this.reached = true;
       return 0;
     }
     const before = table.size;
@@ -94,7 +106,15 @@ export class Upkeep {
     // The lookups of a join: the first time, when a seed answered at last, or while peers are few. A node
     // with a full table whose bootstrap is down only pings it now and then.
     if (!this.joinedOnce || before < this.d.k || seeds.some((s) => this.holds(s))) {
-      await this.d.lookup(this.d.self);
+      // No node that has joined answered: those that did are themselves still joining (they name nobody:
+      // they know only nodes that joined through them), or the answers were lost. Wait and look again,
+      // rather than take a lone contact for the network.
+      let r = await this.d.lookup(this.d.self);
+      for (let wait = JOIN_WAIT_MS; r.joining >= r.closest.length && wait <= JOIN_WAIT_MAX_MS && this.running; wait *= 2) {
+        await sleep(this.d.clock, wait);
+        r = await this.d.lookup(this.d.self);
+      }
+      this.reached = true;
       await Promise.all(table.refreshTargets(this.d.clock.now(), 0, true).map((t) => this.d.lookup(t)));
     }
     await this.askForOurAddress();
@@ -126,7 +146,7 @@ export class Upkeep {
     this.timers.tick = this.d.clock.setTimeout(() => {
       if (!this.running) return;
       this.tick().finally(() => this.running && this.scheduleTick());
-    }, every * (0.9 + Math.random() * 0.2));
+    }, every * (0.9 + this.d.random() * 0.2));
   }
 
   private async tick(): Promise<void> {
@@ -146,7 +166,7 @@ export class Upkeep {
   /** While our external address is not settled, ping a few contacts: each PONG is one vote (external-address.ts). */
   private async askForOurAddress(): Promise<void> {
     if (this.d.addressKnown()) return;
-    const some = this.d.table.all().sort(() => Math.random() - 0.5).slice(0, C.EXTERNAL_ADDRESS_QUORUM + 2);
+    const some = this.d.table.all().sort(() => this.d.random() - 0.5).slice(0, C.EXTERNAL_ADDRESS_QUORUM + 2);
     await Promise.all(some.map((c) => this.d.ping(c, false)));
   }
 }

@@ -118,6 +118,10 @@ export interface ContainerEngine {
   startContainer(id: string): Promise<void>;
   /** SIGTERM, then SIGKILL after timeoutSec. Stopping a stopped container is not an error. */
   stopContainer(id: string, timeoutSec: number): Promise<void>;
+  /** Freezes a running container's processes (cgroup freezer): they keep their memory and sockets. Pausing a paused one is not an error. */
+  pauseContainer(id: string): Promise<void>;
+  /** Thaws a paused container. Unpausing one that is not paused is not an error. */
+  unpauseContainer(id: string): Promise<void>;
   /** Removing a missing container is not an error. */
   removeContainer(id: string, opts?: { force?: boolean }): Promise<void>;
   /** undefined when there is no such container. */
@@ -147,6 +151,12 @@ export interface ContainerEngine {
   saveImages(refs: string[]): Promise<Readable>;
   /** `docker load`, streamed; a partial archive loads when the daemon holds the missing layers' chain. */
   loadImage(archive: Readable): Promise<void>;
+
+  // A registry, for the comparison with the thesis's IPO (config `registry`) and the lab that fills it:
+  /** `docker pull REGISTRY/REPO:TAG`; resolves with the compressed bytes of the layers that were downloaded. */
+  pullImage(ref: string): Promise<{ bytes: number }>;
+  /** `docker push REGISTRY/REPO:TAG` of an image tagged so (no credentials: a registry without auth). */
+  pushImage(ref: string): Promise<void>;
 }
 
 /** True when the engine answers within timeoutMs (a dockerd that is starting, or gone, does not). */

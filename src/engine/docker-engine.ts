@@ -99,6 +99,17 @@ export class DockerEngine implements ContainerEngine {
     return this.call(`stop container ${id.slice(0, 12)}`, async () => void (await unless([304, 404], this.docker.getContainer(id).stop({ t: timeoutSec }))));
   }
 
+  pauseContainer(id: string): Promise<void> {
+    return this.call(`pause container ${id.slice(0, 12)}`, async () => {
+      if ((await this.inspectContainer(id))?.status !== "paused") await this.docker.getContainer(id).pause();
+    });
+  }
+
+  unpauseContainer(id: string): Promise<void> {
+    // 409: it is not paused (already thawed, or stopped): nothing to do. No inspect first: this is a warm migration's path.
+    return this.call(`unpause container ${id.slice(0, 12)}`, async () => void (await unless([409], this.docker.getContainer(id).unpause())));
+  }
+
   removeContainer(id: string, opts: { force?: boolean } = {}): Promise<void> {
     return this.call(`remove container ${id.slice(0, 12)}`, async () => void (await unless([404], this.docker.getContainer(id).remove({ force: opts.force ?? false, v: true }))));
   }
@@ -251,6 +262,23 @@ export class DockerEngine implements ContainerEngine {
       const res = await this.docker.loadImage(archive as never, { quiet: true } as never);
       await this.readProgress(res as unknown as Readable);
     });
+  }
+
+  pullImage(ref: string): Promise<{ bytes: number }> {
+    return this.call(`pull ${ref}`, async () => {
+      // Each layer downloaded reports its compressed size as progressDetail.total (layers already held report none).
+      const sizes = new Map<string, number>();
+      await this.readProgress((await this.docker.pull(ref)) as Readable, (m) => {
+        const r = m as { id?: string; status?: string; progressDetail?: { total?: number } };
+        if (r.id && r.status === "Downloading" && r.progressDetail?.total) sizes.set(r.id, r.progressDetail.total);
+      });
+      return { bytes: [...sizes.values()].reduce((a, b) => a + b, 0) };
+    });
+  }
+
+  pushImage(ref: string): Promise<void> {
+    // An empty X-Registry-Auth: Docker refuses a push without the header, even to a registry without auth.
+    return this.call(`push ${ref}`, async () => void (await this.readProgress((await this.docker.getImage(ref).push({ authconfig: {} } as never)) as unknown as Readable)));
   }
 }
 

@@ -95,7 +95,39 @@ describe("memory engine: containers", () => {
   });
 });
 
+describe("memory engine: pause", () => {
+  test("a paused container is still up (as Docker's State.Running); unpaused it runs; stop and pause of a stopped one as Docker", async () => {
+    const e = new MemoryEngine();
+    await e.addImage("app:1");
+    const id = await e.createContainer(spec());
+    await e.startContainer(id);
+    await e.pauseContainer(id);
+    expect(await e.inspectContainer(id)).toMatchObject({ status: "paused", running: true });
+    await e.unpauseContainer(id);
+    await e.unpauseContainer(id); // not paused: nothing to do
+    expect(await e.inspectContainer(id)).toMatchObject({ status: "running", running: true });
+    await e.pauseContainer(id);
+    await e.stopContainer(id, 1); // a paused container stops too
+    expect(await e.inspectContainer(id)).toMatchObject({ status: "exited", running: false });
+    const refused = await e.pauseContainer(id).catch((x) => x);
+    expect(isIconError(refused, "CONFLICT")).toBe(true);
+  });
+});
+
 describe("memory engine: images", () => {
+  test("push to a shared registry, pull on another engine: the same id, tagged with the pulled name", async () => {
+    const registry = new Map<string, Uint8Array>();
+    const a = new MemoryEngine("a", undefined, registry);
+    const b = new MemoryEngine("b", undefined, registry);
+    const img = await a.addImage("10.0.0.1:5000/app:1", { layers: ["base", "app"] });
+    await a.pushImage("10.0.0.1:5000/app:1");
+    const pulled = await b.pullImage("10.0.0.1:5000/app:1");
+    expect(pulled.bytes).toBeGreaterThan(0);
+    expect(await b.inspectImage("10.0.0.1:5000/app:1")).toMatchObject({ id: img.id, diffIds: img.diffIds });
+    const missing = await b.pullImage("10.0.0.1:5000/other:1").catch((x) => x);
+    expect(isIconError(missing, "NOT_FOUND")).toBe(true);
+  });
+
   test("save writes the legacy docker save layout; load of it on an empty engine gives the same id and tags", async () => {
     const a = new MemoryEngine();
     const img = await a.addImage("app:1", { layers: ["base", "app"], user: "1000", labels: { "icon.policy.prefetch": "false" } });

@@ -8,12 +8,12 @@
  * mapping as Docker's (fromDocker), so callers see the codes they would see on Docker. Never used by
  * the product.
  */
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { IconError } from "../errors.ts";
 import { realClock, type Clock } from "../util/clock.ts";
 import type { ContainerEngine, ContainerInfo, ContainerSpec, ContainerStatus, ContainerSummary, EngineInfo, ImageInfo, LogLine } from "./container-engine.ts";
 import { fromDocker } from "./docker-errors.ts";
-import { fullTag, MemoryImages, type AddImageOptions } from "./memory-images.ts";
+import { fullTag, MemoryImages, readAll, type AddImageOptions } from "./memory-images.ts";
 
 /** What a running container's program sees and can do. */
 export interface ContainerProcess {
@@ -50,6 +50,7 @@ interface Container {
 }
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
+const up = (c: Container) => c.status === "running" || c.status === "paused";
 const hex64 = () => [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 export class MemoryEngine implements ContainerEngine {
@@ -65,6 +66,8 @@ export class MemoryEngine implements ContainerEngine {
     /** Named in errors, as a socket path would be. */
     readonly name = "memory-engine",
     private readonly clock: Clock = realClock,
+    /** Images pushed, by full tag: share one between engines to pull on one what another pushed. */
+    private readonly registry?: Map<string, Uint8Array>,
   ) {
     this.images = new MemoryImages((status, message, what) => this.refuse(status, message, what), () => clock.now());
   }
@@ -128,10 +131,11 @@ export class MemoryEngine implements ContainerEngine {
 
   private info(c: Container): ContainerInfo {
     return {
-      id: c.id, name: c.spec.name, image: c.spec.image, status: c.status, running: c.status === "running", exitCode: c.exitCode,
+      // A paused container is still running, as Docker's State.Running says.
+      id: c.id, name: c.spec.name, image: c.spec.image, status: c.status, running: up(c), exitCode: c.exitCode,
       error: c.error, oomKilled: c.oomKilled, labels: { ...c.spec.labels }, startedAt: c.startedAt, finishedAt: c.finishedAt, pid: c.pid,
       // On a named network a running container has an address: 10.x.y.z from its pid (unique while it runs).
-      addresses: c.status === "running" && c.spec.network.mode === "network" ? { [c.spec.network.network]: `10.${c.pid >> 16 & 255}.${c.pid >> 8 & 255}.${c.pid & 255}` } : {},
+      addresses: up(c) && c.spec.network.mode === "network" ? { [c.spec.network.network]: `10.${c.pid >> 16 & 255}.${c.pid >> 8 & 255}.${c.pid & 255}` } : {},
     };
   }
 
@@ -140,7 +144,7 @@ export class MemoryEngine implements ContainerEngine {
   }
 
   private exited(c: Container, code: number, opts: { oomKilled?: boolean; error?: string } = {}): void {
-    if (c.status !== "running") return;
+    if (!up(c)) return;
     Object.assign(c, { status: "exited", exitCode: code, oomKilled: opts.oomKilled ?? false, error: opts.error ?? "", pid: 0 });
     c.finishedAt = new Date(this.clock.now()).toISOString();
     c.run?.abort();
@@ -177,8 +181,8 @@ export class MemoryEngine implements ContainerEngine {
     await this.check("startContainer");
     const what = `start container ${id.slice(0, 12)}`;
     const c = this.container(id, what);
-    if (c.status === "running") return;
-    const taken = new Set([...this.containers.values()].filter((o) => o !== c && o.status === "running").flatMap((o) => this.hostPort(o)));
+    if (up(c)) return;
+    const taken = new Set([...this.containers.values()].filter((o) => o !== c && up(o)).flatMap((o) => this.hostPort(o)));
     const clash = this.hostPort(c).find((p) => taken.has(p));
     if (clash) throw this.refuse(500, `driver failed programming external connectivity: Bind for ${clash} failed: port is already allocated`, what);
     const run = new AbortController();
@@ -210,17 +214,31 @@ export class MemoryEngine implements ContainerEngine {
   async stopContainer(id: string, _timeoutSec: number): Promise<void> {
     await this.check("stopContainer");
     const c = this.find(id);
-    if (!c || c.status !== "running") return;
+    if (!c || !up(c)) return;
     // SIGTERM: a program that exits on the abort picks its code; one that does not is killed (137).
     c.run?.abort();
     this.exited(c, 137);
+  }
+
+  /** Only the status changes: a program in this process cannot be frozen (a test sees what the yard does, not a frozen process). */
+  async pauseContainer(id: string): Promise<void> {
+    await this.check("pauseContainer");
+    const c = this.container(id, `pause container ${id.slice(0, 12)}`);
+    if (!up(c)) throw this.refuse(409, `Container ${c.id} is not running`, `pause container ${id.slice(0, 12)}`);
+    c.status = "paused";
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    await this.check("unpauseContainer");
+    const c = this.container(id, `unpause container ${id.slice(0, 12)}`);
+    if (c.status === "paused") c.status = "running";
   }
 
   async removeContainer(id: string, opts: { force?: boolean } = {}): Promise<void> {
     await this.check("removeContainer");
     const c = this.find(id);
     if (!c) return;
-    if (c.status === "running" && !opts.force)
+    if (up(c) && !opts.force)
       throw this.refuse(409, `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`, `remove container ${id.slice(0, 12)}`);
     c.run?.abort();
     this.exited(c, 137);
@@ -246,7 +264,7 @@ export class MemoryEngine implements ContainerEngine {
     const c = this.container(id, `wait for container ${id.slice(0, 12)}`);
     return new Promise<number>((resolve, reject) => {
       const done = () => {
-        if (c.status === "running") return;
+        if (up(c)) return;
         c.watchers.delete(done);
         resolve(c.exitCode);
       };
@@ -265,7 +283,7 @@ export class MemoryEngine implements ContainerEngine {
     let next = opts.tail === undefined ? 0 : Math.max(0, c.logs.length - opts.tail);
     for (;;) {
       while (next < c.logs.length) yield c.logs[next++]!;
-      if (!opts.follow || c.status !== "running" || opts.signal?.aborted || !this.containers.has(c.id)) return;
+      if (!opts.follow || !up(c) || opts.signal?.aborted || !this.containers.has(c.id)) return;
       await new Promise<void>((wake) => {
         const w = () => (c.watchers.delete(w), wake());
         c.watchers.add(w);
@@ -322,5 +340,20 @@ export class MemoryEngine implements ContainerEngine {
   async loadImage(archive: Readable): Promise<void> {
     await this.check("loadImage");
     await this.images.load(archive);
+  }
+
+  /** From the registry given at construction: an image saved there whole by a push (the bytes: its archive's). */
+  async pullImage(ref: string): Promise<{ bytes: number }> {
+    await this.check("pullImage");
+    const archive = this.registry?.get(fullTag(ref));
+    if (!archive) throw this.refuse(404, `manifest for ${ref} not found: manifest unknown`, `pull ${ref}`);
+    await this.images.load(Readable.from([archive]));
+    return { bytes: archive.length };
+  }
+
+  async pushImage(ref: string): Promise<void> {
+    await this.check("pushImage");
+    if (!this.registry) throw this.refuse(500, `no registry reachable for ${ref}`, `push ${ref}`);
+    this.registry.set(fullTag(ref), await readAll(this.images.save([ref], [fullTag(ref)])));
   }
 }

@@ -142,13 +142,14 @@ export class MemoryImages {
     for (const d of img.diffIds) if (!held.has(d)) this.layers.delete(d);
   }
 
-  save(refs: string[]): Readable {
+  /** `tags`: the names the archive gives the images (default: all their tags; a push names only the one pushed). */
+  save(refs: string[], tags?: string[]): Readable {
     const manifest: unknown[] = [];
     const items = new Map<string, TarItem>();
     for (const ref of refs) {
       const img = this.find(ref);
       if (!img) throw this.refuse(404, `reference does not exist: ${ref}`, `save ${refs.join(", ")}`);
-      const parts: ImageParts = { ...img, layers: new Map(img.diffIds.map((d) => [d, this.layers.get(d)!])) };
+      const parts: ImageParts = { ...img, repoTags: tags ?? img.repoTags, layers: new Map(img.diffIds.map((d) => [d, this.layers.get(d)!])) };
       const [head, ...rest] = composeLoad(parts);
       manifest.push(...(JSON.parse(head!.data as string) as unknown[]));
       for (const it of rest) items.set(it.path, it);

@@ -60,8 +60,12 @@ function fromPrivate(privateRaw: Uint8Array): Identity {
   };
 }
 
-/** A fresh identity that lives only in memory (tests, simulations). */
-export function generateIdentity(): Identity {
+/**
+ * A fresh identity that lives only in memory (tests, simulations). With `random` (a seeded generator) the
+ * private key is drawn from it, so a simulation run with the same seed has the same node ids.
+ */
+export function generateIdentity(random?: () => number): Identity {
+  if (random) return fromPrivate(Uint8Array.from({ length: 32 }, () => Math.floor(random() * 256)));
   const { privateKey } = generateKeyPairSync("ed25519");
   return fromPrivate(privateKey.export({ format: "der", type: "pkcs8" }).subarray(PKCS8_PREFIX.length));
 }

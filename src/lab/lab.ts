@@ -3,11 +3,16 @@
  * network (or another topology), builds the icon-runtime base and the sample ICON on this machine's
  * Docker engine (the operator's, as an ICON author would), starts a node on the origin (IEP1) and the edge
  * (IEP2) in one DHT, each with its own engine as every node has, gives the edge's engine the
- * icon-runtime base (thesis 4.1: base layers already there), runs the sample ICON on the origin with
+ * icon-runtime base (thesis 4.1: base layers already there), runs the root ICON on the origin with
  * `icon run` (which copies it from the operator's engine), waits until the origin knows the edge is
  * closer to the client (UD), and then runs sample clients on the client host. `icon demo`, `icon bench
  * migrate` and the end-to-end tests all use it, so what the demo shows is what the benchmark measures.
+ *
+ * For the benchmark it can also make the DHT as large as a real neighbourhood (DHT helpers on every
+ * host), give the client networks nobody has seen (first-contact.ts), run any image built FROM
+ * icon-runtime as the root ICON, and run a registry on the origin (registry.ts).
  */
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { answer, readStream } from "../api/client.ts";
 import { DASHBOARD_SOCKET } from "../dashboard/server.ts";
@@ -24,8 +29,11 @@ import { MAIN_DOCKER_SOCKET } from "../testbed/docker.ts";
 import { lines } from "../util/lines.ts";
 import { buildAppImage } from "./app-image.ts";
 import { createDockerEngine } from "../engine/docker-engine.ts";
+import { containerMemory, type ContainerMemory } from "./container-memory.ts";
+import { heldKeys, pathRouterIds, useClientNetwork, useOwnNetwork } from "./first-contact.ts";
+import { LabRegistry } from "./registry.ts";
 
-const RUNTIME_IMAGE = `${RUNTIME_REPO}:${runtimeTag()}`;
+export const RUNTIME_IMAGE = `${RUNTIME_REPO}:${runtimeTag()}`;
 
 /** Which testbed host plays which part. */
 export interface Roles {
@@ -57,12 +65,31 @@ export interface LabOptions {
   nodeEnv?: Record<string, string>;
   /** Keep the nodes' logs here (appended across restarts and fresh nodes). */
   logsDir?: string;
+  /**
+   * The edge cannot be reached (behind carrier-grade NAT): the warm-up waits until it knows it, instead
+   * of until the origin finds it closer.
+   */
+  edgeUnreachable?: boolean;
+  /** The root ICON's image on this machine's engine, built FROM icon-runtime:<version> (default: the sample app, built here). */
+  app?: string;
+  /** Images freshNodes will run later: checked now, before anything is brought up. */
+  laterApps?: string[];
+  /** DHT nodes besides the origin and the edge, spread over every host (default 0). */
+  dhtHelpers?: number;
+  /** Extra /24s the client host holds, one per first-contact sample (default 0). */
+  clientPrefixes?: number;
 }
 
 export interface Rtts {
   clientOrigin: number;
   clientEdge: number;
   originEdge: number;
+}
+
+/** What a fresh pair of nodes runs: the root ICON's image and extra settings for both nodes. */
+export interface NodeSetup {
+  app?: string;
+  env?: Record<string, string>;
 }
 
 export class MigrationLab {
@@ -73,12 +100,20 @@ export class MigrationLab {
     public nodes: TestbedNodes,
     /** The operator's engine: where the images are built. */
     private readonly user: ContainerEngine,
-    readonly appImage: string,
+    /** The root ICON's image by default. */
+    readonly defaultApp: string,
     private readonly o: LabOptions,
-  ) {}
+  ) {
+    this.appImage = defaultApp;
+  }
 
+  /** The image the root ICON runs now. */
+  appImage: string;
   /** The engines of the running nodes (their own), by host. */
   readonly engines = new Map<string, ContainerEngine>();
+  /** The registry on the origin, once startRegistry ran. */
+  registry?: LabRegistry;
+  private env: Record<string, string> = {};
 
   get originUrl(): string {
     return `ws://${address(this.st, this.roles.origin)}:${APP_PORT}${WS_PATH}`;
@@ -87,19 +122,25 @@ export class MigrationLab {
   static async open(o: LabOptions): Promise<MigrationLab> {
     const say = o.progress ?? (() => {});
     const { up } = await import("../testbed/lifecycle.ts");
-    const topology = o.loss ? withLoss(o.topology ?? thesisTopology(), o.loss) : (o.topology ?? thesisTopology());
     const roles = o.roles ?? THESIS_ROLES;
+    let topology = o.loss ? withLoss(o.topology ?? thesisTopology(), o.loss) : (o.topology ?? thesisTopology());
     checkRoles(topology, roles);
-    say("testbed", { name: o.name, loss: o.loss ?? 0 });
-    const st = await up({ name: o.name, topology, docker: false, progress: (e, human) => say("testbed", { detail: human }) });
+    if (o.clientPrefixes) topology = { ...topology, hosts: topology.hosts.map((h) => (h.name === roles.client ? { ...h, clientPrefixes: o.clientPrefixes } : h)) };
     const user = await createDockerEngine(MAIN_DOCKER_SOCKET);
     if (!(await user.inspectImage(RUNTIME_IMAGE))) {
       say("runtime image", { engine: MAIN_DOCKER_SOCKET });
       await buildRuntimeImage(user);
     }
-    say("app image", { engine: MAIN_DOCKER_SOCKET });
-    const appImage = await buildAppImage(user);
-    const lab = new MigrationLab(st, topology, roles, new TestbedNodes(st, o.logsDir), user, appImage, o);
+    for (const image of o.laterApps ?? []) await checkApp(user, image);
+    let app = o.app;
+    if (app) await checkApp(user, app);
+    else {
+      say("app image", { engine: MAIN_DOCKER_SOCKET });
+      app = await buildAppImage(user);
+    }
+    say("testbed", { name: o.name, loss: o.loss ?? 0 });
+    const st = await up({ name: o.name, topology, docker: false, progress: (_e, human) => say("testbed", { detail: human }) });
+    const lab = new MigrationLab(st, topology, roles, new TestbedNodes(st, o.logsDir), user, app, o);
     try {
       await lab.startNodes();
     } catch (e) {
@@ -110,14 +151,18 @@ export class MigrationLab {
   }
 
   /**
-   * Two nodes in one DHT, the edge's engine given the base layer, the root ICON on the origin, and the
-   * warm-up. The runtime base is built once from this binary, so it is the same layer everywhere and
-   * only the application layer ever travels (thesis 4.1: "base layers already exist").
+   * DHT helpers (if asked), two nodes in one DHT, the edge's engine given the base layer, the root ICON
+   * on the origin, and the warm-up. The runtime base is built once from this binary, so it is the same
+   * layer everywhere and only the application's layers ever travel (thesis 4.1: "base layers already exist").
    */
   private async startNodes(): Promise<void> {
     const say = this.o.progress ?? (() => {});
-    await this.startNode(this.roles.origin);
-    await this.startNode(this.roles.edge);
+    if (this.o.dhtHelpers) {
+      say("DHT helpers", { count: this.o.dhtHelpers, hosts: this.st.hosts.map((h) => h.name) });
+      await this.nodes.startHelpers(this.st.hosts.map((h) => h.name), this.o.dhtHelpers);
+    }
+    await this.startNode(this.roles.origin, this.nodes.helperBootstrap);
+    await this.startNode(this.roles.edge, this.roles.origin);
     say("runtime image", { host: this.roles.edge });
     await copyImage(RUNTIME_IMAGE, { engine: this.user, name: "this machine's engine" }, { engine: this.engines.get(this.roles.edge)!, name: `the engine of the node in ${this.roles.edge}` });
     say("root ICON", { host: this.roles.origin, image: this.appImage, port: APP_PORT });
@@ -127,11 +172,16 @@ export class MigrationLab {
   }
 
   /**
-   * Pristine nodes, as the thesis starts each case (4.1): both nodes' ICONs removed, the nodes stopped
-   * and their engines removed, and two new nodes (new identities, new engines) started.
+   * Pristine nodes, as the thesis starts each case (4.1): every node's ICONs removed, the nodes (DHT
+   * helpers too) stopped and their engines removed, and new nodes (new identities, new engines, an
+   * empty DHT) started, with the root ICON on `setup.app` and the nodes given `setup.env`.
    */
-  async freshNodes(): Promise<void> {
+  async freshNodes(setup: NodeSetup = {}): Promise<void> {
     await this.removeNodes();
+    this.appImage = setup.app ?? this.defaultApp;
+    if (setup.app) await checkApp(this.user, setup.app);
+    this.env = setup.env ?? {};
+    this.dhtIds = undefined;
     this.nodes = new TestbedNodes(this.st, this.o.logsDir);
     await this.startNodes();
   }
@@ -148,18 +198,22 @@ export class MigrationLab {
     return join(this.nodes.get(host).dataDir, DASHBOARD_SOCKET);
   }
 
-  async startNode(host: string): Promise<void> {
+  /** Starts the node of `host`, joining the DHT through `bootstrap` (a host, or a DHT endpoint HOST:PORT). */
+  async startNode(host: string, bootstrap = host === this.roles.origin ? this.nodes.helperBootstrap : this.roles.origin): Promise<void> {
     this.o.progress?.("node", { host });
-    const node = await this.nodes.start(host, { bootstrap: host === this.roles.origin ? undefined : this.roles.origin, env: { ICON_LOG_LEVEL: "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ...this.o.nodeEnv } });
+    // Reachability needs dial-backs from a quorum of /24s; one is enough on a testbed of few hosts.
+    const env = { ICON_LOG_LEVEL: "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ICON_REACHABILITY_QUORUM: "1", ...this.o.nodeEnv, ...this.env };
+    const node = await this.nodes.start(host, { bootstrap, env });
     const socket = (await answer(node.api.v1.status.$get())).engine.socket;
     this.engines.set(host, await createDockerEngine(socket));
   }
 
   /** Waits until the edge has announced the routers it shares with the client's path, and the origin sees the edge as closer. */
   private async warmUp(timeoutMs = 90_000): Promise<void> {
+    if (this.o.edgeUnreachable) return this.nodes.waitReachability(this.roles.edge, "unreachable", timeoutMs);
     await this.nodes.warmedUp(this.roles.edge, 2, timeoutMs);
     const ud = address(this.st, this.roles.client);
-    const edgeId = (await answer(this.nodes.get(this.roles.edge).api.v1.status.$get())).nodeId;
+    const edgeId = await this.nodeId(this.roles.edge);
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
@@ -168,6 +222,10 @@ export class MigrationLab {
       await Bun.sleep(500);
     }
     throw new IconError("TIMEOUT", `the origin never found the edge closer to ${ud}: ${JSON.stringify(last)}`);
+  }
+
+  private async nodeId(host: string): Promise<string> {
+    return (await answer(this.nodes.get(host).api.v1.status.$get())).nodeId;
   }
 
   /** Runs the sample client on UD against the origin; phases stream to onPhase as they happen. */
@@ -185,16 +243,25 @@ export class MigrationLab {
     return result;
   }
 
-  /** The thesis's hot procedure: restart the edge node, which stops its ICONs (kept for a hot start). */
-  async restartEdge(): Promise<void> {
-    const wasConnected = await this.originSeesEdge();
+  /**
+   * The thesis's hot procedure: restart the edge node (SIGTERM, which stops its ICONs and keeps them
+   * for a hot start; then start it again). `untilConnected`: also wait until the origin holds the
+   * edge's new peer connection (the restarted node dials the peers it knew); otherwise a client that
+   * comes at once meets the reconnection, as after a real restart.
+   */
+  async restartEdge(opts: { untilConnected?: boolean } = {}): Promise<void> {
     const since = Date.now();
+    const wait = opts.untilConnected && (await this.originSeesEdge());
     await this.nodes.stop(this.roles.edge);
     await this.startNode(this.roles.edge);
-    if (wasConnected) await this.untilConnected(since);
+    if (wait) await this.untilConnected(since);
   }
 
-  /** The thesis's cold procedure: remove the edge's replica container and the application image, and restart the edge. */
+  /**
+   * The thesis's cold procedure: remove the edge's replica container and the application image, and
+   * restart the edge, its layer store emptied while it is down (else it would load the layers it
+   * received last time from disk); then wait until the origin is connected to it again.
+   */
   async resetEdgeCold(): Promise<void> {
     const edge = this.nodes.get(this.roles.edge);
     const wasConnected = await this.originSeesEdge();
@@ -213,6 +280,7 @@ export class MigrationLab {
       await engine.removeImage(info.id, { force: true });
     }
     await this.nodes.stop(this.roles.edge);
+    await rm(join(edge.dataDir, "layers"), { recursive: true, force: true });
     await this.startNode(this.roles.edge);
     if (wasConnected) await this.untilConnected(since);
   }
@@ -223,9 +291,79 @@ export class MigrationLab {
     return id ? this.engines.get(this.roles.edge)!.inspectImage(id) : undefined;
   }
 
+  /** The edge's replica of the root ICON (the one replica there). */
+  private async edgeReplica() {
+    const replica = (await answer(this.nodes.get(this.roles.edge).api.v1.icons.$get({ query: { all: "1" } }))).find((i) => i.role === "replica");
+    if (!replica) throw new IconError("NOT_FOUND", `no replica on the edge ${this.roles.edge} to pause`, "Run a client first: the first one creates it.");
+    return replica;
+  }
+
+  /**
+   * The warm procedure: the edge's replica paused (`icon pause`, as its idle policy does), and the
+   * memory its frozen container holds; then a pause of `settleMs` so that the origin has heard the
+   * replica is no longer running (a one-way status message).
+   */
+  async pauseReplica(settleMs = 500): Promise<ContainerMemory> {
+    const edge = this.nodes.get(this.roles.edge);
+    const { name } = await this.edgeReplica();
+    const view = await answer(edge.api.v1.icons[":name"].pause.$post({ param: { name } }));
+    const pid = (await this.engines.get(this.roles.edge)!.inspectContainer(view.containerId!))?.pid ?? 0;
+    const memory = await containerMemory(pid);
+    await Bun.sleep(settleMs);
+    return memory;
+  }
+
+  /**
+   * First contact: the client's next connections come from its k-th extra /24 (one no trace has seen),
+   * and the origin forgets its cached traces and lookups. Returns the client's address and how many
+   * of the router keys on its path the origin holds in its own DHT store (those lookups stay local).
+   */
+  async firstContact(k: number): Promise<{ client: string; pathKeys: number; heldByOrigin: number }> {
+    const client = await useClientNetwork(this.st, this.roles.client, k);
+    await answer(this.nodes.get(this.roles.origin).api.v1.topology.flush.$post());
+    const keys = pathRouterIds(this.st, this.topology, this.roles.origin, this.roles.client, client);
+    // Every node's id, once per set of nodes (a restart keeps a node's identity).
+    this.dhtIds ??= await Promise.all([...this.nodes.nodes.values(), ...this.nodes.helpers].map(async (n) => (await answer(n.api.v1.status.$get())).nodeId));
+    return { client, pathKeys: keys.length, heldByOrigin: heldKeys(keys, this.dhtIds, await this.nodeId(this.roles.origin)) };
+  }
+  private dhtIds?: string[];
+
+  /** The client's connections come from its own address again. */
+  ownClientNetwork(): Promise<void> {
+    return useOwnNetwork(this.st, this.roles.client);
+  }
+
+  /**
+   * The registry on the origin filled from the origin's engine with the root ICON's image and the
+   * runtime base. The edge's base came by `docker load`, which records no registry blob for it, so
+   * Docker would pull the base again with the app: the edge pulls the base from the registry once
+   * instead (same image id), and then a pull of the app fetches only the app's layers, as IPO's edge
+   * held the base (thesis 4.1). The nodes run with the setting registry = `this.registry.endpoint`.
+   */
+  async fillRegistry(): Promise<void> {
+    const reg = this.registry!;
+    const origin = this.engines.get(this.roles.origin)!;
+    // `icon run` brought the app's chain to the origin, not the base's name.
+    await copyImage(RUNTIME_IMAGE, { engine: this.user, name: "this machine's engine" }, { engine: origin, name: `the engine of the node in ${this.roles.origin}` });
+    for (const image of [RUNTIME_IMAGE, this.appImage]) {
+      await origin.tagImage(image, ...splitTag(reg.nameOf(image)));
+      await origin.pushImage(reg.nameOf(image));
+    }
+    const edge = this.engines.get(this.roles.edge)!;
+    await edge.removeImage(RUNTIME_IMAGE); // no container uses it yet: new nodes
+    await edge.pullImage(reg.nameOf(RUNTIME_IMAGE));
+    await edge.tagImage(reg.nameOf(RUNTIME_IMAGE), ...splitTag(RUNTIME_IMAGE));
+    await edge.removeImage(reg.nameOf(RUNTIME_IMAGE)); // the registry's name only
+  }
+
+  async startRegistry(): Promise<LabRegistry> {
+    this.registry ??= await LabRegistry.start(this.st, this.roles.origin);
+    return this.registry;
+  }
+
   /** Whether the origin holds a peer connection to the edge node, opened at or after `since` (ms epoch). */
   async originSeesEdge(since = 0): Promise<boolean> {
-    const edgeId = (await answer(this.nodes.get(this.roles.edge).api.v1.status.$get())).nodeId;
+    const edgeId = await this.nodeId(this.roles.edge);
     const peers = await answer(this.nodes.get(this.roles.origin).api.v1.peers.$get()).catch(() => []);
     return peers.some((p) => p.nodeId === edgeId && Date.parse(p.openedAt) >= since);
   }
@@ -247,7 +385,8 @@ export class MigrationLab {
   async rtts(count = 20): Promise<Rtts> {
     const { client, origin, edge } = this.roles;
     const res = await pingMatrix(this.st, this.topology, { count, interval: 0.05, pairs: [[client, origin], [client, edge], [origin, edge]] });
-    const mean = (a: string, b: string) => res.find((r) => r.from === a && r.to === b)?.meanMs ?? NaN;
+    // A host behind NAT pings out instead of being pinged (pingMatrix): either direction is the pair's RTT.
+    const mean = (a: string, b: string) => res.find((r) => (r.from === a && r.to === b) || (r.from === b && r.to === a))?.meanMs ?? NaN;
     return { clientOrigin: mean(client, origin), clientEdge: mean(client, edge), originEdge: mean(origin, edge) };
   }
 
@@ -263,13 +402,33 @@ export class MigrationLab {
     return Object.fromEntries([...this.nodes.nodes].map(([h, n]) => [h, n.dataDir]));
   }
 
-  /** Stops the nodes and takes the testbed down; with keep, leaves everything running. */
+  /** Stops the nodes, the registry and takes the testbed down; with keep, leaves everything running. */
   async close(opts: { keep?: boolean } = {}): Promise<void> {
     if (opts.keep) return;
     await this.removeNodes();
+    await this.registry?.stop();
     const { down } = await import("../testbed/lifecycle.ts");
     await down(this.o.name);
   }
+}
+
+const splitTag = (ref: string): [string, string] => {
+  const i = ref.lastIndexOf(":");
+  return [ref.slice(0, i), ref.slice(i + 1)];
+};
+
+/**
+ * Refuses an image the lab cannot run as the root ICON: missing from this machine's engine, or not
+ * built FROM this binary's icon-runtime (its base would have to travel too, and no migration case
+ * would measure what it says).
+ */
+async function checkApp(user: ContainerEngine, image: string): Promise<void> {
+  const [app, base] = await Promise.all([user.inspectImage(image), user.inspectImage(RUNTIME_IMAGE)]);
+  const fix = `Build it FROM ${RUNTIME_IMAGE} on this machine's engine (docker build --build-arg RUNTIME=${RUNTIME_IMAGE} ...; examples/playground-app/build.sh does).`;
+  if (!app) throw new IconError("NOT_FOUND", `image ${image} is not on this machine's engine (${MAIN_DOCKER_SOCKET})`, fix);
+  const baseLayers = base?.diffIds ?? [];
+  if (app.diffIds.length <= baseLayers.length || baseLayers.some((d, i) => app.diffIds[i] !== d))
+    throw new IconError("INVALID_INPUT", `image ${image} is not built FROM ${RUNTIME_IMAGE}: its first layers are not that image's`, fix);
 }
 
 /** Refuses roles the topology cannot play, before anything is brought up. */

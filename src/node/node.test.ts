@@ -103,3 +103,19 @@ test("a stopped node's socket is gone; its client says no node runs there", asyn
   await expect(answer(nodeClient(dir).v1.status.$get())).rejects.toMatchObject({ code: "NOT_RUNNING" });
   await rm(dir, { recursive: true, force: true });
 });
+
+test("a DHT helper (topology false) serves the DHT but traces and announces nothing: closest says why", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "icon-node-"));
+  const node = await IconNode.create(await configFor(dir, { topology: false }), silentLogger);
+  await node.start();
+  try {
+    const s = await node.status();
+    expect(s.topology).toEqual({ off: expect.stringContaining("topology: false") });
+    expect(s.dhtPort).toBeGreaterThan(0);
+    const res = await nodeApi(node, silentLogger).request("/v1/closest?client=10.1.1.10");
+    expect(((await res.json()) as { code: string }).code).toBe("NOT_RUNNING");
+  } finally {
+    await node.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -17,6 +17,7 @@ import { EngineComponent } from "../engine/component.ts";
 import { DhtComponent } from "../dht/component.ts";
 import { TopologyComponent } from "../topology/component.ts";
 import { PeerComponent } from "../peer/component.ts";
+import { NatComponent } from "../nat/component.ts";
 import { toHex } from "../util/hex.ts";
 import { NodeMetrics } from "../metrics/node-metrics.ts";
 import type { startNodeDashboard } from "../dashboard/node-dashboard.ts";
@@ -25,6 +26,7 @@ interface Parts {
   engine: EngineComponent;
   dht: DhtComponent;
   peer: PeerComponent;
+  nat: NatComponent;
   topology: TopologyComponent;
   yard: YardComponent;
 }
@@ -48,14 +50,23 @@ export class IconNode {
     const { identity, created } = await loadOrCreateIdentity(config.dataDir);
     const nodeId = toHex(identity.nodeId);
     if (created) log.info("created a new node identity", { nodeId, dataDir: config.dataDir });
-    const dht = new DhtComponent({ config, identity, log: log.child("dht") }); // later components use dht.dht once started
-    const address = () => advertisedAddress(config, dht);
+    // later components use dht.dht once started; a node announced nowhere is a DHT client (nat/component.ts)
+    const dht = new DhtComponent({ config, identity, log: log.child("dht"), client: (): boolean => nat.dhtClient() });
     let peer: PeerComponent | undefined;
-    const topology = new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort });
+    let topology: TopologyComponent | undefined;
+    const nat = new NatComponent({
+      config, identity, log: log.child("nat"), dht: () => dht.dht, network: () => peer!.network,
+      candidates: () => topology!.knownRouters().flatMap((r) => r.nodes.map((n) => ({ nodeId: n.nodeId, address: n.address, port: n.peerPort }))),
+      onAnnounceable: (yes) => (yes ? topology?.releaseAnnouncements() : topology?.holdAnnouncements()),
+    });
+    const address = () => advertisedAddress(config, dht, nat);
+    topology = new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort, announceAs: () => nat.announceAs() });
     const engine = new EngineComponent({ config, log: log.child("engine") });
-    const yard = new YardComponent({ config, nodeId, owner: identity, log: log.child("yard"), address, engine: () => engine });
+    // ICON ports are mapped on the home router while the ICONs run (portMapping auto).
+    const iconEngine = () => ({ engine: engine.engine, network: nat.iconNetwork(engine.network), userns: engine.userns, importImage: engine.importImage });
+    const yard = new YardComponent({ config, nodeId, owner: identity, log: log.child("yard"), address, engine: iconEngine });
     peer = new PeerComponent({ config, identity, log: log.child("peer"), address, topology, yard });
-    return new IconNode(config, log, identity, { engine, dht, peer, topology, yard });
+    return new IconNode(config, log, identity, { engine, dht, peer, nat, topology, yard });
   }
 
   get nodeId(): string {
@@ -63,13 +74,13 @@ export class IconNode {
   }
 
   /**
-   * In start order: dht, peer, topology, engine, yard. The peer server binds before the topology
-   * announces this node, so announcements carry its real port; the engine stops after the yard has
-   * stopped its ICONs.
+   * In start order: dht, peer, nat, topology, engine, yard. The peer server binds before the topology
+   * announces this node, so announcements carry its real port; nat (port mapping, dial-backs) needs both
+   * and decides where the topology announces; the engine stops after the yard has stopped its ICONs.
    */
   get components(): NodeComponent[] {
-    const { engine, dht, peer, topology, yard } = this.parts;
-    return [dht, peer, topology, engine, yard];
+    const { engine, dht, peer, nat, topology, yard } = this.parts;
+    return [dht, peer, nat, topology, engine, yard];
   }
 
   /** The node's Prometheus metrics; there once it has started. */
@@ -80,17 +91,18 @@ export class IconNode {
 
   /** `icon node status`: who and where this node is (the ports it really bound), then each component's own status. */
   async status() {
-    const { engine, dht, peer, topology, yard } = this.parts;
+    const { engine, dht, peer, nat, topology, yard } = this.parts;
     return {
       nodeId: this.nodeId,
       /** The key this node signs its ICONs' manifests with: what another operator allows with `icon admission allow`. */
       ownerKey: toHex(this.identity.publicKey),
       version: VERSION,
       dataDir: this.config.dataDir,
-      address: advertisedAddress(this.config, dht),
+      address: advertisedAddress(this.config, dht, nat),
       dhtPort: dht.port,
       peerPort: peer.port,
       pid: process.pid,
+      reachability: nat.status(),
       dht: dht.status(),
       peer: peer.status(),
       topology: topology.status(),
@@ -143,7 +155,10 @@ export class IconNode {
   }
 }
 
-/** Where other nodes and clients reach this one: --advertise, else what peers report, else the listen address. */
-function advertisedAddress(config: Config, dht: DhtComponent): string {
-  return config.advertise || dht.advertisedAddress() || config.listen;
+/**
+ * Where other nodes and clients reach this one: --advertise, else where peers' dial-backs reached it
+ * (behind a NAT: the router's outside address), else what peers report, else the listen address.
+ */
+function advertisedAddress(config: Config, dht: DhtComponent, nat: NatComponent): string {
+  return config.advertise || nat.externalAddress() || dht.advertisedAddress() || config.listen;
 }

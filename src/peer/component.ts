@@ -70,6 +70,7 @@ export class PeerComponent implements NodeComponent {
     const started = await startReplicate({
       network: this.network, yard, ready: () => yardComponent.ready(), findCloser: (client) => topology.findCloser(client), log, prefetchAfter: config.prefetchAfter,
       images: config,
+      registry: config.registry,
       admission: this.admission, quotas,
       history: this.history,
       onRefused: (reason) => (this.refusals[reason] = (this.refusals[reason] ?? 0) + 1),

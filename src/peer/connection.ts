@@ -70,6 +70,8 @@ export class PeerConnection {
     readonly endpoint: { address: string; port: number } | undefined,
     /** The peer process's boot id: another one from the same node means the node restarted. */
     readonly boot: string,
+    /** The IP this connection comes from (inbound) or was dialled at (outbound): what a dial-back dials. */
+    readonly remoteIp: string,
     private readonly handlers: Handlers,
     private readonly log: Logger,
     private readonly clock: Clock,

@@ -179,7 +179,7 @@ export class PeerNetwork {
     this.clock.clearTimeout(d.timer);
     if (hello.probe) return ws.close(1000, "endpoint verified");
     d.slot.handshaking = false;
-    d.conn = new PeerConnection(d.channel, hello.nodeId, "in", hello.endpoint, hello.boot, this.handlers, this.init.log, this.clock);
+    d.conn = new PeerConnection(d.channel, hello.nodeId, "in", hello.endpoint, hello.boot, d.ip.replace(/^::ffff:/, ""), this.handlers, this.init.log, this.clock);
     if (hello.endpoint) this.checkClaim({ nodeId: hello.nodeId, ...hello.endpoint }, d.ip);
     this.register(d.conn);
   }
@@ -269,6 +269,11 @@ export class PeerNetwork {
     return { connections: this.connections().length, inbound: this.limits.size, endpoints: this.endpoints.sizes, refused: { ...this.limits.counters } };
   }
 
+  /** Whether node `ep.nodeId` answers a handshake at `ep` (a probe: it proves its id, and the connection ends there). */
+  async probe(ep: PeerEndpoint): Promise<boolean> {
+    return this.dial(ep, true).then(() => true, () => false);
+  }
+
   /** Opens a connection; a probe only proves the endpoint and closes (resolving undefined). */
   private dial(peer: PeerEndpoint): Promise<PeerConnection>;
   private dial(peer: PeerEndpoint, probe: true): Promise<undefined>;
@@ -306,7 +311,7 @@ export class PeerNetwork {
         this.endpoints.verified(peer);
         if (probe) return resolve(undefined); // the other side closes
         channel = new SecureChannel(rawClient(ws), done.keys);
-        conn = new PeerConnection(channel, peer.nodeId, "out", { address: peer.address, port: peer.port }, done.peer.boot, this.handlers, this.init.log, this.clock);
+        conn = new PeerConnection(channel, peer.nodeId, "out", { address: peer.address, port: peer.port }, done.peer.boot, peer.address, this.handlers, this.init.log, this.clock);
         this.register(conn);
         resolve(conn);
       };

@@ -41,7 +41,8 @@ export interface ReplicateBody {
   inline?: InlineImage;
 }
 
-export type ReplicaMode = "direct" | "hot" | "prefetched" | "cold";
+/** How a replica came to run: registry is cold with the image pulled from a registry (config registry), IPO's way. */
+export type ReplicaMode = "direct" | "warm" | "hot" | "prefetched" | "cold" | "registry";
 
 export interface ReplicateResult {
   replica: string;

@@ -5,9 +5,10 @@ const d = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const IMAGE = { id: d(9), diffIds: [d(1), d(2), d(3)] };
 const nothing = { imageHeld: false, chains: [] };
 
-test("a replica running the asked image: direct; stopped or failed: hot; nothing to fetch", () => {
+test("a replica running the asked image: direct; paused: warm; stopped or failed: hot; nothing to fetch", () => {
   const whole = { replace: false, held: 3, fetch: [] };
   expect(planReplica(IMAGE, { ...nothing, replica: { state: "RUNNING", imageId: IMAGE.id } })).toEqual({ mode: "direct", ...whole });
+  expect(planReplica(IMAGE, { ...nothing, replica: { state: "PAUSED", imageId: IMAGE.id } })).toEqual({ mode: "warm", ...whole });
   expect(planReplica(IMAGE, { ...nothing, replica: { state: "STOPPED", imageId: IMAGE.id } })).toEqual({ mode: "hot", ...whole });
   expect(planReplica(IMAGE, { ...nothing, replica: { state: "FAILED", imageId: IMAGE.id } }).mode).toBe("hot");
   expect(planReplica(IMAGE, { ...nothing, replica: { state: "WAITING_READY", imageId: IMAGE.id } }).mode).toBe("hot");

@@ -1,6 +1,7 @@
 /**
  * How the target of a replicate gets the replica running (thesis section 4.1), decided from what it
- * holds: its replica of this ICON already runs (direct), is stopped (hot: start it again), or is
+ * holds: its replica of this ICON already runs (direct), is paused (warm: thaw it), is stopped (hot:
+ * start it again), or is
  * missing; then the image is either here already (prefetched) or its missing layers, those above the
  * longest chain held, must come from the source (cold). A replica running another image than the one
  * asked for is replaced. Pure, so that every case is tested without a node.
@@ -31,7 +32,7 @@ export interface ReplicaPlan {
 export function planReplica(image: { id: string; diffIds: string[] }, holds: TargetHoldings): ReplicaPlan {
   const { replica } = holds;
   const whole = { held: image.diffIds.length, fetch: [] };
-  if (replica && replica.imageId === image.id) return { mode: replica.state === "RUNNING" ? "direct" : "hot", replace: false, ...whole };
+  if (replica && replica.imageId === image.id) return { mode: replica.state === "RUNNING" ? "direct" : replica.state === "PAUSED" ? "warm" : "hot", replace: false, ...whole };
   const replace = replica !== undefined;
   if (holds.imageHeld) return { mode: "prefetched", replace, ...whole };
   const held = heldPrefix(image.diffIds, holds.chains);

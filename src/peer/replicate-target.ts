@@ -32,6 +32,8 @@ export interface ReplicateTargetDeps {
   admission: Admission;
   quota: QuotaLedger;
   shipping: ImageShipping;
+  /** Pulls the image from a registry instead of from the source (config registry: IPO's way, for comparison). */
+  pull?: (image: ImageRef) => Promise<number>;
   log: Logger;
 }
 
@@ -43,7 +45,8 @@ export function holdingOf(rec: Readonly<IconRecord>): Holding | undefined {
 
 export class ReplicateTarget {
   private readonly inflight = new Map<string, Promise<ReplicateResult>>();
-  private readonly fetching = new Set<string>();
+  /** Prefetches in flight, by image id. */
+  private readonly fetching = new Map<string, Promise<void>>();
   /** Requests refused for a manifest that was forged or did not match them, since start. */
   private refusedManifests = 0;
 
@@ -101,13 +104,16 @@ export class ReplicateTarget {
     const rec = yard.record(name);
     if (rec && (rec.parent?.nodeId !== parent.nodeId || rec.parent.icon !== parent.icon || rec.manifest?.owner !== req.manifest.owner))
       throw new IconError("CONFLICT", `replica name ${name} is taken by another ICON on this node`);
+    // A prefetch of this image in flight: the replica waits for it rather than fetch the same bytes again.
+    await this.fetching.get(req.image.id);
     const plan = planReplica(req.image, await this.holdings(yard, name, req.image));
+    if (plan.mode === "cold" && this.d.pull) plan.mode = "registry";
     let transferredBytes = 0;
     let imageMs = 0;
     const t1 = performance.now();
-    if (plan.mode === "direct" || plan.mode === "hot") {
+    if (plan.mode === "direct" || plan.mode === "warm" || plan.mode === "hot") {
       ctx.emit({ type: "replica.starting", mode: plan.mode });
-      if (plan.mode === "hot") await yard.start(name);
+      if (plan.mode !== "direct") await yard.start(name);
       if (req.state !== undefined) yard.deliver(name, { from: "parent", data: req.state });
     } else {
       // A new replica: its share is reserved before any byte is fetched, and again with its image's real size.
@@ -119,9 +125,9 @@ export class ReplicateTarget {
           this.d.log.info("replacing a replica that runs an older image", { name });
           await yard.remove(name, { force: true });
         }
-        if (plan.mode === "cold") {
+        if (plan.mode === "cold" || plan.mode === "registry") {
           const inline = req.inline && ctx.attachment ? { image: req.inline, bytes: ctx.attachment } : undefined;
-          transferredBytes = await this.d.shipping.fetchLayers(ctx.peer, req.image, plan.held, (e) => {
+          transferredBytes = plan.mode === "registry" ? await this.d.pull!(req.image) : await this.d.shipping.fetchLayers(ctx.peer, req.image, plan.held, (e) => {
             ctx.emit(e);
             if (e.type === "image.loaded") this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, loadMs: e.loadMs, askedSource: e.asked });
           }, inline);
@@ -162,13 +168,13 @@ export class ReplicateTarget {
       return;
     }
     if (this.fetching.has(image.id) || this.fetching.size >= 2) return;
-    this.fetching.add(image.id);
-    void (async () => {
+    const fetch = (async () => {
       const bytes = await this.d.shipping.fetchImage(peer, image);
       if (bytes) this.d.log.info("prefetched an image offered by a peer", { image: image.ref, bytes, from: peer.nodeId.slice(0, 8) });
     })()
       .catch((e) => this.d.log.warn("prefetch failed", { image: image.ref, error: e as Error }))
       .finally(() => this.fetching.delete(image.id));
+    this.fetching.set(image.id, fetch);
   };
 
   /** Reports a replica's transitions (and removal) to its parent's node (best effort). */
@@ -185,7 +191,8 @@ export class ReplicateTarget {
       if (ep) this.d.network.connect(ep).then((c) => c.notify(OP.status, body), () => {});
     };
     yard.events.on("state", (ev: StateEvent) => {
-      const state = ev.state === "RUNNING" ? "running" : ev.state === "STOPPED" ? "stopped" : ev.state === "FAILED" ? "failed" : undefined;
+      // A paused replica serves nobody until a replicate thaws it: for its parent it is stopped (no direct hand-over).
+      const state = ev.state === "RUNNING" ? "running" : ev.state === "STOPPED" || ev.state === "PAUSED" ? "stopped" : ev.state === "FAILED" ? "failed" : undefined;
       if (!state) return;
       const rec = yard.record(ev.name);
       if (rec?.role !== "replica" || !rec.parent) return;

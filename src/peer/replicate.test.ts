@@ -58,6 +58,79 @@ describe("replicate on memory engines", () => {
     expect([states, messages]).toEqual([[{ n: 1 }, { n: 1 }], [{ n: 2 }]]);
   });
 
+  test("warm: a paused replica is reported stopped to the origin, and the next replicate thaws the same container; the state arrives", async () => {
+    const a = await origin();
+    const b = await node();
+    const messages: unknown[] = [];
+    b.engine.program(APP_ID, iconProgram({ setup: (icon) => void icon.onMessage((m) => messages.push(m.data)) }));
+    await (await a.icon.replicate(to(b))).running;
+    const name = replicaName("web", a.net.nodeId);
+    const container = b.my.yard.get(name)!.containerId;
+    const stopped = new Promise<void>((resolve) => a.icon.onReplica((s) => s.state === "stopped" && resolve()));
+    await b.my.yard.pause(name);
+    await stopped; // not "running" for the origin any more: no direct hand-over to a frozen replica
+    const warm = await a.icon.replicate(to(b), { state: { n: 3 } });
+    await warm.running;
+    expect(modeOf(warm)).toBe("warm");
+    expect(b.my.yard.get(name)).toMatchObject({ state: "RUNNING", containerId: container });
+    expect(b.engine.all().map((c) => c.status)).toEqual(["running"]);
+    await until("the warm replica's state", () => messages.length === 1);
+    expect(messages).toEqual([{ n: 3 }]);
+  });
+
+  test("with a registry (IPO's way): the edge pulls the image the request names, by the origin's name, and keeps it only under its peer name", async () => {
+    const registry = { images: new Map<string, Uint8Array>(), address: "10.9.0.1:5000" };
+    const a = await origin({ registry });
+    const b = await node({ registry });
+    b.engine.program(APP_ID, iconProgram());
+    await a.engine.tagImage(APP, "10.9.0.1:5000/app", "1");
+    await a.engine.pushImage("10.9.0.1:5000/app:1");
+    const r = await a.icon.replicate(to(b));
+    await r.running;
+    expect(modeOf(r)).toBe("registry");
+    const status = r.status?.state === "running" ? r.status : undefined;
+    expect(status?.timings?.bytes).toBeGreaterThan(0);
+    expect((await b.engine.inspectImage(APP_ID))?.repoTags).toEqual([`icon.local/peer:${APP_ID.slice(7)}`]);
+  });
+
+  test("a registry that holds another image under the name: the edge refuses it and runs nothing", async () => {
+    const registry = { images: new Map<string, Uint8Array>(), address: "10.9.0.1:5000" };
+    const a = await origin({ registry });
+    const b = await node({ registry });
+    await a.engine.addImage("10.9.0.1:5000/app:1", { layers: ["something else"] });
+    await a.engine.pushImage("10.9.0.1:5000/app:1");
+    const err = await (await a.icon.replicate(to(b))).running.catch((e) => e);
+    expect(err.message).toContain("not sha256:");
+    expect(b.engine.all()).toEqual([]);
+    expect(await b.engine.inspectImage("10.9.0.1:5000/app:1")).toBeUndefined();
+  });
+
+  test("a replicate while a prefetch of the same image is in flight waits for it: the image is loaded once, and the replica is prefetched", async () => {
+    const a = await origin();
+    const b = await node();
+    b.engine.program(APP_ID, iconProgram());
+    let loads = 0;
+    const gate = Promise.withResolvers<void>();
+    const load = b.engine.loadImage.bind(b.engine);
+    b.engine.loadImage = async (archive) => {
+      loads++;
+      await gate.promise;
+      return load(archive);
+    };
+    // The offer the origin makes to a node that keeps being its best candidate (prefetchAfter).
+    const conn = await b.net.connect({ nodeId: a.net.nodeId, address: "127.0.0.1", port: a.net.port });
+    const manifest = a.my.yard.record("web")!.manifest!;
+    b.target.offer({ icon: "web", image: { ref: APP, id: APP_ID, diffIds: (await a.engine.inspectImage(APP))!.diffIds }, manifest }, conn);
+    await until("the prefetch loading", () => loads === 1);
+    const r = await a.icon.replicate(to(b));
+    await Bun.sleep(100);
+    expect(loads).toBe(1); // the replicate waits; it does not fetch and load the image a second time
+    gate.resolve();
+    await r.running;
+    expect(modeOf(r)).toBe("prefetched");
+    expect(loads).toBe(1);
+  });
+
   test("a replica that crashes on the edge: the ICON hears it failed, with the edge's reason; the edge keeps nothing of it", async () => {
     const a = await origin();
     const b = await node();

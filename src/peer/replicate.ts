@@ -13,7 +13,8 @@ import type { Yard } from "../yard/yard.ts";
 import type { MigrationHistory } from "./history.ts";
 import type { Admission } from "./admission.ts";
 import type { PeerNetwork } from "./network.ts";
-import { OP } from "./ops.ts";
+import { OP, type ImageRef } from "./ops.ts";
+import { pullFromRegistry } from "../images/registry-pull.ts";
 import { ReplicateSource } from "./replicate-source.ts";
 import { QuotaLedger, type Holding, type Quotas } from "./quota.ts";
 import { ReplicateTarget, holdingOf } from "./replicate-target.ts";
@@ -35,6 +36,8 @@ export interface ReplicateInit {
   quotas: Quotas;
   /** Data dir, image limits, quotas and collection (config). */
   images: ImageConfig;
+  /** HOST:PORT of a registry to pull replicas' images from instead of from their source (config registry); empty: none. */
+  registry?: string;
 }
 
 /** Ids of the images the yard's ICONs use (root ICONs name a tag, replicas an id). */
@@ -57,7 +60,8 @@ export async function startReplicate(o: ReplicateInit): Promise<{ source: Replic
     holdings: () => yard.records().map(holdingOf).filter((h): h is Holding => !!h),
     imageSize: async (id) => (await yard.engine.inspectImage(id))?.size,
   });
-  const target = new ReplicateTarget({ nodeId: network.nodeId, network, yard: o.ready, images, shipping, admission: o.admission, quota, log });
+  const pull = o.registry ? (image: ImageRef) => pullFromRegistry(yard.engine, o.registry!, image) : undefined;
+  const target = new ReplicateTarget({ nodeId: network.nodeId, network, yard: o.ready, images, shipping, admission: o.admission, quota, pull, log });
   const source = new ReplicateSource({ nodeId: network.nodeId, network, yard, findCloser: o.findCloser, images, layers: shipping.source, log, prefetchAfter: o.prefetchAfter, history: o.history, onRefused: o.onRefused });
   network.handle(OP.replicate, target.replicate);
   network.handle(OP_LAYERS, shipping.source.serve);

@@ -3,8 +3,7 @@
  * "Addressing"). Pure arithmetic, so the plan and its tests share one source of numbers.
  *
  * IPv4: per-router, router i owns 10.0.0.0 + 8(i+1) /29 (thesis 3.1.1); per-link, core link k is
- * 10.0.0.0 + 4k /30. Host j owns 10.1.(j+1).0/24 either way (a client /24 is the trace-cache unit), and
- * its extra /24s 10.(2+k).(j+1).0/24 when the topology gives it some; a
+ * 10.0.0.0 + 4k /30. Host j owns 10.1.(j+1).0/24 either way (a client /24 is the trace-cache unit); a
  * host behind NAT has 192.168.(j+1).0/24 as its LAN instead, and its home's public side is
  * 6.0.(j+1).0/24 (PUBLIC_V4). CGNAT subscribers sit in 100.64.(j+1).0/30.
  *
@@ -50,8 +49,6 @@ export function hostAddress(index: number): string {
   return `10.1.${index + 1}.10`;
 }
 export const hostGateway = (index: number) => `10.1.${index + 1}.1`;
-/** Host j's k-th extra /24 (topology "prefixes"): 10.(2+k).(j+1).0/24, every address the host's own. */
-export const extraPrefix = (index: number, k: number) => `10.${2 + k}.${index + 1}.0/24`;
 export const hostPrefix = (index: number) => `10.1.${index + 1}.0/24`;
 
 /** Per-link numbering: core link k's /30 and its two ends (.1 for the link's a, .2 for b). */
@@ -70,6 +67,36 @@ export function homeLan(index: number): { prefix: string; host: string; gateway:
 export const homePublic = (index: number) => ({ prefix: `6.0.${index + 1}.0/24`, outer: `6.0.${index + 1}.2`, isp: `6.0.${index + 1}.1` });
 /** A CGNAT subscriber link: the carrier at .1, the home router's WAN at .2. */
 export const cgnatLink = (index: number) => ({ prefix: `100.64.${index + 1}.0/30`, carrier: `100.64.${index + 1}.1`, home: `100.64.${index + 1}.2` });
+
+/**
+ * Hosts' extra client /24s (HostSpec.clientPrefixes) come from 10.64.0.0/10, which nothing else numbers
+ * (routers 10.0/16, hosts 10.1/16, the nodes' ICON bridges 10.201/16). Each host's /24s form one block,
+ * aligned to a power of two so the routers route it as one prefix; the largest blocks come first, so
+ * every block stays aligned. Every /24 holds one address, .10 as a host's own.
+ */
+export const MAX_CLIENT_PREFIXES = 16384;
+const CLIENT_BASE = ((10 << 24) | (64 << 16)) >>> 0;
+
+/** /24s a block of `count` takes (a power of two; 0 for none). */
+export const blockSize = (count: number) => (count > 0 ? 2 ** Math.ceil(Math.log2(count)) : 0);
+
+/** Each host's block of client /24s, by host name (hosts without clientPrefixes have none). */
+export function clientBlocks(hosts: { name: string; clientPrefixes?: number }[]): Map<string, string> {
+  const out = new Map<string, string>();
+  let offset = 0;
+  for (const h of [...hosts].filter((x) => x.clientPrefixes).sort((a, b) => blockSize(b.clientPrefixes!) - blockSize(a.clientPrefixes!))) {
+    const size = blockSize(h.clientPrefixes!);
+    out.set(h.name, `${ip4(CLIENT_BASE + offset * 256)}/${24 - Math.log2(size)}`);
+    offset += size;
+  }
+  return out;
+}
+
+/** The address in the k-th /24 of a client block. */
+export function clientAddress(block: string, k: number): string {
+  const [a, b, c] = block.split(".").map(Number);
+  return ip4((((a! << 24) | (b! << 16) | (c! << 8)) >>> 0) + k * 256 + 10);
+}
 
 /** Areas of the IPv6 prefix (the third group). */
 export const V6_AREA = { router: 0, host: 1, link: 2, access: 3, cgnat: 4 } as const;

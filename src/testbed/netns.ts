@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { IconError } from "../errors.ts";
 import { networkOf, type NodePlan, type Plan } from "./plan.ts";
+import { clientAddress } from "./addressing.ts";
 import { run } from "../util/command.ts";
 import { must } from "./shell.ts";
 
@@ -70,9 +71,9 @@ export function configScript(n: NodePlan): string {
       ...(i.address6 ? [`${addr(i.address6, i.prefixLen6, i.peerAddress6!, i.name)} nodad`] : []),
       `link set ${i.name} up`,
     ]),
+    // A client's extra networks: one address per /24 on its own interface (clientAddress).
+    ...Array.from({ length: n.clientBlock?.count ?? 0 }, (_, k) => `addr add ${clientAddress(n.clientBlock!.prefix, k)}/32 dev ${n.ifaces[0]!.name}`),
     ...n.routes.map((r) => `route replace ${r.to} via ${r.via} dev ${r.dev}`),
-    // Every address of an extra /24 is this host's: it may bind any of them, and answers for all.
-    ...(n.prefixes ?? []).map((p) => `route replace local ${p} dev lo`),
     // `ip -batch` takes no -6 per line: the family follows from the addresses, "::/0" for a default.
     // onlink: IPv6 refuses a gateway until the link has carrier, which the peer's end gives later.
     ...(n.routes6 ?? []).map((r) => `route replace ${r.to === "default" ? "::/0" : r.to} via ${r.via} dev ${r.dev} onlink`),

@@ -53,6 +53,23 @@ describe("plan of the thesis topology", () => {
     expect(node("UD").routes).toEqual([{ to: "default", via: node("r1").ifaces[0]!.address, dev: "eth0" }]);
   });
 
+  test("a client with extra /24s: one address in each on its interface, each block routed to it as one prefix", () => {
+    const t = thesisTopology();
+    const p = makePlan("tb", { ...t, hosts: t.hosts.map((h) => (h.name === "UD" ? { ...h, clientPrefixes: 300 } : h.name === "IEP1" ? { ...h, clientPrefixes: 2 } : h)) }, false);
+    const n = (name: string) => p.nodes.find((x) => x.name === name)!;
+    // The largest block first (512 /24s: 10.64.0.0/15), then IEP1's 2 (10.66.0.0/23), both aligned.
+    expect(n("UD").clientBlock).toEqual({ prefix: "10.64.0.0/15", count: 300 });
+    expect(n("IEP1").clientBlock).toEqual({ prefix: "10.66.0.0/23", count: 2 });
+    expect(n("IEP2").clientBlock).toBeUndefined();
+    const script = configScript(n("UD"));
+    expect(script).toContain("addr add 10.64.0.10/32 dev eth0\n");
+    expect(script).toContain("addr add 10.65.43.10/32 dev eth0\n"); // the 300th: 299 = 256 + 43
+    expect(script).not.toContain("10.65.44.10");
+    expect(n("r2").routes.find((r) => r.to === "10.64.0.0/15")?.dev).toBe("r1");
+    expect(n("r2").routes.find((r) => r.to === "10.66.0.0/23")?.dev).toBe("r4");
+    expect(n("UD").routes).toEqual([{ to: "default", via: n("r1").ifaces[0]!.address, dev: "eth0" }]);
+  });
+
   test("every link direction is delayed exactly once, never on FORWARD", () => {
     const queues = plan.nodes.flatMap((n) => n.queues);
     expect(queues.length).toBe(2 * plan.topology.links.length);
@@ -162,22 +179,4 @@ describe("plan of home networks, IPv6 and per-link numbering", () => {
     expect(r1.routes.find((r) => r.to === "10.0.0.4/30")).toEqual({ to: "10.0.0.4/30", via: "10.0.0.2", dev: "r2" });
     expect(r1.routes.some((r) => r.to === "10.0.0.0/30")).toBe(false); // connected
   });
-});
-
-describe("a host with extra /24s", () => {
-  const t = { ...thesisTopology(), hosts: [...thesisTopology().hosts, { name: "ATK", prefixes: 2 }], links: [...thesisTopology().links, { a: "ATK", b: "r4", delayMs: 1 }] };
-
-  for (const numbering of ["per-router", "per-link"] as const)
-    test(`${numbering}: routers reach each of them through the host's link; the host takes every address in them as its own`, () => {
-      const plan = makePlan("tb", withVariant(t, { numbering }), false);
-      const node = (n: string) => plan.nodes.find((x) => x.name === n)!;
-      expect(node("ATK").prefixes).toEqual(["10.2.4.0/24", "10.3.4.0/24"]);
-      for (const prefix of node("ATK").prefixes!) {
-        expect(node("r4").routes.find((r) => r.to === prefix)?.dev).toBe("ATK");
-        expect(node("r7").routes.find((r) => r.to === prefix)?.dev).toBe("r6");
-        expect(configScript(node("ATK"))).toContain(`route replace local ${prefix} dev lo`);
-      }
-      expect(node("UD").prefixes).toBeUndefined();
-      expect(configScript(node("UD"))).not.toContain("local");
-    });
 });

@@ -10,7 +10,7 @@
  * to the nearest node holding an address in each announced prefix, never written by hand.
  */
 import {
-  cgnatLink, extraPrefix, homeLan, homePublic, HOST_IID, hostAddress, hostGateway, hostPrefix, linkPrefix, routerAddress, routerBlockPrefix,
+  cgnatLink, clientBlocks, homeLan, homePublic, HOST_IID, hostAddress, hostGateway, hostPrefix, linkPrefix, routerAddress, routerBlockPrefix,
   v6, V6_AREA, v6Prefix,
 } from "./addressing.ts";
 import type { DockerdPlan } from "../engine/daemon/plan.ts";
@@ -34,6 +34,11 @@ export interface IfacePlan {
   address6?: string;
   peerAddress6?: string;
   prefixLen6?: number;
+}
+
+export interface ClientBlock {
+  prefix: string;
+  count: number;
 }
 
 export interface RoutePlan {
@@ -78,8 +83,8 @@ export interface NodePlan {
   address: string;
   /** Host with IPv6: its global address. */
   address6?: string;
-  /** Host: its extra /24s (topology "prefixes"), routed to it and local on it (IPv4 only). */
-  prefixes?: string[];
+  /** Host with clientPrefixes: the block its extra /24s come from, and how many it holds (an address in each). */
+  clientBlock?: ClientBlock;
   ifaces: IfacePlan[];
   routes: RoutePlan[];
   routes6?: RoutePlan[];
@@ -135,12 +140,14 @@ export function makePlan(testbed: string, t: NetworkSpec, docker: boolean, engin
   const routerIndex = new Map(t.routers.map((r, i) => [r.name, i]));
   const used = new Map<string, number>();
   const nodes = new Map<string, NodePlan>();
+  const blocks = clientBlocks(t.hosts);
   for (const h of t.hosts) {
     const j = hostIndex.get(h.name)!;
+    const block = blocks.get(h.name);
     nodes.set(h.name, {
       name: h.name, kind: "host", netns: netnsName(testbed, h.name), address: h.nat ? homeLan(j).host : hostAddress(j),
       ...(ipv6 ? { address6: v6(V6_AREA.host, j + 1, HOST_IID) } : {}),
-      ...(h.prefixes ? { prefixes: Array.from({ length: h.prefixes }, (_, k) => extraPrefix(j, k)) } : {}),
+      ...(block ? { clientBlock: { prefix: block, count: h.clientPrefixes! } } : {}),
       ifaces: [], routes: [], rules: [], queues: [],
       ...(docker && wantsContainer(h) ? { container: containerName(testbed, h.name) } : {}),
       ...(engines && wantsContainer(h) ? { engine: dockerdPlan(testbed, h.name) } : {}),
@@ -229,7 +236,8 @@ export function makePlan(testbed: string, t: NetworkSpec, docker: boolean, engin
     // With per-link numbering the access router holds an address in the host's (or home's) prefix.
     const access = home ? accessRouter(nodes, home) : nodes.get(h.name)!.ifaces[0]!.peerNode;
     head.push({ prefix: home ? homePublic(j).prefix : hostPrefix(j), owners: [home ? home.outer : h.name, ...(perLink ? [access] : [])] });
-    for (const prefix of nodes.get(h.name)!.prefixes ?? []) head.push({ prefix, owners: [h.name] });
+    const block = blocks.get(h.name);
+    if (block) head.push({ prefix: block, owners: [h.name] });
     if (!ipv6) continue;
     head6.push({ prefix: v6Prefix(V6_AREA.host, j + 1), owners: [h.name, ...(perLink || home ? [nodes.get(h.name)!.ifaces[0]!.peerNode] : [])] });
     if (home) {

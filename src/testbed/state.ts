@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { IconError } from "../errors.ts";
 import { STATE_DIR, statePath } from "./names.ts";
-import { networkOf, type HomePlan, type IfacePlan, type Plan } from "./plan.ts";
+import { networkOf, type ClientBlock, type HomePlan, type IfacePlan, type Plan } from "./plan.ts";
 import type { NatKind, Numbering } from "./topology.ts";
 
 export interface TestbedState {
@@ -95,8 +95,8 @@ export interface StatusHost {
   address: string;
   /** `ipv6`: the host's global IPv6 address (homes route IPv6 without NAT). */
   address6?: string;
-  /** Extra /24s routed to the host (topology "prefixes"): it may send from any of their addresses. */
-  prefixes?: string[];
+  /** Its extra client /24s (clientPrefixes): the block and how many, one address each (addressing.ts clientAddress). */
+  clientBlock?: ClientBlock;
   nat?: StatusNat;
   container?: string;
   /** `--engines`: absolute path of the Unix socket of this host's own Docker engine. */
@@ -183,8 +183,7 @@ export function statusOf(state: TestbedState, delaydAlive: boolean, dockerdAlive
     ipv6: plan.ipv6 === true,
     guards: state.guards ?? [],
     hosts: plan.nodes.filter((n) => n.kind === "host").map((n) => ({
-      name: n.name, netns: n.netns, address: n.address, ...(n.address6 ? { address6: n.address6 } : {}),
-      ...(n.prefixes ? { prefixes: n.prefixes } : {}),
+      name: n.name, netns: n.netns, address: n.address, ...(n.address6 ? { address6: n.address6 } : {}), ...(n.clientBlock ? { clientBlock: n.clientBlock } : {}),
       ...(homes.has(n.name) ? { nat: natOf(homes.get(n.name)!, upnpAlive) } : {}),
       ...(n.container ? { container: n.container } : {}),
       ...(n.engine ? { dockerSocket: n.engine.socket, dockerd: dockerdAlive(n.name) ? "running" as const : "dead" as const } : {}),

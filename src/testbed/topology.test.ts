@@ -67,13 +67,13 @@ describe("home networks, IPv6 and numbering in a topology", () => {
     rejects({ ...ok, routers: ["r1", "A_gw"], links: [...ok.links, { a: "r1", b: "A_gw", delayMs: 1 }], hosts: [{ name: "A", nat: "upnp" }, "B"] }, /needs a node "A_gw"/);
     rejects({ ...ok, hosts: [{ name: "Abcdefghijkl", nat: "cgnat" }, "B"], links: [{ a: "Abcdefghijkl", b: "r1", delayMs: 1 }, ok.links[1]] }, /shorten the host's name/);
   });
-  test("extra /24s: a whole number of them up to 64, never behind NAT", () => {
-    expect(parseTopology({ ...ok, hosts: [{ name: "A", prefixes: 3 }, "B"] }, "t.json").hosts[0]).toEqual({ name: "A", prefixes: 3 });
-    expect(parseTopology({ ...ok, hosts: [{ name: "A", prefixes: 0 }, "B"] }, "t.json").hosts[0]).toEqual({ name: "A" });
-    rejects({ ...ok, hosts: [{ name: "A", prefixes: 65 }, "B"] }, /prefixes must be a number from 1 to 64/);
-    rejects({ ...ok, hosts: [{ name: "A", prefixes: 1.5 }, "B"] }, /"prefixes" must be a whole number/);
-    rejects({ ...ok, hosts: [{ name: "A", prefixes: 2, nat: "upnp" }, "B"] }, /"prefixes" cannot be routed to a host behind NAT/);
-    expect(() => withVariant(parseTopology({ ...ok, hosts: [{ name: "A", prefixes: 2 }, "B"] }, "t.json"), { nat: [["A", "cgnat"]] })).toThrow(/behind NAT/);
+  test("clientPrefixes: a whole number of extra /24s, never behind NAT, within the space", () => {
+    expect(parseTopology({ ...ok, hosts: [{ name: "A", clientPrefixes: 300 }, "B"] }, "t.json").hosts[0]).toEqual({ name: "A", clientPrefixes: 300 });
+    rejects({ ...ok, hosts: [{ name: "A", clientPrefixes: 0 }, "B"] }, /"clientPrefixes" must be a whole number from 1 to 16384/);
+    rejects({ ...ok, hosts: [{ name: "A", clientPrefixes: 2.5 }, "B"] }, /"clientPrefixes" must be a whole number/);
+    rejects({ ...ok, hosts: [{ name: "A", clientPrefixes: 4, nat: "upnp" }, "B"] }, /cannot be given to a host behind NAT/);
+    // 9000 and 9000 take blocks of 16384 /24s each: more than the space
+    rejects({ ...ok, hosts: [{ name: "A", clientPrefixes: 9000 }, { name: "B", clientPrefixes: 9000 }] }, /need 32768 \/24s; at most 16384/);
   });
   test("withVariant applies the up flags to any topology and checks the hosts it names", () => {
     const t = withVariant(parseTopology(ok, "t.json"), { ipv6: true, numbering: "per-link", nat: [["B", "cgnat"]] });

@@ -5,6 +5,7 @@
  */
 import { IconError } from "../errors.ts";
 import { adjacency } from "./paths.ts";
+import { blockSize, MAX_CLIENT_PREFIXES } from "./addressing.ts";
 
 /** How a home host reaches the Internet (docs/testbed.md "Home networks"). */
 export type NatKind = "upnp" | "cgnat" | "static";
@@ -25,14 +26,11 @@ export interface HostSpec {
   /** `nat: "static"`: the ports forwarded to the host, UDP and TCP alike (default DEFAULT_FORWARD). */
   forward?: PortRange[];
   /**
-   * Extra /24s routed to the host, every address of which it may bind (addressing.ts extraPrefix): an
-   * attacker holding many networks (peer floods from many /24s, votes from several). At most MAX_PREFIXES.
+   * Extra /24s the host holds besides its own (addressing.ts clientBlock): a client that can come from
+   * a network nobody has seen yet, as in `icon bench migrate --case first`. Not behind NAT.
    */
-  prefixes?: number;
+  clientPrefixes?: number;
 }
-
-/** Extra /24s a host may hold: they are numbered 10.2.x.0/24 up, below the node engines' 10.201/16. */
-export const MAX_PREFIXES = 64;
 
 export interface RouterSpec {
   name: string;
@@ -99,14 +97,15 @@ function hostOf(v: unknown): HostSpec {
     if (!NAT_KINDS.includes(o.nat as NatKind)) throw bad(`host "${o.name}": "nat" must be one of ${NAT_KINDS.join(", ")}`);
     h.nat = o.nat as NatKind;
   }
+  if (o.clientPrefixes !== undefined) {
+    if (!Number.isInteger(o.clientPrefixes) || (o.clientPrefixes as number) < 1 || (o.clientPrefixes as number) > MAX_CLIENT_PREFIXES)
+      throw bad(`host "${o.name}": "clientPrefixes" must be a whole number from 1 to ${MAX_CLIENT_PREFIXES}`);
+    h.clientPrefixes = o.clientPrefixes as number;
+  }
   if (o.forward !== undefined) {
     if (h.nat !== "static") throw bad(`host "${o.name}": "forward" needs "nat": "static"`);
     if (!Array.isArray(o.forward) || !o.forward.length) throw bad(`host "${o.name}": "forward" must be a non-empty array of ports or "FIRST-LAST" ranges`);
     h.forward = o.forward.map((p) => portRange(p, `host "${o.name}" forward`));
-  }
-  if (o.prefixes !== undefined) {
-    if (!Number.isInteger(o.prefixes)) throw bad(`host "${o.name}": "prefixes" must be a whole number`);
-    if ((o.prefixes as number) > 0) h.prefixes = num(o.prefixes, `host "${o.name}" prefixes`, 1, MAX_PREFIXES);
   }
   return h;
 }
@@ -177,17 +176,21 @@ export function checkShape(t: NetworkSpec): void {
     pairs.add(key);
     for (const n of [l.a, l.b]) degree.set(n, (degree.get(n) ?? 0) + 1);
   }
+  let blocks = 0;
+  for (const h of t.hosts) {
+    if (h.clientPrefixes && h.nat) throw bad(`host "${h.name}": "clientPrefixes" cannot be given to a host behind NAT`);
+    blocks += blockSize(h.clientPrefixes ?? 0);
+  }
+  if (blocks > MAX_CLIENT_PREFIXES) throw bad(`the hosts' clientPrefixes need ${blocks} /24s; at most ${MAX_CLIENT_PREFIXES} exist`);
   for (const h of t.hosts)
     if (degree.get(h.name) !== 1) throw bad(`host "${h.name}" must have exactly one link (it has ${degree.get(h.name) ?? 0})`);
   for (const r of t.routers)
     if ((degree.get(r.name) ?? 0) > MAX_ROUTER_LINKS) throw bad(`router "${r.name}" has more than ${MAX_ROUTER_LINKS} links`);
   const names = new Set([...t.hosts, ...t.routers].map((n) => n.name));
-  for (const h of t.hosts.filter((h) => h.nat)) {
-    if (h.prefixes) throw bad(`host "${h.name}": "prefixes" cannot be routed to a host behind NAT`);
+  for (const h of t.hosts.filter((h) => h.nat))
     for (const made of natNodeNames(h))
       // Node names become interface names in their neighbours (at most 15 bytes).
       if (names.has(made) || made.length > 15) throw bad(`host "${h.name}" behind NAT needs a node "${made}": ${names.has(made) ? "rename the node of that name" : "shorten the host's name"}`);
-  }
   // Connected: walk from the first host.
   const adj = adjacency(t);
   const reached = new Set([t.hosts[0]!.name]);

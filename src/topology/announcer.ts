@@ -27,6 +27,8 @@ export const RETRY_MS = 10_000;
 export interface AnnouncerStatus {
   announced: number;
   pending: number;
+  /** Routers not announced while the node may not announce itself (nat/component.ts). */
+  held: number;
   failures: number;
   lastRoundAt?: number;
   periodSec: number;
@@ -35,6 +37,7 @@ export interface AnnouncerStatus {
 
 export class Announcer {
   private readonly dirty = new Set<string>();
+  private readonly held = new Set<string>();
   private readonly last = new Map<string, { rttMs: number; at: number }>();
   private timer?: TimerHandle;
   private batch?: TimerHandle;
@@ -118,7 +121,13 @@ export class Announcer {
     if (!r) return; // left the map meanwhile
     const m = { rttMs: r.rttMs, hops: r.hops, timestamp: Math.round(this.clock.now()) };
     try {
-      await this.deps.directory.announce(routerId, m, this.lifetimeMs);
+      if ((await this.deps.directory.announce(routerId, m, this.lifetimeMs)) === "held") {
+        this.held.add(routerId);
+        this.last.delete(routerId);
+        this.dirty.delete(routerId);
+        return;
+      }
+      this.held.delete(routerId);
       this.last.set(routerId, { rttMs: r.rttMs, at: m.timestamp });
       this.dirty.delete(routerId);
     } catch (e) {
@@ -126,6 +135,22 @@ export class Announcer {
       this.deps.log.debug("announcement failed; retrying soon", { routerId, error: e as Error });
       this.changed([routerId], Math.min(RETRY_MS, this.deps.periodMs));
     }
+  }
+
+  /** The node may no longer announce itself: every announced router is withdrawn and held. */
+  hold(): void {
+    for (const id of this.last.keys()) {
+      this.deps.directory.withdraw(id);
+      this.held.add(id);
+    }
+    this.last.clear();
+  }
+
+  /** The node may announce itself again: what was held goes out now. */
+  release(): void {
+    const ids = [...this.held].filter((id) => this.deps.map.get(id));
+    this.held.clear();
+    this.changed(ids);
   }
 
   /** When this node last announced a router, and with which RTT. */
@@ -137,6 +162,7 @@ export class Announcer {
     return {
       announced: this.last.size,
       pending: this.dirty.size,
+      held: this.held.size,
       failures: this.failures,
       ...(this.lastRoundAt ? { lastRoundAt: this.lastRoundAt } : {}),
       periodSec: this.deps.periodMs / 1000,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LookupCache } from "./lookup-cache.ts";
+import { LookupCache, REFRESH_AFTER_MS, REFRESH_EMPTY_AFTER_MS } from "./lookup-cache.ts";
 import { MemoryDirectoryHub } from "./memory-directory.ts";
 import { TraceCache } from "./trace-cache.ts";
 import type { Directory } from "./directory.ts";
@@ -56,6 +56,11 @@ describe("TraceCache", () => {
   });
 });
 
+/** A directory that only looks up (and may answer from a local store). */
+function directory(lookup: Directory["lookup"], localLookup?: Directory["localLookup"]): Directory {
+  return { nodeId: "a", onAddress: () => () => {}, announce: async () => {}, withdraw: () => {}, measure: async () => undefined, lookup, ...(localLookup ? { localLookup } : {}) };
+}
+
 describe("LookupCache", () => {
   const hub = new MemoryDirectoryHub();
   const dir = hub.node({ nodeId: "a", address: "192.0.2.1" });
@@ -79,12 +84,48 @@ describe("LookupCache", () => {
     expect(cache.isFresh("10.0.2.0/29")).toBe(false);
   });
 
+  test("what the local store answers is never cached: a node that announced since is there at once", async () => {
+    const held = new Map<string, { nodeId: string; rttMs: number }[]>([["10.0.3.0/29", []]]);
+    let remote = 0;
+    const holder = directory(async () => (remote++, []), (r) => held.get(r) as never);
+    const cache = new LookupCache(holder, { ttlMs: 60_000, now: () => 0 });
+    expect(await cache.get("10.0.3.0/29")).toEqual([]);
+    held.set("10.0.3.0/29", [{ nodeId: "edge", rttMs: 3 }]); // an announcement was stored here meanwhile
+    expect((await cache.get("10.0.3.0/29")).map((a) => a.nodeId)).toEqual(["edge"]);
+    expect(cache.isFresh("10.0.3.0/29")).toBe(true);
+    expect(remote).toBe(0);
+    expect(await cache.get("10.0.4.0/29")).toEqual([]); // not held here: looked up, and cached
+    expect(remote).toBe(1);
+  });
+
+  test("a remote answer is refreshed behind the reply after 5 s, an empty one after 1 s, even with a 60 s life", async () => {
+    let clock = 0;
+    let answers: Record<string, { nodeId: string }[]> = { full: [{ nodeId: "x" }], empty: [] };
+    let remote = 0;
+    const far = directory(async (r) => (remote++, answers[r]! as never));
+    const cache = new LookupCache(far, { ttlMs: 60_000, now: () => clock });
+    await Promise.all([cache.get("full"), cache.get("empty")]);
+    expect(remote).toBe(2);
+    answers = { full: [{ nodeId: "x" }, { nodeId: "new" }], empty: [{ nodeId: "new" }] };
+    clock = REFRESH_EMPTY_AFTER_MS;
+    expect(await cache.get("empty")).toEqual([]); // answered at once, refreshed behind it...
+    expect(await cache.get("full")).toHaveLength(1); // ...the non-empty one not yet
+    expect(remote).toBe(3);
+    await Bun.sleep(0);
+    expect((await cache.get("empty")).map((a) => a.nodeId)).toEqual(["new"]);
+    clock = REFRESH_AFTER_MS;
+    await cache.get("full");
+    await Bun.sleep(0);
+    expect(await cache.get("full")).toHaveLength(2);
+    expect(remote).toBe(4);
+  });
+
   test("a failed lookup answers [] (or the last answer) and is tried again next time", async () => {
     let fail = true;
-    const flaky: Directory = { nodeId: "a", onAddress: () => () => {}, announce: async () => {}, withdraw: () => {}, measure: async () => undefined, lookup: async () => {
+    const flaky = directory(async () => {
       if (fail) throw new Error("timeout");
       return [];
-    } };
+    });
     const errors: string[] = [];
     const cache = new LookupCache(flaky, { ttlMs: 1000, onError: (r) => errors.push(r) });
     expect(await cache.get("10.0.9.0/29")).toEqual([]);

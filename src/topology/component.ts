@@ -9,7 +9,7 @@ import type { Dht } from "../dht/dht.ts";
 import { IconError, toIconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NodeComponent } from "../node/component.ts";
-import { DhtDirectory } from "./dht-directory.ts";
+import { DhtDirectory, type AnnounceAs } from "./dht-directory.ts";
 import type { RouterAnnouncement } from "./directory.ts";
 import type { RouterEntry } from "./map.ts";
 import type { Candidate } from "../yard/protocol.ts";
@@ -29,6 +29,8 @@ export interface TopologyComponentInit {
   peerPort?: () => number;
   /** @default UdpTracer */
   tracer?: Tracer;
+  /** Where this node is announced, or why not now (nat/component.ts). @default the DHT's address, the bound ports */
+  announceAs?: () => AnnounceAs;
 }
 
 export class TopologyComponent implements NodeComponent {
@@ -45,6 +47,11 @@ export class TopologyComponent implements NodeComponent {
 
   async start(): Promise<void> {
     const { config, log } = this.init;
+    if (!config.topology) {
+      // A DHT helper: nothing traced, nothing announced, so no ICON is ever sent here.
+      this.problem = new IconError("NOT_RUNNING", "topology discovery is off on this node (topology: false): it only serves the DHT", "Set topology to true (ICON_TOPOLOGY=true) on a node that should run replicas.");
+      return;
+    }
     if (!this.init.tracer) {
       try {
         libc();
@@ -62,7 +69,7 @@ export class TopologyComponent implements NodeComponent {
     const self = new Set([config.listen, config.advertise].filter(Boolean));
     this.topology = new Topology({
       tracer,
-      directory: new DhtDirectory(this.init.dht(), this.init.peerPort ?? (() => config.peerPort), config.price),
+      directory: new DhtDirectory(this.init.dht(), this.init.peerPort ?? (() => config.peerPort), config.price, this.init.announceAs),
       settings: this.settings,
       log,
       isSelf: (ip) => self.has(ip) || own(ip),
@@ -100,6 +107,16 @@ export class TopologyComponent implements NodeComponent {
 
   routes() {
     return topologyRoutes(() => this.running(), () => this.settings);
+  }
+
+  /** The node may not announce itself for now (it cannot be reached): its announcements are withdrawn. */
+  holdAnnouncements(): void {
+    this.topology?.announcer.hold();
+  }
+
+  /** The node may announce itself again. */
+  releaseAnnouncements(): void {
+    this.topology?.announcer.release();
   }
 
   /** Traces run by result, or undefined while discovery is off. */

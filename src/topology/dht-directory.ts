@@ -8,6 +8,12 @@ import { compareDistance, keyOf } from "../dht/id.ts";
 import { IconError } from "../errors.ts";
 import type { Directory, Measurement, RouterAnnouncement } from "./directory.ts";
 
+/**
+ * Where this node is announced: the endpoint peers verified, or held back with the reason; undefined:
+ * the DHT's advertised address and the bound ports (no NAT seen).
+ */
+export type AnnounceAs = { address: string; dhtPort: number; peerPort: number } | { held: string } | undefined;
+
 export class DhtDirectory implements Directory {
   constructor(
     private readonly dht: Dht,
@@ -15,14 +21,20 @@ export class DhtDirectory implements Directory {
     private readonly peerPort: () => number,
     /** The price this node announces per replica-hour (config price); 0 is not announced. */
     private readonly price = 0,
+    private readonly announceAs: () => AnnounceAs = () => undefined,
   ) {}
 
   get nodeId(): string {
     return this.dht.nodeId;
   }
 
-  async announce(routerId: string, m: Measurement, lifetimeMs: number): Promise<void> {
-    const report = await this.dht.announce(routerId, { peerPort: this.peerPort(), rttMs: m.rttMs, hops: m.hops, timestamp: m.timestamp, ...(this.price ? { price: this.price } : {}) }, { ttlMs: lifetimeMs });
+  async announce(routerId: string, m: Measurement, lifetimeMs: number): Promise<void | "held"> {
+    const as = this.announceAs();
+    if (as && "held" in as) {
+      this.dht.withdraw(routerId);
+      return "held";
+    }
+    const report = await this.dht.announce(routerId, { peerPort: this.peerPort(), ...as, rttMs: m.rttMs, hops: m.hops, timestamp: m.timestamp, ...(this.price ? { price: this.price } : {}) }, { ttlMs: lifetimeMs });
     // Republishing goes on regardless; an announcement no node took is worth retrying soon.
     if (report.replicas === 0)
       throw new IconError("UNREACHABLE", `no DHT node stored the announcement for ${routerId} (${report.targets} asked)`, "Check that the node has joined the DHT (icon node status: peers).");
@@ -40,9 +52,12 @@ export class DhtDirectory implements Directory {
    * a first `closest` on the thesis testbed took RTT(client) + RTT(IEP2) + 15 ms for UD's r1).
    */
   async lookup(routerId: string): Promise<RouterAnnouncement[]> {
+    return this.localLookup(routerId) ?? this.dht.findAnnouncements(routerId);
+  }
+
+  localLookup(routerId: string): RouterAnnouncement[] | undefined {
     const local = this.dht.localAnnouncements(routerId);
-    if (local.length || this.holdsKey(routerId)) return local;
-    return this.dht.findAnnouncements(routerId);
+    return local.length || this.holdsKey(routerId) ? local : undefined;
   }
 
   /** Whether fewer than k known nodes are closer to the router's key than this node. */

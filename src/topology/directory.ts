@@ -21,13 +21,19 @@ export interface Directory {
   /**
    * Publishes this node under a router, replacing its earlier announcement there. The directory keeps it
    * alive (republishes it) until it is withdrawn or the node stops; after that it expires `lifetimeMs`
-   * after its last publication.
+   * after its last publication. "held": the node may not announce itself now (it cannot be reached, or
+   * peers have not verified where: nat/component.ts); nothing was published.
    */
-  announce(routerId: string, m: Measurement, lifetimeMs: number): Promise<void>;
+  announce(routerId: string, m: Measurement, lifetimeMs: number): Promise<void | "held">;
   /** Stops keeping an announcement alive; stored copies expire on their own. */
   withdraw(routerId: string): void;
   /** Every announcement under a router; from the local store when this node holds the key. */
   lookup(routerId: string): Promise<RouterAnnouncement[]>;
+  /**
+   * The same from this node's own store, when that is the answer (it holds the key), without any network;
+   * undefined when a lookup would have to ask other nodes. Answers from here are never cached.
+   */
+  localLookup?(routerId: string): RouterAnnouncement[] | undefined;
   /** Calls `listener` with the IPv4 address of every DHT peer this node exchanges datagrams with. */
   onAddress(listener: (address: string) => void): () => void;
   /**

@@ -1,11 +1,21 @@
 /**
- * Router lookups cached for a short time, shared while in flight, and refreshed in the background once
- * half their life is gone, so that a warm `closest` answers without a network round trip. Expired
- * announcements are dropped when answering (estimate.ts), whatever this cache holds.
+ * Router lookups cached for a short time, shared while in flight, and refreshed in the background when
+ * used, so that a warm `closest` answers without a network round trip. Expired announcements are dropped
+ * when answering (estimate.ts), whatever this cache holds.
+ *
+ * A cached answer must not hide a node that announced after it was looked up (a new edge was offered
+ * only after 30 s, when the refresh at half of a 60 s life came). So:
+ * - what this node's own store answers (it is among the k closest to the key: Directory.localLookup) is
+ *   never cached: it costs no round trip and is always current;
+ * - a remote answer is refreshed behind the reply once it is REFRESH_AFTER_MS old when used, an empty one
+ *   (nobody announced that router: exactly what a new edge changes) once it is REFRESH_EMPTY_AFTER_MS old.
+ *   Refreshes happen only when `closest` asks, so routers nobody asks about cost nothing.
  */
 import type { Directory, RouterAnnouncement } from "./directory.ts";
 
 export const MAX_CACHED_ROUTERS = 4096;
+export const REFRESH_AFTER_MS = 5_000;
+export const REFRESH_EMPTY_AFTER_MS = 1_000;
 
 interface Entry {
   value?: RouterAnnouncement[];
@@ -27,8 +37,9 @@ export class LookupCache {
     return this.opts.now?.() ?? Date.now();
   }
 
-  /** Whether a fresh answer is held (a lookup now would not touch the network). */
+  /** Whether a fresh answer is held, or the local store answers (a lookup now would not touch the network). */
   isFresh(routerId: string): boolean {
+    if (this.directory.localLookup?.(routerId)) return true;
     const e = this.entries.get(routerId);
     return e?.value !== undefined && this.now() - e.at < this.opts.ttlMs;
   }
@@ -38,12 +49,18 @@ export class LookupCache {
    * A failed lookup is [].
    */
   get(routerId: string, force = false): Promise<RouterAnnouncement[]> {
+    const local = this.directory.localLookup?.(routerId);
+    if (local) {
+      this.hits++;
+      return Promise.resolve(local);
+    }
     const e = this.entries.get(routerId);
     if (force) return this.start(routerId, e ?? this.insert(routerId));
     const age = e ? this.now() - e.at : Infinity;
     if (e?.value !== undefined && age < this.opts.ttlMs) {
       this.hits++;
-      if (age > this.opts.ttlMs / 2 && !e.pending) this.start(routerId, e); // refresh behind the answer
+      const stale = age >= Math.min(e.value.length ? REFRESH_AFTER_MS : REFRESH_EMPTY_AFTER_MS, this.opts.ttlMs / 2);
+      if (stale && !e.pending) this.start(routerId, e); // refresh behind the answer
       return Promise.resolve(e.value);
     }
     this.misses++;
@@ -53,7 +70,7 @@ export class LookupCache {
 
   /** What the last lookup of a router found, however old, without looking it up (the dashboard's map). */
   peek(routerId: string): RouterAnnouncement[] | undefined {
-    return this.entries.get(routerId)?.value;
+    return this.directory.localLookup?.(routerId) ?? this.entries.get(routerId)?.value;
   }
 
   private insert(routerId: string): Entry {
@@ -82,5 +99,12 @@ export class LookupCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Forgets every answer (lookups in flight finish into entries no longer held); returns how many were held. */
+  clear(): number {
+    const n = this.entries.size;
+    this.entries.clear();
+    return n;
   }
 }

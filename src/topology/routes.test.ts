@@ -53,6 +53,19 @@ describe("topology routes", () => {
     expect(renderTopology(t)).toContain("10.0.0.16/29");
   });
 
+  test("POST /v1/topology/flush forgets the cached traces and lookups: the next closest traces and looks up again", async () => {
+    await app.request("/v1/closest?client=10.1.1.10");
+    const warm = (await (await app.request("/v1/closest?client=10.1.1.10")).json()) as ClosestAnswer;
+    expect(warm.cached).toBe(true);
+    const traced = tracer.calls.length;
+    const res = await app.request("/v1/topology/flush", { method: "POST" });
+    expect(await res.json()).toEqual({ traces: 1, lookups: 3 }); // UD's /24; the routers 10.0.0.0/29, 10.0.0.16/29 and UD's own
+    const cold = (await (await app.request("/v1/closest?client=10.1.1.10")).json()) as ClosestAnswer;
+    expect(cold.cached).toBe(false);
+    expect(tracer.calls.length).toBe(traced + 1);
+    expect(cold.candidates.map((c) => c.nodeId)).toEqual(["edge"]);
+  });
+
   test("POST /v1/topology/harvest queues a trace; bad bodies are refused", async () => {
     tracer.route("10.7.7.7", [["10.0.0.1", 2], ["10.7.7.7", 5]]);
     const ok = await app.request("/v1/topology/harvest", { method: "POST", body: JSON.stringify({ address: "10.7.7.7" }) });

@@ -1,7 +1,7 @@
 /**
  * The topology's local API, mounted at /v1: the map (`icon topology`), the closest nodes to a client
- * (`icon closest`; `fresh=1` traces and looks up again whatever the caches hold), and harvesting an
- * address (what an ICON's new client does through the runtime, here for scripts).
+ * (`icon closest`; `fresh=1` traces and looks up again whatever the caches hold), forgetting what the
+ * caches hold (`icon topology flush`), and harvesting an address (what an ICON's new client does through the runtime, here for scripts).
  */
 import { Hono } from "hono";
 import { jsonInput, queryInput } from "../api/http.ts";
@@ -23,6 +23,7 @@ export function topologyRoutes(topology: () => Topology, settings: () => Topolog
       if (!client) throw new IconError("INVALID_INPUT", "missing ?client=IP", "Ask GET /v1/closest?client=192.0.2.10 (icon closest IP).");
       return c.json(await topology().closest(client, { fresh: fresh === "1" }));
     })
+    .post("/topology/flush", (c) => c.json(topology().flush()))
     .post("/topology/harvest", harvestInput, (c) => {
       const { address, urgent } = c.req.valid("json");
       topology().harvest(address, { urgent });

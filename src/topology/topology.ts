@@ -145,6 +145,14 @@ export class Topology {
     return trace;
   }
 
+  /**
+   * Forgets the client traces and router lookups cached (`icon topology flush`): the next client of
+   * any network is traced and its routers looked up again, as at a first contact.
+   */
+  flush(): { traces: number; lookups: number } {
+    return { traces: this.traces.clear(), lookups: this.lookups.clear() };
+  }
+
   snapshot(): TopologySnapshot {
     return {
       routers: this.map.routers().map((r) => {

@@ -88,6 +88,13 @@ export class TraceCache {
     return n;
   }
 
+  /** Forgets every trace (one in flight is still cached when it ends); returns how many were finished. */
+  clear(): number {
+    const n = this.size;
+    this.entries.clear();
+    return n;
+  }
+
   /** The cached traces, newest first, for `icon topology`. */
   traces(): { prefix: string; trace: TraceResult; at: number }[] {
     return [...this.entries].filter(([, e]) => e.trace).map(([prefix, e]) => ({ prefix, trace: e.trace!, at: e.at })).reverse();

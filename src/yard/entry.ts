@@ -53,15 +53,16 @@ export class IconEntry implements RuntimeHandler {
   private queued: Event[] = [];
   /** Clients the ICON last said it serves; undefined until it reports (then idle policy applies). */
   clients?: number;
-  /** When the ICON last had a client, or became RUNNING; when it last stopped. For idle policy. */
+  /** When the ICON last had a client, or became RUNNING; when it last stopped or paused. For idle policy. */
   busyAt: number;
   stoppedAt: number;
+  pausedAt: number;
 
   constructor(
     public rec: IconRecord,
     private readonly host: EntryHost,
   ) {
-    this.busyAt = this.stoppedAt = host.now();
+    this.busyAt = this.stoppedAt = this.pausedAt = host.now();
     this.net = { egress: host.egress };
   }
 

@@ -40,7 +40,8 @@ export class Lifecycle {
     e.state = to;
     if (to === "RUNNING") e.busyAt = this.d.clock.now(); // a replica just started is not idle yet
     if (to === "STOPPED") e.stoppedAt = this.d.clock.now();
-    e.reason = to === "FAILED" || to === "STOPPED" ? reason : undefined;
+    if (to === "PAUSED") e.pausedAt = this.d.clock.now();
+    e.reason = to === "FAILED" || to === "STOPPED" || to === "PAUSED" ? reason : undefined;
     if (to === "FAILED" || to === "STOPPED") this.detach(e);
     e.rec.lastState = to;
     e.rec.reason = e.reason;
@@ -235,11 +236,26 @@ export class Lifecycle {
     }
   }
 
-  /** Stops the container (terminate event first, so the runtime's onTerminate handlers run). */
+  /** Freezes a RUNNING ICON's container: its memory, sockets and forwarded port are kept (the warm case). */
+  async pause(e: IconEntry, reason = "paused"): Promise<void> {
+    if (e.state !== "RUNNING") throw new IconError("CONFLICT", `ICON ${e.name} is ${e.state}: only a RUNNING ICON can be paused`);
+    await this.d.engine.pauseContainer(e.rec.containerId!);
+    this.transition(e, "PAUSED", reason);
+  }
+
+  /** Thaws a PAUSED ICON: RUNNING at once, its runtime is still connected and ready. */
+  async unpause(e: IconEntry): Promise<void> {
+    if (e.state !== "PAUSED") return;
+    await this.d.engine.unpauseContainer(e.rec.containerId!);
+    this.transition(e, "RUNNING");
+  }
+
+  /** Stops the container (terminate event first, so the runtime's onTerminate handlers run; a paused one is thawed to hear it). */
   async stop(e: IconEntry, reason = "stopped"): Promise<void> {
     e.generation++;
     e.stopping = true;
     try {
+      if (e.state === "PAUSED") await this.d.engine.unpauseContainer(e.rec.containerId!);
       const graceMs = STOP_TIMEOUT_SEC * 1000;
       e.socket?.broadcast({ event: "terminate", reason, graceMs });
       if (e.rec.containerId) await this.d.engine.stopContainer(e.rec.containerId, STOP_TIMEOUT_SEC);

@@ -23,4 +23,4 @@ export const PROTOCOL_VERSION = 1;
 export const SOCKET_DIR = "/run/icon";
 export const SOCKET_PATH = "/run/icon/icon.sock";
 export const MAX_LINE_BYTES = 256 * 1024;
-export const POLICY_FIELDS = ["minRttGainMs", "maxReplicas", "idleStopSec", "idleRemoveSec", "budget", "prefetch"] as const;
+export const POLICY_FIELDS = ["minRttGainMs", "maxReplicas", "idleStopSec", "pausedSec", "idleRemoveSec", "budget", "prefetch"] as const;

@@ -1,5 +1,5 @@
 /**
- * The yard's local API, mounted at /v1/icons and used by icon run/ps/stop/start/rm/logs. Starting an
+ * The yard's local API, mounted at /v1/icons and used by icon run/ps/stop/pause/start/rm/logs. Starting an
  * ICON streams its state events as NDJSON until it is RUNNING or FAILED; logs stream as NDJSON lines.
  */
 import { Hono } from "hono";
@@ -86,6 +86,7 @@ export function yardRoutes(yard: () => Promise<Yard>) {
       return ndjson((emit: Emit<StateEvent>) => y.start(name, emit));
     })
     .post("/:name/stop", async (c) => c.json(await (await yard()).stop(c.req.param("name"))))
+    .post("/:name/pause", async (c) => c.json(await (await yard()).pause(c.req.param("name"))))
     .delete("/:name", queryInput<{ force?: "1" }>(), async (c) => {
       const name = c.req.param("name");
       await (await yard()).remove(name, { force: c.req.valid("query").force === "1" });

@@ -1,24 +1,28 @@
 /**
  * The ICON state machine (after the thesis's STOPPED/RUNNING states of figure 3.4):
  *
- *   STOPPED ──start──▶ STARTING ──container up──▶ WAITING_READY ──runtime ready──▶ RUNNING
- *      ▲                  │                           │                               │
- *      └──────stop────────┴───────────────────────────┴───────────────────────────────┘
- *   any ──▶ FAILED (with a reason); FAILED ──start──▶ STARTING, FAILED ──stop──▶ STOPPED
+ *   STOPPED ──start──▶ STARTING ──container up──▶ WAITING_READY ──runtime ready──▶ RUNNING ◀──start──┐
+ *      ▲                  │                           │                               │   │     pause  │
+ *      └──────stop────────┴───────────────────────────┴───────────────────────────────┘   └──────▶ PAUSED
+ *   any ──▶ FAILED (with a reason); FAILED ──start──▶ STARTING, FAILED ──stop──▶ STOPPED; PAUSED ──stop──▶ STOPPED
+ *
+ * PAUSED: the container is frozen (cgroup freezer), its memory and sockets kept: a start thaws it in
+ * tens of ms, RUNNING at once (the thesis's "thawed from hibernation"; the warm migration).
  *
  * WAITING_READY also follows a node restart that finds the container running: the runtime
  * reconnects and says ready again.
  */
 import { IconError } from "../errors.ts";
 
-export const STATES = ["STOPPED", "STARTING", "WAITING_READY", "RUNNING", "FAILED"] as const;
+export const STATES = ["STOPPED", "STARTING", "WAITING_READY", "RUNNING", "PAUSED", "FAILED"] as const;
 export type IconState = (typeof STATES)[number];
 
 const ALLOWED: Record<IconState, readonly IconState[]> = {
   STOPPED: ["STARTING", "WAITING_READY", "FAILED"],
   STARTING: ["WAITING_READY", "STOPPED", "FAILED"],
   WAITING_READY: ["RUNNING", "STOPPED", "FAILED"],
-  RUNNING: ["WAITING_READY", "STOPPED", "FAILED"],
+  RUNNING: ["WAITING_READY", "STOPPED", "FAILED", "PAUSED"],
+  PAUSED: ["RUNNING", "STOPPED", "FAILED"],
   FAILED: ["STARTING", "WAITING_READY", "STOPPED"],
 };
 
@@ -31,7 +35,7 @@ export function assertTransition(name: string, from: IconState, to: IconState): 
 }
 
 /** States in which the container is (meant to be) up; `icon ps` without --all shows these. */
-export const ACTIVE: readonly IconState[] = ["STARTING", "WAITING_READY", "RUNNING"];
+export const ACTIVE: readonly IconState[] = ["STARTING", "WAITING_READY", "RUNNING", "PAUSED"];
 
 /** Emitted on every transition; the local API streams these and the peer protocol subscribes. */
 export interface StateEvent {

@@ -195,21 +195,51 @@ describe("yard reconcile after a restart", () => {
 });
 
 describe("yard idle policy", () => {
-  test("a replica with no clients for idleStopSec is stopped, and removed after idleRemoveSec stopped (fake clock)", async () => {
+  test("a replica with no clients for idleStopSec is paused, stopped after pausedSec paused, removed after idleRemoveSec stopped (fake clock)", async () => {
     const clock = new FakeClock();
     const my = await setup({ clock });
     let reported = false;
     my.engine.program(APP, iconProgram({ setup: async (icon) => void (await icon.clients(0), (reported = true)) }));
     const parent = { nodeId: "cd".repeat(20), icon: "web" };
-    await my.yard.createReplica({ image: APP, name: "rep", parent, manifest: replicaManifest({ idleStopSec: 60, idleRemoveSec: 600 }) });
+    await my.yard.createReplica({ image: APP, name: "rep", parent, manifest: replicaManifest({ idleStopSec: 60, pausedSec: 120, idleRemoveSec: 600 }) });
     await until("the runtime reported its clients", () => my.engine.all()[0] && my.yard.get("rep")?.state === "RUNNING" && reported);
     await clock.advance(59_000);
     expect(my.yard.get("rep")?.state).toBe("RUNNING");
     await clock.advance(2_000);
-    await untilState(my, (e) => e.name === "rep" && e.state === "STOPPED");
+    const paused = await untilState(my, (e) => e.name === "rep" && e.state === "PAUSED");
+    expect(paused.reason).toBe("idle: no client for 60 s");
+    expect(my.engine.all()[0]).toMatchObject({ status: "paused", running: true });
+    await clock.advance(118_000); // paused at 60 s: 179 s now
+    expect(my.yard.get("rep")?.state).toBe("PAUSED");
+    await clock.advance(2_000);
+    const stopped = await untilState(my, (e) => e.name === "rep" && e.state === "STOPPED");
+    expect(stopped.reason).toBe("paused for 120 s");
+    expect(my.engine.all()[0]).toMatchObject({ status: "exited" });
     await clock.advance(601_000);
     await until("the idle replica removed", () => !my.yard.get("rep"));
     expect(my.engine.all()).toEqual([]);
+  });
+
+  test("pause keeps the container and its port; start thaws it to RUNNING at once (no new ready); node shutdown stops a paused ICON", async () => {
+    const my = await setup();
+    my.engine.program(APP, iconProgram());
+    await my.yard.run({ image: APP, name: "web" });
+    const [c] = my.engine.all();
+    expect((await my.yard.pause("web")).state).toBe("PAUSED");
+    expect(my.engine.all().map((x) => [x.id, x.status])).toEqual([[c!.id, "paused"]]);
+    expect(my.yard.list().map((v) => [v.name, v.state, v.port])).toEqual([["web", "PAUSED", 20000]]); // still active
+    await expect(my.yard.remove("web")).rejects.toMatchObject({ code: "CONFLICT" });
+    const before = my.events.length;
+    expect((await my.yard.start("web")).state).toBe("RUNNING");
+    expect(my.events.slice(before).map((e) => e.state)).toEqual(["RUNNING"]);
+    expect(my.engine.all().map((x) => [x.id, x.status])).toEqual([[c!.id, "running"]]);
+    await expect(my.yard.pause("nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await my.yard.stop("web");
+    await expect(my.yard.pause("web")).rejects.toMatchObject({ code: "CONFLICT" });
+    await my.yard.start("web");
+    await my.yard.pause("web");
+    await my.yard.close();
+    expect(my.engine.all().map((x) => x.status)).toEqual(["exited"]);
   });
 });
 

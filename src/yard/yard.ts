@@ -21,7 +21,7 @@ import { signManifest } from "./manifest.ts";
 import { imageMissing, nameFromImage, newRecord } from "./new-record.ts";
 import { PortAllocator, parseRange, portFree } from "./ports.ts";
 import { planReconcile } from "./reconcile.ts";
-import { idleActions } from "./idle.ts";
+import { DEFAULT_PAUSED_SEC, idleActions } from "./idle.ts";
 import { unavailableServices, type IconServices } from "./services.ts";
 import { ACTIVE, type StateEvent } from "./state.ts";
 import { checkName, IconStore } from "./store.ts";
@@ -148,7 +148,9 @@ export class Yard {
       const e = new IconEntry(rec, this.host);
       this.entries.set(rec.name, e);
       await this.life.openSocket(e);
-      if (found?.status === "running") {
+      // A paused container's runtime lost its connection with the node that died: thawed, it reconnects.
+      if (found?.status === "paused") await this.engine.unpauseContainer(found.id);
+      if (found?.status === "running" || found?.status === "paused") {
         // Its runtime reconnects to the new socket and says ready again; its port reaches it meanwhile.
         await this.life.attach(e, found.id).catch((err) => this.o.log.warn("could not publish the port of a running ICON", { name: rec.name, error: err }));
         this.life.transition(e, "WAITING_READY");
@@ -166,10 +168,15 @@ export class Yard {
   private watchIdle(): void {
     if (this.idleTimer || this.closed) return;
     const tick = async () => {
-      const { stop, remove } = idleActions(this.entries.values(), this.clock.now());
+      const { pause, stop, remove } = idleActions(this.entries.values(), this.clock.now());
+      for (const name of pause) {
+        const e = this.entries.get(name);
+        if (e) await this.life.pause(e, `idle: no client for ${e.rec.policy.idleStopSec} s`).catch((err) => this.o.log.warn("could not pause an idle ICON", { name, error: err }));
+      }
       for (const name of stop) {
         const e = this.entries.get(name);
-        if (e) await this.life.stop(e, `idle: no client for ${e.rec.policy.idleStopSec} s`).catch((err) => this.o.log.warn("could not stop an idle ICON", { name, error: err }));
+        const why = e?.state === "PAUSED" ? `paused for ${e.rec.policy.pausedSec ?? DEFAULT_PAUSED_SEC} s` : `idle: no client for ${e?.rec.policy.idleStopSec} s`;
+        if (e) await this.life.stop(e, why).catch((err) => this.o.log.warn("could not stop an idle ICON", { name, error: err }));
       }
       for (const name of remove) {
         this.o.log.info("removing an ICON stopped longer than its policy allows", { name });
@@ -314,11 +321,15 @@ export class Yard {
     return e;
   }
 
-  /** Starts a stopped or failed ICON again (the thesis's hot case), resolving once it is RUNNING. */
+  /**
+   * Starts a stopped or failed ICON again (the thesis's hot case), or thaws a paused one (warm),
+   * resolving once it is RUNNING.
+   */
   async start(name: string, onEvent?: (e: StateEvent) => void): Promise<IconView> {
     const e = this.entry(name);
     const off = onEvent ? this.events.on("state", (ev) => ev.name === name && onEvent(ev)) : undefined;
     try {
+      if (e.state === "PAUSED") await this.life.unpause(e);
       if (e.state === "RUNNING") return this.view(e);
       if (ACTIVE.includes(e.state) && !e.starting) await this.untilRunning(e);
       else await this.life.boot(e, this.o.config.iconReadySec);
@@ -338,6 +349,13 @@ export class Yard {
         else reject(new IconError("FAILED", `ICON ${e.name} is ${ev.state}${ev.reason ? `: ${ev.reason}` : ""}`));
       });
     });
+  }
+
+  /** Freezes a RUNNING ICON (`icon pause`); `icon start` thaws it. */
+  async pause(name: string): Promise<IconView> {
+    const e = this.entry(name);
+    if (e.state !== "PAUSED") await this.life.pause(e);
+    return this.view(e);
   }
 
   async stop(name: string): Promise<IconView> {

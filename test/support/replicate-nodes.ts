@@ -45,6 +45,8 @@ export interface NodeOptions {
   allow?: string[];
   /** Quotas other than the defaults, e.g. { total: ["replicas=3"] }. */
   quotas?: Partial<Record<keyof Quotas, string[]>>;
+  /** A registry this node's engine reaches (images by full tag, shared with other engines) and pulls replicas' images from, at `address`. */
+  registry?: { images: Map<string, Uint8Array>; address: string };
 }
 
 const quota = (list: readonly string[] | undefined, defaults: readonly string[]) => parseQuota(list ?? [], parseQuota(defaults) as Quota) as Quota;
@@ -67,7 +69,7 @@ export function replicateNodes() {
   async function node(o: NodeOptions = {}): Promise<TestNode> {
     const identity = generateIdentity();
     const net = await network(identity, o.clock);
-    const engine = new MemoryEngine();
+    const engine = new MemoryEngine("memory-engine", undefined, o.registry?.images);
     await engine.addImage("base:1", { layers: LAYERS.slice(0, 1) }); // every node holds the runtime's base layer
     const my = await memoryYard({ engine, identity, config: { iconReadySec: o.readySec ?? 5 } });
     yards.push(my);
@@ -76,7 +78,7 @@ export function replicateNodes() {
     for (const key of o.allow ?? []) await admission.allow(key);
     const { source, target } = await startReplicate({
       network: net, yard: my.yard, ready: async () => my.yard, findCloser: async () => [], log: silentLogger, prefetchAfter: 0,
-      images: { ...CONFIG_DEFAULTS, dataDir: my.dir }, admission, quotas: quotasOf(o.quotas),
+      images: { ...CONFIG_DEFAULTS, dataDir: my.dir }, admission, quotas: quotasOf(o.quotas), registry: o.registry?.address,
     });
     return { identity, ownerKey, net, my, engine, admission, source, target };
   }

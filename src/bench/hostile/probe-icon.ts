@@ -141,13 +141,21 @@ export async function runProbe(api: NodeClient, o: ProbeRun): Promise<ProbeRepor
   return reportOf(api, o.name);
 }
 
-/** Reads the `hostile-result` line from an ICON's log. */
-async function reportOf(api: NodeClient, name: string): Promise<ProbeReport> {
+/**
+ * Reads the `hostile-result` line from an ICON's log. The ICON prints it before it is ready, but Docker's
+ * log driver writes it down on its own time: on a busy machine the first read can come before it, so the
+ * log is read again for a while.
+ */
+async function reportOf(api: NodeClient, name: string, waitMs = 15_000): Promise<ProbeReport> {
   let found: ProbeReport | undefined;
-  await readStream(api.v1.icons[":name"].logs.$get({ param: nameParam(name), query: {} }), (ev) => {
-    const line = (ev as { line?: string }).line ?? "";
-    if (line.startsWith("hostile-result ")) found = JSON.parse(line.slice("hostile-result ".length));
-  });
+  const deadline = Date.now() + waitMs;
+  do {
+    await readStream(api.v1.icons[":name"].logs.$get({ param: nameParam(name), query: {} }), (ev) => {
+      const line = (ev as { line?: string }).line ?? "";
+      if (line.startsWith("hostile-result ")) found = JSON.parse(line.slice("hostile-result ".length));
+    });
+    if (!found) await Bun.sleep(200);
+  } while (!found && Date.now() < deadline);
   if (!found) throw new IconError("FAILED", `ICON ${name} logged no hostile-result line`, `See "icon logs ${name}".`);
   return found;
 }

@@ -2,8 +2,9 @@
  * The figures of thesis table 4.1 for one migration case, from the samples of a run: failures counted,
  * never dropped; statistics over the successful samples; the median against the run's network floor.
  */
-import { PHASES, type ClientResult, type Phase } from "../../lab/client.ts";
+import { PHASES, type Phase } from "../../lab/client.ts";
 import { ciHalfWidth, mean, quantile, sd } from "../../util/stats.ts";
+import type { Sample } from "./run.ts";
 
 export interface CaseSummary {
   n: number;
@@ -22,15 +23,39 @@ export interface CaseSummary {
   phasesMs: Partial<Record<Phase, number>>;
   /** Mean of the orchestrators' account of the replicate behind the samples that had one: where the time went. */
   replicaMs?: { replicate: number; image: number; start: number; target: number; samples: number };
-  /** Share of samples per mode the edge reported (direct, hot, prefetched, cold). */
+  /** Share of samples per mode the edge reported (direct, warm, hot, prefetched, cold, registry). */
   modes: Record<string, number>;
+  /** Median compressed image bytes that travelled to the edge per sample (cases that ship an image). */
+  bytesShipped?: number;
+  /** The cold floor: F + bytesShipped / the path's measured rate; and the median against it. */
+  coldFloorMs?: number;
+  ratioToColdFloor?: number;
+  /** first: router keys on the client's path per sample, and how many the origin held in its own store (means). */
+  pathKeys?: number;
+  heldByOrigin?: number;
+  /** warm: the paused replica's memory, medians over the samples (bytes). */
+  pausedUsageBytes?: number;
+  pausedRssBytes?: number;
+  pausedProcessRssBytes?: number;
   /** First few failure reasons, for the report. */
   errors: string[];
 }
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
-export function summarize(samples: ClientResult[], floorMs: number): CaseSummary {
+/** The median of the defined values, or undefined when there is none. */
+function medianOf(values: (number | undefined)[]): number | undefined {
+  const v = values.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  return v.length ? quantile(v, 0.5) : undefined;
+}
+
+const meanOf = (values: (number | undefined)[]) => {
+  const v = values.filter((x): x is number => x !== undefined);
+  return v.length ? r2(mean(v)) : undefined;
+};
+
+/** `pathBytesPerSec`: the origin-edge path's measured rate, for the cold floor of cases that ship bytes. */
+export function summarize(samples: Sample[], floorMs: number, pathBytesPerSec?: number): CaseSummary {
   const ok = samples.filter((s) => s.ok && s.totalMs !== undefined);
   const totals = ok.map((s) => s.totalMs!).sort((a, b) => a - b);
   const phasesMs: CaseSummary["phasesMs"] = {};
@@ -45,6 +70,18 @@ export function summarize(samples: ClientResult[], floorMs: number): CaseSummary
   const replicaMs = timed.length
     ? { replicate: r2(mean(timed.map((t) => t.replicateMs))), image: r2(mean(timed.map((t) => t.imageMs))), start: r2(mean(timed.map((t) => t.startMs))), target: r2(mean(timed.map((t) => t.targetMs))), samples: timed.length }
     : undefined;
+  const bytesShipped = medianOf(timed.map((t) => t.bytes));
+  const coldFloorMs = bytesShipped && pathBytesPerSec ? r2(floorMs + (bytesShipped / pathBytesPerSec) * 1000) : undefined;
+  const extras = {
+    bytesShipped,
+    coldFloorMs,
+    ratioToColdFloor: coldFloorMs && Math.round((median / coldFloorMs) * 1000) / 1000,
+    pathKeys: meanOf(ok.map((s) => s.prepared?.pathKeys)),
+    heldByOrigin: meanOf(ok.map((s) => s.prepared?.heldByOrigin)),
+    pausedUsageBytes: medianOf(ok.map((s) => s.prepared?.pausedUsageBytes)),
+    pausedRssBytes: medianOf(ok.map((s) => s.prepared?.pausedRssBytes)),
+    pausedProcessRssBytes: medianOf(ok.map((s) => s.prepared?.pausedProcessRssBytes)),
+  };
   return {
     n: samples.length,
     successes: ok.length,
@@ -60,6 +97,7 @@ export function summarize(samples: ClientResult[], floorMs: number): CaseSummary
     ...(replicaMs ? { replicaMs } : {}),
     modes,
     errors: [...new Set(samples.filter((s) => !s.ok).map((s) => s.error ?? "unknown"))].slice(0, 5),
+    ...(Object.fromEntries(Object.entries(extras).filter(([, v]) => v !== undefined)) as Partial<CaseSummary>), // only the case's own
   };
 }
 

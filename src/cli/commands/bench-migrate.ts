@@ -1,7 +1,7 @@
 import { IconError } from "../../errors.ts";
 import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table, type Output } from "../output.ts";
-import { loadTopology, TOPOLOGY_OPTIONS } from "./testbed-common.ts";
+import { loadTopology, natFlags, TOPOLOGY_OPTIONS } from "./testbed-common.ts";
 import type { MigrateBenchResult } from "../../bench/migrate/run.ts";
 import { numberFlag } from "../flags.ts";
 
@@ -24,20 +24,30 @@ async function rerender(file: string, dir: string | undefined, out: Output): Pro
 
 export const command = defineCommand({
   name: "bench migrate",
-  usage: "icon bench migrate [--case direct|hot|cold|all] [-n N] [--loss P] [--topology T --client H --origin H --edge H] [--out DIR] [--json]\n" +
+  usage: "icon bench migrate [--case all|CASE[,CASE...]] [-n N] [--app IMAGE] [--large-app IMAGE] [--dht-nodes N] [--loss P]\n" +
+    "       [--topology T --client H --origin H --edge H] [--nat KIND@HOST] [--ipv6] [--numbering N] [--out DIR] [--json]\n" +
     "       icon bench migrate --from RESULTS.json --out DIR",
   description:
-    "Brings up the thesis network, two nodes (each with its own Docker engine) and the sample ICON; per case one dry\n" +
-    "run (discarded) and N samples of the sample client on UD. hot: the edge node restarts before each\n" +
-    "sample; cold: its replica and the application image are removed too. Reports mean, median, p99, sd,\n" +
-    "95%/99% confidence intervals and the median in units of F = 3·RTT(client,origin) + 3·RTT(client,edge)\n" +
-    "measured in the same run. --out writes results.json, report.md and SVG plots (CDF/PDF, phases).\n" +
-    "Another network: --topology random|FILE (as icon testbed up) and the hosts that play the client, the\n" +
-    "origin and the edge (any hosts: every node brings its own Docker engine).",
+    "Brings up the thesis network, new nodes for each case (the origin, the edge, each with its own Docker engine,\n" +
+    "and DHT helpers on every host) and the root ICON on the origin; per case one dry run (discarded) and N samples\n" +
+    "of the sample client on UD. Cases: first (a client from a /24 nobody has traced, the origin's caches flushed),\n" +
+    "direct (caches warm), warm (the replica paused), hot (the edge node restarted, sampled at once), cold-small and\n" +
+    "cold-large (replica, image and received layers removed; the small app or the large one), cold-registry\n" +
+    "(cold-large with the image pulled from a registry on the origin host, as the thesis's IPO did). Reports mean,\n" +
+    "median, p99, sd, 95%/99% confidence intervals, the median in units of F = 3·RTT(client,origin) +\n" +
+    "3·RTT(client,edge) and, for cold cases, of the cold floor F + bytes shipped / the path's rate, all measured in\n" +
+    "the same run, and states each case's procedure. --out writes results.json, report.md and SVG plots.\n" +
+    "--app runs any image built FROM icon-runtime:<version> that speaks the sample protocol as the small app;\n" +
+    "the large app is built by examples/playground-app/build.sh. Another network: --topology random|FILE and the\n" +
+    "hosts that play the client, the origin and the edge. --nat, --ipv6 and --numbering change the network as in\n" +
+    "icon testbed up, e.g. --nat upnp@IEP2 puts the edge behind a UPnP home router.",
   options: {
     ...JSON_OPTION,
-    case: { type: "string", arg: "CASE", doc: "direct, hot, cold or all (default all).", default: "all" },
+    case: { type: "string", arg: "CASE", doc: "all, or a comma-separated list of first, direct, warm, hot, cold-small, cold-large, cold-registry (default all).", default: "all" },
     n: { type: "string", short: "n", arg: "N", doc: "Samples per case (default 20)." },
+    app: { type: "string", arg: "IMAGE", doc: "The small app's image on this machine's engine (default: the sample app, built here)." },
+    "large-app": { type: "string", arg: "IMAGE", doc: "The large app's image (default icon-playground-app:<version>, from examples/playground-app/build.sh)." },
+    "dht-nodes": { type: "string", arg: "N", doc: "Nodes in the DHT, the origin and the edge included (default 40; at least 2)." },
     loss: { type: "string", arg: "P", doc: "Packet loss on every link, e.g. 0.01 (default 0)." },
     ...TOPOLOGY_OPTIONS,
     client: { type: "string", arg: "HOST", doc: "The host that runs the clients (default UD)." },
@@ -52,25 +62,32 @@ export const command = defineCommand({
   examples: [
     "icon bench migrate -n 5",
     "icon bench migrate --case all -n 1000 --out docs/bench/migrate",
+    "icon bench migrate --case warm,hot --app my-icon:1 -n 20",
     "icon bench migrate --topology random --seed 3 --client UD1 --origin IEP1 --edge IEP3 -n 20",
+    "icon bench migrate -n 20 --nat upnp@IEP2",
   ],
   async run({ values, out }) {
     if (values.from !== undefined) return rerender(values.from, values.out, out);
     const { CASES, runMigrateBench } = await import("../../bench/migrate/run.ts");
     const { THESIS_ROLES, checkRoles } = await import("../../lab/lab.ts");
+    const { runtimeTag } = await import("../../yard/runtime-image.ts");
     const which = values.case;
-    if (which !== "all" && !(CASES as readonly string[]).includes(which)) throw new IconError("USAGE", `--case ${which}: expected direct, hot, cold or all`);
+    const cases = which === "all" ? [...CASES] : which.split(",").map((c) => c.trim());
+    for (const c of cases)
+      if (!(CASES as readonly string[]).includes(c)) throw new IconError("USAGE", `--case ${c}: expected all or ${CASES.join(", ")}`);
     const n = numberFlag(values, "n", 20, { int: true, min: 1 });
     const loss = numberFlag(values, "loss", 0, { min: 0, below: 1 });
     const timeoutMs = numberFlag(values, "timeout-ms", 30_000, { above: 0 });
-    const topology = loadTopology({ topology: values.topology, seed: values.seed, hosts: values.hosts });
+    const dhtNodes = numberFlag(values, "dht-nodes", 40, { int: true, min: 2, max: 500 });
+    // --ipv6, --numbering and --nat as `icon testbed up` takes them; the lab applies --loss itself.
+    const topology = loadTopology({ ...values, loss: undefined });
     const role = (part: keyof typeof THESIS_ROLES) => values[part] ?? THESIS_ROLES[part];
     const roles = { client: role("client"), origin: role("origin"), edge: role("edge") };
     checkRoles(topology, roles);
     const { requireRoot } = await import("../../testbed/lifecycle.ts");
     requireRoot("the benchmark", "Run it as root: sudo icon bench migrate ...");
     const result = await runMigrateBench({
-      cases: which === "all" ? [...CASES] : [which as (typeof CASES)[number]],
+      cases: cases as (typeof CASES)[number][],
       n,
       loss,
       topology,
@@ -78,11 +95,16 @@ export const command = defineCommand({
       name: values.name,
       logsDir: values["logs-dir"],
       timeoutMs,
+      app: values.app,
+      largeApp: values["large-app"] ?? `icon-playground-app:${runtimeTag()}`,
+      dhtHelpers: dhtNodes - 2,
       progress: (e, human) => out.progress(e, human),
     });
     const network = topology.source === "thesis" ? "" : ` --topology ${values.topology}${values.topology === "random" ? ` --seed ${values.seed ?? 1} --hosts ${values.hosts ?? 6}` : ""}`;
     const parts = Object.entries(roles).filter(([k, v]) => THESIS_ROLES[k as keyof typeof roles] !== v).map(([k, v]) => ` --${k} ${v}`).join("");
-    const commandLine = `icon bench migrate --case ${which} -n ${n}${loss ? ` --loss ${loss}` : ""}${network}${parts}`;
+    const apps = `${values.app ? ` --app ${values.app}` : ""}${values["large-app"] ? ` --large-app ${values["large-app"]}` : ""}`;
+    const variant = `${values.ipv6 ? " --ipv6" : ""}${values.numbering ? ` --numbering ${values.numbering}` : ""}${natFlags(values).map(([h, k]) => ` --nat ${k}@${h}`).join("")}`;
+    const commandLine = `icon bench migrate --case ${which} -n ${n} --dht-nodes ${dhtNodes}${apps}${loss ? ` --loss ${loss}` : ""}${network}${variant}${parts}`;
     if (values.out) {
       const { writeReport } = await import("../../bench/migrate/report.ts");
       const files = await writeReport(values.out, result, commandLine);
@@ -91,8 +113,8 @@ export const command = defineCommand({
     const { samples: _, ...summary } = result;
     out.data(summary, () =>
       `F = ${result.floorMs.toFixed(1)} ms\n` +
-      table(["case", "ok", "mean", "median", "p99", "sd", "ci95", "median/F"],
-        Object.entries(result.cases).map(([c, s]) => [c, `${s!.successes}/${s!.n}`, s!.meanMs, s!.medianMs, s!.p99Ms, s!.sdMs, `±${s!.ci95Ms}`, s!.ratioToFloor])),
+      table(["case", "ok", "mean", "median", "p99", "sd", "ci95", "median/F", "median/cold floor"],
+        Object.entries(result.cases).map(([c, s]) => [c, `${s!.successes}/${s!.n}`, s!.meanMs, s!.medianMs, s!.p99Ms, s!.sdMs, `±${s!.ci95Ms}`, s!.ratioToFloor, s!.ratioToColdFloor ?? "-"])),
     );
     return Object.values(result.cases).every((s) => s!.failures === 0) ? 0 : 1;
   },

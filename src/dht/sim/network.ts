@@ -48,9 +48,10 @@ export class SimNetwork {
     const transport = this.hub.endpoint();
     const dht = new Dht({
       ...this.opts.dht,
-      identity: generateIdentity(),
+      identity: generateIdentity(this.random),
       transport,
       clock: this.clock,
+      random: this.random,
       bootstrap: seed ? [{ address: seed.opts.transport.address, port: seed.port }] : [],
     });
     this.nodes.push(dht);

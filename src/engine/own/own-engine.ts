@@ -32,6 +32,8 @@ export interface OwnEngineInit {
   egress: EgressPolicy;
   /** Where published ports answer (config listen). */
   listen: string;
+  /** HOST:PORT of a plain-HTTP registry the engine may pull from (config registry); empty: none. */
+  registry?: string;
   log: Logger;
 }
 
@@ -39,8 +41,8 @@ const AGAIN = "start the node again (it cleans what its engine left)";
 /** engine.log is kept to about this size: rotated once at start. */
 const LOG_KEEP_BYTES = 8 * 2 ** 20;
 
-export function ownDaemonArgv(plan: OwnEnginePlan): string[] {
-  return ["dockerd", ...dockerdArgs(plan), "--userns-remap=default", `--bridge=${plan.bridge}`, "--iptables=false", "--ip-masq=false"];
+export function ownDaemonArgv(plan: OwnEnginePlan, registry = ""): string[] {
+  return ["dockerd", ...dockerdArgs(plan), "--userns-remap=default", `--bridge=${plan.bridge}`, "--iptables=false", "--ip-masq=false", ...(registry ? [`--insecure-registry=${registry}`] : [])];
 }
 
 function rotateLog(path: string): void {
@@ -81,7 +83,7 @@ export class OwnEngine {
       if (left.daemon || left.killed || left.unmounted) init.log.warn("cleaned what a crashed engine left", { ...left });
       rotateLog(plan.log);
       pid = await startDockerd(plan, {
-        argv: ownDaemonArgv(plan), what: `the node's engine (dockerd on ${plan.socket})`,
+        argv: ownDaemonArgv(plan, init.registry), what: `the node's engine (dockerd on ${plan.socket})`,
         fix: `Those are the last lines of ${plan.log}; check that dockerd with --userns-remap=default starts here (scripts/setup.sh installs docker.io), or set engine to external.`,
       });
     }

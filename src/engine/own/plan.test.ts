@@ -24,4 +24,7 @@ test("its dockerd: own paths, user namespaces, the node's bridge, no iptables of
   expect(argv).not.toContain("--bridge=none");
   expect(argv[argv.indexOf("--data-root") + 1]).toBe(p.dataRoot);
   expect(argv[argv.indexOf("--exec-root") + 1]).toBe(p.execRoot);
+  // A registry (config registry, the comparison with IPO) is trusted over plain HTTP only when set.
+  expect(argv.some((a) => a.startsWith("--insecure-registry"))).toBe(false);
+  expect(ownDaemonArgv(p, "10.1.2.10:5000")).toContain("--insecure-registry=10.1.2.10:5000");
 });

@@ -1,0 +1,26 @@
+import { IconError } from "../../errors.ts";
+import { defineCommand } from "../command.ts";
+import { numberFlag } from "../flags.ts";
+
+/** ADDR:PORT as two values. */
+function endpoint(v: string): [string, number] {
+  const m = /^([\d.]+):(\d+)$/.exec(v);
+  if (!m) throw new IconError("USAGE", `${v} is not ADDR:PORT`);
+  return [m[1]!, Number(m[2])];
+}
+
+export const command = defineCommand({
+  name: "bench path-rate",
+  usage: "icon bench path-rate --sink ADDR:PORT | --send ADDR:PORT [--bytes N]",
+  options: {
+    sink: { type: "string", arg: "ADDR:PORT", doc: "Receive one transfer there and print its rate." },
+    send: { type: "string", arg: "ADDR:PORT", doc: "Send --bytes to the sink there." },
+    bytes: { type: "string", arg: "N", doc: "Bytes to send (default 4 MiB)." },
+  },
+  async run({ values }) {
+    const { runRateSink, runRateSource } = await import("../../bench/migrate/path-rate.ts");
+    if (values.sink) return void (await runRateSink(...endpoint(values.sink)));
+    if (!values.send) throw new IconError("USAGE", "give --sink ADDR:PORT or --send ADDR:PORT");
+    await runRateSource(...endpoint(values.send), numberFlag(values, "bytes", 4 * 2 ** 20, { int: true, min: 1 }));
+  },
+});

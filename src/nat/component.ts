@@ -1,0 +1,280 @@
+/**
+ * Reachability and port mapping as a part of a running node (issue 14). At start it maps the DHT and
+ * peer ports on the home router (portMapping auto: UPnP IGD, then NAT-PMP/PCP), then asks peers in
+ * distinct /24s to dial it back (dialback.ts) until a quorum agrees (reachability.ts), and again every
+ * few minutes. It serves dial-backs to other nodes, maps each ICON's port while the ICON runs, and says
+ * where the node may be announced:
+ * - public or mapped: at the address and ports peers reached;
+ * - unreachable: nowhere (it still uses the DHT and runs ICONs for itself), with the reason in status;
+ * - unknown: a node that sees no NAT announces its own address as before; one that sees a NAT (a
+ *   gateway answered, peers report another address, an advertised address not its own) waits for the
+ *   verdict, so that nobody is sent to an address that does not reach it.
+ */
+import type { Config } from "../config/schema.ts";
+import type { Dht } from "../dht/dht.ts";
+import type { IconNetwork } from "../engine/icon-network.ts";
+import { IconError } from "../errors.ts";
+import type { Identity } from "../identity/identity.ts";
+import type { Logger } from "../log.ts";
+import type { NodeComponent } from "../node/component.ts";
+import type { PeerEndpoint, PeerNetwork } from "../peer/network.ts";
+import type { AnnounceAs } from "../topology/dht-directory.ts";
+import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
+import { net24 } from "../util/ipv4.ts";
+import { askDialback, DialbackVerifier, OP_DIALBACK } from "./dialback.ts";
+import { IconPorts } from "./icon-ports.ts";
+import { findLan, isOwnAddress } from "./lan.ts";
+import { PortMappings, type Mapping } from "./mappings.ts";
+import { findMapper } from "./port-mapper.ts";
+import { Reachability, type Verdict } from "./reachability.ts";
+
+/** Dial-back rounds: soon while the verdict is unknown, then to notice a change (a router rebooted). */
+const UNKNOWN_ROUND_MS = 3_000;
+const ROUND_MS = 5 * 60_000;
+const CLIENT_RECHECK_MS = 1000;
+
+export interface NatComponentInit {
+  config: Config;
+  identity: Identity;
+  log: Logger;
+  dht: () => Dht;
+  network: () => PeerNetwork;
+  /** Nodes that could dial this one back: announcing nodes it knows of (open connections are asked too). */
+  candidates: () => PeerEndpoint[];
+  /** Told after every dial-back round whether the node may announce itself (true: what was held goes out), or not. */
+  onAnnounceable?: (yes: boolean) => void;
+  isOwn?: (ip: string) => boolean;
+  clock?: Clock;
+}
+
+interface MappingState {
+  state: "pending" | "mapped" | "none";
+  via?: string;
+  gateway?: string;
+  /** The address the router says it has outside. */
+  routerAddress?: string;
+  /** From start to the DHT and peer ports mapped (gateway discovery included). */
+  ms?: number;
+  tried: string[];
+}
+
+export class NatComponent implements NodeComponent {
+  readonly name = "nat";
+  private readonly clock: Clock;
+  private readonly isOwn: (ip: string) => boolean;
+  private reach!: Reachability;
+  private verifier?: DialbackVerifier;
+  private mappings?: PortMappings;
+  private readonly iconPorts: IconPorts;
+  private mapped: Promise<void> = Promise.resolve();
+  private readonly mapping: MappingState = { state: "pending", tried: [] };
+  private timer?: TimerHandle;
+  private stopped = false;
+  private lastVerdict?: string;
+  private client = { yes: false, at: -Infinity };
+
+  constructor(private readonly init: NatComponentInit) {
+    this.clock = init.clock ?? realClock;
+    this.isOwn = init.isOwn ?? isOwnAddress;
+    this.iconPorts = new IconPorts(init.log);
+  }
+
+  async start(): Promise<void> {
+    const { config, identity, network } = this.init;
+    if (config.portMapping === "static" && (config.dhtPort === 0 || config.peerPort === 0))
+      throw new IconError("CONFIG", "portMapping static needs fixed ports: dhtPort and peerPort may not be 0", "Set --dht-port and --peer-port to the ports the router forwards.");
+    this.reach = new Reachability(config.reachabilityQuorum, this.clock, this.isOwn);
+    this.verifier = new DialbackVerifier({ identity, network: network(), bind: config.listen, clock: this.clock });
+    network().handle(OP_DIALBACK, this.verifier.handle);
+    this.mapped = this.mapPorts().catch((e) => {
+      this.mapping.state = "none";
+      this.mapping.tried.push((e as Error).message);
+    });
+    void this.mapped.then(() => this.round());
+  }
+
+  private async mapPorts(): Promise<void> {
+    const { config, log } = this.init;
+    if (config.portMapping !== "auto") {
+      this.mapping.state = "none";
+      this.mapping.tried.push(config.portMapping === "static" ? "static: the operator forwards the ports" : "portMapping is off");
+      return;
+    }
+    const lan = findLan(config.listen);
+    if (!lan) {
+      this.mapping.state = "none";
+      this.mapping.tried.push("no default route from the listen address: nothing to map");
+      return;
+    }
+    const started = this.clock.now();
+    const { mapper, tried } = await findMapper(lan, log);
+    this.mapping.tried.push(...tried);
+    if (!mapper || this.stopped) {
+      this.mapping.state = "none";
+      return mapper?.close();
+    }
+    Object.assign(this.mapping, { via: mapper.via, gateway: mapper.gateway });
+    this.mappings = new PortMappings(mapper, this.clock, log);
+    const { dht, peer } = this.ownPorts();
+    try {
+      await this.mappings.add("dht", "udp", dht);
+      await this.mappings.add("peer", "tcp", peer);
+      await this.iconPorts.found(this.mappings);
+      this.mapping.routerAddress = await mapper.externalAddress().catch(() => undefined);
+      Object.assign(this.mapping, { state: "mapped", ms: Math.round(this.clock.now() - started) });
+      log.info("mapped the DHT and peer ports on the home router", { via: mapper.via, gateway: mapper.gateway, outside: this.mapping.routerAddress, ms: this.mapping.ms });
+    } catch (e) {
+      this.mapping.state = "none";
+      this.mapping.tried.push((e as Error).message);
+      log.warn("could not map the node's ports on the home router", { error: (e as Error).message, fix: (e as IconError).fix });
+    }
+  }
+
+  private ownPorts(): { dht: number; peer: number } {
+    return { dht: this.init.dht().port, peer: this.init.network().port };
+  }
+
+  /** The ports other nodes dial: the mapped ones outside, else the bound ones. */
+  ports(): { dhtPort: number; peerPort: number } {
+    const { dht, peer } = this.ownPorts();
+    return { dhtPort: this.mappings?.get("udp", dht)?.externalPort ?? dht, peerPort: this.mappings?.get("tcp", peer)?.externalPort ?? peer };
+  }
+
+  /** One round: peers in distinct /24s (not this node's) dial back; then the next round is scheduled. */
+  private async round(): Promise<void> {
+    if (this.stopped) return;
+    const network = this.init.network();
+    const own = new Set([this.init.config.listen, this.init.config.advertise, this.reach.verdict().address, ...this.init.dht().observedAddresses()].filter(Boolean).map((a) => net24(a!)));
+    const asked = new Set<string>();
+    const want = this.reach.quorum + 1;
+    const ports = this.ports();
+    const open = network.connections().map((c) => ({ nodeId: c.nodeId, address: c.remoteIp, conn: c }));
+    for (const c of [...open, ...this.init.candidates()]) {
+      if (asked.size >= want || this.stopped) break;
+      const net = net24(c.address);
+      if (own.has(net) || asked.has(net) || c.nodeId === network.nodeId) continue;
+      asked.add(net);
+      try {
+        const conn = "conn" in c ? c.conn : await network.connect(c);
+        const report = await askDialback(conn, ports);
+        if (report) this.reach.report(conn.remoteIp, report);
+      } catch (e) {
+        this.init.log.debug("a dial-back candidate could not be reached", { peer: c.nodeId.slice(0, 8), error: (e as Error).message });
+      }
+    }
+    this.changed();
+    if (!this.stopped) this.timer = this.clock.setTimeout(() => void this.round(), this.reach.verdict().ipv4 === "unknown" ? UNKNOWN_ROUND_MS : ROUND_MS);
+  }
+
+  private changed(): void {
+    const v = this.reach.verdict();
+    const key = `${v.ipv4} ${v.address ?? ""}`;
+    if (key !== this.lastVerdict) {
+      this.lastVerdict = key;
+      if (v.ipv4 !== "unknown") this.init.log.info("reachability", { ipv4: v.ipv4, address: v.address, reason: v.reason });
+    }
+    // Every round, not only on a change: announcements made while no round had seen the NAT yet were held.
+    this.init.onAnnounceable?.(!("held" in (this.announceAs() ?? {})));
+  }
+
+  /**
+   * Where others reach this node: the address peers reached it at, once a quorum agrees; until then the
+   * address its home router says it has outside (so a replica started right after a restart names it).
+   * Announcements wait for the verdict all the same (announceAs).
+   */
+  externalAddress(): string | undefined {
+    return this.reach?.verdict().address ?? this.mapping.routerAddress;
+  }
+
+  /** Whether anything says this node sits behind a NAT. */
+  private behindNat(): string | undefined {
+    const { config } = this.init;
+    if (this.mapping.state === "mapped") return `its ports are mapped on the home router (${this.mapping.via})`;
+    if (config.advertise && !this.isOwn(config.advertise)) return `its advertised address ${config.advertise} is not its own`;
+    const seen = [...this.init.dht().observedAddresses(), ...this.reach.voters().map((v) => v.observed)].find((a) => !this.isOwn(a));
+    return seen ? `peers see it at ${seen}, not an address of its own` : undefined;
+  }
+
+  /** Where the node is announced (topology/dht-directory.ts). */
+  announceAs(): AnnounceAs {
+    if (!this.reach) return undefined;
+    const v = this.reach.verdict();
+    if (v.address) return { address: v.address, ...this.ports() };
+    if (v.ipv4 === "unreachable") return { held: `unreachable: ${v.reason}` };
+    const nat = this.behindNat();
+    return nat ? { held: `${nat}; waiting until peers have dialled it back (${v.reason})` } : undefined;
+  }
+
+  /**
+   * Whether the DHT runs as a client (dht/codec.ts Flag.CLIENT): while the node is announced nowhere
+   * (unreachable, or behind a NAT until peers have dialled it back), other nodes answer it but keep it
+   * out of their routing tables, as libp2p's kad-dht does with nodes AutoNAT finds private. Asked for
+   * every DHT request, so it is worked out at most once a second (isOwn reads the interfaces).
+   */
+  dhtClient(): boolean {
+    const now = this.clock.now();
+    if (this.reach && now - this.client.at >= CLIENT_RECHECK_MS) {
+      const as = this.announceAs();
+      this.client = { yes: !!as && "held" in as, at: now };
+    }
+    return this.client.yes;
+  }
+
+  /** ICONs' networking with their ports mapped on the home router while they run (portMapping auto; icon-ports.ts). */
+  iconNetwork(inner: IconNetwork): IconNetwork {
+    return {
+      get egress() {
+        return inner.egress;
+      },
+      spec: (port) => inner.spec(port),
+      check: () => inner.check(),
+      attach: async (containerId, port) => {
+        const facts = await inner.attach(containerId, port);
+        try {
+          await this.iconPorts.attach(port);
+        } catch (e) {
+          await inner.detach(port);
+          throw e;
+        }
+        return facts;
+      },
+      detach: async (port) => {
+        await inner.detach(port);
+        await this.iconPorts.detach(port);
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    await this.mapped;
+    await this.mappings?.close();
+  }
+
+  /** `reachability` in `icon node status`. */
+  status() {
+    const v: Verdict = this.reach?.verdict() ?? { ipv4: "unknown", reason: "not started" };
+    const as = this.announceAs();
+    const { config } = this.init;
+    const mappings: (Mapping & { expiresInSec?: number })[] = (this.mappings?.list() ?? []).map(({ expiresAt, ...m }) => (expiresAt ? { ...m, expiresInSec: Math.round((expiresAt - this.clock.now()) / 1000) } : m));
+    if (config.portMapping === "static") {
+      const { dht, peer } = this.ownPorts();
+      mappings.push({ purpose: "dht", protocol: "udp", internalPort: dht, externalPort: dht, via: "static" }, { purpose: "peer", protocol: "tcp", internalPort: peer, externalPort: peer, via: "static" });
+    }
+    return {
+      ipv4: v.ipv4,
+      /** IPv6 reachability is not checked yet. */
+      ipv6: "unknown" as const,
+      /** Endpoints peers verified, as announced. */
+      external: v.address ? [{ address: v.address, ...this.ports() }] : [],
+      mappings,
+      ...(as && "held" in as ? { reason: `announces nothing: ${as.held}` } : v.reason && v.ipv4 !== "unknown" ? { reason: v.reason } : {}),
+      announced: as && "held" in as ? false : true,
+      portMapping: { mode: config.portMapping, ...this.mapping, ...(this.mappings ? { renewFailures: this.mappings.renewFailures } : {}) },
+      quorum: this.reach?.quorum ?? config.reachabilityQuorum,
+      verifiers: (this.reach?.voters() ?? []).map((x) => ({ network: `${net24(x.voter)}.0/24`, observed: x.observed, dht: x.dht, peer: x.peer, agoSec: Math.round((this.clock.now() - x.at) / 1000) })),
+      dialbacks: { served: this.verifier?.served ?? 0, refused: this.verifier?.refused ?? 0 },
+    };
+  }
+}

@@ -34,7 +34,7 @@ export class AttackContext {
   private readonly pids = new Map<string, number>();
 
   constructor(readonly spec: AttackerSpec) {
-    this.addr = new AttackerAddresses(spec.attacker.primary, spec.attacker.prefixes);
+    this.addr = new AttackerAddresses(spec.attacker.primary, spec.attacker.block);
   }
 
   target(role: Role): HostileTarget {

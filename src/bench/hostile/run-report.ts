@@ -5,8 +5,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { CASES } from "../migrate/run.ts";
-import type { HostileBenchResult, ReportedTally } from "./run.ts";
+import { HOSTILE_CASES as CASES, type HostileBenchResult, type ReportedTally } from "./run.ts";
 
 /** Issue 12's goals for the honest side under attack. */
 export const GOALS = { successRate: 0.99, medianRatio: 1.5, nodeRssMiB: 400, crashes: 0 } as const;
@@ -76,8 +75,9 @@ Network: ${r.network.topology}: the thesis network (client UD, origin IEP1, edge
 ${r.network.attacker.router} (1 ms) holding ${r.network.attacker.prefixes} extra /24s; RTT client-origin ${f1(r.rttMs.clientOrigin)} ms, client-edge ${f1(r.rttMs.clientEdge)} ms,
 origin-edge ${f1(r.rttMs.originEdge)} ms, F = ${f1(r.floorMs)} ms. The origin admits any owner (open, the default); the edge
 ${r.options.edgeAdmission === "allowlist" ? "admits the origin's owner only (allowlist), as docs/threat-model.md advises: in open mode fresh owners can fill quotaTotal before honest ones" : "is open too (--edge-admission open)"}.
-Honest side: the sample client migrates direct, hot and cold in turn (hot: the edge node restarts first; cold: its replica and image
-go too), ${r.options.n} rounds without attacks, then ${r.attack.rounds} rounds while the attacker ran ${r.attackRounds} round(s) of every attack.
+Honest side: the sample client migrates direct, hot and cold-small in turn, each sample prepared as bench migrate's case of that
+name (hot: the edge node restarts first; cold-small: its replica and the app's image go and it restarts with its layer store
+emptied; prefetch off on both nodes; the origin and the edge are the whole DHT, no helpers), ${r.options.n} rounds without attacks, then ${r.attack.rounds} rounds while the attacker ran ${r.attackRounds} round(s) of every attack.
 
 ## Goals
 

@@ -13,7 +13,8 @@ import { copyImage } from "../../engine/copy-image.ts";
 import type { ContainerEngine } from "../../engine/container-engine.ts";
 import { createDockerEngine } from "../../engine/docker-engine.ts";
 import { APP_NAME, type MigrationLab } from "../../lab/lab.ts";
-import { address, MAIN_DOCKER_SOCKET, type TestbedStatus } from "../../testbed/index.ts";
+import { IconError } from "../../errors.ts";
+import { address, inHost, MAIN_DOCKER_SOCKET, type TestbedStatus } from "../../testbed/index.ts";
 import { pathOf, shortestPaths } from "../../testbed/paths.ts";
 import { runtimeTag, RUNTIME_REPO } from "../../yard/runtime-image.ts";
 import { buildProbeImage } from "./probe-icon.ts";
@@ -43,6 +44,14 @@ export async function prepareNodes(lab: MigrationLab, edgeAdmission: EdgeAdmissi
   await copyImage(RUNTIME_IMAGE, { engine: operator, name: "this machine's engine" }, { engine: lab.engines.get(lab.roles.origin)!, name: "the origin's engine" });
   for (const [role, n] of [["origin", origin], ["edge", edge]] as const)
     await readStream(n.api.v1.dht.put.$post({ json: { key: CANARY_KEY, value: canaryValue(role) } })).catch(() => {}); // stored where it can be: the attacks read what is there
+}
+
+/** Makes every address of the attacker's extra /24s its own (a local route on its loopback), not only the one the testbed numbers in each. */
+export function claimAttackerBlock(st: TestbedStatus): void {
+  const block = st.hosts.find((h) => h.name === ATTACKER_HOST)?.clientBlock;
+  if (!block) throw new IconError("FAILED", `the attacker host ${ATTACKER_HOST} holds no extra /24s`, "Its topology gives it clientPrefixes (run-spec.ts hostileTopology).");
+  const p = Bun.spawnSync(inHost(st, ATTACKER_HOST, ["ip", "route", "replace", "local", block.prefix, "dev", "lo"]), { stderr: "pipe" });
+  if (p.exitCode !== 0) throw new IconError("FAILED", `making ${block.prefix} local in ${ATTACKER_HOST}: ${p.stderr.toString().trim()}`);
 }
 
 /** The probe images on the operator's engine, saved for the attacker to serve; `remove` deletes both. */
@@ -92,7 +101,7 @@ export async function attackerSpec(lab: MigrationLab, o: { probes: ProbeImage[];
   }
   return {
     targets: [await target(lab, "origin", o.edgeAdmission), await target(lab, "edge", o.edgeAdmission)],
-    attacker: { primary: atk.address, prefixes: atk.prefixes ?? [] },
+    attacker: { primary: atk.address, block: atk.clientBlock },
     client: address(st, lab.roles.client),
     clientRouters: clientRouters(lab),
     operatorEngine: MAIN_DOCKER_SOCKET,

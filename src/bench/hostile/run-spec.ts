@@ -6,7 +6,9 @@
  * for finding 13 through the filesystem as another local user would.
  */
 import type { ImageRef } from "../../peer/ops.ts";
+import { clientAddress } from "../../testbed/addressing.ts";
 import { thesisTopology } from "../../testbed/builtin.ts";
+import type { ClientBlock } from "../../testbed/plan.ts";
 import type { NetworkSpec } from "../../testbed/topology.ts";
 import type { ProbeTarget } from "./probe-icon.ts";
 
@@ -17,7 +19,12 @@ export const ATTACKER_HOST = "ATK";
  * images the origin ships to the edge.
  */
 export const ATTACKER_ROUTER = "r4";
-/** One /24 for floods from one network, 20 for floods from many, one more voter, victims, DHT peers. */
+/**
+ * The attacker's extra /24s (the testbed's clientPrefixes, routed to it as one block): one for floods
+ * from one network, 20 for floods from many, one more voter, victims, DHT peers. The testbed numbers
+ * one address in each; the attacker makes the whole block local (setup), so it sends from any address
+ * in it, as the holder of a /24 can, and floods one /24 from 250 addresses like test/hostile/08.
+ */
 export const ATTACKER_PREFIXES = 24;
 const PREFIX = { oneNet: 0, manyNets: 1, manyCount: 20, secondVoter: 21, victims: 22, dht: 23 } as const;
 
@@ -27,20 +34,25 @@ export function hostileTopology(): NetworkSpec {
   return {
     ...t,
     source: "thesis+ATK",
-    hosts: [...t.hosts, { name: ATTACKER_HOST, prefixes: ATTACKER_PREFIXES }],
+    hosts: [...t.hosts, { name: ATTACKER_HOST, clientPrefixes: ATTACKER_PREFIXES }],
     links: [...t.links, { a: ATTACKER_HOST, b: ATTACKER_ROUTER, delayMs: 1 }],
   };
 }
 
 /** The attacker's addresses, by what they are for. */
 export class AttackerAddresses {
-  constructor(readonly primary: string, readonly prefixes: string[]) {
-    if (prefixes.length < ATTACKER_PREFIXES) throw new Error(`the attacker host needs ${ATTACKER_PREFIXES} extra /24s, it has ${prefixes.length}`);
+  constructor(readonly primary: string, readonly block: ClientBlock | undefined) {
+    if ((block?.count ?? 0) < ATTACKER_PREFIXES) throw new Error(`the attacker host needs ${ATTACKER_PREFIXES} extra /24s, it has ${block?.count ?? 0}`);
+  }
+
+  /** "a.b.c." of each of the attacker's networks: its own /24 and the extra ones. */
+  networks(): string[] {
+    return [this.primary, ...Array.from({ length: this.block!.count }, (_, k) => clientAddress(this.block!.prefix, k))].map((a) => a.replace(/\d+$/, ""));
   }
 
   /** Addresses .1 to .n of extra /24 number k. */
   private hosts(k: number, n: number, from = 1): string[] {
-    const base = this.prefixes[k]!.replace(/\.0\/24$/, "");
+    const base = clientAddress(this.block!.prefix, k).replace(/\.\d+$/, "");
     return Array.from({ length: n }, (_, i) => `${base}.${from + i}`);
   }
 
@@ -95,7 +107,7 @@ export interface ProbeImage {
 
 export interface AttackerSpec {
   targets: HostileTarget[];
-  attacker: { primary: string; prefixes: string[] };
+  attacker: { primary: string; block?: ClientBlock };
   /** The client's address, and the routers of its path as the origin's traces see them (nearest the client first). */
   client: string;
   clientRouters: string[];

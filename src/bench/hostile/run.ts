@@ -1,9 +1,9 @@
 /**
  * `icon bench hostile`: issue 12 measured. The thesis network plus an attacker host; the sample client
- * migrates direct, hot and cold in turn, N rounds without attacks (the baseline), then N rounds more
- * (and for as long as the attacker's first round of every attack lasts) while the attacker runs every
- * attack of src/bench/hostile at full rate against the origin and the edge, and a relay in r4 reads
- * their connections. Then one migration each with the relay flipping a bit and injecting a frame. The
+ * migrates direct, hot and cold (bench migrate's cold-small) in turn, N rounds without attacks (the
+ * baseline), then N rounds more (and for as long as the attacker's first round of every attack lasts)
+ * while the attacker runs every attack of src/bench/hostile at full rate against the origin and the
+ * edge, and a relay in r4 reads their connections. Then one migration each with the relay flipping a bit and injecting a frame. The
  * result: per attack refused / contained / succeeded, and the honest side under attack against the
  * baseline: migrations succeeded, median times, node and engine memory, crashes.
  */
@@ -17,15 +17,21 @@ import { APP_NAME, MigrationLab, THESIS_ROLES, type Rtts } from "../../lab/lab.t
 import { PEER_PORT } from "../../lab/testbed-nodes.ts";
 import { address, MAIN_DOCKER_SOCKET } from "../../testbed/index.ts";
 import { VERSION } from "../../version.ts";
-import { CASES, type Case } from "../migrate/run.ts";
+import { CASE_SPECS, type Case } from "../migrate/cases.ts";
 import { summarize, type CaseSummary } from "../migrate/summary.ts";
 import type { OnPathMode } from "./peer-on-path.ts";
 import type { AttackerEvent, AttackTally } from "./run-attacker.ts";
 import type { OnPathReport } from "./run-on-path.ts";
 import { HostileProcess } from "./run-processes.ts";
-import { attackerSpec, buildProbes, prepareNodes, type EdgeAdmission } from "./run-setup.ts";
-import { ATTACKER_HOST, ATTACKER_PREFIXES, ATTACKER_ROUTER, hostileTopology, type Role } from "./run-spec.ts";
+import { attackerSpec, buildProbes, claimAttackerBlock, prepareNodes, type EdgeAdmission } from "./run-setup.ts";
+import { ATTACKER_HOST, ATTACKER_PREFIXES, ATTACKER_ROUTER, AttackerAddresses, hostileTopology, type Role } from "./run-spec.ts";
 import { MemoryWatch, restartCrashed, type Crash, type MemoryPeaks } from "./run-watch.ts";
+
+/** Thesis 4.1's direct, hot and cold, as bench migrate's cases of those names prepare them (cold: the small app). */
+export const HOSTILE_CASES = ["direct", "hot", "cold-small"] as const satisfies readonly Case[];
+export type HostileCase = (typeof HOSTILE_CASES)[number];
+/** The cases' settings, for nodes that serve them all in turn (cold-small turns prefetch off). */
+const NODE_ENV = Object.assign({}, ...HOSTILE_CASES.map((c) => CASE_SPECS[c].env ?? {})) as Record<string, string>;
 
 export interface HostileBenchOptions {
   /** Samples per case and phase. */
@@ -44,11 +50,11 @@ export interface HostileBenchOptions {
 export interface PhaseResult {
   rounds: number;
   ms: number;
-  cases: Record<Case, CaseSummary>;
+  cases: Record<HostileCase, CaseSummary>;
   /** Failed samples the origin sent to one of the attacker's addresses (a forged announcement won). */
-  diverted: Record<Case, number>;
+  diverted: Record<HostileCase, number>;
   memory: Record<Role, MemoryPeaks>;
-  samples: Record<Case, ClientResult[]>;
+  samples: Record<HostileCase, ClientResult[]>;
 }
 
 /** An attack's tally as the report shows it: the on-path relay's runs are on the path between the nodes. */
@@ -85,29 +91,29 @@ export async function runHostileBench(o: HostileBenchOptions): Promise<HostileBe
   const load = { start: loadavg().map(round1), end: [] as number[] };
   const logsDir = o.logsDir ?? (await mkdtemp(join(tmpdir(), "icon-hostile-logs-")));
   const say = o.progress;
-  const lab = await MigrationLab.open({ name: o.name, topology: hostileTopology(), logsDir, progress: (step, d) => say({ type: "setup", step, ...d }, `setting up: ${step}${d?.host ? ` (${d.host})` : ""}`) });
+  const lab = await MigrationLab.open({ name: o.name, topology: hostileTopology(), nodeEnv: NODE_ENV, logsDir, progress: (step, d) => say({ type: "setup", step, ...d }, `setting up: ${step}${d?.host ? ` (${d.host})` : ""}`) });
   const operator = await createDockerEngine(MAIN_DOCKER_SOCKET);
   let probes: Awaited<ReturnType<typeof buildProbes>> | undefined;
   const memory = new MemoryWatch(lab, HOSTS);
   const crashes: Crash[] = [];
   const edgeAddress = address(lab.st, HOSTS.edge);
   const atk = lab.st.hosts.find((h) => h.name === ATTACKER_HOST)!;
-  // "10.2.4." and so on: the attacker's networks, as a failure names an address in them.
-  const attackerNets = [atk.address, ...(atk.prefixes ?? [])].map((a) => a.split(".").slice(0, 3).join(".") + ".");
+  // The attacker's networks, as a failure names an address in them.
+  const attackerNets = new AttackerAddresses(atk.address, atk.clientBlock).networks();
   try {
     say({ type: "setup", step: "hostile" }, `setting up: edge admission ${o.edgeAdmission}, canaries, probe images`);
+    claimAttackerBlock(lab.st);
     await prepareNodes(lab, o.edgeAdmission);
     probes = await buildProbes(operator);
     const rttMs = await lab.rtts(20);
     const floorMs = Math.round((3 * rttMs.clientOrigin + 3 * rttMs.clientEdge) * 100) / 100;
     say({ type: "network", rttMs, floorMs }, `RTT client-origin ${rttMs.clientOrigin.toFixed(2)} ms, client-edge ${rttMs.clientEdge.toFixed(2)} ms; F = ${floorMs.toFixed(1)} ms`);
 
-    const prepare = (c: Case) => (c === "hot" ? lab.restartEdge() : c === "cold" ? lab.resetEdgeCold() : Promise.resolve());
     /** One sample of a case; a preparation that fails is that sample's failure. */
-    const sample = async (c: Case, phase: string): Promise<ClientResult> => {
+    const sample = async (c: HostileCase, k: number, phase: string): Promise<ClientResult> => {
       await restartCrashed(lab, Object.values(HOSTS), phase, crashes);
       try {
-        await prepare(c);
+        await CASE_SPECS[c].prepare(lab, k);
       } catch (e) {
         return { ok: false, origin: lab.originUrl, phasesMs: {}, error: `preparing the ${c} sample failed: ${(e as Error).message}` };
       }
@@ -116,22 +122,22 @@ export async function runHostileBench(o: HostileBenchOptions): Promise<HostileBe
     const phase = async (name: string, more: () => boolean = () => false): Promise<PhaseResult> => {
       const t0 = performance.now();
       memory.reset();
-      const samples: Record<Case, ClientResult[]> = { direct: [], hot: [], cold: [] };
+      const samples: Record<HostileCase, ClientResult[]> = { direct: [], hot: [], "cold-small": [] };
       let rounds = 0;
       for (; rounds < o.n || more(); rounds++)
-        for (const c of CASES) {
-          const r = await sample(c, name);
+        for (const c of HOSTILE_CASES) {
+          const r = await sample(c, rounds + 1, name);
           samples[c].push(r);
           say({ type: "sample", phase: name, case: c, round: rounds + 1, ok: r.ok, totalMs: r.totalMs, error: r.error }, `${name}: ${c} ${rounds + 1}: ${r.ok ? `${r.totalMs} ms (${r.mode})` : `FAILED ${r.error}`}`);
         }
       await restartCrashed(lab, Object.values(HOSTS), name, crashes);
-      const cases = Object.fromEntries(CASES.map((c) => [c, summarize(samples[c], floorMs)])) as Record<Case, CaseSummary>;
-      const diverted = Object.fromEntries(CASES.map((c) => [c, samples[c].filter((r) => !r.ok && attackerNets.some((n) => r.error?.includes(` ${n}`))).length])) as Record<Case, number>;
+      const cases = Object.fromEntries(HOSTILE_CASES.map((c) => [c, summarize(samples[c], floorMs)])) as Record<HostileCase, CaseSummary>;
+      const diverted = Object.fromEntries(HOSTILE_CASES.map((c) => [c, samples[c].filter((r) => !r.ok && attackerNets.some((n) => r.error?.includes(` ${n}`))).length])) as Record<HostileCase, number>;
       return { rounds, ms: Math.round(performance.now() - t0), cases, diverted, memory: memory.read(), samples };
     };
 
-    for (const c of CASES) {
-      const dry = await sample(c, "dry run");
+    for (const c of HOSTILE_CASES) {
+      const dry = await sample(c, 0, "dry run");
       say({ type: "dry-run", case: c, ok: dry.ok, totalMs: dry.totalMs, error: dry.error }, `${c}: dry run ${dry.ok ? `${dry.totalMs} ms (discarded)` : `failed: ${dry.error}`}`);
     }
     const baseline = await phase("baseline");

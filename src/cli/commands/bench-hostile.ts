@@ -8,7 +8,7 @@ export const command = defineCommand({
   usage: "icon bench hostile [-n N] [--edge-admission allowlist|open] [--only ATTACK] [--out DIR] [--json]",
   description:
     "Issue 12 measured. Brings up the thesis network plus an attacker host (ATK on r4, holding 24 extra /24s),\n" +
-    "two nodes and the sample ICON. The sample client on UD migrates direct, hot and cold in turn: N rounds\n" +
+    "two nodes and the sample ICON. The sample client on UD migrates direct, hot and cold-small in turn: N rounds\n" +
     "without attacks, then N rounds (at least as long as one round of every attack) while the attacker runs\n" +
     "every attack of the hostile suite (findings 1-14) at full rate against the origin and the edge, and a\n" +
     "relay in r4 reads their connections (then flips a bit, and injects a frame, in one migration each).\n" +

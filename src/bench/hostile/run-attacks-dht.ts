@@ -39,7 +39,7 @@ async function votes(ctx: AttackContext, t: HostileTarget, networks: number): Pr
 async function nearId(ctx: AttackContext, t: HostileTarget): Promise<AttackReport> {
   const o = other(ctx, t);
   const held = async () => (await ctx.dhtGet(t, CANARY_KEY, o.nodeId))?.source ?? "nowhere";
-  const before = await held();
+  const before = (await ctx.canary(t, o))?.source ?? "nowhere";
   const peers = await Promise.all([1, 2, 3, 4].map((i) => RawDhtPeer.udp(ctx.addr.dht(i))));
   try {
     const runs = await Promise.all(peers.map((attacker) => floodNearId({ attacker, target: dhtEndpoint(t), targetId: fromHex(t.nodeId), records: 150, survived: () => true })));
@@ -83,7 +83,7 @@ async function replay(ctx: AttackContext, t: HostileTarget, flood: number): Prom
 async function lock(ctx: AttackContext, t: HostileTarget): Promise<AttackReport> {
   const o = other(ctx, t);
   const read = async () => (await ctx.dhtGet(t, CANARY_KEY, o.nodeId))?.value;
-  if ((await read()) !== canaryValue(o.role)) throw new Error(`the ${t.role} reads no canary of the ${o.role}'s before the attack: nothing to lock`);
+  if ((await ctx.canary(t, o))?.value !== canaryValue(o.role)) throw new Error(`the ${t.role} reads no canary of the ${o.role}'s before the attack: nothing to lock`);
   return using(RawDhtPeer.udp(ctx.addr.dht(5)), (attacker) => lockValue({ attacker, target: dhtEndpoint(t), name: CANARY_KEY, publisher: fromHex(o.nodeId), read, honest: canaryValue(o.role) }));
 }
 

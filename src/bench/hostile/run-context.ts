@@ -9,7 +9,7 @@ import type { ContainerEngine } from "../../engine/container-engine.ts";
 import { createDockerEngine } from "../../engine/docker-engine.ts";
 import type { PeerEndpoint } from "../../peer/network.ts";
 import type { Endpoint } from "../../dht/codec.ts";
-import { AttackerAddresses, type AttackerSpec, type HostileTarget, type Role } from "./run-spec.ts";
+import { AttackerAddresses, CANARY_KEY, canaryValue, type AttackerSpec, type HostileTarget, type Role } from "./run-spec.ts";
 
 /** A field of /proc/PID/status in bytes (VmRSS, VmHWM), 0 when the process is gone. */
 export function procMemory(pid: number, field: "VmRSS" | "VmHWM"): number {
@@ -75,6 +75,18 @@ export class AttackContext {
   /** The node's resident memory now (0 while it restarts). */
   rss(t: HostileTarget): number {
     return procMemory(this.pids.get(t.role) ?? 0, "VmRSS");
+  }
+
+  /**
+   * The other node's canary as `t` reads it, put again by its publisher first if `t` reads none: the
+   * edge's store goes with every restart, and in a DHT of two nodes nobody else keeps a copy for it.
+   */
+  async canary(t: HostileTarget, publisher: HostileTarget): Promise<{ value: string; source: string } | undefined> {
+    const read = () => this.dhtGet(t, CANARY_KEY, publisher.nodeId);
+    const held = await read();
+    if (held?.value === canaryValue(publisher.role)) return held;
+    await readStream(this.api(publisher).v1.dht.put.$post({ json: { key: CANARY_KEY, value: canaryValue(publisher.role) } })).catch(() => {});
+    return read();
   }
 
   /** Reads a value a node holds, as an honest user would (`icon dht get KEY --publisher P` on `t`); undefined when none. */

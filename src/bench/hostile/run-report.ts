@@ -63,7 +63,7 @@ export function markdown(r: HostileBenchResult, command: string): string {
   });
   const memory = (["baseline", "attack"] as const).flatMap((p) => (["origin", "edge"] as const).map((n) => `| ${n} | ${p} | ${mib(r[p].memory[n].nodeBytes)} | ${mib(r[p].memory[n].dockerdBytes)} |`));
   const outcome = (t: ReportedTally) => (!t.outcome ? "not judged" : t.outcome !== "succeeded" ? t.outcome : t.gap ? `**succeeded** (a named gap: ${t.gap})` : "**succeeded**");
-  const attacks = r.attacks.map((t) => `| ${t.finding} | ${t.attack} | ${t.target} | ${t.rate} | ${outcome(t)} | ${t.runs} (${t.refused}/${t.contained}/${t.succeeded}), ${t.errors} errors | ${cell(t)} |`);
+  const attacks = r.attacks.map((t) => `| ${t.finding} | ${t.attack} | ${t.target} | ${t.rate} | ${outcome(t)} | ${t.runs} (${t.refused}/${t.contained}/${t.succeeded})${t.lateRuns ? `, ${t.lateRuns} after the honest phase` : ""}, ${t.errors} errors | ${cell(t)} |`);
   return `# Safe to run at home, measured: attacks at full rate while clients migrate
 
 Command: \`${command}\`
@@ -101,7 +101,9 @@ ${CASES.flatMap((c) => r.attack.cases[c].errors.map((e) => `- under attack, ${c}
 ## Attacks
 
 refused: nothing got through; contained: some did, within the limit set for it; succeeded: the attack worked. Runs: how many
-times it ran (refused/contained/succeeded); the detail is that of the latest run with the worst outcome.
+times it ran (refused/contained/succeeded); "after the honest phase": runs once the clients stopped, for an attack no run
+judged while they migrated (the edge restarts before every hot and cold sample, and a run across a restart is not judged);
+errors: runs that got no judgement. The detail is that of the latest run with the worst outcome.
 
 | finding | attack | target | rate | outcome | runs | detail |
 |---|---|---|---|---|---|---|

@@ -127,7 +127,10 @@ async function capture(ctx: AttackContext, t: HostileTarget): Promise<AttackRepo
       await Bun.sleep(1000);
       rank = (await ranked()).indexOf(dht.nodeId);
     }
-    const toAttacker = (await answer(ctx.api(t).v1.dht.peers.$get())).find((p) => p.id === dht.nodeId)?.rttMs;
+    // The origin measured the attacker before ranking it (the finder's ping), but keeps a node that announces
+    // nowhere out of its routing table, where the bench reads RTTs: then the attacker's own RTT to the origin
+    // stands in for it (the testbed's paths are the same both ways).
+    const toAttacker = (await answer(ctx.api(t).v1.dht.peers.$get())).find((p) => p.id === dht.nodeId)?.rttMs ?? (await dht.rttTo(t.nodeId, dhtEndpoint(t)));
     const toRouter = (await answer(ctx.api(t).v1.topology.$get())).routers.find((x) => x.routerId === router)?.rttMs;
     const plausible = toAttacker !== undefined && toRouter !== undefined && plausibleClaim(CLAIM_MS, toAttacker, toRouter);
     const outcome = rank === 0 ? (plausible ? "contained" : "succeeded") : rank < 0 ? "refused" : "contained";

@@ -111,13 +111,18 @@ export async function runAttacker(spec: AttackerSpec, emit: (e: AttackerEvent) =
     let round = 1;
     for (; ; round++) {
       ctx.round = round;
+      let whole = true;
       for (const a of list) {
         if (a.once && round > 1) continue;
         for (const role of a.at) await attack(a, role, round);
         // Once a whole round is done, a stop ends the run after the attack under way.
-        if (stopping && round > 1) break;
+        if (stopping && round > 1) {
+          whole = a === list.at(-1);
+          break;
+        }
       }
-      emit({ type: "round", round });
+      // "round": every attack of it ran.
+      if (whole) emit({ type: "round", round });
       if (stopping || (spec.rounds && round >= spec.rounds)) break;
     }
     // The edge restarts before every hot and cold sample, so a longer attack on it seldom ends on the

@@ -77,8 +77,9 @@ origin-edge ${f1(r.rttMs.originEdge)} ms, F = ${f1(r.floorMs)} ms. The origin ad
 ${r.options.edgeAdmission === "allowlist" ? "admits the origin's owner only (allowlist), as docs/threat-model.md advises: in open mode fresh owners can fill quotaTotal before honest ones" : "is open too (--edge-admission open)"}.
 Honest side: the sample client migrates direct, hot and cold-small in turn, each sample prepared as bench migrate's case of that
 name (hot: the edge node restarts first; cold-small: its replica and the app's image go and it restarts with its layer store
-emptied; prefetch off on both nodes; the origin and the edge are the whole DHT, no helpers), ${r.options.n} rounds without attacks, then ${r.attack.rounds} rounds while the attacker ran every attack, ${r.attackRounds} whole round(s) (then, once the clients stopped, what a
-restart of the edge had kept from a judgement ran once more).
+emptied; prefetch off on both nodes; the origin and the edge are the whole DHT, no helpers), ${r.options.n} rounds without attacks,
+then ${r.attack.rounds} rounds while the attacker ran every attack, ${r.attackRounds} whole round(s) (then, once the clients stopped,
+what a restart of the edge had kept from a judgement ran once more).
 
 ## Goals
 

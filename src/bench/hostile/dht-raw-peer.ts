@@ -34,13 +34,16 @@ export class RawDhtPeer {
   /** Datagrams and bytes this peer received and sent. */
   received = { datagrams: 0, bytes: 0 };
   sent = { datagrams: 0, bytes: 0 };
-  /** Requests this peer received (the latest 10,000). */
-  readonly requests: { packet: Packet; from: Endpoint }[] = [];
+  /** Requests this peer received, as decoded and as sent (the latest 10,000). */
+  readonly requests: { packet: Packet; from: Endpoint; bytes: Uint8Array }[] = [];
   private readonly tokens = new Map<string, Uint8Array>();
   private readonly ids = new Map<string, Id>();
   private readonly waiting = new Map<string, (p: Packet) => void>();
   /** The observed address PONGs claim; by default the requester's real one. */
   claim?: Endpoint;
+  /** The token replies carry, and their flags (WANT_PROOF: an honest node then proves its id to this peer at once). */
+  replyToken?: Uint8Array;
+  replyFlags = 0;
   answer: Answerer = (req, from) => defaultAnswer(req, from, this.claim);
 
   constructor(readonly transport: DatagramTransport, readonly identity: Identity = generateIdentity()) {
@@ -116,11 +119,11 @@ export class RawDhtPeer {
       this.waiting.delete(rid);
       return;
     }
-    if (this.requests.push({ packet: p, from }) > 10_000) this.requests.shift(); // bounded at full rate
+    if (this.requests.push({ packet: p, from, bytes: data.slice() }) > 10_000) this.requests.shift(); // bounded at full rate
     const body = this.answer(p, from);
     if (!body) return;
     const proof = p.flags & Flag.WANT_PROOF ? makeProof(this.identity, p.rid, p.sender) : undefined;
-    this.sendRaw(encode({ flags: 0, rid: p.rid, sender: this.identity.nodeId, token: zeroToken(), proof, body }), from);
+    this.sendRaw(encode({ flags: this.replyFlags, rid: p.rid, sender: this.identity.nodeId, token: this.replyToken ?? zeroToken(), proof, body }), from);
   }
 
   close(): void {

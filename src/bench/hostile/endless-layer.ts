@@ -30,7 +30,7 @@ export async function endlessLayer(o: EndlessLayerOptions): Promise<AttackOutcom
       const image = imageOf([{ diffId, z: chunk, rawBytes: 1 << 20 }], "endless");
       let sent = 0;
       let cut = "";
-      serveImage(net, image, {
+      const asked = serveImage(net, image, {
         async send(ctx) {
           ctx.emit({ type: "layer", diffId, bytes: chunk.length, rawBytes: 1 << 20 });
           try {
@@ -46,10 +46,12 @@ export async function endlessLayer(o: EndlessLayerOptions): Promise<AttackOutcom
       const growth = rssGrowth(o.rss);
       const answer = await deliver(net, o.target, "replicate", image, ["app:1"]);
       // The stream may still be running when the answer comes: wait for the hang-up (or the cap).
-      for (let waited = 0; !cut && sent < max && waited < 10_000; waited += 20) await Bun.sleep(20);
+      for (let waited = 0; asked.requests && !cut && sent < max && waited < 10_000; waited += 20) await Bun.sleep(20);
       const grew = growth.stop();
       const what = `${Math.round(sent / 2 ** 20)} MiB sent${cut ? " before the target hung up" : ""}, target RSS +${Math.round(grew / 2 ** 20)} MiB; answer ${answer}`;
-      result.count(cut && sent < max && grew <= (o.boundBytes ?? 64 << 20) && answer !== "replica created" ? "refused" : "succeeded", what);
+      // A target that refused the request before asking for a byte (not admitted) took nothing either.
+      const stopped = asked.requests ? cut && sent < max : !sent;
+      result.count(stopped && grew <= (o.boundBytes ?? 64 << 20) && answer !== "replica created" ? "refused" : "succeeded", what);
     }
   } finally {
     await net.stop();

@@ -30,8 +30,13 @@ export interface ReachOutcome {
 
 export async function reachFromIcon(api: NodeClient, a: ReachAttack): Promise<ReachOutcome> {
   const report = await runProbe(api, { name: a.name, image: a.image, targets: [...a.forbidden, ...(a.allowed ?? [])], rounds: a.rounds });
+  return { ...judgeReach(report, a.forbidden, a.allowed), report };
+}
+
+/** Which targets a probe ICON reached (the bench judges replicas it had run the same way). */
+export function judgeReach(report: ProbeReport, forbidden: ProbeTarget[], allowed: ProbeTarget[] = []): Omit<ReachOutcome, "report"> {
   const ends = (t: ProbeTarget) => report.probes[t.name] ?? [];
-  const reachedForbidden = a.forbidden.filter((t) => ends(t).some(reached)).map((t) => t.name);
-  const reachedAllowed = (a.allowed ?? []).filter((t) => ends(t).length > 0 && ends(t).every(reached)).map((t) => t.name);
-  return { outcome: reachedForbidden.length ? "succeeded" : "contained", reachedForbidden, reachedAllowed, report };
+  const reachedForbidden = forbidden.filter((t) => ends(t).some(reached)).map((t) => t.name);
+  const reachedAllowed = allowed.filter((t) => ends(t).length > 0 && ends(t).every(reached)).map((t) => t.name);
+  return { outcome: reachedForbidden.length ? "succeeded" : "contained", reachedForbidden, reachedAllowed };
 }

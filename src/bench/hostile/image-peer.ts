@@ -90,12 +90,15 @@ export interface ServeOptions {
   send?: (ctx: RequestContext, image: HostileImage) => Promise<void>;
 }
 
-/** Answers `image.layers` for `image` as a hostile source; counts the requests it got. */
+/** Answers `image.layers` for `image` as a hostile source (the layers asked for); counts the requests it got. */
 export function serveImage(net: PeerNetwork, image: HostileImage, o: ServeOptions = {}): { requests: number } {
   const seen = { requests: 0 };
-  net.handle(OP_LAYERS, async (_body, ctx) => {
+  net.handle(OP_LAYERS, async (body, ctx) => {
     seen.requests++;
-    const layers = image.layers.map((l) => ({ diffId: l.diffId, bytes: l.z.length, rawBytes: l.rawBytes }));
+    // A target that holds the base layers asks for the rest only (a real ICON image FROM icon-runtime).
+    const want = (body as { want?: unknown } | undefined)?.want;
+    const asked = Array.isArray(want) ? image.layers.filter((l) => want.includes(l.diffId)) : image.layers;
+    const layers = asked.map((l) => ({ diffId: l.diffId, bytes: l.z.length, rawBytes: l.rawBytes }));
     ctx.emit({ type: "image", id: image.id, config: Buffer.from(image.config).toString("base64"), layers, diffIds: image.diffIds, repoTags: o.repoTags ?? [] });
     if (o.send) await o.send(ctx, image);
     else

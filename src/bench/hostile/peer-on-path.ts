@@ -20,8 +20,8 @@ export interface OnPathOptions {
   mode: OnPathMode;
   /** How long the client must have been quiet before a frame is tampered with. @default 300 */
   quietMs?: number;
-  /** Gets every byte relayed, in order per direction. */
-  record?: (bytes: Uint8Array, direction: "to-server" | "to-client") => void;
+  /** Gets every byte relayed, in order per connection (numbered from 1) and direction. */
+  record?: (bytes: Uint8Array, direction: "to-server" | "to-client", connection: number) => void;
   /** The request injected in "inject" mode (a JSON text frame). */
   injected?: string;
 }
@@ -116,7 +116,7 @@ export function startOnPathRelay(o: OnPathOptions): Promise<OnPathRelay> {
   const stats = { connections: 0, tampered: 0 };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
-    stats.connections++;
+    const n = ++stats.connections;
     const upstream = net.connect({ host: o.to.address, port: o.to.port });
     const stream = new ClientStream(o, () => stats.tampered++);
     for (const s of [client, upstream]) {
@@ -125,12 +125,12 @@ export function startOnPathRelay(o: OnPathOptions): Promise<OnPathRelay> {
       s.on("error", () => {});
     }
     client.on("data", (d: Buffer) => {
-      o.record?.(d, "to-server");
+      o.record?.(d, "to-server", n);
       const out = stream.pass(d);
       if (out.length) upstream.write(out);
     });
     upstream.on("data", (d: Buffer) => {
-      o.record?.(d, "to-client");
+      o.record?.(d, "to-client", n);
       client.write(d);
     });
   });

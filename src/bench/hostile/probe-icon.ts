@@ -36,6 +36,8 @@ export interface ProbeReport {
   socketDirSymlink?: string;
   /** Per filled path: bytes written before the first error, the error, and the filesystem it is on. */
   fills: Record<string, { bytes: number; error?: string; fs?: string }>;
+  /** With REPLICATE_TO: whether its onward replicate ran (absent until it has an answer). */
+  launder?: { ran: boolean; failure?: string };
 }
 
 const SERVER = `
@@ -78,8 +80,14 @@ for (const path of (env.FILL ?? "").split(",").filter(Boolean)) {
   r.fills[path] = f;
 }
 console.log("hostile-result " + JSON.stringify(r));
-Bun.serve({ port: icon.port, fetch: () => new Response("probe\\n") });
+// The report at /report too: an attacker that got this ICON run as a replica reads it over the network.
+Bun.serve({ port: icon.port, fetch: (req) => new URL(req.url).pathname === "/report" ? Response.json(r) : new Response("probe\\n") });
 await icon.ready();
+if (env.REPLICATE_TO) {
+  // Laundering: replicate onward, as the node this ICON runs on, to a node that admits that node's own ICONs.
+  try { await (await icon.replicate(JSON.parse(env.REPLICATE_TO))).running; r.launder = { ran: true }; }
+  catch (e) { r.launder = { ran: false, failure: String(e?.message ?? e) }; }
+}
 `;
 
 export interface ProbeImageOptions {

@@ -44,6 +44,11 @@ export async function rootInIcon(api: NodeClient, engine: ContainerEngine, a: Ro
   const report = await runProbe(api, { name: a.name, image: a.image, checkSocketDir: true, fill: a.volumes, fillMb });
   const view = await answer(api.v1.icons[":name"].$get({ param: nameParam(a.name) }));
   const pid = (await engine.inspectContainer(view.containerId ?? ""))?.pid ?? 0;
+  return { report, ...judgeRoot(report, pid, fillMb) };
+}
+
+/** What a probe ICON whose process is `pid` on the host got (the bench judges replicas it had run the same way). */
+export function judgeRoot(report: ProbeReport, pid: number, fillMb: number): Omit<RootOutcome, "report"> {
   const { uid: hostUid, gid: hostGid } = pid > 0 ? hostIds(pid) : { uid: NaN, gid: NaN };
   const breaches: string[] = [];
   if (hostUid === 0) breaches.push("runs as root on the host");
@@ -52,5 +57,5 @@ export async function rootInIcon(api: NodeClient, engine: ContainerEngine, a: Ro
   if (report.socketDirSymlink === "ok") breaches.push("makes symlinks in its socket directory");
   for (const [path, f] of Object.entries(report.fills))
     if (!f.error && f.bytes >= fillMb * 2 ** 20) breaches.push(`wrote ${fillMb} MiB into ${path} (${f.fs ?? "?"}) unbounded`);
-  return { outcome: breaches.length || !(pid > 0) ? "succeeded" : "contained", hostUid, hostGid, breaches, report };
+  return { outcome: breaches.length || !(pid > 0) ? "succeeded" : "contained", hostUid, hostGid, breaches };
 }

@@ -26,3 +26,22 @@ test("a responder names a private contact only to a requester in the same range"
   expect(sameScope("127.0.0.1", "127.0.0.1")).toBe(true);
   expect(sameScope("80.1.2.3", "10.1.1.1")).toBe(true);
 });
+
+test("IPv6: loopback, unique local, link-local, multicast and documentation are special; the testbed's 2d00:1c0::/32 is global", () => {
+  expect(["::1", "fd00::2", "fc12::1", "fe80::1", "ff02::1", "2001:db8::5", "3fff:1::1", "100::1", "2001:2::9"].map(specialRange))
+    .toEqual(["::/127", "fc00::/7", "fc00::/7", "fe80::/10", "ff00::/8", "2001:db8::/32", "3fff::/20", "100::/64", "2001:2::/48"]);
+  for (const a of ["2d00:1c0::1", "2a01:4f8::1", "2001:db9::1", "fbff::1", "64:ff9b::1"]) expect(specialRange(a)).toBeUndefined();
+  expect(specialRange("::ffff:10.0.0.1")).toBe("10/8"); // IPv4-mapped is IPv4
+});
+
+test("IPv6 scopes: a ULA contact only for a node on a ULA, and never named to a global requester", () => {
+  const scope = new AddressScope(() => ["2d00:1c0:1::5"], () => 0);
+  expect(scope.allows("2d00:1c0:9::1")).toBe(true);
+  expect(scope.allows("fd00::7")).toBe(false);
+  expect(scope.allows("::1")).toBe(false);
+  expect(new AddressScope(() => ["fd12::5"], () => 0).allows("fd00::7")).toBe(true);
+  expect(sameScope("fd00::7", "2d00:1c0::1")).toBe(false);
+  expect(sameScope("fd00::7", "fd99::1")).toBe(true);
+  expect(sameScope("::1", "127.0.0.1")).toBe(false);
+  expect(sameScope("2d00:1c0::1", "10.0.0.1")).toBe(true);
+});

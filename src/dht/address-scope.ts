@@ -5,8 +5,12 @@
  * special-purpose range (RFC 6890: private, loopback, link-local, CGNAT, TEST-NETs, benchmarking) that
  * this node is itself on: one of its own addresses (bound, advertised, learned, an interface's, or a
  * bootstrap node's) lies in that range. The testbed numbers its hosts in 10/8, so there 10/8 is fine.
+ * IPv6 has its own special-purpose ranges (RFC 6890's IPv6 registry): loopback, unique local (fc00::/7, the
+ * home LAN's private addresses), link-local, multicast, the documentation prefixes; the testbed's
+ * 2d00:1c0::/32 is global.
  */
 import { ipv4ToNumber } from "../util/ipv4.ts";
+import { familyOf, ipv6ToBytes } from "../util/ipv6.ts";
 
 /** Special-purpose IPv4 ranges, as [first address, prefix length, name]. */
 const RANGES: [string, number, string][] = [
@@ -25,10 +29,36 @@ const RANGES: [string, number, string][] = [
   ["203.0.113.0", 24, "203.0.113/24"],
   ["224.0.0.0", 3, "224/3"], // multicast, reserved and broadcast
 ];
+/** Special-purpose IPv6 ranges, likewise. */
+const RANGES6: [string, number, string][] = [
+  ["::", 127, "::/127"], // unspecified and loopback
+  ["100::", 64, "100::/64"], // discard-only
+  ["2001:2::", 48, "2001:2::/48"], // benchmarking
+  ["2001:db8::", 32, "2001:db8::/32"], // documentation
+  ["3fff::", 20, "3fff::/20"], // documentation (RFC 9637)
+  ["fc00::", 7, "fc00::/7"], // unique local
+  ["fe80::", 10, "fe80::/10"], // link-local
+  ["fec0::", 10, "fec0::/10"], // site-local (deprecated)
+  ["ff00::", 8, "ff00::/8"], // multicast
+];
+const PARSED6 = RANGES6.map(([a, len, name]) => ({ base: ipv6ToBytes(a)!, len, name }));
+
+function inPrefix(b: Uint8Array, base: Uint8Array, len: number): boolean {
+  for (let i = 0; i < 16 && len > 0; i++, len -= 8) {
+    const mask = len >= 8 ? 0xff : (0xff << (8 - len)) & 0xff;
+    if ((b[i]! & mask) !== base[i]) return false;
+  }
+  return true;
+}
+
 const PARSED = RANGES.map(([a, len, name]) => ({ base: ipv4ToNumber(a)!, mask: len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0, name }));
 
-/** The special-purpose range an address lies in ("10/8"), or undefined for a global unicast address. */
+/** The special-purpose range an address lies in ("10/8", "fc00::/7"), or undefined for a global unicast address. */
 export function specialRange(address: string): string | undefined {
+  if (familyOf(address) === 6) {
+    const b = ipv6ToBytes(address)!;
+    return PARSED6.find((r) => inPrefix(b, r.base, r.len))?.name;
+  }
   const n = ipv4ToNumber(address.startsWith("::ffff:") ? address.slice(7) : address);
   if (n === undefined) return "invalid";
   for (const r of PARSED) if (((n & r.mask) >>> 0) === r.base) return r.name;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { generateIdentity } from "../identity/identity.ts";
 import { encodeAnnouncement } from "./announcement.ts";
-import { decode, encode, Flag, HEADER_BYTES, MsgType, StoreStatus, type Body, type Packet } from "./codec.ts";
+import { CONTACT6_BYTES, CONTACT_BYTES, decode, encode, Flag, HEADER_BYTES, MsgType, StoreStatus, type Body, type Packet } from "./codec.ts";
 import { MAX_DATAGRAM } from "./constants.ts";
 import { keyOf, randomId } from "./id.ts";
 import { makeProof, makeRequestProof } from "./proof.ts";
@@ -172,5 +172,69 @@ describe("codec rejects every malformed field", () => {
   test("non-zero padding after a request", () => {
     const padded = encode(packet({ type: MsgType.PING }, { padTo: 100 }));
     expectReject(mutate(padded, 99, 1), "padding");
+  });
+});
+
+describe("IPv6 on the wire", () => {
+  const v4 = (i: number) => ({ id: randomId(), address: `10.0.0.${i + 1}`, port: 4000 + i });
+  const v6 = (i: number) => ({ id: randomId(), address: `2d00:1c0:${i + 1}::1`, port: 5000 + i });
+  const body = HEADER_BYTES;
+
+  test("an IPv4-only NODES reply and PONG are unchanged: no flag, 26-byte contacts", () => {
+    const nodes = encode(packet({ type: MsgType.NODES, contacts: [v4(0), v4(1)] }));
+    expect(nodes.length).toBe(HEADER_BYTES + 1 + 2 * CONTACT_BYTES);
+    expect(nodes[2]).toBe(0);
+    expect(encode(packet(bodies[1]!)).length).toBe(HEADER_BYTES + 6);
+  });
+  test("IPv6 contacts follow the IPv4 ones in a flagged list of their own", () => {
+    const contacts = [v6(0), v4(0), v6(1), v4(1)];
+    const bytes = encode(packet({ type: MsgType.NODES, contacts }));
+    expect(bytes.length).toBe(HEADER_BYTES + 1 + 2 * CONTACT_BYTES + 1 + 2 * CONTACT6_BYTES);
+    const back = decode(bytes);
+    expect(back.flags).toBe(Flag.IPV6);
+    expect(back.body).toEqual({ type: MsgType.NODES, contacts: [1, 3, 0, 2].map((i) => contacts[i]!) });
+    const only6: Body = { type: MsgType.NODES, contacts: [v6(2)] };
+    const back6 = encode(packet(only6));
+    expect(back6[body]).toBe(0); // an empty IPv4 list first
+    expect(decode(back6).body).toEqual(only6);
+  });
+  test("a full NODES reply of IPv6 contacts with a proof fits one datagram", () => {
+    const bytes = encode(packet({ type: MsgType.NODES, contacts: Array.from({ length: 20 }, (_, i) => v6(i)) }, { proof: makeProof(me, rid, randomId()) }));
+    expect(bytes.length).toBeLessThanOrEqual(MAX_DATAGRAM);
+  });
+  test("a PONG reports an IPv6 observer address, canonical", () => {
+    const back = decode(encode(packet({ type: MsgType.PONG, observed: { address: "2D00:1C0:0:0::5", port: 4100 } })));
+    expect(back.flags).toBe(Flag.IPV6);
+    expect(back.body).toEqual({ type: MsgType.PONG, observed: { address: "2d00:1c0::5", port: 4100 } });
+  });
+  test("DUAL_STACK is a request flag; IPV6 a PONG and NODES flag only", () => {
+    expect(decode(encode(packet({ type: MsgType.FIND_NODE, target: key }, { flags: Flag.DUAL_STACK }))).flags).toBe(Flag.DUAL_STACK);
+    expect(decode(encode(packet({ type: MsgType.STORED, status: 0 }, { flags: Flag.DUAL_STACK }))).flags).toBe(0);
+    expectReject(mutate(encode(packet({ type: MsgType.STORED, status: 0 })), 2, Flag.IPV6), "flags");
+    expectReject(mutate(encode(packet({ type: MsgType.VALUE, kind: RecordKind.ANNOUNCEMENT, records: [record] })), 2, Flag.IPV6), "flags");
+  });
+  test("malformed IPv6 lists are dropped by field", () => {
+    const mixed = encode(packet({ type: MsgType.NODES, contacts: [v4(0), v6(0), v6(1)] }));
+    const list6 = body + 1 + CONTACT_BYTES; // the count6 byte
+    const addr6 = list6 + 1 + 20; // the first IPv6 contact's address
+    expectReject(mutate(mixed, list6, 0), "count6"); // the flag promises a list
+    expectReject(mixed.slice(0, list6), "count6");
+    expectReject(mutate(mixed, list6, 20), "count6"); // 1 + 20 > k
+    expectReject(mixed.slice(0, mixed.length - 1), "contact.port");
+    expectReject(mutate(mixed, addr6, 0xff), "contact.address"); // multicast
+    let b = mixed.slice();
+    b.set([0xfe, 0x80], addr6); // link-local: needs a zone the wire cannot carry
+    expectReject(b, "contact.address");
+    b = mixed.slice();
+    b.fill(0, addr6, addr6 + 16); // ::
+    expectReject(b, "contact.address");
+    b = mixed.slice();
+    b.fill(0, addr6, addr6 + 16);
+    b.set([0xff, 0xff, 10, 0, 0, 1], addr6 + 10); // IPv4-mapped: that is an IPv4 contact
+    expectReject(b, "contact.address");
+    expectReject(new Uint8Array([...mixed, 0]), "trailer");
+    const pong6 = encode(packet({ type: MsgType.PONG, observed: { address: "2d00:1c0::5", port: 4100 } }));
+    expectReject(pong6.slice(0, body + 10), "observed.address");
+    expectReject(mutate(encode(packet(bodies[1]!)), 2, Flag.IPV6), "observed.address"); // an IPv4 PONG read as IPv6 is short
   });
 });

@@ -5,23 +5,30 @@
  *   header (39 bytes): 0xC1 (magic, version 1) | type u8 | flags u8 | request id 8 | sender id 20 | token 8
  *   proof (96 bytes, with HAS_PROOF): public key 32 | signature 64 (see proof.ts)
  *   body by type:
- *     PING        -                       PONG   observed IPv4 4 | observed port u16
- *     FIND_NODE   target 20               NODES  count u8 (≤ k) | count × (id 20 | IPv4 4 | port u16)
+ *     PING        -                       PONG   observed IPv4 4 (IPv6 16 with IPV6) | observed port u16
+ *     FIND_NODE   target 20               NODES  count u8 | count × (id 20 | IPv4 4 | port u16)
+ *                                                [with IPV6: count6 u8 (≥ 1) | count6 × (id 20 | IPv6 16 | port u16)]
+ *                                                (count + count6 ≤ k)
  *     FIND_VALUE  kind u8 | key 20        VALUE  kind u8 | count u8 | count × record (record.ts)
  *     STORE       kind u8 | key 20 | record                STORED status u8
  *   requests may end in zero padding (see token.ts: a requester without a token pads so the reply may be as large
  *   as a NODES list).
+ * IPv6 contacts travel in a list of their own after the IPv4 one, flagged, rather than with a family tag on
+ * every contact: an IPv4-only exchange stays byte for byte what it was, so nodes without IPv6 (and nodes
+ * from before it) keep working, and each list keeps a fixed contact size that is checked as strictly.
  */
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from "../identity/identity.ts";
 import { ID_BYTES, K, MAX_DATAGRAM } from "./constants.ts";
 import type { Id } from "./id.ts";
 import { isRecordKind, readRecord, writeRecord, type RecordKind, type SignedRecord } from "./record.ts";
-import { DecodeError, isContactAddress, Reader, Writer } from "./wire.ts";
+import { DecodeError, isContactAddress, isContactAddress6, Reader, Writer } from "./wire.ts";
+import { familyOf } from "../util/ipv6.ts";
 
 export const MAGIC = 0xc1;
 export const HEADER_BYTES = 39;
 export const PROOF_BYTES = PUBLIC_KEY_BYTES + SIGNATURE_BYTES;
 export const CONTACT_BYTES = ID_BYTES + 6;
+export const CONTACT6_BYTES = ID_BYTES + 18;
 export const RID_BYTES = 8;
 export const TOKEN_BYTES = 8;
 
@@ -51,6 +58,14 @@ export const Flag = {
    * joining through it waits and asks again (upkeep.ts).
    */
   JOINING: 0x10,
+  /**
+   * Request: the sender reaches both IPv4 and IPv6, so name contacts of both families; without it a
+   * responder names only contacts of the family the request came over (an IPv4-only node gets nothing it
+   * cannot use, BEP 32's "want" by default).
+   */
+  DUAL_STACK: 0x20,
+  /** PONG: the observed address is IPv6. NODES: an IPv6 contact list follows the IPv4 one. (Set by encode.) */
+  IPV6: 0x20,
 } as const;
 
 /** STORED reply: stored; already held; older than held (or a replay); refused (bad signature or payload);
@@ -99,24 +114,33 @@ export function zeroToken(): Uint8Array {
 
 export function encode(p: Packet): Uint8Array {
   const w = new Writer();
-  let flags = p.flags & (Flag.WANT_PROOF | Flag.TRUNCATED | (REQUEST_TYPES.has(p.body.type) ? Flag.CLIENT : 0) | (p.body.type === MsgType.NODES ? Flag.JOINING : 0));
+  const request = REQUEST_TYPES.has(p.body.type);
+  let flags = p.flags & (Flag.WANT_PROOF | Flag.TRUNCATED | (request ? Flag.CLIENT | Flag.DUAL_STACK : 0) | (p.body.type === MsgType.NODES ? Flag.JOINING : 0));
   if (p.proof) flags |= Flag.HAS_PROOF;
+  const b = p.body;
+  const v6 = b.type === MsgType.NODES ? b.contacts.filter((c) => familyOf(c.address) === 6) : [];
+  if ((b.type === MsgType.PONG && familyOf(b.observed.address) === 6) || v6.length) flags |= Flag.IPV6;
   w.u8(MAGIC).u8(p.body.type).u8(flags).bytes(p.rid).bytes(p.sender).bytes(p.token);
   if (p.proof) w.bytes(p.proof.publicKey).bytes(p.proof.signature);
-  const b = p.body;
   switch (b.type) {
     case MsgType.PING:
       break;
     case MsgType.PONG:
-      w.ipv4(b.observed.address).u16(b.observed.port);
+      if (flags & Flag.IPV6) w.ipv6(b.observed.address);
+      else w.ipv4(b.observed.address);
+      w.u16(b.observed.port);
       break;
     case MsgType.FIND_NODE:
       w.bytes(b.target);
       break;
-    case MsgType.NODES:
-      w.u8(b.contacts.length);
-      for (const c of b.contacts) w.bytes(c.id).ipv4(c.address).u16(c.port);
+    case MsgType.NODES: {
+      const v4 = v6.length ? b.contacts.filter((c) => familyOf(c.address) !== 6) : b.contacts;
+      w.u8(v4.length);
+      for (const c of v4) w.bytes(c.id).ipv4(c.address).u16(c.port);
+      if (v6.length) w.u8(v6.length);
+      for (const c of v6) w.bytes(c.id).ipv6(c.address).u16(c.port);
       break;
+    }
     case MsgType.FIND_VALUE:
       w.u8(b.kind).bytes(b.key);
       break;
@@ -143,6 +167,19 @@ function kindField(r: Reader): RecordKind {
   return k;
 }
 
+/** Reads n contacts of one family into `out`, which may hold at most K in all. */
+function readContacts(r: Reader, out: WireContact[], n: number, v6: boolean): void {
+  if (out.length + n > K) throw new DecodeError(v6 ? "count6" : "count", `${out.length + n} contacts exceeds k=${K}`);
+  for (let i = 0; i < n; i++) {
+    const id = r.bytes(ID_BYTES, "contact.id");
+    const address = v6 ? r.ipv6("contact.address") : r.ipv4("contact.address");
+    const port = r.u16("contact.port");
+    if (!(v6 ? isContactAddress6(address) : isContactAddress(address))) throw new DecodeError("contact.address", `${address} is not a unicast address`);
+    if (port === 0) throw new DecodeError("contact.port", "is zero");
+    out.push({ id, address, port });
+  }
+}
+
 /** Decodes a datagram; the caller has already checked its length against MAX_DATAGRAM. */
 export function decode(buf: Uint8Array): Packet {
   if (buf.length > MAX_DATAGRAM) throw new DecodeError("length", `${buf.length} bytes exceeds ${MAX_DATAGRAM}`);
@@ -154,8 +191,8 @@ export function decode(buf: Uint8Array): Packet {
   const flags = r.u8("flags");
   const request = REQUEST_TYPES.has(type);
   const allowed = request
-    ? Flag.WANT_PROOF | Flag.HAS_PROOF | Flag.CLIENT
-    : Flag.WANT_PROOF | Flag.HAS_PROOF | Flag.TRUNCATED | (type === MsgType.NODES ? Flag.JOINING : 0);
+    ? Flag.WANT_PROOF | Flag.HAS_PROOF | Flag.CLIENT | Flag.DUAL_STACK
+    : Flag.WANT_PROOF | Flag.HAS_PROOF | Flag.TRUNCATED | (type === MsgType.NODES ? Flag.JOINING | Flag.IPV6 : 0) | (type === MsgType.PONG ? Flag.IPV6 : 0);
   if (flags & ~allowed) throw new DecodeError("flags", `0x${flags.toString(16)} not valid for ${TYPE_NAMES[type]}`);
   const rid = r.bytes(RID_BYTES, "rid");
   const sender = r.bytes(ID_BYTES, "sender");
@@ -168,7 +205,7 @@ export function decode(buf: Uint8Array): Packet {
       body = { type };
       break;
     case MsgType.PONG: {
-      const address = r.ipv4("observed.address");
+      const address = flags & Flag.IPV6 ? r.ipv6("observed.address") : r.ipv4("observed.address");
       const port = r.u16("observed.port");
       body = { type, observed: { address, port } };
       break;
@@ -177,16 +214,12 @@ export function decode(buf: Uint8Array): Packet {
       body = { type, target: r.bytes(ID_BYTES, "target") };
       break;
     case MsgType.NODES: {
-      const n = r.u8("count");
-      if (n > K) throw new DecodeError("count", `${n} contacts exceeds k=${K}`);
       const contacts: WireContact[] = [];
-      for (let i = 0; i < n; i++) {
-        const id = r.bytes(ID_BYTES, "contact.id");
-        const address = r.ipv4("contact.address");
-        const port = r.u16("contact.port");
-        if (!isContactAddress(address)) throw new DecodeError("contact.address", `${address} is not a unicast address`);
-        if (port === 0) throw new DecodeError("contact.port", "is zero");
-        contacts.push({ id, address, port });
+      readContacts(r, contacts, r.u8("count"), false);
+      if (flags & Flag.IPV6) {
+        const n6 = r.u8("count6");
+        if (n6 === 0) throw new DecodeError("count6", "is zero (the IPV6 flag says a list follows)");
+        readContacts(r, contacts, n6, true);
       }
       body = { type, contacts };
       break;

@@ -16,6 +16,7 @@ import { equalIds, fromHex, keyOf, valueKey } from "./id.ts";
 import { Publisher, type PutReport } from "./publisher.ts";
 import { publisherOf, RECORD_OVERHEAD, RecordKind, valueOf, type SignedRecord } from "./record.ts";
 import { VALUE_BUDGET } from "./record-store.ts";
+import { familyOf, hostPort } from "../util/ipv6.ts";
 
 export type { DhtOptions, Announcement, AnnouncementFields, PutReport, Endpoint, OnEvent };
 
@@ -56,7 +57,9 @@ export interface PeerSummary {
 }
 
 export class Dht extends DhtNodeCore {
+  /** Peers over IPv4 and over IPv6 see different addresses: each family votes on its own. */
   private readonly external = new ExternalAddress();
+  private readonly external6 = new ExternalAddress();
   private readonly publisher: Publisher;
   private restored = false;
 
@@ -67,7 +70,7 @@ export class Dht extends DhtNodeCore {
       clock: this.clock,
       log: this.log,
       storeAtClosest: (kind, key, record, onEvent) => this.storeAtClosest(kind, key, record, onEvent),
-      self: () => ({ address: this.advertisedAddress(), dhtPort: this.port }),
+      self: () => ({ address: this.advertisedAddress(), address6: this.advertisedAddress() === this.advertisedAddress6() ? undefined : this.advertisedAddress6(), dhtPort: this.port }),
       random: opts.random ?? Math.random,
     });
     this.ownRecords = () => this.publisher.saved();
@@ -76,14 +79,15 @@ export class Dht extends DhtNodeCore {
       this.restored = true;
       this.publisher.restore(this.saved?.published ?? []);
     };
-    this.addressKnown = () => this.external.get() !== undefined;
+    this.addressKnown = () => this.external.get() !== undefined || this.external6.get() !== undefined;
     this.onObserved = (voter, observed) => {
-      if (this.external.vote(voter, observed)) this.log.info("learned the external address from peers", { address: `${observed.address}:${observed.port}` });
+      const ext = familyOf(observed.address) === 6 ? this.external6 : this.external;
+      if (ext.vote(voter, observed)) this.log.info("learned the external address from peers", { address: `${observed.address}:${observed.port}` });
     };
   }
 
   protected override ownAddresses(): (string | undefined)[] {
-    return [...super.ownAddresses(), this.external.get()?.address];
+    return [...super.ownAddresses(), this.external.get()?.address, this.external6.get()?.address];
   }
 
   override async stop(): Promise<void> {
@@ -186,32 +190,52 @@ export class Dht extends DhtNodeCore {
     }));
   }
 
-  /** Our address and port as peers see them, once enough of them agree. */
+  /** Our IPv4 address and port as peers see them, once enough of them agree. */
   externalAddress(): Endpoint | undefined {
     return this.external.get();
   }
 
-  /** Every address peers' PONGs have reported for this node, before any quorum: a hint that it sits behind a NAT. */
-  observedAddresses(): string[] {
-    return this.external.reported();
+  /** The same over IPv6. */
+  externalAddress6(): Endpoint | undefined {
+    return this.external6.get();
   }
 
-  /** The address announcements carry: --advertise, else the learned external one, else a specific --listen. */
+  /** Every address peers' PONGs have reported for this node, before any quorum: a hint that it sits behind a NAT. */
+  observedAddresses(): string[] {
+    return [...this.external.reported(), ...this.external6.reported()];
+  }
+
+  /**
+   * The address announcements carry: --advertise, else the learned external IPv4 one, else a specific
+   * --listen; on a node without IPv4, its IPv6 one (advertisedAddress6).
+   */
   advertisedAddress(): string | undefined {
     if (this.opts.advertise) return this.opts.advertise;
     const learned = this.external.get();
     if (learned) return learned.address;
     const bound = this.opts.transport.address;
+    if (familyOf(bound) === 6) return this.advertisedAddress6();
     return bound && bound !== "0.0.0.0" ? bound : undefined;
+  }
+
+  /** The IPv6 address announcements carry: the learned external one, else a specific bound one. */
+  advertisedAddress6(): string | undefined {
+    const learned = this.external6.get();
+    if (learned) return learned.address;
+    const t = this.opts.transport;
+    const bound = familyOf(t.address) === 6 ? t.address : t.address6;
+    return bound && bound !== "::" ? bound : undefined;
   }
 
   /** Fields for `icon node status`. */
   /** The DHT's part of `icon node status` (the node's advertised address and bound port are its top-level fields). */
   status() {
     const ext = this.external.get();
+    const ext6 = this.external6.get();
     return {
-      listen: `${this.opts.transport.address}:${this.port}`,
+      listen: [this.opts.transport.address, this.opts.transport.address6].filter((a) => a !== undefined).map((a) => hostPort(a, this.port)).join(" "),
       externalAddress: ext ? `${ext.address}:${ext.port}` : null,
+      externalAddress6: ext6 ? hostPort(ext6.address, ext6.port) : null,
       peers: this.table.size,
       storedKeys: this.store.keys,
       storedBytes: this.store.bytes,

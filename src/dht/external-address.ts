@@ -1,11 +1,11 @@
 /**
  * The node's external address, as its peers see it (the thesis's DHT learned it the same way). Every PONG
- * says where its request came from. Votes are counted per distinct /24 of the voters' addresses, each /24
- * with one vote (its latest): node ids cost nothing, so one host with 64 fresh ids is one voter, not 64
+ * says where its request came from. Votes are counted per distinct /24 (IPv6: /48) of the voters'
+ * addresses, each with one vote (its latest): node ids cost nothing, so one host with 64 fresh ids is one voter, not 64
  * (finding 5). An address is trusted only when at least EXTERNAL_ADDRESS_QUORUM /24s agree and no other
  * address has as many votes, so one lying network cannot redirect the node's announcements.
  */
-import { net24 } from "../util/ipv4.ts";
+import { sybilNet } from "../util/ipv6.ts";
 import { EXTERNAL_ADDRESS_QUORUM } from "./constants.ts";
 import type { Endpoint } from "./codec.ts";
 
@@ -21,7 +21,7 @@ export class ExternalAddress {
 
   /** A peer at `voterAddress` reports seeing us at `observed`. Returns true when the trusted address changed. */
   vote(voterAddress: string, observed: Endpoint): boolean {
-    const voter = net24(voterAddress);
+    const voter = sybilNet(voterAddress);
     const addr = `${observed.address}:${observed.port}`;
     const before = this.votes.get(voter);
     if (before === addr) return false; // nothing changes

@@ -10,6 +10,11 @@ export interface Contact {
   readonly idHex: string;
   address: string;
   port: number;
+  /**
+   * Where a dual-stack node also answers, in the other address family (proven like the first): a responder
+   * names it to requesters of that family (membership.ts).
+   */
+  other?: { address: string; port: number };
   /** When the contact last answered or sent us anything (clock ms). */
   lastSeen: number;
   /** RPCs in a row that got no answer; reset by any message from the contact. */

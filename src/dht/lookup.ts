@@ -15,7 +15,7 @@ import type { OnEvent } from "./events.ts";
 import { compareDistance, equalIds, type Id } from "./id.ts";
 import type { RecordKind, SignedRecord } from "./record.ts";
 import type { RequestOptions, RpcResult, RpcTarget } from "./rpc.ts";
-import { isContactAddress } from "./wire.ts";
+import { isContactAddress, isContactAddress6 } from "./wire.ts";
 import { toHex } from "../util/hex.ts";
 
 const NEW = 0, INFLIGHT = 1, SLOW = 2, DONE = 3, FAILED = 4;
@@ -230,7 +230,7 @@ export class Lookup {
     if (body.type === MsgType.NODES) {
       for (const n of body.contacts) {
         // A node naming private or loopback addresses could turn us against a LAN, or ourselves.
-        if (!isContactAddress(n.address) || (!this.byId.has(toHex(n.id)) && !this.deps.mayQuery(n.address))) continue;
+        if (!(isContactAddress(n.address) || isContactAddress6(n.address)) || (!this.byId.has(toHex(n.id)) && !this.deps.mayQuery(n.address))) continue;
         if (this.add(n.id, n.address, n.port, c.hop + 1)) closer++;
       }
     }

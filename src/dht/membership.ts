@@ -3,7 +3,8 @@
  * node we have not met enters only once it has proven its id (proof.ts) from the address it uses: an
  * unknown sender of a request is pinged with WANT_PROOF first. A full bucket keeps newcomers in its
  * replacement cache and checks its least recently seen contact (paper §2.2, §4.1). A known node that shows
- * up at a new address moves only if its old address stops answering (no hijacking of contacts).
+ * up at a new address moves only if its old address stops answering (no hijacking of contacts); one that
+ * proves its id at an address of the other family is dual stack, and keeps both.
  */
 import type { Clock } from "../util/clock.ts";
 import { MAX_VERIFY_IN_FLIGHT } from "./constants.ts";
@@ -13,6 +14,7 @@ import type { Contact } from "./k-bucket.ts";
 import type { RoutingTable } from "./routing-table.ts";
 import type { RpcResult, RpcTarget } from "./rpc.ts";
 import { toHex } from "../util/hex.ts";
+import { familyOf } from "../util/ipv6.ts";
 
 const MAX_PROVEN = 8192;
 /** A proof asked of an address is not asked again for this long (its reply is on the way or lost). */
@@ -52,7 +54,7 @@ export class Membership {
 
   isProven(idHex: string, address: string, port: number): boolean {
     const c = this.d.table.get(idHex);
-    if (c && c.address === address && c.port === port) return true;
+    if (c && ((c.address === address && c.port === port) || (c.other?.address === address && c.other.port === port))) return true;
     return this.proven.get(idHex) === `${address}:${port}`;
   }
 
@@ -67,6 +69,11 @@ export class Membership {
     const where = `${address}:${port}`;
     if (provenNow) this.remember(idHex, where);
     const known = this.d.table.get(idHex);
+    if (known && familyOf(known.address) !== familyOf(address)) {
+      if (!(provenNow || this.proven.get(idHex) === where || (known.other?.address === address && known.other.port === port))) return this.verify(id, address, port);
+      known.other = { address, port };
+      return void this.d.table.heard(id, idHex, known.address, known.port, this.d.clock.now());
+    }
     if (known && (known.address !== address || known.port !== port)) {
       if (provenNow || this.proven.get(idHex) === where) this.checkMove(known, address, port);
       else this.verify(id, address, port);

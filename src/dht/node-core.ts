@@ -33,9 +33,10 @@ import { RoutingTable } from "./routing-table.ts";
 import { Rpc, type RequestOptions, type RpcResult, type RpcTarget } from "./rpc.ts";
 import { StateKeeper } from "./state-keeper.ts";
 import { AddressTokens } from "./token.ts";
-import type { DatagramTransport } from "./transport/types.ts";
+import { familiesOf, type DatagramTransport } from "./transport/types.ts";
 import { Upkeep } from "./upkeep.ts";
 import { toHex } from "../util/hex.ts";
+import { familyOf } from "../util/ipv6.ts";
 
 export interface DhtOptions {
   identity: Identity;
@@ -61,8 +62,11 @@ export interface DhtOptions {
   /** Requests per second answered per source address / IP. */
   rateLimits?: RateLimits;
   storeLimits?: { maxKeys?: number; maxBytes?: number };
-  /** Whether this node is a client (codec.ts Flag.CLIENT): others answer it but keep it out of their tables. @default never */
-  client?: () => boolean;
+  /**
+   * Whether this node is a client over a family (codec.ts Flag.CLIENT): others answer it but keep it out of
+   * their tables. A home node may be unreachable over IPv4 (NAT) and reachable over IPv6. @default never
+   */
+  client?: (family: 4 | 6) => boolean;
   /**
    * Where the node's random choices come from (refresh targets, timer jitter): a seeded generator makes a
    * simulation repeat exactly. @default the CSPRNG for ids, Math.random for jitter
@@ -91,6 +95,8 @@ export class DhtNodeCore {
   private readonly tokens: AddressTokens;
   /** Where contacts named by other nodes may be queried (address-scope.ts). */
   readonly scope: AddressScope;
+  /** The address families the transport reaches. */
+  readonly families: { v4: boolean; v6: boolean };
   /** What the previous run saved (neighbours, own records). */
   protected saved: DhtState | undefined;
   protected running = false;
@@ -115,9 +121,10 @@ export class DhtNodeCore {
     this.store = new RecordStore({ self: this.id, clock: this.clock, ...opts.storeLimits });
     this.limiter = new RequestLimiter(this.clock, opts.rateLimits);
     this.harvest = new AddressHarvest(this.clock, this.log);
+    this.families = familiesOf(opts.transport);
     this.scope = new AddressScope(() => this.ownAddresses(), () => this.clock.now());
-    const bound = opts.transport.address;
-    this.rpc = new Rpc(opts.transport, this.clock, opts.identity, this.counters, (p, a, port, proven) => this.onReply(p, a, port, proven), (ip) => ip === bound);
+    const bound = [opts.transport.address, opts.transport.address6];
+    this.rpc = new Rpc(opts.transport, this.clock, opts.identity, this.counters, (p, a, port, proven) => this.onReply(p, a, port, proven), (ip) => bound.includes(ip));
     if (opts.client) this.rpc.asClient = opts.client;
     this.tokens = new AddressTokens(this.clock);
     const ping = (to: RpcTarget, wantProof: boolean, attempts?: number) => this.request(to, { type: MsgType.PING }, { wantProof, attempts });
@@ -140,6 +147,7 @@ export class DhtNodeCore {
       onFailure: (idHex) => this.membership.failed(idHex),
       validRecords: (kind, key, records) => this.replication.validRecords(kind, key, records),
       mayQuery: (address) => {
+        if (!this.families[familyOf(address) === 6 ? "v6" : "v4"]) return false; // a hostile reply's other family
         if (this.scope.allows(address)) return true;
         this.counters.refused.specialRange++;
         return false;
@@ -266,18 +274,20 @@ export class DhtNodeCore {
   }
 
   /**
-   * The addresses that say which networks this node is on (address-scope.ts): the bound one (or, bound to
-   * 0.0.0.0, the host's non-loopback interfaces), the advertised or learned one, and the bootstrap nodes'.
+   * The addresses that say which networks this node is on (address-scope.ts): the bound ones (or, bound to
+   * 0.0.0.0 or ::, the host's non-loopback interfaces of that family), the advertised or learned one, and
+   * the bootstrap nodes'.
    */
   protected ownAddresses(): (string | undefined)[] {
-    const bound = this.opts.transport.address;
-    const own = [bound !== "0.0.0.0" ? bound : undefined, this.opts.advertise, ...(this.opts.bootstrap ?? []).map((b) => b.address)];
-    if (bound === "0.0.0.0")
-      for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) own.push(a.address);
+    const { address, address6 } = this.opts.transport;
+    const any = new Set([address, address6].filter((a) => a === "0.0.0.0" || a === "::").map((a) => (a === "::" ? "IPv6" : "IPv4")));
+    const own = [address, address6].filter((a) => a !== "0.0.0.0" && a !== "::");
+    own.push(this.opts.advertise, ...(this.opts.bootstrap ?? []).map((b) => b.address));
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (any.has(a.family) && !a.internal) own.push(a.address);
     return own;
   }
 
-  /** Calls cb with every verified remote IPv4 address of DHT traffic (once an hour per address). */
+  /** Calls cb with every verified remote address (IPv4 or IPv6) of DHT traffic (once an hour per address). */
   onAddress(cb: (address: string) => void): () => void {
     return this.harvest.listen(cb);
   }

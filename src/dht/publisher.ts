@@ -56,8 +56,8 @@ export interface PublisherDeps {
   clock: Clock;
   log: Logger;
   storeAtClosest(kind: RecordKind, key: Id, record: SignedRecord, onEvent?: OnEvent): Promise<StoreOutcomes>;
-  /** The address and DHT port announcements carry unless their fields say otherwise. */
-  self(): { address?: string; dhtPort: number };
+  /** The addresses and DHT port announcements carry unless their fields say otherwise. */
+  self(): { address?: string; address6?: string; dhtPort: number };
   random(): number;
 }
 
@@ -90,11 +90,13 @@ export class Publisher {
     if (own.value) return valuePayload(keyOf("value", own.name), own.value);
     const f = own.fields!;
     const self = this.d.self();
-    const address = f.address ?? self.address;
+    // Both addresses come from the fields, or both from the node: a caller that names where it is announced
+    // (reachability verdicts) is not second-guessed by an address it left out.
+    const { address, address6 } = f.address ? f : self;
     if (!address)
       throw new IconError("FAILED", "this node does not know its external address yet, so it cannot announce itself",
         "Set --advertise (or --listen to a specific address), or retry once peers have answered.");
-    return encodeAnnouncement({ address, dhtPort: f.dhtPort ?? self.dhtPort, peerPort: f.peerPort, rttMs: f.rttMs, hops: f.hops, timestamp: f.timestamp ?? Math.round(this.d.clock.now()), price: f.price });
+    return encodeAnnouncement({ address, ...(address6 ? { address6 } : {}), dhtPort: f.dhtPort ?? self.dhtPort, peerPort: f.peerPort, rttMs: f.rttMs, hops: f.hops, timestamp: f.timestamp ?? Math.round(this.d.clock.now()), price: f.price });
   }
 
   private sign(own: Own): SignedRecord {

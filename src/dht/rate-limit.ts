@@ -1,11 +1,12 @@
 /**
  * Token buckets per source: requests beyond a steady rate (with a burst allowance) are dropped unanswered
  * and counted. Two levels: per IP:port (one misbehaving peer) and per IP (many sockets of one host, or a
- * spoofer varying the port). The tables are bounded: when full, the oldest half is forgotten.
+ * spoofer varying the port; for IPv6 per /64, the addresses one host can take). The tables are bounded: when full, the oldest half is forgotten.
  */
 import type { Clock } from "../util/clock.ts";
 import { BURST_PER_ADDRESS, BURST_PER_IP, RATE_PER_ADDRESS, RATE_PER_IP } from "./constants.ts";
 import { forgetOldest } from "./forget-oldest.ts";
+import { limitKey } from "../util/ipv6.ts";
 
 interface Bucket {
   tokens: number;
@@ -59,6 +60,6 @@ export class RequestLimiter {
     this.byIp = new TokenBuckets(clock, i, i === RATE_PER_IP ? BURST_PER_IP : 2 * i);
   }
   allow(address: string, port: number): boolean {
-    return this.byAddress.take(`${address}:${port}`) && this.byIp.take(address);
+    return this.byAddress.take(`${address}:${port}`) && this.byIp.take(limitKey(address));
   }
 }

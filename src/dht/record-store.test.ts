@@ -170,6 +170,16 @@ describe("record store", () => {
     expect(s.get(RecordKind.ANNOUNCEMENT, router).map((r) => announcementOf(r).rttMs)).toEqual([10, 20, 50]);
   });
 
+  test("IPv6-only announcements count per /48: other /64s of one site do not add places", () => {
+    const s = store();
+    const site = (i: number, rtt: number) => announcement(people[i]!, rtt, 1, 600, `2d00:1c0:9:${i + 1}::1`);
+    expect(s.put(RecordKind.ANNOUNCEMENT, router, site(0, 30))).toBe("stored");
+    expect(s.put(RecordKind.ANNOUNCEMENT, router, site(1, 20))).toBe("stored");
+    expect(s.put(RecordKind.ANNOUNCEMENT, router, site(2, 40))).toBe("culled");
+    expect(s.put(RecordKind.ANNOUNCEMENT, router, announcement(people[3]!, 50, 1, 600, "2d00:1c0:a::1"))).toBe("stored");
+    expect(s.get(RecordKind.ANNOUNCEMENT, router).map((r) => announcementOf(r).rttMs)).toEqual([20, 30, 50]);
+  });
+
   test("byte bound holds", () => {
     const s = new RecordStore({ self, clock, maxBytes: 2000 });
     for (let i = 0; i < 50; i++) {

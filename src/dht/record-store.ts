@@ -1,17 +1,17 @@
 /**
  * What this node stores for others. Under each (kind, key) it keeps a LIST of signed records, one per
  * publisher: a record replaces the same publisher's older one (larger seq), is refused when stale or
- * replayed, and the list is ordered (announcements by RTT, at most MAX_PER_NET per announced /24, values
+ * replayed, and the list is ordered (announcements by RTT, at most MAX_PER_NET per announced /24 or /48, values
  * newest first) and culled by the tail so that it always fits one FIND_VALUE reply (thesis §3.1.1).
  *
- * Storage is bounded in keys and bytes, and shared fairly: every record is charged to the /24 of the node
+ * Storage is bounded in keys and bytes, and shared fairly: every record is charged to the /24 (IPv6: /48) of the node
  * that sent it (verified by its address token; "self" for this node's own), and when the store is full the
  * oldest record of the source holding the most bytes goes first. Keys cost nothing to pick, so "evict the
  * key farthest from our id" let records under keys next to our id evict everything else (finding 11);
  * now a flood only churns its own share. Signatures are checked by the caller before put().
  */
 import type { Clock } from "../util/clock.ts";
-import { net24 } from "../util/ipv4.ts";
+import { sybilNet } from "../util/ipv6.ts";
 import { decodeAnnouncement, MAX_PER_NET } from "./announcement.ts";
 import { HEADER_BYTES, PROOF_BYTES } from "./codec.ts";
 import { CLOCK_SKEW_MS, MAX_DATAGRAM, MAX_RECORD_TTL_MS, STORE_MAX_BYTES, STORE_MAX_KEYS } from "./constants.ts";
@@ -63,16 +63,16 @@ export interface RecordStoreOptions {
   budget?: number;
 }
 
-/** Sort key (lower ranks first) and announced /24. Throws on a payload the kind does not accept. */
+/** Sort key (lower ranks first) and announced network. Throws on a payload the kind does not accept. */
 export function orderOf(kind: RecordKind, r: SignedRecord): { rank: number; net?: string } {
   if (kind !== RecordKind.ANNOUNCEMENT) return { rank: -r.seq };
   const a = decodeAnnouncement(r.payload);
-  return { rank: a.rttMs, net: net24(a.address) };
+  return { rank: a.rttMs, net: sybilNet(a.address) };
 }
 
 /** The source a STORE from this address is charged to. */
 export function sourceOf(address: string): string {
-  return net24(address);
+  return sybilNet(address);
 }
 
 export class RecordStore {

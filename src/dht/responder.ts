@@ -4,22 +4,26 @@
  * (contacts or records cut from the tail, TRUNCATED set), so the node cannot be used to amplify a spoofed
  * flood (token.ts), and its STOREs are refused (NO_TOKEN: it asks again with the token), so per-IP limits
  * hold for storage too. Records are verified before they are stored, and charged to the sender's /24.
- * Contacts in a private or reserved range are given only to requesters in that range (address-scope.ts).
+ * Contacts in a private or reserved range are given only to requesters in that range (address-scope.ts),
+ * and contacts of a family the requester does not reach not at all: a request names its families (the one
+ * it came over, both with DUAL_STACK).
  */
 import type { Identity } from "../identity/identity.ts";
-import { CONTACT_BYTES, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, StoreStatus, encode, type Body, type Packet, type WireContact } from "./codec.ts";
+import { CONTACT6_BYTES, CONTACT_BYTES, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, StoreStatus, encode, type Body, type Packet, type WireContact } from "./codec.ts";
 import { K, MAX_DATAGRAM } from "./constants.ts";
 import type { DhtCounters } from "./counters.ts";
 import type { RecordKind, SignedRecord } from "./record.ts";
 import { recordSize, verifyRecord } from "./record.ts";
 import type { RecordStore, StoreOutcome } from "./record-store.ts";
 import type { RoutingTable } from "./routing-table.ts";
+import type { Contact } from "./k-bucket.ts";
 import { makeProof } from "./proof.ts";
 import type { AddressTokens } from "./token.ts";
 import type { Id } from "./id.ts";
 import { sameScope } from "./address-scope.ts";
 import { sourceOf } from "./record-store.ts";
 import { toHex } from "../util/hex.ts";
+import { familyOf } from "../util/ipv6.ts";
 
 export interface ResponderDeps {
   identity: Identity;
@@ -87,11 +91,11 @@ export class Responder {
       case MsgType.PING:
         return { type: MsgType.PONG, observed: { address, port } };
       case MsgType.FIND_NODE:
-        return { type: MsgType.NODES, contacts: this.closest(b.target, req.sender, address) };
+        return { type: MsgType.NODES, contacts: this.closest(b.target, req, address) };
       case MsgType.FIND_VALUE: {
         const records = this.d.store.get(b.kind, b.key);
         if (records.length) return { type: MsgType.VALUE, kind: b.kind, records };
-        return { type: MsgType.NODES, contacts: this.closest(b.key, req.sender, address) };
+        return { type: MsgType.NODES, contacts: this.closest(b.key, req, address) };
       }
       case MsgType.STORE:
         if (!verified) {
@@ -104,12 +108,21 @@ export class Responder {
     }
   }
 
-  private closest(target: Id, requester: Id, requesterAddress: string): WireContact[] {
+  private closest(target: Id, req: Packet, requesterAddress: string): WireContact[] {
     const out: WireContact[] = [];
     if (!this.d.namesContacts()) return out; // flagged JOINING: a newcomer waits and asks again (upkeep.ts)
-    // A LAN or loopback contact means nothing to a requester outside that network, and tells it about ours.
-    for (const c of this.d.table.closest(target, K, toHex(requester))) {
-      if (sameScope(c.address, requesterAddress)) out.push({ id: c.id, address: c.address, port: c.port });
+    const family = familyOf(requesterAddress);
+    const dual = (req.flags & Flag.DUAL_STACK) !== 0;
+    // A LAN or loopback contact means nothing to a requester outside that network, and tells it about ours;
+    // a contact of the other family means nothing to a single-stack requester (a dual-stack contact is named
+    // at its address of the requester's family).
+    const at = (c: Contact) => {
+      for (const e of [c, c.other]) if (e && (dual || familyOf(e.address) === family) && sameScope(e.address, requesterAddress)) return e;
+      return undefined;
+    };
+    for (const c of this.d.table.closest(target, K, toHex(req.sender), (c) => at(c) !== undefined)) {
+      const e = at(c)!;
+      out.push({ id: c.id, address: e.address, port: e.port });
     }
     return out;
   }
@@ -135,11 +148,11 @@ export function bodySize(b: Body): number {
     case MsgType.PING:
       return 0;
     case MsgType.PONG:
-      return 6;
+      return familyOf(b.observed.address) === 6 ? 18 : 6;
     case MsgType.FIND_NODE:
       return 20;
     case MsgType.NODES:
-      return 1 + b.contacts.length * CONTACT_BYTES;
+      return nodesSize(b.contacts);
     case MsgType.FIND_VALUE:
       return 21;
     case MsgType.VALUE:
@@ -151,10 +164,17 @@ export function bodySize(b: Body): number {
   }
 }
 
+/** A NODES body's size: the IPv4 list, and the IPv6 list with its count when there is one (codec.ts). */
+function nodesSize(contacts: WireContact[]): number {
+  const n6 = contacts.filter((c) => familyOf(c.address) === 6).length;
+  return 1 + (contacts.length - n6) * CONTACT_BYTES + (n6 ? 1 + n6 * CONTACT6_BYTES : 0);
+}
+
 /** Cuts contacts or records from the tail until the body fits `room` bytes (other bodies are unchanged). */
 function shrink(b: Body, room: number): Body {
   if (b.type === MsgType.NODES) {
-    const n = Math.max(0, Math.min(b.contacts.length, Math.floor((room - 1) / CONTACT_BYTES)));
+    let n = b.contacts.length;
+    while (n > 0 && nodesSize(b.contacts.slice(0, n)) > room) n--;
     return { ...b, contacts: b.contacts.slice(0, n) };
   }
   if (b.type === MsgType.VALUE) {

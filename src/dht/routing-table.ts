@@ -120,8 +120,9 @@ export class RoutingTable {
    * The n contacts closest to target. Bucket b = cpl(self, target) holds the closest ones; every bucket
    * above it comes next (their distance to target has the same top bit as ours); then b-1 down to 0.
    * Each group is sorted on the first 48 bits of the distance (exact ties fall back to all 160).
+   * `usable` skips contacts the asker cannot use (another address family, another scope).
    */
-  closest(target: Id, n = this.k, exclude?: string): Contact[] {
+  closest(target: Id, n = this.k, exclude?: string, usable?: (c: Contact) => boolean): Contact[] {
     const b = Math.min(this.bucketIndex(target), 159);
     const out: Contact[] = [];
     const t0 = (target[0]! << 16) | (target[1]! << 8) | target[2]!;
@@ -129,7 +130,7 @@ export class RoutingTable {
     const take = (group: Contact[]) => {
       const keyed: { c: Contact; d: number }[] = [];
       for (const c of group) {
-        if (c.idHex === exclude) continue;
+        if (c.idHex === exclude || (usable && !usable(c))) continue;
         const id = c.id;
         const d0 = ((id[0]! << 16) | (id[1]! << 8) | id[2]!) ^ t0;
         const d1 = ((id[3]! << 16) | (id[4]! << 8) | id[5]!) ^ t1;

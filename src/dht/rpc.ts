@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import type { Identity } from "../identity/identity.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
-import { CONTACT_BYTES, encode, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, StoreStatus, zeroToken, type Body, type Packet } from "./codec.ts";
+import { CONTACT6_BYTES, CONTACT_BYTES, encode, Flag, HEADER_BYTES, MsgType, PROOF_BYTES, StoreStatus, zeroToken, type Body, type Packet } from "./codec.ts";
 import { K, MAX_RTO_MS, RPC_ATTEMPTS, TOKEN_USE_MS, UNVERIFIED_ATTEMPTS, UNVERIFIED_BURST, UNVERIFIED_PER_SECOND } from "./constants.ts";
 import type { DhtCounters } from "./counters.ts";
 import { forgetOldest } from "./forget-oldest.ts";
@@ -17,8 +17,9 @@ import { equalIds, type Id } from "./id.ts";
 import { checkProof, makeRequestProof } from "./proof.ts";
 import { TokenBuckets } from "./rate-limit.ts";
 import { DelayAboveFloor, RttEstimator } from "./rtt.ts";
-import type { DatagramTransport } from "./transport/types.ts";
+import { familiesOf, type DatagramTransport } from "./transport/types.ts";
 import { toHex } from "../util/hex.ts";
+import { familyOf, limitKey } from "../util/ipv6.ts";
 
 export interface RpcTarget {
   address: string;
@@ -87,8 +88,10 @@ export class Rpc {
   /** Datagrams per IP to addresses that never answered (reflection budget). */
   private readonly unverified: TokenBuckets;
   private closed = false;
-  /** Whether requests go out with Flag.CLIENT: this node cannot be reached where it sends from. */
-  asClient: () => boolean = () => false;
+  /** Whether requests of a family go out with Flag.CLIENT: this node cannot be reached where it sends from. */
+  asClient: (family: 4 | 6) => boolean = () => false;
+  /** Requests ask for contacts of both families (Flag.DUAL_STACK) when this node has both. */
+  private readonly dual: boolean;
 
   constructor(
     private readonly transport: DatagramTransport,
@@ -101,6 +104,8 @@ export class Rpc {
     private readonly ownIp: (address: string) => boolean = () => false,
   ) {
     this.unverified = new TokenBuckets(clock, UNVERIFIED_PER_SECOND, UNVERIFIED_BURST);
+    const f = familiesOf(transport);
+    this.dual = f.v4 && f.v6;
   }
 
   get outstanding(): number {
@@ -154,7 +159,8 @@ export class Rpc {
 
   private send(p: Pending): void {
     const info = this.info(p.to.address, p.to.port);
-    if (this.unverifiedTarget(p, info) && !this.unverified.take(p.to.address)) {
+    // Per IPv6 /64: a hostile NODES reply could name every address of a victim's LAN.
+    if (this.unverifiedTarget(p, info) && !this.unverified.take(limitKey(p.to.address))) {
       this.counters.refused.unverifiedSends++;
       this.finish(p, { ok: false, reason: "timeout" });
       return;
@@ -166,14 +172,15 @@ export class Rpc {
     // With a token from this address, prove our id once (proof.ts): it saves the responder a verification ping.
     const receiver = p.to.id ?? info.id;
     const proof = fresh && receiver && !info.proved ? makeRequestProof(this.identity, rid, receiver, info.token!) : undefined;
+    const family = familyOf(p.to.address) ?? 4;
     const packet: Packet = {
-      flags: (wantProof ? Flag.WANT_PROOF : 0) | (this.asClient() ? Flag.CLIENT : 0),
+      flags: (wantProof ? Flag.WANT_PROOF : 0) | (this.asClient(family) ? Flag.CLIENT : 0) | (this.dual ? Flag.DUAL_STACK : 0),
       rid,
       sender: this.identity.nodeId,
       token: fresh ? info.token! : zeroToken(),
       proof,
       body: p.body,
-      padTo: fresh ? undefined : requestPadding(p.body, wantProof),
+      padTo: fresh ? undefined : requestPadding(p.body, wantProof, this.dual || family === 6),
     };
     p.rids.push(ridHex);
     p.ridBytes.push(rid);
@@ -281,16 +288,17 @@ export class Rpc {
 /**
  * The padded size of a request to an address we hold no fresh token from: room for the largest NODES reply
  * it can draw, never more (a VALUE that does not fit comes back TRUNCATED and is asked for again with the
- * token), since a hostile NODES reply may have named a victim.
+ * token), since a hostile NODES reply may have named a victim. `v6`: the reply may carry IPv6 addresses (the
+ * request goes over IPv6, or asks for both families).
  */
-export function requestPadding(body: Body, wantProof: boolean): number {
+export function requestPadding(body: Body, wantProof: boolean, v6 = false): number {
   const proof = wantProof ? PROOF_BYTES : 0;
   switch (body.type) {
     case MsgType.PING:
-      return HEADER_BYTES + proof + 6;
+      return HEADER_BYTES + proof + (v6 ? 18 : 6);
     case MsgType.FIND_NODE:
     case MsgType.FIND_VALUE:
-      return HEADER_BYTES + proof + 1 + K * CONTACT_BYTES;
+      return HEADER_BYTES + proof + (v6 ? 2 + K * CONTACT6_BYTES : 1 + K * CONTACT_BYTES);
     default:
       return 0; // a STORE is larger than its STORED reply
   }

@@ -4,6 +4,7 @@
  */
 import { MAX_DATAGRAM } from "./constants.ts";
 import { ipv4ToBytes } from "../util/ipv4.ts";
+import { formatIPv6, ipv6ToBytes } from "../util/ipv6.ts";
 
 export class DecodeError extends Error {
   override readonly name = "DecodeError";
@@ -65,6 +66,13 @@ export class Reader {
     this.pos += 4;
     return `${b[p]}.${b[p + 1]}.${b[p + 2]}.${b[p + 3]}`;
   }
+  /** 16 bytes as canonical IPv6 text. */
+  ipv6(field: string): string {
+    this.need(16, field);
+    const out = formatIPv6(this.buf.subarray(this.pos, this.pos + 16));
+    this.pos += 16;
+    return out;
+  }
 }
 
 const F32_BYTES = new Uint8Array(4);
@@ -114,6 +122,11 @@ export class Writer {
     for (const p of parts) this.buf[this.pos++] = p;
     return this;
   }
+  ipv6(address: string): this {
+    const b = ipv6ToBytes(address);
+    if (!b) throw new Error(`not an IPv6 address: ${address}`);
+    return this.bytes(b);
+  }
   zeros(n: number): this {
     this.buf.fill(0, this.pos, this.pos + n);
     this.pos += n;
@@ -129,6 +142,18 @@ export class Writer {
 export function isContactAddress(address: string): boolean {
   const p = ipv4ToBytes(address);
   return !!p && p[0] !== 0 && p[0]! < 224;
+}
+
+/**
+ * IPv6 addresses a contact may have: unicast, and neither IPv4-mapped (that is an IPv4 contact) nor
+ * link-local (it needs a zone, an interface of the receiver, which the wire cannot carry).
+ */
+export function isContactAddress6(address: string): boolean {
+  const b = ipv6ToBytes(address);
+  if (!b || b[0] === 0xff || (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80)) return false;
+  const zeroTo = (n: number) => b.subarray(0, n).every((x) => x === 0);
+  if (zeroTo(10) && b[10] === 0xff && b[11] === 0xff) return false;
+  return !zeroTo(16);
 }
 
 export function isLoopback(address: string): boolean {

@@ -1,28 +1,42 @@
 /**
- * IPv6 addresses for the topology (traceroute, routerIds, client keys): parsed to 16 bytes for sockaddrs
- * and masks, and printed in the one canonical text form of RFC 5952 (lower case, zeros suppressed, the
- * longest run of zero groups as "::"), so an address is the same string whichever way a user or the
- * kernel wrote it. `requireIP` is the entry point for input that may be either family.
+ * IPv6 addresses, parsed one way for the DHT's wire format, its scope checks and the topology: as 16 bytes
+ * for the wire and prefixes, and formatted back in RFC 5952's canonical text, so that one address always
+ * has one string (a map keyed by address, a comparison with a socket's remote address).
  */
 import { IconError } from "../errors.ts";
-import { ipv4ToNumber } from "./ipv4.ts";
+import { formatIPv4, ipv4ToNumber, isIPv4, net24 } from "./ipv4.ts";
 
-/** The 16 bytes of a textual IPv6 address (embedded IPv4 tail allowed, no zone), or undefined. */
-export function ipv6ToBytes(s: string): Uint8Array | undefined {
+const cache = new Map<string, Uint8Array | undefined>();
+
+/**
+ * The 16 bytes of an IPv6 address in any RFC 4291 text form ("2d00:1c0::1", "::ffff:192.0.2.1"), or
+ * undefined. A zone ("fe80::1%eth0") is refused: a zone names an interface of this machine and means
+ * nothing on the wire. Cached like ipv4ToBytes: the DHT asks for every datagram.
+ */
+export function ipv6ToBytes(address: string): Uint8Array | undefined {
+  let out = cache.get(address);
+  if (out || cache.has(address)) return out;
+  out = parse(address);
+  if (cache.size >= 4096) cache.clear();
+  cache.set(address, out);
+  return out;
+}
+
+function parse(s: string): Uint8Array | undefined {
   if (s.length < 2 || s.length > 45 || !/^[0-9a-fA-F:.]+$/.test(s)) return undefined;
   const halves = s.split("::");
   if (halves.length > 2) return undefined;
   const groups = (part: string): number[] | undefined => {
     if (part === "") return [];
     const out: number[] = [];
-    const items = part.split(":");
-    for (let i = 0; i < items.length; i++) {
-      const g = items[i]!;
-      if (i === items.length - 1 && g.includes(".")) {
-        const n = ipv4ToNumber(g);
-        if (n === undefined) return undefined;
-        out.push(n >>> 16, n & 0xffff);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) out.push(parseInt(g, 16));
+    const pieces = part.split(":");
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i]!;
+      if (i === pieces.length - 1 && p.includes(".")) {
+        const v4 = ipv4ToNumber(p);
+        if (v4 === undefined) return undefined;
+        out.push(v4 >>> 16, v4 & 0xffff);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) out.push(parseInt(p, 16));
       else return undefined;
     }
     return out;
@@ -30,25 +44,28 @@ export function ipv6ToBytes(s: string): Uint8Array | undefined {
   const head = groups(halves[0]!);
   const tail = halves.length === 2 ? groups(halves[1]!) : [];
   if (!head || !tail) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const all = [...head, ...Array(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  const b = new Uint8Array(16);
+  // A dotted quad may only end the address.
+  if (halves.length === 2 && halves[0]!.includes(".")) return undefined;
+  const n = head.length + tail.length;
+  if (halves.length === 2 ? n > 7 : n !== 8) return undefined;
+  const all = [...head, ...new Array<number>(8 - n).fill(0), ...tail];
+  const bytes = new Uint8Array(16);
   all.forEach((g, i) => {
-    b[2 * i] = g >>> 8;
-    b[2 * i + 1] = g & 255;
+    bytes[2 * i] = g >>> 8;
+    bytes[2 * i + 1] = g & 255;
   });
-  return b;
+  return bytes;
 }
 
 export function isIPv6(s: string): boolean {
   return ipv6ToBytes(s) !== undefined;
 }
 
-/** RFC 5952 text of 16 bytes: "2d00:1c0:0:1::1". */
+/** RFC 5952 text: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
 export function formatIPv6(b: Uint8Array): string {
   const g = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  // The longest run of two or more zero groups (the first of equal ones) becomes "::" (RFC 5952 4.2).
+  // IPv4-mapped addresses keep the dotted quad, as sockets report them (RFC 5952 §5).
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `::ffff:${formatIPv4(((g[6]! << 16) | g[7]!) >>> 0)}`;
   let best = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -61,30 +78,69 @@ export function formatIPv6(b: Uint8Array): string {
     if (j - i > bestLen) [best, bestLen] = [i, j - i];
     i = j;
   }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(":");
-  return best < 0 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(":");
+  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }
 
-/** The canonical form of an IPv6 address, or undefined when it is not one. */
+/** The canonical text of an IPv6 address, or undefined when `s` is not one. */
 export function canonicalIPv6(s: string): string | undefined {
   const b = ipv6ToBytes(s);
   return b && formatIPv6(b);
 }
 
-/** The network address of an IPv6 address under a prefix length, canonical: ("2d00::1:2", 64) → "2d00::". */
+/**
+ * The network an address is charged to for Sybil limits: its /24 for IPv4 ("192.0.2"), its /48 for IPv6
+ * ("2d00:1c0:7::/48"). /48 because that is what one site can get (RFC 6177) and what a tunnel broker hands
+ * anyone for free: a /64 or /56 per identity would let one home field hundreds. The price is that homes of
+ * one ISP that numbers customers /56 out of a shared /48 compete for the same two places.
+ */
+export function sybilNet(address: string): string {
+  const b = address.startsWith("::ffff:") ? undefined : ipv6ToBytes(address);
+  if (!b) return net24(address);
+  const p = new Uint8Array(16);
+  p.set(b.subarray(0, 6));
+  return `${formatIPv6(p)}/48`;
+}
+
+/** 4 for IPv4 (an IPv4-mapped IPv6 address too: the socket is dual stack, the peer is IPv4), 6 for IPv6. */
+export function familyOf(address: string): 4 | 6 | undefined {
+  if (isIPv4(address.startsWith("::ffff:") ? address.slice(7) : address)) return 4;
+  return isIPv6(address) ? 6 : undefined;
+}
+
+/**
+ * The unit that per-IP limits count in: the address for IPv4, its /64 for IPv6, since one host on an IPv6
+ * LAN may send from (or be reached at) any of its /64's addresses (RFC 8981 temporary addresses do so).
+ */
+export function limitKey(address: string): string {
+  if (familyOf(address) !== 6) return address;
+  const p = new Uint8Array(16);
+  p.set(ipv6ToBytes(address)!.subarray(0, 8));
+  return `${formatIPv6(p)}/64`;
+}
+
+/** address:port, with an IPv6 address in brackets (RFC 3986), as URLs and logs write it. */
+export function hostPort(address: string, port: number): string {
+  return familyOf(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** The network address of an IPv6 address under a prefix length, canonical: (2d00:1c0:0:1::9, 64) → "2d00:1c0:0:1::". */
 export function networkOfIPv6(b: Uint8Array, prefix: number): string {
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > 128) throw new RangeError(`prefix length ${prefix} is not 0..128`);
   const out = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) {
-    const bits = Math.max(0, Math.min(8, prefix - 8 * i));
-    out[i] = b[i]! & ((0xff00 >> bits) & 0xff);
-  }
+  for (let i = 0; i < 16; i++) out[i] = b[i]! & ((0xff00 >> Math.max(0, Math.min(8, prefix - 8 * i))) & 0xff);
   return formatIPv6(out);
 }
 
-/** Global unicast (2000::/3) and not the documentation prefix 2001:db8::/32: an address worth tracing. */
-export function isGlobalIPv6(b: Uint8Array): boolean {
-  return (b[0]! & 0xe0) === 0x20 && !(b[0] === 0x20 && b[1] === 0x01 && b[2] === 0x0d && b[3] === 0xb8);
+/**
+ * An address worth tracing: unicast and routed beyond this link, so not ::, ::1, IPv4-mapped, link-local
+ * (it needs a zone) or multicast. Unique local addresses pass, as 10/8 does for IPv4 (isUnicastIPv4).
+ */
+export function isUnicastIPv6(b: Uint8Array): boolean {
+  const zeros = b.subarray(0, 10).every((x) => x === 0);
+  if (zeros && ((b[10] === 0xff && b[11] === 0xff) || b.subarray(10, 15).every((x) => x === 0) && b[15]! <= 1)) return false;
+  return b[0] !== 0xff && !(b[0] === 0xfe && (b[1]! & 0xc0) === 0x80);
 }
 
 /** Parses an address a user gave, IPv4 or IPv6, with an error that says what is wrong. */
@@ -93,5 +149,5 @@ export function requireIP(s: string, what = "address"): { family: 4; n: number }
   if (n !== undefined) return { family: 4, n };
   const bytes = ipv6ToBytes(s);
   if (bytes) return { family: 6, bytes };
-  throw new IconError("INVALID_INPUT", `${what} "${s}" is not an IP address`, "Give a dotted IPv4 address such as 192.0.2.10 or an IPv6 address such as 2001:db8::10 (names are not supported).");
+  throw new IconError("INVALID_INPUT", `${what} "${s}" is not an IP address`, "Give an IPv4 address such as 192.0.2.10 or an IPv6 address such as 2001:db8::10 (names are not supported).");
 }

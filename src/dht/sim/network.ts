@@ -7,7 +7,8 @@ import { generateIdentity } from "../../identity/identity.ts";
 import { FakeClock } from "../../util/clock.ts";
 import { MsgType } from "../codec.ts";
 import { Dht, type DhtOptions } from "../dht.ts";
-import { MemoryHub, type LinkModel } from "../transport/memory-hub.ts";
+import { MemoryHub, type LinkModel, type Stack } from "../transport/memory-hub.ts";
+import { familiesOf } from "../transport/types.ts";
 import { pick, seededRandom } from "../../util/random.ts";
 
 export interface SimOptions {
@@ -40,19 +41,26 @@ export class SimNetwork {
 
   /**
    * Starts a node that bootstraps from `via` (default: a random live node; null: none); its join runs in
-   * the background.
+   * the background. `stack`: its address families (a random seed shares one with it).
    */
-  async addNode(via?: Dht | null): Promise<Dht> {
-    const live = this.live;
+  async addNode(via?: Dht | null, stack: Stack = "v4"): Promise<Dht> {
+    const transport = stack === "v4" ? this.hub.endpoint() : this.hub.host(stack);
+    const mine = familiesOf(transport);
+    const reachable = (d: Dht) => {
+      const f = familiesOf(d.opts.transport);
+      return (mine.v4 && f.v4) || (mine.v6 && f.v6);
+    };
+    const live = this.live.filter(reachable);
     const seed = via === null ? undefined : (via ?? (live.length ? pick(live, this.random) : undefined));
-    const transport = this.hub.endpoint();
+    const t = seed?.opts.transport;
+    const seedAddress = t && (mine.v4 && familiesOf(t).v4 ? t.address : (t.address6 ?? t.address));
     const dht = new Dht({
       ...this.opts.dht,
       identity: generateIdentity(this.random),
       transport,
       clock: this.clock,
       random: this.random,
-      bootstrap: seed ? [{ address: seed.opts.transport.address, port: seed.port }] : [],
+      bootstrap: seed ? [{ address: seedAddress!, port: seed.port }] : [],
     });
     this.nodes.push(dht);
     await dht.start();

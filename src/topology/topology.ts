@@ -169,7 +169,7 @@ export class Topology {
 
 /** The host's own IPv4 addresses, read once. */
 export function localAddresses(): (ip: string) => boolean {
-  const own = new Set<string>(["0.0.0.0"]);
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4") own.add(a.address);
+  const own = new Set<string>(["0.0.0.0", "::"]);
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) own.add(a.address); // IPv4 and IPv6: both are traced
   return (ip) => own.has(ip);
 }

@@ -1,6 +1,6 @@
 import { answer, clientFor } from "../../api/client.ts";
 import type { ClosestAnswer } from "../../topology/finder.ts";
-import { requireIPv4 } from "../../util/ipv4.ts";
+import { requireIP } from "../../util/ipv6.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
@@ -27,7 +27,7 @@ export const command = defineCommand({
   examples: ["icon closest 10.1.1.10", "icon closest 192.0.2.44 --json"],
   async run({ values, positionals, out }) {
     const client = positionals[0]!;
-    requireIPv4(client, "client");
+    requireIP(client, "client");
     const a = await answer(clientFor(values).v1.closest.$get({ query: values.fresh ? { client, fresh: "1" } : { client } }));
     out.data(a, () => renderClosest(a));
   },

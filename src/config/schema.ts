@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_MAX_TTL, MAX_TTL_LIMIT } from "../topology/trace/types.ts";
 import { isIPv4, parseCidr } from "../util/ipv4.ts";
+import { familyOf } from "../util/ipv6.ts";
 import { quotaProblem } from "./quota.ts";
 import { parseBytes } from "../yard/container-spec.ts";
 
@@ -71,6 +72,7 @@ const quota = (defaults: readonly string[], whose: string) => ({
 export const SCHEMA = {
   dataDir: { type: "string", default: join(homedir(), ".icon"), flag: "data-dir", doc: "Directory for the node's identity, state and local API socket." },
   listen: { type: "string", default: "0.0.0.0", flag: "listen", doc: "IPv4 address the DHT and peer sockets bind to.", check: (v: string) => (isIPv4(v) ? undefined : "must be an IPv4 address") },
+  listen6: { type: "string", default: "", flag: "listen6", doc: "IPv6 address the DHT and peer sockets also bind to, on the same ports. Empty: every IPv6 address when listen is 0.0.0.0 (one dual-stack socket), none otherwise; off: no IPv6.", check: (v: string) => (v === "" || v === "off" || familyOf(v) === 6 ? undefined : "must be an IPv6 address, off, or empty") },
   advertise: { type: "string", default: "", flag: "advertise", doc: "Address announced to other nodes; empty means the listen address, or the address peers report when listening on 0.0.0.0.", check: (v: string) => (v === "" || isIPv4(v) ? undefined : "must be an IPv4 address or empty") },
   dhtPort: { type: "int", default: 4100, flag: "dht-port", doc: "UDP port of the DHT (0 picks a free one; a restarted node first tries the port it had).", ...port },
   peerPort: { type: "int", default: 4101, flag: "peer-port", doc: "TCP port of the peer protocol between nodes (0 picks a free one).", ...port },

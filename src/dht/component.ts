@@ -16,7 +16,8 @@ import { Dht } from "./dht.ts";
 import { loadState } from "./persistence.ts";
 import { dhtRoutes } from "./routes.ts";
 import { UdpTransport } from "./transport/udp.ts";
-import { ipv4ToBytes } from "../util/ipv4.ts";
+import { bindAddresses, hostPort, parseHostPort } from "../util/ipv6.ts";
+import { familiesOf } from "./transport/types.ts";
 import { toHex } from "../util/hex.ts";
 
 export const STATE_FILE = "dht.json";
@@ -25,7 +26,7 @@ export class DhtComponent implements NodeComponent {
   readonly name = "dht";
   private instance?: Dht;
 
-  constructor(private readonly deps: { config: Config; identity: Identity; log: Logger; client?: () => boolean }) {}
+  constructor(private readonly deps: { config: Config; identity: Identity; log: Logger; client?: (family: 4 | 6) => boolean }) {}
 
   /** The running DHT; available once this component has started (before any later component starts). */
   get dht(): Dht {
@@ -37,25 +38,26 @@ export class DhtComponent implements NodeComponent {
     const { config, identity, log } = this.deps;
     const statePath = join(config.dataDir, STATE_FILE);
     const transport = await this.bind(statePath);
-    const bootstrap = await resolveAll(config.bootstrap, log);
+    const bootstrap = await resolveAll(config.bootstrap, familiesOf(transport), log);
     this.instance = new Dht({ identity, transport, log, statePath, bootstrap, advertise: config.advertise || undefined, client: this.deps.client });
     await this.instance.start();
-    log.info("DHT listening", { address: `${transport.address}:${transport.port}`, bootstrap: config.bootstrap.length });
+    log.info("DHT listening", { address: [transport.address, transport.address6].filter(Boolean).map((a) => hostPort(a!, transport.port)).join(" "), bootstrap: config.bootstrap.length });
   }
 
   private async bind(statePath: string): Promise<UdpTransport> {
     const { config, identity } = this.deps;
+    const { address, address6 } = bindAddresses(config.listen, config.listen6);
     if (config.dhtPort === 0) {
       const previous = await loadState(statePath).catch(() => undefined);
       if (previous?.port && previous.nodeId === toHex(identity.nodeId)) {
         try {
-          return await UdpTransport.open(config.listen, previous.port);
+          return await UdpTransport.open(address, previous.port, address6);
         } catch {
           // taken by now: any free port will do
         }
       }
     }
-    return UdpTransport.open(config.listen, config.dhtPort);
+    return UdpTransport.open(address, config.dhtPort, address6);
   }
 
   async stop(): Promise<void> {
@@ -65,6 +67,11 @@ export class DhtComponent implements NodeComponent {
   /** The address other nodes see this one at, once known (dht.ts advertisedAddress). */
   advertisedAddress(): string | undefined {
     return this.instance?.advertisedAddress();
+  }
+
+  /** The same for IPv6 (dht.ts advertisedAddress6). */
+  advertisedAddress6(): string | undefined {
+    return this.instance?.advertisedAddress6();
   }
 
   /** The UDP port the DHT is bound to; the configured one before it started. */
@@ -81,20 +88,22 @@ export class DhtComponent implements NodeComponent {
   }
 }
 
-/** HOST:PORT to IPv4 endpoints; a name that does not resolve is reported and skipped. */
-async function resolveAll(list: string[], log: Logger): Promise<Endpoint[]> {
+/** HOST:PORT (an IPv6 host in brackets) to endpoints of the families the node has; a name that does not resolve is reported and skipped. */
+async function resolveAll(list: string[], families: { v4: boolean; v6: boolean }, log: Logger): Promise<Endpoint[]> {
   const out: Endpoint[] = [];
   for (const hp of list) {
-    const i = hp.lastIndexOf(":");
-    const host = hp.slice(0, i);
-    const port = Number(hp.slice(i + 1));
-    if (ipv4ToBytes(host)) {
-      out.push({ address: host, port });
+    const literal = parseHostPort(hp);
+    if (literal) {
+      out.push(literal);
       continue;
     }
+    const i = hp.lastIndexOf(":");
+    const port = Number(hp.slice(i + 1));
     try {
-      const { address } = await lookup(host, { family: 4 });
-      out.push({ address, port });
+      const found = await lookup(hp.slice(0, i), { all: true });
+      const usable = found.filter((a) => (a.family === 6 ? families.v6 : families.v4));
+      if (!usable.length) throw new Error(`no ${families.v6 ? (families.v4 ? "" : "IPv6 ") : "IPv4 "}address`);
+      for (const a of usable) out.push({ address: a.address, port });
     } catch (e) {
       log.warn("cannot resolve a bootstrap host; skipping it", { bootstrap: hp, error: (e as Error).message });
     }

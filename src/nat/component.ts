@@ -9,6 +9,9 @@
  * - unknown: a node that sees no NAT announces its own address as before; one that sees a NAT (a
  *   gateway answered, peers report another address, an advertised address not its own) waits for the
  *   verdict, so that nobody is sent to an address that does not reach it.
+ * IPv6 has a verdict of its own, from dial-backs over IPv6 connections: homes route IPv6 without NAT, but
+ * often behind a firewall. A node reached over IPv6 is announced at its IPv6 address besides its IPv4 one,
+ * or instead of it when IPv4 is unreachable (a home behind carrier-grade NAT).
  */
 import type { Config } from "../config/schema.ts";
 import type { Dht } from "../dht/dht.ts";
@@ -20,7 +23,7 @@ import type { NodeComponent } from "../node/component.ts";
 import type { PeerEndpoint, PeerNetwork } from "../peer/network.ts";
 import type { AnnounceAs } from "../topology/dht-directory.ts";
 import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
-import { net24 } from "../util/ipv4.ts";
+import { bindAddresses, familyOf, sybilNet } from "../util/ipv6.ts";
 import { askDialback, DialbackVerifier, OP_DIALBACK } from "./dialback.ts";
 import { IconPorts } from "./icon-ports.ts";
 import { findLan, isOwnAddress } from "./lan.ts";
@@ -63,6 +66,7 @@ export class NatComponent implements NodeComponent {
   private readonly clock: Clock;
   private readonly isOwn: (ip: string) => boolean;
   private reach!: Reachability;
+  private reach6!: Reachability;
   private verifier?: DialbackVerifier;
   private mappings?: PortMappings;
   private readonly iconPorts: IconPorts;
@@ -71,7 +75,7 @@ export class NatComponent implements NodeComponent {
   private timer?: TimerHandle;
   private stopped = false;
   private lastVerdict?: string;
-  private client = { yes: false, at: -Infinity };
+  private client = { v4: false, v6: false, at: -Infinity };
 
   constructor(private readonly init: NatComponentInit) {
     this.clock = init.clock ?? realClock;
@@ -84,7 +88,9 @@ export class NatComponent implements NodeComponent {
     if (config.portMapping === "static" && (config.dhtPort === 0 || config.peerPort === 0))
       throw new IconError("CONFIG", "portMapping static needs fixed ports: dhtPort and peerPort may not be 0", "Set --dht-port and --peer-port to the ports the router forwards.");
     this.reach = new Reachability(config.reachabilityQuorum, this.clock, this.isOwn);
-    this.verifier = new DialbackVerifier({ identity, network: network(), bind: config.listen, clock: this.clock });
+    this.reach6 = new Reachability(config.reachabilityQuorum, this.clock, this.isOwn, 6);
+    const { address6 } = bindAddresses(config.listen, config.listen6);
+    this.verifier = new DialbackVerifier({ identity, network: network(), bind: (f) => (f === 6 ? (address6 ?? "::") : config.listen), clock: this.clock });
     network().handle(OP_DIALBACK, this.verifier.handle);
     this.mapped = this.mapPorts().catch((e) => {
       this.mapping.state = "none";
@@ -140,38 +146,48 @@ export class NatComponent implements NodeComponent {
     return { dhtPort: this.mappings?.get("udp", dht)?.externalPort ?? dht, peerPort: this.mappings?.get("tcp", peer)?.externalPort ?? peer };
   }
 
-  /** One round: peers in distinct /24s (not this node's) dial back; then the next round is scheduled. */
+  /**
+   * One round: peers in distinct networks (not this node's) dial back, per family: over IPv4 connections
+   * for the IPv4 verdict, over IPv6 ones (when the node has IPv6) for the IPv6 verdict; then the next round
+   * is scheduled.
+   */
   private async round(): Promise<void> {
     if (this.stopped) return;
     const network = this.init.network();
-    const own = new Set([this.init.config.listen, this.init.config.advertise, this.reach.verdict().address, ...this.init.dht().observedAddresses()].filter(Boolean).map((a) => net24(a!)));
-    const asked = new Set<string>();
+    const v4 = this.reach.verdict().address, v6 = this.reach6.verdict().address;
+    const own = new Set([this.init.config.listen, this.init.config.advertise, v4, v6, ...this.init.dht().observedAddresses()].filter(Boolean).map((a) => sybilNet(a!)));
+    const asked = { 4: new Set<string>(), 6: new Set<string>() };
     const want = this.reach.quorum + 1;
     const ports = this.ports();
     const open = network.connections().map((c) => ({ nodeId: c.nodeId, address: c.remoteIp, conn: c }));
     for (const c of [...open, ...this.init.candidates()]) {
-      if (asked.size >= want || this.stopped) break;
-      const net = net24(c.address);
-      if (own.has(net) || asked.has(net) || c.nodeId === network.nodeId) continue;
-      asked.add(net);
+      if (this.stopped) break;
+      const family = familyOf(c.address) === 6 ? 6 : 4;
+      if (family === 6 && !this.init.dht().families.v6) continue;
+      const net = sybilNet(c.address);
+      if (asked[family].size >= want || own.has(net) || asked[family].has(net) || c.nodeId === network.nodeId) continue;
+      asked[family].add(net);
       try {
-        const conn = "conn" in c ? c.conn : await network.connect(c);
+        // A verifier dials back the family it is asked over: reach it over this one.
+        const conn = "conn" in c ? c.conn : await network.connect(c, { sameFamily: true });
         const report = await askDialback(conn, ports);
-        if (report) this.reach.report(conn.remoteIp, report);
+        if (report) (familyOf(report.observed) === 6 ? this.reach6 : this.reach).report(conn.remoteIp, report);
       } catch (e) {
         this.init.log.debug("a dial-back candidate could not be reached", { peer: c.nodeId.slice(0, 8), error: (e as Error).message });
       }
     }
     this.changed();
-    if (!this.stopped) this.timer = this.clock.setTimeout(() => void this.round(), this.reach.verdict().ipv4 === "unknown" ? UNKNOWN_ROUND_MS : ROUND_MS);
+    const unknown = this.reach.verdict().reach === "unknown";
+    if (!this.stopped) this.timer = this.clock.setTimeout(() => void this.round(), unknown ? UNKNOWN_ROUND_MS : ROUND_MS);
   }
 
   private changed(): void {
-    const v = this.reach.verdict();
-    const key = `${v.ipv4} ${v.address ?? ""}`;
+    const v = this.reach.verdict(), v6 = this.reach6.verdict();
+    const key = `${v.reach} ${v.address ?? ""} ${v6.reach} ${v6.address ?? ""}`;
     if (key !== this.lastVerdict) {
       this.lastVerdict = key;
-      if (v.ipv4 !== "unknown") this.init.log.info("reachability", { ipv4: v.ipv4, address: v.address, reason: v.reason });
+      if (v.reach !== "unknown" || v6.reach !== "unknown")
+        this.init.log.info("reachability", { ipv4: v.reach, address: v.address, ipv6: v6.reach, address6: v6.address, reason: v.reason });
     }
     // Every round, not only on a change: announcements made while no round had seen the NAT yet were held.
     this.init.onAnnounceable?.(!("held" in (this.announceAs() ?? {})));
@@ -186,38 +202,47 @@ export class NatComponent implements NodeComponent {
     return this.reach?.verdict().address ?? this.mapping.routerAddress;
   }
 
+  /** Where others reach this node over IPv6, once a quorum agrees. */
+  externalAddress6(): string | undefined {
+    return this.reach6?.verdict().address;
+  }
+
   /** Whether anything says this node sits behind a NAT. */
   private behindNat(): string | undefined {
     const { config } = this.init;
     if (this.mapping.state === "mapped") return `its ports are mapped on the home router (${this.mapping.via})`;
     if (config.advertise && !this.isOwn(config.advertise)) return `its advertised address ${config.advertise} is not its own`;
-    const seen = [...this.init.dht().observedAddresses(), ...this.reach.voters().map((v) => v.observed)].find((a) => !this.isOwn(a));
+    const seen = [...this.init.dht().observedAddresses(), ...this.reach.voters().map((v) => v.observed)].find((a) => familyOf(a) === 4 && !this.isOwn(a));
     return seen ? `peers see it at ${seen}, not an address of its own` : undefined;
   }
 
   /** Where the node is announced (topology/dht-directory.ts). */
   announceAs(): AnnounceAs {
     if (!this.reach) return undefined;
-    const v = this.reach.verdict();
-    if (v.address) return { address: v.address, ...this.ports() };
-    if (v.ipv4 === "unreachable") return { held: `unreachable: ${v.reason}` };
+    const v = this.reach.verdict(), v6 = this.reach6.verdict();
+    if (v.address) return { address: v.address, ...(v6.address ? { address6: v6.address } : {}), ...this.ports() };
+    if (v6.address) return { address: v6.address, ...this.ports() }; // IPv6 instead of an IPv4 that does not reach it
+    if (v.reach === "unreachable") return { held: `unreachable: ${v.reason}` };
     const nat = this.behindNat();
     return nat ? { held: `${nat}; waiting until peers have dialled it back (${v.reason})` } : undefined;
   }
 
   /**
-   * Whether the DHT runs as a client (dht/codec.ts Flag.CLIENT): while the node is announced nowhere
-   * (unreachable, or behind a NAT until peers have dialled it back), other nodes answer it but keep it
-   * out of their routing tables, as libp2p's kad-dht does with nodes AutoNAT finds private. Asked for
-   * every DHT request, so it is worked out at most once a second (isOwn reads the interfaces).
+   * Whether the DHT runs as a client over a family (dht/codec.ts Flag.CLIENT): while the node is announced
+   * nowhere (unreachable, or behind a NAT until peers have dialled it back), other nodes answer it but keep
+   * it out of their routing tables, as libp2p's kad-dht does with nodes AutoNAT finds private. Over IPv6
+   * it is a client when IPv6 dial-backs failed, or, before any verdict, when it is one over IPv4. Asked
+   * for every DHT request, so it is worked out at most once a second (isOwn reads the interfaces).
    */
-  dhtClient(): boolean {
+  dhtClient(family: 4 | 6 = 4): boolean {
     const now = this.clock.now();
     if (this.reach && now - this.client.at >= CLIENT_RECHECK_MS) {
       const as = this.announceAs();
-      this.client = { yes: !!as && "held" in as, at: now };
+      const v4 = !!as && ("held" in as || familyOf(as.address) === 6);
+      const r6 = this.reach6.verdict().reach;
+      this.client = { v4, v6: r6 === "unreachable" || (r6 === "unknown" && v4), at: now };
     }
-    return this.client.yes;
+    return family === 6 ? this.client.v6 : this.client.v4;
   }
 
   /** ICONs' networking with their ports mapped on the home router while they run (portMapping auto; icon-ports.ts). */
@@ -254,7 +279,8 @@ export class NatComponent implements NodeComponent {
 
   /** `reachability` in `icon node status`. */
   status() {
-    const v: Verdict = this.reach?.verdict() ?? { ipv4: "unknown", reason: "not started" };
+    const v: Verdict = this.reach?.verdict() ?? { reach: "unknown", reason: "not started" };
+    const v6: Verdict = this.reach6?.verdict() ?? { reach: "unknown", reason: "not started" };
     const as = this.announceAs();
     const { config } = this.init;
     const mappings: (Mapping & { expiresInSec?: number })[] = (this.mappings?.list() ?? []).map(({ expiresAt, ...m }) => (expiresAt ? { ...m, expiresInSec: Math.round((expiresAt - this.clock.now()) / 1000) } : m));
@@ -263,18 +289,23 @@ export class NatComponent implements NodeComponent {
       mappings.push({ purpose: "dht", protocol: "udp", internalPort: dht, externalPort: dht, via: "static" }, { purpose: "peer", protocol: "tcp", internalPort: peer, externalPort: peer, via: "static" });
     }
     return {
-      ipv4: v.ipv4,
-      /** IPv6 reachability is not checked yet. */
-      ipv6: "unknown" as const,
+      ipv4: v.reach,
+      ipv6: v6.reach,
       /** Endpoints peers verified, as announced. */
-      external: v.address ? [{ address: v.address, ...this.ports() }] : [],
+      external: [v.address, v6.address].filter((a) => a !== undefined).map((address) => ({ address, ...this.ports() })),
       mappings,
-      ...(as && "held" in as ? { reason: `announces nothing: ${as.held}` } : v.reason && v.ipv4 !== "unknown" ? { reason: v.reason } : {}),
+      ...(as && "held" in as ? { reason: `announces nothing: ${as.held}` } : v.reason && v.reach !== "unknown" ? { reason: v.reason } : {}),
+      ...(v6.reason && v6.reach === "unreachable" ? { reason6: v6.reason } : {}),
       announced: as && "held" in as ? false : true,
       portMapping: { mode: config.portMapping, ...this.mapping, ...(this.mappings ? { renewFailures: this.mappings.renewFailures } : {}) },
       quorum: this.reach?.quorum ?? config.reachabilityQuorum,
-      verifiers: (this.reach?.voters() ?? []).map((x) => ({ network: `${net24(x.voter)}.0/24`, observed: x.observed, dht: x.dht, peer: x.peer, agoSec: Math.round((this.clock.now() - x.at) / 1000) })),
+      verifiers: [...(this.reach?.voters() ?? []), ...(this.reach6?.voters() ?? [])].map((x) => ({ network: networkOf(x.voter), observed: x.observed, dht: x.dht, peer: x.peer, agoSec: Math.round((this.clock.now() - x.at) / 1000) })),
       dialbacks: { served: this.verifier?.served ?? 0, refused: this.verifier?.refused ?? 0 },
     };
   }
+}
+
+/** A verifier's network as status shows it: "192.0.2.0/24", "2d00:1c0:7::/48". */
+function networkOf(voter: string): string {
+  return familyOf(voter) === 6 ? sybilNet(voter) : `${sybilNet(voter)}.0/24`;
 }

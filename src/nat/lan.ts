@@ -3,6 +3,7 @@
  * NAT-PMP asks (RFC 6886 §3.1: the client sends to its default gateway). Read from /proc/net/route
  * (the node's own network namespace), so no process is spawned.
  */
+import { canonicalIPv6, familyOf } from "../util/ipv6.ts";
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { formatIPv4 } from "../util/ipv4.ts";
@@ -51,7 +52,9 @@ function readRoutes(): Route[] {
   });
 }
 
-/** Whether an address is one of this host's own (a node that is its own public address needs no mapping). */
+/** Whether an address (IPv4 or IPv6) is one of this host's own (a node that is its own public address needs no mapping). */
 export function isOwnAddress(ip: string): boolean {
-  return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.family === "IPv4" && a.address === ip));
+  const six = canonicalIPv6(ip);
+  const mine = (a: { family: string; address: string }) => (six && familyOf(ip) === 6 ? a.family === "IPv6" && canonicalIPv6(a.address) === six : a.family === "IPv4" && a.address === ip);
+  return Object.values(networkInterfaces()).some((list) => list?.some(mine));
 }

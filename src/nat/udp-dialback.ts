@@ -13,6 +13,7 @@ import { checkProof } from "../dht/proof.ts";
 import { requestPadding } from "../dht/rpc.ts";
 import { UdpTransport } from "../dht/transport/udp.ts";
 import type { Identity } from "../identity/identity.ts";
+import { familyOf } from "../util/ipv6.ts";
 
 /** Retransmissions of the PING: 300, 600, 1200 ms (2.1 s in all). */
 const FIRST_RTO_MS = 300;
@@ -30,7 +31,7 @@ export async function udpDialback(o: { identity: Identity; bind: string; address
       resolve(ok);
     };
     sock.onDatagram((data, address, port) => {
-      if (address.replace(/^::ffff:/, "") !== o.address || port !== o.port) return;
+      if (address !== o.address || port !== o.port) return;
       let p;
       try {
         p = decode(data);
@@ -45,7 +46,7 @@ export async function udpDialback(o: { identity: Identity; bind: string; address
       const rid = new Uint8Array(randomBytes(8));
       rids.push(rid);
       const body = { type: MsgType.PING } as const;
-      sock.send(encode({ flags: Flag.WANT_PROOF, rid, sender: o.identity.nodeId, token: zeroToken(), body, padTo: requestPadding(body, true) }), o.address, o.port);
+      sock.send(encode({ flags: Flag.WANT_PROOF, rid, sender: o.identity.nodeId, token: zeroToken(), body, padTo: requestPadding(body, true, familyOf(o.address) === 6) }), o.address, o.port);
       timer = setTimeout(send, FIRST_RTO_MS * 2 ** (rids.length - 1));
     };
     send();

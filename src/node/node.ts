@@ -51,12 +51,12 @@ export class IconNode {
     const nodeId = toHex(identity.nodeId);
     if (created) log.info("created a new node identity", { nodeId, dataDir: config.dataDir });
     // later components use dht.dht once started; a node announced nowhere is a DHT client (nat/component.ts)
-    const dht = new DhtComponent({ config, identity, log: log.child("dht"), client: (): boolean => nat.dhtClient() });
+    const dht = new DhtComponent({ config, identity, log: log.child("dht"), client: (family: 4 | 6): boolean => nat.dhtClient(family) });
     let peer: PeerComponent | undefined;
     let topology: TopologyComponent | undefined;
     const nat = new NatComponent({
       config, identity, log: log.child("nat"), dht: () => dht.dht, network: () => peer!.network,
-      candidates: () => topology!.knownRouters().flatMap((r) => r.nodes.map((n) => ({ nodeId: n.nodeId, address: n.address, port: n.peerPort }))),
+      candidates: () => topology!.knownRouters().flatMap((r) => r.nodes.flatMap((n) => [n.address, n.address6].filter((a) => a !== undefined).map((address) => ({ nodeId: n.nodeId, address, port: n.peerPort })))),
       onAnnounceable: (yes) => (yes ? topology?.releaseAnnouncements() : topology?.holdAnnouncements()),
     });
     const address = () => advertisedAddress(config, dht, nat);
@@ -65,7 +65,8 @@ export class IconNode {
     // ICON ports are mapped on the home router while the ICONs run (portMapping auto).
     const iconEngine = () => ({ engine: engine.engine, network: nat.iconNetwork(engine.network), userns: engine.userns, importImage: engine.importImage });
     const yard = new YardComponent({ config, nodeId, owner: identity, log: log.child("yard"), address, engine: iconEngine });
-    peer = new PeerComponent({ config, identity, log: log.child("peer"), address, topology, yard });
+    const address6 = () => nat.externalAddress6() ?? dht.advertisedAddress6();
+    peer = new PeerComponent({ config, identity, log: log.child("peer"), address, address6, topology, yard });
     return new IconNode(config, log, identity, { engine, dht, peer, nat, topology, yard });
   }
 
@@ -99,6 +100,8 @@ export class IconNode {
       version: VERSION,
       dataDir: this.config.dataDir,
       address: advertisedAddress(this.config, dht, nat),
+      /** The IPv6 address peers reached this node at, else its bound or learned one; null without IPv6. */
+      address6: nat.externalAddress6() ?? dht.advertisedAddress6() ?? null,
       dhtPort: dht.port,
       peerPort: peer.port,
       pid: process.pid,

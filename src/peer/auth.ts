@@ -14,6 +14,7 @@
  */
 import { IconError } from "../errors.ts";
 import { nodeIdOf, verifySignature, type Identity } from "../identity/identity.ts";
+import { parseHostPort } from "../util/ipv6.ts";
 import { toHex } from "../util/hex.ts";
 import { generateKeyPair, XXHandshake, type CipherState, type KeyPair } from "./noise.ts";
 import { PROTOCOL_VERSION } from "./protocol.ts";
@@ -122,7 +123,6 @@ function checkHello(hs: XXHandshake, payload: Uint8Array): PeerHello {
   if (typeof h.key !== "string" || typeof h.sig !== "string") throw deny("hello without key and signature");
   const publicKey = new Uint8Array(Buffer.from(h.key, "base64"));
   if (!verifySignature(publicKey, Buffer.concat([STATIC_KEY_PREFIX, hs.remoteStatic!]), new Uint8Array(Buffer.from(h.sig, "base64")))) throw deny("the channel key is not signed by the node's identity");
-  const m = typeof h.endpoint === "string" ? /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(h.endpoint) : null;
-  const endpoint = m && Number(m[2]) > 0 && Number(m[2]) < 65536 ? { address: m[1]!, port: Number(m[2]) } : undefined;
+  const endpoint = typeof h.endpoint === "string" ? parseHostPort(h.endpoint) : undefined;
   return { nodeId: toHex(nodeIdOf(publicKey)), publicKey, boot: typeof h.boot === "string" ? h.boot.slice(0, 64) : "", endpoint, probe: h.probe === true };
 }

@@ -27,6 +27,8 @@ export interface PeerComponentInit {
   log: Logger;
   /** The address other nodes reach this one at. */
   address: () => string;
+  /** Its IPv6 address, if it has one. */
+  address6?: () => string | undefined;
   topology: TopologyComponent;
   yard: YardComponent;
 }
@@ -53,7 +55,7 @@ export class PeerComponent implements NodeComponent {
   async start(): Promise<void> {
     const { config, identity, log, address } = this.init;
     this.admission = await Admission.open(config.dataDir, config.admission, toHex(identity.publicKey));
-    this.network = new PeerNetwork({ identity, log, listen: config.listen, port: config.peerPort, advertisedAddress: address, dataDir: config.dataDir });
+    this.network = new PeerNetwork({ identity, log, listen: config.listen, listen6: config.listen6, port: config.peerPort, advertisedAddress: address, advertisedAddress6: this.init.address6, dataDir: config.dataDir });
     await this.network.start();
     log.info("peer protocol listening", { address: `${config.listen}:${this.network.port}` });
   }

@@ -14,7 +14,8 @@ describe("inbound limits of the peer port", () => {
   test("groups IPv4 addresses by /24; anything else is its own group", () => {
     expect(subnetOf("203.0.113.7")).toBe("203.0.113.0/24");
     expect(subnetOf("::ffff:203.0.113.7")).toBe("203.0.113.0/24");
-    expect(subnetOf("2001:db8::1")).toBe("2001:db8::1");
+    expect(subnetOf("2001:db8::1")).toBe("2001:db8::/48");
+    expect(subnetOf("2001:db8:0:7::1")).toBe(subnetOf("2001:db8:0:9::5")); // one site, one group
   });
 
   test("caps per IP and per /24 refuse with RATE_LIMITED and count by reason; a release frees the place", () => {

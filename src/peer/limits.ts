@@ -6,6 +6,7 @@
  * takes the place of that /24's least active socket: an attacker holding many /24s loses sockets to
  * every newcomer from elsewhere before anyone else does.
  */
+import { familyOf, limitKey, sybilNet } from "../util/ipv6.ts";
 import { IconError } from "../errors.ts";
 import { TokenBuckets } from "../dht/rate-limit.ts";
 import type { Clock } from "../util/clock.ts";
@@ -67,8 +68,9 @@ export interface InboundCounters {
   probeRate: number;
 }
 
-/** The /24 of an IPv4 address (an IPv4-mapped IPv6 one too); any other address is its own group. */
+/** The /24 of an IPv4 address (an IPv4-mapped IPv6 one too), the /48 of an IPv6 one (util/ipv6.ts sybilNet). */
 export function subnetOf(ip: string): string {
+  if (familyOf(ip) === 6) return sybilNet(ip);
   const v4 = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
   const m = /^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$/.exec(v4);
   return m ? `${m[1]}.0/24` : ip;
@@ -111,8 +113,9 @@ export class InboundLimits {
     };
     if (!this.handshakeRate.take(subnet)) return refuse("handshakeRate", `more than ${c.handshakeRatePerSubnet} handshakes per second from ${subnet}`);
     let fromIp = 0, fromSubnet = 0, handshakesFromSubnet = 0, handshakes = 0;
+    const host = limitKey(ip); // an IPv6 host may dial from any address of its /64
     for (const s of this.slots) {
-      if (s.ip === ip) fromIp++;
+      if (limitKey(s.ip) === host) fromIp++;
       if (s.subnet === subnet) (fromSubnet++, s.handshaking && handshakesFromSubnet++);
       if (s.handshaking) handshakes++;
     }

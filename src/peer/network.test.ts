@@ -141,3 +141,24 @@ describe("peer network", () => {
     expect(a.connection(b.nodeId)).toBeUndefined();
   });
 });
+
+describe("peer network over IPv6", () => {
+  test("a node on IPv4 and IPv6 accepts a Noise channel over each", async () => {
+    const both = await network(undefined, undefined, { listen6: "::1", advertisedAddress6: () => "::1" });
+    both.handle("from", async (_b, ctx) => ctx.peer.remoteIp);
+    const six = await network(undefined, undefined, { listen: "::1", advertisedAddress: () => "::1" });
+    const four = await network();
+    const over6 = await six.connect({ nodeId: both.nodeId, address: "::1", port: both.port });
+    expect(await over6.request("from", null)).toBe("::1");
+    const over4 = await four.connect(endpointOf(both));
+    expect(await over4.request("from", null)).toBe("127.0.0.1");
+  });
+
+  test("a dialler over IPv6 claims its IPv6 endpoint, in brackets, and the claim is probed and kept", async () => {
+    const a = await network(undefined, undefined, { listen6: "::1", advertisedAddress6: () => "::1" });
+    const b = await network(undefined, undefined, { listen: "::1", advertisedAddress: () => "::1" });
+    await a.connect({ nodeId: b.nodeId, address: "::1", port: b.port });
+    for (let i = 0; i < 100 && b.endpointOf(a.nodeId)?.address !== "::1"; i++) await Bun.sleep(10);
+    expect(b.endpointOf(a.nodeId)).toEqual({ nodeId: a.nodeId, address: "::1", port: a.port });
+  });
+});

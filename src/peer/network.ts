@@ -20,6 +20,7 @@ import { PeerEndpoints, type PeerEndpoint } from "./endpoints.ts";
 import { InboundLimits, type InboundLimitsConfig, type InboundSlot } from "./limits.ts";
 import { MAX_MESSAGE_BYTES, type XXHandshake } from "./noise.ts";
 import { WS_PATH } from "./protocol.ts";
+import { bindAddresses, familyOf, hostPort } from "../util/ipv6.ts";
 
 export type { PeerEndpoint } from "./endpoints.ts";
 
@@ -27,9 +28,13 @@ export interface PeerNetworkInit {
   identity: Identity;
   log: Logger;
   listen: string;
+  /** IPv6 address to listen on too (config listen6: "" is :: with listen 0.0.0.0, "off" none). @default "off" */
+  listen6?: string;
   port: number;
   /** The address other nodes reach this one at (advertised or learned). */
   advertisedAddress: () => string;
+  /** The IPv6 address other nodes reach this one at, if it has one: claimed when dialling over IPv6. */
+  advertisedAddress6?: () => string | undefined;
   /** Where known peers are saved between runs; none in tests that do not care. */
   dataDir?: string;
   connectTimeoutMs?: number;
@@ -50,7 +55,8 @@ type WsData = {
 };
 
 export class PeerNetwork {
-  private server?: Server<WsData>;
+  /** One dual-stack server on ::, or one per bound address (all on one port). */
+  private servers: Server<WsData>[] = [];
   private readonly byNode = new Map<string, PeerConnection>();
   private readonly dialing = new Map<string, Promise<PeerConnection>>();
   private readonly endpoints: PeerEndpoints;
@@ -95,18 +101,31 @@ export class PeerNetwork {
   }
 
   get port(): number {
-    return this.server?.port ?? this.init.port;
+    return this.servers[0]?.port ?? this.init.port;
   }
 
   get endpoint(): string {
-    return `${this.init.advertisedAddress()}:${this.port}`;
+    return hostPort(this.init.advertisedAddress(), this.port);
+  }
+
+  /** The endpoint this node claims to a peer it dials: its address of the family it dials over. */
+  private claimFor(peerAddress: string): string {
+    const six = familyOf(peerAddress) === 6 ? this.init.advertisedAddress6?.() : undefined;
+    return six ? hostPort(six, this.port) : this.endpoint;
   }
 
   async start(): Promise<void> {
+    const { address, address6, dual } = bindAddresses(this.init.listen, this.init.listen6 ?? "off");
+    for (const hostname of dual ? ["::"] : [address, address6].filter((a) => a !== undefined)) this.servers.push(this.serve(hostname, this.servers[0]?.port ?? this.init.port));
+    for (const p of await this.endpoints.load())
+      this.connect(p).catch((e) => this.init.log.debug("could not redial a known peer", { peer: p.nodeId.slice(0, 8), error: e }));
+  }
+
+  private serve(hostname: string, port: number): Server<WsData> {
     try {
-      this.server = Bun.serve<WsData>({
-        hostname: this.init.listen,
-        port: this.init.port,
+      return Bun.serve<WsData>({
+        hostname,
+        port,
         maxRequestBodySize: 64 * 1024,
         fetch: (req, server) => this.upgrade(req, server),
         websocket: {
@@ -131,11 +150,10 @@ export class PeerNetwork {
         },
       });
     } catch (e) {
-      throw new IconError("CONFLICT", `cannot listen for peers on ${this.init.listen}:${this.init.port}: ${(e as Error).message}`,
+      for (const s of this.servers) void s.stop(true);
+      throw new IconError("CONFLICT", `cannot listen for peers on ${hostPort(hostname, port)}: ${(e as Error).message}`,
         "Pick a free --peer-port (0 picks one), or stop what holds the port.");
     }
-    for (const p of await this.endpoints.load())
-      this.connect(p).catch((e) => this.init.log.debug("could not redial a known peer", { peer: p.nodeId.slice(0, 8), error: e }));
   }
 
   /** Plain HTTP, or a handshake's first message: refused by the limits before any work is done for it. */
@@ -231,11 +249,15 @@ export class PeerNetwork {
     for (const fn of this.connectListeners) fn(conn);
   }
 
-  /** The open connection to a peer, dialling it when there is none. */
-  connect(peer: PeerEndpoint): Promise<PeerConnection> {
+  /**
+   * The open connection to a peer, dialling it when there is none. `sameFamily`: dial anew when the open
+   * one runs over the other address family (a dial-back over IPv6 needs an IPv6 connection); the new
+   * connection replaces the old as any newer one does.
+   */
+  connect(peer: PeerEndpoint, opts: { sameFamily?: boolean } = {}): Promise<PeerConnection> {
     if (peer.nodeId === this.nodeId) return Promise.reject(new IconError("INVALID_INPUT", "a node cannot connect to itself"));
     const open = this.byNode.get(peer.nodeId);
-    if (open?.open) return Promise.resolve(open);
+    if (open?.open && !(opts.sameFamily && familyOf(open.remoteIp) !== familyOf(peer.address))) return Promise.resolve(open);
     let p = this.dialing.get(peer.nodeId);
     if (!p) {
       p = this.dial(peer).finally(() => this.dialing.delete(peer.nodeId));
@@ -279,7 +301,7 @@ export class PeerNetwork {
   private dial(peer: PeerEndpoint, probe: true): Promise<undefined>;
   private dial(peer: PeerEndpoint, probe = false): Promise<PeerConnection | undefined> {
     const { header, hs } = this.local.dial(peer.nodeId);
-    const url = `ws://${peer.address}:${peer.port}${WS_PATH}`;
+    const url = `ws://${hostPort(peer.address, peer.port)}${WS_PATH}`;
     const timeoutMs = this.init.connectTimeoutMs ?? 5_000;
     return new Promise<PeerConnection | undefined>((resolve, reject) => {
       const ws = new WebSocket(url, { headers: { [NOISE_HEADER]: header } } as unknown as string[]);
@@ -292,7 +314,7 @@ export class PeerNetwork {
         try {
           ws.close();
         } catch {}
-        reject(new IconError(code, `cannot connect to peer ${peer.nodeId.slice(0, 8)} at ${peer.address}:${peer.port}: ${why}`,
+        reject(new IconError(code, `cannot connect to peer ${peer.nodeId.slice(0, 8)} at ${hostPort(peer.address, peer.port)}: ${why}`,
           "Check that the node runs and that its peer port is reachable from here."));
       };
       const timer = this.clock.setTimeout(() => fail(`no answer within ${timeoutMs} ms`, "TIMEOUT"), timeoutMs);
@@ -302,7 +324,7 @@ export class PeerNetwork {
         let done: ReturnType<LocalPeer["finishDial"]>;
         try {
           if (typeof data === "string") throw new IconError("UNAUTHORIZED", "handshake message 2 must be binary");
-          done = this.local.finishDial(hs, data, peer.nodeId, this.endpoint, probe);
+          done = this.local.finishDial(hs, data, peer.nodeId, this.claimFor(peer.address), probe);
           ws.send(done.message3);
         } catch (e) {
           return fail((e as Error).message, "UNAUTHORIZED");
@@ -324,7 +346,7 @@ export class PeerNetwork {
     await this.endpoints.save();
     for (const c of this.byNode.values()) c.close("node stopping");
     this.byNode.clear();
-    await this.server?.stop(true);
+    await Promise.all(this.servers.map((s) => s.stop(true)));
   }
 }
 

@@ -12,7 +12,7 @@ import type { Directory, Measurement, RouterAnnouncement } from "./directory.ts"
  * Where this node is announced: the endpoint peers verified, or held back with the reason; undefined:
  * the DHT's advertised address and the bound ports (no NAT seen).
  */
-export type AnnounceAs = { address: string; dhtPort: number; peerPort: number } | { held: string } | undefined;
+export type AnnounceAs = { address: string; address6?: string; dhtPort: number; peerPort: number } | { held: string } | undefined;
 
 export class DhtDirectory implements Directory {
   constructor(

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { isIconError } from "../errors.ts";
-import { canonicalIPv6, formatIPv6, ipv6ToBytes, isIPv6, isUnicastIPv6, networkOfIPv6, requireIP, sybilNet } from "./ipv6.ts";
+import { bindAddresses, canonicalIPv6, familyOf, formatIPv6, hostPort, ipv6ToBytes, isIPv6, isUnicastIPv6, limitKey, networkOfIPv6, parseHostPort, requireIP, sybilNet } from "./ipv6.ts";
 
 describe("IPv6 parsing", () => {
   test("every text form of one address gives its RFC 5952 text", () => {
@@ -61,5 +61,28 @@ describe("IPv6 prefixes and input", () => {
     }
     expect(isIconError(e, "INVALID_INPUT")).toBe(true);
     expect((e as Error).message).toContain('client "example.com"');
+  });
+});
+
+describe("endpoints and binds", () => {
+  test("HOST:PORT with an IPv6 host in brackets", () => {
+    expect(parseHostPort("192.0.2.1:4100")).toEqual({ address: "192.0.2.1", port: 4100 });
+    expect(parseHostPort("[2D00:1C0::0001]:4100")).toEqual({ address: "2d00:1c0::1", port: 4100 });
+    for (const s of ["2d00:1c0::1:4100", "[192.0.2.1]:4100", "[::1]:0", "[::1]:65536", "host:4100", "[::1]"]) expect(parseHostPort(s)).toBeUndefined();
+    expect(hostPort("::1", 4100)).toBe("[::1]:4100");
+    expect(hostPort("10.0.0.1", 4100)).toBe("10.0.0.1:4100");
+  });
+  test("listen and listen6 to sockets", () => {
+    expect(bindAddresses("0.0.0.0", "")).toEqual({ address: "0.0.0.0", address6: "::", dual: true });
+    expect(bindAddresses("0.0.0.0", "off")).toEqual({ address: "0.0.0.0", dual: false });
+    expect(bindAddresses("10.0.0.5", "")).toEqual({ address: "10.0.0.5", dual: false });
+    expect(bindAddresses("10.0.0.5", "2d00:1c0::5")).toEqual({ address: "10.0.0.5", address6: "2d00:1c0::5", dual: false });
+    expect(() => bindAddresses("10.0.0.5", "::")).toThrow(/listen6 :: needs listen 0.0.0.0/);
+  });
+  test("families and per-/64 limit keys", () => {
+    expect([familyOf("10.0.0.1"), familyOf("::ffff:10.0.0.1"), familyOf("2d00::1"), familyOf("x")]).toEqual([4, 4, 6, undefined]);
+    expect(limitKey("10.0.0.1")).toBe("10.0.0.1");
+    expect(limitKey("2d00:1c0:1:2:aaaa::1")).toBe("2d00:1c0:1:2::/64");
+    expect(limitKey("2d00:1c0:1:2:bbbb::9")).toBe(limitKey("2d00:1c0:1:2:aaaa::1"));
   });
 });

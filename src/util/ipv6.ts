@@ -151,3 +151,25 @@ export function requireIP(s: string, what = "address"): { family: 4; n: number }
   if (bytes) return { family: 6, bytes };
   throw new IconError("INVALID_INPUT", `${what} "${s}" is not an IP address`, "Give an IPv4 address such as 192.0.2.10 or an IPv6 address such as 2001:db8::10 (names are not supported).");
 }
+
+/** "192.0.2.1:4100" or "[2d00:1c0::1]:4100" as an address (canonical) and a port 1-65535, else undefined. */
+export function parseHostPort(s: string): { address: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(s);
+  const port = Number(m?.[3]);
+  if (!m || !(port > 0 && port < 65536)) return undefined;
+  const address = m[1] !== undefined ? canonicalIPv6(m[1]) : isIPv4(m[2]!) ? m[2] : undefined;
+  return address && (m[1] === undefined || familyOf(address) === 6) ? { address, port } : undefined;
+}
+
+/**
+ * The addresses a node's sockets bind, from --listen and --listen6 (config/schema.ts): both wildcards are
+ * one dual-stack socket on "::" (Linux answers IPv4 there as ::ffff:a.b.c.d); otherwise one socket per
+ * family, on the same port. listen6 "" means "::" when listen is 0.0.0.0 and no IPv6 otherwise; "off", none.
+ */
+export function bindAddresses(listen: string, listen6: string): { address: string; address6?: string; dual: boolean } {
+  const six = listen6 === "off" ? undefined : listen6 === "" ? (listen === "0.0.0.0" ? "::" : undefined) : listen6;
+  // Bun's UDP sockets cannot set IPV6_V6ONLY: "::" takes the port on IPv4 too, and clashes with a specific IPv4 bind.
+  if (six === "::" && listen !== "0.0.0.0")
+    throw new IconError("CONFIG", `listen6 :: needs listen 0.0.0.0 (it takes the port on every IPv4 address too), not ${listen}`, "Give --listen6 a specific IPv6 address, or set --listen 0.0.0.0.");
+  return { address: listen, ...(six ? { address6: six } : {}), dual: listen === "0.0.0.0" && six === "::" };
+}

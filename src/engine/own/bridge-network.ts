@@ -21,34 +21,40 @@ export class BridgeNetwork implements IconNetwork {
     /** Where published ports answer (config listen). */
     private readonly listen: string,
     readonly egress: EgressPolicy,
+    /** The bridge has IPv6: ICONs get an address there and their ports answer IPv6 clients too. */
+    private readonly ipv6 = false,
   ) {}
 
-  spec(): { mode: "network"; network: string } {
-    return { mode: "network", network: this.network };
+  spec(): { mode: "network"; network: string; ipv6?: true } {
+    return { mode: "network", network: this.network, ...(this.ipv6 ? { ipv6: true as const } : {}) };
   }
 
   async check(): Promise<void> {}
 
   async attach(containerId: string, port: number): Promise<IconNetFacts> {
-    const address = (await this.engine.inspectContainer(containerId))?.addresses[this.network];
+    const info = await this.engine.inspectContainer(containerId);
+    const address = info?.addresses[this.network];
+    const address6 = this.ipv6 ? info?.addresses6?.[this.network] : undefined;
     if (!address) throw new IconError("DOCKER", `container ${containerId.slice(0, 12)} has no address on the node's network ${this.network}`, "See the node's engine.log.");
     if (!this.holders.has(port)) {
       try {
         // Nothing is ever read here: the firewall forwards every connection before it would arrive.
-        this.holders.set(port, Bun.listen({ hostname: this.listen, port, socket: { open: (s) => void s.end(), data() {} } }));
+        // "::" holds the port for both families (the host's bindv6only is 0 unless changed).
+        const hostname = this.ipv6 ? "::" : this.listen;
+        this.holders.set(port, Bun.listen({ hostname, port, socket: { open: (s) => void s.end(), data() {} } }));
       } catch (e) {
         throw new IconError("CONFLICT", `port ${port} is taken on ${this.listen}: ${(e as Error).message}`,
           "Choose another --port, or stop whatever holds it (ss -ltnp shows it).");
       }
     }
     try {
-      await this.firewall.publish(port, address);
+      await this.firewall.publish(port, address, address6);
     } catch (e) {
       this.holders.get(port)?.stop(true);
       this.holders.delete(port);
       throw e;
     }
-    return { egress: this.egress, address };
+    return { egress: this.egress, address, ...(address6 ? { address6 } : {}) };
   }
 
   async detach(port: number): Promise<void> {

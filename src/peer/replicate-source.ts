@@ -219,7 +219,7 @@ export class ReplicateSource implements IconServices {
     // A target that never ran this replica probably lacks the application layers: send the small top
     // layers along, and spare it the round trip of asking for them (DESIGN.md: hide behind round trips).
     const inline = known ? undefined : await this.d.layers.inline(image.id, INLINE_BUDGET).catch(() => undefined);
-    const body: ReplicateBody = { icon: rec.name, image, env: rec.env, manifest, state, ...(inline ? { inline: inline.image } : {}) };
+    const body: ReplicateBody = { icon: rec.name, image, env: rec.env, manifest, state, at: endpoint.address, ...(inline ? { inline: inline.image } : {}) };
     const conn = await this.d.network.connect(endpoint);
     try {
       const r = await conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });

@@ -123,6 +123,21 @@ export class Topology {
     else this.harvester.harvest(ip);
   }
 
+  /**
+   * The addresses, both families, of the nodes announced under this node's routers (what its own store
+   * and its last lookups hold), after each trace; the harvester skips what was traced recently. DHT
+   * traffic shows a peer at one address, mostly of the family it joined over; a dual-stack peer's other
+   * address is traced too, so that this node's routers of that family are
+   * announced and clients of that family find it (an IPv6 client is traced over IPv6: thesis network,
+   * two nodes that met over IPv4 announced no IPv6 router before this).
+   */
+  private harvestAnnounced(): void {
+    const { directory } = this.deps;
+    for (const r of this.map.routers())
+      for (const a of directory.localLookup?.(r.routerId) ?? this.lookups.peek(r.routerId) ?? [])
+        if (a.nodeId !== directory.nodeId) for (const ip of [a.address, a.address6]) if (ip) this.harvester.harvest(ip);
+  }
+
   closest(client: string, opts: { fresh?: boolean } = {}): Promise<ClosestAnswer> {
     return this.finder.closest(client, opts);
   }
@@ -142,6 +157,7 @@ export class Topology {
     });
     this.traceCounts.ok++;
     this.announcer.changed(this.map.addTrace(trace));
+    this.harvestAnnounced();
     return trace;
   }
 

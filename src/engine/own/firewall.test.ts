@@ -60,6 +60,8 @@ describe("the node's firewall", () => {
     const r = firewallRules(six, [{ port: 20001, address: "10.201.7.2", address6: "fdab:cd12:3456::242:a0a:2" }, { port: 20002, address: "10.201.7.3" }], 6).split("\n");
     expect(r).toContain("-A ICON-abcd1234-DNAT -p tcp --dport 20001 -j DNAT --to-destination [fdab:cd12:3456::242:a0a:2]:20001");
     expect(r.filter((l) => l.includes("--dport 20002"))).toEqual([]); // no IPv6 address: not published over IPv6
+    const only = firewallRules({ ...six, listen6: "2d00:1c0:1:2::10" }, [{ port: 20001, address: "10.201.7.2", address6: "fdab:cd12:3456::2" }], 6);
+    expect(only).toContain("-A ICON-abcd1234-DNAT -d 2d00:1c0:1:2::10 -p tcp --dport 20001 -j DNAT --to-destination [fdab:cd12:3456::2]:20001");
     expect(r).toContain(`-A ICON-abcd1234-FWD -i icon-abcd123456 -m comment --comment ${DROPS.egressIpv6} -j DROP`);
     expect(r.some((l) => l.includes("-i icon-abcd123456 -j ACCEPT") || l.includes("MASQUERADE") || l.includes("POST"))).toBe(false);
     // ICON to ICON and unpublished inbound are dropped as over IPv4, in the same order

@@ -53,8 +53,10 @@ export interface FirewallPlan {
   egress: EgressPolicy;
   /** The address published ports answer on (config listen); 0.0.0.0: every address of the host. */
   listen: string;
-  /** The bridge's IPv6 /64 (ULA), when ICONs are published over IPv6 too (only with listen 0.0.0.0). */
+  /** The bridge's IPv6 /64 (ULA), when ICONs are published over IPv6 too. */
   subnet6?: string;
+  /** The IPv6 address published ports answer on then (config listen6); "::": every address of the host. */
+  listen6?: string;
 }
 
 export interface Published {
@@ -71,9 +73,10 @@ const drop = (why: string) => `-m comment --comment ${why} -j DROP`;
 
 /** The DNAT chain's rules, one per published port (IPv6: one per port whose container has an IPv6 address). */
 function dnatRules(p: FirewallPlan, published: Published[], family: Family = 4): string[] {
+  const listen = family === 6 ? p.listen6 : p.listen;
+  const dst = !listen || listen === "0.0.0.0" || listen === "::" ? "" : `-d ${listen} `;
   if (family === 6)
-    return published.filter((x) => x.address6).map((x) => `-A ${chain(p, "DNAT")} -p tcp --dport ${x.port} -j DNAT --to-destination [${x.address6}]:${x.port}`);
-  const dst = p.listen === "0.0.0.0" ? "" : `-d ${p.listen} `;
+    return published.filter((x) => x.address6).map((x) => `-A ${chain(p, "DNAT")} ${dst}-p tcp --dport ${x.port} -j DNAT --to-destination [${x.address6}]:${x.port}`);
   return published.map((x) => `-A ${chain(p, "DNAT")} ${dst}-p tcp --dport ${x.port} -j DNAT --to-destination ${x.address}:${x.port}`);
 }
 

@@ -19,7 +19,7 @@ import { dirname } from "node:path";
 import { IconError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { formatCidr, type Cidr } from "../../util/ipv4.ts";
-import { canonicalIPv6 } from "../../util/ipv6.ts";
+import { bindAddresses, canonicalIPv6 } from "../../util/ipv6.ts";
 import type { ContainerEngine } from "../container-engine.ts";
 import { liveDockerd, startDockerd, stopDockerd, assertUnmounted } from "../daemon/daemon.ts";
 import { dockerdArgs } from "../daemon/plan.ts";
@@ -36,6 +36,8 @@ export interface OwnEngineInit {
   egress: EgressPolicy;
   /** Where published ports answer (config listen). */
   listen: string;
+  /** And over IPv6 (config listen6: empty is :: with listen 0.0.0.0, "off" none). @default "off" */
+  listen6?: string;
   /** HOST:PORT of a plain-HTTP registry the engine may pull from (config registry); empty: none. */
   registry?: string;
   log: Logger;
@@ -51,12 +53,12 @@ export function ownDaemonArgv(plan: OwnEnginePlan, registry = "", subnet6?: stri
 }
 
 /**
- * The bridge's IPv6 /64 when ICONs should answer IPv6 clients: the host has a global IPv6 address and
- * published ports answer on every address (listen 0.0.0.0). A unique local prefix (RFC 4193) named by
- * the engine key, so two nodes on one host never share one.
+ * The bridge's IPv6 /64 when ICONs should answer IPv6 clients: the node listens on IPv6 (listen6) and
+ * the host has a global IPv6 address. A unique local prefix (RFC 4193) named by the engine key, so two
+ * nodes on one host never share one.
  */
-export function iconSubnet6(key: string, listen: string): string | undefined {
-  if (listen !== "0.0.0.0") return undefined;
+export function iconSubnet6(key: string, listen6: string | undefined): string | undefined {
+  if (!listen6) return undefined;
   const global = Object.values(networkInterfaces()).flat().some((a) => a?.family === "IPv6" && !a.internal && /^[23]/.test(a.address));
   return global ? `${canonicalIPv6(`fd${key.slice(0, 2)}:${key.slice(2, 6)}:${key.slice(6, 10)}::`)}/64` : undefined;
 }
@@ -94,7 +96,8 @@ export class OwnEngine {
     let pid = await liveDockerd(plan);
     const reused = pid !== undefined;
     const subnet = await ensureBridge(plan.bridge, init.subnet, plan.key, reused);
-    const subnet6 = iconSubnet6(plan.key, init.listen);
+    const binds = bindAddresses(init.listen, init.listen6 ?? "off");
+    const subnet6 = iconSubnet6(plan.key, binds.address6);
     if (!pid) {
       const left = await stopDockerd(plan, undefined, AGAIN);
       if (left.daemon || left.killed || left.unmounted) init.log.warn("cleaned what a crashed engine left", { ...left });
@@ -106,9 +109,11 @@ export class OwnEngine {
     }
     const engine = await createDockerEngine(plan.socket, { unreachableFix: "Restart the node: it restarts its engine." });
     try {
-      const firewall = new Firewall({ chains: plan.chains, bridge: plan.bridge, subnet, egress: init.egress, listen: init.listen, ...(subnet6 ? { subnet6 } : {}) });
+      const firewall = new Firewall({ chains: plan.chains, bridge: plan.bridge, subnet, egress: init.egress, listen: init.listen, ...(subnet6 ? { subnet6, listen6: binds.address6 } : {}) });
       await firewall.setup();
-      const network = new BridgeNetwork(engine, firewall, plan.network, init.listen, init.egress, subnet6 !== undefined);
+      // Ports are held where they answer: "::" holds both families (one dual-stack socket).
+      const hold = !subnet6 ? [init.listen] : binds.dual ? ["::"] : [init.listen, binds.address6!];
+      const network = new BridgeNetwork(engine, firewall, plan.network, hold, init.egress, subnet6 !== undefined);
       init.log.info(reused ? "reusing the node's engine" : "started the node's engine", { socket: plan.socket, pid, subnet: formatCidr(subnet), subnet6, egress: init.egress });
       return new OwnEngine(plan, engine, network, firewall, pid, reused, subnet, Math.round(performance.now() - t0));
     } catch (e) {

@@ -219,13 +219,13 @@ export class Firewall {
 }
 
 /**
- * IPv6 forwarding, so that connections DNAT'd to the bridge are routed there. Linux then ignores router
- * advertisements on interfaces with accept_ra 1, and a home host would lose its SLAAC address when the
- * prefix's lifetime runs out: those interfaces get accept_ra 2 (accept them while forwarding) first.
+ * IPv6 forwarding, so that connections DNAT'd to the bridge are routed there (dockerd --ipv6 turns it on
+ * too). Linux then ignores router advertisements on interfaces with accept_ra 1, and a home host would
+ * lose its SLAAC address when the prefix's lifetime runs out: those interfaces get accept_ra 2 (accept
+ * them while forwarding). Both stay when the node stops.
  */
 async function enableIPv6Forwarding(): Promise<void> {
   const conf = "/proc/sys/net/ipv6/conf";
-  if ((await Bun.file(`${conf}/all/forwarding`).text()).trim() === "1") return;
   for (const iface of readdirSync(conf))
     if (iface !== "all" && (await Bun.file(`${conf}/${iface}/accept_ra`).text().catch(() => "")).trim() === "1") await sysctl(`net/ipv6/conf/${iface}/accept_ra`, "2");
   await sysctl("net/ipv6/conf/all/forwarding", "1");

@@ -92,6 +92,28 @@ describe("an IPv6-only client", () => {
     expect(hub.routers.get("2d00:1c0:0:2::/64")?.has("iep3")).toBe(true); // announced, and plausible (72 ms), but IPv4 only
     expect(iep1.topology.traces.keyOf(UD6)).toBe("2d00:1c0:1:1::/64");
   });
+
+  test("a node met over IPv4 is traced over IPv6 too, once it is announced under a router of this node", async () => {
+    const hub = new MemoryDirectoryHub();
+    const origin = hub.node({ nodeId: "iep1", address: IEP1, address6: IEP1_6 });
+    directories.push(origin);
+    await origin.announce("10.0.3.0/29", { rttMs: 100, hops: 6, timestamp: 1 }, 60_000);
+    // The DHT's store: this node holds the keys of its routers (dht-directory.ts localLookup).
+    const directory = Object.assign(hub.node({ nodeId: "iep2", address: IEP2, address6: IEP2_6 }), {
+      localLookup: (routerId: string) => [...(hub.routers.get(routerId)?.values() ?? [])],
+    });
+    directories.push(directory);
+    const tracer = new ScriptedTracer()
+      .route(IEP1, [["10.0.3.2", 2], [IEP1, 102]])
+      .route(IEP1_6, [[v6(3, 2), 2], [IEP1_6, 102]]);
+    const topology = new Topology({ tracer, directory, settings: SETTINGS, log: silentLogger, isSelf: (ip) => ip === IEP2 || ip === IEP2_6 });
+    topology.start();
+    running.push(topology);
+    directory.sawAddress(IEP1); // DHT traffic over IPv4 only
+    await Bun.sleep(50);
+    expect(tracer.calls).toEqual([IEP1, IEP1_6]);
+    expect(topology.map.get("2d00:1c0:0:3::/64")).toBeDefined();
+  });
 });
 
 describe("Topology on the thesis network", () => {

@@ -183,9 +183,9 @@ export class Topology {
   }
 }
 
-/** The host's own IPv4 addresses, read once. */
+/** The host's own addresses (IPv4 and IPv6), read once. */
 export function localAddresses(): (ip: string) => boolean {
   const own = new Set<string>(["0.0.0.0", "::"]);
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) own.add(a.address); // IPv4 and IPv6: both are traced
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) own.add(a.address);
   return (ip) => own.has(ip);
 }

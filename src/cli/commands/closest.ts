@@ -24,7 +24,7 @@ export const command = defineCommand({
     "address, peerPort, estimatedRttMs, via}], elapsedMs, cached}, best first.",
   options: { ...DATA_DIR_OPTION, fresh: { type: "boolean", doc: "Trace and look up again, ignoring the node's caches." }, ...JSON_OPTION },
   positionals: [1, 1],
-  examples: ["icon closest 10.1.1.10", "icon closest 192.0.2.44 --json"],
+  examples: ["icon closest 10.1.1.10", "icon closest 192.0.2.44 --json", "icon closest 2d00:1c0:1:1::10"],
   async run({ values, positionals, out }) {
     const client = positionals[0]!;
     requireIP(client, "client");

@@ -127,9 +127,8 @@ export class Topology {
    * The addresses, both families, of the nodes announced under this node's routers (what its own store
    * and its last lookups hold), after each trace; the harvester skips what was traced recently. DHT
    * traffic shows a peer at one address, mostly of the family it joined over; a dual-stack peer's other
-   * address is traced too, so that this node's routers of that family are
-   * announced and clients of that family find it (an IPv6 client is traced over IPv6: thesis network,
-   * two nodes that met over IPv4 announced no IPv6 router before this).
+   * address is traced too, so that this node's routers of that family are announced and clients of that
+   * family find it (on the thesis network two nodes that met over IPv4 announced no IPv6 router before).
    */
   private harvestAnnounced(): void {
     const { directory } = this.deps;
@@ -157,7 +156,7 @@ export class Topology {
     });
     this.traceCounts.ok++;
     this.announcer.changed(this.map.addTrace(trace));
-    this.harvestAnnounced();
+    setTimeout(() => this.harvestAnnounced(), 0); // off a client's critical path: the finder goes on first
     return trace;
   }
 

@@ -79,7 +79,7 @@ export class Dht extends DhtNodeCore {
       this.restored = true;
       this.publisher.restore(this.saved?.published ?? []);
     };
-    this.addressKnown = () => this.external.get() !== undefined || this.external6.get() !== undefined;
+    this.addressKnown = () => (!this.families.v4 || this.external.get() !== undefined) && (!this.families.v6 || this.external6.get() !== undefined);
     this.onObserved = (voter, observed) => {
       const ext = familyOf(observed.address) === 6 ? this.external6 : this.external;
       if (ext.vote(voter, observed)) this.log.info("learned the external address from peers", { address: `${observed.address}:${observed.port}` });

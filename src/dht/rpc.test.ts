@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { generateIdentity } from "../identity/identity.ts";
 import { FakeClock } from "../util/clock.ts";
-import { decode, encode, Flag, MsgType, zeroToken, type Packet } from "./codec.ts";
-import { INITIAL_RTO_MS, RPC_ATTEMPTS, UNVERIFIED_BURST } from "./constants.ts";
+import { CONTACT6_BYTES, decode, encode, Flag, HEADER_BYTES, MsgType, zeroToken, type Packet } from "./codec.ts";
+import { INITIAL_RTO_MS, K, RPC_ATTEMPTS, UNVERIFIED_BURST } from "./constants.ts";
 import { newCounters } from "./counters.ts";
 import { checkRequestProof, makeProof } from "./proof.ts";
 import { requestPadding, Rpc } from "./rpc.ts";
@@ -63,6 +63,24 @@ describe("rpc", () => {
     expect(s.counters.refused.unverifiedSends).toBe(2);
     // Nor is any of them padded to a full datagram.
     expect(s.counters.txBytes).toBeLessThanOrEqual(UNVERIFIED_BURST * requestPadding({ type: MsgType.FIND_NODE, target: new Uint8Array(20) }, true));
+  });
+
+  test("the budget holds for a victim's IPv6 LAN: addresses of one /64 share it; padding fits IPv6 replies, no more", async () => {
+    const clock = new FakeClock(0);
+    const hub = new MemoryHub(clock, uniformLinks(10));
+    const counters = newCounters();
+    const rpc = new Rpc(hub.host("dual"), clock, generateIdentity(), counters);
+    const find = { type: MsgType.FIND_NODE, target: new Uint8Array(20) } as const;
+    // Six addresses a hostile NODES reply could name in one home's /64 (nothing listens there).
+    const victims = [1, 2, 3, 4, 5, 6].map((i) => ({ address: `2d00:1c0:77:1::${i}`, port: 4100 }));
+    await clock.run(Promise.all(victims.map((to) => rpc.request(to, find))));
+    expect(counters.tx).toBe(UNVERIFIED_BURST);
+    const sizes = requestPadding(find, false, true);
+    expect(counters.txBytes).toBe(UNVERIFIED_BURST * sizes);
+    expect(sizes).toBe(HEADER_BYTES + 2 + K * CONTACT6_BYTES);
+    // Another /64 has a budget of its own.
+    await clock.run(rpc.request({ address: "2d00:1c0:77:2::1", port: 4100 }, find));
+    expect(counters.tx).toBe(UNVERIFIED_BURST + 2);
   });
 
   test("with a token from an address, the next request proves our id to that node, once", async () => {

@@ -163,10 +163,13 @@ export class Upkeep {
     }
   }
 
-  /** While our external address is not settled, ping a few contacts: each PONG is one vote (external-address.ts). */
+  /**
+   * While our external address is not settled, ping a few contacts: each PONG is one vote (external-address.ts).
+   * A dual-stack contact is pinged at both its addresses: each family votes on its own address.
+   */
   private async askForOurAddress(): Promise<void> {
     if (this.d.addressKnown()) return;
     const some = this.d.table.all().sort(() => this.d.random() - 0.5).slice(0, C.EXTERNAL_ADDRESS_QUORUM + 2);
-    await Promise.all(some.map((c) => this.d.ping(c, false)));
+    await Promise.all(some.flatMap((c) => (c.other ? [c, { ...c.other, id: c.id }] : [c])).map((t) => this.d.ping(t, false)));
   }
 }

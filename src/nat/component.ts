@@ -10,8 +10,7 @@
  *   gateway answered, peers report another address, an advertised address not its own) waits for the
  *   verdict, so that nobody is sent to an address that does not reach it.
  * IPv6 has a verdict of its own, from dial-backs over IPv6 connections: homes route IPv6 without NAT, but
- * often behind a firewall. A node reached over IPv6 is announced at its IPv6 address besides its IPv4 one,
- * or instead of it when IPv4 is unreachable (a home behind carrier-grade NAT).
+ * often behind a firewall. What is announced from the two verdicts: announce-as.ts.
  */
 import type { Config } from "../config/schema.ts";
 import type { Dht } from "../dht/dht.ts";
@@ -24,6 +23,7 @@ import type { PeerEndpoint, PeerNetwork } from "../peer/network.ts";
 import type { AnnounceAs } from "../topology/dht-directory.ts";
 import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
 import { bindAddresses, familyOf, sybilNet } from "../util/ipv6.ts";
+import { announceFrom } from "./announce-as.ts";
 import { askDialback, DialbackVerifier, OP_DIALBACK } from "./dialback.ts";
 import { IconPorts } from "./icon-ports.ts";
 import { findLan, isOwnAddress } from "./lan.ts";
@@ -219,12 +219,7 @@ export class NatComponent implements NodeComponent {
   /** Where the node is announced (topology/dht-directory.ts). */
   announceAs(): AnnounceAs {
     if (!this.reach) return undefined;
-    const v = this.reach.verdict(), v6 = this.reach6.verdict();
-    if (v.address) return { address: v.address, ...(v6.address ? { address6: v6.address } : {}), ...this.ports() };
-    if (v6.address) return { address: v6.address, ...this.ports() }; // IPv6 instead of an IPv4 that does not reach it
-    if (v.reach === "unreachable") return { held: `unreachable: ${v.reason}` };
-    const nat = this.behindNat();
-    return nat ? { held: `${nat}; waiting until peers have dialled it back (${v.reason})` } : undefined;
+    return announceFrom({ v4: this.reach.verdict(), v6: this.reach6.verdict(), own6: this.init.dht().advertisedAddress6(), behindNat: () => this.behindNat(), ports: this.ports() });
   }
 
   /**

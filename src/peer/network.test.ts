@@ -154,6 +154,15 @@ describe("peer network over IPv6", () => {
     expect(await over4.request("from", null)).toBe("127.0.0.1");
   });
 
+  test("listening on 0.0.0.0 with listen6 empty is one dual-stack server: both families reach it on one port", async () => {
+    const any = await network(undefined, undefined, { listen: "0.0.0.0", listen6: "" });
+    any.handle("from", async (_b, ctx) => ctx.peer.remoteIp);
+    const six = await network(undefined, undefined, { listen: "::1", advertisedAddress: () => "::1" });
+    const four = await network();
+    expect(await (await six.connect({ nodeId: any.nodeId, address: "::1", port: any.port })).request("from", null)).toBe("::1");
+    expect(await (await four.connect(endpointOf(any))).request("from", null)).toBe("127.0.0.1"); // not ::ffff:127.0.0.1
+  });
+
   test("a dialler over IPv6 claims its IPv6 endpoint, in brackets, and the claim is probed and kept", async () => {
     const a = await network(undefined, undefined, { listen6: "::1", advertisedAddress6: () => "::1" });
     const b = await network(undefined, undefined, { listen: "::1", advertisedAddress: () => "::1" });

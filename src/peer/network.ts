@@ -121,7 +121,15 @@ export class PeerNetwork {
 
   async start(): Promise<void> {
     const { address, address6, dual } = bindAddresses(this.init.listen, this.init.listen6 ?? "off");
-    for (const hostname of dual ? ["::"] : [address, address6].filter((a) => a !== undefined)) this.servers.push(this.serve(hostname, this.servers[0]?.port ?? this.init.port));
+    for (const hostname of dual ? ["::"] : [address, address6].filter((a) => a !== undefined)) {
+      const port = this.servers[0]?.port ?? this.init.port;
+      try {
+        this.servers.push(this.serve(hostname, port));
+      } catch (e) {
+        if (!dual) throw e;
+        this.servers.push(this.serve("0.0.0.0", port)); // a kernel without IPv6 refuses "::", as for the DHT
+      }
+    }
     for (const p of await this.endpoints.load())
       this.connect(p).catch((e) => this.init.log.debug("could not redial a known peer", { peer: p.nodeId.slice(0, 8), error: e }));
   }

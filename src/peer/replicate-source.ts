@@ -227,7 +227,7 @@ export class ReplicateSource implements IconServices {
     const conn = await this.d.network.connect(endpoint);
     try {
       const r = await conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });
-      checkReplicaEndpoint(r.endpoint, endpoint.address, endpoint.nodeId);
+      checkReplicaEndpoint(r.endpoint, [endpoint.address, conn.remoteIp], endpoint.nodeId);
       return r;
     } catch (e) {
       // Refused before anything was made there: it is no child of this ICON, and takes no maxReplicas slot.
@@ -293,7 +293,7 @@ export class ReplicateSource implements IconServices {
       return;
     }
     const at = this.seen.get(peer.nodeId)?.endpoint ?? this.d.network.endpointOf(peer.nodeId);
-    if (s.state === "running" && !onNodeAddress(s.endpoint, at?.address)) return;
+    if (s.state === "running" && !onNodeAddress(s.endpoint, [at?.address, peer.remoteIp])) return;
     const known = this.children.get(s.replica);
     // The replicate answer told the ICON (with the mode); the same news by status message is not repeated.
     const sameRun = known?.state === "running" && known.endpoint?.address === s.endpoint?.address && known.endpoint?.port === s.endpoint?.port;

@@ -4,7 +4,7 @@
  * has one string (a map keyed by address, a comparison with a socket's remote address).
  */
 import { IconError } from "../errors.ts";
-import { formatIPv4, ipv4ToNumber, isIPv4, net24 } from "./ipv4.ts";
+import { formatIPv4, ipv4ToBytes, ipv4ToNumber, isIPv4, net24 } from "./ipv4.ts";
 
 const cache = new Map<string, Uint8Array | undefined>();
 
@@ -105,8 +105,9 @@ export function sybilNet(address: string): string {
 
 /** 4 for IPv4 (an IPv4-mapped IPv6 address too: the socket is dual stack, the peer is IPv4), 6 for IPv6. */
 export function familyOf(address: string): 4 | 6 | undefined {
-  if (isIPv4(address.startsWith("::ffff:") ? address.slice(7) : address)) return 4;
-  return isIPv6(address) ? 6 : undefined;
+  // Both parsers cache: the codec and the transports ask for every contact and datagram.
+  if (ipv4ToBytes(address)) return 4;
+  return ipv6ToBytes(address) ? 6 : undefined;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { networkInterfaces } from "node:os";
 import { IconError } from "../../errors.ts";
-import { familyOf } from "../../util/ipv6.ts";
+import { familyOf, hostPort } from "../../util/ipv6.ts";
 import type { DatagramHandler, DatagramTransport } from "./types.ts";
 
 type Socket = Bun.udp.Socket<"uint8array">;
@@ -33,8 +33,8 @@ export class UdpTransport implements DatagramTransport {
       // Announce IPv6 (Flag.DUAL_STACK) only where the host has an address beyond its own link.
       const t = new UdpTransport("0.0.0.0", hasRoutableIPv6() ? "::" : undefined);
       const s = await t.bind("::", port).catch(() => undefined); // a kernel without IPv6
-      if (s) t.v4 = t.v6 = s;
-      else return UdpTransport.open("0.0.0.0", port);
+      if (!s) return UdpTransport.open("0.0.0.0", port);
+      t.v4 = t.v6 = s;
       return t;
     }
     const six = familyOf(hostname) === 6;
@@ -68,7 +68,7 @@ export class UdpTransport implements DatagramTransport {
       });
     } catch (e) {
       const code = (e as { code?: string }).code;
-      const where = familyOf(hostname) === 6 ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+      const where = hostPort(hostname, port);
       if (code === "EADDRINUSE")
         throw new IconError("CONFLICT", `UDP port ${where} is already in use`, "Pick another --dht-port, or 0 for any free port.", { cause: e });
       if (code === "EADDRNOTAVAIL")

@@ -2,12 +2,13 @@
  * The traceroute for real. On loopback (any user): the CLI contract and its errors. In a thesis testbed
  * (root): the routers' addresses hop by hop, RTTs that match the emulated links, the end as soon as the
  * destination answered, a silent destination given up on a derived time (not the cap), a silent router,
- * a lost answer retried, and the compiled binary run as an unprivileged user.
+ * a lost answer retried, the same path over IPv6 (ICMPv6), and the compiled binary run as an unprivileged user.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { thesisTopology } from "../src/testbed/builtin.ts";
 import { down, inHost, up } from "../src/testbed/index.ts";
 import { pathOf, shortestPaths } from "../src/testbed/paths.ts";
+import { withVariant } from "../src/testbed/topology.ts";
 import type { TestbedStatus } from "../src/testbed/state.ts";
 import type { TraceResult } from "../src/topology/trace/types.ts";
 import { BINARY, describeWith } from "./support/needs.ts";
@@ -29,7 +30,7 @@ describe("icon trace on loopback", () => {
   test("bad input exits with a message and a fix", () => {
     const bad = sh([...CLI, "trace", "10.0.0"]);
     expect(bad.exitCode).toBe(6);
-    expect(bad.stderr.toString()).toMatch(/not an IPv4 address[\s\S]*fix:/);
+    expect(bad.stderr.toString()).toMatch(/not an IP address[\s\S]*fix:/);
     const ttl = sh([...CLI, "trace", "127.0.0.1", "--max-ttl", "0"]);
     expect(ttl.exitCode).toBe(2);
     expect(ttl.stderr.toString()).toContain("--max-ttl 0 is not a whole number from 1 to 64");
@@ -56,29 +57,35 @@ describeWith(["root"], "icon trace in the thesis testbed", () => {
     return JSON.parse(r.stdout.toString());
   };
   /** The ingress address of every node on the routed path, and twice the summed delay to it. */
-  const expected = (from: string, to: string) => {
+  const expected = (from: string, to: string, v6 = false) => {
     const tree = shortestPaths(thesisTopology(), from);
     const nodes = [from, ...pathOf(tree, to)];
     return nodes.slice(1).map((n, i) => {
       const l = st.links.find((l) => (l.a === nodes[i] && l.b === n) || (l.b === nodes[i] && l.a === n))!;
-      return { node: n, address: l.a === n ? l.aAddress : l.bAddress, rttMs: 2 * tree.dist.get(n)! };
+      const address = v6 ? (l.a === n ? l.aAddress6 : l.bAddress6) : l.a === n ? l.aAddress : l.bAddress;
+      return { node: n, address, rttMs: 2 * tree.dist.get(n)! };
     });
   };
 
   beforeAll(async () => {
     await down(NAME);
-    st = await up({ name: NAME, topology: thesisTopology(), docker: false });
+    st = await up({ name: NAME, topology: withVariant(thesisTopology(), { ipv6: true }), docker: false });
   });
   afterAll(async () => {
     await down(NAME);
   });
 
-  test("UD → IEP1: seven hops, each router's ingress address, RTTs of the emulated links", () => {
-    const want = expected("UD", "IEP1");
-    const runs = [trace("UD", "IEP1"), trace("UD", "IEP1"), trace("UD", "IEP1")];
+  /** Three traces UD → IEP1 in one family: every hop's ingress address, and RTTs of the emulated links. */
+  const sevenHops = (v6: boolean) => {
+    const want = expected("UD", "IEP1", v6);
+    const to = v6 ? host("IEP1").address6! : host("IEP1").address;
+    const runs = [0, 1, 2].map(() => {
+      const r = inNs("UD", [...CLI, "trace", to, "--json"]);
+      if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+      return JSON.parse(r.stdout.toString()) as TraceResult;
+    });
     for (const r of runs) {
-      expect(r.reached).toBe(true);
-      expect(r.ended).toBe("complete");
+      expect(r).toMatchObject({ destination: to, reached: true, ended: "complete" });
       expect(r.hops.map((h) => h.address)).toEqual(want.map((w) => w.address));
       expect(r.hops.map((h) => h.kind)).toEqual([...Array(6).fill("router"), "destination"]);
     }
@@ -89,7 +96,11 @@ describeWith(["root"], "icon trace in the thesis testbed", () => {
       expect(best).toBeGreaterThanOrEqual(w.rttMs - 0.5);
       expect(best).toBeLessThanOrEqual(w.rttMs + 1 + 0.03 * w.rttMs);
     });
-  });
+  };
+
+  test("UD → IEP1: seven hops, each router's ingress address, RTTs of the emulated links", () => sevenHops(false));
+
+  test("UD → IEP1 over IPv6: the same seven hops by their IPv6 ingress addresses, ICMPv6 answers, same RTTs", () => sevenHops(true));
 
   test("a destination that drops probes is given up on a derived wait, not the 1500 ms cap", () => {
     withRule("IEP1", ["INPUT", "-p", "udp", "--dport", "33434:33561", "-j", "DROP"], () => {

@@ -58,7 +58,9 @@ export async function serveSample(o: SampleOptions = {}): Promise<void> {
     const status = found.replica.status?.state === "running" ? found.replica.status : undefined; // how it came to run
     await icon.replicate(found.best, { state: states.get(clientId) }); // it runs: the state goes ahead of the client
     const gainMs = Math.round(((found.best.ownRttMs ?? found.best.rttMs) - found.best.rttMs) * 10) / 10;
-    send({ type: "migrate", url: `ws://${endpoint.address}:${endpoint.port}${WS_PATH}`, gainMs, mode: status?.mode ?? "", timings: status?.timings });
+    // An IPv6 client was sent to the node's IPv6 address (the finder picks the client's family): in brackets.
+    const host = endpoint.address.includes(":") ? `[${endpoint.address}]` : endpoint.address;
+    send({ type: "migrate", url: `ws://${host}:${endpoint.port}${WS_PATH}`, gainMs, mode: status?.mode ?? "", timings: status?.timings });
   }
   // ---- end of the ICON-specific part ----
 

@@ -11,7 +11,7 @@
  */
 import { dlopen, FFIType } from "bun:ffi";
 import { AF_INET, MSG_DONTWAIT, POLLIN, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_TIMESTAMPNS, libc, realtimeMs } from "../../src/topology/trace/libc.ts";
-import { controlMessages, decodeSockaddrIn, encodeSockaddrIn, parseTimespecMs, RecvBuffers } from "../../src/topology/trace/wire.ts";
+import { controlMessages, decodeSockaddr, encodeSockaddrIn, parseTimespecMs, RecvBuffers } from "../../src/topology/trace/wire.ts";
 
 const c = libc();
 const extra = dlopen("libc.so.6", {
@@ -25,7 +25,7 @@ c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, new Int32Array([1]), 4);
 extra.bind(fd, encodeSockaddrIn(0x7f000001, 0), 16);
 const nameBuf = new Uint8Array(16);
 extra.getsockname(fd, nameBuf, new Uint32Array([16]));
-const port = decodeSockaddrIn(nameBuf)!.port;
+const port = decodeSockaddr(nameBuf)!.port;
 
 const buf = new RecvBuffers();
 function readRxTimes(): number[] {

@@ -46,7 +46,7 @@ export class EngineComponent implements NodeComponent, NodeEngine {
       throw new IconError("CONFIG", `networkContainer "${config.networkContainer}" applies only with engine external`,
         "Clear networkContainer (the node's own engine puts ICONs on its own bridge), or set engine to external.");
     const { OwnEngine } = await import("./own/own-engine.ts");
-    this.own = await OwnEngine.start({ dataDir: config.dataDir, subnet: config.iconSubnet, egress: config.iconEgress, listen: config.listen, registry: config.registry, log });
+    this.own = await OwnEngine.start({ dataDir: config.dataDir, subnet: config.iconSubnet, egress: config.iconEgress, listen: config.listen, listen6: config.listen6, registry: config.registry, log });
     this.engine = this.own.engine;
     this.network = this.own.network;
     this.userns = true;

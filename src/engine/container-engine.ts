@@ -20,7 +20,7 @@ export type NetworkSpec =
   /** Join another container's network namespace (the testbed's --docker mode); no publishing there. */
   | { mode: "container"; container: string }
   /** A network of the engine's by name: the node's own engine's "bridge", on the bridge the node made, behind its firewall. */
-  | { mode: "network"; network: string }
+  | { mode: "network"; network: string; /** ICONs have IPv6 there (the bridge's /64, behind the node's ip6tables). */ ipv6?: true }
   /** The engine's own network namespace: a per-IEP engine started inside the IEP's namespace (testbed --engines). */
   | { mode: "host" }
   | { mode: "none" };
@@ -74,6 +74,8 @@ export interface ContainerInfo {
   pid: number;
   /** Its IPv4 address on each network it is attached to (empty when not running). */
   addresses: Record<string, string>;
+  /** Global (here: unique local) IPv6 address per network, where the network has IPv6. */
+  addresses6?: Record<string, string>;
 }
 
 export interface ContainerSummary {

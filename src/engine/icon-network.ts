@@ -15,6 +15,8 @@ export interface IconNetFacts {
   egress: Egress;
   /** The ICON's address on its bridge, while it runs (the node's own engine only). */
   address?: string;
+  /** Its IPv6 address there, when the bridge has IPv6. */
+  address6?: string;
 }
 
 export interface IconNetwork {

@@ -20,7 +20,7 @@ import { IconError } from "../errors.ts";
 import type { ClientResult, Phase } from "./client.ts";
 import { WS_PATH } from "./app-protocol.ts";
 import { removeIcons, TestbedNodes } from "./testbed-nodes.ts";
-import { address, inHost, pingMatrix, thesisTopology, withLoss, type TestbedStatus, type NetworkSpec } from "../testbed/index.ts";
+import { address, address6, inHost, pingMatrix, thesisTopology, withLoss, withVariant, type TestbedStatus, type NetworkSpec } from "../testbed/index.ts";
 import { selfCommand } from "../testbed/self.ts";
 import type { ContainerEngine } from "../engine/container-engine.ts";
 import { copyImage } from "../engine/copy-image.ts";
@@ -78,6 +78,11 @@ export interface LabOptions {
   dhtHelpers?: number;
   /** Extra /24s the client host holds, one per first-contact sample (default 0). */
   clientPrefixes?: number;
+  /**
+   * IPv6: every link dual stack, the nodes listen on their hosts' IPv6 addresses too, and the client
+   * speaks IPv6 only (the origin's IPv6 URL; the origin is asked about the client's IPv6 address).
+   */
+  ipv6?: boolean;
 }
 
 export interface Rtts {
@@ -116,7 +121,13 @@ export class MigrationLab {
   private env: Record<string, string> = {};
 
   get originUrl(): string {
-    return `ws://${address(this.st, this.roles.origin)}:${APP_PORT}${WS_PATH}`;
+    const host = this.o.ipv6 ? `[${address6(this.st, this.roles.origin)}]` : address(this.st, this.roles.origin);
+    return `ws://${host}:${APP_PORT}${WS_PATH}`;
+  }
+
+  /** The address the client connects from: its IPv6 one in an IPv6 lab. */
+  get clientAddress(): string {
+    return this.o.ipv6 ? address6(this.st, this.roles.client) : address(this.st, this.roles.client);
   }
 
   static async open(o: LabOptions): Promise<MigrationLab> {
@@ -124,6 +135,7 @@ export class MigrationLab {
     const { up } = await import("../testbed/lifecycle.ts");
     const roles = o.roles ?? THESIS_ROLES;
     let topology = o.loss ? withLoss(o.topology ?? thesisTopology(), o.loss) : (o.topology ?? thesisTopology());
+    if (o.ipv6) topology = withVariant(topology, { ipv6: true });
     checkRoles(topology, roles);
     if (o.clientPrefixes) topology = { ...topology, hosts: topology.hosts.map((h) => (h.name === roles.client ? { ...h, clientPrefixes: o.clientPrefixes } : h)) };
     const user = await createDockerEngine(MAIN_DOCKER_SOCKET);
@@ -202,7 +214,10 @@ export class MigrationLab {
   async startNode(host: string, bootstrap = host === this.roles.origin ? this.nodes.helperBootstrap : this.roles.origin): Promise<void> {
     this.o.progress?.("node", { host });
     // Reachability needs dial-backs from a quorum of /24s; one is enough on a testbed of few hosts.
-    const env = { ICON_LOG_LEVEL: "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ICON_REACHABILITY_QUORUM: "1", ...this.o.nodeEnv, ...this.env };
+    const env = {
+      ICON_LOG_LEVEL: "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ICON_REACHABILITY_QUORUM: "1",
+      ...(this.o.ipv6 ? { ICON_LISTEN6: address6(this.st, host) } : {}), ...this.o.nodeEnv, ...this.env,
+    };
     const node = await this.nodes.start(host, { bootstrap, env });
     const socket = (await answer(node.api.v1.status.$get())).engine.socket;
     this.engines.set(host, await createDockerEngine(socket));
@@ -212,7 +227,7 @@ export class MigrationLab {
   private async warmUp(timeoutMs = 90_000): Promise<void> {
     if (this.o.edgeUnreachable) return this.nodes.waitReachability(this.roles.edge, "unreachable", timeoutMs);
     await this.nodes.warmedUp(this.roles.edge, 2, timeoutMs);
-    const ud = address(this.st, this.roles.client);
+    const ud = this.clientAddress;
     const edgeId = await this.nodeId(this.roles.edge);
     const deadline = Date.now() + timeoutMs;
     let last: unknown;

@@ -108,6 +108,11 @@ export class PeerNetwork {
     return hostPort(this.init.advertisedAddress(), this.port);
   }
 
+  /** This node's advertised address of a family, if it has one. */
+  ownAddress(family: 4 | 6): string | undefined {
+    return family === 4 ? this.init.advertisedAddress() : this.init.advertisedAddress6?.();
+  }
+
   /** The endpoint this node claims to a peer it dials: its address of the family it dials over. */
   private claimFor(peerAddress: string): string {
     const six = familyOf(peerAddress) === 6 ? this.init.advertisedAddress6?.() : undefined;

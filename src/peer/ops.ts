@@ -39,6 +39,12 @@ export interface ReplicateBody {
   state?: unknown;
   /** Describes the request's attachment: the image's config and top layers, sent when the source guesses the target lacks them (cold). */
   inline?: InlineImage;
+  /**
+   * The address the source dialed the target at. The target names the replica's endpoint there when it is
+   * one of its own (its IPv4 or its IPv6 address), so an IPv6 client is sent to the target's IPv6 address;
+   * the source accepts no other (replica-endpoint.ts).
+   */
+  at?: string;
 }
 
 /** How a replica came to run: registry is cold with the image pulled from a registry (config registry), IPO's way. */
@@ -95,7 +101,8 @@ export function checkReplicate(v: unknown): ReplicateBody {
   if (typeof v.icon !== "string" || !/^[a-z0-9][a-z0-9_.-]{0,39}$/.test(v.icon)) throw bad("icon must be an ICON name");
   const env = v.env ?? {};
   if (!isObj(env) || !Object.values(env).every((x) => typeof x === "string")) throw bad("env must map names to strings");
-  return { icon: v.icon, image: checkImageRef(v.image), env: env as Record<string, string>, manifest: checkManifest(v.manifest), state: v.state, inline: checkInline(v.inline) };
+  if (v.at !== undefined && (typeof v.at !== "string" || v.at.length > 45)) throw bad("at must be an address");
+  return { icon: v.icon, image: checkImageRef(v.image), env: env as Record<string, string>, manifest: checkManifest(v.manifest), state: v.state, inline: checkInline(v.inline), ...(v.at !== undefined ? { at: v.at as string } : {}) };
 }
 
 export function checkOffer(v: unknown): OfferBody {

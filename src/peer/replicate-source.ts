@@ -4,6 +4,7 @@
  * (replicate, messages); replicate-target.ts is the other node's side.
  * Policy lives here: minimum RTT gain, maximum replicas, budget against announced prices, prefetch.
  */
+import { familyOf } from "../util/ipv6.ts";
 import { IconError, isIconError, type ErrorCode } from "../errors.ts";
 import type { ImageHost } from "../images/host.ts";
 import type { LayerSource } from "../images/source.ts";
@@ -132,7 +133,10 @@ export class ReplicateSource implements IconServices {
     const startedAt = new Date().toISOString();
     const record = (m: Pick<MigrationRecord, "mode" | "ok" | "ms" | "bytes" | "endpoint" | "error">) =>
       handover || this.d.history?.add({ icon: icon.name, replica: id, target: target.nodeId, startedAt, ...m });
-    if (known?.state === "running" && known.endpoint && conn) {
+    // ...and runs at an address of the family the caller reaches the node by (an IPv6 client's replicate
+    // names the node's IPv6 address): else the request below asks the node to name it at that one.
+    const sameFamily = !target.address || familyOf(target.address) === familyOf(known?.endpoint?.address ?? "");
+    if (known?.state === "running" && known.endpoint && conn && sameFamily) {
       if (options.state !== undefined) this.handOver(conn, id, options.state);
       const endpoint = known.endpoint;
       record({ mode: "direct", ok: true, endpoint, ms: { total: 0 }, bytes: 0 });
@@ -219,7 +223,7 @@ export class ReplicateSource implements IconServices {
     // A target that never ran this replica probably lacks the application layers: send the small top
     // layers along, and spare it the round trip of asking for them (DESIGN.md: hide behind round trips).
     const inline = known ? undefined : await this.d.layers.inline(image.id, INLINE_BUDGET).catch(() => undefined);
-    const body: ReplicateBody = { icon: rec.name, image, env: rec.env, manifest, state, ...(inline ? { inline: inline.image } : {}) };
+    const body: ReplicateBody = { icon: rec.name, image, env: rec.env, manifest, state, at: endpoint.address, ...(inline ? { inline: inline.image } : {}) };
     const conn = await this.d.network.connect(endpoint);
     try {
       const r = await conn.request<ReplicateResult>(OP.replicate, body, { timeoutMs: this.d.replicateTimeoutMs ?? 120_000, attachment: inline?.bytes });

@@ -72,6 +72,11 @@ export class ReplicateTarget {
     return { notAdmitted: this.d.admission.refused, manifest: this.refusedManifests, quotaPerOwner: q.perOwner, quotaPerPeer: q.perPeer, quotaTotal: q.total };
   }
 
+  /** The address the source dialed (ReplicateBody.at), when it is this node's own of either family. */
+  private reachedAt(at: string | undefined): string | undefined {
+    return at !== undefined && (at === this.d.network.ownAddress(4) || at === this.d.network.ownAddress(6)) ? at : undefined;
+  }
+
   /** Peer handler for OP.replicate. Two requests for the same replica share one start. */
   replicate = async (body: unknown, ctx: RequestContext): Promise<ReplicateResult> => {
     const req = this.admit(body);
@@ -150,7 +155,7 @@ export class ReplicateTarget {
     this.d.log.info("replica running", { name, mode: plan.mode, port: view.port, ms: Math.round(total), bytes: transferredBytes });
     return {
       replica: replicaId(this.d.nodeId, name),
-      endpoint: { address: view.address, port: view.port },
+      endpoint: { address: this.reachedAt(req.at) ?? view.address, port: view.port },
       mode: plan.mode,
       transferredBytes,
       ms: { image: Math.round(imageMs), start: Math.round(performance.now() - t1 - imageMs), total: Math.round(total) },

@@ -58,6 +58,17 @@ describe("replicate on memory engines", () => {
     expect([states, messages]).toEqual([[{ n: 1 }, { n: 1 }], [{ n: 2 }]]);
   });
 
+  test("a target reached over IPv6 names its replica's endpoint at that IPv6 address (an IPv6 client is sent there)", async () => {
+    const a = await origin();
+    const b = await node({ net: { listen6: "::1", advertisedAddress6: () => "::1" } });
+    b.engine.program(APP_ID, iconProgram());
+    const six = await a.icon.replicate({ nodeId: b.net.nodeId, address: "::1", peerPort: b.net.port });
+    expect(await six.running).toEqual({ address: "::1", port: 20000 });
+    // the same node reached over IPv4 names its IPv4 address
+    const four = await a.icon.replicate(to(b));
+    expect(await four.running).toEqual({ address: "127.0.0.1", port: 20000 });
+  });
+
   test("warm: a paused replica is reported stopped to the origin, and the next replicate thaws the same container; the state arrives", async () => {
     const a = await origin();
     const b = await node();

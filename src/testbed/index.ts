@@ -51,6 +51,13 @@ export function address(st: TestbedStatus, host: string): string {
   return hostOf(st, host).address;
 }
 
+/** A host's IPv6 address (a testbed up with ipv6). */
+export function address6(st: TestbedStatus, host: string): string {
+  const a = hostOf(st, host).address6;
+  if (!a) throw new IconError("USAGE", `testbed ${st.name} has no IPv6`, "Bring it up with --ipv6 (\"ipv6\": true).");
+  return a;
+}
+
 /** The socket of a host's own Docker engine (`up` with `engines: true`). */
 export function dockerSocket(st: TestbedStatus, host: string): string {
   const h = hostOf(st, host);

@@ -34,7 +34,7 @@ export interface Directory {
    * undefined when a lookup would have to ask other nodes. Answers from here are never cached.
    */
   localLookup?(routerId: string): RouterAnnouncement[] | undefined;
-  /** Calls `listener` with the IPv4 address of every DHT peer this node exchanges datagrams with. */
+  /** Calls `listener` with the address (IPv4 or IPv6) of every DHT peer this node exchanges datagrams with. */
   onAddress(listener: (address: string) => void): () => void;
   /**
    * This node's own RTT to an announcing node at the DHT endpoint it announced: the smoothed RTT when the

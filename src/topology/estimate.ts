@@ -8,13 +8,13 @@
  * An announced RTT is only a claim (finding 4: a node claiming 0 ms to every router captured every
  * migration). This node checks each against what it measured itself, its RTT d to N and r to R: by the
  * triangle inequality |d - r| <= a <= d + r. A node with a claim outside that band (plus a tolerance)
- * is left out, as is a node this node could not measure, and at most MAX_PER_NET nodes per /24 are kept.
+ * is left out, as is a node this node could not measure, and at most MAX_PER_NET nodes per /24 (IPv6: /48) are kept.
  *
  * Where links are numbered rather than routers, a /29 routerId can name two routers (issue 14): a node
  * this node has traced is checked against its tree estimate, from this node's own traces (treeEstimate).
  */
 import { MAX_PER_NET } from "../dht/announcement.ts";
-import { net24 } from "../util/ipv4.ts";
+import { sybilNet } from "../util/ipv6.ts";
 import { routerIdOf } from "./router-id.ts";
 import type { RouterAnnouncement } from "./directory.ts";
 import type { Hop, TraceResult } from "./trace/types.ts";
@@ -184,8 +184,8 @@ export function rankCandidates(
   return best
     .sort((x, y) => x.estimatedRttMs - y.estimatedRttMs || y.ttl - x.ttl)
     .filter((x) => {
-      const n = (perNet.get(net24(x.address)) ?? 0) + 1;
-      perNet.set(net24(x.address), n);
+      const n = (perNet.get(sybilNet(x.address)) ?? 0) + 1;
+      perNet.set(sybilNet(x.address), n);
       return n <= MAX_PER_NET;
     })
     .map(({ ttl: _, ...cand }) => cand);

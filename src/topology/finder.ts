@@ -9,8 +9,12 @@
  * exchanged a datagram with is measured first, by a DHT ping that proves the node's id at its announced
  * address: a node that does not answer as itself there is dropped (it would not answer a replicate either),
  * and the ping costs one RTT to that node, once: the DHT keeps the RTT for the next client.
+ *
+ * A client is sent only to nodes that announced an address of its family (an IPv6 client to an IPv6
+ * address), and that address is the candidate's: the client reconnects there.
  */
-import { requireIPv4 } from "../util/ipv4.ts";
+import { addressOf } from "../dht/announcement.ts";
+import { requireIP } from "../util/ipv6.ts";
 import { routerIdOf } from "./router-id.ts";
 import { clientRttMs, liveAnnouncements, pathRouters, rankCandidates, type NodeEstimate, type PathRouter } from "./estimate.ts";
 import type { RouterAnnouncement } from "./directory.ts";
@@ -63,7 +67,7 @@ export class Finder {
   /** `fresh`: trace and look up again whatever the caches hold (benchmarks, debugging). */
   async closest(client: string, opts: { fresh?: boolean } = {}): Promise<ClosestAnswer> {
     const t0 = performance.now();
-    requireIPv4(client, "client");
+    const family = requireIP(client, "client").family;
     const { traces, lookups, routerMask } = this.deps;
     const fresh = opts.fresh === true;
     // Start each router's lookup the moment its hop answers: the hops near this node answer first.
@@ -97,13 +101,14 @@ export class Finder {
     const rtts = await Promise.all([...nodes.values()].map(async (a) => [a.nodeId, await this.deps.measure(a)] as const));
     const measured = new Map(rtts.filter((e): e is readonly [string, number] => e[1] !== undefined));
     // This node's own traces of the nodes (the harvester traces every DHT contact) check the announcements'
-    // router matches (estimate.ts treeEstimate); one not traced yet is estimated as the thesis does.
+    // router matches (estimate.ts treeEstimate); one not traced yet is estimated as the thesis does. The
+    // node's address of the client's family: its path must be comparable with the client's.
     const nodeTraces = new Map<string, TraceResult>();
     for (const a of nodes.values()) {
-      const t = traces.previous(a.address);
+      const t = traces.previous(addressOf(a, family) ?? a.address);
       if (t) nodeTraces.set(a.nodeId, t);
     }
-    const candidates = rankCandidates(trace, path, byRouter, { ...who, measured, tree: { nodeTraces, routerMask, near } });
+    const candidates = rankCandidates(trace, path, reachableBy(byRouter, family), { ...who, measured, tree: { nodeTraces, routerMask, near } });
     return {
       client,
       selfRttMs: clientRttMs(trace) ?? null,
@@ -118,4 +123,15 @@ export class Finder {
   prefetch(client: string): void {
     this.closest(client).catch(() => {});
   }
+}
+
+/** The announcements of nodes with an address of the client's family, that address first. */
+function reachableBy(byRouter: Map<string, RouterAnnouncement[]>, family: 4 | 6): Map<string, RouterAnnouncement[]> {
+  const out = new Map<string, RouterAnnouncement[]>();
+  for (const [id, list] of byRouter)
+    out.set(id, list.flatMap((a) => {
+      const address = addressOf(a, family);
+      return address === undefined ? [] : [{ ...a, address }];
+    }));
+  return out;
 }

@@ -13,6 +13,7 @@
 import type { Logger } from "../log.ts";
 import { realClock, type Clock, type TimerHandle } from "../util/clock.ts";
 import { ipv4ToNumber, isUnicastIPv4 } from "../util/ipv4.ts";
+import { ipv6ToBytes, isUnicastIPv6 } from "../util/ipv6.ts";
 import type { TraceCache } from "./trace-cache.ts";
 import type { TraceResult } from "./trace/types.ts";
 
@@ -61,8 +62,7 @@ export class Harvester {
 
   /** Queues an address for a background trace; returns whether it was queued. */
   harvest(ip: string, force = false): boolean {
-    const n = ipv4ToNumber(ip);
-    if (this.stopped || n === undefined || !isUnicastIPv4(n) || this.deps.isSelf(ip)) return false;
+    if (this.stopped || !worthTracing(ip) || this.deps.isSelf(ip)) return false;
     const { traces } = this.deps;
     if (this.queuedSet.has(traces.keyOf(ip)) || traces.pending(ip) || (!force && traces.fresh(ip))) return false;
     if (this.queue.length >= MAX_QUEUE) {
@@ -129,4 +129,12 @@ export class Harvester {
     this.queue.length = 0;
     this.queuedSet.clear();
   }
+}
+
+/** A unicast address of either family that leaves this link (util/ipv4.ts, util/ipv6.ts). */
+function worthTracing(ip: string): boolean {
+  const n = ipv4ToNumber(ip);
+  if (n !== undefined) return isUnicastIPv4(n);
+  const b = ipv6ToBytes(ip);
+  return b !== undefined && isUnicastIPv6(b);
 }

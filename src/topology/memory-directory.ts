@@ -14,10 +14,13 @@ export class MemoryDirectoryHub {
   /** The RTT between two nodes' addresses, as measure() finds it (undefined: no answer). */
   rtt: (from: string, to: string) => number | undefined = () => undefined;
 
-  node(self: { nodeId: string; address: string; dhtPort?: number; peerPort?: number }): MemoryDirectory {
+  node(self: NodeSelf): MemoryDirectory {
     return new MemoryDirectory(this, self);
   }
 }
+
+/** A node as it announces itself: `address6` besides an IPv4 `address`, as in the DHT's records. */
+type NodeSelf = { nodeId: string; address: string; address6?: string; dhtPort?: number; peerPort?: number };
 
 export class MemoryDirectory implements Directory {
   private readonly listeners = new Set<(address: string) => void>();
@@ -26,7 +29,7 @@ export class MemoryDirectory implements Directory {
 
   constructor(
     private readonly hub: MemoryDirectoryHub,
-    private readonly self: { nodeId: string; address: string; dhtPort?: number; peerPort?: number },
+    private readonly self: NodeSelf,
   ) {
     this.nodeId = self.nodeId;
   }
@@ -38,6 +41,7 @@ export class MemoryDirectory implements Directory {
       at.set(this.nodeId, {
         nodeId: this.nodeId,
         address: this.self.address,
+        ...(this.self.address6 ? { address6: this.self.address6 } : {}),
         dhtPort: this.self.dhtPort ?? 4100,
         peerPort: this.self.peerPort ?? 4101,
         ...m,

@@ -24,4 +24,15 @@ describe("routerId maths", () => {
   test("client keys are the /24 by default", () => {
     expect(clientKeyOf("198.51.100.77", 24)).toBe("198.51.100.0/24");
   });
+  test("IPv6 addresses mask to their link's /64, whatever the IPv4 mask", () => {
+    // thesis testbed, per-link numbering: both ends of link 3 share its /64; other links do not
+    expect(routerIdOf("2d00:1c0:2:3::1", 29)).toBe("2d00:1c0:2:3::/64");
+    expect(routerIdOf("2d00:1c0:2:3::2", 24)).toBe("2d00:1c0:2:3::/64");
+    expect(routerIdOf("2d00:1c0:2:4::1", 29)).not.toBe(routerIdOf("2d00:1c0:2:3::1", 29));
+    // one address, written two ways, is one id
+    expect(routerIdOf("2D00:01C0:0002:0003:0000:0000:0000:0001", 29)).toBe("2d00:1c0:2:3::/64");
+    expect(clientKeyOf("2d00:1c0:1:1:a:b:c:d", 24)).toBe("2d00:1c0:1:1::/64");
+    expect(clientKeyOf("2d00:1c0:1:1::10", 24)).toBe(clientKeyOf("2d00:1c0:1:1:a:b:c:d", 24));
+    expect(() => routerIdOf("2d00::1::2", 29)).toThrow('"2d00::1::2" is not an IP address');
+  });
 });

@@ -6,12 +6,12 @@
 import { Hono } from "hono";
 import { jsonInput, queryInput } from "../api/http.ts";
 import { IconError } from "../errors.ts";
-import { requireIPv4 } from "../util/ipv4.ts";
+import { requireIP } from "../util/ipv6.ts";
 import type { Topology, TopologySettings } from "./topology.ts";
 
 const harvestInput = jsonInput((body) => {
   if (typeof body.address !== "string") throw new IconError("INVALID_INPUT", "body needs an \"address\" string", 'Send {"address": "192.0.2.10", "urgent": true}.');
-  requireIPv4(body.address, "address");
+  requireIP(body.address, "address");
   return { address: body.address, urgent: body.urgent === true };
 }, 4096);
 

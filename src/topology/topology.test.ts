@@ -57,6 +57,65 @@ async function warmUp(net: ReturnType<typeof network>) {
   await Bun.sleep(120); // traces, then announcements batched after 50 ms
 }
 
+/**
+ * The same network dual stack (testbed numbering: router i's /64 is 2d00:1c0:0:i::), and a client that
+ * has only IPv6. IEP2 traced IEP1 over IPv6 and announced the /64s; IEP3 has no IPv6 address.
+ */
+describe("an IPv6-only client", () => {
+  const v6 = (i: number, host = 1) => `2d00:1c0:0:${i}::${host}`;
+  const UD6 = "2d00:1c0:1:1::10", IEP1_6 = "2d00:1c0:1:2::10", IEP2_6 = "2d00:1c0:1:3::10";
+  test("is sent to the node with an IPv6 address, at that address, through the routers' /64s", async () => {
+    const hub = new MemoryDirectoryHub();
+    hub.rtt = (a, b) => RTT[`${a}|${b}`] ?? RTT[`${b}|${a}`];
+    const node = (nodeId: string, address: string, address6: string | undefined, tracer: ScriptedTracer) => {
+      const directory = hub.node({ nodeId, address, ...(address6 ? { address6 } : {}) });
+      directories.push(directory);
+      const topology = new Topology({ tracer, directory, settings: SETTINGS, log: silentLogger, isSelf: (ip) => ip === address || ip === address6 });
+      topology.start();
+      running.push(topology);
+      return { directory, topology };
+    };
+    const iep1 = node("iep1", IEP1, IEP1_6, new ScriptedTracer()
+      .route(UD6, [[v6(7), 2], [v6(6), 20], [v6(5), 60], [v6(4), 80], [v6(2), 90], [v6(1), 91], [UD6, 92]]));
+    const iep2 = node("iep2", IEP2, IEP2_6, new ScriptedTracer()
+      .route(IEP1_6, [[v6(3, 2), 2], [v6(2, 2), 12], [v6(4, 2), 22], [v6(5, 2), 42], [v6(6, 2), 82], [v6(7, 2), 100], [IEP1_6, 102]]));
+    // IEP3 announced the same routers, but only an IPv4 address: no use to this client
+    const iep3 = node("iep3", IEP3, undefined, new ScriptedTracer()
+      .route(IEP2_6, [[v6(6, 3), 2], [v6(5, 2), 42], [v6(4, 2), 62], [v6(2, 2), 72], [v6(3, 2), 82], [IEP2_6, 84]]));
+    iep2.directory.sawAddress(IEP1_6);
+    iep3.directory.sawAddress(IEP2_6);
+    await Bun.sleep(120);
+    const a = await iep1.topology.closest(UD6);
+    expect(a.selfRttMs).toBe(92);
+    expect(a.candidates.map((c) => c.nodeId)).toEqual(["iep2"]);
+    expect(a.candidates[0]).toMatchObject({ address: IEP2_6, estimatedRttMs: 14, via: "2d00:1c0:0:2::/64" });
+    expect(hub.routers.get("2d00:1c0:0:2::/64")?.has("iep3")).toBe(true); // announced, and plausible (72 ms), but IPv4 only
+    expect(iep1.topology.traces.keyOf(UD6)).toBe("2d00:1c0:1:1::/64");
+  });
+
+  test("a node met over IPv4 is traced over IPv6 too, once it is announced under a router of this node", async () => {
+    const hub = new MemoryDirectoryHub();
+    const origin = hub.node({ nodeId: "iep1", address: IEP1, address6: IEP1_6 });
+    directories.push(origin);
+    await origin.announce("10.0.3.0/29", { rttMs: 100, hops: 6, timestamp: 1 }, 60_000);
+    // The DHT's store: this node holds the keys of its routers (dht-directory.ts localLookup).
+    const directory = Object.assign(hub.node({ nodeId: "iep2", address: IEP2, address6: IEP2_6 }), {
+      localLookup: (routerId: string) => [...(hub.routers.get(routerId)?.values() ?? [])],
+    });
+    directories.push(directory);
+    const tracer = new ScriptedTracer()
+      .route(IEP1, [["10.0.3.2", 2], [IEP1, 102]])
+      .route(IEP1_6, [[v6(3, 2), 2], [IEP1_6, 102]]);
+    const topology = new Topology({ tracer, directory, settings: SETTINGS, log: silentLogger, isSelf: (ip) => ip === IEP2 || ip === IEP2_6 });
+    topology.start();
+    running.push(topology);
+    directory.sawAddress(IEP1); // DHT traffic over IPv4 only
+    await Bun.sleep(50);
+    expect(tracer.calls).toEqual([IEP1, IEP1_6]);
+    expect(topology.map.get("2d00:1c0:0:3::/64")).toBeDefined();
+  });
+});
+
 describe("Topology on the thesis network", () => {
   test("closest(UD) on IEP1 returns IEP2 first, estimated at 14 ms, then the far node", async () => {
     const net = network();

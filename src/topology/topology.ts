@@ -124,6 +124,20 @@ export class Topology {
     else this.harvester.harvest(ip);
   }
 
+  /**
+   * The addresses, both families, of the nodes announced under this node's routers (what its own store
+   * and its last lookups hold), after each trace; the harvester skips what was traced recently. DHT
+   * traffic shows a peer at one address, mostly of the family it joined over; a dual-stack peer's other
+   * address is traced too, so that this node's routers of that family are announced and clients of that
+   * family find it (on the thesis network two nodes that met over IPv4 announced no IPv6 router before).
+   */
+  private harvestAnnounced(): void {
+    const { directory } = this.deps;
+    for (const r of this.map.routers())
+      for (const a of directory.localLookup?.(r.routerId) ?? this.lookups.peek(r.routerId) ?? [])
+        if (a.nodeId !== directory.nodeId) for (const ip of [a.address, a.address6]) if (ip) this.harvester.harvest(ip);
+  }
+
   closest(client: string, opts: { fresh?: boolean } = {}): Promise<ClosestAnswer> {
     return this.finder.closest(client, opts);
   }
@@ -143,6 +157,7 @@ export class Topology {
     });
     this.traceCounts.ok++;
     this.announcer.changed(this.map.addTrace(trace));
+    setTimeout(() => this.harvestAnnounced(), 0); // off a client's critical path: the finder goes on first
     return trace;
   }
 
@@ -168,9 +183,9 @@ export class Topology {
   }
 }
 
-/** The host's own IPv4 addresses, read once. */
+/** The host's own addresses (IPv4 and IPv6), read once. */
 export function localAddresses(): (ip: string) => boolean {
-  const own = new Set<string>(["0.0.0.0"]);
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4") own.add(a.address);
+  const own = new Set<string>(["0.0.0.0", "::"]);
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) own.add(a.address);
   return (ip) => own.has(ip);
 }

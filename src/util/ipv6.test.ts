@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { bindAddresses, canonicalIPv6, familyOf, formatIPv6, hostPort, ipv6ToBytes, isIPv6, limitKey, parseHostPort, sybilNet } from "./ipv6.ts";
+import { isIconError } from "../errors.ts";
+import { bindAddresses, canonicalIPv6, familyOf, formatIPv6, hostPort, ipv6ToBytes, isIPv6, isUnicastIPv6, limitKey, networkOfIPv6, parseHostPort, requireIP, sybilNet } from "./ipv6.ts";
 
 describe("IPv6 parsing", () => {
   test("every text form of one address gives its RFC 5952 text", () => {
@@ -33,6 +34,33 @@ describe("Sybil networks", () => {
     expect(sybilNet("2d00:1c0:7:ff::9")).toBe("2d00:1c0:7::/48");
     expect(sybilNet("2d00:1c0:7:1::1")).toBe(sybilNet("2d00:1c0:7:2::1"));
     expect(sybilNet("2d00:1c0:7::1")).not.toBe(sybilNet("2d00:1c0:8::1"));
+  });
+});
+
+describe("IPv6 prefixes and input", () => {
+  test("masks to any length, including inside a byte", () => {
+    const b = ipv6ToBytes("2d00:1c0:0:1:ffff:ffff:ffff:ffff")!;
+    expect(networkOfIPv6(b, 64)).toBe("2d00:1c0:0:1::");
+    expect(networkOfIPv6(b, 68)).toBe("2d00:1c0:0:1:f000::");
+    expect(networkOfIPv6(b, 128)).toBe("2d00:1c0:0:1:ffff:ffff:ffff:ffff");
+    expect(networkOfIPv6(b, 0)).toBe("::");
+    expect(() => networkOfIPv6(b, 129)).toThrow();
+  });
+  test("unicast beyond this link is worth tracing; loopback, mapped, link-local and multicast are not", () => {
+    for (const a of ["2d00:1c0::1", "fd00::1", "2001:db8::1"]) expect(isUnicastIPv6(ipv6ToBytes(a)!)).toBe(true);
+    for (const a of ["::", "::1", "::ffff:10.0.0.1", "fe80::1", "febf::1", "ff02::1"]) expect(isUnicastIPv6(ipv6ToBytes(a)!)).toBe(false);
+  });
+  test("requireIP takes either family and says what is wrong", () => {
+    expect(requireIP("192.0.2.1")).toEqual({ family: 4, n: 0xc0000201 });
+    expect(requireIP("::1").family).toBe(6);
+    let e: unknown;
+    try {
+      requireIP("example.com", "client");
+    } catch (x) {
+      e = x;
+    }
+    expect(isIconError(e, "INVALID_INPUT")).toBe(true);
+    expect((e as Error).message).toContain('client "example.com"');
   });
 });
 

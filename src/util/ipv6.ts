@@ -126,6 +126,33 @@ export function hostPort(address: string, port: number): string {
   return familyOf(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** The network address of an IPv6 address under a prefix length, canonical: (2d00:1c0:0:1::9, 64) → "2d00:1c0:0:1::". */
+export function networkOfIPv6(b: Uint8Array, prefix: number): string {
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 128) throw new RangeError(`prefix length ${prefix} is not 0..128`);
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) out[i] = b[i]! & ((0xff00 >> Math.max(0, Math.min(8, prefix - 8 * i))) & 0xff);
+  return formatIPv6(out);
+}
+
+/**
+ * An address worth tracing: unicast and routed beyond this link, so not ::, ::1, IPv4-mapped, link-local
+ * (it needs a zone) or multicast. Unique local addresses pass, as 10/8 does for IPv4 (isUnicastIPv4).
+ */
+export function isUnicastIPv6(b: Uint8Array): boolean {
+  const zeros = b.subarray(0, 10).every((x) => x === 0);
+  if (zeros && ((b[10] === 0xff && b[11] === 0xff) || b.subarray(10, 15).every((x) => x === 0) && b[15]! <= 1)) return false;
+  return b[0] !== 0xff && !(b[0] === 0xfe && (b[1]! & 0xc0) === 0x80);
+}
+
+/** Parses an address a user gave, IPv4 or IPv6, with an error that says what is wrong. */
+export function requireIP(s: string, what = "address"): { family: 4; n: number } | { family: 6; bytes: Uint8Array } {
+  const n = ipv4ToNumber(s);
+  if (n !== undefined) return { family: 4, n };
+  const bytes = ipv6ToBytes(s);
+  if (bytes) return { family: 6, bytes };
+  throw new IconError("INVALID_INPUT", `${what} "${s}" is not an IP address`, "Give an IPv4 address such as 192.0.2.10 or an IPv6 address such as 2001:db8::10 (names are not supported).");
+}
+
 /** "192.0.2.1:4100" or "[2d00:1c0::1]:4100" as an address (canonical) and a port 1-65535, else undefined. */
 export function parseHostPort(s: string): { address: string; port: number } | undefined {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(s);

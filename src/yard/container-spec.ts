@@ -67,8 +67,9 @@ export function containerSpec(rec: IconRecord, ctx: SpecContext): ContainerSpec 
     user: rec.user,
     binds: [{ host: ctx.socketDir, container: SOCKET_DIR, readOnly: false }],
     tmpfs: Object.fromEntries(["/tmp", ...(rec.volumes ?? [])].map((path) => [path, TMPFS])),
-    // A namespace of its own: no IPv6 in it, so nothing reaches past the node's IPv4 firewall.
-    sysctls: network.mode === "network" || network.mode === "publish" ? { "net.ipv6.conf.all.disable_ipv6": "1" } : undefined,
+    // A namespace of its own: no IPv6 in it, so nothing reaches past the node's IPv4 firewall, unless the
+    // node's bridge has IPv6 behind its ip6tables rules too (own/firewall.ts).
+    sysctls: (network.mode === "network" && !network.ipv6) || network.mode === "publish" ? { "net.ipv6.conf.all.disable_ipv6": "1" } : undefined,
     readOnlyRoot: true,
     capDrop: ["ALL"],
     securityOpt: ["no-new-privileges"],

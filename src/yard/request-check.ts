@@ -5,6 +5,10 @@
  */
 import { POLICY_FIELDS, PROTOCOL_VERSION, type Policy, type Request } from "./protocol.ts";
 import { isIPv4 } from "../util/ipv4.ts";
+import { familyOf } from "../util/ipv6.ts";
+
+/** Dotted IPv4 or IPv6 (not IPv4-mapped IPv6: the ICON strips "::ffff:", as the sample app does). */
+const isIP = (s: unknown): s is string => typeof s === "string" && (isIPv4(s) || familyOf(s) === 6);
 import { IconError } from "../errors.ts";
 
 const bad = (message: string, fix?: string) => new IconError("INVALID_INPUT", message, fix);
@@ -44,13 +48,13 @@ export function checkRequest(msg: unknown): Request {
         throw bad("ready needs the port the server listens on", "Call icon.ready(icon.port).");
       return { id, op, port: msg.port };
     case "findCloser":
-      if (typeof msg.client !== "string" || !isIPv4(msg.client)) throw bad("findCloser needs the client's IPv4 address");
+      if (!isIP(msg.client)) throw bad("findCloser needs the client's IPv4 or IPv6 address");
       return { id, op, client: msg.client };
     case "replicate": {
       const t = msg.target;
       if (!obj(t) || typeof t.nodeId !== "string" || !/^[0-9a-f]{40}$/.test(t.nodeId))
         throw bad("replicate needs a target with a 40-hex-digit nodeId", "Pass a candidate returned by icon.findCloser().");
-      if (t.address !== undefined && (typeof t.address !== "string" || !isIPv4(t.address))) throw bad("target.address must be an IPv4 address");
+      if (t.address !== undefined && !isIP(t.address)) throw bad("target.address must be an IPv4 or IPv6 address");
       if (t.peerPort !== undefined && !isPort(t.peerPort)) throw bad("target.peerPort must be a port");
       const o = msg.options ?? {};
       if (!obj(o)) throw bad("replicate options must be an object");

@@ -10,7 +10,7 @@ import { MemoryEngine } from "../../src/engine/memory-engine.ts";
 import { generateIdentity, type Identity } from "../../src/identity/identity.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Admission, type AdmissionMode } from "../../src/peer/admission.ts";
-import type { PeerNetwork } from "../../src/peer/network.ts";
+import type { PeerNetwork, PeerNetworkInit } from "../../src/peer/network.ts";
 import { QuotaLedger, type Quotas } from "../../src/peer/quota.ts";
 import { startReplicate } from "../../src/peer/replicate.ts";
 import type { ReplicateSource } from "../../src/peer/replicate-source.ts";
@@ -47,6 +47,8 @@ export interface NodeOptions {
   quotas?: Partial<Record<keyof Quotas, string[]>>;
   /** A registry this node's engine reaches (images by full tag, shared with other engines) and pulls replicas' images from, at `address`. */
   registry?: { images: Map<string, Uint8Array>; address: string };
+  /** Peer network settings besides loopback IPv4 (listen6, advertisedAddress6...). */
+  net?: Partial<PeerNetworkInit>;
 }
 
 const quota = (list: readonly string[] | undefined, defaults: readonly string[]) => parseQuota(list ?? [], parseQuota(defaults) as Quota) as Quota;
@@ -68,7 +70,7 @@ export function replicateNodes() {
 
   async function node(o: NodeOptions = {}): Promise<TestNode> {
     const identity = generateIdentity();
-    const net = await network(identity, o.clock);
+    const net = await network(identity, o.clock, o.net);
     const engine = new MemoryEngine("memory-engine", undefined, o.registry?.images);
     await engine.addImage("base:1", { layers: LAYERS.slice(0, 1) }); // every node holds the runtime's base layer
     const my = await memoryYard({ engine, identity, config: { iconReadySec: o.readySec ?? 5 } });

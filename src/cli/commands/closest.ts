@@ -1,6 +1,6 @@
 import { answer, clientFor } from "../../api/client.ts";
 import type { ClosestAnswer } from "../../topology/finder.ts";
-import { requireIPv4 } from "../../util/ipv4.ts";
+import { requireIP } from "../../util/ipv6.ts";
 import { DATA_DIR_OPTION, JSON_OPTION, defineCommand } from "../command.ts";
 import { table } from "../output.ts";
 
@@ -24,10 +24,10 @@ export const command = defineCommand({
     "address, peerPort, estimatedRttMs, via}], elapsedMs, cached}, best first.",
   options: { ...DATA_DIR_OPTION, fresh: { type: "boolean", doc: "Trace and look up again, ignoring the node's caches." }, ...JSON_OPTION },
   positionals: [1, 1],
-  examples: ["icon closest 10.1.1.10", "icon closest 192.0.2.44 --json"],
+  examples: ["icon closest 10.1.1.10", "icon closest 192.0.2.44 --json", "icon closest 2d00:1c0:1:1::10"],
   async run({ values, positionals, out }) {
     const client = positionals[0]!;
-    requireIPv4(client, "client");
+    requireIP(client, "client");
     const a = await answer(clientFor(values).v1.closest.$get({ query: values.fresh ? { client, fresh: "1" } : { client } }));
     out.data(a, () => renderClosest(a));
   },

@@ -7,9 +7,10 @@ export const command = defineCommand({
   name: "trace",
   usage: "icon trace IP [--max-ttl N] [--timeout MS] [--json]",
   description:
-    "Sends one UDP probe per TTL at once (ports 33434+) and reads the ICMP answers from each socket's\n" +
-    "error queue, timed by the kernel. Ends as soon as the destination and every hop before it answered;\n" +
-    "a silent destination is given up after 1.5 × the farthest hop's RTT + 5 ms (at most --timeout).\n" +
+    "Sends one UDP probe per TTL at once (ports 33434+) and reads the ICMP (ICMPv6 for an IPv6 IP) answers\n" +
+    "from each socket's error queue, timed by the kernel. Ends as soon as the destination and every hop\n" +
+    "before it answered; a silent destination is given up after 1.5 × the farthest hop's RTT + 5 ms\n" +
+    "(at most --timeout).\n" +
     "JSON: {destination, reached, elapsedMs, hops: [{ttl, address, rttMs, kind}]}, kind one of\n" +
     "router, destination, unreachable, silent.",
   options: {
@@ -18,7 +19,7 @@ export const command = defineCommand({
     ...JSON_OPTION,
   },
   positionals: [1, 1],
-  examples: ["icon trace 10.0.0.7", "icon trace 192.0.2.10 --max-ttl 12 --json"],
+  examples: ["icon trace 10.0.0.7", "icon trace 192.0.2.10 --max-ttl 12 --json", "icon trace 2001:db8::10"],
   async run({ values, positionals, out }) {
     const maxTtl = numberFlag(values, "max-ttl", DEFAULT_MAX_TTL, { int: true, min: 1, max: MAX_TTL_LIMIT });
     const capMs = numberFlag(values, "timeout", DEFAULT_CAP_MS, { int: true, min: 1, max: 60_000 });

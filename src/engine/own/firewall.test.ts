@@ -54,4 +54,22 @@ describe("the node's firewall", () => {
     expect(declared).toEqual([":ICON-abcd1234-FWD - [0:0]", ":ICON-abcd1234-IN - [0:0]", ":ICON-abcd1234-DNAT - [0:0]", ":ICON-abcd1234-POST - [0:0]"]);
     expect(rules(plan).filter((l) => l.startsWith("-A")).every((l) => l.startsWith("-A ICON-abcd1234-"))).toBe(true);
   });
+
+  test("IPv6: the same chains in ip6tables, DNAT to the ICON's IPv6 address, no egress and no masquerading", () => {
+    const six = { ...plan, subnet6: "fdab:cd12:3456::/64" };
+    const r = firewallRules(six, [{ port: 20001, address: "10.201.7.2", address6: "fdab:cd12:3456::242:a0a:2" }, { port: 20002, address: "10.201.7.3" }], 6).split("\n");
+    expect(r).toContain("-A ICON-abcd1234-DNAT -p tcp --dport 20001 -j DNAT --to-destination [fdab:cd12:3456::242:a0a:2]:20001");
+    expect(r.filter((l) => l.includes("--dport 20002"))).toEqual([]); // no IPv6 address: not published over IPv6
+    const only = firewallRules({ ...six, listen6: "2d00:1c0:1:2::10" }, [{ port: 20001, address: "10.201.7.2", address6: "fdab:cd12:3456::2" }], 6);
+    expect(only).toContain("-A ICON-abcd1234-DNAT -d 2d00:1c0:1:2::10 -p tcp --dport 20001 -j DNAT --to-destination [fdab:cd12:3456::2]:20001");
+    expect(r).toContain(`-A ICON-abcd1234-FWD -i icon-abcd123456 -m comment --comment ${DROPS.egressIpv6} -j DROP`);
+    expect(r.some((l) => l.includes("-i icon-abcd123456 -j ACCEPT") || l.includes("MASQUERADE") || l.includes("POST"))).toBe(false);
+    // ICON to ICON and unpublished inbound are dropped as over IPv4, in the same order
+    const iconToIcon = index(r, `--comment ${DROPS.iconToIcon} -j DROP`);
+    expect(iconToIcon).toBeGreaterThan(0);
+    expect(index(r, `-o icon-abcd123456 -m comment --comment ${DROPS.inbound} -j DROP`)).toBe(index(r, "--ctstate DNAT -j ACCEPT") + 1);
+    // neighbour discovery with the gateway passes; anything else to the host is dropped after it
+    expect(index(r, "--icmpv6-type neighbour-solicitation -j ACCEPT")).toBeLessThan(index(r, `--comment ${DROPS.toHost} -j DROP`));
+    expect(jumps(six, 6).map(([, builtin]) => builtin)).toEqual(["FORWARD", "INPUT", "PREROUTING", "OUTPUT"]);
+  });
 });

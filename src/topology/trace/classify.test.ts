@@ -24,4 +24,14 @@ describe("classify", () => {
     expect(classify(err(12, 0, "10.0.0.1"), "10.9.9.9")).toBeUndefined();
     expect(classify(undefined, "10.9.9.9")).toBeUndefined();
   });
+  test("ICMPv6 (origin 3): time exceeded is type 3, port unreachable type 1 code 4", () => {
+    const D = "2d00:1c0:1:2::10";
+    expect(classify(err(3, 0, "2d00:1c0:0:1::1", 3), D)).toEqual({ kind: "router", address: "2d00:1c0:0:1::1" });
+    expect(classify(err(1, 4, D, 3), D)).toEqual({ kind: "destination", address: D });
+    expect(classify(err(1, 0, "2d00:1c0:0:1::1", 3), D)).toEqual({ kind: "unreachable", address: "2d00:1c0:0:1::1" });
+    expect(classify(err(1, 3, D, 3), D)?.kind).toBe("destination");
+    // the same numbers mean other things in ICMPv4: type 3 code 0 is net unreachable there, not a router
+    expect(classify(err(3, 0, "10.0.0.5"), "10.9.9.9")?.kind).toBe("unreachable");
+    expect(classify(err(11, 0, "2d00:1c0:0:1::1", 3), D)).toBeUndefined();
+  });
 });

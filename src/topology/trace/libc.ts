@@ -13,10 +13,14 @@ export { EAGAIN, EINTR, MSG_DONTWAIT, POLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_S
 
 // Linux ABI numbers (x86-64 and arm64 share all of these; see socket(7), ip(7), asm-generic/socket.h).
 export const AF_INET = 2;
+export const AF_INET6 = 10;
 export const SOCK_DGRAM = 2;
 export const SOL_IP = 0;
 export const IP_TTL = 2;
 export const IP_RECVERR = 11;
+export const SOL_IPV6 = 41;
+export const IPV6_UNICAST_HOPS = 16; // the hop limit of unicast packets sent on the socket (ipv6(7))
+export const IPV6_RECVERR = 25;
 export const SO_TIMESTAMPNS = 35; // SO_TIMESTAMPNS_OLD: struct timespec with 64-bit fields on 64-bit hosts
 export const SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
 export const MSG_ERRQUEUE = 0x2000;
@@ -29,6 +33,7 @@ export const ENETUNREACH = 101;
 export const EHOSTUNREACH = 113;
 export const EPERM = 1;
 export const EACCES = 13;
+export const EAFNOSUPPORT = 97;
 
 export const SYMBOLS = {
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },

@@ -1,15 +1,17 @@
 /**
  * One probe socket: a non-blocking unprivileged UDP socket with a fixed IP TTL, IP_RECVERR (ICMP errors
- * for its probes are queued on it) and SO_TIMESTAMPNS (each queued error carries its kernel arrival
+ * for its probes are queued on it; for IPv6 the same with IPV6_UNICAST_HOPS and IPV6_RECVERR, ICMPv6
+ * errors) and SO_TIMESTAMPNS (each queued error carries its kernel arrival
  * time, so the RTT does not depend on when JavaScript gets round to reading it). DESIGN.md
  * "Traceroute facts" has the measured recipe; thesis 3.1.1 the reason for one socket per TTL.
  */
 import { IconError } from "../../errors.ts";
 import {
-  AF_INET, EACCES, EHOSTUNREACH, EINTR, EMFILE, ENETUNREACH, ENFILE, EPERM, IP_RECVERR, IP_TTL, MSG_DONTWAIT,
-  MSG_ERRQUEUE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_IP, SOL_SOCKET, SO_TIMESTAMPNS, errno, realtimeMs, type Libc,
+  AF_INET, AF_INET6, EACCES, EAFNOSUPPORT, EHOSTUNREACH, EINTR, EMFILE, ENETUNREACH, ENFILE, EPERM, IP_RECVERR, IP_TTL, IPV6_RECVERR,
+  IPV6_UNICAST_HOPS, MSG_DONTWAIT, MSG_ERRQUEUE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_IP, SOL_IPV6, SOL_SOCKET,
+  SO_TIMESTAMPNS, errno, realtimeMs, type Libc,
 } from "./libc.ts";
-import { encodeSockaddrIn, RecvBuffers, SOCKADDR_IN_BYTES, type ErrorMessage } from "./wire.ts";
+import { RecvBuffers, type ErrorMessage } from "./wire.ts";
 
 const one = new Int32Array([1]);
 /** The probe's UDP payload; routers quote only the headers, so its content does not matter. */
@@ -25,26 +27,27 @@ export class ProbeSocket {
     readonly ttl: number,
   ) {}
 
-  static open(c: Libc, ttl: number): ProbeSocket {
-    const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw socketError(errno(c));
+  static open(c: Libc, ttl: number, family: 4 | 6 = 4): ProbeSocket {
+    const fd = c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw socketError(errno(c), family);
     const s = new ProbeSocket(c, fd, ttl);
     const ttlValue = new Int32Array([ttl]);
-    if (c.setsockopt(fd, SOL_IP, IP_TTL, ttlValue, 4) < 0 || c.setsockopt(fd, SOL_IP, IP_RECVERR, one, 4) < 0
+    const [level, hops, recverr] = family === 4 ? [SOL_IP, IP_TTL, IP_RECVERR] : [SOL_IPV6, IPV6_UNICAST_HOPS, IPV6_RECVERR];
+    if (c.setsockopt(fd, level, hops, ttlValue, 4) < 0 || c.setsockopt(fd, level, recverr, one, 4) < 0
       || c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, one, 4) < 0) {
       const e = errno(c);
       s.close();
+      const names = family === 4 ? "IP_TTL, IP_RECVERR" : "IPV6_UNICAST_HOPS, IPV6_RECVERR";
       throw new IconError("UNSUPPORTED", `setsockopt on a UDP socket failed (errno ${e})`,
-        "The kernel must support IP_TTL, IP_RECVERR and SO_TIMESTAMPNS on UDP sockets (any Linux since 2.6.22).");
+        `The kernel must support ${names} and SO_TIMESTAMPNS on UDP sockets (any Linux since 2.6.22).`);
     }
     return s;
   }
 
-  /** Sends one probe; the time is taken just before the send so the RTT never comes out short. */
-  send(destination: number, port: number): SendResult {
-    const addr = encodeSockaddrIn(destination, port);
+  /** Sends one probe to a sockaddr (wire.ts); the time is taken just before the send so the RTT never comes out short. */
+  send(sockaddr: Uint8Array): SendResult {
     const sentAtMs = realtimeMs(this.c);
-    const n = Number(this.c.sendto(this.fd, PAYLOAD, PAYLOAD.length, 0, addr, SOCKADDR_IN_BYTES));
+    const n = Number(this.c.sendto(this.fd, PAYLOAD, PAYLOAD.length, 0, sockaddr, sockaddr.length));
     return n < 0 ? { ok: false, errno: errno(this.c) } : { ok: true, sentAtMs };
   }
 
@@ -68,12 +71,15 @@ export class ProbeSocket {
   }
 }
 
-export function socketError(e: number): IconError {
+export function socketError(e: number, family: 4 | 6 = 4): IconError {
+  const af = family === 4 ? "AF_INET" : "AF_INET6";
   if (e === EMFILE || e === ENFILE)
     return new IconError("FAILED", "out of file descriptors for probe sockets", "Raise the open-files limit (ulimit -n) or lower traceConcurrency / --max-ttl.");
   if (e === EPERM || e === EACCES)
-    return new IconError("PERMISSION", `opening a UDP socket was refused (errno ${e})`, "A seccomp or LSM policy forbids UDP sockets; allow socket(AF_INET, SOCK_DGRAM).");
-  return new IconError("FAILED", `socket(AF_INET, SOCK_DGRAM) failed (errno ${e})`);
+    return new IconError("PERMISSION", `opening a UDP socket was refused (errno ${e})`, `A seccomp or LSM policy forbids UDP sockets; allow socket(${af}, SOCK_DGRAM).`);
+  if (family === 6 && e === EAFNOSUPPORT) // booted with ipv6.disable=1
+    return new IconError("UNSUPPORTED", "this host has no IPv6 (socket(AF_INET6) is not supported)", "Boot without ipv6.disable=1, or trace IPv4 addresses only.");
+  return new IconError("FAILED", `socket(${af}, SOCK_DGRAM) failed (errno ${e})`);
 }
 
 /** What a failed send of the first probe means for the whole trace (later ones just count as lost). */

@@ -28,6 +28,13 @@ describe("UdpTracer on loopback", () => {
     expect(Math.abs(r.startedAt - Date.now())).toBeLessThan(5000);
   });
 
+  test("::1 answers the same way over IPv6 (ICMPv6 port unreachable), named canonically", async () => {
+    const r = await tracer.trace("0:0::0:1", { maxTtl: 4 });
+    expect(r).toMatchObject({ destination: "::1", reached: true, ended: "complete" });
+    expect(r.hops).toEqual([{ ttl: 1, address: "::1", rttMs: r.hops[0]!.rttMs!, kind: "destination" }]);
+    expect(r.hops[0]!.rttMs!).toBeGreaterThan(0);
+  });
+
   test("back-to-back traces all complete (no answers lost between them)", async () => {
     const results = await Promise.all(Array.from({ length: 6 }, () => tracer.trace("127.0.0.1", { maxTtl: 4 })));
     expect(results.map((r) => r.ended)).toEqual(Array(6).fill("complete"));
@@ -65,7 +72,7 @@ describe("UdpTracer on loopback", () => {
   });
 
   test("bad input is refused before any probe leaves", async () => {
-    for (const bad of ["10.0.0", "localhost", "::1"]) {
+    for (const bad of ["10.0.0", "localhost", "::1::", "2d00:1c0::1%eth0"]) {
       const e = await tracer.trace(bad).catch((x) => x);
       expect(isIconError(e, "INVALID_INPUT")).toBe(true);
     }

@@ -2,23 +2,27 @@
  * The real tracer: an unprivileged parallel UDP traceroute (thesis 3.1.1; DESIGN.md "Traceroute facts").
  * One socket per TTL, all probes sent back to back, ICMP errors read from each socket's error queue with
  * their kernel timestamps, and the end decided by TraceState. Works as any user, needs no raw socket.
+ * IPv6 destinations get AF_INET6 sockets with the same recipe (hop limit, IPV6_RECVERR, ICMPv6).
  */
 import { IconError } from "../../errors.ts";
-import { requireIPv4 } from "../../util/ipv4.ts";
+import { formatIPv6, requireIP } from "../../util/ipv6.ts";
 import { classify } from "./classify.ts";
 import { libc, realtimeMs, type Libc } from "./libc.ts";
 import { firstSendError, ProbeSocket } from "./probe-socket.ts";
 import { hopOf, round3, TraceState } from "./trace-state.ts";
 import { BASE_PORT, DEFAULT_CAP_MS, DEFAULT_MAX_TTL, MAX_TTL_LIMIT, RETRY_PORT_OFFSET, type TraceOptions, type TraceResult, type Tracer } from "./types.ts";
 import { PollSet, waitReady } from "./waiter.ts";
-import { RecvBuffers, type ErrorMessage } from "./wire.ts";
+import { encodeSockaddrIn, encodeSockaddrIn6, RecvBuffers, type ErrorMessage } from "./wire.ts";
 
 // One set of receive buffers serves every trace: reads are synchronous and JavaScript is single-threaded.
 let buffers: RecvBuffers | undefined;
 
 export class UdpTracer implements Tracer {
   async trace(destination: string, options: TraceOptions = {}): Promise<TraceResult> {
-    const dest = requireIPv4(destination, "destination");
+    const ip = requireIP(destination, "destination");
+    // Answers name IPv6 offenders canonically; the destination is compared and reported the same way.
+    if (ip.family === 6) destination = formatIPv6(ip.bytes);
+    const sockaddr = ip.family === 4 ? (port: number) => encodeSockaddrIn(ip.n, port) : (port: number) => encodeSockaddrIn6(ip.bytes, port);
     const maxTtl = options.maxTtl ?? DEFAULT_MAX_TTL;
     if (!Number.isInteger(maxTtl) || maxTtl < 1 || maxTtl > MAX_TTL_LIMIT)
       throw new IconError("USAGE", `max TTL ${maxTtl} is not 1..${MAX_TTL_LIMIT}`, `Give a whole number of hops from 1 to ${MAX_TTL_LIMIT}.`);
@@ -26,18 +30,18 @@ export class UdpTracer implements Tracer {
     buffers ??= new RecvBuffers();
     const sockets: ProbeSocket[] = [];
     try {
-      for (let ttl = 1; ttl <= maxTtl; ttl++) sockets.push(ProbeSocket.open(c, ttl));
-      return await this.run(c, buffers, sockets, dest, destination, options);
+      for (let ttl = 1; ttl <= maxTtl; ttl++) sockets.push(ProbeSocket.open(c, ttl, ip.family));
+      return await this.run(c, buffers, sockets, sockaddr, destination, options);
     } finally {
       for (const s of sockets) s.close();
     }
   }
 
-  private async run(c: Libc, buf: RecvBuffers, sockets: ProbeSocket[], dest: number, destination: string, options: TraceOptions): Promise<TraceResult> {
+  private async run(c: Libc, buf: RecvBuffers, sockets: ProbeSocket[], sockaddr: (port: number) => Uint8Array, destination: string, options: TraceOptions): Promise<TraceResult> {
     const state = new TraceState(sockets.length, options.capMs ?? DEFAULT_CAP_MS, options.retries ?? 1, options.prior);
     const startedAt = Date.now();
     for (const s of sockets) {
-      const r = s.send(dest, BASE_PORT + s.ttl - 1);
+      const r = s.send(sockaddr(BASE_PORT + s.ttl - 1));
       if (r.ok) state.sent(s.ttl, r.sentAtMs);
       else if (s.ttl === 1) throw firstSendError(r.errno, destination);
     }
@@ -59,7 +63,7 @@ export class UdpTracer implements Tracer {
         break;
       }
       for (const ttl of step.retry) {
-        const r = sockets[ttl - 1]!.send(dest, BASE_PORT + RETRY_PORT_OFFSET + ttl - 1);
+        const r = sockets[ttl - 1]!.send(sockaddr(BASE_PORT + RETRY_PORT_OFFSET + ttl - 1));
         if (r.ok) state.sent(ttl, r.sentAtMs, true);
       }
       ready = await waitReady(c, set, step.wakeAt, options.signal);

@@ -221,7 +221,18 @@ export class MigrationLab {
       if ((last as { candidates?: { nodeId: string }[] }).candidates?.[0]?.nodeId === edgeId) return;
       await Bun.sleep(500);
     }
-    throw new IconError("TIMEOUT", `the origin never found the edge closer to ${ud}: ${JSON.stringify(last)}`);
+    throw new IconError("TIMEOUT", `the origin never found the edge closer to ${ud}: ${JSON.stringify(last)}; ${await this.announcementsSeen()}`);
+  }
+
+  /** For a failed warm-up: what a DHT lookup from the origin finds for each router the edge announced. */
+  private async announcementsSeen(): Promise<string> {
+    const routers = (await answer(this.nodes.get(this.roles.edge).api.v1.topology.$get())).routers.filter((r) => r.announcedAt);
+    const found = await Promise.all(routers.map(async (r) => {
+      const list = await readStream(this.nodes.get(this.roles.origin).api.v1.dht.announcements.$post({ json: { routerId: r.routerId } })).catch((e) => String(e));
+      return `${r.routerId}: ${Array.isArray(list) ? list.length : list}`;
+    }));
+    const peers = await answer(this.nodes.get(this.roles.origin).api.v1.dht.peers.$get()).catch(() => []);
+    return `the edge announced ${routers.length} routers; a lookup from the origin (${peers.length} contacts) finds announcements: ${found.join(", ")}`;
   }
 
   private async nodeId(host: string): Promise<string> {

@@ -327,7 +327,7 @@ export class MigrationLab {
   /**
    * First contact: the client's next connections come from its k-th extra /24 (one no trace has seen),
    * and the origin forgets its cached traces and lookups. Returns the client's address and how many
-   * of the router keys on its path the origin holds in its own DHT store (those lookups stay local).
+   * of the router keys on its path the origin is one of the k closest nodes to (where announcements land in its own store).
    */
   async firstContact(k: number): Promise<{ client: string; pathKeys: number; heldByOrigin: number }> {
     const client = await useClientNetwork(this.st, this.roles.client, k);

@@ -224,15 +224,23 @@ export class MigrationLab {
     throw new IconError("TIMEOUT", `the origin never found the edge closer to ${ud}: ${JSON.stringify(last)}; ${await this.announcementsSeen()}`);
   }
 
-  /** For a failed warm-up: what a DHT lookup from the origin finds for each router the edge announced. */
+  /**
+   * For a failed warm-up: the routers each side knows (RTT from it), and what a DHT lookup from the origin
+   * finds for each router the edge announced (announcer, its address and claimed RTT).
+   */
   private async announcementsSeen(): Promise<string> {
-    const routers = (await answer(this.nodes.get(this.roles.edge).api.v1.topology.$get())).routers.filter((r) => r.announcedAt);
-    const found = await Promise.all(routers.map(async (r) => {
-      const list = await readStream(this.nodes.get(this.roles.origin).api.v1.dht.announcements.$post({ json: { routerId: r.routerId } })).catch((e) => String(e));
-      return `${r.routerId}: ${Array.isArray(list) ? list.length : list}`;
+    const origin = this.nodes.get(this.roles.origin).api.v1;
+    const edgeId = await this.nodeId(this.roles.edge);
+    const map = async (host: string) => (await answer(this.nodes.get(host).api.v1.topology.$get())).routers;
+    const edgeRouters = await map(this.roles.edge);
+    const found = await Promise.all(edgeRouters.filter((r) => r.announcedAt).map(async (r) => {
+      const list = await readStream(origin.dht.announcements.$post({ json: { routerId: r.routerId } })).catch((e) => String(e));
+      const who = Array.isArray(list) ? list.map((a) => `${a.nodeId === edgeId ? "edge" : a.nodeId.slice(0, 8)}@${a.address} ${a.rttMs} ms`).join(" + ") : list;
+      return `${r.routerId} (edge ${r.rttMs} ms): ${who || "none"}`;
     }));
-    const peers = await answer(this.nodes.get(this.roles.origin).api.v1.dht.peers.$get()).catch(() => []);
-    return `the edge announced ${routers.length} routers; a lookup from the origin (${peers.length} contacts) finds announcements: ${found.join(", ")}`;
+    const originRouters = (await map(this.roles.origin)).map((r) => `${r.routerId} ${r.rttMs} ms via ${r.via}`);
+    const toEdge = (await answer(origin.dht.peers.$get()).catch(() => [])).find((p) => p.id === edgeId);
+    return `the origin's routers: ${originRouters.join(", ")}; the edge in the origin's table: ${JSON.stringify(toEdge)}; lookups from the origin of the edge's announced routers: ${found.join("; ")}`;
   }
 
   private async nodeId(host: string): Promise<string> {

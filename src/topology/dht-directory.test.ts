@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { generateIdentity } from "../identity/identity.ts";
 import { silentLogger } from "../log.ts";
 import { Dht } from "../dht/dht.ts";
+import { compareDistance, keyOf } from "../dht/id.ts";
 import { SimNetwork } from "../dht/sim/network.ts";
 import type { LinkModel } from "../dht/transport/memory-hub.ts";
 import { DhtDirectory } from "./dht-directory.ts";
@@ -67,13 +68,18 @@ describe("Topology over the DHT (in memory, virtual time)", () => {
   test("a router this node holds announcements for costs no network; a router nobody announced is looked up", async () => {
     const { iep1 } = await build();
     const dir = new DhtDirectory(iep1.dht, () => 4101);
+    // A router whose key iep1 is one of the k closest nodes to, so that its own announcement stays in its store.
+    const held = Array.from({ length: 50 }, (_, i) => `10.9.${i}.0/29`).find((r) => {
+      const key = keyOf("router", r);
+      return net!.nodes.filter((n) => compareDistance(key, n.id, iep1.dht.id) < 0).length < 20;
+    })!;
     const sent0 = net!.hub.sent;
-    await net!.run(iep1.dht.announce("10.9.0.0/29", { peerPort: 4101, rttMs: 1, hops: 1, timestamp: net!.clock.now() }));
+    await net!.run(iep1.dht.announce(held, { peerPort: 4101, rttMs: 1, hops: 1, timestamp: net!.clock.now() }));
     const sent1 = net!.hub.sent;
     expect(sent1).toBeGreaterThan(sent0);
-    expect((await net!.run(dir.lookup("10.9.0.0/29"))).map((a) => a.nodeId)).toEqual([iep1.dht.nodeId]);
+    expect((await dir.lookup(held)).map((a) => a.nodeId)).toEqual([iep1.dht.nodeId]); // no clock advance: nothing else sends
     expect(net!.hub.sent).toBe(sent1);
-    expect(await net!.run(dir.lookup("10.9.1.0/29"))).toEqual([]);
+    expect(await net!.run(dir.lookup("10.9.99.0/29"))).toEqual([]);
     expect(net!.hub.sent).toBeGreaterThan(sent1);
   });
 

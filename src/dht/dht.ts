@@ -161,9 +161,9 @@ export class Dht extends DhtNodeCore {
 
   /**
    * This node's own RTT to node `nodeId` at `at`, as a path property: the lowest RTT of the last
-   * FLOOR_WINDOW_MS when it is a proven contact there (a busy moment of either node only adds to a sample,
-   * and the smoothed RTT kept such moments: on the testbed an edge that was loading an image measured
-   * far above its path, and the origin refused its claims), else a PING that must prove the node's id at
+   * FLOOR_WINDOW_MS when it is a proven contact there (the finder's triangle check compares path RTTs; a
+   * busy moment of either node only adds to a sample, and the smoothed RTT keeps such moments for many
+   * samples, e.g. an edge loading an image into its engine just after it started), else a PING that must prove the node's id at
    * that address (whose RTT the DHT then keeps); undefined when nobody answers there as that node.
    */
   async rttTo(nodeId: string, at: Endpoint): Promise<number | undefined> {

@@ -110,6 +110,18 @@ describe("DHT protocol on the in-memory hub", () => {
     await net.stopAll();
   });
 
+  test("rttTo is the path's RTT: replies slowed for a while (a busy peer) do not raise it", async () => {
+    let extraMs = 0;
+    const net = await network(4, { delayMs: () => 10 + extraMs, loss: () => 0 });
+    const [a, b] = [net.nodes[0]!, net.nodes[1]!];
+    const at = { address: b.opts.transport.address, port: b.port };
+    expect(await net.run(a.rttTo(b.nodeId, at))).toBe(20);
+    extraMs = 100; // 220 ms round trips: enough samples to move a smoothed RTT most of the way
+    for (let i = 0; i < 8; i++) await net.run(a.request(at, { type: MsgType.PING }));
+    expect(await net.run(a.rttTo(b.nodeId, at))).toBe(20);
+    await net.stopAll();
+  });
+
   test("a node learns its external address once several peers agree", async () => {
     const net = await network(6);
     const n = net.nodes[5]!;

@@ -164,18 +164,20 @@ export class Dht extends DhtNodeCore {
   }
 
   /**
-   * This node's own RTT to node `nodeId` at `at`: the smoothed RTT when it is a proven contact there, else a
-   * PING that must prove the node's id at that address (whose RTT the DHT then keeps); undefined when
-   * nobody answers there as that node.
+   * This node's own RTT to node `nodeId` at `at`, as a path property: the lowest RTT of the last
+   * FLOOR_WINDOW_MS when it is a proven contact there (the finder's triangle check compares path RTTs; a
+   * busy moment of either node only adds to a sample, and the smoothed RTT keeps such moments for many
+   * samples, e.g. an edge loading an image into its engine just after it started), else a PING that must prove the node's id at
+   * that address (whose RTT the DHT then keeps); undefined when nobody answers there as that node.
    */
   async rttTo(nodeId: string, at: Endpoint): Promise<number | undefined> {
     const proven = this.membership.isProven(nodeId, at.address, at.port);
-    const srtt = this.rpc.srtt(at.address, at.port);
-    if (proven && srtt !== undefined) return srtt;
+    const floor = this.rpc.floorRtt(at.address, at.port);
+    if (proven && floor !== undefined) return floor;
     const id = fromHex(nodeId);
     const r = await this.request({ ...at, id }, { type: MsgType.PING }, { wantProof: !proven });
     if (!r.ok || !(r.proven || proven) || !equalIds(r.packet.sender, id)) return undefined;
-    return this.rpc.srtt(at.address, at.port) ?? r.rttMs;
+    return this.rpc.floorRtt(at.address, at.port) ?? r.rttMs;
   }
 
   peers(): PeerSummary[] {

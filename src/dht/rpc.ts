@@ -140,6 +140,11 @@ export class Rpc {
     return this.peerInfo.get(`${address}:${port}`)?.rtt.srtt;
   }
 
+  /** The lowest RTT to an address within the floor window (rtt.ts), if measured. */
+  floorRtt(address: string, port: number): number | undefined {
+    return this.peerInfo.get(`${address}:${port}`)?.rtt.floor;
+  }
+
   rto(address: string, port: number): number {
     return this.delay.rto(this.info(address, port).rtt, this.globalRtt, this.clock.now());
   }

@@ -3,8 +3,8 @@
  * client host holds extra /24s (testbed clientPrefixes); before each sample its default route takes
  * the next one as its source address, so the origin's trace cache has no entry for it, and the origin
  * forgets the router lookups it cached (`icon topology flush`), so every router key of the path is
- * looked up again: from its own DHT store where it is one of the k nodes closest to the key, from
- * other nodes otherwise (heldKeys says how many).
+ * looked up again: from its own DHT store where it holds announcements for the router (where it is one of
+ * the k nodes closest to the key: heldKeys says how many), from other nodes otherwise.
  */
 import { SCHEMA } from "../config/schema.ts";
 import { K } from "../dht/constants.ts";

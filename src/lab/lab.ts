@@ -236,7 +236,26 @@ export class MigrationLab {
       if ((last as { candidates?: { nodeId: string }[] }).candidates?.[0]?.nodeId === edgeId) return;
       await Bun.sleep(500);
     }
-    throw new IconError("TIMEOUT", `the origin never found the edge closer to ${ud}: ${JSON.stringify(last)}`);
+    throw new IconError("TIMEOUT", `the origin never found the edge closer to ${ud}: ${JSON.stringify(last)}; ${await this.announcementsSeen()}`);
+  }
+
+  /**
+   * For a failed warm-up: the routers each side knows (RTT from it), and what a DHT lookup from the origin
+   * finds for each router the edge announced (announcer, its address and claimed RTT).
+   */
+  private async announcementsSeen(): Promise<string> {
+    const origin = this.nodes.get(this.roles.origin).api.v1;
+    const edgeId = await this.nodeId(this.roles.edge);
+    const map = async (host: string) => (await answer(this.nodes.get(host).api.v1.topology.$get())).routers;
+    const edgeRouters = await map(this.roles.edge);
+    const found = await Promise.all(edgeRouters.filter((r) => r.announcedAt).map(async (r) => {
+      const list = await readStream(origin.dht.announcements.$post({ json: { routerId: r.routerId } })).catch((e) => String(e));
+      const who = Array.isArray(list) ? list.map((a) => `${a.nodeId === edgeId ? "edge" : a.nodeId.slice(0, 8)}@${a.address} ${a.rttMs} ms`).join(" + ") : list;
+      return `${r.routerId} (edge ${r.rttMs} ms): ${who || "none"}`;
+    }));
+    const originRouters = (await map(this.roles.origin)).map((r) => `${r.routerId} ${r.rttMs} ms via ${r.via}`);
+    const toEdge = (await answer(origin.dht.peers.$get()).catch(() => [])).find((p) => p.id === edgeId);
+    return `the origin's routers: ${originRouters.join(", ")}; the edge in the origin's table: ${JSON.stringify(toEdge)}; lookups from the origin of the edge's announced routers: ${found.join("; ")}`;
   }
 
   private async nodeId(host: string): Promise<string> {
@@ -331,7 +350,7 @@ export class MigrationLab {
   /**
    * First contact: the client's next connections come from its k-th extra /24 (one no trace has seen),
    * and the origin forgets its cached traces and lookups. Returns the client's address and how many
-   * of the router keys on its path the origin holds in its own DHT store (those lookups stay local).
+   * of the router keys on its path the origin is one of the k closest nodes to (where announcements land in its own store).
    */
   async firstContact(k: number): Promise<{ client: string; pathKeys: number; heldByOrigin: number }> {
     const client = await useClientNetwork(this.st, this.roles.client, k);

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { generateIdentity } from "../identity/identity.ts";
 import { silentLogger } from "../log.ts";
 import { Dht } from "../dht/dht.ts";
+import { compareDistance, keyOf } from "../dht/id.ts";
 import { SimNetwork } from "../dht/sim/network.ts";
 import type { LinkModel } from "../dht/transport/memory-hub.ts";
 import { DhtDirectory } from "./dht-directory.ts";
@@ -74,18 +75,39 @@ describe("Topology over the DHT (in memory, virtual time)", () => {
     expect(warm.cached).toBe(true);
   }, TIMEOUT_MS);
 
-  test("a router nobody announced: no network when this node holds its key, a lookup when it does not", async () => {
+  test("a router this node holds announcements for costs no network; a router nobody announced is looked up", async () => {
     const { iep1 } = await build();
     const dir = new DhtDirectory(iep1.dht, () => 4101);
-    const ids = Array.from({ length: 200 }, (_, i) => `10.9.${i}.0/29`);
-    const held = ids.find((r) => dir.holdsKey(r))!;
-    const elsewhere = ids.find((r) => !dir.holdsKey(r))!;
-    expect(held && elsewhere).toBeTruthy(); // 23 nodes, k = 20: both kinds exist
+    // A router whose key iep1 is one of the k closest nodes to, so that its own announcement stays in its store.
+    const held = Array.from({ length: 50 }, (_, i) => `10.9.${i}.0/29`).find((r) => {
+      const key = keyOf("router", r);
+      return net!.nodes.filter((n) => compareDistance(key, n.id, iep1.dht.id) < 0).length < 20;
+    })!;
     const sent0 = net!.hub.sent;
-    expect(await net!.run(dir.lookup(held))).toEqual([]);
-    expect(net!.hub.sent).toBe(sent0);
-    expect(await net!.run(dir.lookup(elsewhere))).toEqual([]);
-    expect(net!.hub.sent).toBeGreaterThan(sent0);
+    await net!.run(iep1.dht.announce(held, { peerPort: 4101, rttMs: 1, hops: 1, timestamp: net!.clock.now() }));
+    const sent1 = net!.hub.sent;
+    expect(sent1).toBeGreaterThan(sent0);
+    expect((await dir.lookup(held)).map((a) => a.nodeId)).toEqual([iep1.dht.nodeId]); // no clock advance: nothing else sends
+    expect(net!.hub.sent).toBe(sent1);
+    expect(await net!.run(dir.lookup("10.9.99.0/29"))).toEqual([]);
+    expect(net!.hub.sent).toBeGreaterThan(sent1);
+  }, TIMEOUT_MS);
+
+  test("40 nodes: every node finds every announcement, whether or not it counts itself among the k closest", async () => {
+    await net?.stopAll();
+    // Seed 2 gives nodes that count fewer than k contacts closer to a key than themselves although the
+    // announcer stored elsewhere: trusting their empty store left some of these lookups empty.
+    net = new SimNetwork({ seed: 2 });
+    await net.grow(40, 5);
+    const announcer = net.nodes.at(-1)!;
+    const routers = Array.from({ length: 60 }, (_, i) => `10.9.${i}.0/29`);
+    for (const r of routers) await net.run(announcer.announce(r, { peerPort: 4101, rttMs: 1, hops: 1, timestamp: net.clock.now() }));
+    const missed: string[] = [];
+    for (const node of net.nodes.filter((n) => n !== announcer)) {
+      const dir = new DhtDirectory(node, () => 4101);
+      for (const r of routers) if (!(await net.run(dir.lookup(r))).some((a) => a.nodeId === announcer.nodeId)) missed.push(`${node.nodeId.slice(0, 8)} ${r}`);
+    }
+    expect(missed).toEqual([]);
   }, TIMEOUT_MS);
 
   test("a node that stops is not offered (it does not answer), and its announcements expire; a live one stays", async () => {

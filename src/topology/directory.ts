@@ -27,10 +27,10 @@ export interface Directory {
   announce(routerId: string, m: Measurement, lifetimeMs: number): Promise<void | "held">;
   /** Stops keeping an announcement alive; stored copies expire on their own. */
   withdraw(routerId: string): void;
-  /** Every announcement under a router; from the local store when this node holds the key. */
+  /** Every announcement under a router; from the local store when it holds some. */
   lookup(routerId: string): Promise<RouterAnnouncement[]>;
   /**
-   * The same from this node's own store, when that is the answer (it holds the key), without any network;
+   * The same from this node's own store, when it holds announcements for the router, without any network;
    * undefined when a lookup would have to ask other nodes. Answers from here are never cached.
    */
   localLookup?(routerId: string): RouterAnnouncement[] | undefined;

@@ -5,7 +5,7 @@
  *
  * A cached answer must not hide a node that announced after it was looked up (a new edge was offered
  * only after 30 s, when the refresh at half of a 60 s life came). So:
- * - what this node's own store answers (it is among the k closest to the key: Directory.localLookup) is
+ * - what this node's own store answers (it holds announcements for the router: Directory.localLookup) is
  *   never cached: it costs no round trip and is always current;
  * - a remote answer is refreshed behind the reply once it is REFRESH_AFTER_MS old when used, an empty one
  *   (nobody announced that router: exactly what a new edge changes) once it is REFRESH_EMPTY_AFTER_MS old.

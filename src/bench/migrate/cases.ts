@@ -59,8 +59,9 @@ export const CASE_SPECS: Record<Case, CaseSpec> = {
       "first contact: the replica runs on the edge, but before each sample the client's connections take their " +
       "source address from the next of its extra /24s (no trace has seen it; reused only after all of them) and " +
       "the origin forgets its cached traces and router lookups (`icon topology flush`); so the origin traces the " +
-      "client's path and looks up every router key on it, from its own DHT store only where it is one of the " +
-      "k = 20 nodes closest to the key (the report counts those), from other nodes otherwise",
+      "client's path and looks up every router key on it: from its own DHT store where that holds announcements " +
+      "for the router (it can only where it is one of the k = 20 nodes closest to the key: the report counts " +
+      "those), from other nodes otherwise",
     prepare: (lab, k) => lab.firstContact(k),
     teardown: (lab) => lab.ownClientNetwork(),
   },

@@ -30,35 +30,49 @@ export function steadyRate(marks: [number, number][]): number {
   return ((last[1] - from[1]) / (last[0] - from[0])) * 1000;
 }
 
-/** Accepts one connection on listen:port, reads it to the end, prints {ready} first and the RateResult last. */
-export async function runRateSink(listen: string, port: number): Promise<void> {
+type Handlers = { open?(s: Socket): void; data?(s: Socket, chunk: Uint8Array): void; drain?(s: Socket): void; close(): void; error(s: Socket, e: Error): void };
+type Socket = { write(b: Uint8Array): number; end(): void };
+
+/**
+ * One TCP connection at host:port, accepted there (`listen`) or dialled there, then {ready} on stdout: the
+ * side behind a NAT dials out, whichever way the bytes go. Returns what stops the listener.
+ */
+async function oneConnection(hostname: string, port: number, listen: boolean, socket: Handlers): Promise<() => void> {
+  if (!listen) {
+    await Bun.connect({ hostname, port, socket });
+    say({ ready: true });
+    return () => {};
+  }
+  const server = Bun.listen({ hostname, port, socket });
+  say({ ready: true, port: server.port });
+  return () => server.stop(true);
+}
+
+/** Receives one transfer at host:port (listening, or dialling with `listen` false); prints {ready}, then the RateResult. */
+export async function runRateSink(host: string, port: number, listen = true): Promise<void> {
   const marks: [number, number][] = [];
   let got = 0;
   const done = Promise.withResolvers<void>();
-  const server = Bun.listen({
-    hostname: listen, port,
-    socket: {
-      data(_s, chunk) {
-        got += chunk.length;
-        marks.push([performance.now(), got]);
-      },
-      close: () => done.resolve(),
-      error: (_s, e) => done.reject(e),
+  const stop = await oneConnection(host, port, listen, {
+    data(_s, chunk) {
+      got += chunk.length;
+      marks.push([performance.now(), got]);
     },
+    close: () => done.resolve(),
+    error: (_s, e) => done.reject(e),
   });
-  say({ ready: true, port: server.port });
   await done.promise;
-  server.stop(true);
+  stop();
   const ms = marks.length ? marks.at(-1)![0] - marks[0]![0] : 0;
   say({ bytes: got, ms: Math.round(ms), steadyBytesPerSec: Math.round(steadyRate(marks)) } satisfies RateResult);
 }
 
-/** Connects to to:port and sends `bytes` zero bytes, honouring backpressure, then closes. */
-export async function runRateSource(to: string, port: number, bytes: number): Promise<void> {
+/** Sends `bytes` zero bytes over one connection at host:port (dialling, or listening with `listen`), honouring backpressure. */
+export async function runRateSource(host: string, port: number, bytes: number, listen = false): Promise<void> {
   const chunk = new Uint8Array(64 * 1024);
   let left = bytes;
   const done = Promise.withResolvers<void>();
-  const pump = (s: { write(b: Uint8Array): number; end(): void }) => {
+  const pump = (s: Socket) => {
     while (left > 0) {
       const n = s.write(left >= chunk.length ? chunk : chunk.subarray(0, left));
       left -= n;
@@ -66,28 +80,39 @@ export async function runRateSource(to: string, port: number, bytes: number): Pr
     }
     s.end();
   };
-  await Bun.connect({ hostname: to, port, socket: { open: pump, drain: pump, close: () => done.resolve(), error: (_s, e) => done.reject(e) } });
+  const stop = await oneConnection(host, port, listen, { open: pump, drain: pump, close: () => done.resolve(), error: (_s, e) => done.reject(e) });
   await done.promise;
+  stop();
   say({ sent: bytes });
 }
 
 /**
  * The steady rate from host `from` to host `to` of a testbed, bytes/s: the median of `runs` transfers
- * of `bytes` each, a sink in `to`'s namespace and a source in `from`'s.
+ * of `bytes` each, a sink in `to`'s namespace and a source in `from`'s. The sink listens, unless `to` is
+ * behind a NAT and `from` is not: then the source listens and the sink dials it (as pingMatrix pings out
+ * of a NAT host); the bytes go from `from` to `to` either way.
  */
 export async function measurePathRate(st: TestbedStatus, from: string, to: string, o: { bytes?: number; runs?: number; port?: number } = {}): Promise<number> {
-  const target = `${address(st, to)}:${o.port ?? 39_990}`;
+  const nat = (h: string) => st.hosts.find((x) => x.name === h)?.nat !== undefined;
+  const sinkDials = nat(to) && !nat(from);
+  const at = `${address(st, sinkDials ? from : to)}:${o.port ?? 39_990}`;
+  const sinkArgv = inHost(st, to, selfCommand(["bench", "path-rate", "--sink", at, ...(sinkDials ? ["--dial"] : [])]));
+  const sourceArgv = inHost(st, from, selfCommand(["bench", "path-rate", "--send", at, "--bytes", String(o.bytes ?? 4 * 2 ** 20), ...(sinkDials ? ["--listen"] : [])]));
   const rates: number[] = [];
   for (let i = 0; i < (o.runs ?? 3); i++) {
-    const sink = Bun.spawn(inHost(st, to, selfCommand(["bench", "path-rate", "--sink", target])), { stdout: "pipe", stderr: "pipe" });
-    const out = lines(sink.stdout)[Symbol.asyncIterator]();
-    const first = await out.next();
-    if (first.done || !JSON.parse(first.value).ready) throw new IconError("FAILED", `the rate sink in ${to} did not start: ${await new Response(sink.stderr).text()}`);
-    const source = Bun.spawn(inHost(st, from, selfCommand(["bench", "path-rate", "--send", target, "--bytes", String(o.bytes ?? 4 * 2 ** 20)])), { stdout: "ignore", stderr: "pipe" });
-    const [result, code] = await Promise.all([out.next(), source.exited]);
-    if (code !== 0 || result.done) throw new IconError("FAILED", `the rate transfer ${from} -> ${to} failed: ${await new Response(source.stderr).text()}`);
-    await sink.exited;
-    rates.push((JSON.parse(result.value) as RateResult).steadyBytesPerSec);
+    const [listener, dialler] = sinkDials ? [sourceArgv, sinkArgv] : [sinkArgv, sourceArgv];
+    const first = Bun.spawn(listener, { stdout: "pipe", stderr: "pipe" });
+    const firstOut = lines(first.stdout)[Symbol.asyncIterator]();
+    const ready = await firstOut.next();
+    if (ready.done || !JSON.parse(ready.value).ready) throw new IconError("FAILED", `the rate ${sinkDials ? "source" : "sink"} did not start: ${await new Response(first.stderr).text()}`);
+    const second = Bun.spawn(dialler, { stdout: "pipe", stderr: "pipe" });
+    // Either side failing ends the other, so a connection that never comes cannot leave the run waiting.
+    const codes = await Promise.all([first, second].map((p) => p.exited.then((code) => (code !== 0 && [first, second].forEach((q) => q.kill()), code))));
+    const sinkOut = sinkDials ? await new Response(second.stdout).text() : (await Array.fromAsync(firstOut)).join("\n");
+    const result = sinkOut.trim().split("\n").map((l) => JSON.parse(l) as Partial<RateResult>).find((r) => r.steadyBytesPerSec !== undefined);
+    if (codes.some((c) => c !== 0) || !result)
+      throw new IconError("FAILED", `the rate transfer ${from} -> ${to} failed: ${(await new Response(first.stderr).text()) + (await new Response(second.stderr).text())}`);
+    rates.push(result.steadyBytesPerSec!);
   }
   return quantile(rates.sort((a, b) => a - b), 0.5);
 }

@@ -52,7 +52,7 @@ function verdict(c: string, s: CaseSummary, r: MigrateBenchResult): { goal: stri
 /** What the preparation of a case's samples found, in a few words. */
 function found(s: CaseSummary): string {
   const parts: string[] = [];
-  if (s.pathKeys !== undefined) parts.push(`the origin held ${s.heldByOrigin} of the ${s.pathKeys} router keys on the client's path in its own DHT store (mean), and looked the others up on other nodes`);
+  if (s.pathKeys !== undefined) parts.push(`the origin was one of the k closest nodes to ${s.heldByOrigin} of the ${s.pathKeys} router keys on the client's path (mean)`);
   if (s.pausedUsageBytes !== undefined)
     parts.push(`the paused replica's cgroup held ${mib(s.pausedUsageBytes)}, ${mib(s.pausedRssBytes ?? NaN)} of it anonymous memory; its processes' resident sets summed ${mib(s.pausedProcessRssBytes ?? NaN)} (medians)`);
   if (s.bytesShipped) parts.push(`${mb(s.bytesShipped)} of image shipped to the edge (median)${s.coldFloorMs ? `: cold floor ${f1(s.coldFloorMs)} ms` : ""}`);

@@ -1,12 +1,13 @@
 import { IconError } from "../../errors.ts";
 import { defineCommand } from "../command.ts";
 import { numberFlag } from "../flags.ts";
+import { parseHostPort } from "../../util/ipv6.ts";
 
-/** ADDR:PORT as two values. */
+/** ADDR:PORT (IPv6 as [ADDR]:PORT) as two values. */
 function endpoint(v: string): [string, number] {
-  const m = /^([\d.]+):(\d+)$/.exec(v);
-  if (!m) throw new IconError("USAGE", `${v} is not ADDR:PORT`);
-  return [m[1]!, Number(m[2])];
+  const ep = parseHostPort(v);
+  if (!ep) throw new IconError("USAGE", `${v} is not ADDR:PORT`);
+  return [ep.address, ep.port];
 }
 
 export const command = defineCommand({

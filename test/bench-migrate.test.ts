@@ -40,7 +40,7 @@ describeWith(["root", "docker", "binary"], "icon bench migrate", () => {
     expect(r.cases["cold-large"].bytesShipped).toBeGreaterThan(2_000_000);
     expect(r.cases["cold-large"].coldFloorMs).toBeGreaterThan(r.floorMs + 1000);
     expect(r.cases["cold-registry"].bytesShipped).toBeGreaterThan(2_000_000);
-    expect(readdirSync(out).sort()).toEqual([...CASES.map((c) => `${c}.svg`), "phases.svg", "report.md", "results.json"].sort());
+    expect(readdirSync(out).sort()).toEqual([...CASES.map((c) => `${c}.svg`), "journal.ndjson", "phases.svg", "report.md", "results.json"].sort());
     const report = await Bun.file(join(out, "report.md")).text();
     for (const c of CASES) expect(report).toContain(`- **${c}**: ${CASE_SPECS[c].procedure}`);
     // --json: progress is one JSON object per line on stderr, a sample event per sample
@@ -48,22 +48,46 @@ describeWith(["root", "docker", "binary"], "icon bench migrate", () => {
     expect(samples.map((e) => `${e.case} ${e.k}/${e.n}`)).toEqual(CASES.flatMap((c) => [`${c} 1/2`, `${c} 2/2`]));
   }, 1_800_000);
 
-  test("on another topology, with other hosts in the parts, the run says which network it measured", async () => {
+  test("on another topology, with other hosts in the parts, the run says which network it measured; stopped, it resumes", async () => {
     const dir = join(out, "random");
-    const args = ["bench", "migrate", "--case", "direct", "-n", "1", "--dht-nodes", "6", "--topology", "random", "--seed", "1", "--client", "UD1", "--origin", "IEP1", "--edge", "IEP2"];
-    const p = Bun.spawn([BINARY, ...args, "--name", "t-bench-r", "--out", dir, "--json"], { stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-    expect(code, stderr).toBe(0);
+    const args = ["bench", "migrate", "--case", "direct", "-n", "4", "--dht-nodes", "6", "--topology", "random", "--seed", "1", "--client", "UD1", "--origin", "IEP1", "--edge", "IEP2"];
+    // SIGTERM once the first sample is in: the run stops after it, takes the testbed down, keeps the sample.
+    const first = Bun.spawn([BINARY, ...args, "--name", "t-bench-r", "--out", dir, "--json"], { stdout: "pipe", stderr: "pipe" });
+    let stderr = "";
+    const decoder = new TextDecoder();
+    const reader = first.stderr.getReader();
+    for (let sent = false; ; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      stderr += decoder.decode(value, { stream: true });
+      if (!sent && stderr.includes('"type":"sample"')) {
+        first.kill("SIGTERM");
+        sent = true;
+      }
+    }
+    expect(await first.exited, stderr).not.toBe(0);
+    expect(stderr).toContain("--resume");
+    // the signal comes while the second sample (or the third) is on its way: that one ends, no other starts
+    const taken = stderr.split("\n").filter((l) => l.includes('"type":"sample"')).length;
+    expect(taken).toBeLessThan(4);
+
+    const again = Bun.spawn([BINARY, ...args, "--name", "t-bench-r", "--out", dir, "--resume", "--json"], { stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr2, code] = await Promise.all([new Response(again.stdout).text(), new Response(again.stderr).text(), again.exited]);
+    expect(code, stderr2).toBe(0);
     const r = JSON.parse(stdout);
+    const rest = [4, 3, 2].slice(0, 4 - taken).reverse();
+    expect(stderr2.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "sample").map((e) => e.k)).toEqual(rest);
+    expect([r.cases.direct.n, r.cases.direct.successes]).toEqual([4, 4]);
+    expect(r.parts.map((p: { samples: object }) => p.samples)).toEqual([{ direct: taken }, { direct: 4 - taken }]);
     expect(r.network).toEqual({ topology: "random:1", roles: { client: "UD1", origin: "IEP1", edge: "IEP2" } });
-    expect(r.cases.direct.successes).toBe(1);
     // UD1 is ~57 ms from IEP1 there and ~29 ms from IEP2, not the thesis's 92 and 14
     expect(r.rttMs.clientOrigin).toBeLessThan(80);
     expect(r.rttMs.clientEdge).toBeGreaterThan(20);
     const report = await Bun.file(join(dir, "report.md")).text();
     expect(report).toContain("--dht-nodes 6 --topology random --seed 1 --hosts 6 --client UD1");
     expect(report).toContain("Network: random:1, client UD1, origin IEP1, edge IEP2");
-  }, 600_000);
+    expect(report).toContain("in 2 parts (below)");
+  }, 900_000);
 });
 
 describe("bench migrate refuses parts a topology cannot play, before bringing anything up", () => {

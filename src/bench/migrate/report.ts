@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { PHASES } from "../../lab/client.ts";
 import { THESIS_ROLES } from "../../lab/lab.ts";
 import { CASE_SPECS, type Case } from "./cases.ts";
+import type { PartSummary } from "./journal.ts";
 import type { MigrateBenchResult } from "./run.ts";
 import type { CaseSummary } from "./summary.ts";
 import { distributionSvg, phasesSvg } from "./svg.ts";
@@ -59,6 +60,24 @@ function found(s: CaseSummary): string {
   return parts.length ? ` This run: ${parts.join("; ")}.` : "";
 }
 
+/**
+ * A run taken in parts (\`--resume\` after a stop): each part brought up the network and new nodes again,
+ * measured its own RTTs and path rate, and ran each of its cases' dry run before its samples; a case's ratios
+ * use the floor of the parts its samples come from.
+ */
+function partsSection(parts: PartSummary[]): string {
+  const rows = parts.map((p) => `| ${p.part} | ${p.startedAt} | ${Math.round(p.elapsedMs / 1000)} | ${f1(p.floorMs)} | ${p.pathBytesPerSec ? ((p.pathBytesPerSec * 8) / 1e6).toFixed(2) : "-"} | ${Object.entries(p.samples).map(([c, n]) => `${c} ${n}`).join(", ")} |`);
+  return `
+The run was stopped and resumed (\`--resume\`, the same binary and command): ${parts.length} parts. Each part brought up the
+network and new nodes again, measured its own RTTs and path rate, and began each of its cases with a discarded dry run; a
+case's ratios use the floor of the parts its samples come from (weighted by samples).
+
+| part | started | s to its last sample | F ms | path Mbit/s | samples |
+|---|---|---|---|---|---|
+${rows.join("\n")}
+`;
+}
+
 export function markdown(r: MigrateBenchResult, command: string): string {
   const names = Object.keys(r.cases);
   const rows = names.map((c) => {
@@ -75,12 +94,12 @@ export function markdown(r: MigrateBenchResult, command: string): string {
   return `# Client migration time: what users meet, against the thesis's IPO
 
 Command: \`${command}\`
-Run: ${r.startedAt}, ${Math.round(r.elapsedMs / 1000)} s, icon ${r.version}, Bun ${r.machine.bun}; loss per link ${r.loss}
+Run: ${r.startedAt}, ${Math.round(r.elapsedMs / 1000)} s${r.parts ? ` of measuring in ${r.parts.length} parts (below)` : ""}, icon ${r.version}, Bun ${r.machine.bun}; loss per link ${r.loss}
 Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, Linux ${r.machine.kernel}
 Reproduce: \`make build\` (or \`bun build.ts\`) and \`examples/playground-app/build.sh\`, then the command above as root with
 \`dist/icon\` and \`--out DIR\`; \`icon bench migrate --from results.json --out DIR\` draws this report and the plots again from the samples.
 
-Network: ${describeNetwork(r)}; ping, this run: client-origin ${f1(r.rttMs.clientOrigin)} ms, client-edge ${f1(r.rttMs.clientEdge)} ms,
+Network: ${describeNetwork(r)}; ping, this run${r.parts ? " (each part measured its own; here their mean over the samples)" : ""}: client-origin ${f1(r.rttMs.clientOrigin)} ms, client-edge ${f1(r.rttMs.clientEdge)} ms,
 origin-edge ${f1(r.rttMs.originEdge)} ms${rate}. Floor F = 3·RTT(client, origin) + 3·RTT(client, edge) = ${f1(r.floorMs)} ms
 (thesis network: F = ${THESIS.floorMs} ms): the TCP, websocket and application handshakes on both sides. The cold floor adds
 the image's bytes at the bottleneck rate: F + bytes shipped / rate.
@@ -100,6 +119,7 @@ handshake answered by the edge (nine phases, thesis 4.2):
 ${procedures.join("\n")}
 
 Modes the edge reported: ${modes.join("; ")}.
+${r.parts ? partsSection(r.parts) : ""}
 ${errors.length ? `\nFailures (first reasons):\n${errors.join("\n")}\n` : ""}
 ## Mean phase timestamps (ms since the client started; thesis figures 4.6-4.8)
 

@@ -13,6 +13,7 @@ import type { NetworkSpec } from "../../testbed/topology.ts";
 import { MigrationLab, type Roles, type Rtts } from "../../lab/lab.ts";
 import { CASE_SPECS, setupOf, type Case, type Prepared } from "./cases.ts";
 import { measurePathRate } from "./path-rate.ts";
+import type { PartSummary } from "./journal.ts";
 import { summarize, type CaseSummary } from "./summary.ts";
 
 export { CASES, type Case } from "./cases.ts";
@@ -34,8 +35,20 @@ export interface MigrateBenchOptions {
   largeApp: string;
   /** DHT nodes besides the origin and the edge. */
   dhtHelpers: number;
+  /** Samples already taken per case (a resumed run): only the rest are taken, numbered on from there. */
+  done?: Partial<Record<Case, number>>;
+  /** Once the network is measured, before the first sample (journal.ts writes it down). */
+  onMeasured?: (info: RunInfo) => void;
+  /** Each sample as it is taken; and after each case. */
+  onSample?: (c: Case, k: number, sample: Sample) => void;
+  onCaseDone?: (c: Case) => Promise<void>;
+  /** Stops the run after the sample in progress (the lab is closed, the samples taken are kept). */
+  signal?: AbortSignal;
   progress: (event: Record<string, unknown> & { type: string }, human: string) => void;
 }
+
+/** A run's figures that are not per sample. */
+export type RunInfo = Omit<MigrateBenchResult, "elapsedMs" | "cases" | "samples" | "parts">;
 
 /** A sample: the client's account, and what its preparation found. */
 export type Sample = ClientResult & { prepared?: Prepared };
@@ -57,6 +70,8 @@ export interface MigrateBenchResult {
   dhtNodes?: number;
   cases: Partial<Record<Case, CaseSummary>>;
   samples: Partial<Record<Case, Sample[]>>;
+  /** A run taken in parts (`--resume`): each part's own start, floor and samples. */
+  parts?: PartSummary[];
 }
 
 /** How many extra /24s the client holds for first contact: one per sample and the dry run, at most the space. */
@@ -81,9 +96,24 @@ export async function runMigrateBench(o: MigrateBenchOptions): Promise<MigrateBe
       pathBytesPerSec = await measurePathRate(lab.st, lab.roles.origin, lab.roles.edge);
       o.progress({ type: "path-rate", bytesPerSec: pathBytesPerSec }, `origin -> edge: ${((pathBytesPerSec * 8) / 1e6).toFixed(2)} Mbit/s (steady TCP rate, median of 3)`);
     }
+    const info: RunInfo = {
+      version: VERSION,
+      startedAt,
+      loss: o.loss,
+      network: { topology: lab.topology.source, roles: lab.roles },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), bun: Bun.version },
+      rttMs,
+      floorMs,
+      ...(pathBytesPerSec ? { pathBytesPerSec } : {}),
+      apps,
+      dhtNodes: o.dhtHelpers + 2,
+    };
+    o.onMeasured?.(info);
     const cases: MigrateBenchResult["cases"] = {};
     const samples: MigrateBenchResult["samples"] = {};
     for (const c of o.cases) {
+      if (o.signal?.aborted) break;
+      const done = o.done?.[c] ?? 0;
       const spec = CASE_SPECS[c];
       const registry = spec.registry ? (await lab.startRegistry()).endpoint : undefined;
       const setup = setupOf(spec, apps, registry);
@@ -93,36 +123,25 @@ export async function runMigrateBench(o: MigrateBenchOptions): Promise<MigrateBe
       const dry = await lab.client({ timeoutMs: o.timeoutMs });
       o.progress({ type: "dry-run", case: c, ok: dry.ok, totalMs: dry.totalMs, mode: dry.mode, error: dry.error }, `${c}: dry run ${dry.ok ? `${dry.totalMs} ms, ${dry.mode} (discarded)` : `failed: ${dry.error}`}`);
       const list: Sample[] = [];
-      for (let k = 1; k <= o.n; k++) {
+      for (let k = done + 1; k <= o.n && !o.signal?.aborted; k++) {
         const prepared = (await spec.prepare(lab, k)) ?? undefined;
         const r: Sample = { ...(await lab.client({ timeoutMs: o.timeoutMs })), ...(prepared ? { prepared } : {}) };
         list.push(r);
+        o.onSample?.(c, k, r);
         const ok = list.filter((s) => s.ok).map((s) => s.totalMs!).sort((a, b) => a - b);
         const median = quantile(ok, 0.5);
         o.progress(
-          { type: "sample", case: c, k, n: o.n, ok: r.ok, totalMs: r.totalMs, mode: r.mode, runningMedianMs: median, failures: k - ok.length },
-          `${c}: sample ${k} of ${o.n}: ${r.ok ? `${r.totalMs} ms (${r.mode})` : `FAILED ${r.error}`}; running median ${Number.isNaN(median) ? "-" : median.toFixed(1)} ms, ${k - ok.length} failed`,
+          { type: "sample", case: c, k, n: o.n, ok: r.ok, totalMs: r.totalMs, mode: r.mode, runningMedianMs: median, failures: list.length - ok.length },
+          `${c}: sample ${k} of ${o.n}: ${r.ok ? `${r.totalMs} ms (${r.mode})` : `FAILED ${r.error}`}; running median${done ? " of this part" : ""} ${Number.isNaN(median) ? "-" : median.toFixed(1)} ms, ${list.length - ok.length} failed`,
         );
       }
       await spec.teardown?.(lab);
+      if (!list.length) break; // stopped before its first sample
       samples[c] = list;
       cases[c] = summarize(list, floorMs, pathBytesPerSec);
+      await o.onCaseDone?.(c);
     }
-    return {
-      version: VERSION,
-      startedAt,
-      elapsedMs: Math.round(performance.now() - started),
-      loss: o.loss,
-      network: { topology: lab.topology.source, roles: lab.roles },
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), bun: Bun.version },
-      rttMs,
-      floorMs,
-      ...(pathBytesPerSec ? { pathBytesPerSec } : {}),
-      apps,
-      dhtNodes: o.dhtHelpers + 2,
-      cases,
-      samples,
-    };
+    return { ...info, elapsedMs: Math.round(performance.now() - started), cases, samples };
   } finally {
     await lab.close();
   }

@@ -1,8 +1,9 @@
+import { join } from "node:path";
 import { IconError } from "../../errors.ts";
 import { JSON_OPTION, defineCommand } from "../command.ts";
 import { table, type Output } from "../output.ts";
 import { loadTopology, natFlags, TOPOLOGY_OPTIONS } from "./testbed-common.ts";
-import type { MigrateBenchResult } from "../../bench/migrate/run.ts";
+import type { Case, MigrateBenchResult } from "../../bench/migrate/run.ts";
 import { numberFlag } from "../flags.ts";
 
 /** Writes the report and plots of an earlier run (its results.json) again, e.g. after the renderer improved. */
@@ -25,7 +26,7 @@ async function rerender(file: string, dir: string | undefined, out: Output): Pro
 export const command = defineCommand({
   name: "bench migrate",
   usage: "icon bench migrate [--case all|CASE[,CASE...]] [-n N] [--app IMAGE] [--large-app IMAGE] [--dht-nodes N] [--loss P]\n" +
-    "       [--topology T --client H --origin H --edge H] [--nat KIND@HOST] [--ipv6] [--numbering N] [--out DIR] [--json]\n" +
+    "       [--topology T --client H --origin H --edge H] [--nat KIND@HOST] [--ipv6] [--numbering N] [--out DIR [--resume]] [--json]\n" +
     "       icon bench migrate --from RESULTS.json --out DIR",
   description:
     "Brings up the thesis network, new nodes for each case (the origin, the edge, each with its own Docker engine,\n" +
@@ -36,7 +37,9 @@ export const command = defineCommand({
     "(cold-large with the image pulled from a registry on the origin host, as the thesis's IPO did). Reports mean,\n" +
     "median, p99, sd, 95%/99% confidence intervals, the median in units of F = 3·RTT(client,origin) +\n" +
     "3·RTT(client,edge) and, for cold cases, of the cold floor F + bytes shipped / the path's rate, all measured in\n" +
-    "the same run, and states each case's procedure. --out writes results.json, report.md and SVG plots.\n" +
+    "the same run, and states each case's procedure. --out writes results.json, report.md and SVG plots, and every\n" +
+    "sample to journal.ndjson as it is taken: --resume goes on with a run that was stopped (same binary, same\n" +
+    "command), taking only the samples still missing per case; the report covers every part.\n" +
     "--app runs any image built FROM icon-runtime:<version> that speaks the sample protocol as the small app;\n" +
     "the large app is built by examples/playground-app/build.sh. Another network: --topology random|FILE and the\n" +
     "hosts that play the client, the origin and the edge. --nat, --ipv6 and --numbering change the network as in\n" +
@@ -58,10 +61,11 @@ export const command = defineCommand({
     "timeout-ms": { type: "string", arg: "N", doc: "A sample that has not switched by then fails (default 30000)." },
     "logs-dir": { type: "string", arg: "DIR", doc: "Keep the nodes' logs here (for looking into failed samples)." },
     from: { type: "string", arg: "FILE", doc: "Do not measure: write the report and plots of an earlier run's results.json into --out." },
+    resume: { type: "boolean", doc: "Go on with the run whose journal.ndjson is in --out: the samples still missing per case." },
   },
   examples: [
     "icon bench migrate -n 5",
-    "icon bench migrate --case all -n 1000 --out docs/bench/migrate",
+    "icon bench migrate --case all -n 1000 --out docs/bench/migrate   # stopped? the same with --resume",
     "icon bench migrate --case warm,hot --app my-icon:1 -n 20",
     "icon bench migrate --topology random --seed 3 --client UD1 --origin IEP1 --edge IEP3 -n 20",
     "icon bench migrate -n 20 --nat upnp@IEP2",
@@ -86,30 +90,60 @@ export const command = defineCommand({
     checkRoles(topology, roles);
     const { requireRoot } = await import("../../testbed/lifecycle.ts");
     requireRoot("the benchmark", "Run it as root: sudo icon bench migrate ...");
-    const result = await runMigrateBench({
-      cases: cases as (typeof CASES)[number][],
-      n,
-      loss,
-      topology,
-      roles,
-      name: values.name,
-      logsDir: values["logs-dir"],
-      timeoutMs,
-      app: values.app,
-      largeApp: values["large-app"] ?? `icon-playground-app:${runtimeTag()}`,
-      dhtHelpers: dhtNodes - 2,
-      progress: (e, human) => out.progress(e, human),
-    });
     const network = topology.source === "thesis" ? "" : ` --topology ${values.topology}${values.topology === "random" ? ` --seed ${values.seed ?? 1} --hosts ${values.hosts ?? 6}` : ""}`;
     const parts = Object.entries(roles).filter(([k, v]) => THESIS_ROLES[k as keyof typeof roles] !== v).map(([k, v]) => ` --${k} ${v}`).join("");
     const apps = `${values.app ? ` --app ${values.app}` : ""}${values["large-app"] ? ` --large-app ${values["large-app"]}` : ""}`;
     const variant = `${values.ipv6 ? " --ipv6" : ""}${values.numbering ? ` --numbering ${values.numbering}` : ""}${natFlags(values).map(([h, k]) => ` --nat ${k}@${h}`).join("")}`;
     const commandLine = `icon bench migrate --case ${which} -n ${n} --dht-nodes ${dhtNodes}${apps}${loss ? ` --loss ${loss}` : ""}${network}${variant}${parts}`;
-    if (values.out) {
-      const { writeReport } = await import("../../bench/migrate/report.ts");
-      const files = await writeReport(values.out, result, commandLine);
-      out.info(`wrote ${files.join(", ")}`);
-    }
+    if (values.resume && !values.out) throw new IconError("USAGE", "--resume needs --out DIR", "Pass the --out of the run to go on with.");
+    const { JOURNAL, Journal } = await import("../../bench/migrate/journal.ts");
+    const { VERSION } = await import("../../version.ts");
+    const journal = values.out ? Journal.open(values.out, { resume: values.resume === true, command: commandLine, version: VERSION }) : undefined;
+    const { writeReport } = await import("../../bench/migrate/report.ts");
+    const write = async (r: MigrateBenchResult) => {
+      if (values.out) out.info(`wrote ${(await writeReport(values.out, r, commandLine)).join(", ")}`);
+    };
+    const todo = (cases as Case[]).filter((c) => (journal?.have(c) ?? 0) < n);
+    let result: MigrateBenchResult | undefined;
+    // Ctrl-C or SIGTERM: the sample in progress ends, the testbed comes down, the journal keeps every sample.
+    const stop = new AbortController();
+    const onSignal = (sig: string) => {
+      if (stop.signal.aborted) process.exit(130); // a second one: now, leaving the testbed up (the next run takes it over)
+      out.progress({ type: "stopping", signal: sig }, `${sig}: stopping after this sample, then taking the testbed down (again: at once)`);
+      stop.abort(sig);
+    };
+    const onInt = () => onSignal("SIGINT"), onTerm = () => onSignal("SIGTERM");
+    if (todo.length) {
+      process.on("SIGINT", onInt).on("SIGTERM", onTerm);
+      result = await runMigrateBench({
+        signal: stop.signal,
+        cases: todo,
+        n,
+        loss,
+        topology,
+        roles,
+        name: values.name,
+        logsDir: values["logs-dir"],
+        timeoutMs,
+        app: values.app,
+        largeApp: values["large-app"] ?? `icon-playground-app:${runtimeTag()}`,
+        dhtHelpers: dhtNodes - 2,
+        ...(journal && {
+          done: Object.fromEntries(todo.map((c) => [c, journal.have(c)])),
+          onMeasured: (info) => journal.startPart({ ...info, command: commandLine }),
+          onSample: (c, k, sample) => journal.addSample(c, k, sample),
+          // The report so far after each case: a long run is readable while it goes on.
+          onCaseDone: () => write(journal.result()!),
+        }),
+        progress: (e, human) => out.progress(e, human),
+      }).finally(() => process.off("SIGINT", onInt).off("SIGTERM", onTerm));
+    } else out.info(`every case has its ${n} samples in ${values.out}: nothing to measure`);
+    result = journal?.result() ?? result;
+    if (journal && result) await write(result);
+    if (stop.signal.aborted)
+      throw new IconError("FAILED", `stopped by ${stop.signal.reason}${journal ? `; the samples taken so far are in ${join(values.out!, JOURNAL)}` : ""}`,
+        journal ? "Go on with the same command and --resume." : "Run it again (with --out DIR, a stopped run can be resumed).");
+    if (!result) return 0;
     const { samples: _, ...summary } = result;
     out.data(summary, () =>
       `F = ${result.floorMs.toFixed(1)} ms\n` +

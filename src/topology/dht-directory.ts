@@ -4,6 +4,7 @@
  * from the local store when this node holds the key, else stop at the first node that holds it.
  */
 import type { Dht } from "../dht/dht.ts";
+import type { OnEvent } from "../dht/events.ts";
 import { IconError } from "../errors.ts";
 import type { Directory, Measurement, RouterAnnouncement } from "./directory.ts";
 
@@ -49,8 +50,8 @@ export class DhtDirectory implements Directory {
    * may lack a closer node that the announcer stored at instead (seen on the 40-node testbed: the origin
    * counted 22 contacts, answered "nobody announced" from its store every time, and never found the edge).
    */
-  async lookup(routerId: string): Promise<RouterAnnouncement[]> {
-    return this.localLookup(routerId) ?? this.dht.findAnnouncements(routerId);
+  async lookup(routerId: string, opts: { onEvent?: OnEvent } = {}): Promise<RouterAnnouncement[]> {
+    return this.localLookup(routerId) ?? this.dht.findAnnouncements(routerId, opts);
   }
 
   localLookup(routerId: string): RouterAnnouncement[] | undefined {

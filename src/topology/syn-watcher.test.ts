@@ -4,7 +4,7 @@ import { createLogger } from "../log.ts";
 import { FakeClock } from "../util/clock.ts";
 import CAPTURES from "./conntrack/captures.json";
 import type { EventSource } from "./conntrack/socket.ts";
-import { SYN_RATE_PER_SUBNET, SynWatcher } from "./syn-watcher.ts";
+import { SYN_RATE, SYN_RATE_PER_SUBNET, SynWatcher } from "./syn-watcher.ts";
 
 const ICON_PORT = 46327; // the destination port of the captured SYN
 const SELF = "127.0.0.1";
@@ -38,7 +38,7 @@ function source(): EventSource & { push(b: Uint8Array): void; closed: boolean } 
   return s;
 }
 
-function watcher(o: { isIconPort?: (p: number) => boolean; concurrency?: number; open?: () => EventSource; log?: string[] } = {}) {
+function watcher(o: { isIconPort?: (p: number) => boolean; concurrency?: number; open?: () => EventSource; log?: string[]; clock?: FakeClock } = {}) {
   const started: string[] = [];
   const finish: (() => void)[] = [];
   const lines = o.log ?? [];
@@ -51,7 +51,7 @@ function watcher(o: { isIconPort?: (p: number) => boolean; concurrency?: number;
     },
     concurrency: o.concurrency ?? 4,
     log: createLogger({ level: "debug", write: (l) => lines.push(l) }),
-    clock: new FakeClock(0),
+    clock: o.clock ?? new FakeClock(0),
     ...(o.open ? { open: o.open } : {}),
   });
   return { w, started, finish };
@@ -88,6 +88,17 @@ describe("SYN watcher", () => {
     for (let i = 1; i <= 10; i++) w.handle(syn(`10.65.${i}.1`));
     expect(started.length).toBe(5);
     expect(w.stats).toMatchObject({ syns: 20, prefetched: 5, limited: 15 });
+    finish.forEach((f) => f());
+  });
+
+  test(`at most ${2 * SYN_RATE} at once from many /24s, then ${SYN_RATE} per second`, async () => {
+    const clock = new FakeClock(0);
+    const { w, started, finish } = watcher({ concurrency: 1000, clock });
+    for (let i = 0; i < 200; i++) w.handle(syn(`10.${64 + (i >> 8)}.${i & 255}.1`));
+    expect(started.length).toBe(2 * SYN_RATE);
+    await clock.advance(1000);
+    for (let i = 0; i < 200; i++) w.handle(syn(`10.70.${i}.1`));
+    expect(started.length).toBe(3 * SYN_RATE);
     finish.forEach((f) => f());
   });
 

@@ -5,12 +5,13 @@
  * earlier, and the trace and router lookups the ICON will wait for start then (Finder.prefetch; the
  * ICON's request joins that work).
  *
- * Anyone can send SYNs, from any source address: each prefetch of an unseen /24 costs a trace and a
- * lookup per router. So only SYNs to this host's own addresses at an ICON's published port count, at
- * most SYN_RATE_PER_SUBNET per second per /24 (/48) (token buckets, as the peer port counts handshakes:
- * peer/limits.ts), and at most `concurrency` prefetches run at once (the harvester's traceConcurrency);
- * a SYN beyond that is dropped and counted, and its ICON starts the work at the upgrade, as without
- * the watcher.
+ * Anyone can send SYNs, from any source address, spoofed too: each prefetch of an unseen /24 costs a
+ * trace of the source (probes that reach it: a spoofed source is a third party) and a lookup per router.
+ * So only SYNs to this host's own addresses at an ICON's published port count, at most
+ * SYN_RATE_PER_SUBNET per second per /24 (/48) and SYN_RATE in all (token buckets, as the peer port
+ * counts handshakes: peer/limits.ts), and at most `concurrency` prefetches run at once (the harvester's
+ * traceConcurrency); a SYN beyond that is dropped and counted, and its ICON starts the work at the
+ * upgrade, as without the watcher. Clients of a /24 traced in the last traceCacheSec cost no trace.
  */
 import type { IconError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -21,7 +22,9 @@ import { openConntrackEvents, type EventSource } from "./conntrack/socket.ts";
 import { IPPROTO_TCP, parseEvents } from "./conntrack/wire.ts";
 
 /** Prefetches per second from one /24 (IPv6: /48), with a burst of twice that. */
-export const SYN_RATE_PER_SUBNET = 2;
+export const SYN_RATE_PER_SUBNET = 1;
+/** Prefetches per second in all, with a burst of twice that: what a flood from many /24s can start. */
+export const SYN_RATE = 20;
 
 export interface SynWatcherDeps {
   /** Whether a TCP port is one of this node's ICONs' published ports. */
@@ -43,7 +46,7 @@ export interface SynWatchStats {
   /** SYNs to an ICON's port seen. */
   syns: number;
   prefetched: number;
-  /** Dropped: over the /24's rate, or `concurrency` prefetches already running. */
+  /** Dropped: over the /24's rate or the overall one, or `concurrency` prefetches already running. */
   limited: number;
   malformed: number;
 }
@@ -51,11 +54,14 @@ export interface SynWatchStats {
 export class SynWatcher {
   readonly stats: SynWatchStats = { syns: 0, prefetched: 0, limited: 0, malformed: 0 };
   private readonly perSubnet: TokenBuckets;
+  private readonly overall: TokenBuckets;
   private running = 0;
   private source?: EventSource;
 
   constructor(private readonly deps: SynWatcherDeps) {
-    this.perSubnet = new TokenBuckets(deps.clock ?? realClock, SYN_RATE_PER_SUBNET, 2 * SYN_RATE_PER_SUBNET, 4096);
+    const clock = deps.clock ?? realClock;
+    this.perSubnet = new TokenBuckets(clock, SYN_RATE_PER_SUBNET, 2 * SYN_RATE_PER_SUBNET, 4096);
+    this.overall = new TokenBuckets(clock, SYN_RATE, 2 * SYN_RATE, 1);
   }
 
   /** Opens the event socket and reads it until stop(); false (and one log line) when events are unavailable. */
@@ -89,7 +95,7 @@ export class SynWatcher {
     for (const c of connections) {
       if (c.protocol !== IPPROTO_TCP || !isIconPort(c.destinationPort) || !isSelf(c.destination) || isSelf(c.source)) continue;
       this.stats.syns++;
-      if (this.running >= this.deps.concurrency || !this.perSubnet.take(subnetOf(c.source))) {
+      if (this.running >= this.deps.concurrency || !this.perSubnet.take(subnetOf(c.source)) || !this.overall.take("")) {
         this.stats.limited++;
         continue;
       }

@@ -24,7 +24,7 @@ import { IPPROTO_TCP, parseEvents } from "./conntrack/wire.ts";
 /** Prefetches per second from one /24 (IPv6: /48), with a burst of twice that. */
 export const SYN_RATE_PER_SUBNET = 1;
 /** Prefetches per second in all, with a burst of twice that: what a flood from many /24s can start. */
-export const SYN_RATE = 20;
+export const SYN_RATE = 10;
 
 export interface SynWatcherDeps {
   /** Whether a TCP port is one of this node's ICONs' published ports. */

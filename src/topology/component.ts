@@ -19,7 +19,6 @@ import { libc } from "./trace/libc.ts";
 import type { Tracer } from "./trace/types.ts";
 import { UdpTracer } from "./trace/udp-tracer.ts";
 import { localAddresses, Topology, type TopologySettings } from "./topology.ts";
-import type { EventSource } from "./conntrack/socket.ts";
 import { SynWatcher, type SynWatchStats } from "./syn-watcher.ts";
 
 export interface TopologyComponentInit {
@@ -35,8 +34,6 @@ export interface TopologyComponentInit {
   announceAs?: () => AnnounceAs;
   /** Whether a TCP port is one of the yard's ICONs' published ports: clients' SYNs there start the finder (config synPrefetch). */
   isIconPort?: (port: number) => boolean;
-  /** The conntrack event socket. @default openConntrackEvents */
-  openSynEvents?: () => EventSource;
 }
 
 export class TopologyComponent implements NodeComponent {
@@ -86,7 +83,7 @@ export class TopologyComponent implements NodeComponent {
     topology.start();
     const { isIconPort } = this.init;
     if (config.synPrefetch && isIconPort) {
-      this.synWatcher = new SynWatcher({ isIconPort, isSelf, prefetch: (ip) => topology.finder.prefetch(ip), concurrency: config.traceConcurrency, log, ...(this.init.openSynEvents ? { open: this.init.openSynEvents } : {}) });
+      this.synWatcher = new SynWatcher({ isIconPort, isSelf, prefetch: (ip) => topology.finder.prefetch(ip), concurrency: config.traceConcurrency, log });
       if (!this.synWatcher.start()) this.synWatcher = undefined;
     }
   }

@@ -109,7 +109,11 @@ export class Finder {
     const started = new Map<string, Promise<RouterAnnouncement[]>>();
     const lookup = (routerId: string) => {
       let p = started.get(routerId);
-      if (!p) started.set(routerId, (p = rec.lookup(routerId, fresh ? "dht" : lookups.source(routerId), lookups.get(routerId, fresh), () => lookups.figures(routerId))));
+      if (!p) {
+        const source = lookups.source(routerId);
+        p = rec.lookup(routerId, fresh && source === "cache" ? "dht" : source, lookups.get(routerId, fresh), () => lookups.figures(routerId));
+        started.set(routerId, p);
+      }
       return p;
     };
     const earlyLookup = (hop: Hop) => {

@@ -90,6 +90,7 @@ export const SCHEMA = {
   traceConcurrency: { type: "int", default: 4, min: 1, max: 64, doc: "Traces of harvested addresses running at once." },
   maxTtl: { type: "int", default: DEFAULT_MAX_TTL, min: 1, max: MAX_TTL_LIMIT, doc: "Largest TTL a trace probes." },
   topology: { type: "bool", default: true, doc: "Trace the network around the node and announce it in the DHT, so ICONs can be sent here. false: the node only serves the DHT (stores and answers for other nodes) and is never offered as a replica target: a DHT helper." },
+  synPrefetch: { type: "bool", default: true, doc: "Start finding the nodes closest to a client at its TCP SYN to an ICON's port (kernel conntrack events; needs root and nf_conntrack_netlink), one round trip before the ICON asks; at most 1 per second per /24, 10 in all and traceConcurrency at once (a spoofed SYN draws a trace of its source). Where the events are unavailable the node logs why once and starts when the ICON asks. false: only when the ICON asks." },
   announceSec: { type: "int", default: 300, min: 5, doc: "Period at which the node refreshes its router announcements." },
   price: { type: "number", default: 0, min: 0, doc: "Price this node announces per replica-hour (0: free)." },
 

@@ -40,6 +40,8 @@ export interface LookupOptions {
   onEvent?: OnEvent;
   /** Ends the lookup early: it resolves with what it has found so far. */
   signal?: AbortSignal;
+  /** Queries in flight at once. @default ALPHA (or the node's alpha) */
+  alpha?: number;
 }
 
 export interface GetOptions extends LookupOptions {
@@ -154,7 +156,7 @@ export class Dht extends DhtNodeCore {
   async findAnnouncements(routerId: string, opts: LookupOptions = {}): Promise<Announcement[]> {
     const local = this.localAnnouncements(routerId);
     if (local.length) return local;
-    const r = await this.lookup(keyOf("router", routerId), RecordKind.ANNOUNCEMENT, opts.onEvent, opts.signal);
+    const r = await this.lookup(keyOf("router", routerId), RecordKind.ANNOUNCEMENT, opts.onEvent, opts.signal, opts.alpha);
     return r.records ? toAnnouncements(r.records) : [];
   }
 

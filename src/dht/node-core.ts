@@ -295,20 +295,20 @@ export class DhtNodeCore {
   // ---- lookups and stores
 
   /** An iterative lookup: FIND_VALUE for `kind` when given, else FIND_NODE. */
-  async lookup(target: Id, kind?: RecordKind, onEvent?: OnEvent, signal?: AbortSignal): Promise<LookupResult> {
+  async lookup(target: Id, kind?: RecordKind, onEvent?: OnEvent, signal?: AbortSignal, alpha?: number): Promise<LookupResult> {
     // A lookup issued while the node is still joining waits for the join rather than starting from the
     // one or two contacts it has so far (or none); with k contacts already, it has enough to start from
     // (a put used to wait for the whole first join, seconds on a busy machine).
     const joining = this.upkeep.pendingJoin;
     if (joining && this.table.size < this.k) await joining;
-    return this.lookupNow(target, kind, onEvent, signal);
+    return this.lookupNow(target, kind, onEvent, signal, alpha);
   }
 
-  private lookupNow(target: Id, kind?: RecordKind, onEvent?: OnEvent, signal?: AbortSignal): Promise<LookupResult> {
+  private lookupNow(target: Id, kind?: RecordKind, onEvent?: OnEvent, signal?: AbortSignal, alpha = this.opts.alpha): Promise<LookupResult> {
     this.counters.lookups++;
     this.table.markLookup(target, this.clock.now());
     const initial = this.table.closest(target, this.k);
-    const done = new Lookup(this.lookupDeps, { target, initial, kind, k: this.k, alpha: this.opts.alpha, onEvent, signal }).done;
+    const done = new Lookup(this.lookupDeps, { target, initial, kind, k: this.k, alpha, onEvent, signal }).done;
     if (this.onTiming) void done.then((r) => this.onTiming?.("lookup", r.ms));
     return done;
   }

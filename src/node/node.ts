@@ -60,11 +60,15 @@ export class IconNode {
       onAnnounceable: (yes) => (yes ? topology?.releaseAnnouncements() : topology?.holdAnnouncements()),
     });
     const address = () => advertisedAddress(config, dht, nat);
-    topology = new TopologyComponent({ config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort, announceAs: () => nat.announceAs() });
+    let yard: YardComponent | undefined;
+    topology = new TopologyComponent({
+      config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort, announceAs: () => nat.announceAs(),
+      isIconPort: (port) => yard?.yard?.records().some((r) => r.port === port) === true,
+    });
     const engine = new EngineComponent({ config, log: log.child("engine") });
     // ICON ports are mapped on the home router while the ICONs run (portMapping auto).
     const iconEngine = () => ({ engine: engine.engine, network: nat.iconNetwork(engine.network), userns: engine.userns, importImage: engine.importImage });
-    const yard = new YardComponent({ config, nodeId, owner: identity, log: log.child("yard"), address, engine: iconEngine });
+    yard = new YardComponent({ config, nodeId, owner: identity, log: log.child("yard"), address, engine: iconEngine });
     const address6 = () => nat.externalAddress6() ?? dht.advertisedAddress6();
     peer = new PeerComponent({ config, identity, log: log.child("peer"), address, address6, topology, yard });
     return new IconNode(config, log, identity, { engine, dht, peer, nat, topology, yard });

@@ -19,6 +19,7 @@ import { libc } from "./trace/libc.ts";
 import type { Tracer } from "./trace/types.ts";
 import { UdpTracer } from "./trace/udp-tracer.ts";
 import { localAddresses, Topology, type TopologySettings } from "./topology.ts";
+import { SynWatcher, type SynWatchStats } from "./syn-watcher.ts";
 
 export interface TopologyComponentInit {
   config: Config;
@@ -31,11 +32,14 @@ export interface TopologyComponentInit {
   tracer?: Tracer;
   /** Where this node is announced, or why not now (nat/component.ts). @default the DHT's address, the bound ports */
   announceAs?: () => AnnounceAs;
+  /** Whether a TCP port is one of the yard's ICONs' published ports: clients' SYNs there start the finder (config synPrefetch). */
+  isIconPort?: (port: number) => boolean;
 }
 
 export class TopologyComponent implements NodeComponent {
   readonly name = "topology";
   private topology?: Topology;
+  private synWatcher?: SynWatcher;
   private problem?: IconError;
 
   constructor(private readonly init: TopologyComponentInit) {}
@@ -67,17 +71,25 @@ export class TopologyComponent implements NodeComponent {
     if (!this.init.tracer) void tracer.trace("127.0.0.1", { maxTtl: 1, capMs: 100 }).catch(() => {});
     const own = localAddresses();
     const self = new Set([config.listen, config.advertise].filter(Boolean));
-    this.topology = new Topology({
+    const isSelf = (ip: string) => self.has(ip) || own(ip);
+    const topology = new Topology({
       tracer,
       directory: new DhtDirectory(this.init.dht(), this.init.peerPort ?? (() => config.peerPort), config.price, this.init.announceAs),
       settings: this.settings,
       log,
-      isSelf: (ip) => self.has(ip) || own(ip),
+      isSelf,
     });
-    this.topology.start();
+    this.topology = topology;
+    topology.start();
+    const { isIconPort } = this.init;
+    if (config.synPrefetch && isIconPort) {
+      this.synWatcher = new SynWatcher({ isIconPort, isSelf, prefetch: (ip) => topology.finder.prefetch(ip), concurrency: config.traceConcurrency, log });
+      if (!this.synWatcher.start()) this.synWatcher = undefined;
+    }
   }
 
   async stop(): Promise<void> {
+    this.synWatcher?.stop();
     await this.topology?.stop();
   }
 
@@ -139,9 +151,9 @@ export class TopologyComponent implements NodeComponent {
     });
   }
 
-  status(): { off: string } | { routers: number; announced: number; cachedTraces: number; tracesRun: number } {
+  status(): { off: string } | { routers: number; announced: number; cachedTraces: number; tracesRun: number; synWatch: SynWatchStats | null } {
     if (this.problem || !this.topology) return { off: this.problem?.message ?? "not started" };
     const s = this.topology.snapshot();
-    return { routers: s.routers.length, announced: s.announcer.announced, cachedTraces: s.cachedTraces, tracesRun: s.harvest.traced };
+    return { routers: s.routers.length, announced: s.announcer.announced, cachedTraces: s.cachedTraces, tracesRun: s.harvest.traced, synWatch: this.synWatcher?.stats ?? null };
   }
 }

@@ -4,6 +4,7 @@
  * the addresses the DHT talks to. dht-directory.ts adapts the real DHT; tests use memory-directory.ts.
  */
 import type { Announcement } from "../dht/announcement.ts";
+import type { OnEvent } from "../dht/events.ts";
 
 /** One node's announcement under a router, as the DHT returns it (signature already verified). */
 export type RouterAnnouncement = Pick<Announcement, "nodeId" | "address" | "address6" | "dhtPort" | "peerPort" | "rttMs" | "hops" | "timestamp" | "expiresAt" | "price">;
@@ -27,8 +28,8 @@ export interface Directory {
   announce(routerId: string, m: Measurement, lifetimeMs: number): Promise<void | "held">;
   /** Stops keeping an announcement alive; stored copies expire on their own. */
   withdraw(routerId: string): void;
-  /** Every announcement under a router; from the local store when it holds some. */
-  lookup(routerId: string): Promise<RouterAnnouncement[]>;
+  /** Every announcement under a router; from the local store when it holds some. `onEvent`: the DHT lookup's progress. */
+  lookup(routerId: string, opts?: { onEvent?: OnEvent }): Promise<RouterAnnouncement[]>;
   /**
    * The same from this node's own store, when it holds announcements for the router, without any network;
    * undefined when a lookup would have to ask other nodes. Answers from here are never cached.

@@ -13,12 +13,14 @@
  * A client is sent only to nodes that announced an address of its family (an IPv6 client to an IPv6
  * address), and that address is the candidate's: the client reconnects there.
  */
+import type { Logger } from "../log.ts";
 import { addressOf } from "../dht/announcement.ts";
 import { requireIP } from "../util/ipv6.ts";
 import { routerIdOf } from "./router-id.ts";
 import { clientRttMs, liveAnnouncements, pathRouters, rankCandidates, type NodeEstimate, type PathRouter } from "./estimate.ts";
 import type { RouterAnnouncement } from "./directory.ts";
 import type { LookupCache } from "./lookup-cache.ts";
+import { TimelineRecorder, type ClosestTimeline } from "./timeline.ts";
 import type { TraceCache } from "./trace-cache.ts";
 import type { Hop, TraceResult } from "./trace/types.ts";
 import type { Candidate } from "../yard/protocol.ts";
@@ -33,10 +35,12 @@ export interface ClosestAnswer {
   elapsedMs: number;
   /** Answered from caches alone, without waiting for a trace or a lookup. */
   cached: boolean;
+  /** Where the time went (timeline.ts). */
+  timeline: ClosestTimeline;
 }
 
 /** The candidates estimated closer to the client than this node, in the runtime protocol's shape. */
-export function closerCandidates(a: ClosestAnswer): Candidate[] {
+export function closerCandidates(a: Pick<ClosestAnswer, "selfRttMs" | "candidates">): Candidate[] {
   const own = a.selfRttMs;
   return a.candidates
     .filter((c) => own === null || c.estimatedRttMs < own)
@@ -59,25 +63,61 @@ export interface FinderDeps {
    */
   nearRouters?: () => PathRouter[];
   now?: () => number;
+  /** Logs each answer's timeline at debug (not the warm ones: they only read caches). */
+  log?: Logger;
 }
 
 export class Finder {
+  /** closest() runs in flight per client address: the ICON's request joins the work its client's SYN began. */
+  private readonly inflight = new Map<string, Promise<ClosestAnswer>>();
+
   constructor(private readonly deps: FinderDeps) {}
 
   /** `fresh`: trace and look up again whatever the caches hold (benchmarks, debugging). */
   async closest(client: string, opts: { fresh?: boolean } = {}): Promise<ClosestAnswer> {
     const t0 = performance.now();
+    requireIP(client, "client");
+    const joined = opts.fresh ? undefined : this.inflight.get(client);
+    if (!joined) return this.start(client, opts.fresh === true, "request");
+    const a = await joined;
+    return { ...a, elapsedMs: round3(performance.now() - t0) };
+  }
+
+  /**
+   * Starts the work of `closest` now, for a client that has just connected, unless it runs already;
+   * settles when that work is done, never with an error (the ICON's own request meets any).
+   */
+  prefetch(client: string): Promise<void> {
+    const p = this.inflight.get(client) ?? this.start(client, false, "prefetch");
+    return p.then(() => {}, () => {});
+  }
+
+  private start(client: string, fresh: boolean, by: ClosestTimeline["by"]): Promise<ClosestAnswer> {
+    const p = this.run(client, fresh, new TimelineRecorder(by));
+    if (fresh) return p;
+    this.inflight.set(client, p);
+    const done = () => this.inflight.get(client) === p && this.inflight.delete(client);
+    p.then(done, done);
+    return p;
+  }
+
+  private async run(client: string, fresh: boolean, rec: TimelineRecorder): Promise<ClosestAnswer> {
+    const t0 = performance.now();
     const family = requireIP(client, "client").family;
     const { traces, lookups, routerMask } = this.deps;
-    const fresh = opts.fresh === true;
     // Start each router's lookup the moment its hop answers: the hops near this node answer first.
     const started = new Map<string, Promise<RouterAnnouncement[]>>();
     const lookup = (routerId: string) => {
       let p = started.get(routerId);
-      if (!p) started.set(routerId, (p = lookups.get(routerId, fresh)));
+      if (!p) {
+        const source = lookups.source(routerId);
+        p = rec.lookup(routerId, fresh && source === "cache" ? "dht" : source, lookups.get(routerId, fresh), () => lookups.figures(routerId));
+        started.set(routerId, p);
+      }
       return p;
     };
     const earlyLookup = (hop: Hop) => {
+      rec.hop(hop);
       if (hop.address !== undefined) void lookup(routerIdOf(hop.address, routerMask));
     };
     const near = this.deps.nearRouters?.() ?? [];
@@ -91,6 +131,7 @@ export class Finder {
       return this.deps.runTrace(client, earlyLookup);
     }, fresh);
     const trace = await got.trace;
+    rec.traced(got.started);
     const path = pathRouters(trace, routerMask);
     const keys = [...new Set([...path, ...near].map((r) => r.routerId))];
     const warm = got.cached && keys.every((k) => lookups.isFresh(k));
@@ -98,7 +139,7 @@ export class Finder {
     const byRouter = new Map(keys.map((k, i) => [k, found[i]!]));
     const who = { selfNodeId: this.deps.selfNodeId, now: this.deps.now?.() ?? Date.now() };
     const nodes = new Map(liveAnnouncements(byRouter, who).map((a) => [a.nodeId, a]));
-    const rtts = await Promise.all([...nodes.values()].map(async (a) => [a.nodeId, await this.deps.measure(a)] as const));
+    const rtts = await Promise.all([...nodes.values()].map(async (a) => [a.nodeId, await rec.measure(a.nodeId, this.deps.measure(a))] as const));
     const measured = new Map(rtts.filter((e): e is readonly [string, number] => e[1] !== undefined));
     // This node's own traces of the nodes (the harvester traces every DHT contact) check the announcements'
     // router matches (estimate.ts treeEstimate); one not traced yet is estimated as the thesis does. The
@@ -109,20 +150,22 @@ export class Finder {
       if (t) nodeTraces.set(a.nodeId, t);
     }
     const candidates = rankCandidates(trace, path, reachableBy(byRouter, family), { ...who, measured, tree: { nodeTraces, routerMask, near } });
-    return {
+    const answer = {
       client,
       selfRttMs: clientRttMs(trace) ?? null,
       reached: trace.reached,
       candidates,
-      elapsedMs: Math.round((performance.now() - t0) * 1000) / 1000,
+      elapsedMs: round3(performance.now() - t0),
       cached: warm,
+      timeline: rec.ranked(),
     };
+    if (!warm) this.deps.log?.debug("closest", { client, candidates: candidates.length, timeline: answer.timeline });
+    return answer;
   }
+}
 
-  /** Starts the work of `closest` now, for a client that has just connected; errors are dropped. */
-  prefetch(client: string): void {
-    this.closest(client).catch(() => {});
-  }
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 /** The announcements of nodes with an address of the client's family, that address first. */

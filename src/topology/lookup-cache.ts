@@ -11,7 +11,9 @@
  *   (nobody announced that router: exactly what a new edge changes) once it is REFRESH_EMPTY_AFTER_MS old.
  *   Refreshes happen only when `closest` asks, so routers nobody asks about cost nothing.
  */
+import type { DhtEvent } from "../dht/events.ts";
 import type { Directory, RouterAnnouncement } from "./directory.ts";
+import { lookupFigures, type LookupSpan } from "./timeline.ts";
 
 export const MAX_CACHED_ROUTERS = 4096;
 export const REFRESH_AFTER_MS = 5_000;
@@ -21,6 +23,8 @@ interface Entry {
   value?: RouterAnnouncement[];
   at: number;
   pending?: Promise<RouterAnnouncement[]>;
+  /** The last DHT lookup's hops and messages (the closest timeline shows them). */
+  figures?: LookupSpan["dht"];
 }
 
 export class LookupCache {
@@ -39,9 +43,19 @@ export class LookupCache {
 
   /** Whether a fresh answer is held, or the local store answers (a lookup now would not touch the network). */
   isFresh(routerId: string): boolean {
-    if (this.directory.localLookup?.(routerId)) return true;
+    return this.source(routerId) !== "dht";
+  }
+
+  /** Where get() would answer from now: the local store, a fresh cached answer, or the DHT (or its lookup in flight). */
+  source(routerId: string): LookupSpan["source"] {
+    if (this.directory.localLookup?.(routerId)) return "local";
     const e = this.entries.get(routerId);
-    return e?.value !== undefined && this.now() - e.at < this.opts.ttlMs;
+    return e?.value !== undefined && this.now() - e.at < this.opts.ttlMs ? "cache" : "dht";
+  }
+
+  /** The hops and messages of the router's last DHT lookup. */
+  figures(routerId: string): LookupSpan["dht"] {
+    return this.entries.get(routerId)?.figures;
   }
 
   /**
@@ -81,7 +95,11 @@ export class LookupCache {
   }
 
   private start(routerId: string, e: Entry): Promise<RouterAnnouncement[]> {
-    const pending = this.directory.lookup(routerId).then(
+    const onEvent = (ev: DhtEvent) => {
+      const f = lookupFigures(ev);
+      if (f) e.figures = f;
+    };
+    const pending = this.directory.lookup(routerId, { onEvent }).then(
       (value) => {
         Object.assign(e, { value, at: this.now() });
         delete e.pending;

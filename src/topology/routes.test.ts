@@ -32,6 +32,8 @@ describe("topology routes", () => {
     expect(a).toMatchObject({ client: "10.1.1.10", selfRttMs: 92, reached: true, cached: false });
     expect(a.candidates).toEqual([{ nodeId: "edge", address: "10.9.0.2", peerPort: 4201, estimatedRttMs: 14, via: "10.0.0.16/29" }]);
     expect(renderClosest(a)).toContain("10.9.0.2:4201");
+    expect(a.timeline.by).toBe("request");
+    expect(renderClosest(a)).toMatch(/trace [\d.]+ ms; lookups \d+ local, \d+ cache, \d+ dht, the last \(10\.\d+\.\d+\.\d+\/29, \w+\) ended at [\d.]+ ms; 1 nodes measured/);
   });
 
   test("bad or missing client: 400 with the code and a fix", async () => {

@@ -163,6 +163,32 @@ describe("Topology on the thesis network", () => {
     expect(net.iep1.tracer.calls.filter((c) => c === UD)).toHaveLength(1);
   });
 
+  test("closest() during a prefetch joins it: one trace, one lookup per router, the prefetch's timeline", async () => {
+    const net = network({ ...SETTINGS, announceSec: 5 });
+    await warmUp(net);
+    net.iep1.tracer.timeScale = 0.2;
+    net.hub.lookupDelayMs = 5;
+    const lookupsBefore = net.hub.lookups;
+    const prefetched = net.iep1.topology.finder.prefetch(UD);
+    await Bun.sleep(5); // the trace is under way
+    const a = await net.iep1.topology.closest(UD);
+    await prefetched;
+    expect(net.iep1.tracer.calls.filter((c) => c === UD)).toHaveLength(1);
+    expect(net.hub.lookups - lookupsBefore).toBe(6);
+    expect(a.candidates[0]!.nodeId).toBe("iep2");
+    const t = a.timeline;
+    expect(t.by).toBe("prefetch");
+    expect(t.trace!.hops.map((h) => h.ttl)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(t.trace!.endMs).toBeGreaterThanOrEqual(t.trace!.hops.at(-1)!.atMs);
+    // each router's lookup starts when its hop answers (the client's own /29 at once), none waits for the trace's end
+    const r5 = t.lookups.find((l) => l.routerId === "10.0.5.0/29")!;
+    expect(r5.startMs).toBeGreaterThanOrEqual(t.trace!.hops[2]!.atMs);
+    expect(r5.startMs).toBeLessThan(t.trace!.endMs);
+    expect(t.lookups.find((l) => l.routerId === "10.0.1.0/29")!.startMs).toBeLessThanOrEqual(t.trace!.hops[0]!.atMs);
+    expect(t.measures.map((m) => m.nodeId).sort()).toEqual(["iep2", "iep3"]);
+    expect(t.rankedMs).toBeGreaterThanOrEqual(Math.max(...t.lookups.map((l) => l.endMs)));
+  });
+
   test("announcements of a stopped node expire and it no longer appears", async () => {
     const net = network();
     await warmUp(net);

@@ -100,6 +100,7 @@ export class Topology {
       measure: (a) => deps.directory.measure(a),
       nearRouters: () => this.map.routers().filter((r) => r.hops === 2).map(({ routerId, hops, rttMs }) => ({ routerId, ttl: hops, rttMs })),
       now,
+      log: deps.log,
     });
   }
 
@@ -120,7 +121,7 @@ export class Topology {
    * `closest` work now, so the answer is ready by the time the ICON asks; otherwise it queues a trace.
    */
   harvest(ip: string, opts: { urgent?: boolean } = {}): void {
-    if (opts.urgent) this.finder.prefetch(ip);
+    if (opts.urgent) void this.finder.prefetch(ip);
     else this.harvester.harvest(ip);
   }
 

@@ -82,6 +82,9 @@ class Transfer {
   private readonly unpin: () => void;
   private travelled = 0;
   private readonly started = performance.now();
+  /** When the last byte arrived and when the last layer was verified (into the engine): the image phase's split. */
+  private receivedAt = 0;
+  private verifiedAt = 0;
 
   constructor(
     private readonly source: PeerConnection,
@@ -118,8 +121,12 @@ class Transfer {
     }
     if (!(await d.host.inspectImage(image.id))) throw new IconError("FAILED", `docker load reported success but image ${short(image.id)} is missing`);
     await d.store.putConfig(image.id, this.config!); // with its layers stored, the image can be served on, or loaded again, from here
-    const ms = Math.round(performance.now() - this.started);
-    this.onProgress?.({ type: "image.loaded", id: image.id, layers: needed.length, bytes: this.travelled, ms, loadMs: Math.round(performance.now() - loading), asked });
+    const now = performance.now();
+    const since = (t: number) => Math.round(Math.max(t, this.started) - this.started);
+    this.onProgress?.({
+      type: "image.loaded", id: image.id, layers: needed.length, bytes: this.travelled, ms: since(now), loadMs: Math.round(now - loading), asked,
+      receivedMs: since(this.receivedAt), verifiedMs: since(this.verifiedAt), afterVerifiedMs: Math.round(now - Math.max(this.verifiedAt, this.started)),
+    });
     return this.travelled;
   }
 
@@ -182,6 +189,7 @@ class Transfer {
     const complete = () => !!writers && current === writers.length;
     const advance = () => {
       while (writers && current < writers.length && writers[current]!.writer.written === writers[current]!.decl.bytes) writers[current++]!.writer.end();
+      if (complete()) this.receivedAt ||= performance.now();
     };
     const violation = (why: string) =>
       declared.reject(this.fail(new IconError("INVALID_INPUT", `image ${short(this.image.id)} from node ${this.source.nodeId.slice(0, 8)}: ${why}`, "The sending node is faulty or hostile; its connection was closed.")));
@@ -284,6 +292,7 @@ class Transfer {
     const got = `sha256:${hash.digest("hex")}`;
     if (got !== l.decl.diffId) throw this.fail(new IconError("INVALID_INPUT", `${what} is corrupt (digest ${short(got)})`, "The transfer was corrupted; it is retried from the source."));
     await l.writer?.commit(l.decl.diffId, l.decl.rawBytes);
+    this.verifiedAt = performance.now();
   }
 
   async cleanup(): Promise<void> {

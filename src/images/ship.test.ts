@@ -77,6 +77,14 @@ describeWith(["docker"], "image shipping between two nodes", () => {
     expect(bytes).toBeGreaterThan(0);
     expect(events.filter((e) => e.type === "image.receiving").map((e) => e.type === "image.receiving" && e.layer)).toContain(meta.diffIds[1]!);
     expect(events.some((e) => e.type === "image.receiving" && e.layer === meta.diffIds[0])).toBe(false); // the base stayed home
+    // The image phase's split: last byte, then last layer verified, then the engine's own work after it.
+    const done = events.find((e) => e.type === "image.loaded");
+    if (done?.type !== "image.loaded") throw new Error("no image.loaded event");
+    expect(done.asked).toBe(true);
+    expect(done.verifiedMs).toBeGreaterThan(0); // a layer is verified only once its bytes came over the connection
+    expect(done.receivedMs).toBeLessThanOrEqual(done.verifiedMs);
+    expect(done.verifiedMs).toBeLessThanOrEqual(done.ms);
+    expect(Math.abs(done.verifiedMs + done.afterVerifiedMs - done.ms)).toBeLessThanOrEqual(1);
     const loaded = await engine.inspectImage(meta.id);
     expect(loaded?.repoTags).toEqual([peerTag(meta.id)]); // not APP: the source's names mean nothing here
     expect(await fetchImage(conn, meta, deps)).toBe(0); // now held: nothing travels

@@ -41,7 +41,11 @@ export type FetchProgress =
   | { type: "image.held"; id: string; held: number; total: number }
   | { type: "image.receiving"; id: string; layer: string; bytes: number; received: number }
   | { type: "image.loading"; id: string; layers: number; bytes: number }
-  | { type: "image.loaded"; id: string; layers: number; bytes: number; ms: number; loadMs: number; asked: boolean };
+  | {
+      type: "image.loaded"; id: string; layers: number; bytes: number; ms: number; loadMs: number; asked: boolean;
+      /** From the start until the last byte arrived (0 when none travelled), until every layer was verified, and from then until the engine held the image. */
+      receivedMs: number; verifiedMs: number; afterVerifiedMs: number;
+    };
 
 /**
  * The image's config and its topmost layers (zstd), small enough to ride along with a replicate request

@@ -134,7 +134,7 @@ export class ReplicateTarget {
           const inline = req.inline && ctx.attachment ? { image: req.inline, bytes: ctx.attachment } : undefined;
           transferredBytes = plan.mode === "registry" ? await this.d.pull!(req.image) : await this.d.shipping.fetchLayers(ctx.peer, req.image, plan.held, (e) => {
             ctx.emit(e);
-            if (e.type === "image.loaded") this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, loadMs: e.loadMs, askedSource: e.asked });
+            if (e.type === "image.loaded") this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, receivedMs: e.receivedMs, verifiedMs: e.verifiedMs, afterVerifiedMs: e.afterVerifiedMs, askedSource: e.asked });
           }, inline);
           imageMs = performance.now() - t1;
           release();

@@ -39,6 +39,8 @@ describeWith(["root", "docker", "binary"], "icon bench migrate", () => {
     expect(r.cases["cold-small"].bytesShipped).toBeLessThan(100_000);
     expect(r.cases["cold-large"].bytesShipped).toBeGreaterThan(2_000_000);
     expect(r.cases["cold-large"].coldFloorMs).toBeGreaterThan(r.floorMs + 1000);
+    expect(r.cases["cold-large"].replicaMs.engine).toBeGreaterThan(0); // the engine's load after the last byte, split out
+    expect(r.cases["cold-large"].replicaMs.engine).toBeLessThan(r.cases["cold-large"].replicaMs.image);
     expect(r.cases["cold-registry"].bytesShipped).toBeGreaterThan(2_000_000);
     expect(readdirSync(out).sort()).toEqual([...CASES.map((c) => `${c}.svg`), "journal.ndjson", "phases.svg", "report.md", "results.json"].sort());
     const report = await Bun.file(join(out, "report.md")).text();

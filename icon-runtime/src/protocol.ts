@@ -68,6 +68,8 @@ export interface ReplicaTimings {
   imageMs: number;
   startMs: number;
   targetMs: number;
+  /** Of imageMs (cold, from a peer): the engine's load after the last layer arrived verified. */
+  engineMs?: number;
   /** Compressed image bytes that travelled to the target (0 when it held the image). */
   bytes?: number;
 }

@@ -56,7 +56,7 @@ export interface ReplicateResult {
   mode: ReplicaMode;
   transferredBytes: number;
   /** Time the target spent, by step. */
-  ms: { image: number; start: number; total: number };
+  ms: { image: number; start: number; total: number; /** of image: the engine's load after the last layer verified */ engine?: number };
 }
 
 export interface MessageBody {

@@ -173,7 +173,7 @@ export class ReplicateSource implements IconServices {
       (r) => {
         this.children.set(id, { icon: icon.name, state: "running", endpoint: r.endpoint, price });
         this.d.log.info("replica running", { icon: icon.name, on: target.nodeId.slice(0, 8), mode: r.mode, ms: r.ms.total, bytes: r.transferredBytes });
-        const timings = { replicateMs: Math.round(performance.now() - asked), imageMs: r.ms.image, startMs: r.ms.start, targetMs: r.ms.total, bytes: r.transferredBytes };
+        const timings = { replicateMs: Math.round(performance.now() - asked), imageMs: r.ms.image, startMs: r.ms.start, targetMs: r.ms.total, bytes: r.transferredBytes, ...(r.ms.engine !== undefined ? { engineMs: r.ms.engine } : {}) };
         // A second client joining a replicate in flight is not a second migration.
         if (first) record({ mode: r.mode, ok: true, endpoint: r.endpoint, ms: { total: timings.replicateMs, image: r.ms.image, start: r.ms.start, target: r.ms.total }, bytes: r.transferredBytes });
         onStatus({ replica: id, target: target.nodeId, state: "running", endpoint: r.endpoint, mode: r.mode, timings });

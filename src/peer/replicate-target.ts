@@ -115,6 +115,7 @@ export class ReplicateTarget {
     if (plan.mode === "cold" && this.d.pull) plan.mode = "registry";
     let transferredBytes = 0;
     let imageMs = 0;
+    let engineMs: number | undefined;
     const t1 = performance.now();
     if (plan.mode === "direct" || plan.mode === "warm" || plan.mode === "hot") {
       ctx.emit({ type: "replica.starting", mode: plan.mode });
@@ -134,7 +135,9 @@ export class ReplicateTarget {
           const inline = req.inline && ctx.attachment ? { image: req.inline, bytes: ctx.attachment } : undefined;
           transferredBytes = plan.mode === "registry" ? await this.d.pull!(req.image) : await this.d.shipping.fetchLayers(ctx.peer, req.image, plan.held, (e) => {
             ctx.emit(e);
-            if (e.type === "image.loaded") this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, receivedMs: e.receivedMs, verifiedMs: e.verifiedMs, afterVerifiedMs: e.afterVerifiedMs, askedSource: e.asked });
+            if (e.type !== "image.loaded") return;
+            engineMs = e.afterVerifiedMs;
+            this.d.log.info("image loaded", { image: req.image.ref, layers: e.layers, bytes: e.bytes, ms: e.ms, receivedMs: e.receivedMs, verifiedMs: e.verifiedMs, afterVerifiedMs: e.afterVerifiedMs, askedSource: e.asked });
           }, inline);
           imageMs = performance.now() - t1;
           release();
@@ -158,7 +161,7 @@ export class ReplicateTarget {
       endpoint: { address: this.reachedAt(req.at) ?? view.address, port: view.port },
       mode: plan.mode,
       transferredBytes,
-      ms: { image: Math.round(imageMs), start: Math.round(performance.now() - t1 - imageMs), total: Math.round(total) },
+      ms: { image: Math.round(imageMs), start: Math.round(performance.now() - t1 - imageMs), total: Math.round(total), ...(engineMs !== undefined ? { engine: engineMs } : {}) },
     };
   }
 

@@ -134,12 +134,13 @@ connection, so what follows the welcome there is the finder's work (instant when
 
 ## Where the replicate's time went (means over samples that replicated; ms)
 
-The origin's replicate request until its answer, and on the edge: the image (fetch, verify and load, or pull), then
+The origin's replicate request until its answer, and on the edge: the image (fetch, verify and load, or pull; of it, the
+engine's load after the last layer arrived verified: Docker 20.10's load unpacks only once the whole archive is in), then
 container start (or thaw) until the runtime is ready.
 
-| case | replicate round trip | edge: image | edge: start to ready | edge: total | samples |
-|---|---|---|---|---|---|
-${names.map((c) => { const t = r.cases[c as Case]!.replicaMs; return t ? `| ${c} | ${f1(t.replicate)} | ${f1(t.image)} | ${f1(t.start)} | ${f1(t.target)} | ${t.samples} |` : `| ${c} | - | - | - | - | 0 |`; }).join("\n")}
+| case | replicate round trip | edge: image | of it: engine after the last byte | edge: start to ready | edge: total | samples |
+|---|---|---|---|---|---|---|
+${names.map((c) => { const t = r.cases[c as Case]!.replicaMs; return t ? `| ${c} | ${f1(t.replicate)} | ${f1(t.image)} | ${f1(t.engine)} | ${f1(t.start)} | ${f1(t.target)} | ${t.samples} |` : `| ${c} | - | - | - | - | - | 0 |`; }).join("\n")}
 
 Plots: ${names.map((c) => `[${c}](${c}.svg)`).join(", ")}, [phases](phases.svg).
 `;

@@ -33,6 +33,18 @@ describe("migration summary", () => {
     expect(s.bytesShipped).toBe(4_100_000);
     expect(s.coldFloorMs).toBe(318 + 3280); // 4.1 MB at 1.25 MB/s
     expect(s.ratioToColdFloor).toBeCloseTo(4200 / 3598, 3);
+    expect(s.replicaMs).toEqual({ replicate: 900, image: 700, start: 150, target: 850, samples: 3 }); // no engine split reported
+  });
+
+  test("where the replicate's time went: the engine's share of the image phase, over the samples that report it", () => {
+    const split = (engineMs: number) => ({ timings: { ...shipped(4_000_000).timings, engineMs } });
+    const s = summarize([ok(4000, "cold", split(900)), ok(4100, "cold", split(1100)), ok(4200, "cold", shipped(4_000_000))], 318, 1_250_000);
+    expect(s.replicaMs).toMatchObject({ image: 700, engine: 1000, samples: 3 });
+    const r: MigrateBenchResult = {
+      version: "t", startedAt: "now", elapsedMs: 1, loss: 0, machine: { cpus: 2, cpuModel: "cpu", memoryGiB: 24, kernel: "k", bun: "b" },
+      rttMs: { clientOrigin: 92, clientEdge: 14, originEdge: 102 }, floorMs: 318, cases: { "cold-large": s }, samples: {},
+    };
+    expect(markdown(r, "cmd")).toContain("| cold-large | 900.0 | 700.0 | 1000.0 | 150.0 | 850.0 | 3 |");
   });
 
   test("what the preparations found: held router keys (mean) and the paused replica's memory (median)", () => {

@@ -22,7 +22,7 @@ export interface CaseSummary {
   /** Mean time since the client started, per phase (thesis figures 4.6-4.8). */
   phasesMs: Partial<Record<Phase, number>>;
   /** Mean of the orchestrators' account of the replicate behind the samples that had one: where the time went. */
-  replicaMs?: { replicate: number; image: number; start: number; target: number; samples: number };
+  replicaMs?: { replicate: number; image: number; start: number; target: number; samples: number; /** of image: the engine's load after the last layer verified (samples that fetched from a peer) */ engine?: number };
   /** Share of samples per mode the edge reported (direct, warm, hot, prefetched, cold, registry). */
   modes: Record<string, number>;
   /** Median compressed image bytes that travelled to the edge per sample (cases that ship an image). */
@@ -68,7 +68,7 @@ export function summarize(samples: Sample[], floorMs: number, pathBytesPerSec?: 
   const median = quantile(totals, 0.5);
   const timed = ok.map((s) => s.timings).filter((t) => t !== undefined);
   const replicaMs = timed.length
-    ? { replicate: r2(mean(timed.map((t) => t.replicateMs))), image: r2(mean(timed.map((t) => t.imageMs))), start: r2(mean(timed.map((t) => t.startMs))), target: r2(mean(timed.map((t) => t.targetMs))), samples: timed.length }
+    ? { replicate: r2(mean(timed.map((t) => t.replicateMs))), image: r2(mean(timed.map((t) => t.imageMs))), start: r2(mean(timed.map((t) => t.startMs))), target: r2(mean(timed.map((t) => t.targetMs))), samples: timed.length, ...(meanOf(timed.map((t) => t.engineMs)) !== undefined ? { engine: meanOf(timed.map((t) => t.engineMs)) } : {}) }
     : undefined;
   const bytesShipped = medianOf(timed.map((t) => t.bytes));
   const coldFloorMs = bytesShipped && pathBytesPerSec ? r2(floorMs + (bytesShipped / pathBytesPerSec) * 1000) : undefined;

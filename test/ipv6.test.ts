@@ -14,9 +14,13 @@ import { sh } from "./support/run.ts";
 
 describeWith(["root", "docker", "binary"], "IPv6: an IPv6-only client on the thesis network", () => {
   let lab: MigrationLab;
+  let udAddress: string, udRoutes: string[];
   beforeAll(async () => {
-    lab = await MigrationLab.open({ name: "t-ipv6", ipv6: true });
-    // From here on the client has no IPv4 address at all.
+    // The default quorum of two networks (the lab's default of one would hide verifiers lumped into one /48).
+    lab = await MigrationLab.open({ name: "t-ipv6", ipv6: true, nodeEnv: { ICON_REACHABILITY_QUORUM: "2" } });
+    // From here on the client has no IPv4 address at all (until the last test gives it back).
+    udAddress = /inet (\S+)/.exec(sh(inHost(lab.st, "UD", ["ip", "-4", "-o", "addr", "show", "dev", "eth0"])).stdout.toString())![1]!;
+    udRoutes = sh(inHost(lab.st, "UD", ["ip", "-4", "route", "show"])).stdout.toString().trim().split("\n").filter((l) => !l.includes("proto kernel"));
     expect(sh(inHost(lab.st, "UD", ["ip", "-4", "addr", "flush", "dev", "eth0"])).exitCode).toBe(0);
   }, 300_000);
   afterAll(async () => {
@@ -49,4 +53,24 @@ describeWith(["root", "docker", "binary"], "IPv6: an IPv6-only client on the the
     const again = await lab.client();
     expect(again).toMatchObject({ ok: true, mode: "direct", edge: r.edge });
   }, 180_000);
+
+  // Last: a node on UD would be the client's closest. Verifiers are announced nodes: the origin's and this one's.
+  test("every host a /48 of its own: nodes in two other /48s dial the edge back over IPv6, and its IPv6 verdict is public", async () => {
+    expect(sh(inHost(lab.st, "UD", ["ip", "addr", "add", udAddress, "dev", "eth0"])).exitCode).toBe(0);
+    // The gateway lies outside the host's /24 (its router's /29): onlink, as the testbed made it.
+    for (const r of udRoutes) {
+      const args = r.trim().split(/\s+/);
+      if (args.includes("via") && !args.includes("onlink")) args.push("onlink");
+      expect(sh(inHost(lab.st, "UD", ["ip", "route", "replace", ...args])).exitCode, r).toBe(0);
+    }
+    await lab.startNode("UD", "IEP1");
+    const edge = lab.nodes.get("IEP2").api;
+    let reach: { ipv6: string; verifiers: { network: string }[] } | undefined;
+    for (let i = 0; i < 120 && reach?.ipv6 !== "public"; i++) {
+      if (i) await Bun.sleep(500);
+      reach = (await answer(edge.v1.status.$get())).reachability as typeof reach;
+    }
+    expect(reach?.ipv6, JSON.stringify(reach)).toBe("public");
+    expect(new Set(reach!.verifiers.map((v) => v.network).filter((n) => n.includes(":"))).size, JSON.stringify(reach)).toBeGreaterThanOrEqual(2);
+  }, 90_000);
 });

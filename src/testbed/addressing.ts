@@ -7,8 +7,11 @@
  * host behind NAT has 192.168.(j+1).0/24 as its LAN instead, and its home's public side is
  * 6.0.(j+1).0/24 (PUBLIC_V4). CGNAT subscribers sit in 100.64.(j+1).0/30.
  *
- * IPv6 (all inside V6_PREFIX, global-looking): 2d00:1c0:AREA:N::IID with AREA 0 router blocks (N = i+1),
- * 1 host LANs (N = j+1, host ::10), 2 per-link core links (N = k+1), 3 home access links, 4 CGNAT links.
+ * IPv6 (all inside V6_PREFIX, global-looking): 2d00:1c0:AN::IID, the third group AREA * 0x1000 + N, with
+ * AREA 0 router blocks (N = i+1), 1 host LANs (N = j+1, host ::10), 2 per-link core links (N = k+1), 3 home
+ * access links, 4 CGNAT links. So every host (and every router block) has a /48 of its own, as sites have on
+ * the Internet: the limits per /48 and the dial-backs asked of distinct /48s (issues 12 and 14) see
+ * separate sites, not one.
  */
 import { IconError } from "../errors.ts";
 
@@ -98,11 +101,16 @@ export function clientAddress(block: string, k: number): string {
   return ip4((((a! << 24) | (b! << 16) | (c! << 8)) >>> 0) + k * 256 + 10);
 }
 
-/** Areas of the IPv6 prefix (the third group). */
+/** Areas of the IPv6 prefix (the top four bits of the third group). */
 export const V6_AREA = { router: 0, host: 1, link: 2, access: 3, cgnat: 4 } as const;
 const V6_HEAD = V6_PREFIX.replace("::/32", "");
-/** 2d00:1c0:AREA:N::IID (RFC 5952 form, as `ip` prints it). */
-export const v6 = (area: number, n: number, iid: number) => `${V6_HEAD}:${area.toString(16)}:${n.toString(16)}::${iid.toString(16)}`;
-export const v6Prefix = (area: number, n: number) => `${V6_HEAD}:${area.toString(16)}:${n.toString(16)}::/64`;
+/** The third group: area and number, so that each numbered thing is a /48 of its own. */
+function site(area: number, n: number): string {
+  if (n < 1 || n > 0xfff) throw new IconError("CONFIG", `IPv6 plan: number ${n} of area ${area} is outside 1-4095`, "Use a topology with fewer than 4096 hosts, routers and links.");
+  return ((area << 12) | n).toString(16);
+}
+/** 2d00:1c0:AN::IID (RFC 5952 form, as `ip` prints it). */
+export const v6 = (area: number, n: number, iid: number) => `${V6_HEAD}:${site(area, n)}::${iid.toString(16)}`;
+export const v6Prefix = (area: number, n: number) => `${V6_HEAD}:${site(area, n)}::/64`;
 /** A host's IPv6 address: interface id ::10 in its /64, like .10 in its /24. */
 export const HOST_IID = 0x10;

@@ -157,8 +157,11 @@ describe("plan of home networks, IPv6 and per-link numbering", () => {
   test("IPv6: every interface dual stack from the router's /64, hosts routed without NAT, ICMPv6 limits off, delay rules for both families", () => {
     for (const r of plan.nodes.filter((n) => n.kind === "router" && !n.nat))
       expect(new Set(r.ifaces.map((i) => i.address6!.split("::")[0])).size).toBe(1);
-    expect(node("IEP2").address6).toBe("2d00:1c0:1:3::10");
-    expect(node("r2").routes6!.find((r) => r.to === "2d00:1c0:1:3::/64")!.dev).toBe("r3");
+    // host 3's LAN: area 1, number 3, a /48 of its own (2d00:1c0:1003::/48), as a site has
+    expect(node("IEP2").address6).toBe("2d00:1c0:1003::10");
+    expect(node("r2").routes6!.find((r) => r.to === "2d00:1c0:1003::/64")!.dev).toBe("r3");
+    const hosts48 = plan.nodes.filter((n) => n.kind === "host").map((n) => n.address6!.split(":").slice(0, 3).join(":"));
+    expect(new Set(hosts48).size).toBe(hosts48.length);
     const r1 = configScript(node("r1"));
     expect(r1).toContain("echo 0 > ipv6/icmp/ratelimit");
     expect(r1).toContain("ip6tables-restore");
@@ -174,7 +177,7 @@ describe("plan of home networks, IPv6 and per-link numbering", () => {
     expect(r2.ifaces.map((i) => [i.peerNode, i.address, i.prefixLen])).toEqual([["r1", "10.0.0.2", 30], ["r3", "10.0.0.5", 30], ["r4", "10.0.0.9", 30]]);
     expect(r2.address).toBe("");
     const r1 = p.nodes.find((n) => n.name === "r1")!;
-    expect(r1.ifaces[0]).toMatchObject({ peerNode: "UD", address: "10.1.1.1", peerAddress: "10.1.1.10", prefixLen: 24, address6: "2d00:1c0:1:1::1", prefixLen6: 64 });
+    expect(r1.ifaces[0]).toMatchObject({ peerNode: "UD", address: "10.1.1.1", peerAddress: "10.1.1.10", prefixLen: 24, address6: "2d00:1c0:1001::1", prefixLen6: 64 });
     // The far side of a link is reached through the link's own prefix, not a router block.
     expect(r1.routes.find((r) => r.to === "10.0.0.4/30")).toEqual({ to: "10.0.0.4/30", via: "10.0.0.2", dev: "r2" });
     expect(r1.routes.some((r) => r.to === "10.0.0.0/30")).toBe(false); // connected

@@ -121,8 +121,11 @@ export async function runHostileBench(o: HostileBenchOptions): Promise<HostileBe
         return { ok: false, origin: lab.originUrl, phasesMs: {}, error: `preparing the ${c} sample failed: ${(e as Error).message}` };
       }
       const r = onTheEdge(await lab.client({ timeoutMs: o.timeoutMs }), edgeAddress);
-      if (!r.ok && !failedLog) say({ type: "logs", dir: logsDir }, `a sample failed: the nodes' logs are kept in ${logsDir} (failed-samples.log says what each failed one left)`);
-      if (!r.ok) await keepFailedSample(lab, (failedLog = join(logsDir, "failed-samples.log")), `${phase}: ${c} ${k}`, r).catch(() => {});
+      if (!r.ok) {
+        if (!failedLog) say({ type: "logs", dir: logsDir }, `a sample failed: the nodes' logs are kept in ${logsDir} (failed-samples.log says what each failed one left)`);
+        failedLog = join(logsDir, "failed-samples.log");
+        await keepFailedSample(lab, failedLog, `${phase}: ${c} ${k}`, r).catch(() => {});
+      }
       return r;
     };
     const phase = async (name: string, more: () => boolean = () => false): Promise<PhaseResult> => {

@@ -17,6 +17,20 @@ export interface SampleOptions {
   routes?: (app: Hono) => void;
 }
 
+/**
+ * How long a client waits for its move before it is told to stay: whatever stalls (no node answers, a
+ * replica never reports running), the client hears why instead of waiting for nothing. Well above a cold
+ * migration of the large app (about 5 s on the thesis network).
+ */
+const MOVE_DEADLINE_MS = Number(process.env.MOVE_DEADLINE_MS ?? 20_000);
+
+/** `p`, or a rejection with `why` once `ms` passed. */
+function within<T>(p: Promise<T>, ms: number, why: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(why)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 export async function serveSample(o: SampleOptions = {}): Promise<void> {
   const states = new Map<string, ClientState>();
   let clients = 0;
@@ -53,7 +67,7 @@ export async function serveSample(o: SampleOptions = {}): Promise<void> {
 
   async function moveCloser(send: (m: ServerMessage) => void, clientId: string, early: ReturnType<typeof replicateEarly>) {
     const found = await early;
-    if (!found) return;
+    if (!found) return send({ type: "stay", reason: "no node is closer to you than this one" });
     const endpoint = await found.replica.running;
     const status = found.replica.status?.state === "running" ? found.replica.status : undefined; // how it came to run
     await icon.replicate(found.best, { state: states.get(clientId) }); // it runs: the state goes ahead of the client
@@ -93,11 +107,15 @@ export async function serveSample(o: SampleOptions = {}): Promise<void> {
           if (typeof hello.clientId !== "string") return send({ type: "error", message: "a hello needs a clientId" } satisfies ServerMessage);
           if (hello.state) remember(hello.state);
           send({ type: "welcome", server: me.name, state: await stateOf(hello.clientId) } satisfies ServerMessage);
-          if (early)
-            moveCloser(send, hello.clientId, early).catch((e) => {
+          if (early) {
+            // One answer per client, migrate or stay: a move that ends after the deadline says nothing more.
+            let told = false;
+            const tell = (m: ServerMessage) => void (told || ((told = true), send(m)));
+            within(moveCloser(tell, hello.clientId, early), MOVE_DEADLINE_MS, `no replica was ready to take the client within ${MOVE_DEADLINE_MS} ms`).catch((e) => {
               console.error(`client ${hello.clientId} stays here: ${(e as Error).message}`);
-              send({ type: "stay", reason: (e as Error).message } satisfies ServerMessage);
+              tell({ type: "stay", reason: (e as Error).message });
             });
+          }
         },
       };
     }),

@@ -214,8 +214,9 @@ export class MigrationLab {
   async startNode(host: string, bootstrap = host === this.roles.origin ? this.nodes.helperBootstrap : this.roles.origin): Promise<void> {
     this.o.progress?.("node", { host });
     // Reachability needs dial-backs from a quorum of /24s; one is enough on a testbed of few hosts.
+    // ICON_LOG_LEVEL=debug in the lab's own environment gives its nodes the runtime and replicate traces.
     const env = {
-      ICON_LOG_LEVEL: "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ICON_REACHABILITY_QUORUM: "1",
+      ICON_LOG_LEVEL: process.env.ICON_LOG_LEVEL ?? "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ICON_REACHABILITY_QUORUM: "1",
       ...(this.o.ipv6 ? { ICON_LISTEN6: address6(this.st, host) } : {}), ...this.o.nodeEnv, ...this.env,
     };
     const node = await this.nodes.start(host, { bootstrap, env });

@@ -136,7 +136,10 @@ export class ReplicateSource implements IconServices {
     // ...and runs at an address of the family the caller reaches the node by (an IPv6 client's replicate
     // names the node's IPv6 address): else the request below asks the node to name it at that one.
     const sameFamily = !target.address || familyOf(target.address) === familyOf(known?.endpoint?.address ?? "");
+    // At debug, which way each replicate went, by replica id (the ICON's runtime log has its request ids).
+    const trace = (path: string) => this.d.log.debug("replicate asked", { icon: icon.name, replica: id, path, handover, state: options.state !== undefined });
     if (known?.state === "running" && known.endpoint && conn && sameFamily) {
+      trace("direct");
       if (options.state !== undefined) this.handOver(conn, id, options.state);
       const endpoint = known.endpoint;
       record({ mode: "direct", ok: true, endpoint, ms: { total: 0 }, bytes: 0 });
@@ -160,14 +163,17 @@ export class ReplicateSource implements IconServices {
         throw refuse("maxReplicas", new IconError("CONFLICT", `ICON ${icon.name} already has ${rec.children.length} replicas (policy maxReplicas ${policy.maxReplicas})`, "Raise maxReplicas with icon.policy(), or let idle replicas stop first."));
       if (policy.budget !== undefined && this.children.spending(icon.name) + price > policy.budget)
         throw refuse("budget", new IconError("CONFLICT", `a replica on ${target.nodeId.slice(0, 8)} (price ${price}) would exceed ICON ${icon.name}'s budget ${policy.budget}`, "Choose a cheaper candidate or raise the budget."));
+      trace(known ? `new run (was ${known.state}${conn ? "" : ", not connected"})` : "new run");
       run = this.request(rec, id, this.endpoint(target), options.state).finally(() => this.inflight.delete(id));
       this.inflight.set(id, run);
-    } else if (options.state !== undefined) {
+    } else {
+      trace("joins the run in flight");
       // Another client asked for the same replica a moment ago: its state follows once it runs.
-      void run.then((r) => {
-        const c = this.d.network.connection(target.nodeId);
-        if (c) this.handOver(c, r.replica, options.state);
-      }, () => {});
+      if (options.state !== undefined)
+        void run.then((r) => {
+          const c = this.d.network.connection(target.nodeId);
+          if (c) this.handOver(c, r.replica, options.state);
+        }, () => {});
     }
     run.then(
       (r) => {

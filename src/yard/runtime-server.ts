@@ -85,7 +85,11 @@ class Conn implements RuntimeConn {
     while (this.outbox.length) {
       const chunk = this.outbox[0]!;
       const n = this.socket.write(chunk);
-      if (n <= 0) return;
+      if (n <= 0) {
+        // What is left goes out on drain; at debug, so that an outbox that never drains shows.
+        this.log.debug("runtime socket full: waiting for drain", { conn: this.id, queuedBytes: this.outboxBytes });
+        return;
+      }
       this.outboxBytes -= n;
       if (n < chunk.length) {
         this.outbox[0] = chunk.subarray(n);
@@ -171,14 +175,18 @@ class Conn implements RuntimeConn {
     }
     this.rejectedInRow = 0;
     this.inFlight++;
+    // At debug, each request and its answer by id: whether a call the ICON waits on was ever answered.
+    this.log.debug("runtime request", { conn: this.id, id: req.id, op: req.op });
     this.handler.handle(req, this).then(
       (result) => {
         if (req.op === "hello") this.greeted = true;
+        this.log.debug("runtime answer", { conn: this.id, id: req.id, op: req.op, ok: true });
         this.send({ id: req.id, ok: true, result: result ?? null });
       },
       (e) => {
         const err = toIconError(e);
         if (err.code === "INTERNAL") this.log.error("runtime request failed", { op: req.op, error: e as Error });
+        this.log.debug("runtime answer", { conn: this.id, id: req.id, op: req.op, ok: false, code: err.code });
         this.send({ id: req.id, ok: false, ...err.toJSON() });
       },
     ).finally(() => this.inFlight--);
@@ -259,6 +267,7 @@ export class RuntimeSocket {
         c.send(event);
         sent = true;
       }
+    if (event.event === "replica") this.log.debug("replica status to the ICON", { replica: event.replica, state: event.state, sent });
     return sent;
   }
 

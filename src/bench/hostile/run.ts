@@ -19,6 +19,7 @@ import { address, MAIN_DOCKER_SOCKET } from "../../testbed/index.ts";
 import { VERSION } from "../../version.ts";
 import { CASE_SPECS, type Case } from "../migrate/cases.ts";
 import { summarize, type CaseSummary } from "../migrate/summary.ts";
+import { keepFailedSample } from "./failed-sample.ts";
 import type { OnPathMode } from "./peer-on-path.ts";
 import type { AttackerEvent, AttackTally } from "./run-attacker.ts";
 import type { OnPathReport } from "./run-on-path.ts";
@@ -90,6 +91,8 @@ export async function runHostileBench(o: HostileBenchOptions): Promise<HostileBe
   const startedAt = new Date().toISOString();
   const load = { start: loadavg().map(round1), end: [] as number[] };
   const logsDir = o.logsDir ?? (await mkdtemp(join(tmpdir(), "icon-hostile-logs-")));
+  /** Set once a sample failed: then the logs stay, wherever they are. */
+  let failedLog: string | undefined;
   const say = o.progress;
   const lab = await MigrationLab.open({ name: o.name, topology: hostileTopology(), nodeEnv: NODE_ENV, logsDir, progress: (step, d) => say({ type: "setup", step, ...d }, `setting up: ${step}${d?.host ? ` (${d.host})` : ""}`) });
   const operator = await createDockerEngine(MAIN_DOCKER_SOCKET);
@@ -117,7 +120,13 @@ export async function runHostileBench(o: HostileBenchOptions): Promise<HostileBe
       } catch (e) {
         return { ok: false, origin: lab.originUrl, phasesMs: {}, error: `preparing the ${c} sample failed: ${(e as Error).message}` };
       }
-      return onTheEdge(await lab.client({ timeoutMs: o.timeoutMs }), edgeAddress);
+      const r = onTheEdge(await lab.client({ timeoutMs: o.timeoutMs }), edgeAddress);
+      if (!r.ok) {
+        if (!failedLog) say({ type: "logs", dir: logsDir }, `a sample failed: the nodes' logs are kept in ${logsDir} (failed-samples.log says what each failed one left)`);
+        failedLog = join(logsDir, "failed-samples.log");
+        await keepFailedSample(lab, failedLog, `${phase}: ${c} ${k}`, r).catch(() => {});
+      }
+      return r;
     };
     const phase = async (name: string, more: () => boolean = () => false): Promise<PhaseResult> => {
       const t0 = performance.now();
@@ -187,7 +196,7 @@ export async function runHostileBench(o: HostileBenchOptions): Promise<HostileBe
     memory.stop();
     await probes?.remove();
     await lab.close();
-    if (!o.logsDir) await rm(logsDir, { recursive: true, force: true });
+    if (!o.logsDir && !failedLog) await rm(logsDir, { recursive: true, force: true });
   }
 }
 

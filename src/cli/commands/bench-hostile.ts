@@ -24,7 +24,7 @@ export const command = defineCommand({
     out: { type: "string", arg: "DIR", doc: "Write results.json and report.md here." },
     name: { type: "string", arg: "NAME", doc: "Testbed name (default bench-hostile).", default: "bench-hostile" },
     "timeout-ms": { type: "string", arg: "N", doc: "A sample that has not switched by then fails (default 30000)." },
-    "logs-dir": { type: "string", arg: "DIR", doc: "Keep the nodes', the attacker's and the relay's logs here." },
+    "logs-dir": { type: "string", arg: "DIR", doc: "Keep the nodes', the attacker's and the relay's logs here (ICON_LOG_LEVEL=debug: with the nodes' runtime and replicate traces). A run with a failed sample keeps them anyway." },
   },
   examples: ["icon bench hostile -n 2", "icon bench hostile --out docs/bench/hostile"],
   async run({ values, out }) {

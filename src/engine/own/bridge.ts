@@ -22,6 +22,20 @@ async function ip(args: string[]): Promise<void> {
   if (r.code !== 0) throw new IconError("FAILED", `ip ${args.join(" ")}: ${complaint(r)}`, "Check that the node runs as root and that this host can make bridges (ip link add type bridge).");
 }
 
+/**
+ * Sets the bridge's MAC address to the one it has. A bridge whose address was never set takes the lowest
+ * address among its ports and follows them as they come and go; when the port whose address it had leaves
+ * (an ICON stops or fails to start), ICONs that learned that address for their gateway send into nothing
+ * until their ARP entry expires, up to about 45 s, and their clients hear nothing meanwhile. An address
+ * set once stays (the kernel's NET_ADDR_SET), as dockerd sets docker0's.
+ */
+async function pinAddress(name: string): Promise<void> {
+  const r = await run(["ip", "-j", "link", "show", "dev", name]);
+  const address = r.code === 0 ? (JSON.parse(r.stdout || "[]") as { address?: string }[])[0]?.address : undefined;
+  if (!address) throw new IconError("FAILED", `cannot read the MAC address of bridge ${name}: ${complaint(r)}`, "Check that the node runs as root (ip link show).");
+  await ip(["link", "set", "dev", name, "address", address]);
+}
+
 export async function deleteBridge(name: string): Promise<void> {
   if (await bridgeSubnet(name).catch(() => undefined)) await run(["ip", "link", "delete", name]);
 }
@@ -33,13 +47,17 @@ export async function deleteBridge(name: string): Promise<void> {
 export async function ensureBridge(name: string, wanted: string, key: string, inUse: boolean): Promise<Cidr> {
   const have = await bridgeSubnet(name);
   const wantedCidr = wanted === "auto" ? undefined : parseCidr(wanted);
-  if (have && (!wantedCidr || formatCidr(wantedCidr) === formatCidr(have))) return have;
+  if (have && (!wantedCidr || formatCidr(wantedCidr) === formatCidr(have))) {
+    await pinAddress(name); // a bridge made by an older node may not have it pinned
+    return have;
+  }
   if (have && inUse)
     throw new IconError("CONFIG", `iconSubnet is ${wanted}, but the node's engine runs on ${formatCidr(have)}`,
       `Stop the node's ICONs and the node, then start it again (its engine then moves to ${wanted}), or set iconSubnet back.`);
   if (have) await ip(["link", "delete", name]);
   const subnet = pickSubnet(wanted, key, name, await prefixesInUse());
   await ip(["link", "add", "name", name, "type", "bridge"]);
+  await pinAddress(name);
   await ip(["addr", "add", `${formatIPv4(subnet.base + 1)}/${subnet.prefix}`, "dev", name]);
   await ip(["link", "set", name, "up"]);
   return subnet;

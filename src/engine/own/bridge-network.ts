@@ -1,7 +1,8 @@
 /**
- * ICONs on the node's own engine: each container on the node's bridge network, its pinned port held on
- * the host (so no other process, nor another node, takes it while the ICON runs) and forwarded to the
- * container by the node's firewall (DNAT: the client's address reaches the ICON unchanged).
+ * ICONs on the node's own engine: each container in its holder's namespace on the node's bridge network
+ * (netns-holders.ts), its pinned port held on the host (so no other process, nor another node, takes it
+ * while the ICON runs) and forwarded to the container by the node's firewall (DNAT: the client's address
+ * reaches the ICON unchanged).
  */
 import { IconError } from "../../errors.ts";
 import type { ContainerEngine } from "../container-engine.ts";
@@ -23,8 +24,8 @@ export class BridgeNetwork implements IconNetwork {
     /** The addresses published ports answer on (config listen, and listen6 when the bridge has IPv6). */
     private readonly listen: string[],
     readonly egress: EgressPolicy,
-    /** The bridge has IPv6: ICONs get an address there and their ports answer IPv6 clients too. */
     log: Logger,
+    /** The bridge has IPv6: ICONs get an address there and their ports answer IPv6 clients too. */
     private readonly ipv6 = false,
   ) {
     this.netns = new NetnsHolders(engine, network, ipv6, log);

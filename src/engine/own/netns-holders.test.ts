@@ -47,4 +47,11 @@ describe("network namespace holders", () => {
     await fresh.remove("web");
     expect(names(engine)).toEqual(["icon-net--spare running"]);
   });
+
+  test("an ICON made while the node prepares keeps its holder", async () => {
+    const { engine, holders } = setup();
+    await holders.ensure("new"); // after the yard listed its ICONs for prepare
+    await holders.prepare([]);
+    expect(names(engine)).toEqual(["icon-net--spare running", `${holderName("new")} running`]);
+  });
 });

@@ -106,7 +106,8 @@ export class NetnsHolders {
    */
   async prepare(icons: string[]): Promise<void> {
     for (const icon of icons) await this.ensure(icon).catch((e) => this.log.warn("could not start an ICON's network holder", { icon, error: e as Error }));
-    const keep = new Set([SPARE, ...icons.map(holderName)]);
+    // An ICON made meanwhile (it took the spare) keeps its holder too.
+    const keep = new Set([SPARE, ...[...icons, ...this.held.keys()].map(holderName)]);
     for (const c of await this.engine.listContainers({ [HOLDER_LABEL]: "1" }))
       if (!keep.has(c.name)) await this.engine.removeContainer(c.id, { force: true });
     await this.refillSpare();

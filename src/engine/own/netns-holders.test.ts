@@ -29,7 +29,7 @@ describe("network namespace holders", () => {
     expect(names(engine)).toEqual(["icon-net--spare running"]);
     const spare = engine.all()[0]!.id;
     const h = await holders.ensure("web");
-    expect(h.id).toBe(spare);
+    expect(h).toMatchObject({ id: spare, address: expect.stringMatching(/^10\./) });
     expect(names(engine)).toEqual([`${holderName("web")} running`]);
     await engine.stopContainer(h.id, 1);
     await Bun.sleep(0); // the exit watch drops it
@@ -46,6 +46,14 @@ describe("network namespace holders", () => {
     expect(names(engine)).toEqual(["icon-net--spare running", `${holderName("web")} running`]);
     await fresh.remove("web");
     expect(names(engine)).toEqual(["icon-net--spare running"]);
+  });
+
+  test("after a crash of the node (its engine kept running) the running holder is taken over as it is", async () => {
+    const { engine, holders } = setup();
+    const before = await holders.ensure("web");
+    const after = await new NetnsHolders(engine, "bridge", false, silentLogger).ensure("web");
+    expect(after).toEqual(before);
+    expect(names(engine)).toEqual([`${holderName("web")} running`]);
   });
 
   test("an ICON made while the node prepares keeps its holder", async () => {

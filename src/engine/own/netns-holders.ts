@@ -7,7 +7,7 @@
  * one. A holder runs the pause program (pause.ts) under Docker's init, hardened as an ICON is, in a few MiB.
  */
 import type { Logger } from "../../log.ts";
-import type { ContainerEngine, ContainerSpec } from "../container-engine.ts";
+import type { ContainerEngine, ContainerInfo, ContainerSpec } from "../container-engine.ts";
 import { ensurePauseImage, PAUSE_IMAGE } from "./pause.ts";
 
 export const HOLDER_LABEL = "icon.netns";
@@ -26,7 +26,7 @@ export interface Holder {
 export class NetnsHolders {
   /** ICON name → its holder, once running (dropped when it exits). */
   private readonly held = new Map<string, Promise<Holder>>();
-  private spare?: Promise<string | undefined>;
+  private spare?: Promise<Holder | undefined>;
   private image?: Promise<void>;
 
   constructor(
@@ -50,28 +50,37 @@ export class NetnsHolders {
 
   private async bring(icon: string): Promise<Holder> {
     const name = holderName(icon);
-    let id = (await this.engine.inspectContainer(name))?.id;
-    if (!id) {
-      const spare = await this.takeSpare();
-      if (spare) {
-        await this.engine.renameContainer(spare, name);
-        // The next spare is made once this ICON has started, not while it starts.
-        setTimeout(() => void this.refillSpare(), REFILL_AFTER_MS).unref();
-      }
-      id = spare ?? (await this.create(name));
+    const found = await this.engine.inspectContainer(name);
+    if (found?.running) {
+      this.follow(icon, found.id);
+      return this.holder(found);
     }
-    return this.run(icon, id);
+    if (found) return this.run(icon, found.id);
+    const spare = await this.takeSpare();
+    if (!spare) return this.run(icon, await this.create(name));
+    await this.engine.renameContainer(spare.id, name);
+    this.follow(icon, spare.id);
+    // The next spare is made once this ICON has started, not while it starts.
+    setTimeout(() => void this.refillSpare(), REFILL_AFTER_MS).unref();
+    return spare;
   }
 
-  /** Starts the holder if it is not running and follows it: a holder that exits is brought again next time. */
+  /** Starts the holder if it is not running; with an ICON's name, follows it. */
   private async run(icon: string | undefined, id: string): Promise<Holder> {
     await this.engine.startContainer(id);
     const info = await this.engine.inspectContainer(id);
-    if (icon !== undefined) {
-      const mine = this.held.get(icon);
-      void this.engine.waitExit(id).catch(() => {}).finally(() => this.held.get(icon) === mine && this.held.delete(icon));
-    }
-    return { id, address: info?.addresses[this.network], address6: this.ipv6 ? info?.addresses6?.[this.network] : undefined };
+    if (icon !== undefined) this.follow(icon, id);
+    return this.holder({ id, addresses: {}, ...info });
+  }
+
+  private holder(info: Pick<ContainerInfo, "id" | "addresses" | "addresses6">): Holder {
+    return { id: info.id, address: info.addresses[this.network], address6: this.ipv6 ? info.addresses6?.[this.network] : undefined };
+  }
+
+  /** A holder that exits is brought again at the ICON's next start. */
+  private follow(icon: string, id: string): void {
+    const mine = this.held.get(icon);
+    void this.engine.waitExit(id).catch(() => {}).finally(() => this.held.get(icon) === mine && this.held.delete(icon));
   }
 
   private async create(name: string): Promise<string> {
@@ -83,18 +92,15 @@ export class NetnsHolders {
     return this.engine.createContainer(holderSpec(name, this.network, this.ipv6));
   }
 
-  private async takeSpare(): Promise<string | undefined> {
+  private async takeSpare(): Promise<Holder | undefined> {
     const p = this.spare;
     this.spare = undefined;
     return p && (await p);
   }
 
   /** Makes sure one spare holder runs (in the background; a failure only costs the next new ICON time). */
-  refillSpare(): Promise<string | undefined> {
-    return (this.spare ??= (async () => {
-      const id = (await this.engine.inspectContainer(SPARE))?.id ?? (await this.create(SPARE));
-      return (await this.run(undefined, id)).id;
-    })().catch((e) => {
+  refillSpare(): Promise<Holder | undefined> {
+    return (this.spare ??= (async () => this.run(undefined, (await this.engine.inspectContainer(SPARE))?.id ?? (await this.create(SPARE))))().catch((e) => {
       this.log.warn("could not start a spare network holder", { error: e as Error });
       return undefined;
     }));

@@ -91,6 +91,7 @@ export class BridgeNetwork implements IconNetwork {
 
   /** Lets go of every held port (the node stops; the firewall goes with the engine). */
   close(): void {
+    this.netns.close();
     for (const port of [...this.holders.keys()]) this.release(port);
   }
 }

@@ -48,6 +48,13 @@ describe("network namespace holders", () => {
     expect(names(engine)).toEqual(["icon-net--spare running"]);
   });
 
+  test("once closed (the node stops) no spare is made", async () => {
+    const { engine, holders } = setup();
+    holders.close();
+    expect(await holders.refillSpare()).toBeUndefined();
+    expect(engine.all()).toEqual([]);
+  });
+
   test("after a crash of the node (its engine kept running) the running holder is taken over as it is", async () => {
     const { engine, holders } = setup();
     const before = await holders.ensure("web");

@@ -28,6 +28,8 @@ export class NetnsHolders {
   private readonly held = new Map<string, Promise<Holder>>();
   private spare?: Promise<Holder | undefined>;
   private image?: Promise<void>;
+  private refill?: ReturnType<typeof setTimeout>;
+  private closed = false;
 
   constructor(
     private readonly engine: ContainerEngine,
@@ -61,7 +63,8 @@ export class NetnsHolders {
     await this.engine.renameContainer(spare.id, name);
     this.follow(icon, spare.id);
     // The next spare is made once this ICON has started, not while it starts.
-    setTimeout(() => void this.refillSpare(), REFILL_AFTER_MS).unref();
+    clearTimeout(this.refill);
+    this.refill = setTimeout(() => void this.refillSpare(), REFILL_AFTER_MS).unref();
     return spare;
   }
 
@@ -100,6 +103,7 @@ export class NetnsHolders {
 
   /** Makes sure one spare holder runs (in the background; a failure only costs the next new ICON time). */
   refillSpare(): Promise<Holder | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
     return (this.spare ??= (async () => this.run(undefined, (await this.engine.inspectContainer(SPARE))?.id ?? (await this.create(SPARE))))().catch((e) => {
       this.log.warn("could not start a spare network holder", { error: e as Error });
       return undefined;
@@ -117,6 +121,12 @@ export class NetnsHolders {
     for (const c of await this.engine.listContainers({ [HOLDER_LABEL]: "1" }))
       if (!keep.has(c.name)) await this.engine.removeContainer(c.id, { force: true });
     await this.refillSpare();
+  }
+
+  /** The node stops (its engine with it): no spare is made any more. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.refill);
   }
 
   /** The ICON is removed: so is its holder. */

@@ -248,8 +248,8 @@ export class NatComponent implements NodeComponent {
       },
       spec: (port, icon) => inner.spec(port, icon),
       check: (icon) => inner.check(icon),
-      prepare: inner.prepare && ((icons) => inner.prepare!(icons)),
-      remove: inner.remove && ((icon) => inner.remove!(icon)),
+      prepare: inner.prepare?.bind(inner),
+      remove: inner.remove?.bind(inner),
       attach: async (containerId, port, icon) => {
         const facts = await inner.attach(containerId, port, icon);
         try {

@@ -10,7 +10,7 @@ import type { Logger } from "../../log.ts";
 import type { ContainerEngine, ContainerInfo, ContainerSpec } from "../container-engine.ts";
 import { ensurePauseImage, PAUSE_IMAGE } from "./pause.ts";
 
-export const HOLDER_LABEL = "icon.netns";
+const HOLDER_LABEL = "icon.netns";
 /** ICON names start with [a-z0-9]: the spare's name is never an ICON's holder's. */
 const SPARE = "icon-net--spare";
 /** A taken spare is replaced after this long: about when the ICON that took it is ready. */

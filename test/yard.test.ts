@@ -217,7 +217,7 @@ describeWith(["docker", "binary"], "yard on Docker", () => {
     expect(h.IpcMode).toBe("private");
     // The namespace of its holder, on the node's own engine's bridge behind the node's firewall, hardened too.
     expect(h.NetworkMode).toMatch(/^container:[0-9a-f]{64}$/);
-    expect(h.Sysctls).toBeNull();
+    expect(h.Sysctls).toBeUndefined();
     const [holder] = JSON.parse((await n.docker(["inspect", h.NetworkMode.slice("container:".length)])).stdout);
     expect(holder.Name).toBe("/icon-net-hard");
     expect(holder.HostConfig).toMatchObject({ NetworkMode: "bridge", Sysctls: { "net.ipv6.conf.all.disable_ipv6": "1" }, CapDrop: ["ALL"], ReadonlyRootfs: true, SecurityOpt: ["no-new-privileges"], Privileged: false });

@@ -215,8 +215,13 @@ describeWith(["docker", "binary"], "yard on Docker", () => {
     expect(h.Privileged).toBe(false);
     expect(h.PidMode).toBe("");
     expect(h.IpcMode).toBe("private");
-    expect(h.NetworkMode).toBe("bridge"); // the node's own engine's bridge, behind the node's firewall
-    expect(h.Sysctls).toEqual({ "net.ipv6.conf.all.disable_ipv6": "1" });
+    // The namespace of its holder, on the node's own engine's bridge behind the node's firewall, hardened too.
+    expect(h.NetworkMode).toMatch(/^container:[0-9a-f]{64}$/);
+    expect(h.Sysctls).toBeUndefined();
+    const [holder] = JSON.parse((await n.docker(["inspect", h.NetworkMode.slice("container:".length)])).stdout);
+    expect(holder.Name).toBe("/icon-net-hard");
+    expect(holder.HostConfig).toMatchObject({ NetworkMode: "bridge", Sysctls: { "net.ipv6.conf.all.disable_ipv6": "1" }, CapDrop: ["ALL"], ReadonlyRootfs: true, SecurityOpt: ["no-new-privileges"], Privileged: false });
+    expect(holder.Config.User).toBe("65534:65534");
     expect(info.Config.User).toBe("65534:65534");
     expect(info.Mounts.map((m: { Destination: string }) => m.Destination)).toEqual(["/run/icon"]);
     expect(JSON.stringify(info.Mounts)).not.toContain("docker.sock");

@@ -130,7 +130,7 @@ export async function benchYard(engine: ContainerEngine, config: Config, opts: {
     const rec = { name: `bare-${name}`, image, role: "root" as const, port, env: {}, user: DEFAULT_USER, limits, createdAt: "", children: [], policy: {}, lastState: "STOPPED" as const };
     const socketDir = join(dataDir, "bare", name);
     await Bun.write(join(socketDir, ".keep"), "");
-    return { spec: containerSpec(rec, { nodeId, socketDir, network: publishedNetwork(engine, { networkContainer: "", hostIp: "127.0.0.1" }).spec(port) }), port };
+    return { spec: containerSpec(rec, { nodeId, socketDir, network: publishedNetwork(engine, { networkContainer: "", hostIp: "127.0.0.1" }).spec(port, rec.name) }), port };
   };
   const startCalls = { cold: [] as number[], hot: [] as number[] };
   const iconHttp = { cold: [] as number[], hot: [] as number[] };

@@ -124,6 +124,8 @@ export interface ContainerEngine {
   pauseContainer(id: string): Promise<void>;
   /** Thaws a paused container. Unpausing one that is not paused is not an error. */
   unpauseContainer(id: string): Promise<void>;
+  /** Gives a container (running or not) another name. */
+  renameContainer(id: string, name: string): Promise<void>;
   /** Removing a missing container is not an error. */
   removeContainer(id: string, opts?: { force?: boolean }): Promise<void>;
   /** undefined when there is no such container. */

@@ -110,6 +110,10 @@ export class DockerEngine implements ContainerEngine {
     return this.call(`unpause container ${id.slice(0, 12)}`, async () => void (await unless([409], this.docker.getContainer(id).unpause())));
   }
 
+  renameContainer(id: string, name: string): Promise<void> {
+    return this.call(`rename container ${id.slice(0, 12)}`, async () => void (await this.docker.getContainer(id).rename({ name })));
+  }
+
   removeContainer(id: string, opts: { force?: boolean } = {}): Promise<void> {
     return this.call(`remove container ${id.slice(0, 12)}`, async () => void (await unless([404], this.docker.getContainer(id).remove({ force: opts.force ?? false, v: true }))));
   }

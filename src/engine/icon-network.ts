@@ -21,14 +21,18 @@ export interface IconNetFacts {
 
 export interface IconNetwork {
   readonly egress: Egress;
-  /** What the ICON's container joins; the ICON listens on `port` inside, as its clients see it outside. */
-  spec(port: number): NetworkSpec;
-  /** Before a container is created: what it joins must be there. */
-  check(): Promise<void>;
-  /** Once its container runs: make `port` reach it. */
-  attach(containerId: string, port: number): Promise<IconNetFacts>;
+  /** What ICON `icon`'s container joins; the ICON listens on `port` inside, as its clients see it outside. */
+  spec(port: number, icon: string): NetworkSpec;
+  /** Before ICON `icon`'s container is created or started: what it joins must be there. */
+  check(icon: string): Promise<void>;
+  /** Once ICON `icon`'s container runs: make `port` reach it. */
+  attach(containerId: string, port: number, icon: string): Promise<IconNetFacts>;
   /** Once it stopped or is removed. Never throws. */
   detach(port: number): Promise<void>;
+  /** At node start, with every ICON the node holds: get ready to start them (in the background). */
+  prepare?(icons: string[]): Promise<void>;
+  /** Once ICON `icon` is removed. */
+  remove?(icon: string): Promise<void>;
 }
 
 /**

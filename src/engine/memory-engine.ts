@@ -234,6 +234,14 @@ export class MemoryEngine implements ContainerEngine {
     if (c.status === "paused") c.status = "running";
   }
 
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.check("renameContainer");
+    const what = `rename container ${id.slice(0, 12)}`;
+    const c = this.container(id, what);
+    if (this.find(name)) throw this.refuse(409, `Conflict. The container name "/${name}" is already in use`, what);
+    c.spec.name = name;
+  }
+
   async removeContainer(id: string, opts: { force?: boolean } = {}): Promise<void> {
     await this.check("removeContainer");
     const c = this.find(id);

@@ -246,10 +246,12 @@ export class NatComponent implements NodeComponent {
       get egress() {
         return inner.egress;
       },
-      spec: (port) => inner.spec(port),
-      check: () => inner.check(),
-      attach: async (containerId, port) => {
-        const facts = await inner.attach(containerId, port);
+      spec: (port, icon) => inner.spec(port, icon),
+      check: (icon) => inner.check(icon),
+      prepare: inner.prepare?.bind(inner),
+      remove: inner.remove?.bind(inner),
+      attach: async (containerId, port, icon) => {
+        const facts = await inner.attach(containerId, port, icon);
         try {
           await this.iconPorts.attach(port);
         } catch (e) {

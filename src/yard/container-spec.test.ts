@@ -13,7 +13,7 @@ const rec: IconRecord = {
   limits: { memoryBytes: 128 * 2 ** 20, cpus: 0.5, pids: 64 }, lastState: "STOPPED",
 };
 const published = publishedNetwork(new MemoryEngine(), { networkContainer: "", hostIp: "0.0.0.0" });
-const ctx = { nodeId: NODE, socketDir: "/data/icons/hello/sock", network: published.spec(rec.port) };
+const ctx = { nodeId: NODE, socketDir: "/data/icons/hello/sock", network: published.spec(rec.port, rec.name) };
 
 describe("container spec", () => {
   test("hardening defaults reach the Docker create body", () => {
@@ -49,7 +49,7 @@ describe("container spec", () => {
   });
 
   test("the testbed's Docker mode joins the IEP container's namespace and publishes nothing", () => {
-    const network = publishedNetwork(new MemoryEngine(), { networkContainer: "icon-tb-IEP2", hostIp: "0.0.0.0" }).spec(rec.port);
+    const network = publishedNetwork(new MemoryEngine(), { networkContainer: "icon-tb-IEP2", hostIp: "0.0.0.0" }).spec(rec.port, rec.name);
     const body = createBody(containerSpec(rec, { ...ctx, network }));
     expect(body.HostConfig!.NetworkMode).toBe("container:icon-tb-IEP2");
     expect(body.HostConfig!.PortBindings).toBeUndefined();

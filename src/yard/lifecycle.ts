@@ -62,7 +62,7 @@ export class Lifecycle {
 
   /** Makes the ICON's port reach its running container; its address is then known. */
   async attach(e: IconEntry, containerId: string): Promise<void> {
-    e.net = await this.d.network.attach(containerId, e.rec.port);
+    e.net = await this.d.network.attach(containerId, e.rec.port, e.name);
   }
 
   save(e: IconEntry): Promise<void> {
@@ -93,9 +93,9 @@ export class Lifecycle {
     outcome.catch(() => {}); // awaited below; an early error is thrown from the catch instead
     try {
       await this.openSocket(e);
-      await this.d.network.check();
+      await this.d.network.check(e.name);
       const create = async () => {
-        const spec = containerSpec(e.rec, { nodeId: this.d.nodeId, socketDir: this.d.store.socketDir(e.name), network: this.d.network.spec(e.rec.port) });
+        const spec = containerSpec(e.rec, { nodeId: this.d.nodeId, socketDir: this.d.store.socketDir(e.name), network: this.d.network.spec(e.rec.port, e.name) });
         const id = await this.d.engine.createContainer(spec);
         e.rec.containerId = id;
         await this.save(e);
@@ -106,9 +106,10 @@ export class Lifecycle {
       try {
         await this.d.engine.startContainer(id);
       } catch (err) {
-        // The hot path starts the recorded container directly; if it was removed behind the node's back,
-        // the ICON gets a new one (same record, same pinned port).
-        if (!isIconError(err, "NOT_FOUND") || !e.rec.containerId || (await this.d.engine.inspectContainer(id))) throw err;
+        // The hot path starts the recorded container directly; if it, or the network namespace it joins,
+        // was removed behind the node's back, the ICON gets a new one (same record, same pinned port).
+        if (!isIconError(err, "NOT_FOUND") || !e.rec.containerId) throw err;
+        await this.d.engine.removeContainer(id, { force: true });
         id = await create();
         if (stale()) return await outcome;
         await this.d.engine.startContainer(id);
@@ -275,6 +276,7 @@ export class Lifecycle {
     e.exitWatch?.abort();
     if (e.rec.containerId) await this.d.engine.removeContainer(e.rec.containerId, { force: true });
     this.detach(e);
+    await this.d.network.remove?.(e.name);
     await e.socket?.close();
     e.socket = undefined;
     await e.saving;

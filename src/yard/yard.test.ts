@@ -140,6 +140,18 @@ describe("yard on the memory engine", () => {
     expect(my.engine.all().map((c) => c.id)).toEqual([after.containerId!]);
   });
 
+  test("hot start when the namespace its container joins is gone (start: not found): a new container, the same port", async () => {
+    const my = await setup();
+    my.engine.program(APP, iconProgram());
+    const before = await my.yard.run({ image: APP, name: "web" });
+    await my.yard.stop("web");
+    my.engine.failNext("startContainer", new IconError("NOT_FOUND", "No such container: 0123456789ab"));
+    const after = await my.yard.start("web");
+    expect(after).toMatchObject({ state: "RUNNING", port: before.port });
+    expect(my.engine.all().map((c) => c.id)).toEqual([after.containerId!]);
+    expect(after.containerId).not.toBe(before.containerId);
+  });
+
   test("Docker unreachable: run fails with the DOCKER error and its fix", async () => {
     const my = await setup();
     my.engine.reachable = false;
@@ -253,6 +265,8 @@ describe("yard networking, images and users", () => {
       check: async () => void calls.push("check"),
       attach: async (id, port) => (calls.push(`attach ${port}`), { egress: "none", address: `10.9.9.${port % 256}` }),
       detach: async (port) => void calls.push(`detach ${port}`),
+      prepare: async (icons) => void calls.push(`prepare ${icons.join(",")}`),
+      remove: async (icon) => void calls.push(`remove ${icon}`),
     };
     return { network, calls };
   };
@@ -264,13 +278,13 @@ describe("yard networking, images and users", () => {
     const view = await my.yard.run({ image: APP, name: "web" });
     expect(view.network).toEqual({ egress: "none", address: "10.9.9.32" }); // port 20000
     expect(my.engine.all()[0]!.addresses).toEqual({ bridge: expect.stringMatching(/^10\./) });
-    expect(calls).toEqual(["check", "attach 20000"]);
+    expect(calls).toEqual(["prepare ", "check", "attach 20000"]);
     await my.yard.stop("web");
     expect(calls.at(-1)).toBe("detach 20000");
     expect(my.yard.get("web")?.network).toEqual({ egress: "none" });
     await my.yard.start("web");
     await my.yard.remove("web", { force: true });
-    expect(calls.slice(2)).toEqual(["detach 20000", "check", "attach 20000", "detach 20000"]);
+    expect(calls.slice(3)).toEqual(["detach 20000", "check", "attach 20000", "detach 20000", "remove web"]);
   });
 
   test("a port that cannot be forwarded (taken on the host): the ICON does not stay up unreachable, and run leaves nothing", async () => {

@@ -159,6 +159,8 @@ export class Yard {
       } else if (rec.lastState === "FAILED") this.life.transition(e, "FAILED", rec.reason);
       else this.life.transition(e, "STOPPED");
     }
+    // In the background: a start meanwhile waits only for its own ICON's part.
+    void this.network.prepare?.([...this.entries.keys()]).catch((err) => this.o.log.warn("could not prepare the ICONs' networks", { error: err as Error }));
   }
 
   private idleTimer?: TimerHandle;

@@ -1,12 +1,15 @@
 /**
- * ICONs on the node's own engine: each container on the node's bridge network, its pinned port held on
- * the host (so no other process, nor another node, takes it while the ICON runs) and forwarded to the
- * container by the node's firewall (DNAT: the client's address reaches the ICON unchanged).
+ * ICONs on the node's own engine: each container in its holder's namespace on the node's bridge network
+ * (netns-holders.ts), its pinned port held on the host (so no other process, nor another node, takes it
+ * while the ICON runs) and forwarded to the container by the node's firewall (DNAT: the client's address
+ * reaches the ICON unchanged).
  */
 import { IconError } from "../../errors.ts";
 import type { ContainerEngine } from "../container-engine.ts";
 import type { IconNetFacts, IconNetwork } from "../icon-network.ts";
+import type { Logger } from "../../log.ts";
 import type { EgressPolicy, Firewall } from "./firewall.ts";
+import { holderName, NetnsHolders } from "./netns-holders.ts";
 
 type Holder = { stop(closeActive?: boolean): void };
 
@@ -21,20 +24,39 @@ export class BridgeNetwork implements IconNetwork {
     /** The addresses published ports answer on (config listen, and listen6 when the bridge has IPv6). */
     private readonly listen: string[],
     readonly egress: EgressPolicy,
+    log: Logger,
     /** The bridge has IPv6: ICONs get an address there and their ports answer IPv6 clients too. */
     private readonly ipv6 = false,
-  ) {}
-
-  spec(): { mode: "network"; network: string; ipv6?: true } {
-    return { mode: "network", network: this.network, ...(this.ipv6 ? { ipv6: true as const } : {}) };
+  ) {
+    this.netns = new NetnsHolders(engine, network, ipv6, log);
   }
 
-  async check(): Promise<void> {}
+  private readonly netns: NetnsHolders;
 
-  async attach(containerId: string, port: number): Promise<IconNetFacts> {
+  /** The namespace of the ICON's holder (netns-holders.ts), on the bridge. */
+  spec(_port: number, icon: string): { mode: "container"; container: string } {
+    return { mode: "container", container: holderName(icon) };
+  }
+
+  async check(icon: string): Promise<void> {
+    await this.netns.ensure(icon);
+  }
+
+  prepare(icons: string[]): Promise<void> {
+    return this.netns.prepare(icons);
+  }
+
+  remove(icon: string): Promise<void> {
+    return this.netns.remove(icon);
+  }
+
+  async attach(containerId: string, port: number, icon: string): Promise<IconNetFacts> {
     const info = await this.engine.inspectContainer(containerId);
-    const address = info?.addresses[this.network];
-    const address6 = this.ipv6 ? info?.addresses6?.[this.network] : undefined;
+    // A container made before holders has an address of its own; one in its holder's namespace has none.
+    const own = info?.addresses[this.network];
+    const held = !own && info?.running ? await this.netns.ensure(icon) : undefined;
+    const address = own ?? held?.address;
+    const address6 = !this.ipv6 ? undefined : own ? info?.addresses6?.[this.network] : held?.address6;
     if (!address) throw new IconError("DOCKER", `container ${containerId.slice(0, 12)} has no address on the node's network ${this.network}`, "See the node's engine.log.");
     if (!this.holders.has(port)) {
       const held: Holder[] = [];
@@ -69,6 +91,7 @@ export class BridgeNetwork implements IconNetwork {
 
   /** Lets go of every held port (the node stops; the firewall goes with the engine). */
   close(): void {
+    this.netns.close();
     for (const port of [...this.holders.keys()]) this.release(port);
   }
 }

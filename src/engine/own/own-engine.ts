@@ -113,7 +113,7 @@ export class OwnEngine {
       await firewall.setup();
       // Ports are held where they answer: "::" holds both families (one dual-stack socket).
       const hold = !subnet6 ? [init.listen] : binds.dual ? ["::"] : [init.listen, binds.address6!];
-      const network = new BridgeNetwork(engine, firewall, plan.network, hold, init.egress, subnet6 !== undefined);
+      const network = new BridgeNetwork(engine, firewall, plan.network, hold, init.egress, init.log, subnet6 !== undefined);
       init.log.info(reused ? "reusing the node's engine" : "started the node's engine", { socket: plan.socket, pid, subnet: formatCidr(subnet), subnet6, egress: init.egress });
       return new OwnEngine(plan, engine, network, firewall, pid, reused, subnet, Math.round(performance.now() - t0));
     } catch (e) {

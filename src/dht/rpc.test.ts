@@ -53,6 +53,34 @@ describe("rpc", () => {
     expect(s.clock.now()).toBe(INITIAL_RTO_MS * (1 + 2 + 4));
   });
 
+  test("resend sends the request again now under a new request id, outside the schedule; a reply to any attempt resolves it", async () => {
+    // The first two datagrams are lost (this node cut off); the third, a resend at 50 ms, is answered.
+    const s = setup((req, n) => (n <= 2 ? undefined : s.pong(req)));
+    let resend: () => boolean = () => false;
+    const done = s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { trusted: true, onResend: (r) => (resend = r) });
+    await s.clock.advance(20);
+    expect(resend()).toBe(true);
+    await s.clock.advance(30);
+    expect(resend()).toBe(true);
+    const r = await s.clock.run(done);
+    expect(r.ok && r.rttMs).toBe(20);
+    expect(s.clock.now()).toBe(70);
+    expect(new Set(s.seen.map((p) => p.rid.join())).size).toBe(3);
+    expect(s.counters.retransmits).toBe(2);
+    // The request has ended: nothing more is sent.
+    expect(resend()).toBe(false);
+    expect(s.seen.length).toBe(3);
+  });
+
+  test("resends to an address that never answered draw on its IP's budget like any other datagram", async () => {
+    const s = setup(() => undefined);
+    let resend: () => boolean = () => false;
+    void s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { onResend: (r) => (resend = r) });
+    const sent = [1, 2, 3, 4].map(() => resend());
+    expect(sent).toEqual([true, true, true, false]);
+    expect(s.counters.tx).toBe(UNVERIFIED_BURST);
+  });
+
   test("an address that never answered gets fewer attempts, and its IP a small budget of datagrams", async () => {
     const s = setup(() => undefined);
     const to = (port: number) => ({ address: s.remote.address, port });

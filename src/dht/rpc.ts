@@ -16,7 +16,7 @@ import { forgetOldest } from "./forget-oldest.ts";
 import { equalIds, type Id } from "./id.ts";
 import { checkProof, makeRequestProof } from "./proof.ts";
 import { TokenBuckets } from "./rate-limit.ts";
-import { DelayAboveFloor, RttEstimator } from "./rtt.ts";
+import { DelayAboveFloor, RecentRtts, RttEstimator } from "./rtt.ts";
 import { familiesOf, type DatagramTransport } from "./transport/types.ts";
 import { toHex } from "../util/hex.ts";
 import { familyOf, limitKey } from "../util/ipv6.ts";
@@ -39,6 +39,12 @@ export interface RequestOptions {
   onSlow?: () => void;
   /** Called for every datagram this request sends (lookups count their messages). */
   onSend?: () => void;
+  /**
+   * Called once, at once, with a function that sends the request again now under a new request id, outside
+   * its retransmission schedule, which goes on unchanged (a lookup that looks cut off probes with it). It
+   * returns false when nothing was sent: the request has ended, or the address is over its unverified budget.
+   */
+  onResend?: (resend: () => boolean) => void;
   attempts?: number;
   /** An address the operator gave (bootstrap) or a neighbour saved by an earlier run: not held to the unverified budget. */
   trusted?: boolean;
@@ -97,6 +103,8 @@ export class Rpc {
   readonly globalRtt = new RttEstimator();
   /** The delay above each contact's floor, over all contacts (rtt.ts). */
   private readonly delay = new DelayAboveFloor();
+  /** Recent RTTs over all contacts: what to expect of a contact never measured. */
+  private readonly recent = new RecentRtts();
   /** Datagrams per IP to addresses that never answered (reflection budget). */
   private readonly unverified: TokenBuckets;
   private closed = false;
@@ -149,6 +157,20 @@ export class Rpc {
     return this.delay.rto(this.info(address, port).rtt, this.globalRtt, this.clock.now());
   }
 
+  /**
+   * How long an answer from a contact never measured may take before a lookup asks another node too: the
+   * 90th percentile of recent RTTs over all contacts. Undefined for a measured contact (its RTO, from its
+   * own floor, is that bound) and before there are enough samples.
+   */
+  expectedRtt(address: string, port: number): number | undefined {
+    return this.peerInfo.get(`${address}:${port}`)?.rtt.floor === undefined ? this.recent.quantile(0.9) : undefined;
+  }
+
+  /** The q-quantile of recent RTTs over all contacts (rtt.ts, RecentRtts). */
+  rttQuantile(q: number): number | undefined {
+    return this.recent.quantile(q);
+  }
+
   /** The address sent us a request with a valid token: it receives our datagrams. */
   markVerified(address: string, port: number): void {
     this.info(address, port).verified = true;
@@ -165,6 +187,7 @@ export class Rpc {
     if (this.closed) return Promise.resolve({ ok: false, reason: "closed" });
     return new Promise((resolve) => {
       const p: Pending = { to, body, opts, attempt: 0, rids: [], sentAt: [], ridBytes: [], withProof: [], tokenRetry: false, slow: false, resolve };
+      opts.onResend?.(() => this.resend(p));
       this.send(p);
     });
   }
@@ -174,14 +197,32 @@ export class Rpc {
     return !info.verified && p.opts.trusted !== true && !this.ownIp(p.to.address);
   }
 
+  /** Sends the request's next attempt and starts its timer (RTO, doubled per attempt). */
   private send(p: Pending): void {
+    if (!this.mayTransmit(p)) return this.finish(p, { ok: false, reason: "timeout" });
+    this.transmit(p);
+    const timeout = Math.min(MAX_RTO_MS, this.rto(p.to.address, p.to.port) * 2 ** p.attempt);
+    p.timer = this.clock.setTimeout(() => this.expire(p), timeout);
+  }
+
+  private resend(p: Pending): boolean {
+    const last = p.rids.at(-1);
+    if (last === undefined || !this.pending.has(last) || !this.mayTransmit(p)) return false;
+    this.counters.retransmits++;
+    this.transmit(p);
+    return true;
+  }
+
+  /** Per IPv6 /64: a hostile NODES reply could name every address of a victim's LAN. */
+  private mayTransmit(p: Pending): boolean {
+    if (!this.unverifiedTarget(p, this.info(p.to.address, p.to.port)) || this.unverified.take(limitKey(p.to.address))) return true;
+    this.counters.refused.unverifiedSends++;
+    return false;
+  }
+
+  /** Sends one attempt of the request under a new request id. */
+  private transmit(p: Pending): void {
     const info = this.info(p.to.address, p.to.port);
-    // Per IPv6 /64: a hostile NODES reply could name every address of a victim's LAN.
-    if (this.unverifiedTarget(p, info) && !this.unverified.take(limitKey(p.to.address))) {
-      this.counters.refused.unverifiedSends++;
-      this.finish(p, { ok: false, reason: "timeout" });
-      return;
-    }
     const fresh = info.token && this.clock.now() - info.tokenAt < TOKEN_USE_MS;
     const rid = new Uint8Array(randomBytes(8));
     const ridHex = toHex(rid);
@@ -204,8 +245,6 @@ export class Rpc {
     p.withProof.push(proof !== undefined);
     p.sentAt.push(this.clock.now());
     this.pending.set(ridHex, p);
-    const timeout = Math.min(MAX_RTO_MS, this.rto(p.to.address, p.to.port) * 2 ** p.attempt);
-    p.timer = this.clock.setTimeout(() => this.expire(p), timeout);
     p.opts.onSend?.();
     this.sendRaw(encode(packet), p.to.address, p.to.port);
   }
@@ -272,6 +311,7 @@ export class Rpc {
     const above = info.rtt.sample(rttMs, now);
     if (above !== undefined) this.delay.sample(above, now);
     this.globalRtt.sample(rttMs, now);
+    this.recent.sample(rttMs);
     info.verified = true;
     info.id = packet.sender;
     if (p.withProof[attempt]) info.proved = true;

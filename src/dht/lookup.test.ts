@@ -17,15 +17,18 @@ const record = {} as SignedRecord;
  * node's own link is down); `holder` answers with the value, the rest with no contacts. Each query goes slow
  * after RTO and fails after 3 RTO, as an RPC does.
  */
-function network(o: { nodes: number; holder: number; target?: number; silent?: number[]; lostUntil?: number; expectedRtt?: number; quantile?: number }) {
+function network(o: { nodes: number; holder: number; target?: number; silent?: number[]; lostUntil?: number; expectedRtt?: number; quantile?: number; resendable?: boolean }) {
   const clock = new FakeClock(0);
   const ids = Array.from({ length: o.nodes }, () => randomId());
   const datagrams: number[] = [];
+  /** When each node was first asked. */
+  const asked = new Map<number, number>();
   const deps: LookupDeps = {
     self: randomId(),
     clock,
     request(to: RpcTarget, _body: Body, opts: RequestOptions): Promise<RpcResult> {
       const i = ids.findIndex((id) => id === to.id);
+      if (!asked.has(i)) asked.set(i, clock.now());
       return new Promise((resolve) => {
         let done = false;
         const end = (r: RpcResult) => {
@@ -39,7 +42,7 @@ function network(o: { nodes: number; holder: number; target?: number; silent?: n
           const body: Body = i === o.holder ? { type: MsgType.VALUE, kind: RecordKind.VALUE, records: [record] } : { type: MsgType.NODES, contacts: [] };
           clock.setTimeout(() => end({ ok: true, rttMs: RTT, proven: true, packet: { flags: 0, rid: new Uint8Array(8), sender: ids[i]!, token: zeroToken(), body } }), RTT);
         };
-        opts.onResend?.(() => (done ? false : (transmit(), true)));
+        opts.onResend?.(() => (done || o.resendable === false ? false : (transmit(), true)));
         transmit();
         clock.setTimeout(() => !done && opts.onSlow?.(), RTO);
         clock.setTimeout(() => end({ ok: false, reason: "timeout" }), 3 * RTO);
@@ -56,7 +59,7 @@ function network(o: { nodes: number; holder: number; target?: number; silent?: n
     const initial = ids.map((id, n) => ({ id, address: `10.0.0.${n + 1}`, port: 4100 }));
     return clock.run(new Lookup(deps, { target: ids[o.target ?? o.holder]!, initial, kind: RecordKind.VALUE, alpha }).done);
   };
-  return { lookup, datagrams };
+  return { lookup, datagrams, asked };
 }
 
 describe("lookup", () => {
@@ -78,6 +81,16 @@ describe("lookup", () => {
     // 20 queries (each slow after RTO, so all of them go out) plus at most 16 probes.
     expect(net.datagrams.length).toBeLessThanOrEqual(20 + 16);
     expect(net.datagrams.length).toBeGreaterThan(20);
+  });
+
+  test("when no query may be sent again (addresses that never answered), a probe asks the next node", async () => {
+    const net = network({ nodes: 10, holder: 0, lostUntil: Infinity, quantile: RTT, resendable: false });
+    await net.lookup();
+    // Queries to 3 nodes at first, 3 more when cut off (2 alpha), then one new node per probe: all 10 well
+    // before the first timeout would have freed a slot.
+    const firstAsked = [...net.asked.values()].sort((a, b) => a - b);
+    expect(firstAsked.length).toBe(10);
+    expect(firstAsked[9]!).toBeLessThan(RTO / 2);
   });
 
   test("a value lookup asks the next node once a query to a node never measured outlasts the expected RTT", async () => {

@@ -3,7 +3,10 @@
  * is merged the moment it arrives and the next closest unqueried node is asked at once, so no round waits
  * for its slowest member. A query whose first timeout passes stops counting against alpha (it keeps being
  * retried and is used if it answers), so a lost datagram costs one RTO, not a stalled round; so does a
- * query that has waited three times this lookup's median answer (its contact's RTO may be stale). A value
+ * query that has waited three times this lookup's median answer (its contact's RTO may be stale), and in a
+ * value lookup a query to a node never measured that outlasts 90% of answers (its RTO is only a prior). A
+ * lookup that hears nothing for a while is probably cut off by a burst of loss on its own link: it probes
+ * (PROBE_INTERVAL_MS) rather than waiting out doubled timeouts. A value
  * lookup ends at the first valid value (records are verified before they count), or when the k closest
  * nodes seen have all answered or failed. A node lookup ends when none of the k closest is unqueried or
  * waiting for a first answer: slow ones are named as unconfirmed (closestAlive), not waited for.
@@ -26,8 +29,9 @@ const STRAGGLER_FACTOR = 3;
  * of recent RTTs: with alpha queries out, all of them that slow by chance happens about once in 64), or
  * when alpha queries in a row went slow with no answer: this node's own link is down (a burst of loss at
  * its access link cuts it off from every peer at once), not one peer slow. Then it sends one of its
- * unanswered queries again every PROBE_INTERVAL_MS instead of waiting for their timeouts, so that it
- * resumes within about one RTT of the outage's end (PROBE_LIMIT bounds the datagrams this costs), and it
+ * unanswered queries again every PROBE_INTERVAL_MS (or, when none may be sent again, asks the next node)
+ * instead of waiting for their timeouts, so that it resumes within about one RTT of the outage's end
+ * (PROBE_LIMIT bounds the datagrams this costs), and it
  * keeps twice alpha queries in flight for the rest of the lookup: it is late already, and more answers at
  * once make up part of the time lost.
  */
@@ -239,7 +243,8 @@ export class Lookup {
   /**
    * Cut off: sends the unanswered queries again one at a time, nearest the target first and round the list,
    * at once and then every PROBE_INTERVAL_MS, until an answer comes, the lookup ends or PROBE_LIMIT probes
-   * went out.
+   * went out. An address that never answered gets no more datagrams per request than its retransmissions
+   * would send (rpc.ts): when no query may be sent again, the probe is a query to the next node.
    */
   private probe(): void {
     if (this.cutOff || this.finished) return;
@@ -250,9 +255,11 @@ export class Lookup {
       this.probeTimer = undefined;
       if (!this.cutOff || this.finished || this.probes >= PROBE_LIMIT) return;
       const open = this.shortlist.filter((c) => this.resenders.has(c));
-      for (let i = 0; i < open.length; i++) {
-        if (this.resenders.get(open[(this.probes + i) % open.length]!)!()) break;
-      }
+      let sent = false;
+      for (let i = 0; i < open.length && !sent; i++) sent = this.resenders.get(open[(this.probes + i) % open.length]!)!();
+      // None may be sent again (an address that never answered gets 2 datagrams per request): ask a new node.
+      const next = sent ? undefined : this.shortlist.find((c) => c.state === NEW);
+      if (next) this.query(next);
       this.probes++;
       this.probeTimer = this.deps.clock.setTimeout(tick, PROBE_INTERVAL_MS);
     };

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { generateIdentity } from "../identity/identity.ts";
 import { FakeClock } from "../util/clock.ts";
 import { CONTACT6_BYTES, decode, encode, Flag, HEADER_BYTES, MsgType, zeroToken, type Packet } from "./codec.ts";
-import { INITIAL_RTO_MS, K, MAX_RTO_MS, RPC_ATTEMPTS, UNVERIFIED_BURST } from "./constants.ts";
+import { INITIAL_RTO_MS, K, MAX_RTO_MS, RPC_ATTEMPTS, UNVERIFIED_ATTEMPTS, UNVERIFIED_BURST } from "./constants.ts";
 import { newCounters } from "./counters.ts";
 import { checkRequestProof, makeProof } from "./proof.ts";
 import { requestPadding, Rpc } from "./rpc.ts";
@@ -72,13 +72,14 @@ describe("rpc", () => {
     expect(s.seen.length).toBe(3);
   });
 
-  test("resends to an address that never answered draw on its IP's budget like any other datagram", async () => {
+  test("resends to an address that never answered count against its attempts: it still gets 2 datagrams at most", async () => {
     const s = setup(() => undefined);
     let resend: () => boolean = () => false;
-    void s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { onResend: (r) => (resend = r) });
-    const sent = [1, 2, 3, 4].map(() => resend());
-    expect(sent).toEqual([true, true, true, false]);
-    expect(s.counters.tx).toBe(UNVERIFIED_BURST);
+    const r = s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { onResend: (f) => (resend = f) });
+    expect([1, 2, 3].map(() => resend())).toEqual([true, false, false]);
+    expect(await s.clock.run(r)).toEqual({ ok: false, reason: "timeout" });
+    // The resend took the place of the retransmission: the budget of its IP keeps the rest for later requests.
+    expect(s.counters.tx).toBe(UNVERIFIED_ATTEMPTS);
   });
 
   test("an address that never answered gets fewer attempts, and its IP a small budget of datagrams", async () => {

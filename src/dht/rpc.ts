@@ -78,6 +78,8 @@ interface Pending {
   withProof: boolean[];
   timer?: TimerHandle;
   tokenRetry: boolean;
+  /** Datagrams sent by resend(), outside the schedule. */
+  resent: number;
   slow: boolean;
   /** When it timed out: a reply after that still counts (late), but resolves nothing. */
   gaveUpAt?: number;
@@ -186,7 +188,7 @@ export class Rpc {
   request(to: RpcTarget, body: Body, opts: RequestOptions = {}): Promise<RpcResult> {
     if (this.closed) return Promise.resolve({ ok: false, reason: "closed" });
     return new Promise((resolve) => {
-      const p: Pending = { to, body, opts, attempt: 0, rids: [], sentAt: [], ridBytes: [], withProof: [], tokenRetry: false, slow: false, resolve };
+      const p: Pending = { to, body, opts, attempt: 0, rids: [], sentAt: [], ridBytes: [], withProof: [], tokenRetry: false, resent: 0, slow: false, resolve };
       opts.onResend?.(() => this.resend(p));
       this.send(p);
     });
@@ -207,10 +209,27 @@ export class Rpc {
 
   private resend(p: Pending): boolean {
     const last = p.rids.at(-1);
-    if (last === undefined || !this.pending.has(last) || !this.mayTransmit(p)) return false;
+    const unverified = this.unverifiedTarget(p, this.info(p.to.address, p.to.port));
+    if (last === undefined || !this.pending.has(last) || (unverified && this.sends(p) + 1 >= this.maxSends(p)) || !this.mayTransmit(p)) return false;
+    p.resent++;
     this.counters.retransmits++;
     this.transmit(p);
     return true;
+  }
+
+  /** Datagrams a request may send: its attempts, and to an address that never answered UNVERIFIED_ATTEMPTS at most. */
+  private maxSends(p: Pending): number {
+    const attempts = p.opts.attempts ?? RPC_ATTEMPTS;
+    return this.unverifiedTarget(p, this.info(p.to.address, p.to.port)) ? Math.min(attempts, UNVERIFIED_ATTEMPTS) : attempts;
+  }
+
+  /**
+   * Datagrams a request has sent, as maxSends counts them: resends count only to an address that never
+   * answered, where the bound keeps its budget for the requests themselves; elsewhere they do not shorten
+   * the retransmission schedule.
+   */
+  private sends(p: Pending): number {
+    return p.attempt + (this.unverifiedTarget(p, this.info(p.to.address, p.to.port)) ? p.resent : 0);
   }
 
   /** Per IPv6 /64: a hostile NODES reply could name every address of a victim's LAN. */
@@ -255,9 +274,7 @@ export class Rpc {
       p.opts.onSlow?.();
     }
     p.attempt++;
-    const attempts = p.opts.attempts ?? RPC_ATTEMPTS;
-    const unverified = this.unverifiedTarget(p, this.info(p.to.address, p.to.port));
-    if (p.attempt < (unverified ? Math.min(attempts, UNVERIFIED_ATTEMPTS) : attempts)) {
+    if (this.sends(p) < this.maxSends(p)) {
       this.counters.retransmits++;
       this.send(p);
       return;

@@ -3,7 +3,8 @@
  * after the contact's RTO (RFC 6298 estimate, doubled per attempt), each attempt under a fresh request id
  * so every reply is an exact RTT sample; after the last attempt it resolves to `{ ok: false }` (a value,
  * not an exception). `onSlow` fires at the first timeout so a lookup can move on at once instead of
- * waiting for the retries (the thesis's DHT waited 5 s per lost datagram). Requests to an address that has
+ * waiting for the retries (the thesis's DHT waited 5 s per lost datagram); `onResend` lets it send one
+ * again at once when it looks cut off (lookup.ts). Requests to an address that has
  * never answered are held to a budget (constants.ts, UNVERIFIED_*), so that nobody can aim them at a victim.
  */
 import { randomBytes } from "node:crypto";
@@ -209,27 +210,21 @@ export class Rpc {
 
   private resend(p: Pending): boolean {
     const last = p.rids.at(-1);
-    const unverified = this.unverifiedTarget(p, this.info(p.to.address, p.to.port));
-    if (last === undefined || !this.pending.has(last) || (unverified && this.sends(p) + 1 >= this.maxSends(p)) || !this.mayTransmit(p)) return false;
+    if (last === undefined || !this.pending.has(last)) return false;
+    // To an address that never answered, a resend takes the place of a retransmission (its budget is for requests).
+    if (this.unverifiedTarget(p, this.info(p.to.address, p.to.port)) && this.attemptsLeft(p) <= 0) return false;
+    if (!this.mayTransmit(p)) return false;
     p.resent++;
     this.counters.retransmits++;
     this.transmit(p);
     return true;
   }
 
-  /** Datagrams a request may send: its attempts, and to an address that never answered UNVERIFIED_ATTEMPTS at most. */
-  private maxSends(p: Pending): number {
+  /** Attempts the request has left: fewer to an address that never answered, where resends count as attempts. */
+  private attemptsLeft(p: Pending): number {
     const attempts = p.opts.attempts ?? RPC_ATTEMPTS;
-    return this.unverifiedTarget(p, this.info(p.to.address, p.to.port)) ? Math.min(attempts, UNVERIFIED_ATTEMPTS) : attempts;
-  }
-
-  /**
-   * Datagrams a request has sent, as maxSends counts them: resends count only to an address that never
-   * answered, where the bound keeps its budget for the requests themselves; elsewhere they do not shorten
-   * the retransmission schedule.
-   */
-  private sends(p: Pending): number {
-    return p.attempt + (this.unverifiedTarget(p, this.info(p.to.address, p.to.port)) ? p.resent : 0);
+    if (!this.unverifiedTarget(p, this.info(p.to.address, p.to.port))) return attempts - p.attempt - 1;
+    return Math.min(attempts, UNVERIFIED_ATTEMPTS) - p.attempt - 1 - p.resent;
   }
 
   /** Per IPv6 /64: a hostile NODES reply could name every address of a victim's LAN. */
@@ -273,8 +268,8 @@ export class Rpc {
       p.slow = true;
       p.opts.onSlow?.();
     }
-    p.attempt++;
-    if (this.sends(p) < this.maxSends(p)) {
+    if (this.attemptsLeft(p) > 0) {
+      p.attempt++;
       this.counters.retransmits++;
       this.send(p);
       return;

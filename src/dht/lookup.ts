@@ -316,9 +316,10 @@ export class Lookup {
     this.waiting.delete(c);
     this.resenders.delete(c);
     const to = `${c.address}:${c.port}`;
-    if (!r.ok && r.reason === "timeout" && this.cutOff && this.probes < PROBE_LIMIT && !this.requeued.has(c)) {
-      // Lost to this node's own outage, not the peer's fault: ask it again (once, while the probes last), and
-      // do not count it failed.
+    if (!r.ok && r.reason === "timeout" && this.cutOff && this.opts.kind !== undefined && this.probes < PROBE_LIMIT && !this.requeued.has(c)) {
+      // Lost to this node's own outage, not the peer's fault: a value lookup asks it again (once, while the
+      // probes last; a node lookup names the others, and a STORE to it would find its budget spent if it
+      // never answered), and does not count it failed.
       this.requeued.add(c);
       c.state = NEW;
       this.pump();

@@ -7,8 +7,10 @@ export type DhtEvent =
   | { type: "query"; to: string; id?: string; hop: number }
   /** A node answered with `closer` nodes we had not seen. */
   | { type: "reply"; from: string; hop: number; closer: number; rttMs: number }
-  /** A query's first timeout passed: the lookup moved on, the query is still retried. */
+  /** A query's first timeout passed, or it outlasted what answers take: the lookup moved on, the query is still retried. */
   | { type: "slow"; to: string }
+  /** Nothing has answered for a while: this node looks cut off, and sends its unanswered queries again. */
+  | { type: "cut-off"; quietMs: number }
   /** A query got no answer after all its attempts. */
   | { type: "timeout"; to: string }
   /** A node returned records for the key. */

@@ -144,6 +144,8 @@ export class DhtNodeCore {
       clock: this.clock,
       request: (to, body, o) => this.request(to, body, o),
       wantsProof: (idHex, address, port) => this.membership.wantsProof(idHex, address, port),
+      expectedRtt: (address, port) => this.rpc.expectedRtt(address, port),
+      rttQuantile: (q) => this.rpc.rttQuantile(q),
       onFailure: (idHex) => this.membership.failed(idHex),
       validRecords: (kind, key, records) => this.replication.validRecords(kind, key, records),
       mayQuery: (address) => {

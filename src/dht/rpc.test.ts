@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { generateIdentity } from "../identity/identity.ts";
 import { FakeClock } from "../util/clock.ts";
 import { CONTACT6_BYTES, decode, encode, Flag, HEADER_BYTES, MsgType, zeroToken, type Packet } from "./codec.ts";
-import { INITIAL_RTO_MS, K, MAX_RTO_MS, RPC_ATTEMPTS, UNVERIFIED_BURST } from "./constants.ts";
+import { INITIAL_RTO_MS, K, MAX_RTO_MS, RPC_ATTEMPTS, UNVERIFIED_ATTEMPTS, UNVERIFIED_BURST } from "./constants.ts";
 import { newCounters } from "./counters.ts";
 import { checkRequestProof, makeProof } from "./proof.ts";
 import { requestPadding, Rpc } from "./rpc.ts";
@@ -51,6 +51,35 @@ describe("rpc", () => {
     expect(s.seen.length).toBe(RPC_ATTEMPTS);
     expect(slow).toBe(1);
     expect(s.clock.now()).toBe(INITIAL_RTO_MS * (1 + 2 + 4));
+  });
+
+  test("resend sends the request again now under a new request id, outside the schedule; a reply to any attempt resolves it", async () => {
+    // The first two datagrams are lost (this node cut off); the third, a resend at 50 ms, is answered.
+    const s = setup((req, n) => (n <= 2 ? undefined : s.pong(req)));
+    let resend: () => boolean = () => false;
+    const done = s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { trusted: true, onResend: (r) => (resend = r) });
+    await s.clock.advance(20);
+    expect(resend()).toBe(true);
+    await s.clock.advance(30);
+    expect(resend()).toBe(true);
+    const r = await s.clock.run(done);
+    expect(r.ok && r.rttMs).toBe(20);
+    expect(s.clock.now()).toBe(70);
+    expect(new Set(s.seen.map((p) => p.rid.join())).size).toBe(3);
+    expect(s.counters.retransmits).toBe(2);
+    // The request has ended: nothing more is sent.
+    expect(resend()).toBe(false);
+    expect(s.seen.length).toBe(3);
+  });
+
+  test("resends to an address that never answered count against its attempts: it still gets 2 datagrams at most", async () => {
+    const s = setup(() => undefined);
+    let resend: () => boolean = () => false;
+    const r = s.rpc.request({ address: s.remote.address, port: s.remote.port }, { type: MsgType.PING }, { onResend: (f) => (resend = f) });
+    expect([1, 2, 3].map(() => resend())).toEqual([true, false, false]);
+    expect(await s.clock.run(r)).toEqual({ ok: false, reason: "timeout" });
+    // The resend took the place of the retransmission: the budget of its IP keeps the rest for later requests.
+    expect(s.counters.tx).toBe(UNVERIFIED_ATTEMPTS);
   });
 
   test("an address that never answered gets fewer attempts, and its IP a small budget of datagrams", async () => {

@@ -3,7 +3,8 @@
  * after the contact's RTO (RFC 6298 estimate, doubled per attempt), each attempt under a fresh request id
  * so every reply is an exact RTT sample; after the last attempt it resolves to `{ ok: false }` (a value,
  * not an exception). `onSlow` fires at the first timeout so a lookup can move on at once instead of
- * waiting for the retries (the thesis's DHT waited 5 s per lost datagram). Requests to an address that has
+ * waiting for the retries (the thesis's DHT waited 5 s per lost datagram); `onResend` lets it send one
+ * again at once when it looks cut off (lookup.ts). Requests to an address that has
  * never answered are held to a budget (constants.ts, UNVERIFIED_*), so that nobody can aim them at a victim.
  */
 import { randomBytes } from "node:crypto";
@@ -16,7 +17,7 @@ import { forgetOldest } from "./forget-oldest.ts";
 import { equalIds, type Id } from "./id.ts";
 import { checkProof, makeRequestProof } from "./proof.ts";
 import { TokenBuckets } from "./rate-limit.ts";
-import { DelayAboveFloor, RttEstimator } from "./rtt.ts";
+import { DelayAboveFloor, RecentRtts, RttEstimator } from "./rtt.ts";
 import { familiesOf, type DatagramTransport } from "./transport/types.ts";
 import { toHex } from "../util/hex.ts";
 import { familyOf, limitKey } from "../util/ipv6.ts";
@@ -39,6 +40,12 @@ export interface RequestOptions {
   onSlow?: () => void;
   /** Called for every datagram this request sends (lookups count their messages). */
   onSend?: () => void;
+  /**
+   * Called once, at once, with a function that sends the request again now under a new request id, outside
+   * its retransmission schedule, which goes on unchanged (a lookup that looks cut off probes with it). It
+   * returns false when nothing was sent: the request has ended, or the address is over its unverified budget.
+   */
+  onResend?: (resend: () => boolean) => void;
   attempts?: number;
   /** An address the operator gave (bootstrap) or a neighbour saved by an earlier run: not held to the unverified budget. */
   trusted?: boolean;
@@ -72,6 +79,8 @@ interface Pending {
   withProof: boolean[];
   timer?: TimerHandle;
   tokenRetry: boolean;
+  /** Datagrams sent by resend(), outside the schedule. */
+  resent: number;
   slow: boolean;
   /** When it timed out: a reply after that still counts (late), but resolves nothing. */
   gaveUpAt?: number;
@@ -97,6 +106,8 @@ export class Rpc {
   readonly globalRtt = new RttEstimator();
   /** The delay above each contact's floor, over all contacts (rtt.ts). */
   private readonly delay = new DelayAboveFloor();
+  /** Recent RTTs over all contacts: what to expect of a contact never measured. */
+  private readonly recent = new RecentRtts();
   /** Datagrams per IP to addresses that never answered (reflection budget). */
   private readonly unverified: TokenBuckets;
   private closed = false;
@@ -149,6 +160,20 @@ export class Rpc {
     return this.delay.rto(this.info(address, port).rtt, this.globalRtt, this.clock.now());
   }
 
+  /**
+   * How long an answer from a contact never measured may take before a lookup asks another node too: the
+   * 90th percentile of recent RTTs over all contacts. Undefined for a measured contact (its RTO, from its
+   * own floor, is that bound) and before there are enough samples.
+   */
+  expectedRtt(address: string, port: number): number | undefined {
+    return this.peerInfo.get(`${address}:${port}`)?.rtt.floor === undefined ? this.recent.quantile(0.9) : undefined;
+  }
+
+  /** The q-quantile of recent RTTs over all contacts (rtt.ts, RecentRtts). */
+  rttQuantile(q: number): number | undefined {
+    return this.recent.quantile(q);
+  }
+
   /** The address sent us a request with a valid token: it receives our datagrams. */
   markVerified(address: string, port: number): void {
     this.info(address, port).verified = true;
@@ -164,7 +189,8 @@ export class Rpc {
   request(to: RpcTarget, body: Body, opts: RequestOptions = {}): Promise<RpcResult> {
     if (this.closed) return Promise.resolve({ ok: false, reason: "closed" });
     return new Promise((resolve) => {
-      const p: Pending = { to, body, opts, attempt: 0, rids: [], sentAt: [], ridBytes: [], withProof: [], tokenRetry: false, slow: false, resolve };
+      const p: Pending = { to, body, opts, attempt: 0, rids: [], sentAt: [], ridBytes: [], withProof: [], tokenRetry: false, resent: 0, slow: false, resolve };
+      opts.onResend?.(() => this.resend(p));
       this.send(p);
     });
   }
@@ -174,14 +200,43 @@ export class Rpc {
     return !info.verified && p.opts.trusted !== true && !this.ownIp(p.to.address);
   }
 
+  /** Sends the request's next attempt and starts its timer (RTO, doubled per attempt). */
   private send(p: Pending): void {
+    if (!this.mayTransmit(p)) return this.finish(p, { ok: false, reason: "timeout" });
+    this.transmit(p);
+    const timeout = Math.min(MAX_RTO_MS, this.rto(p.to.address, p.to.port) * 2 ** p.attempt);
+    p.timer = this.clock.setTimeout(() => this.expire(p), timeout);
+  }
+
+  private resend(p: Pending): boolean {
+    const last = p.rids.at(-1);
+    if (last === undefined || !this.pending.has(last)) return false;
+    // To an address that never answered, a resend takes the place of a retransmission (its budget is for requests).
+    if (this.unverifiedTarget(p, this.info(p.to.address, p.to.port)) && this.attemptsLeft(p) <= 0) return false;
+    if (!this.mayTransmit(p)) return false;
+    p.resent++;
+    this.counters.retransmits++;
+    this.transmit(p);
+    return true;
+  }
+
+  /** Attempts the request has left: fewer to an address that never answered, where resends count as attempts. */
+  private attemptsLeft(p: Pending): number {
+    const attempts = p.opts.attempts ?? RPC_ATTEMPTS;
+    if (!this.unverifiedTarget(p, this.info(p.to.address, p.to.port))) return attempts - p.attempt - 1;
+    return Math.min(attempts, UNVERIFIED_ATTEMPTS) - p.attempt - 1 - p.resent;
+  }
+
+  /** Per IPv6 /64: a hostile NODES reply could name every address of a victim's LAN. */
+  private mayTransmit(p: Pending): boolean {
+    if (!this.unverifiedTarget(p, this.info(p.to.address, p.to.port)) || this.unverified.take(limitKey(p.to.address))) return true;
+    this.counters.refused.unverifiedSends++;
+    return false;
+  }
+
+  /** Sends one attempt of the request under a new request id. */
+  private transmit(p: Pending): void {
     const info = this.info(p.to.address, p.to.port);
-    // Per IPv6 /64: a hostile NODES reply could name every address of a victim's LAN.
-    if (this.unverifiedTarget(p, info) && !this.unverified.take(limitKey(p.to.address))) {
-      this.counters.refused.unverifiedSends++;
-      this.finish(p, { ok: false, reason: "timeout" });
-      return;
-    }
     const fresh = info.token && this.clock.now() - info.tokenAt < TOKEN_USE_MS;
     const rid = new Uint8Array(randomBytes(8));
     const ridHex = toHex(rid);
@@ -204,8 +259,6 @@ export class Rpc {
     p.withProof.push(proof !== undefined);
     p.sentAt.push(this.clock.now());
     this.pending.set(ridHex, p);
-    const timeout = Math.min(MAX_RTO_MS, this.rto(p.to.address, p.to.port) * 2 ** p.attempt);
-    p.timer = this.clock.setTimeout(() => this.expire(p), timeout);
     p.opts.onSend?.();
     this.sendRaw(encode(packet), p.to.address, p.to.port);
   }
@@ -215,10 +268,8 @@ export class Rpc {
       p.slow = true;
       p.opts.onSlow?.();
     }
-    p.attempt++;
-    const attempts = p.opts.attempts ?? RPC_ATTEMPTS;
-    const unverified = this.unverifiedTarget(p, this.info(p.to.address, p.to.port));
-    if (p.attempt < (unverified ? Math.min(attempts, UNVERIFIED_ATTEMPTS) : attempts)) {
+    if (this.attemptsLeft(p) > 0) {
+      p.attempt++;
       this.counters.retransmits++;
       this.send(p);
       return;
@@ -272,6 +323,7 @@ export class Rpc {
     const above = info.rtt.sample(rttMs, now);
     if (above !== undefined) this.delay.sample(above, now);
     this.globalRtt.sample(rttMs, now);
+    this.recent.sample(rttMs);
     info.verified = true;
     info.id = packet.sender;
     if (p.withProof[attempt]) info.proved = true;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { INITIAL_RTO_MS, MIN_RTO_MS } from "./constants.ts";
-import { DelayAboveFloor, FLOOR_WINDOW_MS, RttEstimator } from "./rtt.ts";
+import { DelayAboveFloor, FLOOR_WINDOW_MS, RECENT_RTTS, RecentRtts, RttEstimator } from "./rtt.ts";
 
 function estimators() {
   const delay = new DelayAboveFloor();
@@ -55,5 +55,20 @@ describe("retransmission timeouts", () => {
     expect(c.floor).toBe(40);
     expect(c.sample(90, 20 + FLOOR_WINDOW_MS + 1)).toBeUndefined(); // a route may have changed
     expect(c.floor).toBe(90);
+  });
+});
+
+describe("recent RTTs over all contacts", () => {
+  test("a quantile needs 3 samples; of few it is the largest; old samples leave the window", () => {
+    const r = new RecentRtts();
+    r.sample(50);
+    r.sample(300);
+    expect(r.quantile(0.9)).toBeUndefined();
+    r.sample(100);
+    expect(r.quantile(0.9)).toBe(300);
+    expect(r.quantile(0.5)).toBe(100);
+    for (let i = 1; i <= RECENT_RTTS; i++) r.sample(i);
+    expect(r.quantile(0.9)).toBe(Math.floor(0.9 * RECENT_RTTS) + 1);
+    expect(r.quantile(0.75)).toBe(0.75 * RECENT_RTTS + 1);
   });
 });

@@ -299,10 +299,16 @@ class Transfer {
     this.clock.clearTimeout(this.deadline);
     this.abort.abort();
     this.unpin();
-    for (const l of this.layers.values()) await l.writer?.discard();
+    const discarded = Promise.all([...this.layers.values()].map((l) => l.writer?.discard()));
     // The protocol cannot stop a stream, and a hostile source would not stop anyway: a failed transfer whose
     // source may still be sending is hung up on, once the failure has reached the caller (microtasks, no
-    // I/O), so that an answer the caller sends on this connection still goes first.
-    if (this.failure && this.streaming) setTimeout(() => this.source.close(`image transfer failed: ${this.failure?.message}`), 0);
+    // I/O), so that an answer the caller sends on this connection still goes first. Its spool files go in
+    // the background: every ms spent waiting for the disk is more of the flood read and decrypted.
+    if (this.failure && this.streaming) {
+      discarded.catch(() => {});
+      setTimeout(() => this.source.close(`image transfer failed: ${this.failure?.message}`), 0);
+      return;
+    }
+    await discarded;
   }
 }

@@ -127,10 +127,12 @@ ${errors.length ? `\nFailures (first reasons):\n${errors.join("\n")}\n` : ""}
 |---|${PHASES.map(() => "---").join("|")}|
 ${phases.join("\n")}
 
-The ICON asks for a closer node (trace and router lookups) and replicates at the websocket upgrade, while the client's
-handshake is on its way: "migrateReceived" comes as soon as both the welcome has gone and the replica runs. A direct
-migration has no replicate round trip: the origin knows the replica runs and hands the client's state over on its open
-connection, so what follows the welcome there is the finder's work (instant when its caches answer).
+The origin's node starts the finder's work (trace and router lookups) at the client's TCP SYN to the ICON's port
+(conntrack's new-connection event), one RTT before the ICON asks for a closer node at the websocket upgrade and joins
+that work; the ICON replicates at once, while the client's handshake is on its way: "migrateReceived" comes as soon as
+both the welcome has gone and the replica runs. A direct migration has no replicate round trip: the origin knows the
+replica runs and hands the client's state over on its open connection, so what follows the welcome there is what is
+left of the finder's work (none when it ended before the hello arrived, or its caches answered).
 
 ## Where the replicate's time went (means over samples that replicated; ms)
 

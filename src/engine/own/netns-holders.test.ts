@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { IconError } from "../../errors.ts";
 import { silentLogger } from "../../log.ts";
 import { MemoryEngine } from "../memory-engine.ts";
 import { holderName, NetnsHolders } from "./netns-holders.ts";
@@ -46,6 +47,17 @@ describe("network namespace holders", () => {
     expect(names(engine)).toEqual(["icon-net--spare running", `${holderName("web")} running`]);
     await fresh.remove("web");
     expect(names(engine)).toEqual(["icon-net--spare running"]);
+  });
+
+  test("a stopped holder that will not start (containerd after an engine restart) is made anew, running", async () => {
+    const { engine, holders } = setup();
+    const old = (await holders.ensure("web")).id;
+    await engine.stopContainer(old, 1);
+    engine.failNext("startContainer", new IconError("DOCKER", "start container: cannot start a stopped process: unknown"));
+    const h = await new NetnsHolders(engine, "bridge", false, silentLogger).ensure("web");
+    expect(h.id).not.toBe(old);
+    expect(h.address).toMatch(/^10\./);
+    expect(names(engine)).toEqual([`${holderName("web")} running`]);
   });
 
   test("once closed (the node stops) no spare is made", async () => {

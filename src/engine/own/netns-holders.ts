@@ -68,9 +68,21 @@ export class NetnsHolders {
     return spare;
   }
 
-  /** Starts the holder if it is not running; with an ICON's name, follows it. */
+  /**
+   * Starts the holder if it is not running; with an ICON's name, follows it. A holder holds nothing but its
+   * namespace, so one that will not start is made anew: right after an engine restart, containerd can refuse
+   * a container the engine stopped on its way down ("cannot start a stopped process"; seen in 1 of 64 hot
+   * starts). The ICON's own container, which joined the old holder, is then made anew by the yard (NOT_FOUND).
+   */
   private async run(icon: string | undefined, id: string): Promise<Holder> {
-    await this.engine.startContainer(id);
+    try {
+      await this.engine.startContainer(id);
+    } catch (e) {
+      this.log.warn("a network holder would not start: making it anew", { holder: icon === undefined ? SPARE : holderName(icon), error: e as Error });
+      await this.engine.removeContainer(id, { force: true }).catch(() => {});
+      id = await this.create(icon === undefined ? SPARE : holderName(icon));
+      await this.engine.startContainer(id);
+    }
     const info = await this.engine.inspectContainer(id);
     if (icon !== undefined) this.follow(icon, id);
     return this.holder({ id, addresses: {}, ...info });

@@ -38,6 +38,7 @@ async function app(services: Partial<IconServices>): Promise<number> {
       services: () => ({ findCloser: async () => [], replicate: async () => ({ replica: "x" }), sendToParent: async () => false, sendToChildren: async () => 0, ...services }),
       onReady: async () => ready(),
       onPolicy: async () => {},
+      save: async () => {},
     },
   );
   const socket = await RuntimeSocket.listen(join(dir, "icon.sock"), entry, silentLogger);

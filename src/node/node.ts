@@ -63,7 +63,7 @@ export class IconNode {
     let yard: YardComponent | undefined;
     topology = new TopologyComponent({
       config, log: log.child("topology"), dht: () => dht.dht, peerPort: () => peer?.port ?? config.peerPort, announceAs: () => nat.announceAs(),
-      isIconPort: (port) => yard?.yard?.records().some((r) => r.port === port) === true,
+      asksCloserOn: (port) => yard?.yard?.records().some((r) => r.port === port && r.asksCloser === true) === true,
     });
     const engine = new EngineComponent({ config, log: log.child("engine") });
     // ICON ports are mapped on the home router while the ICONs run (portMapping auto).

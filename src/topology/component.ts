@@ -32,8 +32,8 @@ export interface TopologyComponentInit {
   tracer?: Tracer;
   /** Where this node is announced, or why not now (nat/component.ts). @default the DHT's address, the bound ports */
   announceAs?: () => AnnounceAs;
-  /** Whether a TCP port is one of the yard's ICONs' published ports: clients' SYNs there start the finder (config synPrefetch). */
-  isIconPort?: (port: number) => boolean;
+  /** Whether a TCP port is published by an ICON that asks for closer nodes: clients' SYNs there start the finder (config synPrefetch). */
+  asksCloserOn?: (port: number) => boolean;
 }
 
 export class TopologyComponent implements NodeComponent {
@@ -81,9 +81,9 @@ export class TopologyComponent implements NodeComponent {
     });
     this.topology = topology;
     topology.start();
-    const { isIconPort } = this.init;
-    if (config.synPrefetch && isIconPort) {
-      this.synWatcher = new SynWatcher({ isIconPort, isSelf, prefetch: (ip) => topology.finder.prefetch(ip), concurrency: config.traceConcurrency, log });
+    const { asksCloserOn } = this.init;
+    if (config.synPrefetch && asksCloserOn) {
+      this.synWatcher = new SynWatcher({ asksCloserOn, isSelf, prefetch: (ip) => topology.finder.prefetch(ip), concurrency: config.traceConcurrency, log });
       if (!this.synWatcher.start()) this.synWatcher = undefined;
     }
   }

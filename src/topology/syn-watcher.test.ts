@@ -38,12 +38,12 @@ function source(): EventSource & { push(b: Uint8Array): void; closed: boolean } 
   return s;
 }
 
-function watcher(o: { isIconPort?: (p: number) => boolean; concurrency?: number; open?: () => EventSource; log?: string[]; clock?: FakeClock } = {}) {
+function watcher(o: { asksCloserOn?: (p: number) => boolean; concurrency?: number; open?: () => EventSource; log?: string[]; clock?: FakeClock } = {}) {
   const started: string[] = [];
   const finish: (() => void)[] = [];
   const lines = o.log ?? [];
   const w = new SynWatcher({
-    isIconPort: o.isIconPort ?? ((p) => p === ICON_PORT),
+    asksCloserOn: o.asksCloserOn ?? ((p) => p === ICON_PORT),
     isSelf: (ip) => ip === SELF,
     prefetch: (ip) => {
       started.push(ip);
@@ -71,7 +71,7 @@ describe("SYN watcher", () => {
   });
 
   test("other ports, other protocols and this host's own connections start nothing", () => {
-    const { w, started } = watcher({ isIconPort: (p) => p === 8080 });
+    const { w, started } = watcher({ asksCloserOn: (p) => p === 8080 });
     w.handle(syn("10.64.6.10")); // to a port no ICON has
     const mine = watcher();
     mine.w.handle(syn(SELF)); // from this host

@@ -7,7 +7,8 @@
  *
  * Anyone can send SYNs, from any source address, spoofed too: each prefetch of an unseen /24 costs a
  * trace of the source (probes that reach it: a spoofed source is a third party) and a lookup per router.
- * So only SYNs to this host's own addresses at an ICON's published port count, at most
+ * So only SYNs to this host's own addresses at the published port of an ICON that has asked for closer
+ * nodes count (one that never asks, as a replica that stays put, has no use for the work), at most
  * SYN_RATE_PER_SUBNET per second per /24 (/48) and SYN_RATE in all (token buckets, as the peer port
  * counts handshakes: peer/limits.ts), and at most `concurrency` prefetches run at once (the harvester's
  * traceConcurrency); a SYN beyond that is dropped and counted, and its ICON starts the work at the
@@ -27,8 +28,8 @@ export const SYN_RATE_PER_SUBNET = 1;
 export const SYN_RATE = 10;
 
 export interface SynWatcherDeps {
-  /** Whether a TCP port is one of this node's ICONs' published ports. */
-  isIconPort: (port: number) => boolean;
+  /** Whether a TCP port is published by one of this node's ICONs that ask for closer nodes (IconRecord.asksCloser). */
+  asksCloserOn: (port: number) => boolean;
   /** This host's own addresses. */
   isSelf: (ip: string) => boolean;
   /** Starts the finder's work for a client; settles when it is done. */
@@ -88,12 +89,12 @@ export class SynWatcher {
 
   /** One datagram (or several read back to back) of conntrack events. */
   handle(bytes: Uint8Array): void {
-    const { isIconPort, isSelf } = this.deps;
+    const { asksCloserOn, isSelf } = this.deps;
     const connections = parseEvents(bytes, (e) => {
       if (this.stats.malformed++ === 0) this.deps.log.warn("a malformed conntrack event was skipped", { error: e.message });
     });
     for (const c of connections) {
-      if (c.protocol !== IPPROTO_TCP || !isIconPort(c.destinationPort) || !isSelf(c.destination) || isSelf(c.source)) continue;
+      if (c.protocol !== IPPROTO_TCP || !asksCloserOn(c.destinationPort) || !isSelf(c.destination) || isSelf(c.source)) continue;
       this.stats.syns++;
       if (this.running >= this.deps.concurrency || !this.perSubnet.take(subnetOf(c.source)) || !this.overall.take("")) {
         this.stats.limited++;

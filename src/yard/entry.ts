@@ -23,6 +23,8 @@ export interface EntryHost {
   /** The ICON said ready on `port`. */
   onReady(entry: IconEntry, port: number): Promise<void>;
   onPolicy(entry: IconEntry): Promise<void>;
+  /** Saves the entry's record (errors are logged, not thrown). */
+  save(entry: IconEntry): Promise<void>;
 }
 
 /** Events kept for an ICON that is not connected (e.g. a replica status while it reconnects). */
@@ -104,6 +106,10 @@ export class IconEntry implements RuntimeHandler {
         await this.host.onReady(this, req.port);
         return { endpoint: { address: this.host.address(), port: this.rec.port } };
       case "findCloser":
+        if (!this.rec.asksCloser) {
+          this.rec.asksCloser = true;
+          void this.host.save(this); // not awaited: the answer does not wait for the disk
+        }
         return { candidates: await services.findCloser(this.ref(), req.client) };
       case "replicate":
         return await services.replicate(this.ref(), req.target, req.options ?? {}, (s) => this.deliver({ event: "replica", ...s }));

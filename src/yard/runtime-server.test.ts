@@ -26,6 +26,7 @@ let icons: Icon[] = [];
 const readies: number[] = [];
 let services: IconServices = unavailableServices;
 let policies = 0;
+let saves = 0;
 
 function host(): EntryHost {
   return {
@@ -36,6 +37,7 @@ function host(): EntryHost {
     now: Date.now,
     onReady: async (_e, port) => void readies.push(port),
     onPolicy: async () => void policies++,
+    save: async () => void saves++,
   };
 }
 
@@ -144,8 +146,13 @@ describe("runtime protocol through the icon-runtime library", () => {
     const entry = new IconEntry(rec(), host());
     await listen(entry);
     const i = icon();
+    expect(entry.rec.asksCloser).toBeUndefined();
+    const savedBefore = saves;
     const [c] = await i.findCloser("192.0.2.1");
     expect(c).toMatchObject({ address: "10.9.9.9", routerId: "192.0.2.1" });
+    // The record learns, once, that this ICON asks: clients' SYNs to its port now start the finder.
+    await i.findCloser("192.0.2.2");
+    expect({ asksCloser: entry.rec.asksCloser, saves: saves - savedBefore }).toEqual({ asksCloser: true, saves: 1 });
     const replica = await i.replicate(c!, { state: { user: 5 } });
     expect(replica.id).toBe("r1");
     expect(await replica.running).toEqual({ address: "10.9.9.9", port: 20000 });

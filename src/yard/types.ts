@@ -50,6 +50,12 @@ export interface IconRecord {
   /** Last state and failure reason, so a restarted node can report a FAILED ICON as failed. */
   lastState: IconState;
   reason?: string;
+  /**
+   * The ICON has asked for closer nodes (icon.findCloser) at least once: the node then starts that work at a
+   * client's SYN to its port (topology/syn-watcher.ts). An ICON that never asks (a replica that stays put, a
+   * plain service) would only cost traces to its clients.
+   */
+  asksCloser?: boolean;
   /** Set before the container is removed, so a node killed mid-rm finishes the job at restart. */
   removing?: boolean;
 }

@@ -108,6 +108,7 @@ export class Yard {
       address: o.address,
       services: () => this.services,
       onReady: (e, port) => this.life.onReady(e, port),
+      save: (e) => this.life.save(e),
       onPolicy: async (e) => {
         // The owner signs the root's new policy, so replicas made from now on carry it.
         if (e.rec.role === "root" && e.rec.manifest) e.rec.manifest = this.sign(e.rec, e.rec.manifest.imageId);

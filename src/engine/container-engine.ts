@@ -76,6 +76,8 @@ export interface ContainerInfo {
   addresses: Record<string, string>;
   /** Global (here: unique local) IPv6 address per network, where the network has IPv6. */
   addresses6?: Record<string, string>;
+  /** The container whose network namespace it joins (network mode `container:<it>`), running or not. */
+  joinsNetworkOf?: string;
 }
 
 export interface ContainerSummary {

@@ -137,6 +137,7 @@ export class DockerEngine implements ContainerEngine {
         pid: c.State.Pid,
         addresses: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).filter(([, n]) => n.IPAddress).map(([name, n]) => [name, n.IPAddress])),
         addresses6: Object.fromEntries(Object.entries(c.NetworkSettings?.Networks ?? {}).filter(([, n]) => n.GlobalIPv6Address).map(([name, n]) => [name, n.GlobalIPv6Address])),
+        ...(c.HostConfig.NetworkMode?.startsWith("container:") ? { joinsNetworkOf: c.HostConfig.NetworkMode.slice("container:".length) } : {}),
       };
     });
   }

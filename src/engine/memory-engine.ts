@@ -136,6 +136,7 @@ export class MemoryEngine implements ContainerEngine {
       error: c.error, oomKilled: c.oomKilled, labels: { ...c.spec.labels }, startedAt: c.startedAt, finishedAt: c.finishedAt, pid: c.pid,
       // On a named network a running container has an address: 10.x.y.z from its pid (unique while it runs).
       addresses: up(c) && c.spec.network.mode === "network" ? { [c.spec.network.network]: `10.${c.pid >> 16 & 255}.${c.pid >> 8 & 255}.${c.pid & 255}` } : {},
+      ...(c.spec.network.mode === "container" ? { joinsNetworkOf: c.spec.network.container } : {}),
     };
   }
 

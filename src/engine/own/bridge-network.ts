@@ -52,9 +52,11 @@ export class BridgeNetwork implements IconNetwork {
 
   async attach(containerId: string, port: number, icon: string): Promise<IconNetFacts> {
     const info = await this.engine.inspectContainer(containerId);
-    // A container made before holders has an address of its own; one in its holder's namespace has none.
-    const own = info?.addresses[this.network];
-    const held = !own && info?.running ? await this.netns.ensure(icon) : undefined;
+    // A container made before holders has an address of its own while it runs; one in its holder's namespace
+    // has the holder's, running or not: an ICON that crashed at once may have exited before this, and must
+    // fail with its exit code and logs (lifecycle.ts), not for want of an address.
+    const held = info?.joinsNetworkOf ? await this.netns.ensure(icon) : undefined;
+    const own = held ? undefined : info?.addresses[this.network];
     const address = own ?? held?.address;
     const address6 = !this.ipv6 ? undefined : own ? info?.addresses6?.[this.network] : held?.address6;
     if (!address) throw new IconError("DOCKER", `container ${containerId.slice(0, 12)} has no address on the node's network ${this.network}`, "See the node's engine.log.");

@@ -23,6 +23,8 @@ export interface Home {
   outer: string;
   /** static: the ports forwarded to the host (UDP and TCP). */
   forward?: PortRange[];
+  /** The home router drops unsolicited inbound IPv6 (firewall6.ts). */
+  firewall6?: true;
 }
 
 export function expandHomes(t: NetworkSpec): { network: NetworkSpec; homes: Home[] } {
@@ -34,7 +36,10 @@ export function expandHomes(t: NetworkSpec): { network: NetworkSpec; homes: Home
     const gateway = gatewayName(h.name);
     const carrier = h.nat === "cgnat" ? carrierName(h.name) : undefined;
     const chain = [h.name, gateway, ...(carrier ? [carrier] : [])];
-    homes.push({ host: h.name, kind: h.nat, gateway, ...(carrier ? { carrier } : {}), outer: chain.at(-1)!, ...(h.nat === "static" ? { forward: h.forward ?? DEFAULT_FORWARD } : {}) });
+    homes.push({
+      host: h.name, kind: h.nat, gateway, ...(carrier ? { carrier } : {}), outer: chain.at(-1)!,
+      ...(h.nat === "static" ? { forward: h.forward ?? DEFAULT_FORWARD } : {}), ...(h.firewall6 ? { firewall6: true as const } : {}),
+    });
     routers.push(...chain.slice(1).map((name) => ({ name })));
     links = links.flatMap((l) => {
       if (l.a !== h.name && l.b !== h.name) return [l];
@@ -103,7 +108,7 @@ export function natTables(role: "gateway" | "carrier", home: Home, wan: string, 
   if (home.kind === "static")
     for (const r of home.forward ?? [])
       for (const proto of ["udp", "tcp"]) {
-        const ports = r.first === r.last ? `${r.first}` : `${r.first}:${r.last}`;
+        const ports = dports(r);
         t.nat.push(`PREROUTING -i ${wan} -p ${proto} -m ${proto} --dport ${ports} -j DNAT --to-destination ${lanHost}`);
         t.filter.push(`FORWARD -i ${wan} -d ${lanHost}/32 -p ${proto} -m ${proto} --dport ${ports} -m conntrack --ctstate DNAT -j ACCEPT`);
       }
@@ -112,17 +117,25 @@ export function natTables(role: "gateway" | "carrier", home: Home, wan: string, 
   return t;
 }
 
-/** miniupnpd.conf for a home router: UPnP IGD and NAT-PMP/PCP on the LAN, mappings only for the LAN's own hosts. */
-export function miniupnpdConfig(o: { testbed: string; home: Home; wan: string; lanIface: string; lanPrefix: string }): string {
+/** A port range as iptables' --dport takes it. */
+export const dports = (r: PortRange) => (r.first === r.last ? `${r.first}` : `${r.first}:${r.last}`);
+
+/**
+ * miniupnpd.conf for a home router: UPnP IGD and NAT-PMP/PCP on the LAN, mappings only for the LAN's own
+ * hosts. `ipv6` (a firewall6 home): pinholes too, on the WAN interface (ext_ifname6).
+ */
+export function miniupnpdConfig(o: { testbed: string; home: Home; wan: string; lanIface: string; lanPrefix: string; ipv6?: boolean }): string {
   const h = createHash("sha256").update(`${o.testbed}/${o.home.host}`).digest("hex");
   const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
   return [
     `ext_ifname=${o.wan}`,
+    ...(o.ipv6 ? [`ext_ifname6=${o.wan}`] : []),
     `listening_ip=${o.lanIface}`,
     `port=${UPNP_HTTP_PORT}`,
     "enable_upnp=yes",
     "enable_natpmp=yes",
-    // A client may map ports only to its own address, as home routers ship.
+    // A client may map ports only to its own address, as home routers ship. (miniupnpd checks a
+    // pinhole's InternalClient against the sender's IPv6 address whatever this says: upnpsoap.c.)
     "secure_mode=yes",
     "system_uptime=yes",
     `uuid=${uuid}`,

@@ -116,7 +116,14 @@ export function configScript(n: NodePlan): string {
   // The delay process reads IPv6 packets from the same queues (it copies metadata only). Neighbour
   // discovery passes undelayed, as ARP does for IPv4 (it is not IP): otherwise the first packets to
   // a new neighbour wait a round trip per hop.
-  if (six && n.rules.length) lines.push("ip6tables-restore <<'EOF'", ...table("mangle", MANGLE, [], [...ND_FIRST, ...n.rules]), "EOF");
+  const mangle6 = six && n.rules.length ? table("mangle", MANGLE, [], [...ND_FIRST, ...n.rules]) : [];
+  const fw6 = n.nat?.tables6;
+  if (fw6)
+    // A firewall6 home router: miniupnpd puts its pinholes in the legacy tables, so all its IPv6 rules
+    // live there, as its IPv4 ones do.
+    lines.push("ip6tables-legacy-restore <<'EOF'", ...table("raw", ["PREROUTING"], [], fw6.raw), ...mangle6,
+      ...table("filter", ["FORWARD"], fw6.chains, fw6.filter), "EOF");
+  else if (mangle6.length) lines.push("ip6tables-restore <<'EOF'", ...mangle6, "EOF");
   for (const i of n.ifaces) if (i.rateMbit) lines.push(tbf(i.name, i.rateMbit));
   return lines.join("\n") + "\n";
 }

@@ -15,6 +15,7 @@ import {
 } from "./addressing.ts";
 import type { DockerdPlan } from "../engine/daemon/plan.ts";
 import { dockerdPlan } from "./dockerd/paths.ts";
+import { firewall6Tables, type Firewall6Tables } from "./firewall6.ts";
 import { expandHomes, miniupnpdConfig, natTables, NATPMP_PORT, UPNP_HTTP_PORT, type Home, type NatTables } from "./homes.ts";
 import { containerName, netnsName, upnpDir } from "./names.ts";
 import { addRoutes, type Announcement } from "./routes.ts";
@@ -67,8 +68,10 @@ export interface NatRole {
   wan: string;
   /** Legacy iptables (miniupnpd needs those tables): NAT, filter, and extra chains. */
   tables: NatTables;
-  /** upnp gateways: miniupnpd's directory (config, log, pid file) and config. */
-  upnp?: { dir: string; config: string };
+  /** A firewall6 home's router: its IPv6 filter, legacy ip6tables too (firewall6.ts). */
+  tables6?: Firewall6Tables;
+  /** upnp gateways: miniupnpd's directory (config, log, pid file) and config; `ipv6`: it opens pinholes too (no -4). */
+  upnp?: { dir: string; config: string; ipv6?: true };
 }
 
 export interface NodePlan {
@@ -100,12 +103,17 @@ export interface HomePlan extends Home {
   lanPrefix: string;
   /** The home router's LAN address: the host's gateway, and where UPnP / NAT-PMP answer. */
   gatewayAddress: string;
+  /** `ipv6`: its global IPv6 address on the LAN. */
+  gatewayAddress6?: string;
   /** The home router's WAN address: public-looking, or in 100.64/10 behind CGNAT. */
   wanAddress: string;
   /** The address the rest of the testbed sees the host's traffic come from. */
   publicAddress: string;
-  /** upnp: the IGD's description URL (upnpc -u URL skips the 2 s SSDP discovery) and NAT-PMP's address. */
-  upnp?: { igd: string; natpmp: string };
+  /**
+   * upnp: the IGD's description URL (upnpc -u URL skips the 2 s SSDP discovery) and NAT-PMP's address;
+   * with firewall6 also over IPv6, where pinholes are asked for (IGDv2 AddPinhole, PCP MAP).
+   */
+  upnp?: { igd: string; natpmp: string; igd6?: string; pcp6?: string };
 }
 
 export interface Plan {
@@ -264,8 +272,14 @@ export function makePlan(testbed: string, t: NetworkSpec, docker: boolean, engin
       if (ipv6) n.routes6!.push({ to: "default", via: wan.peerAddress6!, dev: wan.name });
       const lan = homeLan(hostIndex.get(home.host)!);
       n.nat = { role, host: home.host, wan: wan.name, tables: natTables(role, home, wan.name, lan.host) };
+      // The firewall sits on the home router; topology.ts allows it only with IPv6.
+      const fw6 = role === "gateway" && home.firewall6 === true;
+      if (fw6) n.nat.tables6 = firewall6Tables(home, wan.name, nodes.get(home.host)!.address6!);
       if (role === "gateway" && home.kind === "upnp")
-        n.nat.upnp = { dir: upnpDir(testbed, n.name), config: miniupnpdConfig({ testbed, home, wan: wan.name, lanIface: home.host, lanPrefix: lan.prefix }) };
+        n.nat.upnp = {
+          dir: upnpDir(testbed, n.name), config: miniupnpdConfig({ testbed, home, wan: wan.name, lanIface: home.host, lanPrefix: lan.prefix, ipv6: fw6 }),
+          ...(fw6 ? { ipv6: true as const } : {}),
+        };
     }
   }
 
@@ -279,10 +293,12 @@ export function makePlan(testbed: string, t: NetworkSpec, docker: boolean, engin
       const gw = nodes.get(home.gateway)!;
       const wan = gw.ifaces.find((i) => i.name === gw.nat!.wan)!.address;
       const outer = nodes.get(home.outer)!;
+      const gw6 = gw.ifaces.find((i) => i.peerNode === home.host)!.address6;
+      const upnp6 = gw6 && home.firewall6 ? { igd6: `http://[${gw6}]:${UPNP_HTTP_PORT}/rootDesc.xml`, pcp6: `[${gw6}]:${NATPMP_PORT}` } : {};
       return {
-        ...home, lanAddress: lan.host, lanPrefix: lan.prefix, gatewayAddress: lan.gateway, wanAddress: wan,
+        ...home, lanAddress: lan.host, lanPrefix: lan.prefix, gatewayAddress: lan.gateway, ...(gw6 ? { gatewayAddress6: gw6 } : {}), wanAddress: wan,
         publicAddress: outer.ifaces.find((i) => i.name === outer.nat!.wan)!.address,
-        ...(home.kind === "upnp" ? { upnp: { igd: `http://${lan.gateway}:${UPNP_HTTP_PORT}/rootDesc.xml`, natpmp: `${lan.gateway}:${NATPMP_PORT}` } } : {}),
+        ...(home.kind === "upnp" ? { upnp: { igd: `http://${lan.gateway}:${UPNP_HTTP_PORT}/rootDesc.xml`, natpmp: `${lan.gateway}:${NATPMP_PORT}`, ...upnp6 } } : {}),
       };
     });
   return plan;

@@ -79,14 +79,22 @@ export interface StatusNat {
   lanPrefix: string;
   /** The home router's LAN address: the host's gateway, where UPnP IGD and NAT-PMP/PCP answer. */
   gatewayAddress: string;
+  /** `ipv6`: its global IPv6 address on the LAN. */
+  gatewayAddress6?: string;
   /** The home router's WAN address: public-looking, or in 100.64/10 behind CGNAT. */
   wanAddress: string;
   /** What other hosts see the host's traffic come from, and send to for a mapped or forwarded port. */
   publicAddress: string;
   /** static: the ports forwarded to the host, UDP and TCP alike ("4100", "20000-20999"). */
   forwarded?: string[];
-  /** upnp: the IGD's description URL (`upnpc -u URL` skips discovery), NAT-PMP's address:port, whether miniupnpd runs. */
-  upnp?: { igd: string; natpmp: string; miniupnpd: "running" | "dead" };
+  /** Whether the home router drops unsolicited inbound IPv6 (`"firewall6"`); without, IPv6 reaches the host unfiltered. */
+  firewall6: boolean;
+  /**
+   * upnp: the IGD's description URL (`upnpc -u URL` skips discovery), NAT-PMP's address:port, whether
+   * miniupnpd runs; with firewall6 also the IGD over IPv6 (`upnpc -6 -u IGD6 -A ...` opens a pinhole) and
+   * PCP's [address]:port over IPv6.
+   */
+  upnp?: { igd: string; natpmp: string; igd6?: string; pcp6?: string; miniupnpd: "running" | "dead" };
 }
 
 export interface StatusHost {
@@ -158,8 +166,8 @@ const rangeText = (r: { first: number; last: number }) => (r.first === r.last ? 
 function natOf(h: HomePlan, upnpAlive: (node: string) => boolean): StatusNat {
   return {
     kind: h.kind, gateway: h.gateway, ...(h.carrier ? { carrier: h.carrier } : {}), lanAddress: h.lanAddress, lanPrefix: h.lanPrefix,
-    gatewayAddress: h.gatewayAddress, wanAddress: h.wanAddress, publicAddress: h.publicAddress,
-    ...(h.forward ? { forwarded: h.forward.map(rangeText) } : {}),
+    gatewayAddress: h.gatewayAddress, ...(h.gatewayAddress6 ? { gatewayAddress6: h.gatewayAddress6 } : {}), wanAddress: h.wanAddress, publicAddress: h.publicAddress,
+    ...(h.forward ? { forwarded: h.forward.map(rangeText) } : {}), firewall6: h.firewall6 === true,
     ...(h.upnp ? { upnp: { ...h.upnp, miniupnpd: upnpAlive(h.gateway) ? "running" as const : "dead" as const } } : {}),
   };
 }

@@ -75,10 +75,34 @@ describe("home networks, IPv6 and numbering in a topology", () => {
     // 9000 and 9000 take blocks of 16384 /24s each: more than the space
     rejects({ ...ok, hosts: [{ name: "A", clientPrefixes: 9000 }, { name: "B", clientPrefixes: 9000 }] }, /need 32768 \/24s; at most 16384/);
   });
+  test("firewall6: only on a host behind a home router in an IPv6 network", () => {
+    const t = parseTopology({ ...home, hosts: [{ name: "A", nat: "upnp", firewall6: true }, { name: "B", nat: "cgnat", firewall6: false }] }, "t.json");
+    expect(t.hosts).toEqual([{ name: "A", nat: "upnp", firewall6: true }, { name: "B", nat: "cgnat" }]);
+    rejects({ ...home, hosts: [{ name: "A", nat: "upnp", firewall6: "yes" }, "B"] }, /"firewall6" must be true or false/);
+    rejects({ ...home, hosts: [{ name: "A", firewall6: true }, "B"] }, /host "A": "firewall6" needs a home router \("nat"\)/);
+    rejects({ ...home, ipv6: false, hosts: [{ name: "A", nat: "static", firewall6: true }, "B"] }, /host "A": "firewall6" needs an IPv6 network/);
+  });
   test("withVariant applies the up flags to any topology and checks the hosts it names", () => {
     const t = withVariant(parseTopology(ok, "t.json"), { ipv6: true, numbering: "per-link", nat: [["B", "cgnat"]] });
     expect([t.ipv6, t.numbering, t.hosts[1]]).toEqual([true, "per-link", { name: "B", docker: true, nat: "cgnat" }]);
     expect(() => withVariant(t, { nat: [["C", "upnp"]] })).toThrow(/no host "C"/);
     expect(withVariant(t, { numbering: "per-router" }).numbering).toBeUndefined();
+  });
+  test("withVariant --firewall6 puts a firewall on every home router, and needs a home and IPv6", () => {
+    const t = withVariant(parseTopology({ ...ok, hosts: ["A", "B", "C"], links: [...ok.links, { a: "r1", b: "C", delayMs: 1 }] }, "t.json"),
+      { ipv6: true, nat: [["A", "upnp"], ["C", "static"]], firewall6: true });
+    expect(t.hosts.map((h) => [h.name, h.firewall6])).toEqual([["A", true], ["B", undefined], ["C", true]]);
+    const usage = (v: Parameters<typeof withVariant>[1], pattern: RegExp) => {
+      try {
+        withVariant(parseTopology(ok, "t.json"), v);
+      } catch (e) {
+        expect(isIconError(e, "USAGE")).toBe(true);
+        expect((e as Error).message).toMatch(pattern);
+        return;
+      }
+      throw new Error("accepted a bad --firewall6");
+    };
+    usage({ ipv6: true, firewall6: true }, /no host is behind a home router/);
+    usage({ nat: [["A", "upnp"]], firewall6: true }, /--firewall6 needs IPv6/);
   });
 });

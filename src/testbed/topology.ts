@@ -26,6 +26,11 @@ export interface HostSpec {
   /** `nat: "static"`: the ports forwarded to the host, UDP and TCP alike (default DEFAULT_FORWARD). */
   forward?: PortRange[];
   /**
+   * With `nat` and IPv6: the home router drops unsolicited inbound IPv6 (firewall6.ts), as home routers
+   * ship; absent, IPv6 reaches the host unfiltered.
+   */
+  firewall6?: boolean;
+  /**
    * Extra /24s the host holds besides its own (addressing.ts clientBlock): a client that can come from
    * a network nobody has seen yet, as in `icon bench migrate --case first`. Not behind NAT.
    */
@@ -107,6 +112,10 @@ function hostOf(v: unknown): HostSpec {
     if (!Array.isArray(o.forward) || !o.forward.length) throw bad(`host "${o.name}": "forward" must be a non-empty array of ports or "FIRST-LAST" ranges`);
     h.forward = o.forward.map((p) => portRange(p, `host "${o.name}" forward`));
   }
+  if (o.firewall6 !== undefined) {
+    if (typeof o.firewall6 !== "boolean") throw bad(`host "${o.name}": "firewall6" must be true or false`);
+    if (o.firewall6) h.firewall6 = true;
+  }
   return h;
 }
 
@@ -179,6 +188,10 @@ export function checkShape(t: NetworkSpec): void {
   let blocks = 0;
   for (const h of t.hosts) {
     if (h.clientPrefixes && h.nat) throw bad(`host "${h.name}": "clientPrefixes" cannot be given to a host behind NAT`);
+    // The firewall is the home router's: a host on its access router's link has none, nor an IPv4-only one.
+    if (h.firewall6 && (!h.nat || !t.ipv6))
+      throw new IconError("INVALID_INPUT", `topology: host "${h.name}": "firewall6" needs ${h.nat ? 'an IPv6 network ("ipv6": true)' : 'a home router ("nat")'}`,
+        h.nat ? 'Add "ipv6": true to the topology (or pass --ipv6), or drop "firewall6".' : 'Give the host "nat": "upnp", "static" or "cgnat", or drop "firewall6".');
     blocks += blockSize(h.clientPrefixes ?? 0);
   }
   if (blocks > MAX_CLIENT_PREFIXES) throw bad(`the hosts' clientPrefixes need ${blocks} /24s; at most ${MAX_CLIENT_PREFIXES} exist`);
@@ -209,9 +222,11 @@ export interface Variant {
   numbering?: Numbering;
   /** Hosts to put behind a home router: [host, kind]. */
   nat?: [string, NatKind][];
+  /** Every NAT host's home router drops unsolicited inbound IPv6 (`up --firewall6`). */
+  firewall6?: boolean;
 }
 
-/** Applies `up --ipv6 --numbering X --nat KIND@HOST` to any topology (thesis, random or a file). */
+/** Applies `up --ipv6 --numbering X --nat KIND@HOST --firewall6` to any topology (thesis, random or a file). */
 export function withVariant(t: NetworkSpec, v: Variant): NetworkSpec {
   const out: NetworkSpec = { ...t, hosts: t.hosts.map((h) => ({ ...h })) };
   if (v.ipv6) out.ipv6 = true;
@@ -226,6 +241,12 @@ export function withVariant(t: NetworkSpec, v: Variant): NetworkSpec {
     if (!NAT_KINDS.includes(kind)) throw new IconError("USAGE", `--nat ${kind}@${name}: "${kind}" is not one of ${NAT_KINDS.join(", ")}`, "Give --nat upnp@HOST, cgnat@HOST or static@HOST.");
     if (h.nat !== kind) delete h.forward;
     h.nat = kind;
+  }
+  if (v.firewall6) {
+    const homes = out.hosts.filter((h) => h.nat);
+    if (!homes.length) throw new IconError("USAGE", "--firewall6: no host is behind a home router", "Put one there with --nat upnp@HOST (or static@, cgnat@), or drop --firewall6.");
+    if (!out.ipv6) throw new IconError("USAGE", "--firewall6 needs IPv6", "Add --ipv6 (or \"ipv6\": true in the topology file).");
+    for (const h of homes) h.firewall6 = true;
   }
   checkShape(out);
   return out;

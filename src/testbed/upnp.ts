@@ -1,7 +1,8 @@
 /**
  * miniupnpd in each upnp home router: Debian's `miniupnpd-iptables`, started by us with a config we
  * write (the package's init script needs a file only the `miniupnpd` metapackage ships), in the
- * foreground (-d) inside the home router's namespace, IPv4 only (-4). Its PID is recorded the moment
+ * foreground (-d) inside the home router's namespace: IPv4 only (-4), unless the home has an IPv6 firewall
+ * (firewall6.ts), where it also opens pinholes (UPnP IGDv2 WANIPv6FirewallControl, PCP MAP). Its PID is recorded the moment
  * it is spawned; a PID is trusted only while /proc shows miniupnpd with this config, so a recycled PID
  * is never killed.
  */
@@ -27,7 +28,7 @@ export function isMiniupnpd(pid: number | undefined, n: NodePlan): boolean {
 
 /** Starts miniupnpd in `n`'s namespace; `spawned(pid)` records it before anything can fail. */
 export async function startMiniupnpd(n: NodePlan, spawned: (pid: number) => void, timeoutMs = 10_000): Promise<number> {
-  const { dir, config } = n.nat!.upnp!;
+  const { dir, config, ipv6 } = n.nat!.upnp!;
   const f = upnpFiles(dir);
   mkdirSync(dir, { recursive: true });
   writeFileSync(f.config, config);
@@ -36,7 +37,7 @@ export async function startMiniupnpd(n: NodePlan, spawned: (pid: number) => void
   let child;
   try {
     // nsenter, not `ip netns exec`: only the network namespace differs (dockerd/daemon.ts does the same).
-    child = spawn("nsenter", [`--net=${netnsPath(n.netns)}`, "miniupnpd", "-f", f.config, "-d", "-4", "-P", f.pidfile], { detached: true, stdio: ["ignore", log, log] });
+    child = spawn("nsenter", [`--net=${netnsPath(n.netns)}`, "miniupnpd", "-f", f.config, "-d", ...(ipv6 ? [] : ["-4"]), "-P", f.pidfile], { detached: true, stdio: ["ignore", log, log] });
   } finally {
     closeSync(log);
   }

@@ -26,7 +26,7 @@ async function rerender(file: string, dir: string | undefined, out: Output): Pro
 export const command = defineCommand({
   name: "bench migrate",
   usage: "icon bench migrate [--case all|CASE[,CASE...]] [-n N] [--app IMAGE] [--large-app IMAGE] [--dht-nodes N] [--loss P]\n" +
-    "       [--topology T --client H --origin H --edge H] [--nat KIND@HOST] [--ipv6] [--numbering N] [--out DIR [--resume]] [--json]\n" +
+    "       [--topology T --client H --origin H --edge H] [--nat KIND@HOST] [--ipv6] [--firewall6] [--numbering N] [--out DIR [--resume]] [--json]\n" +
     "       icon bench migrate --from RESULTS.json --out DIR",
   description:
     "Brings up the thesis network, new nodes for each case (the origin, the edge, each with its own Docker engine,\n" +
@@ -83,7 +83,7 @@ export const command = defineCommand({
     const loss = numberFlag(values, "loss", 0, { min: 0, below: 1 });
     const timeoutMs = numberFlag(values, "timeout-ms", 30_000, { above: 0 });
     const dhtNodes = numberFlag(values, "dht-nodes", 40, { int: true, min: 2, max: 500 });
-    // --ipv6, --numbering and --nat as `icon testbed up` takes them; the lab applies --loss itself.
+    // --ipv6, --numbering, --nat and --firewall6 as `icon testbed up` takes them; the lab applies --loss itself.
     const topology = loadTopology({ ...values, loss: undefined });
     const role = (part: keyof typeof THESIS_ROLES) => values[part] ?? THESIS_ROLES[part];
     const roles = { client: role("client"), origin: role("origin"), edge: role("edge") };
@@ -93,7 +93,7 @@ export const command = defineCommand({
     const network = topology.source === "thesis" ? "" : ` --topology ${values.topology}${values.topology === "random" ? ` --seed ${values.seed ?? 1} --hosts ${values.hosts ?? 6}` : ""}`;
     const parts = Object.entries(roles).filter(([k, v]) => THESIS_ROLES[k as keyof typeof roles] !== v).map(([k, v]) => ` --${k} ${v}`).join("");
     const apps = `${values.app ? ` --app ${values.app}` : ""}${values["large-app"] ? ` --large-app ${values["large-app"]}` : ""}`;
-    const variant = `${values.ipv6 ? " --ipv6" : ""}${values.numbering ? ` --numbering ${values.numbering}` : ""}${natFlags(values).map(([h, k]) => ` --nat ${k}@${h}`).join("")}`;
+    const variant = `${values.ipv6 ? " --ipv6" : ""}${values.numbering ? ` --numbering ${values.numbering}` : ""}${natFlags(values).map(([h, k]) => ` --nat ${k}@${h}`).join("")}${values.firewall6 ? " --firewall6" : ""}`;
     const commandLine = `icon bench migrate --case ${which} -n ${n} --dht-nodes ${dhtNodes}${apps}${loss ? ` --loss ${loss}` : ""}${network}${variant}${parts}`;
     if (values.resume && !values.out) throw new IconError("USAGE", "--resume needs --out DIR", "Pass the --out of the run to go on with.");
     const { JOURNAL, Journal } = await import("../../bench/migrate/journal.ts");

@@ -19,5 +19,8 @@ describe("testbed topology flags", () => {
     expect(loadTopology({ topology: "random", seed: "3", nat: ["cgnat@UD1"] }).hosts.find((h) => h.name === "UD1")?.nat).toBe("cgnat");
     expect(() => loadTopology({ numbering: "per-host" })).toThrow(/--numbering per-host/);
     expect(loadTopology({})).toEqual(loadTopology({ ipv6: false }));
+    const fw = loadTopology({ ipv6: true, nat: ["upnp@IEP2", "static@UD"], firewall6: true });
+    expect(fw.hosts.map((h) => [h.name, h.firewall6])).toEqual([["UD", true], ["IEP1", undefined], ["IEP2", true]]);
+    expect(() => loadTopology({ nat: ["upnp@IEP2"], firewall6: true })).toThrow(/--firewall6 needs IPv6/);
   });
 });

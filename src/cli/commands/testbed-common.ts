@@ -17,6 +17,7 @@ export const TOPOLOGY_OPTIONS = {
   ipv6: { type: "boolean", doc: "Every link dual stack, with global-looking IPv6 addresses." },
   numbering: { type: "string", arg: "per-router|per-link", doc: "Number interfaces from each router's /29 (default) or each link's own /30." },
   nat: { type: "string", arg: "KIND@HOST", multiple: true, doc: "Put HOST behind a home router: upnp, cgnat or static (repeat, or comma-separate)." },
+  firewall6: { type: "boolean", doc: "Every home router drops unsolicited inbound IPv6 (needs --ipv6); upnp ones open pinholes on request." },
 } as const satisfies Options;
 
 /** `--nat upnp@IEP2,cgnat@UD` (or the flag repeated) as [host, kind] pairs. */
@@ -51,7 +52,8 @@ export function loadTopology(values: Record<string, unknown>): NetworkSpec {
   }
   if (values.loss !== undefined) t = withLoss(t, Number(values.loss));
   const nat = natFlags(values);
-  if (values.ipv6 === true || values.numbering !== undefined || nat.length)
-    t = withVariant(t, { ipv6: values.ipv6 === true, ...(values.numbering !== undefined ? { numbering: String(values.numbering) as Numbering } : {}), nat });
+  const firewall6 = values.firewall6 === true;
+  if (values.ipv6 === true || values.numbering !== undefined || nat.length || firewall6)
+    t = withVariant(t, { ipv6: values.ipv6 === true, ...(values.numbering !== undefined ? { numbering: String(values.numbering) as Numbering } : {}), nat, firewall6 });
   return t;
 }

@@ -9,7 +9,7 @@ function natText(h: TestbedStatus["hosts"][number]): string | undefined {
   const n = h.nat;
   if (!n) return undefined;
   const extra = n.forwarded ? ` ports ${n.forwarded.join(",")}` : n.upnp ? ` ${n.upnp.igd}${n.upnp.miniupnpd === "dead" ? " (miniupnpd DEAD: run `icon testbed up` again)" : ""}` : "";
-  return `${n.kind} via ${n.gateway}, public ${n.publicAddress}${extra}`;
+  return `${n.kind} via ${n.gateway}, public ${n.publicAddress}${extra}${n.firewall6 ? ", IPv6 firewall" : ""}`;
 }
 
 export function renderStatus(s: TestbedStatus): string {
@@ -34,11 +34,11 @@ export const command = defineCommand({
   name: "testbed status",
   usage: "icon testbed status [--name NAME] [--json]",
   description: `--json prints {name, topology, phase, docker, engines, numbering, ipv6, guards, hosts: [{name, netns,
-address, address6?, nat?: {kind, gateway, carrier?, lanAddress, lanPrefix, gatewayAddress, wanAddress,
-publicAddress, forwarded?, upnp?: {igd, natpmp, miniupnpd: running|dead}}, container?, dockerSocket?,
-dockerd?: running|dead}], routers: [{name, netns, addresses, block?, addresses6?, role?, host?}],
-links: [{a, b, delayMs, rateMbit, loss, aAddress, bAddress, aAddress6?, bAddress6?, prefix?}], delayPid?,
-delayd: running|dead|none}: scripts never guess names or addresses (docs/testbed.md). Exits 10 when the
+address, address6?, nat?: {kind, gateway, carrier?, lanAddress, lanPrefix, gatewayAddress, gatewayAddress6?,
+wanAddress, publicAddress, forwarded?, firewall6, upnp?: {igd, natpmp, igd6?, pcp6?, miniupnpd: running|dead}},
+container?, dockerSocket?, dockerd?: running|dead}], routers: [{name, netns, addresses, block?, addresses6?,
+role?, host?}], links: [{a, b, delayMs, rateMbit, loss, aAddress, bAddress, aAddress6?, bAddress6?, prefix?}],
+delayPid?, delayd: running|dead|none}: scripts never guess names or addresses (docs/testbed.md). Exits 10 when the
 delay process, a host's Docker engine or a home router's miniupnpd is dead.`,
   options: { ...NAME_OPTION, ...JSON_OPTION },
   async run({ values, out }) {

@@ -1,10 +1,10 @@
 /**
  * miniupnpd in each upnp home router: Debian's `miniupnpd-iptables`, started by us with a config we
  * write (the package's init script needs a file only the `miniupnpd` metapackage ships), in the
- * foreground (-d) inside the home router's namespace: IPv4 only (-4), unless the home has an IPv6 firewall
- * (firewall6.ts), where it also opens pinholes (UPnP IGDv2 WANIPv6FirewallControl, PCP MAP). Its PID is recorded the moment
- * it is spawned; a PID is trusted only while /proc shows miniupnpd with this config, so a recycled PID
- * is never killed.
+ * foreground (-d) inside the home router's namespace: IPv4 only (-4), unless the home has an IPv6
+ * firewall (firewall6.ts), where it also opens pinholes (UPnP IGDv2 WANIPv6FirewallControl, PCP MAP). Its
+ * PID is recorded the moment it is spawned; a PID is trusted only while /proc shows miniupnpd with this
+ * config, so a recycled PID is never killed.
  */
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";

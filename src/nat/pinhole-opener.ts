@@ -29,10 +29,17 @@ export interface PinholeOpener {
   remove(protocol: Protocol, port: number, id: string): Promise<void>;
 }
 
+export interface FindOptions {
+  discoverMs?: number;
+  /** Seams for tests: the SSDP search, the PCP server's port. */
+  search?: typeof ssdpSearch;
+  pcpPort?: number;
+}
+
 /** The first firewall service that answers, and what was tried (for `node status` when none did). */
-export async function findPinholer(lan: Lan6, log: Logger, o: { discoverMs?: number } = {}): Promise<{ opener?: PinholeOpener; tried: string[] }> {
+export async function findPinholer(lan: Lan6, log: Logger, o: FindOptions = {}): Promise<{ opener?: PinholeOpener; tried: string[] }> {
   const tried: string[] = [];
-  const location = await ssdpSearch(lan.address, o.discoverMs ?? 2000, lan.iface);
+  const location = await (o.search ?? ssdpSearch)(lan.address, o.discoverMs ?? 2000, lan.iface);
   if (!location) tried.push("UPnP IGD: no gateway answered the SSDP search over IPv6");
   else {
     try {
@@ -45,7 +52,7 @@ export async function findPinholer(lan: Lan6, log: Logger, o: { discoverMs?: num
       tried.push(`UPnP IGD ${location}: ${(e as Error).message}`);
     }
   }
-  const pcp = new Pcp(lan.address, lan.gateway);
+  const pcp = new Pcp(lan.address, lan.gateway, o.pcpPort);
   try {
     await pcp.announce();
     return { opener: pcp, tried };

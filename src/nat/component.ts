@@ -30,7 +30,7 @@ import { askDialback, DialbackVerifier, OP_DIALBACK } from "./dialback.ts";
 import { IconPorts } from "./icon-ports.ts";
 import { findLan, isOwnAddress } from "./lan.ts";
 import { findLan6 } from "./lan6.ts";
-import { PortMappings, type Mapping } from "./mappings.ts";
+import { PortMappings } from "./mappings.ts";
 import { findPinholer } from "./pinhole-opener.ts";
 import { Pinholes } from "./pinholes.ts";
 import { findMapper } from "./port-mapper.ts";
@@ -346,8 +346,9 @@ export class NatComponent implements NodeComponent {
     const v6: Verdict = this.reach6?.verdict() ?? { reach: "unknown", reason: "not started" };
     const as = this.announceAs();
     const { config } = this.init;
-    const expiry = <T extends { expiresAt?: number }>({ expiresAt, ...x }: T) => (expiresAt ? { ...x, expiresInSec: Math.round((expiresAt - this.clock.now()) / 1000) } : x);
-    const mappings: (Omit<Mapping, "expiresAt"> & { expiresInSec?: number })[] = (this.mappings?.list() ?? []).map(expiry);
+    const expiry = <T extends { expiresAt?: number }>({ expiresAt, ...x }: T): Omit<T, "expiresAt"> & { expiresInSec?: number } =>
+      expiresAt ? { ...x, expiresInSec: Math.round((expiresAt - this.clock.now()) / 1000) } : x;
+    const mappings = (this.mappings?.list() ?? []).map(expiry);
     if (config.portMapping === "static") {
       const { dht, peer } = this.ownPorts();
       mappings.push({ purpose: "dht", protocol: "udp", internalPort: dht, externalPort: dht, via: "static" }, { purpose: "peer", protocol: "tcp", internalPort: peer, externalPort: peer, via: "static" });

@@ -49,9 +49,10 @@ export class Leases<E extends Leased> {
     if (this.held.get(key) !== slot) return;
     try {
       const { entry, lifetimeSec } = await this.ops.renew(slot.entry);
-      // Removed while the router answered: what the renewal made is released again.
-      if (this.held.get(key) === slot) this.keep(key, entry, lifetimeSec);
-      else await this.ops.release(entry).catch(() => {});
+      const now = this.held.get(key);
+      if (now === slot) this.keep(key, entry, lifetimeSec);
+      // Removed while the router answered: what the renewal made is released again (not when added anew).
+      else if (!now) await this.ops.release(entry).catch(() => {});
     } catch (e) {
       this.renewFailures++;
       this.log.warn(`could not renew a ${this.ops.what}; trying again soon`, { port: key, error: (e as Error).message });

@@ -75,3 +75,23 @@ test("a pinhole the router will not open fails with what to do by hand", async (
   expect(e.fix).toContain("for 2d00:1c0:ff01::10");
   expect(p.list()).toEqual([]);
 });
+
+test("a pinhole removed while its renewal is under way is closed again once the router answers", async () => {
+  const clock = new FakeClock();
+  const { fw, open } = fakeFirewall();
+  let answer!: () => void;
+  const p = new Pinholes(fw.opener, clock, silentLogger, 100);
+  await p.add("icon", "tcp", 20000);
+  const slowOpen = fw.opener.open;
+  fw.opener.open = async (...a) => {
+    await new Promise<void>((r) => (answer = r));
+    return slowOpen(...a);
+  };
+  await clock.advance(50_000); // the renewal is asked, not yet answered
+  await p.remove("tcp", 20000);
+  expect(open.size).toBe(0);
+  answer();
+  await clock.advance(0);
+  expect(open.size).toBe(0); // the renewal re-created it; it was closed again
+  expect(p.list()).toEqual([]);
+});

@@ -3,7 +3,7 @@
  * node's own address (the server compares it with the address in the request: ADDRESS_MISMATCH). PCP
  * controls firewalls as well as NATs: on an IPv6 router without NAT a MAP lets traffic in to the same
  * address and port, a pinhole (miniupnpd adds an ACCEPT rule). Each pinhole has its nonce,
- * kept for its renewals and its delete (lifetime 0), which must repeat it (§11.2). Retransmitted like
+ * kept for its renewals and its delete (lifetime 0), which must repeat it (§11.1). Retransmitted like
  * NAT-PMP (gateway-udp.ts: 250 ms, doubling, 4 tries) rather than from §8.1.1's 3 s, so a router without
  * PCP costs a node's start little. An answer counts only from the server's address and port, with the
  * response bit on the request's opcode and, for MAP, the request's nonce.

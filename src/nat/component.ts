@@ -10,7 +10,9 @@
  *   gateway answered, peers report another address, an advertised address not its own) waits for the
  *   verdict, so that nobody is sent to an address that does not reach it.
  * IPv6 has a verdict of its own, from dial-backs over IPv6 connections: homes route IPv6 without NAT, but
- * often behind a firewall. What is announced from the two verdicts: announce-as.ts.
+ * often behind a firewall, so with portMapping auto the node also opens pinholes for its IPv6 address in
+ * the router's firewall (UPnP IGDv2 or PCP: pinhole-opener.ts), beside the mappings and before the first
+ * dial-backs. What is announced from the two verdicts: announce-as.ts.
  */
 import type { Config } from "../config/schema.ts";
 import type { Dht } from "../dht/dht.ts";
@@ -27,7 +29,10 @@ import { announceFrom } from "./announce-as.ts";
 import { askDialback, DialbackVerifier, OP_DIALBACK } from "./dialback.ts";
 import { IconPorts } from "./icon-ports.ts";
 import { findLan, isOwnAddress } from "./lan.ts";
-import { PortMappings, type Mapping } from "./mappings.ts";
+import { findLan6 } from "./lan6.ts";
+import { PortMappings } from "./mappings.ts";
+import { findPinholer } from "./pinhole-opener.ts";
+import { Pinholes } from "./pinholes.ts";
 import { findMapper } from "./port-mapper.ts";
 import { Reachability, type Verdict } from "./reachability.ts";
 
@@ -61,6 +66,18 @@ interface MappingState {
   tried: string[];
 }
 
+/** The pinholes' counterpart of MappingState (`firewall6` in status). */
+interface PinholeState {
+  state: "pending" | "open" | "none";
+  via?: string;
+  gateway?: string;
+  /** The node's IPv6 address they open to. */
+  address?: string;
+  /** From start to the DHT and peer ports open (the search included). */
+  ms?: number;
+  tried: string[];
+}
+
 export class NatComponent implements NodeComponent {
   readonly name = "nat";
   private readonly clock: Clock;
@@ -69,9 +86,13 @@ export class NatComponent implements NodeComponent {
   private reach6!: Reachability;
   private verifier?: DialbackVerifier;
   private mappings?: PortMappings;
+  private pinholes?: Pinholes;
   private readonly iconPorts: IconPorts;
-  private mapped: Promise<void> = Promise.resolve();
+  private readonly iconPinholes: IconPorts;
+  /** Mapping and pinholing at start: dial-backs wait for both. */
+  private opened: Promise<void> = Promise.resolve();
   private readonly mapping: MappingState = { state: "pending", tried: [] };
+  private readonly pinhole: PinholeState = { state: "pending", tried: [] };
   private timer?: TimerHandle;
   private stopped = false;
   private lastVerdict?: string;
@@ -81,6 +102,7 @@ export class NatComponent implements NodeComponent {
     this.clock = init.clock ?? realClock;
     this.isOwn = init.isOwn ?? isOwnAddress;
     this.iconPorts = new IconPorts(init.log);
+    this.iconPinholes = new IconPorts(init.log, "open a pinhole for");
   }
 
   async start(): Promise<void> {
@@ -92,11 +114,12 @@ export class NatComponent implements NodeComponent {
     const { address6 } = bindAddresses(config.listen, config.listen6);
     this.verifier = new DialbackVerifier({ identity, network: network(), bind: (f) => (f === 6 ? (address6 ?? "::") : config.listen), clock: this.clock });
     network().handle(OP_DIALBACK, this.verifier.handle);
-    this.mapped = this.mapPorts().catch((e) => {
-      this.mapping.state = "none";
-      this.mapping.tried.push((e as Error).message);
-    });
-    void this.mapped.then(() => this.round());
+    const failed = (s: MappingState | PinholeState) => (e: unknown) => {
+      s.state = "none";
+      s.tried.push((e as Error).message);
+    };
+    this.opened = Promise.all([this.mapPorts().catch(failed(this.mapping)), this.openPinholes().catch(failed(this.pinhole))]).then(() => {});
+    void this.opened.then(() => this.round());
   }
 
   private async mapPorts(): Promise<void> {
@@ -133,6 +156,44 @@ export class NatComponent implements NodeComponent {
       this.mapping.state = "none";
       this.mapping.tried.push((e as Error).message);
       log.warn("could not map the node's ports on the home router", { error: (e as Error).message, fix: (e as IconError).fix });
+    }
+  }
+
+  /**
+   * Pinholes for the node's IPv6 address: only with portMapping auto and an IPv6 address of its own, and
+   * where a service answers. Beside mapPorts, not after it: the IPv4 search may take 5.8 s to give up.
+   */
+  private async openPinholes(): Promise<void> {
+    const { config, log } = this.init;
+    const s = this.pinhole;
+    const { lan, why } = config.portMapping !== "auto" ? { why: config.portMapping === "static" ? "static: the operator opens the router's IPv6 firewall" : "portMapping is off" }
+      : !this.init.dht().families.v6 ? { why: "the node has no IPv6 (listen6 off, or an IPv4 listen address)" }
+      : findLan6(config.listen6);
+    if (!lan) {
+      s.state = "none";
+      s.tried.push(why!);
+      return;
+    }
+    const started = this.clock.now();
+    const { opener, tried } = await findPinholer(lan, log);
+    s.tried.push(...tried);
+    if (!opener || this.stopped) {
+      s.state = "none";
+      return;
+    }
+    Object.assign(s, { via: opener.via, gateway: opener.gateway, address: opener.address });
+    this.pinholes = new Pinholes(opener, this.clock, log);
+    const { dht, peer } = this.ownPorts();
+    try {
+      await this.pinholes.add("dht", "udp", dht);
+      await this.pinholes.add("peer", "tcp", peer);
+      await this.iconPinholes.found(this.pinholes);
+      Object.assign(s, { state: "open", ms: Math.round(this.clock.now() - started) });
+      log.info("opened the DHT and peer ports in the home router's IPv6 firewall", { via: opener.via, gateway: opener.gateway, address: opener.address, ms: s.ms });
+    } catch (e) {
+      s.state = "none";
+      s.tried.push((e as Error).message);
+      log.warn("could not open the node's ports in the home router's IPv6 firewall", { error: (e as Error).message, fix: (e as IconError).fix });
     }
   }
 
@@ -240,7 +301,7 @@ export class NatComponent implements NodeComponent {
     return family === 6 ? this.client.v6 : this.client.v4;
   }
 
-  /** ICONs' networking with their ports mapped on the home router while they run (portMapping auto; icon-ports.ts). */
+  /** ICONs' networking with their ports mapped, and let through the IPv6 firewall, on the home router while they run (portMapping auto; icon-ports.ts). */
   iconNetwork(inner: IconNetwork): IconNetwork {
     return {
       get egress() {
@@ -252,9 +313,14 @@ export class NatComponent implements NodeComponent {
       remove: inner.remove?.bind(inner),
       attach: async (containerId, port, icon) => {
         const facts = await inner.attach(containerId, port, icon);
+        const done: IconPorts[] = [];
         try {
-          await this.iconPorts.attach(port);
+          for (const ports of [this.iconPorts, this.iconPinholes]) {
+            await ports.attach(port);
+            done.push(ports);
+          }
         } catch (e) {
+          for (const ports of done) await ports.detach(port);
           await inner.detach(port);
           throw e;
         }
@@ -262,7 +328,7 @@ export class NatComponent implements NodeComponent {
       },
       detach: async (port) => {
         await inner.detach(port);
-        await this.iconPorts.detach(port);
+        await Promise.all([this.iconPorts.detach(port), this.iconPinholes.detach(port)]);
       },
     };
   }
@@ -270,8 +336,8 @@ export class NatComponent implements NodeComponent {
   async stop(): Promise<void> {
     this.stopped = true;
     this.clock.clearTimeout(this.timer);
-    await this.mapped;
-    await this.mappings?.close();
+    await this.opened;
+    await Promise.all([this.mappings?.close(), this.pinholes?.close()]);
   }
 
   /** `reachability` in `icon node status`. */
@@ -280,7 +346,9 @@ export class NatComponent implements NodeComponent {
     const v6: Verdict = this.reach6?.verdict() ?? { reach: "unknown", reason: "not started" };
     const as = this.announceAs();
     const { config } = this.init;
-    const mappings: (Mapping & { expiresInSec?: number })[] = (this.mappings?.list() ?? []).map(({ expiresAt, ...m }) => (expiresAt ? { ...m, expiresInSec: Math.round((expiresAt - this.clock.now()) / 1000) } : m));
+    const expiry = <T extends { expiresAt?: number }>({ expiresAt, ...x }: T): Omit<T, "expiresAt"> & { expiresInSec?: number } =>
+      expiresAt ? { ...x, expiresInSec: Math.round((expiresAt - this.clock.now()) / 1000) } : x;
+    const mappings = (this.mappings?.list() ?? []).map(expiry);
     if (config.portMapping === "static") {
       const { dht, peer } = this.ownPorts();
       mappings.push({ purpose: "dht", protocol: "udp", internalPort: dht, externalPort: dht, via: "static" }, { purpose: "peer", protocol: "tcp", internalPort: peer, externalPort: peer, via: "static" });
@@ -295,6 +363,9 @@ export class NatComponent implements NodeComponent {
       ...(v6.reason && v6.reach === "unreachable" ? { reason6: v6.reason } : {}),
       announced: as && "held" in as ? false : true,
       portMapping: { mode: config.portMapping, ...this.mapping, ...(this.mappings ? { renewFailures: this.mappings.renewFailures } : {}) },
+      /** The IPv6 firewall's pinholes (the router knows each by its id; status leaves it out). */
+      pinholes: (this.pinholes?.list() ?? []).map(({ id: _, ...p }) => expiry(p)),
+      firewall6: { ...this.pinhole, ...(this.pinholes ? { renewFailures: this.pinholes.renewFailures } : {}) },
       quorum: this.reach?.quorum ?? config.reachabilityQuorum,
       verifiers: [...(this.reach?.voters() ?? []), ...(this.reach6?.voters() ?? [])].map((x) => ({ network: networkOf(x.voter), observed: x.observed, dht: x.dht, peer: x.peer, agoSec: Math.round((this.clock.now() - x.at) / 1000) })),
       dialbacks: { served: this.verifier?.served ?? 0, refused: this.verifier?.refused ?? 0 },

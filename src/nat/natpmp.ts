@@ -1,16 +1,13 @@
 /**
  * A NAT-PMP client (RFC 6886): 12-byte requests to the default gateway's port 5351, answered from the
- * same port. Each request has a socket of its own and is retransmitted after 250 ms, doubling (§3.1;
- * we stop after 4 tries, 3.75 s, rather than the RFC's 9, so a network without NAT-PMP costs a node's
- * start little). PCP servers answer version 0 requests too (RFC 6887 appendix A).
+ * same port, each from a socket of its own and retransmitted (gateway-udp.ts). PCP servers answer
+ * version 0 requests too (RFC 6887 appendix A).
  */
-import { createSocket } from "node:dgram";
 import { IconError } from "../errors.ts";
+import { askGateway } from "./gateway-udp.ts";
 import type { PortMapper, Protocol } from "./port-mapper.ts";
 
 const SERVER_PORT = 5351;
-const FIRST_RTO_MS = 250;
-const TRIES = 4;
 const OP = { external: 0, udp: 1, tcp: 2 } as const;
 const RESULTS = ["success", "unsupported version", "not authorized or refused", "network failure", "out of resources", "unsupported opcode"];
 
@@ -47,29 +44,14 @@ export class NatPmp implements PortMapper {
   close(): void {}
 
   private ask(req: Uint8Array, op: number, size: number): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => {
-      const sock = createSocket("udp4");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = (err?: Error, answer?: Uint8Array) => {
-        clearTimeout(timer);
-        sock.close();
-        if (err) reject(err);
-        else resolve(answer!);
-      };
-      sock.on("error", (e) => done(new IconError("UNREACHABLE", `no NAT-PMP answer from ${this.gateway}: ${e.message}`)));
-      sock.on("message", (msg, from) => {
-        if (from.address !== this.server || from.port !== SERVER_PORT || msg.length < size || msg[0] !== 0 || msg[1] !== op + 128) return;
+    return askGateway({
+      local: this.local, server: this.server, port: SERVER_PORT, req, what: "NAT-PMP",
+      accept: (msg, from) => {
+        if (from.address !== this.server || from.port !== SERVER_PORT || msg.length < size || msg[0] !== 0 || msg[1] !== op + 128) return undefined;
         const result = (msg[2]! << 8) | msg[3]!;
-        if (result !== 0) return done(new IconError("FAILED", `the NAT-PMP server at ${this.gateway} refused: ${RESULTS[result] ?? `result ${result}`}`));
-        done(undefined, new Uint8Array(msg));
-      });
-      let tries = 0;
-      const send = () => {
-        if (tries++ === TRIES) return done(new IconError("TIMEOUT", `no NAT-PMP answer from ${this.gateway} after ${TRIES} tries`));
-        sock.send(req, SERVER_PORT, this.server);
-        timer = setTimeout(send, FIRST_RTO_MS * 2 ** (tries - 1));
-      };
-      sock.bind(0, this.local, send);
+        if (result !== 0) throw new IconError("FAILED", `the NAT-PMP server at ${this.gateway} refused: ${RESULTS[result] ?? `result ${result}`}`);
+        return msg;
+      },
     });
   }
 }

@@ -1,26 +1,32 @@
 /**
  * A UPnP Internet Gateway Device client (UPnP IGD v1 and v2, WANIPConnection / WANPPPConnection):
  * an SSDP M-SEARCH on the LAN (multicast, TTL 1: it never leaves the home), the device description from
- * the LOCATION it answers with, then SOAP actions on its connection service: GetExternalIPAddress,
- * AddPortMapping, DeletePortMapping. AddPortMapping exists in both versions (v2's AddAnyPortMapping
- * does not in v1), so the node asks for a port and, refused (718: taken), tries the next ones itself.
+ * the LOCATION it answers with, then SOAP actions on its connection service (soap.ts):
+ * GetExternalIPAddress, AddPortMapping, DeletePortMapping. AddPortMapping exists in both versions (v2's
+ * AddAnyPortMapping does not in v1), so the node asks for a port and, refused (718: taken), tries the
+ * next ones itself. The search runs over IPv6 too (ff02::c), for the IGD's IPv6 firewall (upnp-firewall.ts).
  */
 import { createSocket } from "node:dgram";
 import { IconError } from "../errors.ts";
+import { familyOf } from "../util/ipv6.ts";
 import type { PortMapper, Protocol } from "./port-mapper.ts";
+import { field, readServices, soapAction, type UpnpFault } from "./soap.ts";
 
-const SSDP = { address: "239.255.255.250", port: 1900 };
+const SSDP = { address: "239.255.255.250", address6: "ff02::c", port: 1900 };
 const SEARCH_TARGETS = ["urn:schemas-upnp-org:device:InternetGatewayDevice:1", "urn:schemas-upnp-org:device:InternetGatewayDevice:2"];
 /** Connection services in the order they are preferred. */
 const SERVICES = ["urn:schemas-upnp-org:service:WANIPConnection:2", "urn:schemas-upnp-org:service:WANIPConnection:1", "urn:schemas-upnp-org:service:WANPPPConnection:1"];
-const HTTP_TIMEOUT_MS = 3000;
 const CONFLICT = "718";
 const ONLY_PERMANENT = "725";
 
-/** The LOCATION of the first IGD that answers an SSDP search from `local` within `waitMs`. */
-export function ssdpSearch(local: string, waitMs: number): Promise<string | undefined> {
+/**
+ * The LOCATION of the first IGD that answers an SSDP search from `local` within `waitMs`. From an IPv6
+ * address the search goes to the link-local group on `iface` (UPnP Device Architecture 2.0, 1.3.2).
+ */
+export function ssdpSearch(local: string, waitMs: number, iface?: string): Promise<string | undefined> {
+  const six = familyOf(local) === 6;
   return new Promise((resolve) => {
-    const sock = createSocket("udp4");
+    const sock = createSocket(six ? "udp6" : "udp4");
     const done = (location?: string) => {
       clearTimeout(timer);
       try {
@@ -36,10 +42,11 @@ export function ssdpSearch(local: string, waitMs: number): Promise<string | unde
     });
     sock.bind(0, local, () => {
       sock.setMulticastTTL(1);
-      sock.setMulticastInterface(local);
+      sock.setMulticastInterface(six ? `::%${iface}` : local);
+      const host = six ? `[${SSDP.address6.toUpperCase()}]` : SSDP.address;
       for (const st of SEARCH_TARGETS) {
-        const m = `M-SEARCH * HTTP/1.1\r\nHOST: ${SSDP.address}:${SSDP.port}\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: ${st}\r\n\r\n`;
-        sock.send(m, SSDP.port, SSDP.address);
+        const m = `M-SEARCH * HTTP/1.1\r\nHOST: ${host}:${SSDP.port}\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: ${st}\r\n\r\n`;
+        sock.send(m, SSDP.port, six ? `${SSDP.address6}%${iface}` : SSDP.address);
       }
     });
   });
@@ -58,23 +65,14 @@ export class UpnpGateway implements PortMapper {
 
   /** Reads the device description and picks its connection service. */
   static async open(location: string, local: string): Promise<UpnpGateway> {
-    const res = await fetch(location, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
-    if (!res.ok) throw new IconError("UNREACHABLE", `the gateway's description ${location} answered ${res.status}`);
-    const xml = await res.text();
-    const found = new Map<string, string>();
-    for (const m of xml.matchAll(/<service>([\s\S]*?)<\/service>/g)) {
-      const type = /<serviceType>\s*([^<\s]+)\s*</.exec(m[1]!)?.[1];
-      const control = /<controlURL>\s*([^<\s]+)\s*</.exec(m[1]!)?.[1];
-      if (type && control) found.set(type, control);
-    }
+    const found = await readServices(location, local);
     const service = SERVICES.find((s) => found.has(s));
     if (!service) throw new IconError("UNSUPPORTED", `the gateway at ${location} offers no WANIPConnection or WANPPPConnection service`);
-    return new UpnpGateway(location, new URL(found.get(service)!, location).toString(), service, local);
+    return new UpnpGateway(location, found.get(service)!, service, local);
   }
 
   async externalAddress(): Promise<string> {
-    const body = await this.soap("GetExternalIPAddress", {});
-    const ip = /<NewExternalIPAddress>\s*([^<\s]*)\s*</.exec(body)?.[1];
+    const ip = field(await this.soap("GetExternalIPAddress", {}), "NewExternalIPAddress");
     if (!ip) throw new IconError("FAILED", `the gateway at ${this.gateway} did not say its external address`);
     return ip;
   }
@@ -107,23 +105,7 @@ export class UpnpGateway implements PortMapper {
     return (e as UpnpFault)?.upnpCode === CONFLICT;
   }
 
-  private async soap(action: string, args: Record<string, string | number>): Promise<string> {
-    const inner = Object.entries(args).map(([k, v]) => `<${k}>${v}</${k}>`).join("");
-    const body = `<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:${action} xmlns:u="${this.service}">${inner}</u:${action}></s:Body></s:Envelope>\r\n`;
-    const res = await fetch(this.control, {
-      method: "POST",
-      headers: { "content-type": 'text/xml; charset="utf-8"', soapaction: `"${this.service}#${action}"` },
-      body,
-      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    if (res.ok) return text;
-    const code = /<errorCode>\s*(\d+)\s*</.exec(text)?.[1];
-    const what = /<errorDescription>\s*([^<]*)</.exec(text)?.[1];
-    const err = new IconError("FAILED", `the gateway refused ${action}: ${code ? `UPnP error ${code} ${what ?? ""}`.trim() : `HTTP ${res.status}`}`) as UpnpFault;
-    err.upnpCode = code;
-    throw err;
+  private soap(action: string, args: Record<string, string | number>): Promise<string> {
+    return soapAction(this.control, this.service, action, args, this.local);
   }
 }
-
-type UpnpFault = IconError & { upnpCode?: string };

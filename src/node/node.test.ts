@@ -52,6 +52,9 @@ describe("a node on loopback", () => {
     expect(human).toContain(`\ndhtPort            ${s.dhtPort}\n`);
     expect(human).toContain("\ndht:\n  listen ");
     expect(human).toContain("\nyard:\n  docker ");
+    // On loopback, IPv4 only: nothing is asked of a home router's IPv6 firewall, and status says why.
+    expect(s.reachability).toMatchObject({ pinholes: [], firewall6: { state: "none", tried: ["the node has no IPv6 (listen6 off, or an IPv4 listen address)"] } });
+    expect(human).toContain("\n  firewall6        state=none tried=0=the node has no IPv6");
   });
 
   test("the typed client reaches it over <data-dir>/icon.sock, JSON and NDJSON routes alike", async () => {

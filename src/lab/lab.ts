@@ -61,8 +61,8 @@ export interface LabOptions {
   topology?: NetworkSpec;
   roles?: Roles;
   progress?: LabProgress;
-  /** Extra ICON_* settings for both nodes. */
-  nodeEnv?: Record<string, string>;
+  /** Extra ICON_* settings for both nodes, or per node (given the testbed, e.g. for a home's public address). */
+  nodeEnv?: Record<string, string> | ((host: string, st: TestbedStatus) => Record<string, string>);
   /** Keep the nodes' logs here (appended across restarts and fresh nodes). */
   logsDir?: string;
   /**
@@ -217,7 +217,8 @@ export class MigrationLab {
     // ICON_LOG_LEVEL=debug in the lab's own environment gives its nodes the runtime and replicate traces.
     const env = {
       ICON_LOG_LEVEL: process.env.ICON_LOG_LEVEL ?? "info", ICON_DASHBOARD_LISTEN: "127.0.0.1:4180", ICON_REACHABILITY_QUORUM: "1",
-      ...(this.o.ipv6 ? { ICON_LISTEN6: address6(this.st, host) } : {}), ...this.o.nodeEnv, ...this.env,
+      ...(this.o.ipv6 ? { ICON_LISTEN6: address6(this.st, host) } : {}),
+      ...(typeof this.o.nodeEnv === "function" ? this.o.nodeEnv(host, this.st) : this.o.nodeEnv), ...this.env,
     };
     const node = await this.nodes.start(host, { bootstrap, env });
     const socket = (await answer(node.api.v1.status.$get())).engine.socket;

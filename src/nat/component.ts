@@ -49,6 +49,8 @@ export interface NatComponentInit {
   network: () => PeerNetwork;
   /** Nodes that could dial this one back: announcing nodes it knows of (open connections are asked too). */
   candidates: () => PeerEndpoint[];
+  /** Looks up more of them over the DHT (what candidates() returns next). */
+  lookUpCandidates?: () => Promise<void>;
   /** Told after every dial-back round whether the node may announce itself (true: what was held goes out), or not. */
   onAnnounceable?: (yes: boolean) => void;
   isOwn?: (ip: string) => boolean;
@@ -221,6 +223,10 @@ export class NatComponent implements NodeComponent {
     const want = this.reach.quorum + 1;
     const ports = this.ports();
     const open = network.connections().map((c) => ({ nodeId: c.nodeId, address: c.remoteIp, conn: c }));
+    // While it waits behind a NAT for its verdict the node is a DHT client: no peer keeps it in its routing
+    // table, stores announcements on it or connects to it, so what it knows may name nobody to ask. The
+    // nodes announced under the routers it traced are found by looking them up (topology/component.ts).
+    if ("held" in (this.announceAs() ?? {})) await this.init.lookUpCandidates?.().catch((e) => this.init.log.debug("looking up dial-back candidates failed", { error: (e as Error).message }));
     for (const c of [...open, ...this.init.candidates()]) {
       if (this.stopped) break;
       const family = familyOf(c.address) === 6 ? 6 : 4;

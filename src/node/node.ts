@@ -57,6 +57,7 @@ export class IconNode {
     const nat = new NatComponent({
       config, identity, log: log.child("nat"), dht: () => dht.dht, network: () => peer!.network,
       candidates: () => topology!.knownRouters().flatMap((r) => r.nodes.flatMap((n) => [n.address, n.address6].filter((a) => a !== undefined).map((address) => ({ nodeId: n.nodeId, address, port: n.peerPort })))),
+      lookUpCandidates: () => topology!.lookUpKnownRouters(),
       onAnnounceable: (yes) => (yes ? topology?.releaseAnnouncements() : topology?.holdAnnouncements()),
     });
     const address = () => advertisedAddress(config, dht, nat);

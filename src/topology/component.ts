@@ -21,6 +21,9 @@ import { UdpTracer } from "./trace/udp-tracer.ts";
 import { localAddresses, Topology, type TopologySettings } from "./topology.ts";
 import { SynWatcher, type SynWatchStats } from "./syn-watcher.ts";
 
+/** Routers looked up for nodes to ask for dial-backs: a few traces' worth. */
+const MAX_ROUTERS_LOOKED_UP = 32;
+
 export interface TopologyComponentInit {
   config: Config;
   log: Logger;
@@ -149,6 +152,16 @@ export class TopologyComponent implements NodeComponent {
       for (const a of [...(topology.lookups.peek(r.routerId) ?? []), ...dht.localAnnouncements(r.routerId)]) if (a.nodeId !== dht.nodeId) byNode.set(a.nodeId, a);
       return { ...r, nodes: [...byNode.values()].sort((a, b) => a.rttMs - b.rttMs) };
     });
+  }
+
+  /**
+   * Looks up the announcements under the routers this node traced (at most `max`, nearest first), so that
+   * knownRouters() names the nodes announced there. A node behind a NAT asks them to dial it back
+   * (nat/component.ts). Lookups answered recently come from the cache.
+   */
+  async lookUpKnownRouters(max = MAX_ROUTERS_LOOKED_UP): Promise<void> {
+    const topology = this.topology;
+    if (topology) await Promise.all(topology.snapshot().routers.slice(0, max).map((r) => topology.lookups.get(r.routerId)));
   }
 
   status(): { off: string } | { routers: number; announced: number; cachedTraces: number; tracesRun: number; synWatch: SynWatchStats | null } {

@@ -47,12 +47,15 @@ export class CutOff<Q> {
   private probes = 0;
   /** Queries that failed while this node was cut off, asked again. */
   private readonly askedAgain = new Set<Q>();
-  /** Queries the lookup keeps in flight: twice alpha once it has looked cut off. */
-  width: number;
+  private wasCutOff = false;
 
   constructor(private readonly deps: CutOffDeps<Q>) {
     this.lastAnswerAt = deps.clock.now();
-    this.width = deps.alpha;
+  }
+
+  /** Queries the lookup keeps in flight: twice alpha once it has looked cut off. */
+  get width(): number {
+    return this.wasCutOff ? 2 * this.deps.alpha : this.deps.alpha;
   }
 
   /** Starts watching for a quiet spell (once the first queries are out). */
@@ -127,7 +130,7 @@ export class CutOff<Q> {
     if (this.active || this.stopped) return;
     this.active = true;
     this.deps.onEvent?.({ type: "cut-off", quietMs: Math.round(this.deps.clock.now() - this.lastAnswerAt) });
-    this.width = 2 * this.deps.alpha;
+    this.wasCutOff = true;
     const tick = () => {
       this.probeTimer = undefined;
       if (!this.active || this.stopped || this.probes >= PROBE_LIMIT) return;

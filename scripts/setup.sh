@@ -13,6 +13,8 @@ command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v ping >/dev/null 2>&1 || need_pkgs+=(iputils-ping)
 command -v ps >/dev/null 2>&1 || need_pkgs+=(procps)
+# npm installs the npm packages, Bun among them (Node.js without npm is rare, but then apt has it).
+command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
 # traceroute: an independent reference tracer for the testbed's hop and per-hop RTT checks (tests, bench testbed).
 command -v traceroute >/dev/null 2>&1 || need_pkgs+=(traceroute)
 # Testbed home routers: miniupnpd (a real UPnP IGD + NAT-PMP/PCP daemon) and upnpc to map ports in tests.

@@ -56,8 +56,9 @@ export interface MacroOptions {
   spacingMs?: number;
   /**
    * How the network forms: "protocol" joins every node through a random earlier one (the real join, its
-   * traffic reported); "seeded" fills routing tables from global knowledge (for N too large to join one by
-   * one in reasonable time). @default "protocol"
+   * traffic reported); "seeded" fills routing tables from global knowledge and has every node ping each of
+   * its contacts, as a converged network has heard from them (for N too large to join one by one in
+   * reasonable time; SimNetwork.populate). @default "protocol"
    */
   join?: "protocol" | "seeded";
   onProgress?: (e: { type: string; [k: string]: unknown }) => void;
@@ -111,7 +112,7 @@ export async function runMacroBench(o: MacroOptions): Promise<MacroReport> {
   const progress = o.onProgress ?? (() => {});
 
   const v0 = net.clock.now();
-  if (o.join === "seeded") await net.populate(o.nodes, (n) => progress({ type: "seeding", nodes: n }));
+  if (o.join === "seeded") await net.populate(o.nodes, (n, step) => progress({ type: "seeding", step, nodes: n }));
   else await net.grow(o.nodes, 10, (n) => progress({ type: "joining", nodes: n }), 0);
   const joinVirtual = net.clock.now() - v0;
   const joinDatagrams = net.hub.sent;

@@ -6,14 +6,15 @@
  * query that has waited three times this lookup's median answer (its contact's RTO may be stale), and in a
  * value lookup a query to a node never measured that outlasts 90% of answers (its RTO is only a prior). A
  * lookup that hears nothing for a while is probably cut off by a burst of loss on its own link: it probes
- * (PROBE_INTERVAL_MS) rather than waiting out doubled timeouts. A value
- * lookup ends at the first valid value (records are verified before they count), or when the k closest
- * nodes seen have all answered or failed. A node lookup ends when none of the k closest is unqueried or
- * waiting for a first answer: slow ones are named as unconfirmed (closestAlive), not waited for.
+ * rather than waiting out doubled timeouts (cut-off.ts). A value lookup ends at the first valid value
+ * (records are verified before they count), or when the k closest nodes seen have all answered or failed.
+ * A node lookup ends when none of the k closest is unqueried or waiting for a first answer: slow ones are
+ * named as unconfirmed (closestAlive), not waited for.
  */
 import type { Clock, TimerHandle } from "../util/clock.ts";
 import { Flag, MsgType, type Body, type Endpoint } from "./codec.ts";
 import { ALPHA, K, MIN_RTO_MS } from "./constants.ts";
+import { CutOff } from "./cut-off.ts";
 import type { OnEvent } from "./events.ts";
 import { compareDistance, equalIds, type Id } from "./id.ts";
 import type { RecordKind, SignedRecord } from "./record.ts";
@@ -24,19 +25,6 @@ import { toHex } from "../util/hex.ts";
 const NEW = 0, INFLIGHT = 1, SLOW = 2, DONE = 3, FAILED = 4;
 /** A query is a straggler once it has waited this many times the lookup's median answer. */
 const STRAGGLER_FACTOR = 3;
-/**
- * A lookup looks cut off when nothing has answered for longer than 3 in 4 answers take (the 75th percentile
- * of recent RTTs: with alpha queries out, all of them that slow by chance happens about once in 64), or
- * when alpha queries in a row went slow with no answer: this node's own link is down (a burst of loss at
- * its access link cuts it off from every peer at once), not one peer slow. Then it sends one of its
- * unanswered queries again every PROBE_INTERVAL_MS (or, when none may be sent again, asks the next node)
- * instead of waiting for their timeouts, so that it resumes within about one RTT of the outage's end
- * (PROBE_LIMIT bounds the datagrams this costs), and it
- * keeps twice alpha queries in flight for the rest of the lookup: it is late already, and more answers at
- * once make up part of the time lost.
- */
-const PROBE_INTERVAL_MS = 50;
-const PROBE_LIMIT = 16;
 
 /** A node in a lookup's shortlist: the nodes heard of so far, nearest the target first. */
 export interface ShortlistEntry extends Endpoint {
@@ -122,19 +110,8 @@ export class Lookup {
   /** RTTs of this lookup's answers. */
   private readonly rtts: number[] = [];
   private stragglerTimer?: TimerHandle;
-  /** When the last answer came, and how many queries sent since then went slow. */
-  private lastAnswerAt: number;
-  private silentSlow = 0;
-  /** This node looks cut off (see PROBE_INTERVAL_MS); the check after a quiet spell. */
-  private cutOff = false;
-  private quietTimer?: TimerHandle;
-  /** Sends a query again now (rpc.ts, onResend), per query not answered yet. */
-  private readonly resenders = new Map<ShortlistEntry, () => boolean>();
-  private probeTimer?: TimerHandle;
-  private probes = 0;
-  /** Queries that failed while this node was cut off, asked again. */
-  private readonly requeued = new Set<ShortlistEntry>();
-  private width: number;
+  /** Whether this node looks cut off, and the probes then (cut-off.ts). */
+  private readonly cutOff: CutOff<ShortlistEntry>;
   private finished = false;
   private readonly started: number;
   private readonly k: number;
@@ -145,8 +122,19 @@ export class Lookup {
   constructor(private readonly deps: LookupDeps, private readonly opts: LookupOptions) {
     this.k = opts.k ?? K;
     this.alpha = opts.alpha ?? ALPHA;
-    this.width = this.alpha;
-    this.started = this.lastAnswerAt = deps.clock.now();
+    this.started = deps.clock.now();
+    this.cutOff = new CutOff({
+      clock: deps.clock,
+      alpha: this.alpha,
+      rttQuantile: (q) => deps.rttQuantile(q),
+      nearestFirst: () => this.shortlist,
+      askNext: () => {
+        const next = this.shortlist.find((c) => c.state === NEW);
+        if (next) this.query(next);
+      },
+      askAgainAfterTimeout: opts.kind !== undefined,
+      onEvent: opts.onEvent,
+    });
     this.done = new Promise((r) => (this.resolve = r));
     for (const c of opts.initial) this.add(c.id, c.address, c.port, 1);
     if (opts.signal?.aborted) queueMicrotask(() => this.finish());
@@ -154,7 +142,7 @@ export class Lookup {
       opts.signal?.addEventListener("abort", () => this.finish(), { once: true });
       queueMicrotask(() => {
         this.pump();
-        this.watchQuiet();
+        this.cutOff.start();
       });
     }
   }
@@ -194,7 +182,7 @@ export class Lookup {
     for (const c of this.shortlist) {
       if (c.state === FAILED) continue;
       if (inWindow++ >= this.k) break;
-      if (c.state === NEW && (this.finishing || this.active < this.width)) this.query(c);
+      if (c.state === NEW && (this.finishing || this.active < this.cutOff.width)) this.query(c);
       // A node lookup does not wait for slow nodes (a lost datagram, retried): they are named among the
       // closest as unconfirmed, and whatever follows (a STORE) has its own retries.
       if (c.state !== DONE && !(c.state === SLOW && this.opts.kind === undefined)) open = true;
@@ -217,7 +205,7 @@ export class Lookup {
       if (c.state !== INFLIGHT) return;
       c.state = SLOW;
       this.active--;
-      if (sentAt >= this.lastAnswerAt && ++this.silentSlow >= this.alpha) this.probe();
+      this.cutOff.slow(sentAt);
       if (!this.finished) this.opts.onEvent?.({ type: "slow", to });
       this.pump();
     };
@@ -225,58 +213,10 @@ export class Lookup {
     const expected = this.opts.kind !== undefined ? this.deps.expectedRtt(c.address, c.port) : undefined;
     this.waiting.set(c, { sentAt, hedgeAt: sentAt + (expected ?? Infinity), slow: onSlow });
     this.scheduleStragglers();
-    const onResend = (resend: () => boolean) => this.resenders.set(c, resend);
+    const onResend = (resend: () => boolean) => this.cutOff.sent(c, resend);
     this.deps
       .request(c, body, { wantProof: this.deps.wantsProof(c.idHex, c.address, c.port), onSlow, onSend: () => this.messages++, onResend })
       .then((r) => this.answered(c, r));
-  }
-
-  /** Looks cut off if nothing answers within the 75th percentile of recent RTTs from the last answer (or the start). */
-  private watchQuiet(): void {
-    this.deps.clock.clearTimeout(this.quietTimer);
-    const quiet = this.deps.rttQuantile(0.75);
-    if (quiet === undefined || this.finished) return;
-    const at = this.lastAnswerAt + Math.max(MIN_RTO_MS, quiet);
-    this.quietTimer = this.deps.clock.setTimeout(() => this.probe(), Math.max(0, at - this.deps.clock.now()));
-  }
-
-  /**
-   * Cut off: sends the unanswered queries again one at a time, nearest the target first and round the list,
-   * at once and then every PROBE_INTERVAL_MS, until an answer comes, the lookup ends or PROBE_LIMIT probes
-   * went out. An address that never answered gets no more datagrams per request than its retransmissions
-   * would send (rpc.ts): when no query may be sent again, the probe is a query to the next node.
-   */
-  private probe(): void {
-    if (this.cutOff || this.finished) return;
-    this.cutOff = true;
-    this.opts.onEvent?.({ type: "cut-off", quietMs: Math.round(this.deps.clock.now() - this.lastAnswerAt) });
-    this.width = 2 * this.alpha;
-    const tick = () => {
-      this.probeTimer = undefined;
-      if (!this.cutOff || this.finished || this.probes >= PROBE_LIMIT) return;
-      const open = this.shortlist.filter((c) => this.resenders.has(c));
-      let sent = false;
-      for (let i = 0; i < open.length && !sent; i++) sent = this.resenders.get(open[(this.probes + i) % open.length]!)!();
-      // None may be sent again (an address that never answered gets 2 datagrams per request): ask a new node.
-      const next = sent ? undefined : this.shortlist.find((c) => c.state === NEW);
-      if (next) this.query(next);
-      this.probes++;
-      this.probeTimer = this.deps.clock.setTimeout(tick, PROBE_INTERVAL_MS);
-    };
-    tick();
-  }
-
-  /**
-   * The first answer after a cut-off: the queries still counted against alpha went out while this node was
-   * cut off and were most likely lost, so they are sent again now rather than after their timeouts.
-   */
-  private resume(cutOffSince: number): void {
-    const now = this.deps.clock.now();
-    for (const [c, w] of this.waiting) {
-      if (w.sentAt < cutOffSince || !this.resenders.get(c)?.()) continue;
-      w.hedgeAt += now - w.sentAt;
-      w.sentAt = now;
-    }
   }
 
   /**
@@ -314,13 +254,10 @@ export class Lookup {
   private answered(c: ShortlistEntry, r: RpcResult): void {
     if (c.state === INFLIGHT) this.active--;
     this.waiting.delete(c);
-    this.resenders.delete(c);
+    this.cutOff.ended(c);
     const to = `${c.address}:${c.port}`;
-    if (!r.ok && r.reason === "timeout" && this.cutOff && this.opts.kind !== undefined && this.probes < PROBE_LIMIT && !this.requeued.has(c)) {
-      // Lost to this node's own outage, not the peer's fault: a value lookup asks it again (once, while the
-      // probes last; a node lookup names the others, and a STORE to it would find its budget spent if it
-      // never answered), and does not count it failed.
-      this.requeued.add(c);
+    if (!r.ok && r.reason === "timeout" && this.cutOff.askAgain(c)) {
+      // Lost to this node's own outage, not the peer's fault: asked again, not counted failed.
       c.state = NEW;
       this.pump();
       return;
@@ -335,13 +272,13 @@ export class Lookup {
     c.state = DONE;
     if (this.finished) return;
     this.messages++;
-    const cutOffSince = this.cutOff ? this.lastAnswerAt : undefined;
-    this.lastAnswerAt = this.deps.clock.now();
-    this.silentSlow = 0;
-    this.cutOff = false;
-    this.deps.clock.clearTimeout(this.probeTimer);
-    if (cutOffSince !== undefined) this.resume(cutOffSince);
-    this.watchQuiet();
+    const now = this.deps.clock.now();
+    for (const q of this.cutOff.answered(this.waiting)) {
+      // Sent again now: its clocks (straggler, hedge) start again too.
+      const w = this.waiting.get(q)!;
+      w.hedgeAt += now - w.sentAt;
+      w.sentAt = now;
+    }
     this.rtts.push(r.rttMs);
     if (r.packet.flags & Flag.JOINING) this.joining++;
     const body = r.packet.body;
@@ -380,8 +317,7 @@ export class Lookup {
     if (this.finished) return;
     this.finished = true;
     this.deps.clock.clearTimeout(this.stragglerTimer);
-    this.deps.clock.clearTimeout(this.probeTimer);
-    this.deps.clock.clearTimeout(this.quietTimer);
+    this.cutOff.stop();
     const closest = this.shortlist.filter((c) => c.state === DONE).slice(0, this.k);
     const closestAlive = this.shortlist.filter((c) => c.state === DONE || c.state === SLOW).slice(0, this.k);
     const cacheTarget = records ? closest.find((c) => c !== from) : undefined;

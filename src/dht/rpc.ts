@@ -4,7 +4,7 @@
  * so every reply is an exact RTT sample; after the last attempt it resolves to `{ ok: false }` (a value,
  * not an exception). `onSlow` fires at the first timeout so a lookup can move on at once instead of
  * waiting for the retries (the thesis's DHT waited 5 s per lost datagram); `onResend` lets it send one
- * again at once when it looks cut off (lookup.ts). Requests to an address that has
+ * again at once when it looks cut off (cut-off.ts). Requests to an address that has
  * never answered are held to a budget (constants.ts, UNVERIFIED_*), so that nobody can aim them at a victim.
  */
 import { randomBytes } from "node:crypto";

@@ -42,7 +42,7 @@ export const command = defineCommand({
     churn: { type: "string", arg: "C", doc: "Fraction of nodes replaced during the lookups (default 0)." },
     lookups: { type: "string", arg: "L", doc: "Lookups to measure (default 1000)." },
     keys: { type: "string", arg: "K", doc: "Distinct values published and looked up (default min(100, L))." },
-    join: { type: "string", arg: "MODE", doc: "protocol (every node joins; default) or seeded (tables filled directly)." },
+    join: { type: "string", arg: "MODE", doc: "protocol (every node joins; default) or seeded (tables filled directly, then every node pings its contacts)." },
     seed: { type: "string", arg: "S", doc: "Seed of every random choice: identities, placement, loss, lookups (default 1)." },
     out: { type: "string", arg: "FILE", doc: "Write every lookup as a JSON line: key, from, ms, hops, ok (aborted: its node died; outage: its node's link was in a Bad period when it started)." },
     ...JSON_OPTION,

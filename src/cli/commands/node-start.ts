@@ -27,8 +27,8 @@ export const command = defineCommand({
     "data dirs and ports. On SIGINT/SIGTERM the node stops its ICONs and saves its state.",
   options,
   examples: [
-    "icon node start --data-dir /tmp/n1 --dht-port 4100",
-    "icon node start --data-dir /tmp/n2 --dht-port 4200 --peer-port 4201 --bootstrap 127.0.0.1:4100",
+    "icon node start --data-dir /tmp/n1 --dht-port 4100                       # as root: it starts its own Docker engine",
+    "icon node start --data-dir /tmp/n2 --dht-port 4200 --peer-port 4201 --bootstrap 127.0.0.1:4100 --engine external   # without root: the host's Docker",
   ],
   async run({ values }) {
     const flags: Partial<Record<ConfigKey, unknown>> = {};

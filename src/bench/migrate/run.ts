@@ -131,7 +131,7 @@ export async function runMigrateBench(o: MigrateBenchOptions): Promise<MigrateBe
         const ok = list.filter((s) => s.ok).map((s) => s.totalMs!).sort((a, b) => a - b);
         const median = quantile(ok, 0.5);
         o.progress(
-          { type: "sample", case: c, k, n: o.n, ok: r.ok, totalMs: r.totalMs, mode: r.mode, runningMedianMs: median, failures: list.length - ok.length },
+          { type: "sample", case: c, k, n: o.n, ok: r.ok, totalMs: r.totalMs, mode: r.mode, error: r.error, runningMedianMs: median, failures: list.length - ok.length },
           `${c}: sample ${k} of ${o.n}: ${r.ok ? `${r.totalMs} ms (${r.mode})` : `FAILED ${r.error}`}; running median${done ? " of this part" : ""} ${Number.isNaN(median) ? "-" : median.toFixed(1)} ms, ${list.length - ok.length} failed`,
         );
       }

@@ -226,7 +226,7 @@ export class NatComponent implements NodeComponent {
     // While it waits behind a NAT for its verdict the node is a DHT client: no peer keeps it in its routing
     // table, stores announcements on it or connects to it, so what it knows may name nobody to ask. The
     // nodes announced under the routers it traced are found by looking them up (topology/component.ts).
-    if ("held" in (this.announceAs() ?? {})) await this.init.lookUpCandidates?.().catch((e) => this.init.log.debug("looking up dial-back candidates failed", { error: (e as Error).message }));
+    if (this.held()) await this.init.lookUpCandidates?.().catch((e) => this.init.log.debug("looking up dial-back candidates failed", { error: (e as Error).message }));
     for (const c of [...open, ...this.init.candidates()]) {
       if (this.stopped) break;
       const family = familyOf(c.address) === 6 ? 6 : 4;
@@ -257,7 +257,7 @@ export class NatComponent implements NodeComponent {
         this.init.log.info("reachability", { ipv4: v.reach, address: v.address, ipv6: v6.reach, address6: v6.address, reason: v.reason });
     }
     // Every round, not only on a change: announcements made while no round had seen the NAT yet were held.
-    this.init.onAnnounceable?.(!("held" in (this.announceAs() ?? {})));
+    this.init.onAnnounceable?.(!this.held());
   }
 
   /**
@@ -287,6 +287,12 @@ export class NatComponent implements NodeComponent {
   announceAs(): AnnounceAs {
     if (!this.reach) return undefined;
     return announceFrom({ v4: this.reach.verdict(), v6: this.reach6.verdict(), own6: this.init.dht().advertisedAddress6(), behindNat: () => this.behindNat(), ports: this.ports() });
+  }
+
+  /** Whether the node may not announce itself now (announceAs says where it is held, and why). */
+  private held(): boolean {
+    const as = this.announceAs();
+    return !!as && "held" in as;
   }
 
   /**
